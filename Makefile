@@ -1,0 +1,117 @@
+# Keel: build, run and test.
+#
+#   make            build everything (hypervisor, UEFI loader, guests, unit tests)
+#   make run        install missing packages, build, boot Keel in QEMU (UEFI)
+#   make test       install missing packages, build, run every test
+#   make test TESTS=PATTERN   run the tests whose names match PATTERN (a glob or substring)
+#   make test-list  list test names
+#   make bench      performance figures (QEMU -icount)
+
+BUILD := build
+CC := gcc
+LD := ld
+NASM := nasm
+OBJCOPY := objcopy
+
+# ---- the hypervisor ---------------------------------------------------------
+
+HV_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow \
+	-ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
+	-mno-red-zone -mno-sse -mno-mmx -mno-sse2 -mno-avx -mgeneral-regs-only \
+	-mcmodel=kernel -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fno-strict-aliasing -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Iinclude -Iarch/x86/include -I$(BUILD)/include -MMD -MP
+# -mcmodel=kernel needs the image in the top 2 GiB; Keel runs identity-mapped
+# below 4 GiB instead, which -mcmodel=small covers.
+HV_CFLAGS := $(filter-out -mcmodel=kernel,$(HV_CFLAGS)) -mcmodel=small
+
+HV_SRC_C := $(wildcard boot/multiboot2/*.c arch/x86/*.c arch/x86/svm/*.c arch/x86/vmx/*.c \
+	kernel/*.c kernel/lib/*.c drivers/uart/*.c)
+HV_SRC_ASM := $(wildcard boot/multiboot2/*.asm arch/x86/*.asm arch/x86/svm/*.asm arch/x86/vmx/*.asm)
+HV_OBJ := $(patsubst %.c,$(BUILD)/hv/%.o,$(HV_SRC_C)) $(patsubst %.asm,$(BUILD)/hv/%.o,$(HV_SRC_ASM))
+
+ASM_OFFSETS := $(BUILD)/include/asm-offsets.h
+
+all: $(BUILD)/keel.elf $(BUILD)/keel.efi guests unit
+
+$(ASM_OFFSETS): arch/x86/asm-offsets/asm-offsets.c include/keel/*.h arch/x86/include/asm/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -MF /dev/null -S -o $(BUILD)/asm-offsets.s $<
+	@echo "/* generated from arch/x86/asm-offsets/asm-offsets.c: do not edit */" > $@.tmp
+	@sed -n 's/^.*->\([A-Za-z0-9_]*\) \$$\{0,1\}\([-0-9]*\).*$$/%define \1 \2/p' $(BUILD)/asm-offsets.s >> $@.tmp
+	@mv $@.tmp $@
+
+$(BUILD)/hv/%.o: %.c | $(ASM_OFFSETS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -c -o $@ $<
+
+$(BUILD)/hv/%.o: %.asm $(ASM_OFFSETS)
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -I$(BUILD)/include/ -Iarch/x86/include/ -o $@ $<
+
+$(BUILD)/keel.elf: $(HV_OBJ) linker.ld
+	$(LD) -n -nostdlib -z max-page-size=4096 -z noexecstack -T linker.ld -o $@ $(HV_OBJ)
+
+# ---- the UEFI loader --------------------------------------------------------
+# A gnu-efi application with keel.elf embedded; it loads the ELF at its
+# physical addresses and enters it (boot/efi/README in docs/boot.md).
+
+EFI_INC := /usr/include/efi
+EFI_CFLAGS := -std=c11 -O2 -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow \
+	-ffreestanding -fno-stack-protector -fpic -fshort-wchar -mno-red-zone \
+	-mno-sse -mgeneral-regs-only -maccumulate-outgoing-args -DEFI_FUNCTION_WRAPPER \
+	-DGNU_EFI_USE_MS_ABI -I$(EFI_INC) -I$(EFI_INC)/x86_64 -Iinclude -Iboot/common -MMD -MP
+EFI_SRC := $(wildcard boot/efi/*.c boot/common/*.c)
+EFI_OBJ := $(patsubst %.c,$(BUILD)/efi/%.o,$(EFI_SRC)) $(BUILD)/efi/payload.o
+
+$(BUILD)/efi/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(EFI_CFLAGS) -c -o $@ $<
+
+$(BUILD)/efi/payload.o: $(BUILD)/keel.elf boot/efi/payload.S
+	@mkdir -p $(dir $@)
+	$(CC) -c -DPAYLOAD=\"$(BUILD)/keel.elf\" -o $@ boot/efi/payload.S
+
+$(BUILD)/keel-efi.so: $(EFI_OBJ)
+	$(LD) -nostdlib -znocombreloc -shared -Bsymbolic -T /usr/lib/elf_x86_64_efi.lds \
+		/usr/lib/crt0-efi-x86_64.o $(EFI_OBJ) -o $@ -L/usr/lib -lefi -lgnuefi
+
+$(BUILD)/keel.efi: $(BUILD)/keel-efi.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel -j .rela \
+		-j .rel.* -j .rela.* -j .reloc -j .payload --target efi-app-x86_64 \
+		--subsystem=10 $< $@
+
+# ---- guests -----------------------------------------------------------------
+
+include guest/guest.mk
+
+# ---- unit tests (host, Check) ----------------------------------------------
+
+include tests/unit/unit.mk
+
+# ---- running and testing ----------------------------------------------------
+
+deps:
+	@scripts/install-deps
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	scripts/run $(RUNFLAGS)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/run.py $(if $(TESTS),--match '$(TESTS)')
+
+test-list:
+	@python3 tests/run.py --list
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/bench.py
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps run test test-list bench clean guests unit
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

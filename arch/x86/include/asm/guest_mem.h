@@ -1,0 +1,36 @@
+/*
+ * Access to a guest's memory from the hypervisor.
+ *
+ * Guest-physical accesses go through the domain's p2m; guest-virtual ones
+ * first walk the guest's own page tables as the vCPU would (paging off:
+ * gva == gpa; 32-bit non-PAE, PAE and 4-level paging with 2 MiB / 4 MiB /
+ * 1 GiB pages; present, write (CR0.WP), user (CPL 3) and NX checked).
+ * Hypercall pointer arguments are guest-virtual (Xen uses
+ * hvm_copy_*_guest_linear), so hypercalls use copy_{from,to}_guest.
+ * Nothing here trusts the guest: every page is translated and checked
+ * separately, so a buffer that crosses into unmapped memory fails.
+ */
+#ifndef ASM_GUEST_MEM_H
+#define ASM_GUEST_MEM_H
+
+#include <keel/types.h>
+
+struct vcpu;
+struct domain;
+
+/* Access kinds for gva_to_gpa (PT_R / PT_W / PT_X of asm/paging.h). */
+
+/* Translates a guest-virtual address. 0, or -EFAULT if unmapped or the
+ * access is not permitted. */
+int gva_to_gpa(struct vcpu *v, gva_t va, unsigned access, gpa_t *gpa);
+
+/* 0 or -EFAULT (nothing is guaranteed about partly copied bytes). */
+int copy_from_guest(struct vcpu *v, void *dst, gva_t src, size_t len);
+int copy_to_guest(struct vcpu *v, gva_t dst, const void *src, size_t len);
+
+/* Guest-physical: 0 or -EFAULT when any byte is not RAM mapped with the
+ * needed permission in d's p2m. */
+int copy_from_gpa(struct domain *d, void *dst, gpa_t src, size_t len);
+int copy_to_gpa(struct domain *d, gpa_t dst, const void *src, size_t len);
+
+#endif

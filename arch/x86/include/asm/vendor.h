@@ -1,0 +1,125 @@
+/*
+ * The vendor contract: what the SVM (arch/x86/svm/) and VMX (arch/x86/vmx/)
+ * back ends provide. One of them is probed at boot and bound into `vendor`;
+ * nothing outside arch/x86/{svm,vmx}/ knows which.
+ *
+ * Guest general-purpose registers live in vcpu->arch.gprs; the back end
+ * keeps them in sync across run() (on SVM, RAX also lives in the VMCB).
+ * RIP, RSP, RFLAGS, control registers and segments are reached through
+ * get_reg/set_reg/get_seg/set_seg.
+ */
+#ifndef ASM_VENDOR_H
+#define ASM_VENDOR_H
+
+#include <keel/types.h>
+#include <keel/exit.h>
+#include <asm/paging.h>
+
+struct vcpu;
+struct domain;
+
+enum vreg {
+	VREG_RIP,
+	VREG_RSP,
+	VREG_RFLAGS,
+	VREG_CR0,
+	VREG_CR2,
+	VREG_CR3,
+	VREG_CR4,
+	VREG_EFER,
+	VREG_NR
+};
+
+enum vseg_id {
+	VSEG_ES, VSEG_CS, VSEG_SS, VSEG_DS, VSEG_FS, VSEG_GS,
+	VSEG_LDTR, VSEG_TR, VSEG_GDTR, VSEG_IDTR, VSEG_NR
+};
+
+/*
+ * A segment register. `attr` uses the AMD VMCB encoding (APM vol. 2
+ * 15.5.1): bits 0-3 type, 4 S, 5-6 DPL, 7 P, 8 AVL, 9 L, 10 D/B, 11 G.
+ * VMX converts to and from its access-rights format; attr 0 = unusable.
+ */
+struct vseg {
+	u16 sel;
+	u16 attr;
+	u32 limit;
+	u64 base;
+};
+
+enum vevent_type {
+	VEVENT_EXTINT,    /* external interrupt (e.g. the upcall vector) */
+	VEVENT_NMI,
+	VEVENT_EXCEPTION, /* hardware exception, with or without error code */
+	VEVENT_SOFTINT,
+};
+
+struct vevent {
+	u8 vector;
+	u8 type;          /* enum vevent_type */
+	bool has_error;
+	u32 error_code;
+};
+
+struct vendor_ops {
+	const char *name; /* "SVM" or "VMX" */
+
+	/* Enables virtualization on the calling CPU. 0 or -errno (printed). */
+	int (*cpu_init)(void);
+
+	/* Page-table format of this vendor's guest-physical tables. */
+	const struct pt_format *p2m_format;
+	/* Largest leaf level the p2m may use (2 = 2 MiB, 3 = 1 GiB). */
+	unsigned p2m_max_leaf_level;
+	/* Makes changes to d's p2m visible (TLB/ASID/INVEPT flush). */
+	void (*p2m_flush)(struct domain *d);
+
+	/* Per-domain state: tagging (ASID/VPID). 0 or -errno. */
+	int (*domain_init)(struct domain *d);
+	void (*domain_destroy)(struct domain *d);
+
+	/* Allocates the VMCB/VMCS; the vCPU starts in the PVH entry state
+	 * (32-bit protected mode, paging off, flat segments; see
+	 * docs/misc/pvh.pandoc) with RIP = 0 until set. 0 or -errno. */
+	int (*vcpu_init)(struct vcpu *v);
+	void (*vcpu_destroy)(struct vcpu *v);
+
+	/* Enters the guest and returns when it exits, with the exit decoded
+	 * into *exit. An event queued with inject() is delivered on entry. */
+	void (*run)(struct vcpu *v, struct vm_exit *exit);
+
+	/* Queues one event for delivery at the next entry. */
+	void (*inject)(struct vcpu *v, const struct vevent *e);
+	/* True when the guest can take an external interrupt now (IF set,
+	 * no interrupt shadow, no event already queued). */
+	bool (*intr_open)(struct vcpu *v);
+	/* Asks for EXIT_INTR_WINDOW when the guest becomes interruptible. */
+	void (*want_intr_window)(struct vcpu *v, bool on);
+
+	u64 (*get_reg)(struct vcpu *v, enum vreg r);
+	void (*set_reg)(struct vcpu *v, enum vreg r, u64 val);
+	void (*get_seg)(struct vcpu *v, enum vseg_id s, struct vseg *seg);
+	void (*set_seg)(struct vcpu *v, enum vseg_id s, const struct vseg *seg);
+
+	/* Prints the vendor's view of the vCPU (for crash reports). */
+	void (*dump)(struct vcpu *v);
+
+	/* The 3-byte hypercall instruction this vendor intercepts natively
+	 * (VMMCALL 0f 01 d9 or VMCALL 0f 01 c1), for the hypercall page. */
+	u8 hypercall_insn[3];
+};
+
+/* The bound back end; valid after vendor_probe() returned 0. */
+extern const struct vendor_ops *vendor;
+
+/* Probes SVM then VMX; binds `vendor`, enables it on the boot CPU and
+ * prints the features found. Returns 0, or -ENODEV after printing one line
+ * saying what is missing. */
+int vendor_probe(void);
+
+/* Each back end's probe: 0 if usable (ops returned in *ops), else -ENODEV
+ * with the reason printed. */
+int svm_probe(const struct vendor_ops **ops);
+int vmx_probe(const struct vendor_ops **ops);
+
+#endif

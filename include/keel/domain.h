@@ -1,0 +1,94 @@
+/*
+ * Domains and vCPUs.
+ *
+ * Single physical CPU for now; every field is touched only by that CPU with
+ * interrupts off in the hypervisor, so there is no locking yet. Per-CPU data
+ * (current vCPU) is reached through this_cpu() so that SMP can slot in.
+ */
+#ifndef KEEL_DOMAIN_H
+#define KEEL_DOMAIN_H
+
+#include <keel/types.h>
+#include <keel/exit.h>
+#include <asm/vcpu_arch.h>
+
+#define DOMID_MAX 64          /* domain ids 0 .. DOMID_MAX-1 */
+#define DOMID_SELF 0x7ff0     /* Xen's DOMID_SELF */
+#define MAX_VCPUS 4
+
+enum domain_state {
+	DOM_CREATED,   /* built, not yet unpaused */
+	DOM_RUNNING,
+	DOM_PAUSED,
+	DOM_SHUTDOWN,  /* shut down by itself; reason in shutdown_reason */
+	DOM_CRASHED,   /* killed by the hypervisor (bad exit, fault) */
+	DOM_DYING,
+};
+
+/* SHUTDOWN_* reasons: Xen's numbering (public/sched.h). */
+enum shutdown_reason {
+	SHUTDOWN_poweroff = 0,
+	SHUTDOWN_reboot = 1,
+	SHUTDOWN_suspend = 2,
+	SHUTDOWN_crash = 3,
+	SHUTDOWN_watchdog = 4,
+	SHUTDOWN_soft_reset = 5,
+};
+
+struct domain;
+
+struct vcpu {
+	struct domain *dom;
+	unsigned id;
+	bool runnable;
+	struct vcpu_arch arch;
+	u64 nr_exits;
+};
+
+/* A range of guest-physical RAM and the host frames behind it. */
+struct mem_range {
+	gpa_t gpa;
+	paddr_t hpa;
+	u64 len;
+};
+
+#define DOMAIN_MEM_RANGES 64
+
+struct domain {
+	u16 id;
+	char name[32];
+	enum domain_state state;
+	int shutdown_reason;      /* enum shutdown_reason, valid when shut down */
+	bool privileged;          /* dom0: may call control hypercalls */
+	u64 nr_pages;             /* RAM pages owned */
+	u64 max_pages;
+	/* RAM layout (guest-physical), sorted; for dom0 gpa == hpa. */
+	unsigned nr_ram;
+	struct mem_range ram[DOMAIN_MEM_RANGES];
+	struct vcpu *vcpus[MAX_VCPUS];
+	unsigned nr_vcpus;
+	struct domain_arch arch;
+	u64 exit_counts[EXIT_NR];
+};
+
+/* The domain with id `id`, or NULL. */
+struct domain *domain_by_id(unsigned id);
+
+/* Allocates a domain (id chosen by caller), its p2m and vendor state.
+ * Returns the domain or NULL (reason printed). */
+struct domain *domain_create(unsigned id, const char *name, bool privileged);
+
+/* Adds a vCPU in the PVH entry state. Returns it or NULL. */
+struct vcpu *vcpu_create(struct domain *d);
+
+/* Stops d for `reason` (SHUTDOWN_*); reports it on the console. */
+void domain_shutdown(struct domain *d, int reason);
+
+/* Kills d after a fault that is its own: one line naming domain, vCPU,
+ * RIP and `why`. The hypervisor and other domains go on. */
+void domain_crash(struct vcpu *v, const char *why);
+
+/* True while any vCPU of d may run. */
+bool domain_is_alive(const struct domain *d);
+
+#endif
