@@ -36,21 +36,24 @@ all: $(BUILD)/keel.elf $(BUILD)/keel.efi guests unit
 
 $(ASM_OFFSETS): arch/x86/asm-offsets/asm-offsets.c include/keel/*.h arch/x86/include/asm/*.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -MF /dev/null -S -o $(BUILD)/asm-offsets.s $<
+	@$(CC) $(HV_CFLAGS) -MF /dev/null -S -o $(BUILD)/asm-offsets.s $<
 	@echo "/* generated from arch/x86/asm-offsets/asm-offsets.c: do not edit */" > $@.tmp
 	@sed -n 's/^.*->\([A-Za-z0-9_]*\) \$$\{0,1\}\([-0-9]*\).*$$/%define \1 \2/p' $(BUILD)/asm-offsets.s >> $@.tmp
 	@mv $@.tmp $@
 
 $(BUILD)/hv/%.o: %.c | $(ASM_OFFSETS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(HV_CFLAGS) -c -o $@ $<
 
 $(BUILD)/hv/%.o: %.asm $(ASM_OFFSETS)
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -g -I$(BUILD)/include/ -Iarch/x86/include/ -o $@ $<
+	@echo "  NASM    $<"
+	@$(NASM) -f elf64 -g -I$(BUILD)/include/ -Iarch/x86/include/ -o $@ $<
 
 $(BUILD)/keel.elf: $(HV_OBJ) linker.ld
-	$(LD) -n -nostdlib -z max-page-size=4096 -z noexecstack -T linker.ld -o $@ $(HV_OBJ)
+	@echo "  LD      $@"
+	@$(LD) -n -nostdlib -z max-page-size=4096 -z noexecstack -T linker.ld -o $@ $(HV_OBJ)
 
 # ---- the UEFI loader --------------------------------------------------------
 # A gnu-efi application with keel.elf embedded; it loads the ELF at its
@@ -66,7 +69,8 @@ EFI_OBJ := $(patsubst %.c,$(BUILD)/efi/%.o,$(EFI_SRC)) $(BUILD)/efi/payload.o
 
 $(BUILD)/efi/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(EFI_CFLAGS) -c -o $@ $<
+	@echo "  CC      $< (efi)"
+	@$(CC) $(EFI_CFLAGS) -c -o $@ $<
 
 $(BUILD)/efi/payload.o: $(BUILD)/keel.elf boot/efi/payload.S
 	@mkdir -p $(dir $@)
@@ -83,7 +87,7 @@ $(BUILD)/keel.efi: $(BUILD)/keel-efi.so
 
 # ---- guests -----------------------------------------------------------------
 
-include guest/guest.mk
+-include guest/guest.mk
 
 # ---- unit tests (host, Check) ----------------------------------------------
 

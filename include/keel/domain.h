@@ -11,9 +11,9 @@
 #include <keel/types.h>
 #include <keel/exit.h>
 #include <asm/vcpu_arch.h>
+#include <public/sched.h> /* SHUTDOWN_* reasons */
 
 #define DOMID_MAX 64          /* domain ids 0 .. DOMID_MAX-1 */
-#define DOMID_SELF 0x7ff0     /* Xen's DOMID_SELF */
 #define MAX_VCPUS 4
 
 enum domain_state {
@@ -25,22 +25,19 @@ enum domain_state {
 	DOM_DYING,
 };
 
-/* SHUTDOWN_* reasons: Xen's numbering (public/sched.h). */
-enum shutdown_reason {
-	SHUTDOWN_poweroff = 0,
-	SHUTDOWN_reboot = 1,
-	SHUTDOWN_suspend = 2,
-	SHUTDOWN_crash = 3,
-	SHUTDOWN_watchdog = 4,
-	SHUTDOWN_soft_reset = 5,
-};
-
 struct domain;
+
+/* Work the run loop does before the next entry (vcpu->pending bits). */
+#define VCPU_PENDING_YIELD (1u << 0) /* give the CPU to another vCPU */
 
 struct vcpu {
 	struct domain *dom;
 	unsigned id;
-	bool runnable;
+	bool runnable;    /* may run (domain alive, vCPU started) */
+	bool blocked;     /* sleeping in HLT / SCHEDOP_block until an event */
+	u32 pending;      /* VCPU_PENDING_* */
+	u64 msr_pat;      /* guest IA32_PAT (kept for the guest; NPT/EPT use WB) */
+	u64 msr_mtrr_def_type;
 	struct vcpu_arch arch;
 	u64 nr_exits;
 };
@@ -58,7 +55,7 @@ struct domain {
 	u16 id;
 	char name[32];
 	enum domain_state state;
-	int shutdown_reason;      /* enum shutdown_reason, valid when shut down */
+	int shutdown_reason;      /* SHUTDOWN_*, valid when shut down or crashed */
 	bool privileged;          /* dom0: may call control hypercalls */
 	u64 nr_pages;             /* RAM pages owned */
 	u64 max_pages;

@@ -18,7 +18,7 @@
 
 struct unit_case {
 	const char *name;
-	const TTest *test; /* from START_TEST(fn): pass fn */
+	const TTest *test; /* from START_TEST(fn): pass fn_ttest (Check 0.15 names it so) */
 };
 
 extern const struct unit_case unit_cases[];

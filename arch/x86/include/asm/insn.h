@@ -1,0 +1,47 @@
+/*
+ * Instruction lengths for the instructions Keel intercepts, so RIP can be
+ * advanced past them when the CPU does not report the length (SVM without
+ * NRIP save, e.g. QEMU TCG). This is not a general x86 decoder: anything
+ * outside the list below is refused, and the caller must not guess.
+ *
+ * Known instructions (Intel SDM vol. 2, AMD APM vol. 3):
+ *   CPUID 0f a2, RDMSR 0f 32, WRMSR 0f 30, RDTSC 0f 31, INVD 0f 08,
+ *   WBINVD 0f 09, HLT f4, VMMCALL 0f 01 d9, VMCALL 0f 01 c1,
+ *   XSETBV 0f 01 d1, RDTSCP 0f 01 f9, MONITOR 0f 01 c8, MWAIT 0f 01 c9,
+ *   IN/OUT imm8 e4-e7 ib, IN/OUT dx ec-ef, INS/OUTS 6c-6f,
+ *   MOV from/to CR 0f 20 /r, 0f 22 /r (always a register operand: the mod
+ *   bits are ignored, SDM "MOV—Move to/from Control Registers").
+ * Prefixes: any of 66 67 f2 f3 f0 2e 36 3e 26 64 65, and in 64-bit mode
+ * REX 40-4f. None of the known instructions has an operand-size-dependent
+ * immediate or a memory operand, so prefixes only add to the length.
+ */
+#ifndef ASM_INSN_H
+#define ASM_INSN_H
+
+#include <keel/types.h>
+
+/* The architectural maximum; longer instructions raise #GP(0)/#UD. */
+#define INSN_MAX_LEN 15
+
+/*
+ * Length of the instruction starting at bytes[0], of which `avail` bytes
+ * are valid. `long_mode_64` says the code runs in 64-bit mode (EFER.LMA
+ * and CS.L), where 40-4f are REX prefixes rather than INC/DEC.
+ * Returns the length (1..15), -EINVAL if it is not a known instruction or
+ * would be longer than 15 bytes, or -EAGAIN if the `avail` bytes end
+ * before the instruction does (fetch more and retry).
+ */
+int insn_length(const u8 *bytes, size_t avail, bool long_mode_64);
+
+struct vcpu;
+
+/*
+ * Hypervisor only. Fetches the instruction at CS:rip of v (a fetch access
+ * through the guest's page tables and p2m; the second page only if the
+ * instruction crosses into it) and stores its length in *len.
+ * 0, -EFAULT if the bytes cannot be fetched, -EINVAL if not a known
+ * instruction. For the SVM back end when NRIP save is absent.
+ */
+int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len);
+
+#endif

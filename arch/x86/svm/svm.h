@@ -1,0 +1,132 @@
+/*
+ * What the files of the SVM back end share. Nothing outside arch/x86/svm/
+ * includes this: the rest of Keel sees SVM only through asm/vendor.h.
+ *
+ *   svm.c         probe, per-CPU enable, the vendor_ops table
+ *   vmcb.c        vCPU creation, guest state accessors, dump
+ *   intercepts.c  intercept vectors, MSR and I/O permission maps
+ *   run.c         one guest entry: prepare, VMRUN stub, decode
+ *   svm_run.asm   the VMRUN stub (GPRs, VMLOAD/VMSAVE, GIF)
+ *   exit.c        #VMEXIT code -> struct vm_exit
+ *   npt.c         nested paging format, ASIDs, TLB flushes
+ *   inject.c      EVENTINJ, interrupt window, EXITINTINFO re-injection
+ */
+#ifndef SVM_SVM_H
+#define SVM_SVM_H
+
+#include <keel/types.h>
+#include <keel/exit.h>
+#include <keel/domain.h>
+#include <asm/vendor.h>
+#include "vmcb.h"
+
+/* CPUID 8000_000a (APM vol. 3, E.4.9): what this CPU's SVM offers. */
+struct svm_caps {
+	u32 revision;        /* EAX[7:0] SvmRev */
+	u32 nasid;           /* EBX: number of ASIDs (valid ASIDs 1..nasid-1) */
+	bool npt;            /* EDX[0] nested paging */
+	bool nrips;          /* EDX[3] NRIP save: VMCB nrip valid on exits */
+	bool vmcb_clean;     /* EDX[5] VMCB clean bits */
+	bool flush_by_asid;  /* EDX[6] TLB_CONTROL 3 and 7 */
+	bool decode_assists; /* EDX[7] CR/DR/INTn/INVLPG exit information */
+};
+extern struct svm_caps svm_caps;
+
+/* Per-vCPU back-end state (vcpu->arch.priv). */
+struct svm_vcpu {
+	u32 asid;           /* ASID of this vCPU in generation asid_gen */
+	u64 asid_gen;       /* 0: none yet */
+	bool need_flush;    /* the domain's p2m changed since asid was taken */
+	u64 dr[4];          /* guest DR0-3 while another vCPU owns the CPU */
+};
+
+static inline struct vmcb *vcpu_vmcb(const struct vcpu *v)
+{
+	return v->arch.vmcx;
+}
+
+static inline struct svm_vcpu *vcpu_svm(const struct vcpu *v)
+{
+	return v->arch.priv;
+}
+
+/* svm.c: this CPU's host state areas (one CPU for now). */
+struct svm_cpu {
+	paddr_t hsave_pa;     /* VM_HSAVE_PA: VMRUN's own host save area */
+	paddr_t host_vmcb_pa; /* host FS/GS/TR/LDTR/syscall MSRs (VMSAVE/VMLOAD) */
+	struct vcpu *dr_owner; /* vCPU whose DR0-3 are in the registers */
+};
+extern struct svm_cpu svm_cpu;
+
+/* svm_run.asm: enters the guest of v (its VMCB at v->arch.vmcx_pa) and
+ * returns after the #VMEXIT with the guest GPRs (all but RAX and RSP,
+ * which the VMCB holds) saved in v->arch.gprs. host_vmcb_pa receives the
+ * host's VMSAVE state, which is reloaded before return. Runs with GIF=0
+ * from before the host VMSAVE to after the host VMLOAD. */
+void svm_vmrun(struct vcpu *v, paddr_t host_vmcb_pa);
+
+/* vmcb.c */
+int svm_vcpu_init(struct vcpu *v);
+void svm_vcpu_destroy(struct vcpu *v);
+u64 svm_get_reg(struct vcpu *v, enum vreg r);
+void svm_set_reg(struct vcpu *v, enum vreg r, u64 val);
+void svm_get_seg(struct vcpu *v, enum vseg_id s, struct vseg *seg);
+void svm_set_seg(struct vcpu *v, enum vseg_id s, const struct vseg *seg);
+void svm_dump(struct vcpu *v);
+/* The first VMRUN consistency check (APM 15.5.1) that `vmcb` fails, as a
+ * sentence, or NULL if none of those Keel knows about. */
+const char *svm_vmcb_check(const struct vmcb *vmcb);
+
+/* intercepts.c */
+#define MSRPM_SIZE (2 * PAGE_SIZE)
+#define IOPM_SIZE (3 * PAGE_SIZE)
+/* Allocates the shared MSR permission map and the deny-all I/O map (once;
+ * later calls return 0). 0 or -ENOMEM. */
+int svm_intercepts_init(void);
+/* Writes Keel's intercept policy into a fresh VMCB's control area. */
+void svm_intercepts_setup(struct vmcb *vmcb);
+/* Sets the two intercept bits of `msr` in an MSR permission map.
+ * -EINVAL if the MSR lies outside the three ranges the map covers (those
+ * are always intercepted). */
+int msrpm_set(u8 *msrpm, u32 msr, bool intercept_read, bool intercept_write);
+/* Reads them back: bit 0 = read intercepted, bit 1 = write; MSRs outside
+ * the map report 3. */
+unsigned msrpm_get(const u8 *msrpm, u32 msr);
+/* Sets or clears the intercept bit of ports [first, first+count) in an
+ * I/O permission map. -EINVAL if the range passes port 0xffff. */
+int iopm_set(u8 *iopm, u32 first, u32 count, bool intercept);
+bool iopm_get(const u8 *iopm, u32 port);
+/* Lets d's vCPUs access ports [first, first+count) directly (allow) or
+ * intercepts them again. The first call gives d its own I/O map. 0,
+ * -EINVAL or -ENOMEM. For dom0's device passthrough; not in vendor_ops
+ * yet. */
+int svm_io_allow(struct domain *d, u32 first, u32 count, bool allow);
+/* The I/O map d's vCPUs run with. */
+paddr_t svm_iopm_pa(const struct domain *d);
+void svm_io_domain_destroy(struct domain *d);
+
+/* npt.c */
+void svm_asid_init(u32 nasid);
+/* Chooses v's ASID and TLB_CONTROL for the coming VMRUN. */
+void svm_asid_prepare(struct vcpu *v, struct vmcb *vmcb);
+/* After a failed VMRUN: a flush it carried did not happen. */
+void svm_asid_entry_failed(const struct vmcb *vmcb);
+void svm_p2m_flush(struct domain *d);
+int svm_domain_init(struct domain *d);
+void svm_domain_destroy(struct domain *d);
+
+/* exit.c: decodes v's last #VMEXIT (guest GPRs already saved). */
+void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e);
+
+/* inject.c */
+void svm_inject(struct vcpu *v, const struct vevent *e);
+bool svm_intr_open(struct vcpu *v);
+void svm_want_intr_window(struct vcpu *v, bool on);
+/* After every #VMEXIT: EVENTINJ is consumed, and an event whose delivery
+ * the exit interrupted (EXITINTINFO) is queued again. */
+void svm_events_after_exit(struct vmcb *vmcb);
+
+/* run.c */
+void svm_run(struct vcpu *v, struct vm_exit *exit);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * \keel.cfg: read from the root of the boot volume and parsed by the
+ * freestanding parser shared with the unit tests (boot/common/cfg.c).
+ */
+#include "loader.h"
+
+#define CFG_FILE "/keel.cfg"
+
+EFI_STATUS config_load(EFI_FILE_HANDLE root, struct keel_cfg *cfg)
+{
+	char err[CFG_ERR_MAX];
+	EFI_PHYSICAL_ADDRESS text;
+	UINT64 len;
+	EFI_STATUS st;
+	int rc;
+
+	st = file_load(root, CFG_FILE, "keel.cfg", &text, &len);
+	if (EFI_ERROR(st))
+		return st;
+	rc = cfg_parse((const char *)(UINTN)text, len, cfg, err, sizeof(err));
+	pages_free(text);
+	if (rc) {
+		LOG(L"%a", err);
+		return EFI_LOAD_ERROR;
+	}
+	return EFI_SUCCESS;
+}

@@ -1,0 +1,105 @@
+/*
+ * Converts the multiboot2 boot information (Multiboot2 spec, section 3.6)
+ * into struct boot_info. Runs in 64-bit mode on the trampoline's stack,
+ * before anything else in the hypervisor: no printk here, and errors are
+ * left for kernel_main to report (an empty memory map, say).
+ */
+#include <keel/boot_info.h>
+#include <keel/lib.h>
+
+#include "mb2.h"
+
+static struct boot_info mb2_boot_info;
+
+static void add_module(struct boot_info *bi, const struct mb2_tag_module *m)
+{
+	if (bi->nr_modules >= BOOT_MODULES_MAX) {
+		bi->nr_modules++; /* kernel_main reports the overflow */
+		return;
+	}
+	struct boot_module *mod = &bi->modules[bi->nr_modules++];
+	mod->base = m->mod_start;
+	mod->len = m->mod_end - m->mod_start;
+
+	/* GRUB passes "module2 PATH NAME CMDLINE" as the string "NAME CMDLINE". */
+	const char *s = m->string;
+	size_t i = 0;
+	while (*s == ' ')
+		s++;
+	while (*s && *s != ' ' && i < BOOT_NAME_MAX - 1)
+		mod->name[i++] = *s++;
+	mod->name[i] = 0;
+	while (*s && *s != ' ') /* overlong name: kernel_main sees it cut */
+		s++;
+	while (*s == ' ')
+		s++;
+	strlcpy(mod->cmdline, s, sizeof(mod->cmdline));
+}
+
+static void add_mmap(struct boot_info *bi, const struct mb2_tag_mmap *t)
+{
+	const u8 *p = (const u8 *)t->entries;
+	const u8 *end = (const u8 *)t + t->size;
+
+	for (; p + t->entry_size <= end; p += t->entry_size) {
+		const struct mb2_mmap_entry *e = (const void *)p;
+		if (bi->nr_mmap >= BOOT_MMAP_MAX)
+			return;
+		struct boot_mem_range *r = &bi->mmap[bi->nr_mmap++];
+		r->base = e->addr;
+		r->len = e->len;
+		/* Multiboot2 uses the E820 numbering (1 RAM, 3 ACPI, 4 NVS, 5 bad). */
+		r->type = (e->type >= 1 && e->type <= 5) ? e->type : BOOT_MEM_RESERVED;
+	}
+}
+
+struct boot_info *mb2_to_boot_info(u32 info_pa);
+struct boot_info *mb2_to_boot_info(u32 info_pa)
+{
+	struct boot_info *bi = &mb2_boot_info;
+	const u8 *info = (const u8 *)(uintptr_t)info_pa;
+	u32 total = *(const u32 *)info;
+
+	memset(bi, 0, sizeof(*bi));
+	bi->magic = BOOT_INFO_MAGIC;
+	bi->version = BOOT_INFO_VERSION;
+	strlcpy(bi->loader, "multiboot2", sizeof(bi->loader));
+
+	for (u32 off = 8; off + sizeof(struct mb2_tag) <= total;) {
+		const struct mb2_tag *tag = (const void *)(info + off);
+		if (tag->type == MB2_TAG_END || tag->size < sizeof(*tag))
+			break;
+		switch (tag->type) {
+		case MB2_TAG_CMDLINE:
+			strlcpy(bi->cmdline, ((const struct mb2_tag_string *)tag)->string,
+				sizeof(bi->cmdline));
+			break;
+		case MB2_TAG_MODULE:
+			add_module(bi, (const void *)tag);
+			break;
+		case MB2_TAG_MMAP:
+			add_mmap(bi, (const void *)tag);
+			break;
+		case MB2_TAG_ACPI_OLD:
+			if (!bi->rsdp)
+				bi->rsdp = info_pa + off + sizeof(*tag);
+			break;
+		case MB2_TAG_ACPI_NEW:
+			bi->rsdp = info_pa + off + sizeof(*tag);
+			break;
+		case MB2_TAG_FRAMEBUFFER: {
+			const struct mb2_tag_framebuffer *fb = (const void *)tag;
+			bi->fb.base = fb->addr;
+			bi->fb.pitch = fb->pitch;
+			bi->fb.width = fb->width;
+			bi->fb.height = fb->height;
+			bi->fb.bpp = fb->bpp;
+			break;
+		}
+		default:
+			break;
+		}
+		off += ALIGN_UP(tag->size, 8);
+	}
+	return bi;
+}

@@ -1,0 +1,52 @@
+# Keel's guests: build/dom0.elf and build/pvtest.elf (included by the
+# top-level Makefile; `make guests`).
+#
+# Each guest is a freestanding ELF64 PVH kernel: guest/lib (entry, console,
+# hypercalls, traps, start_info) + the hypervisor's tiny libc sources
+# (kernel/lib/*.c, recompiled here with guest flags) + the program's own
+# directory. Objects go under build/guest/. GUEST_KLIB_DIR may point the
+# libc at another directory (for testing stand-ins).
+
+GUEST_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow \
+	-ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
+	-mno-red-zone -mno-sse -mno-mmx -mno-sse2 -mno-avx -mgeneral-regs-only \
+	-mcmodel=small -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fno-strict-aliasing -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
+	-Iinclude -Iguest/lib -MMD -MP
+GUEST_LDFLAGS := -n -nostdlib -static -z max-page-size=4096 -z noexecstack \
+	--no-warn-rwx-segments -T guest/guest.ld
+
+GUEST_KLIB_DIR ?= kernel/lib
+
+GUEST_LIB_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/lib/*.c)) \
+	$(patsubst guest/%.asm,$(BUILD)/guest/%.o,$(wildcard guest/lib/*.asm)) \
+	$(patsubst $(GUEST_KLIB_DIR)/%.c,$(BUILD)/guest/klib/%.o,$(wildcard $(GUEST_KLIB_DIR)/*.c))
+DOM0_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/dom0/*.c))
+PVTEST_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/pvtest/*.c))
+
+# Load addresses (p_paddr): dom0 at 16 MiB like Linux; pvtest at 2 MiB so
+# that a small domU fits.
+DOM0_BASE := 0x1000000
+PVTEST_BASE := 0x200000
+
+guests: $(BUILD)/dom0.elf $(BUILD)/pvtest.elf
+
+$(BUILD)/guest/%.o: guest/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest/%.o: guest/%.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf64 -g -o $@ $<
+
+$(BUILD)/guest/klib/%.o: $(GUEST_KLIB_DIR)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/dom0.elf: $(DOM0_OBJ) $(GUEST_LIB_OBJ) guest/guest.ld
+	$(LD) $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(DOM0_BASE) -o $@ $(DOM0_OBJ) $(GUEST_LIB_OBJ)
+
+$(BUILD)/pvtest.elf: $(PVTEST_OBJ) $(GUEST_LIB_OBJ) guest/guest.ld
+	$(LD) $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(PVTEST_BASE) -o $@ $(PVTEST_OBJ) $(GUEST_LIB_OBJ)
+
+.PHONY: guests

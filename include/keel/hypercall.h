@@ -1,0 +1,36 @@
+/*
+ * Hypercalls (kernel/hypercall.c): Xen's numbers and x86-64 convention
+ * (RAX = number; RDI, RSI, RDX, R10, R8 = arguments; result in RAX).
+ * Each table entry records who may call it, so privilege is checked in
+ * one place (STYLE.md rule 7).
+ */
+#ifndef KEEL_HYPERCALL_H
+#define KEEL_HYPERCALL_H
+
+#include <keel/types.h>
+
+struct vcpu;
+
+enum hc_caller {
+	HC_ANY,       /* any domain */
+	HC_DOM0_ONLY, /* the control domain only; others get -EPERM */
+};
+
+typedef long (*hypercall_fn)(struct vcpu *v, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
+
+struct hypercall_desc {
+	hypercall_fn fn;
+	const char *name;
+	enum hc_caller who;
+};
+
+/* Implementations (one file per family). Arguments are raw guest values:
+ * each validates its own. Pointers are guest-virtual. */
+long do_console_io(struct vcpu *v, u64 cmd, u64 count, u64 buf, u64 a4, u64 a5);
+long do_sched_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5);
+long do_xen_version(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5);
+
+/* Per-number call counts, for statistics. */
+extern u64 hypercall_counts[64];
+
+#endif

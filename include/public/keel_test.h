@@ -1,0 +1,40 @@
+/*
+ * Keel's own test hooks: NOT part of the Xen ABI. dom0's exit self-test
+ * (cmdline test=exits, guest/dom0/exit_test.c) relies on these, so the
+ * hypervisor emulates them for every domain.
+ *
+ * Scratch port (KEEL_TEST_PORT): a 32-bit register per domain, reset to
+ * KEEL_TEST_PORT_RESET. OUT of 1, 2 or 4 bytes at KEEL_TEST_PORT replaces
+ * the low 1, 2 or 4 bytes (the others keep their value); IN of 1, 2 or 4
+ * bytes returns the low 1, 2 or 4 bytes. Ports KEEL_TEST_PORT+1..+3 are
+ * not part of it (unemulated: reads all ones, writes ignored). 0xEC is
+ * unused by PC chipsets and by QEMU (0xE9 is the debug console, 0xED an
+ * alternative I/O-delay port, 0xF4 QEMU's isa-debug-exit).
+ *
+ * Unemulated port (KEEL_TEST_PORT_UNEMULATED): a port nothing emulates;
+ * IN of any size returns all ones, as Xen's null handler does.
+ *
+ * MSRs the self-test uses:
+ *  - IA32_APIC_BASE (0x1B), read: KEEL_TEST_APIC_BASE_BOOT on the boot
+ *    vCPU (xAPIC base 0xFEE00000, enabled, BSP; x2APIC mode off).
+ *  - the Xen hypercall-page MSR (CPUID base+2 EBX), written with a page's
+ *    guest-physical address: the page then holds the stubs, and the MSR
+ *    reads as 0.
+ *  - KEEL_TEST_MSR_UNKNOWN, read: an index outside every architectural
+ *    range; must raise #GP in the guest (not kill it).
+ */
+#ifndef KEEL_PUBLIC_KEEL_TEST_H
+#define KEEL_PUBLIC_KEEL_TEST_H
+
+#define KEEL_TEST_PORT             0x00ECU
+#define KEEL_TEST_PORT_RESET       0x4C45454BU /* "KEEL" in memory order */
+#define KEEL_TEST_PORT_UNEMULATED  0x0099U
+
+#define KEEL_TEST_MSR_APIC_BASE    0x0000001BU
+#define KEEL_TEST_APIC_BASE_BOOT   0xFEE00900ULL /* base | EN (11) | BSP (8) */
+#define KEEL_TEST_MSR_UNKNOWN      0xC0DE0000U
+
+/* A hypercall number no Xen defines: must return -ENOSYS. */
+#define KEEL_TEST_HYPERCALL_UNKNOWN 63
+
+#endif

@@ -1,0 +1,113 @@
+/*
+ * CPUID as guests see it: the host's leaves with what Keel does not
+ * virtualize taken out, plus Xen's leaves at 0x40000000
+ * (xen/include/public/arch-x86/cpuid.h; ../shared/ABI-NOTES.md section 1).
+ */
+#include <keel/domain.h>
+#include <keel/vmexit.h>
+#include <asm/cpu.h>
+#include <asm/vendor.h>
+#include <public/cpuid.h>
+
+/* The Xen version guests are told: 4.17. Linux skips XS_RESET_WATCHES
+ * below major 4; nothing else depends on the number. */
+#define KEEL_XEN_MAJOR 4
+#define KEEL_XEN_MINOR 17
+#define KEEL_XEN_LAST_LEAF XEN_CPUID_LEAF(4)
+
+/* MSR the guest writes to get its hypercall page (base+2 EBX). */
+#define XEN_HYPERCALL_MSR 0x40000000
+
+/* Leaf 1 ECX bits hidden: VMX (no nested virtualization), SMX, EST,
+ * TM2, MONITOR (MWAIT is not virtualized), PDCM, x2APIC and TSC-deadline
+ * (no virtual APIC yet), XSAVE/OSXSAVE/AVX (XCR0 is not switched). */
+#define LEAF1_ECX_HIDE ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | \
+			(1u << 15) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | \
+			(1u << 28))
+#define LEAF1_ECX_HYPERVISOR (1u << 31)
+/* Leaf 1 EDX bits hidden: MCE, MCA, DS, ACPI (thermal), HTT, TM, PBE. */
+#define LEAF1_EDX_HIDE ((1u << 7) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 28) | \
+			(1u << 29) | (1u << 31))
+/* 0x80000001 ECX: SVM, SKINIT, WDT, LWP (APM vol. 3 E.4.2). */
+#define EXT1_ECX_HIDE ((1u << 2) | (1u << 12) | (1u << 13) | (1u << 15))
+/* Leaf 7 EBX: SGX, HLE, RTM, MPX, PQM/PQE (not virtualized). */
+#define LEAF7_EBX_HIDE ((1u << 2) | (1u << 4) | (1u << 11) | (1u << 12) | (1u << 14) | \
+			(1u << 15))
+
+static void xen_leaves(struct vcpu *v, u32 leaf, struct cpuid_regs *r)
+{
+	*r = (struct cpuid_regs){ 0 };
+	switch (leaf) {
+	case XEN_CPUID_LEAF(0):
+		r->eax = KEEL_XEN_LAST_LEAF;
+		r->ebx = XEN_CPUID_SIGNATURE_EBX;
+		r->ecx = XEN_CPUID_SIGNATURE_ECX;
+		r->edx = XEN_CPUID_SIGNATURE_EDX;
+		break;
+	case XEN_CPUID_LEAF(1):
+		r->eax = (KEEL_XEN_MAJOR << 16) | KEEL_XEN_MINOR;
+		break;
+	case XEN_CPUID_LEAF(2):
+		r->eax = 1; /* one hypercall page */
+		r->ebx = XEN_HYPERCALL_MSR;
+		break;
+	case XEN_CPUID_LEAF(4):
+		/* HVM leaf: vCPU and domain ids present. Not the per-vCPU
+		 * upcall vector (bit 6): Linux then uses CALLBACK_IRQ. */
+		r->eax = XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT;
+		r->ebx = v->id;
+		r->ecx = v->dom->id;
+		break;
+	default:
+		break; /* leaf 3 (TSC mode) and the rest: zeros */
+	}
+}
+
+enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
+{
+	u64 *g = v->arch.gprs;
+	u32 leaf = (u32)g[GPR_RAX], sub = (u32)g[GPR_RCX];
+	struct cpuid_regs r;
+	(void)e;
+
+	if (leaf >= XEN_CPUID_FIRST_LEAF && leaf <= 0x4000ffff) {
+		if (leaf <= KEEL_XEN_LAST_LEAF)
+			xen_leaves(v, leaf, &r);
+		else
+			r = (struct cpuid_regs){ 0 };
+	} else {
+		cpuid_count(leaf, sub, &r);
+		switch (leaf) {
+		case 1:
+			r.ecx = (r.ecx & ~LEAF1_ECX_HIDE) | LEAF1_ECX_HYPERVISOR;
+			r.edx &= ~LEAF1_EDX_HIDE;
+			/* Initial APIC id = 2 * vCPU id (libxl's layout), one
+			 * logical processor per package. */
+			r.ebx = (r.ebx & 0x0000ffffu) | ((v->id * 2) << 24) | (1u << 16);
+			break;
+		case 5:  /* MONITOR/MWAIT: hidden */
+		case 6:  /* thermal and power management */
+		case 0xa: /* architectural performance monitoring */
+		case 0xd: /* XSAVE state: hidden with XSAVE */
+			r = (struct cpuid_regs){ 0 };
+			break;
+		case 7:
+			if (sub == 0)
+				r.ebx &= ~LEAF7_EBX_HIDE;
+			break;
+		case 0x80000001:
+			r.ecx &= ~EXT1_ECX_HIDE;
+			break;
+		case 0x8000000a: /* SVM features: no nested SVM */
+			r = (struct cpuid_regs){ 0 };
+			break;
+		default:
+			break;
+		}
+	}
+	g[GPR_RAX] = r.eax;
+	g[GPR_RBX] = r.ebx;
+	g[GPR_RCX] = r.ecx;
+	g[GPR_RDX] = r.edx;
+	return EXIT_ADVANCE;
+}

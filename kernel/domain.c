@@ -1,0 +1,110 @@
+/* Domains and vCPUs: see include/keel/domain.h. */
+#include <keel/domain.h>
+#include <keel/frame.h>
+#include <keel/guest_console.h>
+#include <keel/lib.h>
+#include <keel/printk.h>
+#include <asm/p2m.h>
+#include <asm/vendor.h>
+
+static struct domain domains[DOMID_MAX];
+static bool domain_used[DOMID_MAX];
+
+static const char *const shutdown_names[] = {
+	[SHUTDOWN_poweroff] = "poweroff", [SHUTDOWN_reboot] = "reboot",
+	[SHUTDOWN_suspend] = "suspend",   [SHUTDOWN_crash] = "crash",
+	[SHUTDOWN_watchdog] = "watchdog", [SHUTDOWN_soft_reset] = "soft_reset",
+};
+
+struct domain *domain_by_id(unsigned id)
+{
+	return id < DOMID_MAX && domain_used[id] ? &domains[id] : NULL;
+}
+
+struct domain *domain_create(unsigned id, const char *name, bool privileged)
+{
+	if (id >= DOMID_MAX || domain_used[id]) {
+		pr_err("domain %u: id in use or out of range\n", id);
+		return NULL;
+	}
+	struct domain *d = &domains[id];
+	memset(d, 0, sizeof(*d));
+	d->id = (u16)id;
+	strlcpy(d->name, name, sizeof(d->name));
+	d->privileged = privileged;
+	d->state = DOM_CREATED;
+
+	int rc = p2m_init(d);
+	if (!rc)
+		rc = vendor->domain_init(d);
+	if (rc) {
+		pr_err("domain %u (%s): cannot create: %d\n", id, name, rc);
+		p2m_destroy(d);
+		return NULL;
+	}
+	domain_used[id] = true;
+	return d;
+}
+
+struct vcpu *vcpu_create(struct domain *d)
+{
+	if (d->nr_vcpus >= MAX_VCPUS)
+		return NULL;
+	paddr_t pa = frame_alloc();
+	if (!pa)
+		return NULL;
+	BUILD_BUG_ON(sizeof(struct vcpu) > PAGE_SIZE);
+	struct vcpu *v = phys_to_virt(pa);
+	v->dom = d;
+	v->id = d->nr_vcpus;
+	v->msr_pat = 0x0007040600070406ULL; /* the architectural reset value */
+	v->msr_mtrr_def_type = 0xc06;       /* MTRRs on, default WB (pvh.pandoc) */
+	if (vendor->vcpu_init(v)) {
+		frame_free(pa);
+		return NULL;
+	}
+	d->vcpus[d->nr_vcpus++] = v;
+	return v;
+}
+
+static void domain_stop_vcpus(struct domain *d)
+{
+	for (unsigned i = 0; i < d->nr_vcpus; i++)
+		d->vcpus[i]->runnable = false;
+	guest_console_flush(d);
+}
+
+void domain_shutdown(struct domain *d, int reason)
+{
+	if (!domain_is_alive(d))
+		return;
+	domain_stop_vcpus(d);
+	d->state = DOM_SHUTDOWN;
+	d->shutdown_reason = reason;
+	pr_info("domain %u (%s) shut down: %s\n", d->id, d->name,
+		reason >= 0 && reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown");
+}
+
+void domain_crash(struct vcpu *v, const char *why)
+{
+	struct domain *d = v->dom;
+	if (!domain_is_alive(d))
+		return;
+	domain_stop_vcpus(d);
+	d->state = DOM_CRASHED;
+	d->shutdown_reason = SHUTDOWN_crash;
+	pr_err("domain %u (%s) vCPU %u killed at RIP 0x%lx: %s\n", d->id, d->name, v->id,
+	       vendor->get_reg(v, VREG_RIP), why);
+	pr_info("hypervisor unaffected; domain %u stopped\n", d->id);
+}
+
+bool domain_is_alive(const struct domain *d)
+{
+	return d->state == DOM_CREATED || d->state == DOM_RUNNING || d->state == DOM_PAUSED;
+}
+
+const char *shutdown_reason_name(int reason);
+const char *shutdown_reason_name(int reason)
+{
+	return reason >= 0 && reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown";
+}

@@ -1,0 +1,185 @@
+/*
+ * The VM-exit dispatcher: a const table from the neutral exit reason to
+ * its handler (STYLE.md rule 3). Handlers for the simple reasons live
+ * here; CPUID, MSRs, port I/O and hypercalls have files of their own.
+ */
+#include <keel/domain.h>
+#include <keel/lib.h>
+#include <keel/printk.h>
+#include <keel/vmexit.h>
+#include <asm/cpu.h>
+#include <asm/guest_mem.h>
+#include <asm/paging.h>
+#include <asm/vendor.h>
+
+static enum exit_action handle_hlt(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	/* HLT with interrupts off can never end: Xen treats a domain whose
+	 * vCPUs all halt that way as powered off (Linux's poweroff without
+	 * ACPI S5 does exactly this). With interrupts on, the vCPU sleeps
+	 * until an event arrives; events come with the event-channel work,
+	 * so for now nothing can wake it and the scheduler reports that. */
+	if (!(vendor->get_reg(v, VREG_RFLAGS) & RFLAGS_IF)) {
+		domain_shutdown(v->dom, SHUTDOWN_poweroff);
+		return EXIT_STOP;
+	}
+	v->blocked = true;
+	return EXIT_ADVANCE; /* the run loop sees `blocked` and returns */
+}
+
+static enum exit_action handle_npf(struct vcpu *v, struct vm_exit *e)
+{
+	char why[128];
+	snprintf(why, sizeof(why), "%s access to %s guest-physical 0x%lx",
+		 (e->npf.access & PT_X) ? "execute" : (e->npf.access & PT_W) ? "write" : "read",
+		 e->npf.present ? "protected" : "unmapped", e->npf.gpa);
+	domain_crash(v, why);
+	return EXIT_STOP;
+}
+
+static bool is_hypercall_insn(const u8 *b)
+{
+	/* VMCALL 0f 01 c1 (Intel) or VMMCALL 0f 01 d9 (AMD). */
+	return b[0] == 0x0f && b[1] == 0x01 && (b[2] == 0xc1 || b[2] == 0xd9);
+}
+
+static enum exit_action handle_exception(struct vcpu *v, struct vm_exit *e)
+{
+	if (e->exc.vector == X86_EXC_UD) {
+		/* Xen accepts the other vendor's hypercall instruction, which
+		 * raises #UD (Linux picks the instruction from the CPUID
+		 * vendor string, which a migrated or confused guest may get
+		 * "wrong"). Anything else is the guest's own #UD. */
+		u8 insn[3];
+		u64 rip = vendor->get_reg(v, VREG_RIP);
+		if (copy_from_guest(v, insn, rip, 3) == 0 && is_hypercall_insn(insn)) {
+			e->insn_len = 3;
+			return handle_hypercall(v, e);
+		}
+		pr_debug("d%uv%u: #UD at RIP 0x%lx reflected to the guest\n", v->dom->id, v->id, rip);
+		return EXIT_INJECT_UD;
+	}
+	struct vevent ev = {
+		.vector = e->exc.vector,
+		.type = VEVENT_EXCEPTION,
+		.has_error = e->exc.has_error,
+		.error_code = e->exc.error_code,
+	};
+	vendor->inject(v, &ev);
+	return EXIT_RETAIN;
+}
+
+static enum exit_action handle_triple_fault(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	domain_crash(v, "triple fault (shutdown)");
+	return EXIT_STOP;
+}
+
+static enum exit_action handle_interrupt(struct vcpu *v, struct vm_exit *e)
+{
+	/* The host interrupt was taken (or is held) in the hypervisor;
+	 * the guest resumes where it was. */
+	(void)v;
+	(void)e;
+	return EXIT_RETAIN;
+}
+
+static enum exit_action handle_virt_insn(struct vcpu *v, struct vm_exit *e)
+{
+	/* Keel does not offer nested virtualization: the guest sees no SVM
+	 * or VMX in CPUID, and the instructions raise #UD as on a CPU
+	 * without them. */
+	(void)v;
+	(void)e;
+	return EXIT_INJECT_UD;
+}
+
+static enum exit_action handle_cr_access(struct vcpu *v, struct vm_exit *e)
+{
+	static const enum vreg crs[] = { [0] = VREG_CR0, [3] = VREG_CR3, [4] = VREG_CR4 };
+	if (e->cr.cr > 4 || (e->cr.cr != 0 && e->cr.cr != 3 && e->cr.cr != 4) || e->cr.gpr >= GPR_NR) {
+		domain_crash(v, "unsupported control-register access");
+		return EXIT_STOP;
+	}
+	if (e->cr.write)
+		vendor->set_reg(v, crs[e->cr.cr], e->cr.gpr == GPR_RSP ? vendor->get_reg(v, VREG_RSP)
+									 : v->arch.gprs[e->cr.gpr]);
+	else if (e->cr.gpr == GPR_RSP)
+		vendor->set_reg(v, VREG_RSP, vendor->get_reg(v, crs[e->cr.cr]));
+	else
+		v->arch.gprs[e->cr.gpr] = vendor->get_reg(v, crs[e->cr.cr]);
+	return EXIT_ADVANCE;
+}
+
+static enum exit_action handle_xsetbv(struct vcpu *v, struct vm_exit *e)
+{
+	/* CPUID hides XSAVE from guests, so a well-behaved guest never
+	 * gets here; one that tries anyway gets what hardware gives for a
+	 * bad XCR0 value. */
+	(void)v;
+	(void)e;
+	return EXIT_INJECT_GP;
+}
+
+static enum exit_action handle_cache_flush(struct vcpu *v, struct vm_exit *e)
+{
+	/* INVD/WBINVD: the guest's caches are the host's; flushing them on
+	 * its behalf would only cost time. Treat both as no-ops. */
+	(void)v;
+	(void)e;
+	return EXIT_ADVANCE;
+}
+
+static enum exit_action handle_entry_failed(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	vendor->dump(v);
+	domain_crash(v, "VM entry refused the guest state");
+	return EXIT_STOP;
+}
+
+static const struct exit_handler exit_table[EXIT_NR] = {
+	[EXIT_CPUID] = { handle_cpuid, "cpuid" },
+	[EXIT_HLT] = { handle_hlt, "hlt" },
+	[EXIT_IO] = { handle_io, "io" },
+	[EXIT_MSR_READ] = { handle_msr_read, "rdmsr" },
+	[EXIT_MSR_WRITE] = { handle_msr_write, "wrmsr" },
+	[EXIT_HYPERCALL] = { handle_hypercall, "hypercall" },
+	[EXIT_NPF] = { handle_npf, "npf" },
+	[EXIT_EXCEPTION] = { handle_exception, "exception" },
+	[EXIT_TRIPLE_FAULT] = { handle_triple_fault, "triple-fault" },
+	[EXIT_EXTINT] = { handle_interrupt, "extint" },
+	[EXIT_NMI] = { handle_interrupt, "nmi" },
+	[EXIT_INTR_WINDOW] = { handle_interrupt, "intr-window" },
+	[EXIT_VIRT_INSN] = { handle_virt_insn, "virt-insn" },
+	[EXIT_CR_ACCESS] = { handle_cr_access, "cr-access" },
+	[EXIT_XSETBV] = { handle_xsetbv, "xsetbv" },
+	[EXIT_CACHE_FLUSH] = { handle_cache_flush, "cache-flush" },
+	[EXIT_ENTRY_FAILED] = { handle_entry_failed, "entry-failed" },
+	/* EXIT_NONE and EXIT_UNKNOWN have no handler on purpose. */
+};
+
+const char *exit_reason_name(enum exit_reason r)
+{
+	if (r == EXIT_NONE)
+		return "none";
+	if (r == EXIT_UNKNOWN)
+		return "unknown";
+	if ((unsigned)r < EXIT_NR && exit_table[r].name)
+		return exit_table[r].name;
+	return "invalid";
+}
+
+enum exit_action exit_dispatch(struct vcpu *v, struct vm_exit *e)
+{
+	if ((unsigned)e->reason >= EXIT_NR || !exit_table[e->reason].handle) {
+		char why[96];
+		snprintf(why, sizeof(why), "unhandled exit %s (vendor code 0x%lx, info 0x%lx)",
+			 exit_reason_name(e->reason), e->raw, e->qual);
+		domain_crash(v, why);
+		return EXIT_STOP;
+	}
+	return exit_table[e->reason].handle(v, e);
+}

@@ -1,0 +1,30 @@
+/* sched_op (Xen public/sched.h). */
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/hypercall.h>
+#include <asm/guest_mem.h>
+#include <public/sched.h>
+
+long do_sched_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
+{
+	(void)a3;
+	(void)a4;
+	(void)a5;
+
+	switch (cmd) {
+	case SCHEDOP_yield:
+		v->pending |= VCPU_PENDING_YIELD;
+		return 0;
+	case SCHEDOP_shutdown: {
+		struct sched_shutdown s;
+		if (copy_from_guest(v, &s, arg, sizeof(s)))
+			return -EFAULT;
+		if (s.reason > SHUTDOWN_MAX)
+			return -EINVAL;
+		domain_shutdown(v->dom, (int)s.reason);
+		return 0;
+	}
+	default:
+		return -ENOSYS;
+	}
+}

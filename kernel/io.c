@@ -1,0 +1,95 @@
+/* Port I/O exits: dispatch to registered handlers; see include/keel/io.h. */
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/guest_console.h>
+#include <keel/io.h>
+#include <keel/printk.h>
+#include <keel/vmexit.h>
+
+#define IO_HANDLERS_MAX 32
+
+static struct io_port_handler handlers[IO_HANDLERS_MAX];
+static unsigned nr_handlers;
+
+int io_register(const struct io_port_handler *h)
+{
+	if (nr_handlers >= IO_HANDLERS_MAX)
+		return -ENOSPC;
+	for (unsigned i = 0; i < nr_handlers; i++)
+		if (h->first < handlers[i].first + handlers[i].count &&
+		    handlers[i].first < h->first + h->count)
+			return -EEXIST;
+	handlers[nr_handlers++] = *h;
+	return 0;
+}
+
+static const struct io_port_handler *find_handler(u16 port)
+{
+	for (unsigned i = 0; i < nr_handlers; i++)
+		if (port >= handlers[i].first && port < handlers[i].first + handlers[i].count)
+			return &handlers[i];
+	return NULL;
+}
+
+enum exit_action handle_io(struct vcpu *v, struct vm_exit *e)
+{
+	const struct io_exit *io = &e->io;
+	u64 *rax = &v->arch.gprs[GPR_RAX];
+	u32 mask = io->size == 4 ? 0xffffffffu : (1u << (8 * io->size)) - 1;
+
+	if (io->string) {
+		/* INS/OUTS need the guest's segments and RSI/RDI walked
+		 * through its page tables; no Keel device needs them yet. */
+		domain_crash(v, "string port I/O (INS/OUTS) is not emulated");
+		return EXIT_STOP;
+	}
+	const struct io_port_handler *h = find_handler(io->port);
+	if (io->in) {
+		u32 val = h && h->read ? h->read(v, io->port, io->size) : 0xffffffffu;
+		*rax = (*rax & ~(u64)mask) | (val & mask);
+		if (io->size == 4)
+			*rax &= 0xffffffffu; /* 32-bit results zero-extend */
+	} else if (h && h->write) {
+		h->write(v, io->port, io->size, (u32)*rax & mask);
+	}
+	return EXIT_ADVANCE;
+}
+
+/* Port 0xE9: Bochs/QEMU's debug console. Linux falls back to it for
+ * early output when console_io fails; Keel prints it as the domain's. */
+static void e9_write(struct vcpu *v, u16 port, unsigned size, u32 val)
+{
+	(void)port;
+	char c = (char)val;
+	if (size == 1)
+		guest_console_write(v->dom, &c, 1);
+}
+
+/* The test port: a scratch register per domain (dom0 self-tests). */
+static u32 test_port_value[DOMID_MAX];
+
+static u32 test_port_read(struct vcpu *v, u16 port, unsigned size)
+{
+	(void)port;
+	(void)size;
+	return test_port_value[v->dom->id];
+}
+
+static void test_port_write(struct vcpu *v, u16 port, unsigned size, u32 val)
+{
+	(void)port;
+	(void)size;
+	test_port_value[v->dom->id] = val;
+}
+
+void io_init(void);
+void io_init(void)
+{
+	static const struct io_port_handler builtin[] = {
+		{ .first = 0xe9, .count = 1, .name = "debug console", .write = e9_write },
+		{ .first = KEEL_TEST_PORT, .count = 4, .name = "Keel test port",
+		  .read = test_port_read, .write = test_port_write },
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(builtin); i++)
+		BUG_ON(io_register(&builtin[i]) != 0);
+}

@@ -1,0 +1,137 @@
+/*
+ * Guest MSR accesses that the back end intercepts. Reads and writes of
+ * MSRs Keel does not know raise #GP, as Xen does, so guests probe with
+ * rdmsr_safe/wrmsr_safe and carry on.
+ */
+#include <keel/domain.h>
+#include <keel/lib.h>
+#include <keel/printk.h>
+#include <keel/vmexit.h>
+#include <asm/cpu.h>
+#include <asm/guest_mem.h>
+#include <asm/vendor.h>
+#include <public/xen.h>
+
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_MTRRCAP 0xfe
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_XEN_HYPERCALL_PAGE 0x40000000 /* CPUID base+2 EBX */
+
+#define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
+#define APIC_BASE_DEFAULT (0xfee00000ULL | (1u << 11) | (1u << 8)) /* enabled, BSP */
+#define STUB_SIZE XEN_HYPERCALL_STUB_SIZE
+#define HYPERCALL_IRET 23
+
+/*
+ * The hypercall page (Xen arch/x86/hvm/{svm,vmx}: hypercall_page_init):
+ * 128 stubs of 32 bytes, stub i = "mov eax, i; <vmmcall|vmcall>; ret".
+ * The iret stub is ud2: PVH guests must not use it.
+ */
+static int write_hypercall_page(struct vcpu *v, u64 gpa)
+{
+	static u8 page[PAGE_SIZE];
+
+	memset(page, 0xcc, sizeof(page)); /* int3 between stubs */
+	for (u32 i = 0; i < XEN_HYPERCALL_PAGE_STUBS; i++) {
+		u8 *s = page + i * STUB_SIZE;
+		if (i == HYPERCALL_IRET) {
+			s[0] = 0x0f;
+			s[1] = 0x0b;
+			continue;
+		}
+		s[0] = 0xb8; /* mov eax, imm32 */
+		memcpy(s + 1, &i, 4);
+		memcpy(s + 5, vendor->hypercall_insn, 3);
+		s[8] = 0xc3; /* ret */
+	}
+	return copy_to_gpa(v->dom, gpa, page, sizeof(page));
+}
+
+static bool pat_valid(u64 pat)
+{
+	for (int i = 0; i < 8; i++) {
+		u8 t = (pat >> (8 * i)) & 0xff;
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
+{
+	u64 val;
+
+	switch (e->msr.index) {
+	case MSR_EFER:
+		val = vendor->get_reg(v, VREG_EFER);
+		break;
+	case MSR_IA32_APIC_BASE:
+		val = APIC_BASE_DEFAULT;
+		break;
+	case MSR_IA32_PAT:
+		val = v->msr_pat;
+		break;
+	case MSR_IA32_MTRRCAP:
+		val = 0; /* no fixed or variable ranges: the default type rules */
+		break;
+	case MSR_IA32_MTRR_DEF_TYPE:
+		val = v->msr_mtrr_def_type;
+		break;
+	case MSR_IA32_MISC_ENABLE:
+		val = 1; /* fast strings */
+		break;
+	case MSR_IA32_TSC:
+		val = rdtsc();
+		break;
+	case MSR_XEN_HYPERCALL_PAGE:
+		val = 0; /* Xen: reads return 0 */
+		break;
+	default:
+		pr_debug("d%uv%u: rdmsr 0x%x: not emulated, #GP\n", v->dom->id, v->id, e->msr.index);
+		return EXIT_INJECT_GP;
+	}
+	v->arch.gprs[GPR_RAX] = (u32)val;
+	v->arch.gprs[GPR_RDX] = val >> 32;
+	return EXIT_ADVANCE;
+}
+
+enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
+{
+	u64 val = (v->arch.gprs[GPR_RAX] & 0xffffffffu) | (v->arch.gprs[GPR_RDX] << 32);
+
+	switch (e->msr.index) {
+	case MSR_EFER:
+		if (val & ~EFER_GUEST_BITS)
+			return EXIT_INJECT_GP;
+		vendor->set_reg(v, VREG_EFER, val);
+		break;
+	case MSR_IA32_APIC_BASE:
+		if (val != APIC_BASE_DEFAULT)
+			return EXIT_INJECT_GP; /* relocation and x2APIC: not yet */
+		break;
+	case MSR_IA32_PAT:
+		if (!pat_valid(val))
+			return EXIT_INJECT_GP;
+		v->msr_pat = val;
+		break;
+	case MSR_IA32_MTRR_DEF_TYPE:
+		if (val & ~0xcffULL)
+			return EXIT_INJECT_GP;
+		v->msr_mtrr_def_type = val;
+		break;
+	case MSR_XEN_HYPERCALL_PAGE:
+		/* The low 12 bits select which page of a multi-page area;
+		 * Keel has one page, so they must be 0. */
+		if ((val & ~PAGE_MASK) || write_hypercall_page(v, val)) {
+			pr_warn("d%uv%u: hypercall page at 0x%lx refused (not a page of the domain's RAM)\n",
+				v->dom->id, v->id, val);
+			return EXIT_INJECT_GP;
+		}
+		break;
+	default:
+		pr_debug("d%uv%u: wrmsr 0x%x <- 0x%lx: not emulated, #GP\n", v->dom->id, v->id,
+			 e->msr.index, val);
+		return EXIT_INJECT_GP;
+	}
+	return EXIT_ADVANCE;
+}

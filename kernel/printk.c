@@ -1,0 +1,61 @@
+/*
+ * printk: formats into a ring of recent log text (for a later `dmesg`
+ * from dom0) and writes lines at or above the console level to the
+ * serial console.
+ */
+#include <keel/lib.h>
+#include <keel/printk.h>
+#include <keel/uart.h>
+
+#define LOG_RING_SIZE 65536 /* a power of two */
+
+static char log_ring[LOG_RING_SIZE];
+static u64 log_head; /* total bytes ever written */
+static int console_level = LOG_INFO;
+
+void printk_set_level(int level)
+{
+	console_level = level;
+}
+
+void console_write(const char *s, size_t n)
+{
+	uart_write(s, n);
+}
+
+static void log_append(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		log_ring[(log_head + i) & (LOG_RING_SIZE - 1)] = s[i];
+	log_head += n;
+}
+
+void vprintk(int level, const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n >= (int)sizeof(buf))
+		n = sizeof(buf) - 1;
+	log_append(buf, n);
+	if (level <= console_level)
+		console_write(buf, n);
+}
+
+void printk(int level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintk(level, fmt, ap);
+	va_end(ap);
+}
+
+size_t printk_read_log(char *buf, size_t len)
+{
+	u64 avail = log_head < LOG_RING_SIZE ? log_head : LOG_RING_SIZE;
+	if (len > avail)
+		len = avail;
+	u64 start = log_head - len;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = log_ring[(start + i) & (LOG_RING_SIZE - 1)];
+	return len;
+}

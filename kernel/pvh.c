@@ -1,0 +1,178 @@
+/*
+ * PVH domain building (Xen docs/misc/pvh.pandoc, public/arch-x86/hvm/
+ * start_info.h; ../shared/ABI-NOTES.md section 2): segments load at
+ * p_paddr; the vCPU starts at the PHYS32_ENTRY note in 32-bit protected
+ * mode with paging off and EBX = the start_info's guest-physical address.
+ */
+#include <keel/domain.h>
+#include <keel/elf.h>
+#include <keel/errno.h>
+#include <keel/lib.h>
+#include <keel/printk.h>
+#include <keel/pvh.h>
+#include <asm/guest_mem.h>
+#include <asm/vendor.h>
+#include <public/start_info.h>
+
+/* Linux copies at most this many memmap entries into its e820 table
+ * without a bounds check (ABI-NOTES section 2). */
+#define PVH_MEMMAP_MAX 127
+#define START_INFO_PAGES 3
+/* Linux reads the start_info, memmap and modlist through its early
+ * tables, which map only the first 1 GiB. */
+#define START_INFO_LIMIT SZ_1G
+
+static bool overlaps(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* True if [gpa, gpa+len) lies inside one RAM range of d. */
+static bool in_ram(const struct domain *d, gpa_t gpa, u64 len)
+{
+	for (unsigned i = 0; i < d->nr_ram; i++)
+		if (gpa >= d->ram[i].gpa && gpa + len <= d->ram[i].gpa + d->ram[i].len)
+			return true;
+	return false;
+}
+
+static bool is_free(const struct domain *d, const struct pvh_params *p,
+		    const struct elf_image *img, gpa_t gpa, u64 len)
+{
+	if (!in_ram(d, gpa, len))
+		return false;
+	for (unsigned i = 0; i < img->nr_load; i++)
+		if (overlaps(gpa, len, img->load[i].paddr, img->load[i].memsz))
+			return false;
+	for (unsigned i = 0; i < p->nr_avoid; i++)
+		if (overlaps(gpa, len, p->avoid[i].base, p->avoid[i].len))
+			return false;
+	return true;
+}
+
+static int zero_gpa(struct domain *d, gpa_t gpa, u64 len)
+{
+	static const u8 zeros[512];
+	for (u64 done = 0; done < len;) {
+		u64 n = MIN(len - done, sizeof(zeros));
+		if (copy_to_gpa(d, gpa + done, zeros, n))
+			return -EFAULT;
+		done += n;
+	}
+	return 0;
+}
+
+/* The boot-data area: page-aligned, RAM, below 1 GiB, clear of the
+ * kernel and the modules. The lowest such place, as Linux reserves the
+ * first MiB anyway. */
+static gpa_t find_start_info_area(const struct domain *d, const struct pvh_params *p,
+				  const struct elf_image *img)
+{
+	u64 len = START_INFO_PAGES * PAGE_SIZE;
+	for (unsigned i = 0; i < d->nr_ram; i++) {
+		for (gpa_t g = MAX(d->ram[i].gpa, PAGE_SIZE); g + len <= d->ram[i].gpa + d->ram[i].len &&
+							    g + len <= START_INFO_LIMIT;
+		     g += PAGE_SIZE)
+			if (is_free(d, p, img, g, len))
+				return g;
+	}
+	return 0;
+}
+
+int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t errlen)
+{
+	struct elf_image img;
+	int rc;
+
+	rc = elf_parse(p->image, p->image_size, &img, err, errlen);
+	if (rc)
+		return rc;
+
+	for (unsigned i = 0; i < img.nr_load; i++) {
+		const struct elf_load *l = &img.load[i];
+		if (!in_ram(d, l->paddr, l->memsz)) {
+			snprintf(err, errlen, "segment 0x%lx-0x%lx lies outside the domain's RAM",
+				 l->paddr, l->paddr + l->memsz);
+			return -ENOMEM;
+		}
+		for (unsigned j = 0; j < p->nr_avoid; j++) {
+			if (overlaps(l->paddr, l->memsz, p->avoid[j].base, p->avoid[j].len)) {
+				snprintf(err, errlen,
+					 "segment 0x%lx-0x%lx overlaps boot module memory 0x%lx-0x%lx",
+					 l->paddr, l->paddr + l->memsz, p->avoid[j].base,
+					 p->avoid[j].base + p->avoid[j].len);
+				return -EBUSY;
+			}
+		}
+	}
+	for (unsigned i = 0; i < img.nr_load; i++) {
+		const struct elf_load *l = &img.load[i];
+		if (copy_to_gpa(d, l->paddr, (const u8 *)p->image + l->offset, l->filesz) ||
+		    zero_gpa(d, l->paddr + l->filesz, l->memsz - l->filesz)) {
+			snprintf(err, errlen, "cannot write segment at 0x%lx", l->paddr);
+			return -EFAULT;
+		}
+	}
+
+	/* start_info, then modlist, memmap and strings, in one area. */
+	static u8 area[START_INFO_PAGES * PAGE_SIZE];
+	gpa_t base = find_start_info_area(d, p, &img);
+	if (!base) {
+		snprintf(err, errlen, "no room below 1 GiB for the PVH start info");
+		return -ENOMEM;
+	}
+	memset(area, 0, sizeof(area));
+	struct hvm_start_info *si = (void *)area;
+	size_t off = ALIGN_UP(sizeof(*si), 16);
+
+	struct hvm_modlist_entry *mods = (void *)(area + off);
+	off += ALIGN_UP(p->nr_modules * sizeof(*mods), 16);
+	struct hvm_memmap_table_entry *mm = (void *)(area + off);
+	unsigned nr_mm = MIN(p->nr_memmap, PVH_MEMMAP_MAX);
+	off += ALIGN_UP(nr_mm * sizeof(*mm), 16);
+
+	/* Strings follow; check each fits. */
+	size_t cmd_off = off;
+	size_t need = strlen(p->cmdline) + 1;
+	for (unsigned i = 0; i < p->nr_modules; i++)
+		need += strlen(p->modules[i].cmdline) + 1;
+	if (off + need > sizeof(area)) {
+		snprintf(err, errlen, "PVH start info does not fit in %d pages", START_INFO_PAGES);
+		return -E2BIG;
+	}
+	strlcpy((char *)area + off, p->cmdline, sizeof(area) - off);
+	off += strlen(p->cmdline) + 1;
+	for (unsigned i = 0; i < p->nr_modules; i++) {
+		mods[i].paddr = p->modules[i].gpa;
+		mods[i].size = p->modules[i].size;
+		mods[i].cmdline_paddr = base + off;
+		strlcpy((char *)area + off, p->modules[i].cmdline, sizeof(area) - off);
+		off += strlen(p->modules[i].cmdline) + 1;
+	}
+	for (unsigned i = 0; i < nr_mm; i++) {
+		mm[i].addr = p->memmap[i].base;
+		mm[i].size = p->memmap[i].len;
+		mm[i].type = p->memmap[i].type;
+	}
+
+	si->magic = XEN_HVM_START_MAGIC_VALUE;
+	si->version = 1;
+	si->flags = 0;
+	si->nr_modules = p->nr_modules;
+	si->modlist_paddr = p->nr_modules ? base + ((u8 *)mods - area) : 0;
+	si->cmdline_paddr = base + cmd_off;
+	si->rsdp_paddr = p->rsdp;
+	si->memmap_paddr = base + ((u8 *)mm - area);
+	si->memmap_entries = nr_mm;
+	if (copy_to_gpa(d, base, area, sizeof(area))) {
+		snprintf(err, errlen, "cannot write the PVH start info at 0x%lx", base);
+		return -EFAULT;
+	}
+
+	struct vcpu *v = d->vcpus[0];
+	vendor->set_reg(v, VREG_RIP, img.phys32_entry);
+	v->arch.gprs[GPR_RBX] = base;
+	pr_info("domain %u: PVH kernel 0x%lx-0x%lx, entry 0x%x, start info at 0x%lx\n", d->id,
+		img.lowest, img.highest, img.phys32_entry, base);
+	return 0;
+}

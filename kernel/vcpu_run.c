@@ -1,0 +1,62 @@
+/*
+ * The vCPU loop (STYLE.md rule 5): pending work, enter the guest, count
+ * the exit, dispatch it, carry out the handler's verdict. RIP is advanced
+ * here and nowhere else.
+ */
+#include <keel/domain.h>
+#include <keel/printk.h>
+#include <keel/vmexit.h>
+#include <asm/cpu.h>
+#include <asm/vendor.h>
+
+static void inject_exception(struct vcpu *v, u8 vector, bool has_error)
+{
+	struct vevent ev = {
+		.vector = vector,
+		.type = VEVENT_EXCEPTION,
+		.has_error = has_error,
+		.error_code = 0,
+	};
+	vendor->inject(v, &ev);
+}
+
+void vcpu_run(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+	struct vm_exit e;
+
+	while (v->runnable && !v->blocked) {
+		if (v->pending & VCPU_PENDING_YIELD) {
+			v->pending &= ~VCPU_PENDING_YIELD;
+			return;
+		}
+
+		vendor->run(v, &e);
+		v->nr_exits++;
+		if ((unsigned)e.reason < EXIT_NR)
+			d->exit_counts[e.reason]++;
+
+		switch (exit_dispatch(v, &e)) {
+		case EXIT_ADVANCE:
+			if (!e.insn_len) {
+				/* The vendor could not tell how long the
+				 * instruction was: skipping a guessed length
+				 * would corrupt the guest, so stop it. */
+				domain_crash(v, "cannot decode the length of the intercepted instruction");
+				return;
+			}
+			vendor->set_reg(v, VREG_RIP, vendor->get_reg(v, VREG_RIP) + e.insn_len);
+			break;
+		case EXIT_RETAIN:
+			break;
+		case EXIT_INJECT_GP:
+			inject_exception(v, X86_EXC_GP, true);
+			break;
+		case EXIT_INJECT_UD:
+			inject_exception(v, X86_EXC_UD, false);
+			break;
+		case EXIT_STOP:
+			return;
+		}
+	}
+}
