@@ -37,7 +37,7 @@ all: $(BUILD)/keel.elf $(BUILD)/keel.efi guests unit
 $(ASM_OFFSETS): arch/x86/asm-offsets/asm-offsets.c include/keel/*.h arch/x86/include/asm/*.h
 	@mkdir -p $(dir $@)
 	@$(CC) $(HV_CFLAGS) -MF /dev/null -S -o $(BUILD)/asm-offsets.s $<
-	@echo "/* generated from arch/x86/asm-offsets/asm-offsets.c: do not edit */" > $@.tmp
+	@echo "; generated from arch/x86/asm-offsets/asm-offsets.c: do not edit" > $@.tmp
 	@sed -n 's/^.*->\([A-Za-z0-9_]*\) \$$\{0,1\}\([-0-9]*\).*$$/%define \1 \2/p' $(BUILD)/asm-offsets.s >> $@.tmp
 	@mv $@.tmp $@
 

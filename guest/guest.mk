@@ -7,7 +7,7 @@
 # directory. Objects go under build/guest/. GUEST_KLIB_DIR may point the
 # libc at another directory (for testing stand-ins).
 
-GUEST_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow \
+GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow \
 	-ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
 	-mno-red-zone -mno-sse -mno-mmx -mno-sse2 -mno-avx -mgeneral-regs-only \
 	-mcmodel=small -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \

@@ -111,10 +111,10 @@ EFI_STATUS elf_load(const void *image, UINT64 size, UINT64 *entry)
 	/*
 	 * One allocation for the whole span: with `ld -n` consecutive
 	 * segments share pages, which separate AllocatePages() calls would
-	 * refuse. EfiLoaderCode, not LoaderData: OVMF (like other edk2
-	 * builds) maps LoaderData non-executable when its
-	 * PcdDxeNxMemoryProtectionPolicy says so, and we jump into these
-	 * pages on the firmware's page tables.
+	 * refuse. EfiLoaderCode, not LoaderData: we jump into these pages on
+	 * the firmware's page tables, and edk2 maps LoaderData non-executable
+	 * when its PcdDxeNxMemoryProtectionPolicy asks for it (Debian 12's
+	 * OVMF does not, other builds and vendors' firmware may).
 	 */
 	base = ALIGN_DOWN(lo, EFI_PAGE_SIZE);
 	pages = EFI_SIZE_TO_PAGES(ALIGN_UP(hi, EFI_PAGE_SIZE) - base);

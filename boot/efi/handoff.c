@@ -6,7 +6,8 @@
  * which firmware events may do at any moment, even inside the call. After
  * such a failure only GetMemoryMap() and ExitBootServices() may be called
  * (UEFI 2.10 section 7.4, ExitBootServices()), so the buffer is sized once
- * beforehand with room to spare and we simply retry.
+ * beforehand with room to spare and we simply retry. All that runs in the
+ * loop besides those two calls is mmap_convert(), which calls nothing.
  */
 #include "loader.h"
 
@@ -41,6 +42,8 @@ EFI_STATUS handoff(EFI_HANDLE image, struct boot_info *bi, UINT64 entry)
 	EFI_MEMORY_DESCRIPTOR *map = NULL;
 	UINTN size = 0, cap, key, desc_size;
 	UINT32 desc_version;
+	const CHAR16 *step = L"";
+	bool exit_tried = false;
 	EFI_STATUS st;
 	int attempt;
 
@@ -57,29 +60,40 @@ EFI_STATUS handoff(EFI_HANDLE image, struct boot_info *bi, UINT64 entry)
 		return st;
 	}
 
-	for (attempt = 0; attempt < HANDOFF_ATTEMPTS; attempt++) {
+	for (attempt = 1; attempt <= HANDOFF_ATTEMPTS; attempt++) {
 		size = cap;
 		st = uefi_call_wrapper(BS->GetMemoryMap, 5, &size, map, &key, &desc_size,
 				       &desc_version);
-		if (EFI_ERROR(st))
+		if (EFI_ERROR(st)) {
+			step = L"GetMemoryMap()";
 			break;
+		}
 		st = mmap_convert(map, size, desc_size, bi);
-		if (EFI_ERROR(st))
+		if (EFI_ERROR(st)) {
+			step = L"converting the memory map (over BOOT_MMAP_MAX ranges)";
 			break;
+		}
+		exit_tried = true;
 		st = uefi_call_wrapper(BS->ExitBootServices, 2, image, key);
 		if (!EFI_ERROR(st))
 			enter(bi, entry);
+		step = L"ExitBootServices()";
 		if (st != EFI_INVALID_PARAMETER)
 			break;
 	}
 
-	/* Reached only on failure. If ExitBootServices() was tried, the
-	 * console may already be gone; the message is a best effort. */
-	if (st == EFI_BUFFER_TOO_SMALL)
-		LOG(L"memory map: more than %d ranges after merging", BOOT_MMAP_MAX);
-	else
-		LOG(L"cannot exit boot services after %d attempts (%r)", attempt + 1, st);
-	if (attempt == 0)
-		FreePool(map);
+	/*
+	 * Reached only on failure. After a failed ExitBootServices() the
+	 * firmware may be half shut down (7.4): no memory may be freed, the
+	 * console may be gone, and returning to the boot manager is not safe.
+	 * Say what happened, as a best effort, and stop.
+	 */
+	LOG(L"%s failed on attempt %d (%r)", step, MIN(attempt, HANDOFF_ATTEMPTS), st);
+	if (exit_tried) {
+		LOG(L"halting: boot services may already be gone");
+		for (;;)
+			__asm__ volatile("cli; hlt");
+	}
+	FreePool(map);
 	return st;
 }

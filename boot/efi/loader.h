@@ -1,8 +1,8 @@
 /*
  * The UEFI loader's internal interfaces (boot/efi/; overview: docs/boot.md).
  *
- * Every function that fails prints one line saying what failed and where
- * (LOG) and returns an EFI status, which efi_main() hands back to the
+ * Every function here except pages.c's prints one line saying what failed
+ * and where (LOG) when it fails, and returns an EFI status, which efi_main() hands back to the
  * firmware after releasing what was allocated (pages.c). Nothing here runs
  * after ExitBootServices() except handoff.c's last steps.
  */
@@ -96,8 +96,9 @@ void mmap_explain(UINT64 lo, UINT64 hi);
 
 /*
  * Take the final memory map, exit boot services and enter the hypervisor
- * at `entry` with RDI = bi. Returns only if that fails before
- * ExitBootServices() succeeded.
+ * at `entry` with RDI = bi. Returns (having printed why) only on a failure
+ * before ExitBootServices() was called; if ExitBootServices() itself keeps
+ * failing, it halts, since the firmware may then be half shut down.
  */
 EFI_STATUS handoff(EFI_HANDLE image, struct boot_info *bi, UINT64 entry);
 

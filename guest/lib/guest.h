@@ -107,7 +107,7 @@ int cmdline_get_u64(const char *cmdline, const char *key, u64 *out);
 
 /* ---- traps ------------------------------------------------------------- */
 
-/* The stack exception stubs (traps.asm) build; r15 at the lowest address. */
+/* The stack exception stubs (trap_entry.asm) build; r15 at the lowest address. */
 struct trap_frame {
 	u64 r15, r14, r13, r12, r11, r10, r9, r8;
 	u64 rbp, rdi, rsi, rdx, rcx, rbx, rax;
@@ -158,8 +158,9 @@ int pt_unmap_2m(u64 va);
  * SCHEDOP_shutdown with the reason; the console is flushed first. If the
  * hypercall returns (no hypervisor, or it refused), the vCPU halts with
  * interrupts off (Xen and Keel treat that as power-off). Without a
- * hypervisor, guest_poweroff first writes 0 to port 0xF4 so that QEMU
- * with `-device isa-debug-exit,iobase=0xf4,iosize=4` exits.
+ * hypervisor it first writes Keel's exit code (0 power-off, 1 reboot,
+ * 2 crash) to port 0xF4, so that QEMU with
+ * `-device isa-debug-exit,iobase=0xf4,iosize=4` exits with 2 * code + 1.
  */
 __noreturn void guest_shutdown(unsigned reason);
 __noreturn void guest_poweroff(void);

@@ -20,9 +20,12 @@ void guest_shutdown(unsigned reason)
 		printf("%s: SCHEDOP_shutdown(%u) returned %ld; halting\n",
 		       guest_name, reason, rc);
 		console_flush();
-	} else if (reason == SHUTDOWN_poweroff) {
-		/* Bare QEMU (no hypervisor): isa-debug-exit, if present. */
-		outl(QEMU_DEBUG_EXIT_PORT, 0);
+	} else {
+		/* Bare QEMU (no hypervisor): isa-debug-exit, if present, with
+		 * Keel's own exit codes (docs/design.md): 0 power-off,
+		 * 1 reboot, 2 crash. QEMU then exits with 2 * code + 1. */
+		outl(QEMU_DEBUG_EXIT_PORT, reason == SHUTDOWN_crash ? 2 :
+					   reason == SHUTDOWN_reboot ? 1 : 0);
 	}
 	cpu_halt_forever();
 }

@@ -76,7 +76,7 @@ static u64 read_cr2(void)
 
 void trap_handler(struct trap_frame *f);
 
-/* Called by traps.asm with the saved state. Returns only after a fixup. */
+/* Called by trap_entry.asm with the saved state. Returns only after a fixup. */
 void trap_handler(struct trap_frame *f)
 {
 	const struct ex_entry *e;

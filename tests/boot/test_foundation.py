@@ -193,7 +193,7 @@ def _():
     for l in after[st[0] + 1:]:
         if "machine stop" in l:
             break
-        frames += [int(x, 16) for x in re.findall(r"0x([0-9a-fA-F]{6,16})", l)]
+        frames += [int(x, 16) for x in re.findall(r"\b(?:0x)?([0-9a-fA-F]{6,16})\b", l)]
     expect(any(lo <= f < hi for f in frames),
            "no stack-trace frame inside .text 0x%x-0x%x (addresses seen: %s)"
            % (lo, hi, ", ".join("0x%x" % f for f in frames[:10]) or "none"), r)

@@ -3,10 +3,10 @@
  * vectors of the VMCB control area, the MSR permission map and the I/O
  * permission map (AMD APM vol. 2, 15.9-15.13).
  *
- * The policy, one line per choice (the report in docs/ repeats it):
- * intercept what would let a guest reach host state or the hardware, what
- * Keel must emulate (CPUID, port I/O, most MSRs, VMMCALL, HLT), and
- * nothing that nested paging already makes safe (CR3, #PF, INVLPG).
+ * The policy: intercept what would let a guest reach host state or the
+ * hardware, what Keel must emulate (CPUID, port I/O, most MSRs, VMMCALL,
+ * HLT), and nothing that nested paging already makes safe (CR3, #PF,
+ * INVLPG).
  */
 #include <keel/errno.h>
 #include <keel/frame.h>
@@ -33,7 +33,7 @@ static paddr_t domain_iopm_pa[DOMID_MAX];
  *  SMI         SMM firmware then runs from host state after STGI, not in
  *              the middle of a guest.
  *  INIT        an INIT is for the host CPU; taken in the guest it would
- *              reset with guest state loaded (APM 15.13.3).
+ *              reset with guest state loaded (APM 15.13).
  *  CPUID       Keel presents its own CPUID (Xen leaves, hidden SVM).
  *  INVD        discards dirty cache lines, including the host's.
  *  HLT         an idle vCPU gives the CPU back to the scheduler.
@@ -68,7 +68,7 @@ static paddr_t domain_iopm_pa[DOMID_MAX];
  * Not intercepted: RDTSCP, ICEBP (delivers #DB in the guest), MONITOR/
  * MWAIT (hidden in CPUID; an MWAIT ends on any interrupt like a guest's
  * busy loop would), RDPRU. INVLPGB/TLBSYNC raise #UD in a guest unless
- * the VMCB enables them (APM 15.14.5), so misc3 stays 0.
+ * the VMCB enables them (VMCB 090h bit 7), so misc3 stays 0.
  */
 #define MISC2_INTERCEPTS                                                   \
 	(INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD |       \

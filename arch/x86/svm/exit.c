@@ -1,0 +1,198 @@
+/*
+ * #VMEXIT decoding: the VMCB's EXITCODE/EXITINFO1/EXITINFO2 become a
+ * neutral struct vm_exit (exit codes: AMD APM vol. 2 appendix C; the
+ * EXITINFO formats: 15.8-15.12 and 15.25.6). Nothing is handled here.
+ */
+#include <keel/lib.h>
+#include <asm/cpu.h>
+#include <asm/insn.h>
+#include <asm/paging.h>
+#include "svm.h"
+
+/* Exceptions that push an error code (APM 8.2), which the exception
+ * intercept reports in EXITINFO1 (APM 15.12). */
+#define EXC_HAS_ERROR_CODE                                                  \
+	((1u << X86_EXC_DF) | (1u << X86_EXC_TS) | (1u << X86_EXC_NP) |     \
+	 (1u << X86_EXC_SS) | (1u << X86_EXC_GP) | (1u << X86_EXC_PF) |     \
+	 (1u << X86_EXC_AC) | (1u << X86_EXC_CP) | (1u << 29) | (1u << 30))
+
+/*
+ * Length of the instruction that caused an intercept the kernel will step
+ * over. With NRIP save (CPUID 8000_000a EDX[3]) the CPU stores the next
+ * RIP in the VMCB; without it (QEMU TCG) the instruction is fetched and
+ * measured. RIP and nRIP are offsets in CS, so their difference is the
+ * length in any mode. 0 means unknown: the kernel then stops the domain
+ * rather than guess.
+ */
+static u8 intercepted_insn_len(struct vcpu *v, const struct vmcb *vmcb)
+{
+	u64 rip = vmcb->save.rip;
+	u8 len;
+
+	if (svm_caps.nrips) {
+		u64 n = vmcb->control.nrip - rip;
+		if (n >= 1 && n <= INSN_MAX_LEN)
+			return (u8)n;
+	}
+	if (insn_fetch_and_length(v, rip, &len) == 0 && len >= 1 && len <= INSN_MAX_LEN)
+		return len;
+	return 0;
+}
+
+/* IOIO (APM 15.10.2): EXITINFO1 says port, size, direction, string, REP;
+ * EXITINFO2 always holds the RIP of the next instruction, NRIP save or
+ * not, so the length is known even on QEMU TCG. */
+static void decode_io(const struct vmcb *vmcb, struct vm_exit *e)
+{
+	u64 info = vmcb->control.exitinfo1;
+	u64 next = vmcb->control.exitinfo2 - vmcb->save.rip;
+
+	e->reason = EXIT_IO;
+	e->io.port = (u16)(info >> IOIO_PORT_SHIFT);
+	e->io.size = (info & IOIO_SZ32) ? 4 : (info & IOIO_SZ16) ? 2 : 1;
+	e->io.in = info & IOIO_TYPE_IN;
+	e->io.string = info & IOIO_STR;
+	e->io.rep = info & IOIO_REP;
+	e->insn_len = (next >= 1 && next <= INSN_MAX_LEN) ? (u8)next : 0;
+}
+
+/*
+ * Nested page fault (APM 15.25.6): EXITINFO2 is the guest-physical
+ * address, EXITINFO1 a #PF-style error code. U/S is always set (nested
+ * walks are user accesses) and says nothing. Bit 33 marks a fault on the
+ * guest's own page tables, which the CPU reads (and writes A/D bits in)
+ * as data. SVM does not report the guest-virtual address.
+ */
+static void decode_npf(const struct vmcb *vmcb, struct vm_exit *e)
+{
+	u64 info = vmcb->control.exitinfo1;
+
+	e->reason = EXIT_NPF;
+	e->npf.gpa = vmcb->control.exitinfo2;
+	e->npf.gva = 0;
+	e->npf.gva_valid = false;
+	e->npf.present = info & NPF_P;
+	if (info & NPF_ID)
+		e->npf.access = PT_X;
+	else if (info & NPF_RW)
+		e->npf.access = PT_W;
+	else
+		e->npf.access = PT_R;
+}
+
+/* Exception intercepts (APM 15.12): EXITINFO1 holds the error code when
+ * the exception has one, EXITINFO2 the faulting address for #PF. */
+static void decode_exception(const struct vmcb *vmcb, unsigned vector,
+			     struct vm_exit *e)
+{
+	e->reason = EXIT_EXCEPTION;
+	e->exc.vector = (u8)vector;
+	e->exc.has_error = EXC_HAS_ERROR_CODE & (1u << vector);
+	e->exc.error_code = e->exc.has_error ? (u32)vmcb->control.exitinfo1 : 0;
+	e->exc.cr2 = vector == X86_EXC_PF ? vmcb->control.exitinfo2 : 0;
+}
+
+/*
+ * CR access (exit codes 0x00-0x1f). Keel intercepts no CR today; the
+ * decoding is here for when it does. Only decode assists (APM "Decode Assists")
+ * say which GPR a MOV used; otherwise `gpr` is GPR_NR, an index the
+ * kernel refuses, and the length comes from decoding the instruction.
+ */
+static void decode_cr(struct vcpu *v, const struct vmcb *vmcb, u64 code,
+		      struct vm_exit *e)
+{
+	u64 info = vmcb->control.exitinfo1;
+
+	e->reason = EXIT_CR_ACCESS;
+	e->cr.cr = code & 0xf;
+	e->cr.write = code >= VMEXIT_CR0_WRITE;
+	if (svm_caps.decode_assists && (info & CR_EXITINFO_MOV))
+		e->cr.gpr = info & CR_EXITINFO_GPR_MASK;
+	else
+		e->cr.gpr = GPR_NR;
+	e->insn_len = intercepted_insn_len(v, vmcb);
+}
+
+void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
+{
+	u64 code = vmcb->control.exitcode;
+
+	memset(e, 0, sizeof(*e));
+	e->raw = code;
+	e->qual = vmcb->control.exitinfo1;
+
+	switch (code) {
+	case VMEXIT_CPUID:
+		e->reason = EXIT_CPUID;
+		break;
+	case VMEXIT_HLT:
+		e->reason = EXIT_HLT;
+		break;
+	case VMEXIT_IOIO:
+		decode_io(vmcb, e);
+		return;
+	case VMEXIT_MSR:
+		/* EXITINFO1: 0 RDMSR, 1 WRMSR (APM 15.11); the MSR is in ECX. */
+		e->reason = vmcb->control.exitinfo1 ? EXIT_MSR_WRITE : EXIT_MSR_READ;
+		e->msr.index = (u32)v->arch.gprs[GPR_RCX];
+		break;
+	case VMEXIT_VMMCALL:
+		e->reason = EXIT_HYPERCALL;
+		break;
+	case VMEXIT_NPF:
+		decode_npf(vmcb, e);
+		return;
+	case VMEXIT_SHUTDOWN:
+		/* Shutdown: a triple fault, or #MC with CR4.MCE clear. */
+		e->reason = EXIT_TRIPLE_FAULT;
+		return;
+	case VMEXIT_INTR:
+	case VMEXIT_SMI:
+	case VMEXIT_INIT:
+		/* A host event, held while GIF=0; the host gets it after STGI
+		 * (SMI, INIT) or when it lets interrupts in (INTR). The guest
+		 * resumes at the same RIP. */
+		e->reason = EXIT_EXTINT;
+		return;
+	case VMEXIT_NMI:
+		e->reason = EXIT_NMI;
+		return;
+	case VMEXIT_VINTR:
+		e->reason = EXIT_INTR_WINDOW;
+		return;
+	case VMEXIT_VMRUN:
+	case VMEXIT_VMLOAD:
+	case VMEXIT_VMSAVE:
+	case VMEXIT_STGI:
+	case VMEXIT_CLGI:
+	case VMEXIT_SKINIT:
+	case VMEXIT_INVLPGA:
+		e->reason = EXIT_VIRT_INSN;
+		break;
+	case VMEXIT_XSETBV:
+		e->reason = EXIT_XSETBV;
+		break;
+	case VMEXIT_INVD:
+	case VMEXIT_WBINVD:
+		e->reason = EXIT_CACHE_FLUSH;
+		break;
+	case VMEXIT_INVALID:
+		/* VMRUN refused the VMCB (APM 15.5.1); nothing ran. */
+		e->reason = EXIT_ENTRY_FAILED;
+		return;
+	default:
+		if (code >= VMEXIT_EXCP_BASE && code < VMEXIT_EXCP_BASE + 32) {
+			decode_exception(vmcb, (unsigned)(code - VMEXIT_EXCP_BASE), e);
+			return;
+		}
+		if (code < VMEXIT_DR0_READ) {
+			decode_cr(v, vmcb, code, e);
+			return;
+		}
+		e->reason = EXIT_UNKNOWN;
+		return;
+	}
+	/* The reasons that broke out of the switch are instructions the
+	 * kernel may step over. */
+	e->insn_len = intercepted_insn_len(v, vmcb);
+}

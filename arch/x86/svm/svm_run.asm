@@ -1,0 +1,104 @@
+; The VMRUN stub (AMD APM vol. 2, 15.5 "VMRUN Instruction").
+;
+; void svm_vmrun(struct vcpu *v, paddr_t host_vmcb_pa)
+;
+; VMRUN switches only part of the CPU: it saves and restores the host's
+; RAX, RSP, RIP, RFLAGS, CR0/3/4, EFER, GDTR/IDTR and ES/CS/SS/DS, and
+; loads the guest's from the VMCB. The rest is ours to do:
+;  - general registers other than RAX and RSP: loaded from and saved to
+;    v->arch.gprs here (offsets from asm-offsets.h);
+;  - FS, GS, TR, LDTR (with hidden state), KernelGsBase, STAR, LSTAR,
+;    CSTAR, SFMASK, SYSENTER_*: VMSAVE the host's into host_vmcb_pa,
+;    VMLOAD the guest's, and the reverse after the exit (APM 15.5.2).
+;    Without the host VMLOAD the host would keep the guest's TR, and its
+;    next NMI or #DF would run on a stack the guest chose.
+; VMSAVE, VMLOAD and VMRUN take the VMCB's physical address in RAX
+; (implicit operand in nasm syntax).
+; All of it runs with GIF=0 (CLGI ... STGI, APM 15.17), so no NMI, SMI or
+; interrupt is taken while the CPU holds a mixture of host and guest
+; state. VMRUN sets GIF=1 for the guest; #VMEXIT clears it again.
+;
+; HOST_IRQ_EXITS (off): set IF just before VMRUN so that physical
+; interrupts make the guest exit (see run.c for why it is off for now).
+
+%include "asm-offsets.h"
+
+%define HOST_IRQ_EXITS 0
+
+bits 64
+default rel
+section .text
+
+global svm_vmrun
+svm_vmrun:
+	push rbp
+	mov rbp, rsp
+	push rbx		; the SysV callee-saved registers, which hold
+	push r12		; guest values while the guest runs
+	push r13
+	push r14
+	push r15
+	push rdi		; [rsp+8]: struct vcpu *v
+	push rsi		; [rsp]:   host VMCB
+
+	clgi
+	mov rax, rsi
+	vmsave			; host FS/GS/TR/LDTR/KernelGsBase/syscall MSRs
+
+	mov rax, [rdi + VCPU_VMCX_PA]
+	mov rcx, [rdi + VCPU_RCX]
+	mov rdx, [rdi + VCPU_RDX]
+	mov rbx, [rdi + VCPU_RBX]
+	mov rbp, [rdi + VCPU_RBP]
+	mov rsi, [rdi + VCPU_RSI]
+	mov r8,  [rdi + VCPU_R8]
+	mov r9,  [rdi + VCPU_R9]
+	mov r10, [rdi + VCPU_R10]
+	mov r11, [rdi + VCPU_R11]
+	mov r12, [rdi + VCPU_R12]
+	mov r13, [rdi + VCPU_R13]
+	mov r14, [rdi + VCPU_R14]
+	mov r15, [rdi + VCPU_R15]
+	mov rdi, [rdi + VCPU_RDI]
+
+	vmload			; guest FS/GS/TR/LDTR/KernelGsBase/syscall MSRs
+%if HOST_IRQ_EXITS
+	sti			; held by GIF=0 until VMRUN sets GIF
+%endif
+	vmrun			; [RAX] = guest VMCB; back here at #VMEXIT, GIF=0
+%if HOST_IRQ_EXITS
+	cli
+%endif
+
+	; Guest GPRs are live; RSP is the host's again (VMRUN restored it).
+	; RAX is free: the guest's is in the VMCB.
+	mov rax, [rsp + 8]
+	mov [rax + VCPU_RCX], rcx
+	mov [rax + VCPU_RDX], rdx
+	mov [rax + VCPU_RBX], rbx
+	mov [rax + VCPU_RBP], rbp
+	mov [rax + VCPU_RSI], rsi
+	mov [rax + VCPU_RDI], rdi
+	mov [rax + VCPU_R8],  r8
+	mov [rax + VCPU_R9],  r9
+	mov [rax + VCPU_R10], r10
+	mov [rax + VCPU_R11], r11
+	mov [rax + VCPU_R12], r12
+	mov [rax + VCPU_R13], r13
+	mov [rax + VCPU_R14], r14
+	mov [rax + VCPU_R15], r15
+
+	mov rax, [rax + VCPU_VMCX_PA]
+	vmsave			; the guest's FS/GS/TR/... back into its VMCB
+	pop rax
+	vmload			; the host's TR, segment bases and syscall MSRs
+	stgi			; NMIs/SMIs held since CLGI are taken now
+
+	add rsp, 8		; v
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop rbx
+	pop rbp
+	ret

@@ -1,0 +1,76 @@
+/*
+ * dom0, the Keel control domain. For now: report what the domain builder
+ * handed over (memory map, command line, modules) and power off, or run
+ * the exit-kind self-test with `test=...` (exit_test.c).
+ */
+#include <keel/lib.h>
+#include "cpu.h"
+#include "dom0.h"
+#include "guest.h"
+#include "hypercall.h"
+
+const char guest_name[] = "dom0";
+
+static void print_hypervisor(void)
+{
+	const struct xen_info *x = xen_info();
+	static const char *const modes[] = {
+		[HYPERCALL_NONE] = "none",
+		[HYPERCALL_PAGE] = "page",
+		[HYPERCALL_VMCALL] = "vmcall",
+		[HYPERCALL_VMMCALL] = "vmmcall",
+	};
+
+	if (x->mode == HYPERCALL_NONE) {
+		printf("dom0: no hypervisor signature; console on port 0xe9\n");
+		return;
+	}
+	printf("dom0: hypervisor at cpuid 0x%x, version %u.%u, hypercalls via %s\n",
+	       x->cpuid_base, x->version >> 16, x->version & 0xffff, modes[x->mode]);
+}
+
+static void print_memmap(const struct hvm_start_info *si)
+{
+	const struct hvm_memmap_table_entry *map;
+	unsigned i, n;
+	u64 ram;
+
+	map = si_memmap(si, &n);
+	printf("dom0: memory map: %u entries\n", n);
+	for (i = 0; i < n; i++)
+		printf("dom0: mem [0x%016lx-0x%016lx] %s\n", map[i].addr,
+		       map[i].addr + map[i].size - 1, si_mem_type_name(map[i].type));
+	ram = si_ram_total(si);
+	printf("dom0: mem total ram 0x%lx bytes (%lu MiB)\n", ram, ram >> 20);
+}
+
+static void print_modules(const struct hvm_start_info *si)
+{
+	const struct hvm_modlist_entry *mods;
+	unsigned i, n;
+
+	mods = si_modules(si, &n);
+	printf("dom0: modules: %u\n", n);
+	for (i = 0; i < n; i++)
+		printf("dom0: module %u: [0x%016lx-0x%016lx] size 0x%lx cmdline \"%s\"\n",
+		       i, mods[i].paddr, mods[i].paddr + mods[i].size - 1,
+		       mods[i].size, si_module_cmdline(&mods[i]));
+}
+
+void guest_main(const struct hvm_start_info *si)
+{
+	char test[16];
+
+	puts("dom0: Keel control domain");
+	print_hypervisor();
+	if (cmdline_get(si_cmdline(si), "test", test, sizeof(test)))
+		exit_test_run(si, test);
+
+	printf("dom0: start_info version %u flags 0x%x rsdp 0x%lx\n", si->version,
+	       si->flags, si->rsdp_paddr);
+	print_memmap(si);
+	printf("dom0: cmdline \"%s\"\n", si_cmdline(si));
+	print_modules(si);
+	puts("dom0: powering off");
+	guest_poweroff();
+}
