@@ -24,6 +24,10 @@ static int parse_console(const char *val, struct keel_options *o, char *err, siz
 	while (*p && *p != ',' && i < sizeof(name) - 1)
 		name[i++] = *p++;
 	name[i] = 0;
+	if (*p && *p != ',') {
+		snprintf(err, errlen, "cmdline: console=%.40s: name too long", val);
+		return -EINVAL;
+	}
 	if (strcmp(name, "none") == 0 && !*p) {
 		o->console_port = 0;
 		return 0;
@@ -173,10 +177,10 @@ int cmdline_parse(const char *cmdline, struct keel_options *opts, char *err, siz
 			if (strcmp(word, options[i].name) == 0)
 				d = &options[i];
 		if (!d) {
-			snprintf(tmp, sizeof(tmp), "cmdline: unknown option '%s'", word);
+			snprintf(tmp, sizeof(tmp), "cmdline: unknown option '%.100s'", word);
 			rc = -EINVAL;
 		} else if (!eq || !eq[1]) {
-			snprintf(tmp, sizeof(tmp), "cmdline: option '%s' needs a value (%s=...)", word, word);
+			snprintf(tmp, sizeof(tmp), "cmdline: option '%.40s' needs a value (%.40s=...)", word, word);
 			rc = -EINVAL;
 		} else {
 			rc = d->parse(eq + 1, opts, tmp, sizeof(tmp));

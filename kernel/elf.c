@@ -187,7 +187,12 @@ int elf_parse(const void *image, u64 size, struct elf_image *img, char *err, siz
 		FAIL("ELF has no loadable segment");
 	if (!found_note)
 		FAIL("no PVH entry point (Xen ELF note XEN_ELFNOTE_PHYS32_ENTRY)");
-	if (img->phys32_entry < img->lowest || img->phys32_entry >= img->highest)
+	bool entry_loaded = false;
+	for (unsigned j = 0; j < img->nr_load; j++)
+		if (img->phys32_entry >= img->load[j].paddr &&
+		    img->phys32_entry < img->load[j].paddr + img->load[j].memsz)
+			entry_loaded = true;
+	if (!entry_loaded)
 		FAIL("PVH entry 0x%x lies outside the loaded segments 0x%lx-0x%lx",
 		     img->phys32_entry, (unsigned long)img->lowest, (unsigned long)img->highest);
 	return 0;

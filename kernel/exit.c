@@ -57,7 +57,14 @@ static enum exit_action handle_exception(struct vcpu *v, struct vm_exit *e)
 			e->insn_len = 3;
 			return handle_hypercall(v, e);
 		}
-		pr_debug("d%uv%u: #UD at RIP 0x%lx reflected to the guest\n", v->dom->id, v->id, rip);
+		/* Reflect it: the guest's own handler decides (Linux uses
+		 * ud2 for BUG/WARN). Say so, a few times per vCPU, so that a
+		 * guest dying of it leaves a trace here. */
+		if (v->nr_ud_reports < 4) {
+			v->nr_ud_reports++;
+			pr_info("d%uv%u: #UD at RIP 0x%lx (not a hypercall) reflected to the guest\n",
+				v->dom->id, v->id, rip);
+		}
 		return EXIT_INJECT_UD;
 	}
 	struct vevent ev = {

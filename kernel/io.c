@@ -5,6 +5,7 @@
 #include <keel/io.h>
 #include <keel/printk.h>
 #include <keel/vmexit.h>
+#include <public/keel_test.h>
 
 #define IO_HANDLERS_MAX 32
 

@@ -37,7 +37,7 @@ static struct idt_gate idt[32] __aligned(16);
 
 static const char *const trap_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
-	"#DF", "#MF(9)", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+	"#DF", "#CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
 	"#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "#22", "#23",
 	"#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
 };

@@ -40,6 +40,7 @@ struct vcpu {
 	u64 msr_mtrr_def_type;
 	struct vcpu_arch arch;
 	u64 nr_exits;
+	unsigned nr_ud_reports; /* #UD reflections reported so far */
 };
 
 /* A range of guest-physical RAM and the host frames behind it. */

@@ -23,8 +23,4 @@ struct io_port_handler {
  * overlaps another handler, -ENOSPC when the table is full. */
 int io_register(const struct io_port_handler *h);
 
-/* The Keel test port (docs/design.md): a 32-bit scratch register that
- * guests can write and read back, for the exit tests. */
-#define KEEL_TEST_PORT 0x5e0
-
 #endif

@@ -3,13 +3,14 @@
  * (cmdline test=exits, guest/dom0/exit_test.c) relies on these, so the
  * hypervisor emulates them for every domain.
  *
- * Scratch port (KEEL_TEST_PORT): a 32-bit register per domain, reset to
- * KEEL_TEST_PORT_RESET. OUT of 1, 2 or 4 bytes at KEEL_TEST_PORT replaces
- * the low 1, 2 or 4 bytes (the others keep their value); IN of 1, 2 or 4
- * bytes returns the low 1, 2 or 4 bytes. Ports KEEL_TEST_PORT+1..+3 are
- * not part of it (unemulated: reads all ones, writes ignored). 0xEC is
- * unused by PC chipsets and by QEMU (0xE9 is the debug console, 0xED an
- * alternative I/O-delay port, 0xF4 QEMU's isa-debug-exit).
+ * Scratch port (KEEL_TEST_PORT, 0x5E0): a 32-bit register per domain,
+ * 0 when the domain is created. OUT of 1, 2 or 4 bytes stores the value
+ * zero-extended to 32 bits; IN of 1, 2 or 4 bytes returns the low 1, 2 or
+ * 4 bytes. Ports 0x5E0..0x5E3 all reach the same register. The port is
+ * not used by QEMU's PC machines (fw_cfg is 0x510, isa-debug-exit 0xF4,
+ * the debug console 0xE9); on real hardware the hypervisor intercepts it
+ * before any device sees it. (The value is written with the same tokens
+ * as include/keel/io.h so that both headers may be included.)
  *
  * Unemulated port (KEEL_TEST_PORT_UNEMULATED): a port nothing emulates;
  * IN of any size returns all ones, as Xen's null handler does.
@@ -26,8 +27,8 @@
 #ifndef KEEL_PUBLIC_KEEL_TEST_H
 #define KEEL_PUBLIC_KEEL_TEST_H
 
-#define KEEL_TEST_PORT             0x00ECU
-#define KEEL_TEST_PORT_RESET       0x4C45454BU /* "KEEL" in memory order */
+#define KEEL_TEST_PORT 0x5e0
+#define KEEL_TEST_PORT_RESET       0U
 #define KEEL_TEST_PORT_UNEMULATED  0x0099U
 
 #define KEEL_TEST_MSR_APIC_BASE    0x0000001BU

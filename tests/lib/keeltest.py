@@ -183,6 +183,8 @@ def boot(cfg, modules=None, loader="uefi", timeout=90, mem=None, smp=None, extra
     tag = "" if _boots == 1 else "-%d" % _boots
     os.makedirs(LOG_DIR, exist_ok=True)
     serial = os.path.join(LOG_DIR, "%s.serial%s.log" % (name, tag))
+    if os.path.exists(serial):
+        os.unlink(serial)  # stop_on must not see the last run's output
 
     # A private root: links to build/'s images, the test's module files.
     root = os.path.join(FILES_DIR, name, "root%s" % tag)

@@ -26,7 +26,8 @@
 
 /* ---- environment ---------------------------------------------------------- */
 
-struct cpu_features cpu_features = { .phys_addr_bits = 40 };
+/* 48: the C heap's addresses stand in for physical ones. */
+struct cpu_features cpu_features = { .phys_addr_bits = 48 };
 struct svm_cpu svm_cpu;
 
 paddr_t frame_alloc_contig(u64 n, u64 align)

@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 #include <keel/domain.h>
+#include "../vmx/vmcs.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" ::"i"(val))
 #define GPR_OFF(r) (offsetof(struct vcpu, arch.gprs) + 8 * (r))
@@ -29,4 +30,6 @@ void asm_offsets(void)
 	DEFINE(VCPU_R15, GPR_OFF(GPR_R15));
 	DEFINE(VCPU_VMCX_PA, offsetof(struct vcpu, arch.vmcx_pa));
 	DEFINE(VCPU_LAUNCHED, offsetof(struct vcpu, arch.launched));
+	/* VMCS field encoding the VMX entry stub writes (vmx/vmx_run.asm). */
+	DEFINE(VMCS_HOST_RSP, HOST_RSP);
 }

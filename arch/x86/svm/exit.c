@@ -177,6 +177,7 @@ void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 		e->reason = EXIT_CACHE_FLUSH;
 		break;
 	case VMEXIT_INVALID:
+	case VMEXIT_INVALID_32:
 		/* VMRUN refused the VMCB (APM 15.5.1); nothing ran. */
 		e->reason = EXIT_ENTRY_FAILED;
 		return;

@@ -83,7 +83,7 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	svm_vmrun(v, svm_cpu.host_vmcb_pa);
 
 	v->arch.gprs[GPR_RAX] = vmcb->save.rax;
-	if (vmcb->control.exitcode == VMEXIT_INVALID)
+	if (vmcb_entry_failed(vmcb))
 		svm_asid_entry_failed(vmcb); /* EVENTINJ stays for the dump */
 	else
 		svm_events_after_exit(vmcb);

@@ -316,7 +316,7 @@ void svm_dump(struct vcpu *v)
 	       g[GPR_RSI], g[GPR_RDI], g[GPR_RBP], g[GPR_R8], g[GPR_R9]);
 	printk(LOG_ERR, "keel:   r10 0x%lx r11 0x%lx r12 0x%lx r13 0x%lx r14 0x%lx r15 0x%lx\n",
 	       g[GPR_R10], g[GPR_R11], g[GPR_R12], g[GPR_R13], g[GPR_R14], g[GPR_R15]);
-	if (c->exitcode == VMEXIT_INVALID) {
+	if (vmcb_entry_failed(vmcb)) {
 		const char *why = svm_vmcb_check(vmcb);
 		printk(LOG_ERR, "keel:   VMRUN refused the VMCB: %s\n",
 		       why ? why : "none of the consistency checks Keel knows fails");

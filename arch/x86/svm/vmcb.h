@@ -285,6 +285,15 @@ _Static_assert(sizeof(struct vmcb) == PAGE_SIZE, "VMCB is one page");
 #define VMEXIT_XSETBV 0x08d
 #define VMEXIT_NPF 0x400
 #define VMEXIT_INVALID ((u64)-1)
+/* QEMU 7.2 TCG stores VMEXIT_INVALID as a 32-bit -1 (0x00000000ffffffff),
+ * not the APM's 64-bit -1; no real exit code has that value. */
+#define VMEXIT_INVALID_32 0xffffffffULL
+
+static inline bool vmcb_entry_failed(const struct vmcb *vmcb)
+{
+	return vmcb->control.exitcode == VMEXIT_INVALID ||
+	       vmcb->control.exitcode == VMEXIT_INVALID_32;
+}
 
 /* The power-on PAT (APM 7.8.2): WB, WT, UC-, UC, WB, WT, UC-, UC. */
 #define PAT_POWER_ON 0x0007040600070406ULL

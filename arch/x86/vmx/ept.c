@@ -110,6 +110,7 @@ const struct pt_format ept_format = {
 
 #include <keel/domain.h>
 #include <keel/printk.h>
+#include "vmcs.h"
 #include "vmx.h"
 
 /* EPTP (25.6.11): WB paging structures (bits 2:0 = 6), 4-level walk

@@ -355,7 +355,7 @@ int vmx_msr_bitmap_init(void);
 void vmx_switch_guest_msrs(struct vcpu *v);
 void vmx_drop_guest_msrs(struct vcpu *v);
 
-/* io.c */
+/* domain.c */
 int vmx_domain_init(struct domain *d);
 void vmx_domain_destroy(struct domain *d);
 paddr_t vmx_io_bitmap(const struct domain *d);
