@@ -12,6 +12,7 @@
 #include <keel/frame.h>
 #include <keel/lib.h>
 #include <keel/mmap.h>
+#include <keel/page.h>
 #include <keel/printk.h>
 #include <keel/pvh.h>
 #include <asm/p2m.h>
@@ -84,6 +85,7 @@ static int give_ram(struct domain *d, const struct boot_mem_range *map, unsigned
 			if (add_ram(d, pa, PAGE_SIZE))
 				return 0; /* too fragmented: dom0 gets what fitted */
 			frame_reserve(pa, PAGE_SIZE);
+			page_assign(pa, d->id);
 			got += PAGE_SIZE;
 		}
 	}
@@ -161,6 +163,8 @@ int dom0_build(const struct boot_info *bi, const struct boot_mem_range *map, uns
 		if ((rc = insert_ram(d, m->base, len)))
 			goto too_fragmented;
 		avoid[navoid++] = (struct pvh_avoid){ m->base, len };
+		for (paddr_t pa = m->base; pa < m->base + len; pa += PAGE_SIZE)
+			page_assign(pa, d->id);
 		if (m == kernel)
 			continue;
 		snprintf(mod_cmdlines[nmods], sizeof(mod_cmdlines[0]), "%s%s%s", m->name,

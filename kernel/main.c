@@ -14,6 +14,7 @@
 #include <keel/lib.h>
 #include <keel/machine.h>
 #include <keel/mmap.h>
+#include <keel/page.h>
 #include <keel/printk.h>
 #include <keel/sched.h>
 #include <keel/uart.h>
@@ -200,6 +201,10 @@ void kernel_main(const struct boot_info *loader_bi)
 
 	if (hostpt_init(map, nmap))
 		boot_fail();
+	if (page_table_init(top)) {
+		pr_err("memory: no room for the page ownership table\n");
+		boot_fail();
+	}
 	pr_info("frames: %lu free of %lu (%lu MiB free)\n", frames_free(), frames_total(),
 		frames_free() >> 8);
 	provoke_test_fault();

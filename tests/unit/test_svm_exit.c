@@ -274,6 +274,7 @@ START_TEST(events_and_failures_map_to_neutral_reasons)
 {
 	expect_reason(VMEXIT_SHUTDOWN, EXIT_TRIPLE_FAULT, false);
 	expect_reason(VMEXIT_INVALID, EXIT_ENTRY_FAILED, false);
+	expect_reason(VMEXIT_INVALID_32, EXIT_ENTRY_FAILED, false); /* QEMU TCG */
 	expect_reason(VMEXIT_INTR, EXIT_EXTINT, false);
 	expect_reason(VMEXIT_SMI, EXIT_EXTINT, false);
 	expect_reason(VMEXIT_INIT, EXIT_EXTINT, false);

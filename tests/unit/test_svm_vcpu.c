@@ -212,26 +212,33 @@ START_TEST(interrupted_delivery_is_reinjected)
 	vmcb->control.eventinj = 0x80000030ULL;
 	vmcb->control.exitcode = VMEXIT_NPF;
 	vmcb->control.exitintinfo = 0x80000030ULL;
-	svm_events_after_exit(vmcb);
+	svm_events_after_exit(vmcb, 0x80000030ULL);
 	ck_assert_uint_eq(vmcb->control.eventinj, 0x80000030ULL);
 
 	/* A #GP with its error code comes back whole. */
 	vmcb->control.exitintinfo = 0x0000000480000b0dULL;
-	svm_events_after_exit(vmcb);
+	svm_events_after_exit(vmcb, 0);
 	ck_assert_uint_eq(vmcb->control.eventinj, 0x0000000480000b0dULL);
 
 	/* Delivered (EXITINTINFO invalid): nothing stays queued. */
 	vmcb->control.exitintinfo = 0;
-	svm_events_after_exit(vmcb);
+	svm_events_after_exit(vmcb, 0);
 	ck_assert_uint_eq(vmcb->control.eventinj, 0);
 
 	/* INTn and INT3 re-execute instead. */
 	vmcb->control.exitintinfo = 0x80000480ULL; /* soft int 0x80 */
-	svm_events_after_exit(vmcb);
+	svm_events_after_exit(vmcb, 0);
 	ck_assert_uint_eq(vmcb->control.eventinj, 0);
 	vmcb->control.exitintinfo = 0x80000303ULL; /* #BP */
-	svm_events_after_exit(vmcb);
+	svm_events_after_exit(vmcb, 0);
 	ck_assert_uint_eq(vmcb->control.eventinj, 0);
+
+	/* An INTn the kernel injected (RIP past it) must come back. */
+	vmcb->save.rip = 0x2002;
+	vmcb->control.exitintinfo = 0x80000480ULL;
+	svm_events_after_exit(vmcb, 0x80000480ULL);
+	ck_assert_uint_eq(vmcb->control.eventinj, 0x80000480ULL);
+	ck_assert_uint_eq(vmcb->control.nrip, 0x2002);
 }
 END_TEST
 
@@ -246,7 +253,7 @@ START_TEST(intr_window_is_one_shot)
 	ck_assert(vmcb->control.v_intr & V_IRQ);
 	ck_assert(vmcb->control.v_intr & V_INTR_MASKING);
 	vmcb->control.exitcode = VMEXIT_VINTR;
-	svm_events_after_exit(vmcb);
+	svm_events_after_exit(vmcb, 0);
 	ck_assert(!(vmcb->control.intercept_misc1 & INTERCEPT_VINTR));
 	ck_assert(!(vmcb->control.v_intr & V_IRQ));
 	ck_assert_msg(vmcb->control.v_intr & V_INTR_MASKING, "V_INTR_MASKING lost");

@@ -95,16 +95,22 @@ void svm_want_intr_window(struct vcpu *v, bool on)
  * After a #VMEXIT, EVENTINJ is spent: either the event was delivered, or
  * its delivery was cut short by the exit, and then EXITINTINFO holds it
  * (APM 15.7.2) and it must be delivered again on the next entry, or the
- * guest loses an interrupt (e.g. a host interrupt arriving while the
- * guest's IDT is read). Software interrupts and the INT3/INTO exceptions
- * (#BP, #OF) are not re-injected: their RIP still points at the
- * instruction, which raises them again when it re-executes.
+ * guest loses it (e.g. an interrupt whose delivery hit a nested page
+ * fault on the guest's IDT or stack). `injected` is what EVENTINJ held at
+ * entry.
+ *
+ * The guest's own INTn, INT3 and INTO are the exception: when their
+ * delivery is interrupted, RIP still points at the instruction, which
+ * raises them again when it re-executes, so they are not re-injected.
+ * An INTn the kernel injected (RIP already past it) is re-injected.
  */
-void svm_events_after_exit(struct vmcb *vmcb)
+void svm_events_after_exit(struct vmcb *vmcb, u64 injected)
 {
+	const u64 what = EVENTINJ_VECTOR_MASK | EVENTINJ_TYPE_MASK | EVENTINJ_V;
 	u64 info = vmcb->control.exitintinfo;
 	u64 type = info & EVENTINJ_TYPE_MASK;
 	u8 vector = info & EVENTINJ_VECTOR_MASK;
+	bool ours = (injected & EVENTINJ_V) && (injected & what) == (info & what);
 
 	vmcb->control.eventinj = 0;
 	if (vmcb->control.exitcode == VMEXIT_VINTR)
@@ -112,11 +118,14 @@ void svm_events_after_exit(struct vmcb *vmcb)
 
 	if (!(info & EVENTINJ_V))
 		return;
-	if (type == EVENTINJ_TYPE_SOFT_INT)
+	if (!ours && type == EVENTINJ_TYPE_SOFT_INT)
 		return;
-	if (type == EVENTINJ_TYPE_EXCEPTION && (vector == X86_EXC_BP || vector == X86_EXC_OF))
+	if (!ours && type == EVENTINJ_TYPE_EXCEPTION &&
+	    (vector == X86_EXC_BP || vector == X86_EXC_OF))
 		return;
 	/* Same format; keep vector, type, EV, error code; clear reserved. */
-	vmcb->control.eventinj = info & (EVENTINJ_VECTOR_MASK | EVENTINJ_TYPE_MASK | EVENTINJ_EV |
-					 EVENTINJ_V | (0xffffffffULL << EVENTINJ_ERRORCODE_SHIFT));
+	vmcb->control.eventinj = info & (what | EVENTINJ_EV |
+					 (0xffffffffULL << EVENTINJ_ERRORCODE_SHIFT));
+	if (type == EVENTINJ_TYPE_SOFT_INT)
+		vmcb->control.nrip = vmcb->save.rip; /* as svm_inject() */
 }

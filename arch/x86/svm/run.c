@@ -64,8 +64,41 @@ static void debug_regs_switch(struct vcpu *v)
 	svm_cpu.dr_owner = v;
 }
 
+/*
+ * The guest state VMRUN loads and checks. A refused VMRUN should leave it
+ * alone, but QEMU 7.2 TCG writes the host's values over it (it saves the
+ * CPU's current state as if the guest had run), which would make the
+ * crash report and svm_vmcb_check() describe the host. The copy costs a
+ * few stores per entry and is put back only after a refusal.
+ */
+struct entry_state {
+	struct vmcb_seg es, cs, ss, ds, gdtr, idtr;
+	u64 efer, cr0, cr2, cr3, cr4, dr6, dr7, rflags, rip, rsp;
+	u8 cpl;
+};
+
+static void entry_state_save(struct entry_state *e, const struct vmcb_save *s)
+{
+	e->es = s->es, e->cs = s->cs, e->ss = s->ss, e->ds = s->ds;
+	e->gdtr = s->gdtr, e->idtr = s->idtr;
+	e->efer = s->efer, e->cr0 = s->cr0, e->cr2 = s->cr2, e->cr3 = s->cr3;
+	e->cr4 = s->cr4, e->dr6 = s->dr6, e->dr7 = s->dr7;
+	e->rflags = s->rflags, e->rip = s->rip, e->rsp = s->rsp, e->cpl = s->cpl;
+}
+
+static void entry_state_restore(const struct entry_state *e, struct vmcb_save *s)
+{
+	s->es = e->es, s->cs = e->cs, s->ss = e->ss, s->ds = e->ds;
+	s->gdtr = e->gdtr, s->idtr = e->idtr;
+	s->efer = e->efer, s->cr0 = e->cr0, s->cr2 = e->cr2, s->cr3 = e->cr3;
+	s->cr4 = e->cr4, s->dr6 = e->dr6, s->dr7 = e->dr7;
+	s->rflags = e->rflags, s->rip = e->rip, s->rsp = e->rsp, s->cpl = e->cpl;
+}
+
 void svm_run(struct vcpu *v, struct vm_exit *exit)
 {
+	struct entry_state entry;
+	u64 injected;
 	struct vmcb *vmcb = vcpu_vmcb(v);
 	struct domain *d = v->dom;
 
@@ -79,13 +112,18 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	/* RAX lives in the VMCB for VMRUN; the kernel keeps it in gprs. */
 	vmcb->save.rax = v->arch.gprs[GPR_RAX];
 	debug_regs_switch(v);
+	entry_state_save(&entry, &vmcb->save);
+	injected = vmcb->control.eventinj;
 
 	svm_vmrun(v, svm_cpu.host_vmcb_pa);
 
-	v->arch.gprs[GPR_RAX] = vmcb->save.rax;
-	if (vmcb_entry_failed(vmcb))
+	if (vmcb_entry_failed(vmcb)) {
+		entry_state_restore(&entry, &vmcb->save);
+		vmcb->save.rax = v->arch.gprs[GPR_RAX];
 		svm_asid_entry_failed(vmcb); /* EVENTINJ stays for the dump */
-	else
-		svm_events_after_exit(vmcb);
+	} else {
+		v->arch.gprs[GPR_RAX] = vmcb->save.rax;
+		svm_events_after_exit(vmcb, injected);
+	}
 	svm_exit_decode(v, vmcb, exit);
 }

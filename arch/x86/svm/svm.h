@@ -123,8 +123,9 @@ void svm_inject(struct vcpu *v, const struct vevent *e);
 bool svm_intr_open(struct vcpu *v);
 void svm_want_intr_window(struct vcpu *v, bool on);
 /* After every #VMEXIT: EVENTINJ is consumed, and an event whose delivery
- * the exit interrupted (EXITINTINFO) is queued again. */
-void svm_events_after_exit(struct vmcb *vmcb);
+ * the exit interrupted (EXITINTINFO) is queued again. `injected` is the
+ * EVENTINJ value the entry carried. */
+void svm_events_after_exit(struct vmcb *vmcb, u64 injected);
 
 /* run.c */
 void svm_run(struct vcpu *v, struct vm_exit *exit);

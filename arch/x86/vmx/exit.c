@@ -203,9 +203,25 @@ static bool decode_extint(struct vcpu *v, struct vm_exit *e)
 	(void)v;
 	if (vmx.ack_intr) {
 		u32 info = (u32)vmread(VM_EXIT_INTR_INFO);
-		if (info & INTR_INFO_VALID) {
-			e->qual = info & INTR_INFO_VECTOR_MASK;
+		if (!(info & INTR_INFO_VALID))
+			return false;
+		e->qual = info & INTR_INFO_VECTOR_MASK;
+		if (e->qual >= 32) {
 			vmx_dispatch_host_vector((u8)e->qual);
+			return false;
+		}
+		/*
+		 * An interrupt below 32 collides with an exception vector:
+		 * the legacy 8259 PIC left at the BIOS's base (IRQ 0 = vector
+		 * 8) does this. Running the exception handler would crash
+		 * the hypervisor; the interrupt was acknowledged and is never
+		 * EOIed, which also keeps that PIC quiet from now on.
+		 */
+		static bool warned;
+		if (!warned) {
+			warned = true;
+			pr_warn("VMX: dropped host interrupt vector %lu (< 32: is the legacy "
+				"PIC unmasked at its BIOS base?)\n", e->qual);
 		}
 	} else {
 		__asm__ volatile("sti; nop; cli" ::: "memory");
