@@ -33,6 +33,7 @@ import time
 import traceback
 
 TREE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the tree
 sys.path.insert(0, os.path.join(TREE, "tests", "lib"))
 import keeltest  # noqa: E402
 

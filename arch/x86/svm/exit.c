@@ -94,9 +94,9 @@ static void decode_exception(const struct vmcb *vmcb, unsigned vector,
 
 /*
  * CR access (exit codes 0x00-0x1f). Keel intercepts no CR today; the
- * decoding is here for when it does. Only decode assists (APM "Decode Assists")
- * say which GPR a MOV used; otherwise `gpr` is GPR_NR, an index the
- * kernel refuses, and the length comes from decoding the instruction.
+ * decoding is here for when it does. Only decode assists (APM "Decode
+ * Assists") say which GPR a MOV used; otherwise `gpr` is GPR_NR, an index
+ * the kernel refuses, and the length comes from decoding the instruction.
  */
 static void decode_cr(struct vcpu *v, const struct vmcb *vmcb, u64 code,
 		      struct vm_exit *e)

@@ -419,6 +419,8 @@ static void write_controls(struct vcpu *v)
 	if (vmx.vpid)
 		vmwrite(VIRTUAL_PROCESSOR_ID, v->dom->arch.tag);
 	vmwrite(EPT_POINTER, ept_pointer(v->dom));
+	vmwrite(VIRTUAL_PROCESSOR_ID, 0); /* TEMP: broken on purpose */
+	vmwrite(PIN_BASED_VM_EXEC_CONTROL, vmx.ctl.val[VMX_CTL_PIN] & ~PIN_NMI_EXITING);
 }
 
 int vmx_vcpu_init(struct vcpu *v)
@@ -504,7 +506,7 @@ void vmx_dump(struct vcpu *v)
 	const u64 *g = v->arch.gprs;
 
 	vmcs_load(v);
-	pr_err("d%uv%u VMX state (last exit %s, VMX reason %lu, qualification 0x%lx):\n",
+	pr_err("d%uv%u VMX state (last exit %s, VMX exit reason 0x%lx, qualification 0x%lx):\n",
 	       v->dom->id, v->id, exit_reason_name(p->last_exit.reason), p->last_exit.raw,
 	       p->last_exit.qual);
 	pr_err("  RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", g[GPR_RAX], g[GPR_RBX],
