@@ -1,4 +1,10 @@
-/* Domain output on the hypervisor console, one prefixed line at a time. */
+/*
+ * Domain output on the hypervisor console: each line prefixed "(dN) " so
+ * the operator (and the tests) can tell who said what. Output is buffered
+ * per domain until a newline, except that an interactive domain (one that
+ * is reading the console) gets its partial line shown at once, so prompts
+ * and echoed keys appear; the rest of that line then follows unprefixed.
+ */
 #include <keel/domain.h>
 #include <keel/guest_console.h>
 #include <keel/printk.h>
@@ -8,13 +14,18 @@
 struct line_buf {
 	char buf[LINE_MAX];
 	unsigned len;
+	bool open; /* the prefix and part of this line are already printed */
 };
 
 static struct line_buf lines[DOMID_MAX];
 
-static void emit(struct domain *d, struct line_buf *l)
+static void emit(struct domain *d, struct line_buf *l, bool newline)
 {
-	printk(LOG_INFO, "(d%u) %.*s\n", d->id, (int)l->len, l->buf);
+	if (l->open)
+		printk(LOG_INFO, "%.*s%s", (int)l->len, l->buf, newline ? "\n" : "");
+	else
+		printk(LOG_INFO, "(d%u) %.*s%s", d->id, (int)l->len, l->buf, newline ? "\n" : "");
+	l->open = !newline;
 	l->len = 0;
 }
 
@@ -25,21 +36,34 @@ void guest_console_write(struct domain *d, const char *buf, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = buf[i];
 		if (c == '\n') {
-			emit(d, l);
+			emit(d, l, true);
 			continue;
 		}
 		if (c == '\r')
 			continue;
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
+		if (c == '\b' && l->open && l->len == 0) {
+			/* Backspace over text already shown: let it through. */
+			printk(LOG_INFO, "\b");
+			continue;
+		}
+		if ((c < 0x20 && c != '\t' && c != '\b') || c == 0x7f)
 			c = '?';
 		l->buf[l->len++] = c;
 		if (l->len == LINE_MAX)
-			emit(d, l); /* overlong lines wrap */
+			emit(d, l, true); /* overlong lines wrap */
 	}
 }
 
 void guest_console_flush(struct domain *d)
 {
-	if (lines[d->id].len)
-		emit(d, &lines[d->id]);
+	struct line_buf *l = &lines[d->id];
+	if (l->len || l->open)
+		emit(d, l, true);
+}
+
+void guest_console_show_partial(struct domain *d)
+{
+	struct line_buf *l = &lines[d->id];
+	if (l->len)
+		emit(d, l, false);
 }

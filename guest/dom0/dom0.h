@@ -12,4 +12,11 @@
  */
 __noreturn void exit_test_run(const struct hvm_start_info *si, const char *which);
 
+/* The operator's shell on the serial console (cmdline `shell`). */
+__noreturn void dom0_shell(const struct hvm_start_info *si);
+
+/* Reports shared by boot and the shell (main.c). */
+void dom0_print_memmap(const struct hvm_start_info *si);
+void dom0_print_modules(const struct hvm_start_info *si);
+
 #endif

@@ -29,7 +29,7 @@ static void print_hypervisor(void)
 	       x->cpuid_base, x->version >> 16, x->version & 0xffff, modes[x->mode]);
 }
 
-static void print_memmap(const struct hvm_start_info *si)
+void dom0_print_memmap(const struct hvm_start_info *si)
 {
 	const struct hvm_memmap_table_entry *map;
 	unsigned i, n;
@@ -44,7 +44,7 @@ static void print_memmap(const struct hvm_start_info *si)
 	printf("dom0: mem total ram 0x%lx bytes (%lu MiB)\n", ram, ram >> 20);
 }
 
-static void print_modules(const struct hvm_start_info *si)
+void dom0_print_modules(const struct hvm_start_info *si)
 {
 	const struct hvm_modlist_entry *mods;
 	unsigned i, n;
@@ -68,9 +68,11 @@ void guest_main(const struct hvm_start_info *si)
 
 	printf("dom0: start_info version %u flags 0x%x rsdp 0x%lx\n", si->version,
 	       si->flags, si->rsdp_paddr);
-	print_memmap(si);
+	dom0_print_memmap(si);
 	printf("dom0: cmdline \"%s\"\n", si_cmdline(si));
-	print_modules(si);
+	dom0_print_modules(si);
+	if (cmdline_has(si_cmdline(si), "shell"))
+		dom0_shell(si);
 	puts("dom0: powering off");
 	guest_poweroff();
 }

@@ -11,7 +11,10 @@ struct domain;
  * guest cannot drive the operator's terminal. */
 void guest_console_write(struct domain *d, const char *buf, size_t len);
 
-/* Prints whatever d has buffered without a newline (at shutdown). */
+/* Ends d's current line (at shutdown). */
 void guest_console_flush(struct domain *d);
+
+/* Shows d's partial line now (d is waiting for console input). */
+void guest_console_show_partial(struct domain *d);
 
 #endif

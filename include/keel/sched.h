@@ -1,8 +1,116 @@
-/* The scheduler (kernel/sched.c). */
+/*
+ * The scheduler (kernel/sched.c, policy in kernel/sched_policy.c).
+ *
+ * Policy: credit-style weighted round robin on the one physical CPU.
+ *  - Each vCPU holds a credit in nanoseconds; running costs it the time
+ *    run. The runnable vCPU with the most credit runs next (ties: the one
+ *    that ran least recently), for at most one time slice of
+ *    SCHED_SLICE_NS (10 ms), enforced by the host LAPIC timer: a spinning
+ *    guest is preempted by the timer interrupt (EXIT_EXTINT).
+ *  - When the best runnable vCPU has no credit left, every vCPU is given
+ *    SCHED_SLICE_NS * weight / SCHED_WEIGHT_DEFAULT more, capped at
+ *    SCHED_CREDIT_CAP_SLICES slices' worth, so a vCPU that slept cannot
+ *    hoard credit. A domain's weight (1..SCHED_WEIGHT_MAX, default 256)
+ *    sets its share of the CPU among busy domains.
+ *  - A vCPU that blocks (HLT with interrupts on, SCHEDOP_block,
+ *    SCHEDOP_poll) does not run until vcpu_kick() or its timer (the
+ *    VIRQ_TIMER deadline of kernel/time.c, or a poll timeout).
+ *  - With nothing runnable the CPU waits for the next timer with sti;hlt.
+ *
+ * Single physical CPU; the hypervisor runs with interrupts off except
+ * where it waits for them, so nothing here needs a lock yet. Per-CPU
+ * state is reached through sched_this_cpu() so that SMP can slot in.
+ */
 #ifndef KEEL_SCHED_H
 #define KEEL_SCHED_H
 
+#include <keel/types.h>
+
+struct vcpu;
+struct domain;
+
+#define SCHED_SLICE_NS 10000000ULL    /* 10 ms */
+#define SCHED_WEIGHT_DEFAULT 256
+#define SCHED_WEIGHT_MAX 65535
+#define SCHED_CREDIT_CAP_SLICES 2
+
+/* Per-vCPU scheduler state, embedded in struct vcpu (keel/domain.h). */
+struct sched_vcpu {
+	s64 credit;        /* ns the vCPU may still run before others catch up */
+	u64 last_pick;     /* sched sequence number when last picked */
+	u64 run_ns;        /* total time run (domctl list reports it) */
+	u64 poll_deadline; /* SCHEDOP_poll timeout (system time), 0 = none */
+	bool polling;      /* blocked in SCHEDOP_poll */
+};
+
+/* ---- the pure policy (kernel/sched_policy.c, unit-tested) ------------- */
+
+/* What the policy sees of one vCPU. */
+struct sched_entity {
+	s64 credit;
+	u64 last_pick;
+	u32 weight;
+	bool runnable;
+};
+
+/* Index of the entity to run next among e[0..n), or -1 if none is
+ * runnable. When the chosen one has no credit (<= 0), first refills every
+ * entity (sched_refill) and chooses again. Does not change last_pick. */
+int sched_pick(struct sched_entity *e, unsigned n);
+
+/* Gives every entity SCHED_SLICE_NS * weight / SCHED_WEIGHT_DEFAULT more
+ * credit, capped at SCHED_CREDIT_CAP_SLICES times that. */
+void sched_refill(struct sched_entity *e, unsigned n);
+
+/* Charges `ns` of run time to e (credit may go negative, down to minus
+ * one cap, so a long non-preemptible stretch is paid back but not
+ * forever). */
+void sched_charge(struct sched_entity *e, u64 ns);
+
+/* ---- the scheduler proper (kernel/sched.c) ---------------------------- */
+
+/* Sets up the host timer interrupt. Call once after time_init(). */
+void sched_init(void);
+
 /* Runs domains until dom0 stops, then stops the machine. */
 __attribute__((noreturn)) void sched_run(void);
+
+/* The vCPU running on this CPU now (NULL in the scheduler itself). */
+struct vcpu *sched_current(void);
+
+/* Called by the vCPU loop before every entry: true when v must give up
+ * the CPU now (its slice is over, a timer is due, it yielded or blocked,
+ * its domain was paused). */
+bool sched_must_leave(struct vcpu *v);
+
+/* Asks the scheduler to run another vCPU before v resumes (SCHEDOP_yield:
+ * v stays runnable and keeps its place by credit). */
+void vcpu_yield(struct vcpu *v);
+
+/*
+ * Puts v to sleep until vcpu_kick(v) or one of its timers. The caller
+ * must have checked, after enabling event delivery, that no event is
+ * pending (Xen's do_block does the same): an event sent after that calls
+ * vcpu_kick and undoes the block. Leaves the CPU at the next entry.
+ */
+void vcpu_block(struct vcpu *v);
+
+/*
+ * Wakes v if it is blocked (an event is pending for it): it becomes
+ * runnable and competes by credit. Safe for any vCPU in any state;
+ * called by the event-channel code on delivery and by time.c on expiry.
+ */
+void vcpu_kick(struct vcpu *v);
+
+/* Sleeps in SCHEDOP_poll until vcpu_kick or system time `deadline`
+ * (0 = none). As in Xen, the hypercall has already returned 0 either way;
+ * the guest looks at its ports again when it runs. */
+void vcpu_poll_block(struct vcpu *v, u64 deadline);
+
+/* Sets d's weight (1..SCHED_WEIGHT_MAX). 0 or -EINVAL. */
+int sched_set_weight(struct domain *d, u32 weight);
+
+/* Called by domain_destroy: forgets v (it must not be current). */
+void sched_vcpu_destroy(struct vcpu *v);
 
 #endif

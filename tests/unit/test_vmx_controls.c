@@ -22,25 +22,22 @@
 #define MSR(lo, hi) (((u64)(hi) << 32) | (u32)(lo))
 
 /*
- * Bochs 2.7, cpu model corei7_skylake_x, as read by Keel's probe under
- * Bochs (../shared/TEST-HOSTS.md has BASIC, the secondary allowed-1 bits
- * and EPT_VPID_CAP; the rest as Bochs reports them, cpu/vmx.h). Allowed-0
- * halves: pin 0x16, primary 0x0401e172 (TRUE: 0x04006172, CR3-load/store
- * exiting may be cleared), exit 0x36dff (TRUE 0x36dfb), entry 0x11ff
- * (TRUE 0x11fb).
+ * Bochs 2.7, cpu model corei7_skylake_x, exactly as Keel's probe read them
+ * there (loglvl=debug prints "VMX MSRs: ..."; ../shared/TEST-HOSTS.md has
+ * BASIC, the secondary allowed-1 bits and EPT_VPID_CAP).
  */
 static const struct vmx_caps bochs = {
 	.basic = 0x00d810000000002bULL,
-	.pinbased = MSR(0x16, 0xff),
-	.procbased = MSR(0x0401e172, 0xfff9fffe),
-	.procbased2 = MSR(0, 0x02177fff),
-	.exit = MSR(0x00036dff, 0x01ffffff),
-	.entry = MSR(0x000011ff, 0x0003ffff),
-	.true_pinbased = MSR(0x16, 0xff),
-	.true_procbased = MSR(0x04006172, 0xfff9fffe),
-	.true_exit = MSR(0x00036dfb, 0x01ffffff),
-	.true_entry = MSR(0x000011fb, 0x0003ffff),
-	.misc = 0x1e0,
+	.pinbased = 0x0000007f00000016ULL,
+	.procbased = 0xf7f9fffe0401e172ULL,
+	.procbased2 = 0x02177fff00000000ULL,
+	.exit = 0x007fffff00036dffULL,
+	.entry = 0x0000ffff000011ffULL,
+	.true_pinbased = 0x0000007f00000016ULL,
+	.true_procbased = 0xf7f9fffe04006172ULL,
+	.true_exit = 0x007fffff00036dfbULL,
+	.true_entry = 0x0000ffff000011fbULL,
+	.misc = 0x600401e0,
 	.ept_vpid = 0x00000f0106334141ULL,
 	.cr0_fixed0 = 0x80000021,
 	.cr0_fixed1 = 0xffffffff,
@@ -118,16 +115,16 @@ START_TEST(true_msrs_preferred)
 
 	/* The TRUE MSR is the one obeyed, in both halves: here it forces
 	 * RDTSC exiting on, then it withholds HLT exiting. */
-	c.true_procbased = MSR(0x04006172 | CPU_RDTSC_EXITING, 0xfff9fffe);
+	c.true_procbased = MSR(0x04006172 | CPU_RDTSC_EXITING, 0xf7f9fffe);
 	ck_assert_msg(compute(&c) == 0, "rc != 0: %s", err);
 	ck_assert(out.val[VMX_CTL_PROC] & CPU_RDTSC_EXITING);
 	ck_assert_uint_eq(out.allowed0[VMX_CTL_PROC], 0x04006172 | CPU_RDTSC_EXITING);
 
-	c.true_procbased = MSR(0x04006172, 0xfff9fffe & ~CPU_HLT_EXITING);
+	c.true_procbased = MSR(0x04006172, 0xf7f9fffe & ~CPU_HLT_EXITING);
 	ck_assert_int_eq(compute(&c), -ENODEV);
 	ck_assert_str_eq(err, "VMX: required primary processor-based VM-execution control "
 			      "'HLT exiting' (bit 7) is not allowed by "
-			      "IA32_VMX_TRUE_PROCBASED_CTLS (allowed-1 settings 0xfff9ff7e)");
+			      "IA32_VMX_TRUE_PROCBASED_CTLS (allowed-1 settings 0xf7f9ff7e)");
 }
 END_TEST
 
@@ -137,8 +134,8 @@ START_TEST(allowed0_forces_bits_on)
 
 	/* A CPU that insists on MWAIT exiting and the preemption timer gets
 	 * them, wanted or not. */
-	c.true_procbased = MSR(0x04006172 | CPU_MWAIT_EXITING, 0xfff9fffe);
-	c.true_pinbased = MSR(0x16 | PIN_PREEMPTION_TIMER, 0xff);
+	c.true_procbased = MSR(0x04006172 | CPU_MWAIT_EXITING, 0xf7f9fffe);
+	c.true_pinbased = MSR(0x16 | PIN_PREEMPTION_TIMER, 0x7f);
 	ck_assert_msg(compute(&c) == 0, "rc != 0: %s", err);
 	ck_assert(out.val[VMX_CTL_PROC] & CPU_MWAIT_EXITING);
 	ck_assert(out.val[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER);
@@ -175,12 +172,12 @@ START_TEST(no_secondary_controls)
 
 	/* Without the secondary controls the CPU has no PROCBASED_CTLS2:
 	 * the probe reads it as 0. */
-	c.true_procbased = MSR(0x04006172, 0x7ff9fffe);
+	c.true_procbased = MSR(0x04006172, 0xf7f9fffe & ~CPU_ACTIVATE_SECONDARY_CONTROLS);
 	c.procbased2 = 0;
 	ck_assert_int_eq(compute(&c), -ENODEV);
 	ck_assert_str_eq(err, "VMX: required primary processor-based VM-execution control "
 			      "'activate secondary controls' (bit 31) is not allowed by "
-			      "IA32_VMX_TRUE_PROCBASED_CTLS (allowed-1 settings 0x7ff9fffe)");
+			      "IA32_VMX_TRUE_PROCBASED_CTLS (allowed-1 settings 0x77f9fffe)");
 }
 END_TEST
 
@@ -188,10 +185,10 @@ START_TEST(missing_exit_control_names_the_msr)
 {
 	struct vmx_caps c = bochs;
 
-	c.true_exit = MSR(0x00036dfb, 0x01ffffff & ~EXIT_LOAD_IA32_EFER);
+	c.true_exit = MSR(0x00036dfb, 0x007fffff & ~EXIT_LOAD_IA32_EFER);
 	ck_assert_int_eq(compute(&c), -ENODEV);
 	ck_assert_str_eq(err, "VMX: required VM-exit control 'load IA32_EFER' (bit 21) is not "
-			      "allowed by IA32_VMX_TRUE_EXIT_CTLS (allowed-1 settings 0x01dfffff)");
+			      "allowed by IA32_VMX_TRUE_EXIT_CTLS (allowed-1 settings 0x005fffff)");
 }
 END_TEST
 
@@ -201,11 +198,11 @@ START_TEST(optional_controls_dropped)
 
 	/* No virtual NMIs, no VPID, no PAT switching, no interrupt ack: VMX
 	 * still works; NMI-window exiting goes with virtual NMIs. */
-	c.true_pinbased = MSR(0x16, 0xff & ~PIN_VIRTUAL_NMIS);
+	c.true_pinbased = MSR(0x16, 0x7f & ~PIN_VIRTUAL_NMIS);
 	c.procbased2 = MSR(0, 0x02177fff & ~SEC_ENABLE_VPID);
-	c.true_exit = MSR(0x00036dfb, 0x01ffffff & ~(EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
+	c.true_exit = MSR(0x00036dfb, 0x007fffff & ~(EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
 						      EXIT_ACK_INTERRUPT_ON_EXIT));
-	c.true_entry = MSR(0x000011fb, 0x0003ffff & ~ENTRY_LOAD_IA32_PAT);
+	c.true_entry = MSR(0x000011fb, 0x0000ffff & ~ENTRY_LOAD_IA32_PAT);
 	ck_assert_msg(compute(&c) == 0, "rc != 0: %s", err);
 	ck_assert(!(out.val[VMX_CTL_PIN] & PIN_VIRTUAL_NMIS));
 	ck_assert(!(out.avail[VMX_CTL_PROC] & CPU_NMI_WINDOW_EXITING));
@@ -226,7 +223,7 @@ START_TEST(required_dependency_unmet_names_both)
 	};
 	struct vmx_caps c = bochs;
 
-	c.true_pinbased = MSR(0x16, 0xff & ~PIN_VIRTUAL_NMIS);
+	c.true_pinbased = MSR(0x16, 0x7f & ~PIN_VIRTUAL_NMIS);
 	memset(&out, 0, sizeof(out));
 	ck_assert_int_eq(vmx_compute_controls(&c, want, 2, &out, err, sizeof(err)), -ENODEV);
 	ck_assert_str_eq(err, "VMX: required primary processor-based VM-execution control "

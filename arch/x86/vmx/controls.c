@@ -27,7 +27,7 @@
 
 /*
  * What Keel asks for, and why. Rows may name (by index) a row they need:
- * the SDM makes some controls invalid without another (26.2.1.1), so a
+ * the SDM makes some controls invalid without another (27.2.1.1), so a
  * row is set only when the row it needs is.
  */
 enum {
@@ -75,7 +75,7 @@ const struct vmx_ctl_want vmx_wanted_controls[] = {
 	 * which is slower but correct. */
 	[W_VPID] = ROW(VMX_CTL_PROC2, SEC_ENABLE_VPID, 0, W_SECONDARY, "enable VPID"),
 	/* The PVH start state (protected mode, paging off) and real mode
-	 * need it; it also needs EPT (26.2.1.1). */
+	 * need it; it also needs EPT (27.2.1.1). */
 	[W_UNRESTRICTED] = ROW(VMX_CTL_PROC2, SEC_UNRESTRICTED_GUEST, REQ, W_EPT,
 			       "unrestricted guest"),
 	/* Guest CPUID passes RDTSCP and INVPCID through (kernel/cpuid.c);

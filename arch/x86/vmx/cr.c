@@ -41,7 +41,7 @@ u64 vmx_guest_cr4(void)
 
 /*
  * With EPT and PAE paging (not long mode), VM entry takes the four PDPTEs
- * from the VMCS, not from memory (SDM 27.3.2.4, 28.4.1): after a CR0, CR3
+ * from the VMCS, not from memory (SDM 27.3.2.4): after a CR0, CR3
  * or CR4 write done here that leaves the guest in PAE paging, load them as
  * the MOV to CR would have. (A guest's own MOV to CR3, which does not
  * exit, loads them itself, and the exit saves them.)

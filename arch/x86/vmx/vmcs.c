@@ -329,7 +329,7 @@ static int write_host_state(void)
  * The PVH entry state (docs/misc/pvh.pandoc; ABI-NOTES section 2): 32-bit
  * protected mode with paging off, flat 4 GiB CS/DS/ES/SS, a 32-bit TSS,
  * CR0 = PE|ET, CR4 = 0, EFLAGS = 0x2. Unrestricted guest lets the CPU run
- * this without paging (26.3.1.1); EFER = 0, so "IA-32e mode guest" is 0.
+ * this without paging (27.3.1.1); EFER = 0, so "IA-32e mode guest" is 0.
  */
 static void write_guest_state(struct vcpu *v)
 {
@@ -419,8 +419,6 @@ static void write_controls(struct vcpu *v)
 	if (vmx.vpid)
 		vmwrite(VIRTUAL_PROCESSOR_ID, v->dom->arch.tag);
 	vmwrite(EPT_POINTER, ept_pointer(v->dom));
-	vmwrite(VIRTUAL_PROCESSOR_ID, 0); /* TEMP: broken on purpose */
-	vmwrite(PIN_BASED_VM_EXEC_CONTROL, vmx.ctl.val[VMX_CTL_PIN] & ~PIN_NMI_EXITING);
 }
 
 int vmx_vcpu_init(struct vcpu *v)

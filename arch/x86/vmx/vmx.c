@@ -72,7 +72,7 @@ static void read_caps(struct vmx_caps *c)
 	}
 }
 
-/* What EPT as Keel uses it needs (28.3.2 EPTP, 28.3.3): 4-level walks, the
+/* What EPT as Keel uses it needs (25.6.11 EPTP, 29.3.2): 4-level walks, the
  * WB type for the tables themselves, UC and WB for leaves (UC is always
  * allowed for leaves; the caps bits here are for the EPTP), and some way to
  * invalidate. */
@@ -109,7 +109,7 @@ static int check_ept(const struct vmx_caps *c)
  * For the guest the read shadows hide what the guest did not ask for: the
  * guest/host masks cover every fixed bit, so the guest reads its own value
  * and a write that changes one of them exits (cr.c). Unrestricted guest
- * lifts the PE and PG requirements (26.3.1.1).
+ * lifts the PE and PG requirements (27.3.1.1).
  */
 static void setup_fixed_bits(void)
 {
@@ -132,7 +132,7 @@ static int vmx_cpu_init(void)
 		return rc;
 	if (!cpu->vmxon_region) {
 		/* The VMXON region: one page whose first word is the VMCS
-		 * revision identifier (24.11.5); bit 31 clear. */
+		 * revision identifier (25.11.5); bit 31 clear. */
 		cpu->vmxon_region = frame_alloc();
 		if (!cpu->vmxon_region) {
 			pr_err("VMX: out of memory for the VMXON region\n");
@@ -161,7 +161,7 @@ static int vmx_cpu_init(void)
 	cpu->current_vmcs = 0;
 
 	/* Translations tagged by EPTPs or VPIDs before we owned the CPU
-	 * must not survive (28.4.3.3). */
+	 * must not survive (29.4.3.3). */
 	if (vmx.caps.ept_vpid & EPT_CAP_INVEPT_ALL)
 		vmx_invept(INVEPT_ALL_CONTEXT, 0);
 	if (vmx.vpid && (vmx.caps.ept_vpid & VPID_CAP_INVVPID_ALL))
@@ -214,6 +214,13 @@ int vmx_probe(const struct vendor_ops **ops)
 		return rc;
 
 	read_caps(c);
+	/* The raw MSRs, for reproducing this CPU in tests/unit/test_vmx_controls.c. */
+	pr_debug("VMX MSRs: basic 0x%lx pin 0x%lx/0x%lx proc 0x%lx/0x%lx proc2 0x%lx "
+		 "exit 0x%lx/0x%lx entry 0x%lx/0x%lx (plain/TRUE)\n", c->basic, c->pinbased,
+		 c->true_pinbased, c->procbased, c->true_procbased, c->procbased2, c->exit,
+		 c->true_exit, c->entry, c->true_entry);
+	pr_debug("VMX MSRs: misc 0x%lx ept_vpid 0x%lx cr0 fixed 0x%lx/0x%lx cr4 fixed 0x%lx/0x%lx\n",
+		 c->misc, c->ept_vpid, c->cr0_fixed0, c->cr0_fixed1, c->cr4_fixed0, c->cr4_fixed1);
 	vmx.revision = VMX_BASIC_REVISION(c->basic);
 	/* A.1: the VMCS must fit our one page and be write-back memory, and
 	 * we hand the CPU addresses above 4 GiB. */
@@ -233,6 +240,14 @@ int vmx_probe(const struct vendor_ops **ops)
 	rc = check_ept(c);
 	if (rc)
 		return rc;
+	/* cr.c relies on exits storing EFER.LMA into "IA-32e mode guest"
+	 * when the guest enters long mode by itself (A.6: every CPU with
+	 * unrestricted guest does). */
+	if (!(c->misc & VMX_MISC_STORES_LMA)) {
+		pr_err("no hardware virtualization: VMX exits do not store EFER.LMA "
+		       "(IA32_VMX_MISC = 0x%lx, bit 5 clear)\n", c->misc);
+		return -ENODEV;
+	}
 
 	const u32 *av = vmx.ctl.avail;
 	vmx.vpid = (av[VMX_CTL_PROC2] & SEC_ENABLE_VPID) &&
@@ -252,7 +267,7 @@ int vmx_probe(const struct vendor_ops **ops)
 	vmx.lazy_tsc_aux = av[VMX_CTL_PROC2] & SEC_ENABLE_RDTSCP;
 	setup_fixed_bits();
 
-	/* 28.3.2: 1 GiB EPT leaves only where the CPU has them. */
+	/* 29.3.2: 1 GiB EPT leaves only where the CPU has them. */
 	vmx_ops.p2m_max_leaf_level = (c->ept_vpid & EPT_CAP_1G_PAGES) ? 3 : 2;
 
 	pr_info("virtualization: VMX (EPT with %s pages, %s, unrestricted guest, %s; "
@@ -304,9 +319,14 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 			p->last_exit = *exit;
 			return;
 		}
+		bool was_launched = v->arch.launched;
 		v->arch.launched = true;
 		vmx_save_vectoring(v);
 		bool internal = vmx_decode_exit(v, exit);
+		/* An entry that failed while loading the guest state (exit
+		 * reason bit 31) leaves the launch state as it was (27.8). */
+		if (exit->reason == EXIT_ENTRY_FAILED)
+			v->arch.launched = was_launched;
 		p->last_exit = *exit;
 		if (!internal)
 			return;

@@ -3,6 +3,11 @@
  * controls, per-vCPU and per-CPU state, and the VMX instructions.
  * Nothing outside arch/x86/vmx/ includes this; the rest of Keel sees VMX
  * only through struct vendor_ops (asm/vendor.h).
+ *
+ * Section numbers in arch/x86/vmx/ are those of the current Intel SDM
+ * vol. 3C (24 introduction, 25 VMCS, 26 non-root operation, 27 VM entries,
+ * 28 VM exits, 29 EPT and VPID, 31 instruction reference, appendix A
+ * capability MSRs); SDMs before 2023 number the same chapters one lower.
  */
 #ifndef VMX_VMX_H
 #define VMX_VMX_H
@@ -97,7 +102,7 @@ struct vmx_ctl_want {
 	u8 bit;
 	u8 flags;       /* VMX_WANT_* */
 	s8 needs;       /* index in the same table of a control this one
-			 * needs (SDM 26.2.1.1), or -1 */
+			 * needs (SDM 27.2.1.1), or -1 */
 	const char *name; /* the SDM's name of the control */
 };
 

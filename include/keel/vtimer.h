@@ -1,0 +1,99 @@
+/*
+ * PV time (kernel/time.c): the hypervisor's system clock, the pvclock
+ * (struct vcpu_time_info) each vCPU finds in its vcpu_info, the wallclock
+ * in shared_info, and the per-vCPU one-shot and periodic timers that raise
+ * VIRQ_TIMER (Xen public/xen.h "vcpu_time_info", public/vcpu.h
+ * VCPUOP_*_timer; ../shared/ABI-NOTES.md section 4).
+ *
+ * System time is nanoseconds since the hypervisor calibrated the TSC at
+ * boot, the same clock for every domain; it is what guests see as
+ * `system_time` and what timer deadlines are measured in.
+ *
+ * Callers: kernel/hc_vcpu.c (VCPUOP_set_singleshot_timer & co.), the
+ * event-channel code (time_update_vcpu when vcpu_info is placed or moved,
+ * time_update_wallclock when shared_info is placed), the scheduler (which
+ * asks vtimer_next_deadline when to wake up and calls vtimer_fire).
+ * Single physical CPU, hypervisor runs with interrupts off: no locking.
+ */
+#ifndef KEEL_VTIMER_H
+#define KEEL_VTIMER_H
+
+#include <keel/types.h>
+
+struct vcpu;
+struct domain;
+
+/* Per-vCPU timer state, embedded in struct vcpu (keel/domain.h). */
+struct vtimer {
+	u64 singleshot;   /* deadline (system time, ns); 0 = not armed */
+	u64 period;       /* periodic timer period in ns; 0 = stopped */
+	u64 periodic_next;/* next periodic expiry (system time, ns) */
+};
+
+/* Xen's bounds for VCPUOP_set_periodic_timer (common/domain.c): at least
+ * 1 ms; and the longest delta a deadline may have. */
+#define VTIMER_PERIOD_MIN_NS 1000000ULL
+#define VTIMER_DELTA_MAX_NS  (1ULL << 62)
+
+/* Calibrates the TSC (via the host APIC code) and starts system time at 0.
+ * Called once at boot before any domain runs. */
+void time_init(void);
+
+/* System time: ns since time_init. Monotonic. */
+u64 time_now_ns(void);
+
+/* TSC frequency in kHz as calibrated at boot. */
+u64 time_tsc_khz(void);
+
+/*
+ * VCPUOP_set_singleshot_timer: arms v's one-shot timer for the absolute
+ * system time `deadline_ns`, replacing any earlier one. With
+ * VCPU_SSHOTTMR_future in `flags`, a deadline already in the past is
+ * refused with -ETIME (nothing changes); otherwise it fires at once. Other
+ * flag bits: -EINVAL. Returns 0 or -errno. When it fires, the timer
+ * disarms itself and VIRQ_TIMER is sent to v (waking it if blocked).
+ */
+int vtimer_set_singleshot(struct vcpu *v, u64 deadline_ns, u32 flags);
+
+/* VCPUOP_stop_singleshot_timer: disarms it (no-op when not armed). */
+void vtimer_stop_singleshot(struct vcpu *v);
+
+/* VCPUOP_set_periodic_timer: VIRQ_TIMER every period_ns, first at
+ * now + period_ns. -EINVAL below VTIMER_PERIOD_MIN_NS or above
+ * VTIMER_DELTA_MAX_NS. Returns 0 or -errno. */
+int vtimer_set_periodic(struct vcpu *v, u64 period_ns);
+
+/* VCPUOP_stop_periodic_timer: stops it (no-op when stopped). */
+void vtimer_stop_periodic(struct vcpu *v);
+
+/* Disarms both timers (vCPU destroyed or domain dying). */
+void vtimer_reset(struct vcpu *v);
+
+/* The earliest armed deadline of v (system time), or 0 if none. */
+u64 vtimer_next_deadline(const struct vcpu *v);
+
+/* Fires v's timers whose deadline is <= now: VIRQ_TIMER to v (one event
+ * however many expired), re-arming the periodic one. Called by the
+ * scheduler. */
+void vtimer_fire(struct vcpu *v, u64 now);
+
+/*
+ * Rewrites v's vcpu_time_info (in the vcpu_info the event-channel code
+ * placed for it; nothing when there is none yet) with the current TSC
+ * stamp, system time and scale, version odd during the update. Call when
+ * vcpu_info is placed or moved; the scheduler also calls it when v is
+ * about to run.
+ */
+void time_update_vcpu(struct vcpu *v);
+
+/* Writes the wallclock (wc_sec/wc_nsec: wall time at system time 0, from
+ * the RTC read at boot) into d's shared_info, wc_version odd during the
+ * update. Call when shared_info is placed. */
+void time_update_wallclock(struct domain *d);
+
+/* set_timer_op (hypercall 15): 0 stops the one-shot timer, anything else
+ * arms it at that absolute system time (Xen: a past deadline fires at
+ * once). Returns 0. */
+long do_set_timer_op(struct vcpu *v, u64 timeout, u64 a2, u64 a3, u64 a4, u64 a5);
+
+#endif
