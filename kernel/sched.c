@@ -1,14 +1,59 @@
 /*
- * The scheduler, for now: round-robin over runnable vCPUs on the one
- * physical CPU, each running until it yields, blocks or stops (time
- * slices enforced by the host timer come with the APIC work). When dom0
- * is gone the machine stops the way dom0 asked.
+ * The scheduler: see include/keel/sched.h for the policy (credit-style
+ * weighted round robin, 10 ms slices, kernel/sched_policy.c) and the
+ * contracts. This file is the machinery around it: the host timer that
+ * ends slices and fires guest timers, the idle wait, blocking and waking,
+ * and stopping the machine when dom0 is gone.
+ *
+ * How a slice ends. Before entering a vCPU the scheduler arms the host
+ * LAPIC timer for the earlier of the slice's end and the next guest timer
+ * deadline (any vCPU's). The interrupt makes the guest exit (SVM: INTR
+ * intercept; VMX: external-interrupt exiting), the back end lets the
+ * host take it, and the handler below only records that it fired; the
+ * vCPU loop asks sched_must_leave() before every entry and comes back
+ * here. sched_must_leave() also compares the clock itself, so a guest
+ * that exits often is preempted on time even if an interrupt was late.
  */
 #include <keel/domain.h>
+#include <keel/errno.h>
 #include <keel/machine.h>
 #include <keel/printk.h>
 #include <keel/sched.h>
 #include <keel/vmexit.h>
+#include <keel/vtimer.h>
+#include <asm/apic.h>
+#include <asm/cpu.h>
+
+/* What one physical CPU is doing. */
+struct cpu_sched {
+	struct vcpu *curr;
+	u64 seq;              /* picks so far (the tie-break clock) */
+	u64 next_event;       /* system time the running vCPU must leave by */
+	volatile bool timer_fired;
+};
+
+static struct cpu_sched cpu0;
+
+static struct cpu_sched *sched_this_cpu(void)
+{
+	return &cpu0;
+}
+
+struct vcpu *sched_current(void)
+{
+	return sched_this_cpu()->curr;
+}
+
+/* Interrupt context: record only (see the comment at the top). */
+static void timer_interrupt(void)
+{
+	sched_this_cpu()->timer_fired = true;
+}
+
+void sched_init(void)
+{
+	apic_timer_set_handler(timer_interrupt);
+}
 
 static enum stop_reason dom0_stop_reason(const struct domain *d0)
 {
@@ -26,30 +71,181 @@ static enum stop_reason dom0_stop_reason(const struct domain *d0)
 	}
 }
 
+/* May v be chosen: its domain runs (not paused, not dead) and v is
+ * started and awake. */
+static bool can_run(const struct vcpu *v)
+{
+	return v->dom->state == DOM_RUNNING && v->runnable && !v->blocked;
+}
+
+bool sched_must_leave(struct vcpu *v)
+{
+	struct cpu_sched *c = sched_this_cpu();
+
+	if (v->pending & VCPU_PENDING_YIELD) {
+		v->pending &= ~VCPU_PENDING_YIELD;
+		v->sched.yielded = true;
+		return true;
+	}
+	if (!can_run(v) || c->timer_fired)
+		return true;
+	return time_now_ns() >= c->next_event;
+}
+
+void vcpu_yield(struct vcpu *v)
+{
+	v->pending |= VCPU_PENDING_YIELD;
+}
+
+void vcpu_block(struct vcpu *v)
+{
+	v->blocked = true;
+}
+
+void vcpu_poll_block(struct vcpu *v, u64 deadline)
+{
+	v->sched.polling = true;
+	v->sched.poll_deadline = deadline;
+	v->blocked = true;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (!v->blocked)
+		return;
+	v->blocked = false;
+	v->sched.polling = false;
+	v->sched.poll_deadline = 0;
+}
+
+int sched_set_weight(struct domain *d, u32 weight)
+{
+	if (weight == 0 || weight > SCHED_WEIGHT_MAX)
+		return -EINVAL;
+	d->weight = weight;
+	return 0;
+}
+
+void sched_vcpu_destroy(struct vcpu *v)
+{
+	BUG_ON(sched_this_cpu()->curr == v);
+	vtimer_reset(v);
+	v->blocked = false;
+}
+
+/* The earlier of two deadlines where 0 means none. */
+static u64 earliest(u64 a, u64 b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return MIN(a, b);
+}
+
+/* The entities the policy looks at: every vCPU of every live domain. */
+static struct sched_entity entities[DOMID_MAX * MAX_VCPUS];
+static struct vcpu *entity_vcpu[DOMID_MAX * MAX_VCPUS];
+
+/*
+ * One pass over all vCPUs: fires guest timers and poll timeouts that are
+ * due, fills the policy's table, and returns the earliest deadline still
+ * ahead (0 if none) in *next.
+ */
+static unsigned collect(u64 now, u64 *next)
+{
+	unsigned n = 0;
+	*next = 0;
+	for (unsigned id = 0; id < DOMID_MAX; id++) {
+		struct domain *d = domain_by_id(id);
+		if (!d || !domain_is_alive(d))
+			continue;
+		for (unsigned i = 0; i < d->nr_vcpus; i++) {
+			struct vcpu *v = d->vcpus[i];
+			u64 dl = vtimer_next_deadline(v);
+			if (dl && dl <= now) {
+				vtimer_fire(v, now); /* VIRQ_TIMER: kicks v */
+				dl = vtimer_next_deadline(v);
+			}
+			if (v->blocked && v->sched.poll_deadline) {
+				if (v->sched.poll_deadline <= now)
+					vcpu_kick(v);
+				else
+					*next = earliest(*next, v->sched.poll_deadline);
+			}
+			*next = earliest(*next, dl);
+			entities[n] = (struct sched_entity){
+				.credit = v->sched.credit,
+				.last_pick = v->sched.last_pick,
+				.weight = d->weight ? d->weight : SCHED_WEIGHT_DEFAULT,
+				.runnable = can_run(v),
+				.yielded = v->sched.yielded,
+			};
+			/* A yield defers v for this one pick only. */
+			v->sched.yielded = false;
+			entity_vcpu[n++] = v;
+		}
+	}
+	return n;
+}
+
+/* Nothing to run: sleep until the next timer. */
+static void idle(u64 now, u64 next)
+{
+	if (!next) {
+		/* Every vCPU sleeps and no timer is armed: no event can come
+		 * (there are no device interrupts yet), so nothing would ever
+		 * run again. */
+		pr_err("every vCPU is blocked and nothing can wake them\n");
+		machine_stop(STOP_PANIC);
+	}
+	struct cpu_sched *c = sched_this_cpu();
+	c->timer_fired = false;
+	apic_timer_oneshot(next - now);
+	/* STI's one-instruction shadow covers HLT, so a timer that fires in
+	 * between still ends the HLT (SDM vol. 2 STI). */
+	while (!c->timer_fired && time_now_ns() < next)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
 void sched_run(void)
 {
+	struct cpu_sched *c = sched_this_cpu();
+
 	for (;;) {
-		bool ran = false;
-		for (unsigned id = 0; id < DOMID_MAX; id++) {
-			struct domain *d = domain_by_id(id);
-			if (!d || !domain_is_alive(d))
-				continue;
-			for (unsigned i = 0; i < d->nr_vcpus; i++) {
-				struct vcpu *v = d->vcpus[i];
-				if (v->runnable && !v->blocked) {
-					vcpu_run(v);
-					ran = true;
-				}
-			}
-		}
 		struct domain *d0 = domain_by_id(0);
 		if (!d0 || !domain_is_alive(d0)) {
 			pr_info("dom0 has stopped: stopping the machine\n");
 			machine_stop(d0 ? dom0_stop_reason(d0) : STOP_PANIC);
 		}
-		if (!ran) {
-			pr_err("every vCPU is blocked and nothing can wake them\n");
-			machine_stop(STOP_PANIC);
+
+		u64 now = time_now_ns(), next;
+		unsigned n = collect(now, &next);
+		int pick = sched_pick(entities, n);
+		for (unsigned i = 0; i < n; i++)
+			entity_vcpu[i]->sched.credit = entities[i].credit;
+		if (pick < 0) {
+			idle(now, next);
+			continue;
 		}
+
+		struct vcpu *v = entity_vcpu[pick];
+		v->sched.last_pick = ++c->seq;
+		c->curr = v;
+		c->next_event = earliest(now + SCHED_SLICE_NS, next);
+		c->timer_fired = false;
+		apic_timer_oneshot(c->next_event - now);
+		time_update_vcpu(v);
+
+		vcpu_run(v);
+
+		c->curr = NULL;
+		u64 ran = time_now_ns() - now;
+		v->sched.run_ns += ran;
+		struct sched_entity e = { .credit = v->sched.credit,
+					  .weight = v->dom->weight ? v->dom->weight
+								   : SCHED_WEIGHT_DEFAULT };
+		sched_charge(&e, ran);
+		v->sched.credit = e.credit;
 	}
 }

@@ -5,6 +5,7 @@
  */
 #include <keel/domain.h>
 #include <keel/printk.h>
+#include <keel/sched.h>
 #include <keel/vmexit.h>
 #include <asm/cpu.h>
 #include <asm/vendor.h>
@@ -26,10 +27,9 @@ void vcpu_run(struct vcpu *v)
 	struct vm_exit e;
 
 	while (v->runnable && !v->blocked) {
-		if (v->pending & VCPU_PENDING_YIELD) {
-			v->pending &= ~VCPU_PENDING_YIELD;
+		/* Slice over, timer due, yielded or paused (kernel/sched.c). */
+		if (sched_must_leave(v))
 			return;
-		}
 
 		vendor->run(v, &e);
 		v->nr_exits++;

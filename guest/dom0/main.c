@@ -73,6 +73,10 @@ void guest_main(const struct hvm_start_info *si)
 	dom0_print_modules(si);
 	if (cmdline_has(si_cmdline(si), "shell"))
 		dom0_shell(si);
+	if (cmdline_has(si_cmdline(si), "reboot")) {
+		puts("dom0: rebooting");
+		guest_reboot();
+	}
 	puts("dom0: powering off");
 	guest_poweroff();
 }

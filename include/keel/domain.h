@@ -12,6 +12,8 @@
 #include <keel/exit.h>
 #include <asm/vcpu_arch.h>
 #include <public/sched.h> /* SHUTDOWN_* reasons */
+#include <keel/sched.h>
+#include <keel/vtimer.h>
 
 #define DOMID_MAX 64          /* domain ids 0 .. DOMID_MAX-1 */
 #define MAX_VCPUS 4
@@ -41,6 +43,8 @@ struct vcpu {
 	struct vcpu_arch arch;
 	u64 nr_exits;
 	unsigned nr_ud_reports; /* #UD reflections reported so far */
+	struct sched_vcpu sched;  /* kernel/sched.c */
+	struct vtimer vtimer;     /* kernel/time.c: VIRQ_TIMER deadlines */
 };
 
 /* A range of guest-physical RAM and the host frames behind it. */
@@ -67,6 +71,7 @@ struct domain {
 	unsigned nr_vcpus;
 	struct domain_arch arch;
 	u64 exit_counts[EXIT_NR];
+	u32 weight;               /* scheduler weight (keel/sched.h); 0 = default */
 };
 
 /* The domain with id `id`, or NULL. */

@@ -41,6 +41,7 @@ struct sched_vcpu {
 	u64 run_ns;        /* total time run (domctl list reports it) */
 	u64 poll_deadline; /* SCHEDOP_poll timeout (system time), 0 = none */
 	bool polling;      /* blocked in SCHEDOP_poll */
+	bool yielded;      /* SCHEDOP_yield: others first at the next pick */
 };
 
 /* ---- the pure policy (kernel/sched_policy.c, unit-tested) ------------- */
@@ -51,11 +52,14 @@ struct sched_entity {
 	u64 last_pick;
 	u32 weight;
 	bool runnable;
+	bool yielded; /* asked to let the others run first (SCHEDOP_yield) */
 };
 
 /* Index of the entity to run next among e[0..n), or -1 if none is
- * runnable. When the chosen one has no credit (<= 0), first refills every
- * entity (sched_refill) and chooses again. Does not change last_pick. */
+ * runnable: the runnable one with the most credit, ties to the smallest
+ * last_pick; a yielded one only when no other is runnable. When the
+ * chosen one has no credit (<= 0), first refills every entity
+ * (sched_refill) and chooses again. Does not change last_pick. */
 int sched_pick(struct sched_entity *e, unsigned n);
 
 /* Gives every entity SCHED_SLICE_NS * weight / SCHED_WEIGHT_DEFAULT more

@@ -35,9 +35,10 @@ struct vtimer {
 #define VTIMER_PERIOD_MIN_NS 1000000ULL
 #define VTIMER_DELTA_MAX_NS  (1ULL << 62)
 
-/* Calibrates the TSC (via the host APIC code) and starts system time at 0.
- * Called once at boot before any domain runs. */
-void time_init(void);
+/* Brings up the host APIC timer, calibrates the TSC against the PIT,
+ * reads the RTC for the wallclock and starts system time at 0. Called
+ * once at boot before any domain runs. 0, or -ENODEV (reason printed). */
+int time_init(void);
 
 /* System time: ns since time_init. Monotonic. */
 u64 time_now_ns(void);
@@ -50,7 +51,7 @@ u64 time_tsc_khz(void);
  * system time `deadline_ns`, replacing any earlier one. With
  * VCPU_SSHOTTMR_future in `flags`, a deadline already in the past is
  * refused with -ETIME (nothing changes); otherwise it fires at once. Other
- * flag bits: -EINVAL. Returns 0 or -errno. When it fires, the timer
+ * flag bits are ignored, as Xen does. Returns 0 or -errno. When it fires, the timer
  * disarms itself and VIRQ_TIMER is sent to v (waking it if blocked).
  */
 int vtimer_set_singleshot(struct vcpu *v, u64 deadline_ns, u32 flags);
@@ -91,9 +92,25 @@ void time_update_vcpu(struct vcpu *v);
  * update. Call when shared_info is placed. */
 void time_update_wallclock(struct domain *d);
 
-/* set_timer_op (hypercall 15): 0 stops the one-shot timer, anything else
- * arms it at that absolute system time (Xen: a past deadline fires at
- * once). Returns 0. */
-long do_set_timer_op(struct vcpu *v, u64 timeout, u64 a2, u64 a3, u64 a4, u64 a5);
+/* ---- pure helpers (kernel/time_scale.c, unit-tested) ------------------ */
+
+/*
+ * The pvclock scale (Xen public/xen.h, vcpu_time_info): ns for a TSC delta
+ * d is ((d << shift) * mul) >> 32, with a right shift when shift < 0.
+ * time_scale_from_hz picks shift so that mul is in [2^31, 2^32): the most
+ * precision 32 bits give.
+ */
+struct time_scale {
+	u32 mul;
+	s8 shift;
+};
+
+void time_scale_from_hz(struct time_scale *ts, u64 hz);
+u64 time_scale_apply(const struct time_scale *ts, u64 delta);
+
+/* Seconds since 1970-01-01 00:00 UTC of a date in the proleptic
+ * Gregorian calendar (year >= 1970, month 1-12, day 1-31). */
+u64 time_civil_to_unix(unsigned year, unsigned month, unsigned day, unsigned hour,
+		       unsigned min, unsigned sec);
 
 #endif

@@ -2,7 +2,7 @@
 nested paging on both boot paths, every exit kind works from inside the
 guest, and a guest's fatal mistakes end only that guest."""
 
-from keeltest import test, boot, expect_lines_in_order, expect_status, PANIC
+from keeltest import test, boot, expect_lines_in_order, expect_status, PANIC, REBOOT
 import exit_suite as S
 
 T = 90
@@ -33,6 +33,16 @@ def _fatal(name):
 
 for _name in S.FATAL_STEPS:
     _fatal(_name)
+
+
+@test("svm-dom0-reboot-reboots-machine")
+def _():
+    """dom0 asking for a reboot reboots the machine (status 10), not a power-off."""
+    r = boot(S.cfg("reboot"), loader="uefi", timeout=T)
+    expect_lines_in_order(r.log, [r"^\(d0\) dom0: rebooting",
+                                  r"^keel: domain 0 \(dom0\) shut down: reboot",
+                                  r"^keel: machine stop: reboot"])
+    expect_status(r, REBOOT)
 
 
 @test("svm-missing-reported")

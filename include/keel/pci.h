@@ -1,0 +1,110 @@
+/*
+ * The hypervisor's own view of PCI (kernel/pci.c): configuration-space
+ * access, the functions found at boot and their BARs.
+ *
+ * Config space is reached through the MCFG's ECAM window when ACPI gives
+ * one (all 4 KiB of every function), else through ports CF8/CFC (the
+ * first 256 bytes; PCI Local Bus 3.0, 3.2.2.3.2). Segment 0 only.
+ * Single CPU, interrupts off in the hypervisor: the CF8/CFC pair is never
+ * interleaved with another access.
+ */
+#ifndef KEEL_PCI_H
+#define KEEL_PCI_H
+
+#include <keel/types.h>
+
+/* bus << 8 | device << 3 | function, as in PCI "BDF" notation. */
+#define PCI_BDF(b, d, f) ((u16)(((b) << 8) | ((d) << 3) | (f)))
+#define PCI_BUS(bdf) ((bdf) >> 8)
+#define PCI_DEV(bdf) (((bdf) >> 3) & 31)
+#define PCI_FN(bdf) ((bdf) & 7)
+
+/* Type 0/1 header registers (PCI Local Bus 3.0, 6.1). */
+#define PCI_VENDOR_ID 0x00
+#define PCI_DEVICE_ID 0x02
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_IO 0x1
+#define PCI_COMMAND_MEMORY 0x2
+#define PCI_COMMAND_MASTER 0x4
+#define PCI_COMMAND_INTX_DISABLE 0x400
+#define PCI_STATUS 0x06
+#define PCI_STATUS_CAP_LIST 0x10
+#define PCI_CLASS_REVISION 0x08
+#define PCI_HEADER_TYPE 0x0e
+#define PCI_BAR0 0x10
+#define PCI_SECONDARY_BUS 0x19
+#define PCI_SUBORDINATE_BUS 0x1a
+#define PCI_ROM_ADDRESS 0x30    /* type 0 */
+#define PCI_ROM_ADDRESS1 0x38   /* type 1 */
+#define PCI_CAPABILITY_LIST 0x34
+#define PCI_INTERRUPT_LINE 0x3c
+#define PCI_INTERRUPT_PIN 0x3d
+
+#define PCI_BAR_IO 0x1
+#define PCI_BAR_MEM_TYPE_MASK 0x6
+#define PCI_BAR_MEM_TYPE_64 0x4
+#define PCI_BAR_MEM_PREFETCH 0x8
+
+#define PCI_CAP_ID_MSI 0x05
+#define PCI_CAP_ID_MSIX 0x11
+#define PCI_MSI_FLAGS_ENABLE 0x0001
+#define PCI_MSIX_FLAGS_ENABLE 0x8000
+#define PCI_MSIX_FLAGS_MASKALL 0x4000
+
+enum pci_bar_kind {
+	PCI_BAR_NONE,  /* not implemented, or the upper half of a 64-bit BAR */
+	PCI_BAR_IO32,  /* I/O ports */
+	PCI_BAR_MEM32,
+	PCI_BAR_MEM64, /* occupies this register and the next */
+};
+
+struct pci_bar {
+	u8 kind;       /* enum pci_bar_kind */
+	bool prefetch;
+	u64 addr;      /* what the hardware decodes now */
+	u64 size;      /* a power of two; 0 when kind is PCI_BAR_NONE */
+};
+
+#define PCI_MAX_FUNCS 64
+
+struct pci_func {
+	u16 bdf;
+	u16 vendor, device;
+	u32 class;       /* class << 16 | subclass << 8 | prog-if */
+	u8 header;       /* header type, without the multi-function bit */
+	u8 nr_bars;      /* 6 for type 0, 2 for type 1 */
+	struct pci_bar bar[6];
+	u8 msi_cap, msix_cap; /* capability offsets, 0 when absent */
+	u8 irq_pin;      /* 1..4 = INTA..INTD, 0 none */
+	u8 irq_line;     /* the firmware's interrupt-line value */
+	/* dom0's view of the BAR registers (kernel/pci_cfg.c). */
+	u32 vbar[6];
+	bool msi_refused_logged;
+};
+
+extern struct pci_func pci_funcs[PCI_MAX_FUNCS];
+extern unsigned pci_nr_funcs;
+
+/* Config access of 1, 2 or 4 bytes at `reg` (aligned to its size). An
+ * absent function reads as all ones. Registers past 0xff need ECAM
+ * (reads all ones, writes dropped without it). */
+u32 pci_conf_read(u16 bdf, unsigned reg, unsigned size);
+void pci_conf_write(u16 bdf, unsigned reg, unsigned size, u32 val);
+
+/* The ECAM window in use: base (bus 0) and the bus range; false if none. */
+bool pci_ecam_window(paddr_t *base, u8 *start_bus, u8 *end_bus);
+
+/*
+ * Finds every function on segment 0 (ECAM bus range, or buses 0-255 with
+ * CF8), sizes its BARs (decoding off meanwhile) and records them in
+ * pci_funcs. Call after acpi_init(). Returns the number found.
+ */
+unsigned pci_scan(void);
+
+/* The function with this BDF, or NULL. */
+struct pci_func *pci_func_find(u16 bdf);
+
+/* The offset of capability `id` in the function's list, 0 if absent. */
+u8 pci_find_cap(u16 bdf, u8 id);
+
+#endif

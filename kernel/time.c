@@ -1,0 +1,173 @@
+/*
+ * PV time: see include/keel/vtimer.h.
+ *
+ * One clock for everything: system time is the TSC since boot scaled to
+ * nanoseconds with the pvclock formula (kernel/time_scale.c), so what the
+ * hypervisor computes for a deadline and what a guest computes from its
+ * vcpu_time_info agree to the nanosecond. Guests read the TSC directly
+ * (no offset, no RDTSC exits), and there is one physical CPU, so the TSC
+ * every vCPU sees is the same monotonic counter: vcpu_time_info carries
+ * XEN_PVCLOCK_TSC_STABLE_BIT, which lets Linux skip its cross-CPU
+ * monotonicity clamp (ABI-NOTES section 4).
+ */
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/hypercall.h>
+#include <keel/printk.h>
+#include <keel/sched.h>
+#include <keel/vtimer.h>
+#include <asm/apic.h>
+#include <asm/cpu.h>
+#include <asm/rtc.h>
+#include <public/vcpu.h>
+#include <public/xen.h>
+
+#include "time_glue.h"
+
+static struct time_scale tsc_scale;
+static u64 tsc_at_boot;
+static u64 wallclock_sec; /* wall time at system time 0 */
+
+int time_init(void)
+{
+	int rc = apic_init();
+	if (rc)
+		return rc;
+	time_scale_from_hz(&tsc_scale, apic_tsc_hz());
+	wallclock_sec = rtc_read_unix();
+	tsc_at_boot = rdtsc();
+	pr_info("time: TSC %lu kHz (pvclock mul 0x%x shift %d), wallclock %lu\n",
+		apic_tsc_hz() / 1000, tsc_scale.mul, tsc_scale.shift, wallclock_sec);
+	return 0;
+}
+
+u64 time_now_ns(void)
+{
+	return time_scale_apply(&tsc_scale, rdtsc() - tsc_at_boot);
+}
+
+u64 time_tsc_khz(void)
+{
+	return apic_tsc_hz() / 1000;
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+int vtimer_set_singleshot(struct vcpu *v, u64 deadline_ns, u32 flags)
+{
+	u64 now = time_now_ns();
+	if ((flags & VCPU_SSHOTTMR_future) && deadline_ns < now)
+		return -ETIME;
+	/* 0 means "not armed" internally; a deadline of 0 is in the past
+	 * anyway, and fires at once like any other. */
+	v->vtimer.singleshot = deadline_ns ? deadline_ns : 1;
+	return 0;
+}
+
+void vtimer_stop_singleshot(struct vcpu *v)
+{
+	v->vtimer.singleshot = 0;
+}
+
+int vtimer_set_periodic(struct vcpu *v, u64 period_ns)
+{
+	if (period_ns < VTIMER_PERIOD_MIN_NS || period_ns > VTIMER_DELTA_MAX_NS)
+		return -EINVAL;
+	v->vtimer.period = period_ns;
+	v->vtimer.periodic_next = time_now_ns() + period_ns;
+	return 0;
+}
+
+void vtimer_stop_periodic(struct vcpu *v)
+{
+	v->vtimer.period = 0;
+	v->vtimer.periodic_next = 0;
+}
+
+void vtimer_reset(struct vcpu *v)
+{
+	vtimer_stop_singleshot(v);
+	vtimer_stop_periodic(v);
+}
+
+u64 vtimer_next_deadline(const struct vcpu *v)
+{
+	u64 a = v->vtimer.singleshot, b = v->vtimer.period ? v->vtimer.periodic_next : 0;
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return MIN(a, b);
+}
+
+void vtimer_fire(struct vcpu *v, u64 now)
+{
+	bool fire = false;
+
+	if (v->vtimer.singleshot && v->vtimer.singleshot <= now) {
+		v->vtimer.singleshot = 0;
+		fire = true;
+	}
+	if (v->vtimer.period && v->vtimer.periodic_next <= now) {
+		/* Missed periods are not replayed: one event, next expiry
+		 * one period from now (as Xen's periodic timer does). */
+		v->vtimer.periodic_next = now + v->vtimer.period;
+		fire = true;
+	}
+	if (fire) {
+		time_glue_send_timer_virq(v);
+		vcpu_kick(v);
+	}
+}
+
+long do_set_timer_op(struct vcpu *v, u64 timeout, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	(void)a2, (void)a3, (void)a4, (void)a5;
+	if (timeout == 0) {
+		vtimer_stop_singleshot(v);
+		return 0;
+	}
+	/* Xen (common/sched/core.c do_set_timer_op) treats a deadline more
+	 * than 2^50 ns (13 days) ahead as a wrapped value from an old Linux
+	 * jiffies bug and fires soon instead; so does Keel. */
+	u64 now = time_now_ns();
+	if (timeout > now && timeout - now > (1ULL << 50))
+		timeout = now + 50000;
+	return vtimer_set_singleshot(v, timeout, 0);
+}
+
+/* ---- what guests read --------------------------------------------------- */
+
+void time_update_vcpu(struct vcpu *v)
+{
+	struct vcpu_time_info *t = time_glue_vcpu_time(v);
+	if (!t)
+		return;
+	u64 tsc = rdtsc();
+	/* Odd version while the fields change (the guest retries). The guest
+	 * does not run while we write on this one CPU; the barriers keep the
+	 * compiler's order for when it does elsewhere. */
+	t->version |= 1;
+	__asm__ volatile("" ::: "memory");
+	t->tsc_timestamp = tsc;
+	t->system_time = time_scale_apply(&tsc_scale, tsc - tsc_at_boot);
+	t->tsc_to_system_mul = tsc_scale.mul;
+	t->tsc_shift = tsc_scale.shift;
+	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+	__asm__ volatile("" ::: "memory");
+	t->version++;
+}
+
+void time_update_wallclock(struct domain *d)
+{
+	struct shared_info *s = time_glue_shared_info(d);
+	if (!s)
+		return;
+	s->wc_version |= 1;
+	__asm__ volatile("" ::: "memory");
+	s->wc_sec = (u32)wallclock_sec;
+	s->wc_sec_hi = (u32)(wallclock_sec >> 32);
+	s->wc_nsec = 0;
+	__asm__ volatile("" ::: "memory");
+	s->wc_version++;
+}
