@@ -18,7 +18,7 @@
 /* MSR the guest writes to get its hypercall page (base+2 EBX). */
 #define XEN_HYPERCALL_MSR 0x40000000
 
-/* Leaf 1 ECX bits hidden: VMX (no nested virtualization), SMX, EST,
+/* Leaf 1 ECX bits hidden: bit 5, hardware virtualization (no nesting), SMX, EST,
  * TM2, MONITOR (MWAIT is not virtualized), PDCM, x2APIC and TSC-deadline
  * (no virtual APIC yet), XSAVE/OSXSAVE/AVX (XCR0 is not switched). */
 #define LEAF1_ECX_HIDE ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | \
@@ -28,7 +28,8 @@
 /* Leaf 1 EDX bits hidden: MCE, MCA, DS, ACPI (thermal), HTT, TM, PBE. */
 #define LEAF1_EDX_HIDE ((1u << 7) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 28) | \
 			(1u << 29) | (1u << 31))
-/* 0x80000001 ECX: SVM, SKINIT, WDT, LWP (APM vol. 3 E.4.2). */
+/* 0x80000001 ECX: bit 2 (hardware virtualization), SKINIT, WDT, LWP
+ * (APM vol. 3 E.4.2). */
 #define EXT1_ECX_HIDE ((1u << 2) | (1u << 12) | (1u << 13) | (1u << 15))
 /* Leaf 7 EBX: SGX, HLE, RTM, MPX, PQM/PQE (not virtualized). */
 #define LEAF7_EBX_HIDE ((1u << 2) | (1u << 4) | (1u << 11) | (1u << 12) | (1u << 14) | \
@@ -98,7 +99,7 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
 		case 0x80000001:
 			r.ecx &= ~EXT1_ECX_HIDE;
 			break;
-		case 0x8000000a: /* SVM features: no nested SVM */
+		case 0x8000000a: /* virtualization features: no nesting */
 			r = (struct cpuid_regs){ 0 };
 			break;
 		default:

@@ -95,9 +95,9 @@ static enum exit_action handle_interrupt(struct vcpu *v, struct vm_exit *e)
 
 static enum exit_action handle_virt_insn(struct vcpu *v, struct vm_exit *e)
 {
-	/* Keel does not offer nested virtualization: the guest sees no SVM
-	 * or VMX in CPUID, and the instructions raise #UD as on a CPU
-	 * without them. */
+	/* Keel does not offer nested virtualization: CPUID hides the
+	 * virtualization extensions, and their instructions raise #UD as on
+	 * a CPU without them. */
 	(void)v;
 	(void)e;
 	return EXIT_INJECT_UD;

@@ -23,7 +23,7 @@
 #define HYPERCALL_IRET 23
 
 /*
- * The hypercall page (Xen arch/x86/hvm/{svm,vmx}: hypercall_page_init):
+ * The hypercall page (Xen's hypercall_page_init for HVM guests):
  * 128 stubs of 32 bytes, stub i = "mov eax, i; <vmmcall|vmcall>; ret".
  * The iret stub is ud2: PVH guests must not use it.
  */

@@ -138,12 +138,8 @@ long do_set_timer_op(struct vcpu *v, u64 timeout, u64 a2, u64 a3, u64 a4, u64 a5
 
 /* ---- what guests read --------------------------------------------------- */
 
-void time_update_vcpu(struct vcpu *v)
+static void write_time(struct vcpu_time_info *t, u64 tsc)
 {
-	struct vcpu_time_info *t = time_glue_vcpu_time(v);
-	if (!t)
-		return;
-	u64 tsc = rdtsc();
 	/* Odd version while the fields change (the guest retries). The guest
 	 * does not run while we write on this one CPU; the barriers keep the
 	 * compiler's order for when it does elsewhere. */
@@ -156,6 +152,21 @@ void time_update_vcpu(struct vcpu *v)
 	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
 	__asm__ volatile("" ::: "memory");
 	t->version++;
+}
+
+void time_update_vcpu(struct vcpu *v)
+{
+	u64 tsc = rdtsc();
+	struct vcpu_time_info *t = time_glue_vcpu_time(v);
+	struct shared_info *s = time_glue_shared_info(v->dom);
+
+	if (t)
+		write_time(t, tsc);
+	/* Linux reads vcpu_info[0].time in shared_info for the TSC rate even
+	 * after moving its vcpu_info elsewhere (ABI-NOTES section 4), so the
+	 * legacy slot stays valid too. */
+	if (s && v->id < XEN_LEGACY_MAX_VCPUS && &s->vcpu_info[v->id].time != t)
+		write_time(&s->vcpu_info[v->id].time, tsc);
 }
 
 void time_update_wallclock(struct domain *d)

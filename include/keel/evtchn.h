@@ -89,8 +89,8 @@ struct evtchn_vcpu {
 
 /*
  * Sets up d's ports (port 0 reserved) and allocates its shared_info page
- * (owned by d, every port masked? no: zeroed, as Xen). Called by
- * domain_create. 0 or -ENOMEM (nothing left allocated).
+ * (owned by d, zeroed as in Xen: no port masked, upcall_mask 0). Called
+ * by domain_create. 0 or -ENOMEM (nothing left allocated).
  */
 int evtchn_domain_init(struct domain *d);
 

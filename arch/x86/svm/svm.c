@@ -57,6 +57,13 @@ static int svm_cpu_init(void)
 	return 0;
 }
 
+/* The vendor contract's io_allow (u16 first) over intercepts.c's map
+ * editor, which takes any u32 and checks the range itself. */
+static int svm_io_allow_op(struct domain *d, u16 first, u32 count, bool allow)
+{
+	return svm_io_allow(d, first, count, allow);
+}
+
 /*
  * Not const: p2m_max_leaf_level depends on the CPU and is set by
  * svm_probe() before the table is handed out (as a const pointer).
@@ -81,6 +88,7 @@ static struct vendor_ops svm_ops = {
 	.set_reg = svm_set_reg,
 	.get_seg = svm_get_seg,
 	.set_seg = svm_set_seg,
+	.io_allow = svm_io_allow_op,
 	.dump = svm_dump,
 	.hypercall_insn = { 0x0f, 0x01, 0xd9 }, /* VMMCALL */
 };

@@ -276,7 +276,6 @@ static bool decode_cr(struct vcpu *v, struct vm_exit *e)
 		e->cr.cr = cr;
 		e->cr.write = true;
 		e->cr.gpr = gpr;
-		pr_info("TEMP: MOV to CR%u 0x%lx (gpr %u) at RIP 0x%lx, EFER 0x%lx entry 0x%lx\n", cr, val, gpr, vmread(GUEST_RIP), vmread(GUEST_IA32_EFER), vmread(VM_ENTRY_CONTROLS));
 		return false;
 	}
 	case CR_TYPE_MOV_FROM_CR:

@@ -121,8 +121,6 @@ static void setup_fixed_bits(void)
 	vmx.cr0_fixed1 = c->cr0_fixed1;
 	vmx.cr0_host_owned = vmx.cr0_fixed0 | cr0_must0;
 	vmx.cr4_host_owned = c->cr4_fixed0 | cr4_must0;
-	vmx.cr0_host_owned |= CR0_PG | CR0_WP | CR0_MP; /* TEMP experiment */
-	vmx.cr4_host_owned |= CR4_PAE | CR4_PGE | CR4_PSE;
 }
 
 static int vmx_cpu_init(void)

@@ -101,6 +101,12 @@ struct vendor_ops {
 	void (*get_seg)(struct vcpu *v, enum vseg_id s, struct vseg *seg);
 	void (*set_seg)(struct vcpu *v, enum vseg_id s, const struct vseg *seg);
 
+	/* Lets d's vCPUs access ports [first, first+count) directly (allow)
+	 * or makes them exit again (!allow), through the domain's I/O
+	 * permission map / I/O bitmaps. Takes effect at each vCPU's next
+	 * entry. 0, -EINVAL (range past 0xffff, bad domain) or -ENOMEM. */
+	int (*io_allow)(struct domain *d, u16 first, u32 count, bool allow);
+
 	/* Prints the vendor's view of the vCPU (for crash reports). */
 	void (*dump)(struct vcpu *v);
 
