@@ -12,7 +12,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes -Ws
 	-mno-red-zone -mno-sse -mno-mmx -mno-sse2 -mno-avx -mgeneral-regs-only \
 	-mcmodel=small -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-fno-strict-aliasing -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
-	-Iinclude -Iguest/lib -MMD -MP
+	-Iinclude -Iguest/lib -Idrivers -MMD -MP
 GUEST_LDFLAGS := -n -nostdlib -static -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments -T guest/guest.ld
 
@@ -21,7 +21,11 @@ GUEST_KLIB_DIR ?= kernel/lib
 GUEST_LIB_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/lib/*.c)) \
 	$(patsubst guest/%.asm,$(BUILD)/guest/%.o,$(wildcard guest/lib/*.asm)) \
 	$(patsubst $(GUEST_KLIB_DIR)/%.c,$(BUILD)/guest/klib/%.o,$(wildcard $(GUEST_KLIB_DIR)/*.c))
-DOM0_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/dom0/*.c))
+# dom0's device drivers (drivers/drv.h is their environment), built with
+# the guest flags.
+DOM0_DRIVERS := $(wildcard drivers/pci/*.c drivers/virtio/*.c drivers/block/*.c drivers/net/*.c)
+DOM0_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/dom0/*.c)) \
+	$(patsubst %.c,$(BUILD)/guest/%.o,$(DOM0_DRIVERS))
 PVTEST_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/pvtest/*.c))
 
 # Load addresses (p_paddr): dom0 at 16 MiB like Linux; pvtest at 2 MiB so
@@ -38,6 +42,10 @@ $(BUILD)/guest/%.o: guest/%.c
 $(BUILD)/guest/%.o: guest/%.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -o $@ $<
+
+$(BUILD)/guest/drivers/%.o: drivers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
 
 $(BUILD)/guest/klib/%.o: $(GUEST_KLIB_DIR)/%.c
 	@mkdir -p $(dir $@)

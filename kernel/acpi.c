@@ -206,3 +206,47 @@ int acpi_init(paddr_t rsdp_pa)
 	}
 	return 0;
 }
+
+void acpi_for_each_table(void (*fn)(paddr_t pa, u64 len, void *arg), void *arg)
+{
+	const struct sdt_header *root;
+	unsigned entry_size = acpi.rsdt ? 4 : 8;
+
+	if (!acpi.rsdp)
+		return;
+	fn(acpi.rsdp, sizeof(struct rsdp), arg);
+	root = table_at(acpi.xsdt);
+	if (!root)
+		return;
+	fn(acpi.xsdt, root->length, arg);
+	unsigned n = (root->length - sizeof(*root)) / entry_size;
+	const u8 *entries = (const u8 *)root + sizeof(*root);
+	for (unsigned i = 0; i < n; i++) {
+		u64 pa = 0;
+		memcpy(&pa, entries + i * entry_size, entry_size);
+		const struct sdt_header *h = table_at(pa);
+		if (!h)
+			continue;
+		fn(pa, h->length, arg);
+		/* FADT (ACPI 6.4, 5.2.9): FIRMWARE_CTRL at 36, DSDT at 40,
+		 * their 64-bit forms X_FIRMWARE_CTRL at 132, X_DSDT at 140. */
+		if (!memcmp(h->sig, "FACP", 4) && h->length >= 44) {
+			const u8 *f = (const u8 *)h;
+			u32 facs32, dsdt32;
+			u64 facs = 0, dsdt = 0;
+			memcpy(&facs32, f + 36, 4);
+			memcpy(&dsdt32, f + 40, 4);
+			if (h->length >= 148) {
+				memcpy(&facs, f + 132, 8);
+				memcpy(&dsdt, f + 140, 8);
+			}
+			facs = facs ? facs : facs32;
+			dsdt = dsdt ? dsdt : dsdt32;
+			const struct sdt_header *dh = table_at(dsdt);
+			if (dh)
+				fn(dsdt, dh->length, arg);
+			if (facs && facs < (4ULL << 30))
+				fn(facs, 64, arg); /* FACS: 64 bytes, no checksum */
+		}
+	}
+}

@@ -1,5 +1,10 @@
 /* Domains and vCPUs: see include/keel/domain.h. */
 #include <keel/domain.h>
+#include <keel/domctl.h>
+#include <keel/errno.h>
+#include <keel/evtchn.h>
+#include <keel/gnttab.h>
+#include <keel/page.h>
 #include <keel/frame.h>
 #include <keel/guest_console.h>
 #include <keel/lib.h>
@@ -37,6 +42,8 @@ struct domain *domain_create(unsigned id, const char *name, bool privileged)
 	int rc = p2m_init(d);
 	if (!rc)
 		rc = vendor->domain_init(d);
+	if (!rc && (rc = evtchn_domain_init(d)))
+		vendor->domain_destroy(d);
 	if (rc) {
 		pr_err("domain %u (%s): cannot create: %d\n", id, name, rc);
 		p2m_destroy(d);
@@ -83,6 +90,8 @@ void domain_shutdown(struct domain *d, int reason)
 	d->shutdown_reason = reason;
 	pr_info("domain %u (%s) shut down: %s\n", d->id, d->name,
 		reason >= 0 && reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown");
+	/* Tell the control domain, as Xen does (its toolstack watches it). */
+	evtchn_send_global_virq(domain_by_id(0), VIRQ_DOM_EXC);
 }
 
 void domain_crash(struct vcpu *v, const char *why)
@@ -96,6 +105,7 @@ void domain_crash(struct vcpu *v, const char *why)
 	pr_err("domain %u (%s) vCPU %u killed at RIP 0x%lx: %s\n", d->id, d->name, v->id,
 	       vendor->get_reg(v, VREG_RIP), why);
 	pr_info("hypervisor unaffected; domain %u stopped\n", d->id);
+	evtchn_send_global_virq(domain_by_id(0), VIRQ_DOM_EXC);
 }
 
 bool domain_is_alive(const struct domain *d)
@@ -107,4 +117,67 @@ const char *shutdown_reason_name(int reason);
 const char *shutdown_reason_name(int reason)
 {
 	return reason >= 0 && reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown";
+}
+
+/* A dying domain whose last frames came back can give up its id. */
+static void domain_reap(struct domain *d)
+{
+	if (d->state == DOM_DYING && pages_owned_by(d->id) == 0) {
+		pr_info("domain %u (%s): last frames released, id free\n", d->id, d->name);
+		domain_used[d->id] = false;
+	}
+}
+
+int domain_alloc_id(void)
+{
+	for (unsigned id = 1; id < DOMID_MAX; id++)
+		if (domain_used[id])
+			domain_reap(&domains[id]);
+	for (unsigned id = 1; id < DOMID_MAX; id++)
+		if (!domain_used[id])
+			return (int)id;
+	return -ENOMEM;
+}
+
+/*
+ * The order matters: the subsystems drop the references they hold
+ * (mappings of other domains' pages, shared_info, grant frames) while
+ * d->id still names d; then the vCPUs go, so nothing can run or be
+ * kicked; then d's owner reference on every frame it still owns; the
+ * p2m tables last (they point at those frames, and the flush must come
+ * before the tables are reused).
+ */
+void domain_destroy(struct domain *d)
+{
+	if (d->state == DOM_DYING) {
+		domain_reap(d);
+		return;
+	}
+	if (domain_is_alive(d))
+		domain_stop_vcpus(d);
+	d->state = DOM_DYING;
+
+	gnttab_domain_destroy(d);
+	evtchn_domain_destroy(d);
+	for (unsigned i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *v = d->vcpus[i];
+		sched_vcpu_destroy(v);
+		vendor->vcpu_destroy(v);
+		frame_free(virt_to_phys(v));
+		d->vcpus[i] = NULL;
+	}
+	d->nr_vcpus = 0;
+	u64 held = domain_release_memory(d);
+	p2m_destroy(d);
+	vendor->domain_destroy(d);
+
+	if (held) {
+		pr_info("domain %u (%s) destroyed; %lu frames still mapped by other domains\n",
+			d->id, d->name, held);
+	} else {
+		pr_info("domain %u (%s) destroyed\n", d->id, d->name);
+		domain_used[d->id] = false;
+	}
+	/* Xen raises VIRQ_DOM_EXC when a domain dies too (domain_kill). */
+	evtchn_send_global_virq(domain_by_id(0), VIRQ_DOM_EXC);
 }

@@ -5,6 +5,7 @@
  */
 #include <keel/domain.h>
 #include <keel/lib.h>
+#include <keel/mmio.h>
 #include <keel/printk.h>
 #include <keel/vmexit.h>
 #include <asm/cpu.h>
@@ -18,19 +19,25 @@ static enum exit_action handle_hlt(struct vcpu *v, struct vm_exit *e)
 	/* HLT with interrupts off can never end: Xen treats a domain whose
 	 * vCPUs all halt that way as powered off (Linux's poweroff without
 	 * ACPI S5 does exactly this). With interrupts on, the vCPU sleeps
-	 * until an event arrives; events come with the event-channel work,
-	 * so for now nothing can wake it and the scheduler reports that. */
+	 * until an event arrives (vcpu_kick), unless an upcall is already
+	 * deliverable: then it goes on and takes the callback vector. */
 	if (!(vendor->get_reg(v, VREG_RFLAGS) & RFLAGS_IF)) {
 		domain_shutdown(v->dom, SHUTDOWN_poweroff);
 		return EXIT_STOP;
 	}
-	v->blocked = true;
+	evtchn_hlt(v);
 	return EXIT_ADVANCE; /* the run loop sees `blocked` and returns */
 }
 
 static enum exit_action handle_npf(struct vcpu *v, struct vm_exit *e)
 {
+	enum exit_action action;
 	char why[128];
+
+	/* Emulated MMIO (e.g. dom0's ECAM window) is absent from the p2m
+	 * on purpose; its faults are accesses to carry out. */
+	if (mmio_handle(v, e, &action))
+		return action;
 	snprintf(why, sizeof(why), "%s access to %s guest-physical 0x%lx",
 		 (e->npf.access & PT_X) ? "execute" : (e->npf.access & PT_W) ? "write" : "read",
 		 e->npf.present ? "protected" : "unmapped", e->npf.gpa);
@@ -143,7 +150,7 @@ static enum exit_action handle_entry_failed(struct vcpu *v, struct vm_exit *e)
 {
 	(void)e;
 	vendor->dump(v);
-	domain_crash(v, "VM entry refused the guest state");
+	domain_crash(v, "VM entry failed (guest state or controls; details above)");
 	return EXIT_STOP;
 }
 

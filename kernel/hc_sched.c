@@ -15,6 +15,10 @@ long do_sched_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
 	case SCHEDOP_yield:
 		v->pending |= VCPU_PENDING_YIELD;
 		return 0;
+	case SCHEDOP_block:
+		return evtchn_sched_block(v);
+	case SCHEDOP_poll:
+		return evtchn_sched_poll(v, arg);
 	case SCHEDOP_shutdown: {
 		struct sched_shutdown s;
 		if (copy_from_guest(v, &s, arg, sizeof(s)))

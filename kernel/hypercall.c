@@ -13,6 +13,14 @@ static const struct hypercall_desc hypercall_table[] = {
 	[__HYPERVISOR_xen_version] = { do_xen_version, "xen_version", HC_ANY },
 	[__HYPERVISOR_console_io] = { do_console_io, "console_io", HC_ANY },
 	[__HYPERVISOR_sched_op] = { do_sched_op, "sched_op", HC_ANY },
+	[__HYPERVISOR_memory_op] = { do_memory_op, "memory_op", HC_ANY },
+	[__HYPERVISOR_vcpu_op] = { do_vcpu_op, "vcpu_op", HC_ANY },
+	[__HYPERVISOR_event_channel_op] = { do_event_channel_op, "event_channel_op", HC_ANY },
+	[__HYPERVISOR_hvm_op] = { do_hvm_op, "hvm_op", HC_ANY },
+	[__HYPERVISOR_set_timer_op] = { do_set_timer_op, "set_timer_op", HC_ANY },
+	[__HYPERVISOR_domctl] = { do_domctl, "domctl", HC_DOM0_ONLY },
+	[__HYPERVISOR_sysctl] = { do_sysctl, "sysctl", HC_DOM0_ONLY },
+	[__HYPERVISOR_grant_table_op] = { do_grant_table_op, "grant_table_op", HC_ANY },
 };
 
 static unsigned guest_cpl(struct vcpu *v)
@@ -22,6 +30,18 @@ static unsigned guest_cpl(struct vcpu *v)
 	struct vseg ss;
 	vendor->get_seg(v, VSEG_SS, &ss);
 	return (ss.attr >> 5) & 3;
+}
+
+long hypercall_continue(struct vcpu *v, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	u64 *g = v->arch.gprs;
+
+	g[GPR_RDI] = a1;
+	g[GPR_RSI] = a2;
+	g[GPR_RDX] = a3;
+	g[GPR_R10] = a4;
+	g[GPR_R8] = a5;
+	return -ERESTART;
 }
 
 enum exit_action handle_hypercall(struct vcpu *v, struct vm_exit *e)
@@ -49,6 +69,8 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vm_exit *e)
 		hypercall_counts[nr]++;
 	if (!v->runnable)
 		return EXIT_STOP; /* the call shut the domain down */
+	if (ret == -ERESTART)
+		return EXIT_RETAIN; /* hypercall_continue(): run it again */
 	g[GPR_RAX] = (u64)ret;
 	return EXIT_ADVANCE;
 }

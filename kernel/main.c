@@ -8,6 +8,7 @@
  */
 #include <keel/boot_info.h>
 #include <keel/cmdline.h>
+#include <keel/domain.h>
 #include <keel/dom0.h>
 #include <keel/errno.h>
 #include <keel/frame.h>
@@ -15,12 +16,15 @@
 #include <keel/machine.h>
 #include <keel/mmap.h>
 #include <keel/page.h>
+#include <keel/passthrough.h>
 #include <keel/printk.h>
 #include <keel/sched.h>
 #include <keel/uart.h>
 #include <keel/version.h>
+#include <keel/vtimer.h>
 #include <asm/cpu.h>
 #include <asm/hostpt.h>
+#include <asm/pic.h>
 #include <asm/traps.h>
 #include <asm/vendor.h>
 
@@ -164,6 +168,7 @@ void kernel_main(const struct boot_info *loader_bi)
 
 	cpu_detect();
 	traps_init();
+	pic_disable();
 	pr_info("CPU: %s, %u physical address bits%s%s\n", cpu_features.vendor,
 		cpu_features.phys_addr_bits, cpu_features.nx ? ", NX" : "",
 		cpu_features.pdpe1gb ? ", 1G pages" : "");
@@ -215,7 +220,14 @@ void kernel_main(const struct boot_info *loader_bi)
 	if (vendor_probe())
 		boot_fail();
 	io_init();
+	/* The host timer and system time, before any domain exists: the
+	 * scheduler's slices and the guests' clocks run on them. */
+	if (time_init())
+		boot_fail();
+	sched_init();
 	if (dom0_build(&bi, map, nmap, &opts))
+		boot_fail();
+	if (dom0_devices_init(domain_by_id(0), bi.rsdp, map, nmap, &opts))
 		boot_fail();
 	pr_info("starting dom0\n");
 	sched_run();

@@ -73,3 +73,16 @@ u64 pages_owned_by(u16 owner)
 			n++;
 	return n;
 }
+
+u64 pages_put_owner_refs(u16 owner)
+{
+	u64 held = 0;
+	for (u64 i = 0; i < nr_entries; i++) {
+		if (table[i].owner != owner)
+			continue;
+		page_put((paddr_t)i << PAGE_SHIFT);
+		if (table[i].owner == owner)
+			held++;
+	}
+	return held;
+}

@@ -154,6 +154,8 @@ int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t er
 		mm[i].size = p->memmap[i].len;
 		mm[i].type = p->memmap[i].type;
 	}
+	/* The same map for XENMEM_memory_map (keel/physmap.h). */
+	domain_set_memory_map(d, p->memmap, nr_mm);
 
 	si->magic = XEN_HVM_START_MAGIC_VALUE;
 	si->version = 1;

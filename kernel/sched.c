@@ -16,6 +16,7 @@
  */
 #include <keel/domain.h>
 #include <keel/errno.h>
+#include <keel/evtchn.h>
 #include <keel/machine.h>
 #include <keel/printk.h>
 #include <keel/sched.h>
@@ -97,27 +98,6 @@ void vcpu_yield(struct vcpu *v)
 	v->pending |= VCPU_PENDING_YIELD;
 }
 
-void vcpu_block(struct vcpu *v)
-{
-	v->blocked = true;
-}
-
-void vcpu_poll_block(struct vcpu *v, u64 deadline)
-{
-	v->sched.polling = true;
-	v->sched.poll_deadline = deadline;
-	v->blocked = true;
-}
-
-void vcpu_kick(struct vcpu *v)
-{
-	if (!v->blocked)
-		return;
-	v->blocked = false;
-	v->sched.polling = false;
-	v->sched.poll_deadline = 0;
-}
-
 int sched_set_weight(struct domain *d, u32 weight)
 {
 	if (weight == 0 || weight > SCHED_WEIGHT_MAX)
@@ -164,14 +144,14 @@ static unsigned collect(u64 now, u64 *next)
 			struct vcpu *v = d->vcpus[i];
 			u64 dl = vtimer_next_deadline(v);
 			if (dl && dl <= now) {
-				vtimer_fire(v, now); /* VIRQ_TIMER: kicks v */
+				vtimer_fire(v, now); /* VIRQ_TIMER */
 				dl = vtimer_next_deadline(v);
 			}
-			if (v->blocked && v->sched.poll_deadline) {
-				if (v->sched.poll_deadline <= now)
-					vcpu_kick(v);
+			if (v->blocked && v->ev.poll_deadline) {
+				if (v->ev.poll_deadline <= now)
+					vcpu_kick(v); /* SCHEDOP_poll timed out */
 				else
-					*next = earliest(*next, v->sched.poll_deadline);
+					*next = earliest(*next, v->ev.poll_deadline);
 			}
 			*next = earliest(*next, dl);
 			entities[n] = (struct sched_entity){

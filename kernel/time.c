@@ -12,6 +12,7 @@
  */
 #include <keel/domain.h>
 #include <keel/errno.h>
+#include <keel/evtchn.h>
 #include <keel/hypercall.h>
 #include <keel/printk.h>
 #include <keel/sched.h>
@@ -22,7 +23,6 @@
 #include <public/vcpu.h>
 #include <public/xen.h>
 
-#include "time_glue.h"
 
 static struct time_scale tsc_scale;
 static u64 tsc_at_boot;
@@ -115,8 +115,10 @@ void vtimer_fire(struct vcpu *v, u64 now)
 		fire = true;
 	}
 	if (fire) {
-		time_glue_send_timer_virq(v);
-		vcpu_kick(v);
+		/* Raises the port bound to VIRQ_TIMER, which kicks v when
+		 * that makes an upcall pending (or wakes it from polling that
+		 * port). As in Xen, a vCPU that bound nothing is not woken. */
+		evtchn_send_virq(v, VIRQ_TIMER);
 	}
 }
 
@@ -156,22 +158,23 @@ static void write_time(struct vcpu_time_info *t, u64 tsc)
 
 void time_update_vcpu(struct vcpu *v)
 {
+	struct shared_info *s = domain_shared_info(v->dom);
+	if (!s)
+		return; /* no shared_info yet: nothing to write */
 	u64 tsc = rdtsc();
-	struct vcpu_time_info *t = time_glue_vcpu_time(v);
-	struct shared_info *s = time_glue_shared_info(v->dom);
+	struct vcpu_time_info *t = &vcpu_info(v)->time;
 
-	if (t)
-		write_time(t, tsc);
+	write_time(t, tsc);
 	/* Linux reads vcpu_info[0].time in shared_info for the TSC rate even
 	 * after moving its vcpu_info elsewhere (ABI-NOTES section 4), so the
 	 * legacy slot stays valid too. */
-	if (s && v->id < XEN_LEGACY_MAX_VCPUS && &s->vcpu_info[v->id].time != t)
+	if (v->id < XEN_LEGACY_MAX_VCPUS && &s->vcpu_info[v->id].time != t)
 		write_time(&s->vcpu_info[v->id].time, tsc);
 }
 
 void time_update_wallclock(struct domain *d)
 {
-	struct shared_info *s = time_glue_shared_info(d);
+	struct shared_info *s = domain_shared_info(d);
 	if (!s)
 		return;
 	s->wc_version |= 1;

@@ -31,6 +31,8 @@ void vcpu_run(struct vcpu *v)
 		if (sched_must_leave(v))
 			return;
 
+		/* The event-channel upcall, if one is pending. */
+		evtchn_upcall_deliver(v);
 		vendor->run(v, &e);
 		v->nr_exits++;
 		if ((unsigned)e.reason < EXIT_NR)

@@ -66,6 +66,11 @@ extern struct acpi_info acpi;
  */
 int acpi_init(paddr_t rsdp);
 
+/* Calls fn for every table acpi_init read or that dom0 will want to read
+ * (the RSDP, the XSDT/RSDT, each table it lists, the FADT's DSDT and
+ * FACS), with the table's address and length. */
+void acpi_for_each_table(void (*fn)(paddr_t pa, u64 len, void *arg), void *arg);
+
 /* Sums `len` bytes; ACPI tables sum to 0 (mod 256). Pure. */
 u8 acpi_checksum(const void *p, size_t len);
 

@@ -14,6 +14,10 @@
 #include <public/sched.h> /* SHUTDOWN_* reasons */
 #include <keel/sched.h>
 #include <keel/vtimer.h>
+#include <keel/evtchn.h>
+#include <keel/physmap.h>
+#include <public/memory.h>
+#include <public/params.h>
 
 #define DOMID_MAX 64          /* domain ids 0 .. DOMID_MAX-1 */
 #define MAX_VCPUS 4
@@ -45,6 +49,7 @@ struct vcpu {
 	unsigned nr_ud_reports; /* #UD reflections reported so far */
 	struct sched_vcpu sched;  /* kernel/sched.c */
 	struct vtimer vtimer;     /* kernel/time.c: VIRQ_TIMER deadlines */
+	struct evtchn_vcpu ev;    /* keel/evtchn.h: vcpu_info, VIRQs, polling */
 };
 
 /* A range of guest-physical RAM and the host frames behind it. */
@@ -72,6 +77,11 @@ struct domain {
 	struct domain_arch arch;
 	u64 exit_counts[EXIT_NR];
 	u32 weight;               /* scheduler weight (keel/sched.h); 0 = default */
+	struct evtchn_domain ev;  /* keel/evtchn.h: ports, shared_info */
+	u64 hvm_params[HVM_NR_PARAMS];  /* kernel/hc_hvm.c */
+	unsigned nr_e820;               /* XENMEM_memory_map (keel/physmap.h) */
+	struct xen_e820_entry e820[DOMAIN_E820_MAX];
+	u16 controller_pause_count; /* domctl pauses (Xen's); runs only at 0 */
 };
 
 /* The domain with id `id`, or NULL. */
@@ -93,5 +103,20 @@ void domain_crash(struct vcpu *v, const char *why);
 
 /* True while any vCPU of d may run. */
 bool domain_is_alive(const struct domain *d);
+
+/* A free domain id >= 1 (the lowest), or -ENOMEM when the table is full.
+ * Reaps dying domains whose last frames have come back. */
+int domain_alloc_id(void);
+
+/*
+ * Tears d down (domctl destroydomain): stops it, releases its event
+ * channels and grants, vCPUs and their vendor state, drops its owner
+ * reference on every frame it owns, frees its p2m and vendor state, and
+ * frees its id. If another domain still maps one of its frames, d stays
+ * in the table as DOM_DYING (a zombie holding only those frames) until
+ * domain_alloc_id finds them released. None of d's vCPUs may be running;
+ * the caller refuses to destroy the calling domain or dom0.
+ */
+void domain_destroy(struct domain *d);
 
 #endif

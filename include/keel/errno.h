@@ -26,12 +26,16 @@
 #define ENFILE 23
 #define EMFILE 24
 #define ENOSPC 28
+#define EDOM 33
 #define ERANGE 34
 #define ENAMETOOLONG 36
 #define ENOSYS 38
 #define ENOTEMPTY 39
 #define ETIME 62
 #define EOVERFLOW 75
+/* Internal (Xen's ERESTART): the hypercall continues, see
+ * hypercall_continue(); never returned to a guest. */
+#define ERESTART 85
 #define EOPNOTSUPP 95
 #define ETIMEDOUT 110
 #define EALREADY 114

@@ -190,6 +190,29 @@ void evtchn_set_callback_via(struct domain *d, u64 via);
 /* Per-vCPU upcall vector (HVMOP_set_evtchn_upcall_vector). */
 void evtchn_set_upcall_vector(struct vcpu *v, u8 vector);
 
+/* ---- shared_info and vcpu_info pages (kernel/shared_info.c) ------------ */
+
+/* Allocates d's zeroed shared_info frame, owned by d. 0 or -ENOMEM. */
+int shared_info_alloc(struct domain *d);
+
+/* Unmaps shared_info from d's p2m if placed and drops d's reference. */
+void shared_info_free(struct domain *d);
+
+/* Drops v's registered vcpu_info area (the frame reference); v's
+ * vcpu_info is then its shared_info slot again. */
+void vcpu_info_release(struct vcpu *v);
+
+/*
+ * VCPUOP_register_vcpu_info for vCPU v (any vCPU of the caller's domain:
+ * Linux registers its APs from the BSP): moves v's vcpu_info to guest
+ * frame `gfn` + `offset`, copying the old contents, then sets pending_sel
+ * to ~0 and upcall_pending so nothing pending is lost. Xen's errors:
+ * -EINVAL (offset past the page, not RAM of the domain), -ENXIO (crosses
+ * the page or not 8-byte aligned), -EBUSY (already registered), -EACCES
+ * (read-only).
+ */
+int register_vcpu_info(struct vcpu *v, u64 gfn, u32 offset);
+
 /* ---- the 2-level bit logic (kernel/evtchn_2l.c), pure ----------------- */
 
 /*

@@ -47,4 +47,9 @@ void page_put(paddr_t pa);
 /* Frames owned by domain id (for accounting checks). */
 u64 pages_owned_by(u16 owner);
 
+/* Drops one reference (the owner's) on every frame owned by `owner`, for
+ * a dying domain. Returns how many of them are still allocated after
+ * that (held by another domain's mapping). */
+u64 pages_put_owner_refs(u16 owner);
+
 #endif

@@ -107,4 +107,17 @@ struct pci_func *pci_func_find(u16 bdf);
 /* The offset of capability `id` in the function's list, 0 if absent. */
 u8 pci_find_cap(u16 bdf, u8 id);
 
+/* ---- dom0's filtered view (kernel/pci_cfg.c) ---------------------------- */
+
+struct domain;
+
+/* Registers the CF8/CFC port handlers and the ECAM MMIO handler for d0.
+ * Call after pci_scan(). */
+void pci_cfg_init(struct domain *d0);
+
+/* A config access by dom0 (either path), through the filter described in
+ * kernel/pci_cfg.c. Same size/alignment rules as pci_conf_read. */
+u32 vpci_read(struct domain *d, u16 bdf, unsigned reg, unsigned size);
+void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val);
+
 #endif

@@ -13,8 +13,8 @@
  *    hoard credit. A domain's weight (1..SCHED_WEIGHT_MAX, default 256)
  *    sets its share of the CPU among busy domains.
  *  - A vCPU that blocks (HLT with interrupts on, SCHEDOP_block,
- *    SCHEDOP_poll) does not run until vcpu_kick() or its timer (the
- *    VIRQ_TIMER deadline of kernel/time.c, or a poll timeout).
+ *    SCHEDOP_poll) does not run until vcpu_kick() (an event) or its
+ *    timer (the VIRQ_TIMER deadline of kernel/time.c, or a poll timeout).
  *  - With nothing runnable the CPU waits for the next timer with sti;hlt.
  *
  * Single physical CPU; the hypervisor runs with interrupts off except
@@ -39,8 +39,6 @@ struct sched_vcpu {
 	s64 credit;        /* ns the vCPU may still run before others catch up */
 	u64 last_pick;     /* sched sequence number when last picked */
 	u64 run_ns;        /* total time run (domctl list reports it) */
-	u64 poll_deadline; /* SCHEDOP_poll timeout (system time), 0 = none */
-	bool polling;      /* blocked in SCHEDOP_poll */
 	bool yielded;      /* SCHEDOP_yield: others first at the next pick */
 };
 
@@ -91,25 +89,11 @@ bool sched_must_leave(struct vcpu *v);
  * v stays runnable and keeps its place by credit). */
 void vcpu_yield(struct vcpu *v);
 
-/*
- * Puts v to sleep until vcpu_kick(v) or one of its timers. The caller
- * must have checked, after enabling event delivery, that no event is
- * pending (Xen's do_block does the same): an event sent after that calls
- * vcpu_kick and undoes the block. Leaves the CPU at the next entry.
- */
-void vcpu_block(struct vcpu *v);
-
-/*
- * Wakes v if it is blocked (an event is pending for it): it becomes
- * runnable and competes by credit. Safe for any vCPU in any state;
- * called by the event-channel code on delivery and by time.c on expiry.
- */
-void vcpu_kick(struct vcpu *v);
-
-/* Sleeps in SCHEDOP_poll until vcpu_kick or system time `deadline`
- * (0 = none). As in Xen, the hypercall has already returned 0 either way;
- * the guest looks at its ports again when it runs. */
-void vcpu_poll_block(struct vcpu *v, u64 deadline);
+/* Blocking and waking belong to the event-channel code (keel/evtchn.h:
+ * evtchn_hlt, evtchn_sched_block, evtchn_sched_poll set v->blocked;
+ * vcpu_kick clears it). The scheduler skips blocked vCPUs, fires their
+ * timers (kernel/time.c, which kicks them) and ends SCHEDOP_poll waits
+ * whose v->ev.poll_deadline has passed (vcpu_kick). */
 
 /* Sets d's weight (1..SCHED_WEIGHT_MAX). 0 or -EINVAL. */
 int sched_set_weight(struct domain *d, u32 weight);

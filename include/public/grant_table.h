@@ -175,4 +175,14 @@ struct gnttab_get_version {
 	uint32_t version;        /* OUT */
 };
 
+/* Exchanges two entries of the caller's own table (neither in use). */
+struct gnttab_swap_grant_ref {
+	grant_ref_t ref_a;       /* IN */
+	grant_ref_t ref_b;       /* IN */
+	int16_t status;          /* OUT: GNTST_* */
+	uint16_t pad;
+};
+_Static_assert(sizeof(struct gnttab_swap_grant_ref) == 12, "swap_grant_ref size");
+_Static_assert(offsetof(struct gnttab_swap_grant_ref, status) == 8, "swap status");
+
 #endif

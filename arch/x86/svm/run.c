@@ -5,16 +5,14 @@
  * Host interrupts: Keel runs with RFLAGS.IF=0. The stub brackets the
  * world switch with CLGI/STGI (GIF=0, APM 15.17), so that no NMI or SMI
  * arrives while TR and the segment bases are the guest's. VMRUN records
- * the host's IF (0) and, with V_INTR_MASKING, that host IF is what masks
- * physical interrupts while the guest runs (APM 15.21). So physical
- * interrupts stay pending through the guest and the host alike: there is
- * no EXIT_EXTINT, and a guest that never exits keeps the CPU. NMIs and
- * SMIs do cause exits (EXIT_NMI/EXIT_EXTINT) and are taken by the host
- * at STGI. When the host gets interrupt handlers and a timer, the stub
- * must set IF just before VMRUN (HOST_IRQ_EXITS in svm_run.asm): GIF=0
- * still holds interrupts until the guest runs, the guest then exits on
- * them (INTR is intercepted), and the kernel's EXIT_EXTINT handler must
- * let the pending interrupt in, or the next VMRUN exits at once.
+ * the host's IF and, with V_INTR_MASKING, that host IF is what masks
+ * physical interrupts while the guest runs (APM 15.21). The stub sets IF
+ * just before VMRUN (HOST_IRQ_EXITS in svm_run.asm): GIF=0 still holds
+ * interrupts until the guest runs, the guest then exits on them (INTR is
+ * intercepted: EXIT_EXTINT), and exit.c lets the pending interrupt in
+ * (the host's timer handler runs then), or the next VMRUN would exit at
+ * once. That is how the scheduler's timer preempts a spinning guest.
+ * NMIs and SMIs also cause exits and are taken by the host at STGI.
  */
 #include "svm.h"
 

@@ -18,12 +18,16 @@
 ; interrupt is taken while the CPU holds a mixture of host and guest
 ; state. VMRUN sets GIF=1 for the guest; #VMEXIT clears it again.
 ;
-; HOST_IRQ_EXITS (off): set IF just before VMRUN so that physical
-; interrupts make the guest exit (see run.c for why it is off for now).
+; HOST_IRQ_EXITS (on): set IF just before VMRUN so that physical
+; interrupts (the host APIC timer that ends time slices) make the guest
+; exit; GIF=0 still holds them until VMRUN sets GIF for the guest. The
+; #VMEXIT restores the host RFLAGS saved by VMRUN (IF=1) with GIF=0, and
+; the CLI after it puts the hypervisor back to IF=0 before STGI. The
+; interrupt stays pending in the APIC; exit.c lets it in (VMEXIT_INTR).
 
 %include "asm-offsets.h"
 
-%define HOST_IRQ_EXITS 0
+%define HOST_IRQ_EXITS 1
 
 bits 64
 default rel

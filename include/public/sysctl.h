@@ -1,0 +1,69 @@
+/*
+ * sysctl(struct xen_sysctl *op) (hypercall 35): Keel's subset of Xen's
+ * system-control interface (xen/include/public/sysctl.h), for dom0 only.
+ * Frame and numbers are Xen's; physinfo has Xen's layout,
+ * getdomaininfolist fills Keel's xen_domctl_getdomaininfo records
+ * (public/domctl.h). docs/domctl.md describes both.
+ */
+#ifndef KEEL_PUBLIC_SYSCTL_H
+#define KEEL_PUBLIC_SYSCTL_H
+
+#include <keel/types.h>
+#include <public/domctl.h>
+
+#define XEN_SYSCTL_INTERFACE_VERSION 0x4b650001 /* Keel's, not Xen's */
+
+#define XEN_SYSCTL_physinfo          3
+#define XEN_SYSCTL_getdomaininfolist 6
+
+/* XEN_SYSCTL_physinfo (Xen's layout). free_pages is the frame
+ * allocator's count, the figure that must come back to its old value
+ * after a domain is destroyed. */
+struct xen_sysctl_physinfo {
+	uint32_t threads_per_core;
+	uint32_t cores_per_socket;
+	uint32_t nr_cpus;
+	uint32_t max_cpu_id;
+	uint32_t nr_nodes;
+	uint32_t max_node_id;
+	uint32_t cpu_khz;           /* the TSC rate */
+	uint32_t capabilities;      /* XEN_SYSCTL_PHYSCAP_* */
+	uint32_t arch_capabilities;
+	uint32_t pad;
+	uint64_t total_pages;
+	uint64_t free_pages;
+	uint64_t scrub_pages;
+	uint64_t outstanding_pages;
+	uint64_t max_mfn;
+	uint32_t hw_cap[8];
+};
+#define XEN_SYSCTL_PHYSCAP_hvm (1U << 0)
+#define XEN_SYSCTL_PHYSCAP_hap (1U << 2)
+_Static_assert(offsetof(struct xen_sysctl_physinfo, total_pages) == 40, "total_pages");
+_Static_assert(sizeof(struct xen_sysctl_physinfo) == 112, "physinfo size");
+
+/* XEN_SYSCTL_getdomaininfolist: records for the existing domains with
+ * id >= first_domain, in id order, at most max_domains of them.
+ * num_domains (OUT) says how many were written. -EFAULT on a bad buffer. */
+struct xen_sysctl_getdomaininfolist {
+	domid_t first_domain;
+	uint16_t pad;
+	uint32_t max_domains;
+	uint64_t buffer;      /* guest-virtual struct xen_domctl_getdomaininfo[] */
+	uint32_t num_domains; /* OUT */
+	uint32_t pad2;
+};
+
+struct xen_sysctl {
+	uint32_t cmd;
+	uint32_t interface_version; /* XEN_SYSCTL_INTERFACE_VERSION, else -EACCES */
+	union {
+		struct xen_sysctl_physinfo physinfo;
+		struct xen_sysctl_getdomaininfolist getdomaininfolist;
+		uint8_t pad[128];
+	} u;
+};
+_Static_assert(offsetof(struct xen_sysctl, u) == 8, "xen_sysctl.u");
+_Static_assert(sizeof(struct xen_sysctl) == 136, "xen_sysctl size");
+
+#endif

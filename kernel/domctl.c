@@ -1,0 +1,415 @@
+/*
+ * domctl (hypercall 36) and sysctl (35): domain control for dom0. The ABI
+ * is include/public/domctl.h and sysctl.h, the commands are described in
+ * docs/domctl.md. Only dom0 gets here: the hypercall table says
+ * HC_DOM0_ONLY, so a domU gets -EPERM before any of this runs.
+ *
+ * Even dom0's arguments are checked like anyone's: a buggy control domain
+ * must get an error, not a broken hypervisor. Each command validates
+ * everything before changing anything, so an error leaves all as it was.
+ */
+#include <keel/domain.h>
+#include <keel/domctl.h>
+#include <keel/errno.h>
+#include <keel/evtchn.h>
+#include <keel/frame.h>
+#include <keel/hypercall.h>
+#include <keel/lib.h>
+#include <keel/printk.h>
+#include <keel/sched.h>
+#include <keel/vtimer.h>
+#include <asm/guest_mem.h>
+#include <asm/vendor.h>
+#include <public/domctl.h>
+#include <public/sysctl.h>
+
+/* The exit counters dom0 reads are indexed by Keel's exit reasons. */
+_Static_assert(KEEL_EXIT_NR == EXIT_NR, "KEEL_EXIT_* out of step with enum exit_reason");
+_Static_assert(KEEL_EXIT_HYPERCALL == EXIT_HYPERCALL, "KEEL_EXIT_HYPERCALL");
+_Static_assert(KEEL_EXIT_EXTINT == EXIT_EXTINT, "KEEL_EXIT_EXTINT");
+_Static_assert(KEEL_EXIT_UNKNOWN == EXIT_UNKNOWN, "KEEL_EXIT_UNKNOWN");
+_Static_assert(KEEL_DOMCTL_MAX_VCPUS == MAX_VCPUS, "KEEL_DOMCTL_MAX_VCPUS");
+
+/* ---- domain information ---------------------------------------------- */
+
+static bool vcpu_started(const struct vcpu *v)
+{
+	return v->runnable;
+}
+
+static void fill_domaininfo(struct domain *d, struct xen_domctl_getdomaininfo *info)
+{
+	struct vcpu *cur = sched_current();
+	unsigned online = 0, blocked = 0;
+	u64 cpu_time = 0, exits = 0;
+
+	memset(info, 0, sizeof(*info));
+	for (unsigned i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *v = d->vcpus[i];
+		cpu_time += v->sched.run_ns;
+		exits += v->nr_exits;
+		if (vcpu_started(v)) {
+			online++;
+			blocked += v->blocked;
+		}
+	}
+	info->domain = d->id;
+	info->flags = XEN_DOMINF_hvm_guest | XEN_DOMINF_hap;
+	switch (d->state) {
+	case DOM_DYING:
+		info->flags |= XEN_DOMINF_dying;
+		break;
+	case DOM_SHUTDOWN:
+	case DOM_CRASHED:
+		info->flags |= XEN_DOMINF_shutdown |
+			       ((u32)d->shutdown_reason & XEN_DOMINF_shutdownmask)
+				       << XEN_DOMINF_shutdownshift;
+		break;
+	default:
+		break;
+	}
+	if (d->controller_pause_count)
+		info->flags |= XEN_DOMINF_paused;
+	if (online && blocked == online)
+		info->flags |= XEN_DOMINF_blocked;
+	if (cur && cur->dom == d)
+		info->flags |= XEN_DOMINF_running;
+	info->tot_pages = d->nr_pages;
+	info->max_pages = d->max_pages;
+	info->shared_info_frame = d->ev.shared_info_gfn == GFN_NONE ? 0 : d->ev.shared_info_gfn;
+	info->cpu_time = cpu_time;
+	info->nr_online_vcpus = online;
+	info->max_vcpu_id = d->nr_vcpus ? d->nr_vcpus - 1 : XEN_INVALID_MAX_VCPU_ID;
+	info->nr_exits = exits;
+	strlcpy(info->name, d->name, sizeof(info->name));
+}
+
+/* ---- the commands ------------------------------------------------------ */
+
+static long domctl_createdomain(struct xen_domctl *op)
+{
+	struct xen_domctl_createdomain *c = &op->u.createdomain;
+	char name[sizeof(c->name) + 1];
+	int id;
+
+	if (c->flags & ~(XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap))
+		return -EINVAL;
+	if (c->max_vcpus < 1 || c->max_vcpus > MAX_VCPUS)
+		return -EINVAL;
+	if (op->domain == 0 || op->domain >= DOMID_FIRST_RESERVED) {
+		id = domain_alloc_id();
+		if (id < 0)
+			return id;
+	} else {
+		if (op->domain >= DOMID_MAX)
+			return -EINVAL;
+		if (domain_by_id(op->domain))
+			return -EEXIST;
+		id = op->domain;
+	}
+	/* The name: printable characters only, as it goes to the console. */
+	memcpy(name, c->name, sizeof(c->name));
+	name[sizeof(c->name)] = 0;
+	for (char *p = name; *p; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			*p = '_';
+	if (!name[0])
+		snprintf(name, sizeof(name), "d%d", id);
+
+	struct domain *d = domain_create((unsigned)id, name, false);
+	if (!d)
+		return -ENOMEM;
+	for (unsigned i = 0; i < c->max_vcpus; i++) {
+		if (!vcpu_create(d)) {
+			domain_destroy(d);
+			return -ENOMEM;
+		}
+	}
+	d->controller_pause_count = 1; /* runs at the first unpause (Xen) */
+	d->weight = SCHED_WEIGHT_DEFAULT;
+	d->max_pages = 0;
+	op->domain = (domid_t)id;
+	pr_info("domain %d (%s) created by dom0: %u vCPUs\n", id, d->name, c->max_vcpus);
+	return 0;
+}
+
+static long domctl_pause(struct vcpu *cur, struct domain *d)
+{
+	if (d == cur->dom)
+		return -EINVAL; /* Xen: no pausing oneself (it could not unpause) */
+	if (!domain_is_alive(d))
+		return -EINVAL;
+	if (d->controller_pause_count == 255)
+		return -EOVERFLOW; /* Xen's limit on toolstack pauses */
+	d->controller_pause_count++;
+	if (d->state == DOM_RUNNING)
+		d->state = DOM_PAUSED;
+	return 0;
+}
+
+static long domctl_unpause(struct domain *d)
+{
+	if (!domain_is_alive(d) || d->controller_pause_count == 0)
+		return -EINVAL;
+	if (--d->controller_pause_count)
+		return 0;
+	if (d->state == DOM_CREATED && d->nr_vcpus)
+		d->vcpus[0]->runnable = true; /* vCPU 0 starts; others wait for VCPUOP_up */
+	d->state = DOM_RUNNING;
+	return 0;
+}
+
+static long domctl_destroy(struct vcpu *cur, struct domain *d)
+{
+	if (d == cur->dom)
+		return -EINVAL; /* Xen's domain_kill refuses the caller's own */
+	if (d->privileged)
+		return -EPERM;  /* the control domain is not anyone's to kill */
+	domain_destroy(d);
+	return 0;
+}
+
+static long domctl_max_mem(struct domain *d, const struct xen_domctl_max_mem *m)
+{
+	if (d->state == DOM_DYING)
+		return -EINVAL;
+	/* Like Xen, lowering the limit below what the domain has frees
+	 * nothing; it only refuses further growth. */
+	d->max_pages = m->max_memkb >> (PAGE_SHIFT - 10);
+	return 0;
+}
+
+static long domctl_setvcpucontext(struct vcpu *cur, struct domain *d,
+				  const struct xen_domctl_vcpucontext *c)
+{
+	if (d == cur->dom || c->vcpu >= d->nr_vcpus || d->state != DOM_CREATED)
+		return -EINVAL;
+	struct vcpu *v = d->vcpus[c->vcpu];
+	if (vcpu_started(v))
+		return -EINVAL;
+	vendor->set_reg(v, VREG_RIP, c->rip);
+	v->arch.gprs[GPR_RBX] = c->rbx;
+	return 0;
+}
+
+static long domctl_getvcpuinfo(struct domain *d, struct xen_domctl_getvcpuinfo *g)
+{
+	if (g->vcpu >= d->nr_vcpus)
+		return -ENOENT;
+	struct vcpu *v = d->vcpus[g->vcpu];
+	g->online = vcpu_started(v);
+	g->blocked = v->blocked;
+	g->running = sched_current() == v;
+	g->pad = 0;
+	g->cpu_time = v->sched.run_ns;
+	g->cpu = 0;
+	g->pad2 = 0;
+	return 0;
+}
+
+static long domctl_scheduler_op(struct domain *d, struct xen_domctl_scheduler_op *s)
+{
+	if (s->sched_id != XEN_SCHEDULER_CREDIT)
+		return -EINVAL;
+	switch (s->cmd) {
+	case XEN_DOMCTL_SCHEDOP_getinfo:
+		memset(&s->u, 0, sizeof(s->u));
+		s->u.credit.weight = (u16)(d->weight ? d->weight : SCHED_WEIGHT_DEFAULT);
+		return 0;
+	case XEN_DOMCTL_SCHEDOP_putinfo:
+		if (s->u.credit.cap)
+			return -EINVAL; /* Keel has no caps */
+		/* Xen's credit scheduler: weight 0 means "leave as is". */
+		return s->u.credit.weight ? sched_set_weight(d, s->u.credit.weight) : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static long domctl_populate_ram(struct vcpu *cur, struct domain *d,
+				const struct keel_domctl_populate_ram *p)
+{
+	if (d == cur->dom || !domain_is_alive(d))
+		return -EINVAL;
+	return domain_populate_ram(d, p->gpa, p->nr_pages, KEEL_DOMCTL_GPA_LIMIT);
+}
+
+/*
+ * The image is copied out of dom0 into hypervisor frames before it is
+ * parsed: dom0 cannot change it under the ELF checks, and the builder
+ * reads a plain buffer.
+ */
+static long domctl_pvh_build(struct vcpu *cur, struct domain *d,
+			     const struct keel_domctl_pvh_build *b)
+{
+	static char cmdline[KEEL_DOMCTL_CMDLINE_MAX];
+	long rc;
+
+	if (d == cur->dom || d->state != DOM_CREATED || !d->nr_vcpus || vcpu_started(d->vcpus[0]))
+		return -EINVAL;
+	if (!b->image_size || b->image_size > KEEL_DOMCTL_IMAGE_MAX)
+		return -EINVAL;
+	if (b->cmdline_len >= KEEL_DOMCTL_CMDLINE_MAX)
+		return -E2BIG;
+	if (b->cmdline_len && copy_from_guest(cur, cmdline, b->cmdline, b->cmdline_len))
+		return -EFAULT;
+	cmdline[b->cmdline_len] = 0;
+	if (strlen(cmdline) != b->cmdline_len)
+		return -EINVAL; /* a NUL inside */
+
+	u64 frames = ALIGN_UP(b->image_size, PAGE_SIZE) >> PAGE_SHIFT;
+	paddr_t buf = frame_alloc_contig(frames, PAGE_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	if (copy_from_guest(cur, phys_to_virt(buf), b->image, b->image_size))
+		rc = -EFAULT;
+	else
+		rc = domain_build_pvh(d, phys_to_virt(buf), b->image_size, cmdline);
+	frame_free_contig(buf, frames);
+	return rc;
+}
+
+static long domctl_exit_counts(struct vcpu *cur, struct domain *d,
+			       struct keel_domctl_exit_counts *x)
+{
+	u32 n = MIN(x->nr, (u32)EXIT_NR);
+	if (n && copy_to_guest(cur, x->buffer, d->exit_counts, n * sizeof(u64)))
+		return -EFAULT;
+	x->nr = n;
+	x->total = EXIT_NR;
+	return 0;
+}
+
+long do_domctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	struct xen_domctl op;
+	long rc;
+	bool copyback = false;
+	(void)a2, (void)a3, (void)a4, (void)a5;
+
+	if (copy_from_guest(v, &op, arg, sizeof(op)))
+		return -EFAULT;
+	if (op.interface_version != XEN_DOMCTL_INTERFACE_VERSION)
+		return -EACCES;
+
+	if (op.cmd == XEN_DOMCTL_createdomain) {
+		/* Make sure the new id can be returned before creating
+		 * anything: a domain nobody knows the id of would leak. */
+		if (copy_to_guest(v, arg, &op, sizeof(op)))
+			return -EFAULT;
+		rc = domctl_createdomain(&op);
+		copyback = rc == 0;
+		goto out;
+	}
+
+	struct domain *d = domain_by_id(op.domain);
+	if (!d)
+		return -ESRCH;
+	switch (op.cmd) {
+	case XEN_DOMCTL_destroydomain:
+		rc = domctl_destroy(v, d);
+		break;
+	case XEN_DOMCTL_pausedomain:
+		rc = domctl_pause(v, d);
+		break;
+	case XEN_DOMCTL_unpausedomain:
+		rc = domctl_unpause(d);
+		break;
+	case XEN_DOMCTL_getdomaininfo:
+		fill_domaininfo(d, &op.u.getdomaininfo);
+		rc = 0;
+		copyback = true;
+		break;
+	case XEN_DOMCTL_max_mem:
+		rc = domctl_max_mem(d, &op.u.max_mem);
+		break;
+	case XEN_DOMCTL_setvcpucontext:
+		rc = domctl_setvcpucontext(v, d, &op.u.vcpucontext);
+		break;
+	case XEN_DOMCTL_getvcpuinfo:
+		rc = domctl_getvcpuinfo(d, &op.u.getvcpuinfo);
+		copyback = rc == 0;
+		break;
+	case XEN_DOMCTL_scheduler_op:
+		rc = domctl_scheduler_op(d, &op.u.scheduler_op);
+		copyback = rc == 0;
+		break;
+	case KEEL_DOMCTL_populate_ram:
+		rc = domctl_populate_ram(v, d, &op.u.populate_ram);
+		break;
+	case KEEL_DOMCTL_pvh_build:
+		rc = domctl_pvh_build(v, d, &op.u.pvh_build);
+		break;
+	case KEEL_DOMCTL_get_exit_counts:
+		rc = domctl_exit_counts(v, d, &op.u.exit_counts);
+		copyback = rc == 0;
+		break;
+	default:
+		rc = -ENOSYS;
+		break;
+	}
+out:
+	if (copyback && copy_to_guest(v, arg, &op, sizeof(op)))
+		rc = -EFAULT;
+	return rc;
+}
+
+/* ---- sysctl -------------------------------------------------------------- */
+
+static void fill_physinfo(struct xen_sysctl_physinfo *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->threads_per_core = 1;
+	p->cores_per_socket = 1;
+	p->nr_cpus = 1;
+	p->max_cpu_id = 0;
+	p->nr_nodes = 1;
+	p->cpu_khz = (u32)time_tsc_khz();
+	p->capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap;
+	p->total_pages = frames_total();
+	p->free_pages = frames_free();
+}
+
+static long sysctl_domaininfolist(struct vcpu *v, struct xen_sysctl_getdomaininfolist *l)
+{
+	struct xen_domctl_getdomaininfo info;
+	u32 n = 0;
+
+	for (unsigned id = l->first_domain; id < DOMID_MAX && n < l->max_domains; id++) {
+		struct domain *d = domain_by_id(id);
+		if (!d)
+			continue;
+		fill_domaininfo(d, &info);
+		if (copy_to_guest(v, l->buffer + (u64)n * sizeof(info), &info, sizeof(info)))
+			return -EFAULT;
+		n++;
+	}
+	l->num_domains = n;
+	return 0;
+}
+
+long do_sysctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)
+{
+	struct xen_sysctl op;
+	long rc;
+	(void)a2, (void)a3, (void)a4, (void)a5;
+
+	if (copy_from_guest(v, &op, arg, sizeof(op)))
+		return -EFAULT;
+	if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
+		return -EACCES;
+	switch (op.cmd) {
+	case XEN_SYSCTL_physinfo:
+		fill_physinfo(&op.u.physinfo);
+		rc = 0;
+		break;
+	case XEN_SYSCTL_getdomaininfolist:
+		rc = sysctl_domaininfolist(v, &op.u.getdomaininfolist);
+		break;
+	default:
+		return -ENOSYS;
+	}
+	if (rc == 0 && copy_to_guest(v, arg, &op, sizeof(op)))
+		rc = -EFAULT;
+	return rc;
+}

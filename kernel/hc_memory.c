@@ -1,0 +1,184 @@
+/*
+ * memory_op(cmd, arg) (Xen public/memory.h): placing special frames in
+ * the guest's physical map and reading its E820 map. Contracts of the
+ * helpers in include/keel/physmap.h.
+ *
+ * XENMEM_add_to_physmap follows Xen's common/memory.c and
+ * arch/x86/mm/p2m.c (xenmem_add_to_physmap_one) for the argument checks
+ * and their errors. Keel supports the spaces a PVH guest uses:
+ * XENMAPSPACE_shared_info (idx 0) and XENMAPSPACE_grant_table (idx = table
+ * frame, via kernel/grant_table.c). Moving RAM pages around (gmfn,
+ * gmfn_range) is not offered.
+ *
+ * The reservation operations (populate_physmap, decrease_reservation)
+ * belong to the domain-control code; they slot into the switch below.
+ */
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/evtchn.h>
+#include <keel/gnttab.h>
+#include <keel/hypercall.h>
+#include <keel/lib.h>
+#include <keel/page.h>
+#include <keel/physmap.h>
+#include <keel/vtimer.h>
+#include <asm/cpu.h>
+#include <asm/guest_mem.h>
+#include <asm/p2m.h>
+#include <public/memory.h>
+
+/* Xen public/memory.h: the command in the low bits of cmd, a
+ * continuation's start extent above. */
+#define MEMOP_EXTENT_SHIFT 6
+#define MEMOP_CMD_MASK ((1ULL << MEMOP_EXTENT_SHIFT) - 1)
+
+/* ---- the E820 map ----------------------------------------------------------- */
+
+void domain_set_memory_map(struct domain *d, const struct boot_mem_range *map, unsigned n)
+{
+	n = MIN(n, DOMAIN_E820_MAX);
+	for (unsigned i = 0; i < n; i++)
+		d->e820[i] = (struct xen_e820_entry){
+			.addr = map[i].base, .size = map[i].len, .type = map[i].type };
+	d->nr_e820 = n;
+}
+
+static long memory_map(struct vcpu *v, gva_t arg)
+{
+	struct domain *d = v->dom;
+	struct xen_memory_map map;
+
+	if (copy_from_guest(v, &map, arg, sizeof(map)))
+		return -EFAULT;
+	if (!d->nr_e820)
+		return -ENOSYS;
+	map.nr_entries = MIN(map.nr_entries, d->nr_e820);
+	if (copy_to_guest(v, map.buffer, d->e820, map.nr_entries * sizeof(d->e820[0])) ||
+	    copy_to_guest(v, arg, &map, sizeof(map)))
+		return -EFAULT;
+	return 0;
+}
+
+/* ---- placing frames ----------------------------------------------------------- */
+
+/* Guest frames the guest can address: below the physical address width
+ * CPUID reports (the host's), and what 4-level nested tables hold. */
+static bool gfn_addressable(u64 gfn)
+{
+	unsigned bits = MIN(cpu_features.phys_addr_bits ? cpu_features.phys_addr_bits : 36, 48);
+
+	return gfn < (1ULL << (bits - PAGE_SHIFT));
+}
+
+int physmap_place_frame(struct domain *d, u64 gfn, paddr_t hpa, u64 old_gfn)
+{
+	gpa_t gpa = gfn << PAGE_SHIFT;
+	paddr_t prev;
+
+	if (!gfn_addressable(gfn))
+		return -EINVAL;
+	if (!p2m_lookup(d, gpa, &prev, NULL)) {
+		struct page_info *pg = page_of(prev & PAGE_MASK);
+		/* Only the domain's own pages may be unhooked: not a grant
+		 * mapping (even of its own page), not a foreign page, not
+		 * device memory (no page_info owner). */
+		if ((prev & PAGE_MASK) != hpa &&
+		    (!pg || pg->owner != d->id || gnttab_gpa_is_mapped(d, gpa)))
+			return -EPERM;
+	}
+	if (old_gfn != GFN_NONE && old_gfn != gfn) {
+		int rc = p2m_unmap(d, old_gfn << PAGE_SHIFT, PAGE_SIZE);
+		if (rc)
+			return rc;
+	}
+	return p2m_map(d, gpa, hpa, PAGE_SIZE, PT_R | PT_W, MT_WB);
+}
+
+/* Where shared_info is mapped now: the recorded gfn, if the guest has not
+ * put something else there since. */
+static u64 shared_info_gfn(struct domain *d)
+{
+	u64 gfn = d->ev.shared_info_gfn;
+	paddr_t hpa;
+
+	if (gfn == GFN_NONE || p2m_lookup(d, gfn << PAGE_SHIFT, &hpa, NULL) ||
+	    (hpa & PAGE_MASK) != d->ev.shared_info_pa)
+		return GFN_NONE;
+	return gfn;
+}
+
+static long add_to_physmap(struct vcpu *v, gva_t arg)
+{
+	struct xen_add_to_physmap x;
+	struct domain *d;
+	paddr_t hpa;
+	u64 old;
+	int rc;
+
+	if (copy_from_guest(v, &x, arg, sizeof(x)))
+		return -EFAULT;
+	/* Foreign mappings only go through add_to_physmap_batch (Xen). */
+	if (x.space == XENMAPSPACE_gmfn_foreign)
+		return -ENOSYS;
+	d = x.domid == DOMID_SELF ? v->dom : domain_by_id(x.domid);
+	if (!d)
+		return -ESRCH;
+	/* Device memory: the hardware domain, for itself only. */
+	if (x.space == XENMAPSPACE_dev_mmio && (d != v->dom || !d->privileged))
+		return -EACCES;
+	if (d != v->dom && !v->dom->privileged)
+		return -EPERM;
+	if (x.gpfn == GFN_NONE)
+		return -EINVAL;
+
+	switch (x.space) {
+	case XENMAPSPACE_shared_info:
+		if (x.idx != 0 || !d->ev.shared_info_pa)
+			return -EINVAL;
+		rc = physmap_place_frame(d, x.gpfn, d->ev.shared_info_pa, shared_info_gfn(d));
+		if (rc)
+			return rc;
+		d->ev.shared_info_gfn = x.gpfn;
+		time_update_wallclock(d);
+		return 0;
+	case XENMAPSPACE_grant_table:
+		rc = gnttab_frame_for_physmap(d, x.idx, &hpa);
+		if (rc)
+			return rc;
+		old = gnttab_frame_gfn(d, (unsigned)x.idx);
+		rc = physmap_place_frame(d, x.gpfn, hpa, old == GNTTAB_INVALID_GFN ? GFN_NONE : old);
+		if (rc)
+			return rc;
+		gnttab_frame_placed(d, x.idx, x.gpfn);
+		return 0;
+	case XENMAPSPACE_gmfn:
+	case XENMAPSPACE_gmfn_range:
+	case XENMAPSPACE_dev_mmio:
+		return -EOPNOTSUPP; /* Keel does not move RAM or map devices this way */
+	default:
+		return -EINVAL; /* Xen: no frame for an unknown space */
+	}
+}
+
+long do_memory_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
+{
+	(void)a3;
+	(void)a4;
+	(void)a5;
+
+	/* Xen keeps a continuation's progress in the bits above
+	 * MEMOP_EXTENT_SHIFT; the operation is the low bits. */
+	u64 start_extent = cmd >> MEMOP_EXTENT_SHIFT;
+
+	switch (cmd & MEMOP_CMD_MASK) {
+	case XENMEM_add_to_physmap:
+		/* Only gmfn_range continues, with a u16 count. */
+		if (start_extent > 0xffff)
+			return -EDOM;
+		return add_to_physmap(v, arg);
+	case XENMEM_memory_map:
+		return memory_map(v, arg);
+	default:
+		return -ENOSYS;
+	}
+}

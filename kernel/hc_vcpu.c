@@ -1,0 +1,93 @@
+/*
+ * vcpu_op(cmd, vcpuid, arg) (Xen public/vcpu.h; common/domain.c
+ * common_vcpu_op and arch/x86/domain.c do_vcpu_op): operations on a vCPU
+ * of the caller's own domain. The timers are kernel/time.c's
+ * (include/keel/vtimer.h); vcpu_info placement is kernel/shared_info.c's.
+ */
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/evtchn.h>
+#include <keel/hypercall.h>
+#include <keel/vtimer.h>
+#include <asm/guest_mem.h>
+#include <public/vcpu.h>
+
+/* VCPUOP_register_runstate_memory_area: Linux needs it to succeed (it
+ * BUGs otherwise) and reads steal time from it. Keel records the address
+ * and writes the current state once; the scheduler keeps it up to date
+ * when it accounts runstate times. The address is guest-virtual and, as
+ * in Xen for HVM guests, not checked: a bad one just gets no updates. */
+static long register_runstate(struct vcpu *cur, struct vcpu *v, gva_t arg)
+{
+	struct vcpu_register_runstate_memory_area area;
+	struct vcpu_runstate_info rs = { .state = RUNSTATE_running };
+
+	if (copy_from_guest(cur, &area, arg, sizeof(area)))
+		return -EFAULT;
+	v->ev.runstate_gva = area.addr;
+	if (v != cur)
+		rs.state = v->blocked ? RUNSTATE_blocked : v->runnable ? RUNSTATE_runnable
+									 : RUNSTATE_offline;
+	(void)copy_to_guest(cur, area.addr, &rs, sizeof(rs));
+	return 0;
+}
+
+static long vcpu_info_op(struct vcpu *cur, struct vcpu *v, gva_t arg)
+{
+	struct vcpu_register_vcpu_info info;
+	int rc;
+
+	if (copy_from_guest(cur, &info, arg, sizeof(info)))
+		return -EFAULT;
+	rc = register_vcpu_info(v, info.mfn, info.offset);
+	if (!rc)
+		time_update_vcpu(v); /* the pvclock in its new place */
+	return rc;
+}
+
+long do_vcpu_op(struct vcpu *cur, u64 cmd, u64 vcpuid, u64 arg, u64 a4, u64 a5)
+{
+	struct domain *d = cur->dom;
+	struct vcpu *v;
+	(void)a4;
+	(void)a5;
+
+	if (vcpuid >= d->nr_vcpus)
+		return -ENOENT;
+	v = d->vcpus[vcpuid];
+
+	switch (cmd) {
+	case VCPUOP_is_up:
+		/* "Up" = not taken down (Xen's _VPF_down); a vCPU of a
+		 * running domain that was started, asleep or not. */
+		return v->runnable;
+	case VCPUOP_register_vcpu_info:
+		return vcpu_info_op(cur, v, arg);
+	case VCPUOP_register_runstate_memory_area:
+		return register_runstate(cur, v, arg);
+	case VCPUOP_set_singleshot_timer: {
+		struct vcpu_set_singleshot_timer t;
+		if (v != cur)
+			return -EINVAL; /* Xen: only for oneself */
+		if (copy_from_guest(cur, &t, arg, sizeof(t)))
+			return -EFAULT;
+		return vtimer_set_singleshot(v, t.timeout_abs_ns, t.flags);
+	}
+	case VCPUOP_stop_singleshot_timer:
+		if (v != cur)
+			return -EINVAL;
+		vtimer_stop_singleshot(v);
+		return 0;
+	case VCPUOP_set_periodic_timer: {
+		struct vcpu_set_periodic_timer t;
+		if (copy_from_guest(cur, &t, arg, sizeof(t)))
+			return -EFAULT;
+		return vtimer_set_periodic(v, t.period_ns);
+	}
+	case VCPUOP_stop_periodic_timer:
+		vtimer_stop_periodic(v);
+		return 0;
+	default:
+		return -ENOSYS;
+	}
+}

@@ -1,0 +1,336 @@
+/*
+ * dom0's view of PCI configuration space, through ports CF8/CFC and the
+ * ECAM window (both trapped: the window is left out of dom0's p2m and
+ * served by an MMIO handler). Reads and writes pass through to the
+ * device except:
+ *
+ *  - BARs (0x10-0x24; 0x10-0x14 for bridges) are emulated registers
+ *    (pci_func.vbar) with the hardware's size mask, so the usual sizing
+ *    dance (write all ones, read, restore) never touches the device. A
+ *    write that names a new real address is a move: the hypervisor checks
+ *    the range (passthrough_bar_move: not RAM, not Keel's), then
+ *    reprograms the device and moves the p2m mapping or the port
+ *    permissions; a refused move leaves the BAR where it was, with one
+ *    log line. For a 64-bit BAR the move happens when the upper dword is
+ *    written (or decoding is enabled), so that the half-written
+ *    intermediate address of a low-then-high update is never judged.
+ *  - Expansion ROM BARs read as 0 and ignore writes: dom0 gets no ROMs.
+ *  - MSI and MSI-X: the hypervisor owns message address and data. Until
+ *    PHYSDEVOP_map_pirq programs them on dom0's behalf, the enable bits
+ *    stay clear (dom0's attempt is logged once per function) and MSI
+ *    address/data writes are dropped, so devices interrupt through INTx.
+ *
+ * The same filter serves both paths: vpci_read/vpci_write below.
+ */
+#include <keel/domain.h>
+#include <keel/io.h>
+#include <keel/lib.h>
+#include <keel/mmio.h>
+#include <keel/passthrough.h>
+#include <keel/pci.h>
+#include <keel/printk.h>
+
+static u32 all_ones(unsigned size)
+{
+	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+/* ---- BARs ------------------------------------------------------------- */
+
+/* The BAR whose register (dword index i) this is, and whether it is the
+ * upper half of a 64-bit BAR. NULL when the register is unimplemented. */
+static struct pci_bar *bar_of_reg(struct pci_func *f, unsigned i, unsigned *bar, bool *upper)
+{
+	if (f->bar[i].size) {
+		*bar = i;
+		*upper = false;
+		return &f->bar[i];
+	}
+	if (i > 0 && f->bar[i - 1].kind == PCI_BAR_MEM64 && f->bar[i - 1].size) {
+		*bar = i - 1;
+		*upper = true;
+		return &f->bar[i - 1];
+	}
+	return NULL;
+}
+
+/* Writable address bits of the low / high register of BAR b. */
+static u32 bar_mask_lo(const struct pci_bar *b)
+{
+	u32 m = (u32)~(b->size - 1);
+	return b->kind == PCI_BAR_IO32 ? m & ~0x3u : m & ~0xfu;
+}
+
+static u32 bar_mask_hi(const struct pci_bar *b)
+{
+	return (u32)(~(b->size - 1) >> 32);
+}
+
+/* The address dom0's registers name, and whether it is "parked" (every
+ * writable bit of a register set: a sizing write, not an address). */
+static u64 vbar_address(const struct pci_func *f, unsigned i, bool *parked)
+{
+	const struct pci_bar *b = &f->bar[i];
+	u32 lo = f->vbar[i] & bar_mask_lo(b);
+	u64 addr = lo;
+
+	*parked = lo == bar_mask_lo(b);
+	if (b->kind == PCI_BAR_MEM64) {
+		u32 hi = f->vbar[i + 1] & bar_mask_hi(b);
+		addr |= (u64)hi << 32;
+		if (bar_mask_hi(b) && hi == bar_mask_hi(b))
+			*parked = true;
+	}
+	return addr;
+}
+
+static void vbar_reset(struct pci_func *f, unsigned i)
+{
+	const struct pci_bar *b = &f->bar[i];
+	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? 0x3u : 0xfu);
+
+	f->vbar[i] = ((u32)b->addr & bar_mask_lo(b)) | flags;
+	if (b->kind == PCI_BAR_MEM64)
+		f->vbar[i + 1] = (u32)(b->addr >> 32);
+}
+
+/* Carries out what dom0's registers say for BAR i, if it is a move. */
+static void bar_commit(struct domain *d, struct pci_func *f, unsigned i)
+{
+	bool parked;
+	u64 addr = vbar_address(f, i, &parked);
+
+	if (parked || addr == f->bar[i].addr)
+		return;
+	if (passthrough_bar_move(d, f, i, addr))
+		vbar_reset(f, i);
+}
+
+static void bar_write(struct domain *d, struct pci_func *f, unsigned i, u32 val)
+{
+	unsigned bi;
+	bool upper;
+	struct pci_bar *b = bar_of_reg(f, i, &bi, &upper);
+
+	if (!b)
+		return; /* unimplemented register: reads stay 0 */
+	if (upper) {
+		f->vbar[i] = val & bar_mask_hi(b);
+		bar_commit(d, f, bi);
+		return;
+	}
+	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? 0x3u : 0xfu);
+	f->vbar[i] = (val & bar_mask_lo(b)) | flags;
+	if (b->kind != PCI_BAR_MEM64)
+		bar_commit(d, f, bi);
+}
+
+static u32 bar_read(struct pci_func *f, unsigned i)
+{
+	unsigned bi;
+	bool upper;
+	return bar_of_reg(f, i, &bi, &upper) ? f->vbar[i] : 0;
+}
+
+/* ---- the filter --------------------------------------------------------- */
+
+static bool in_bars(const struct pci_func *f, unsigned dw)
+{
+	return dw >= PCI_BAR0 && dw < PCI_BAR0 + 4u * f->nr_bars;
+}
+
+static bool is_rom(const struct pci_func *f, unsigned dw)
+{
+	return (f->header == 0 && dw == PCI_ROM_ADDRESS) || (f->header == 1 && dw == PCI_ROM_ADDRESS1);
+}
+
+/* Length of the MSI capability at cap (PCI 3.0, 6.8.1): 64-bit address
+ * and per-vector masking add dwords. */
+static unsigned msi_cap_len(u16 bdf, u8 cap)
+{
+	u16 ctl = pci_conf_read(bdf, cap + 2, 2);
+	return 10 + ((ctl & 0x80) ? 4 : 0) + ((ctl & 0x100) ? 10 : 0);
+}
+
+static void log_msi_refused(struct pci_func *f, const char *what)
+{
+	if (f->msi_refused_logged)
+		return;
+	f->msi_refused_logged = true;
+	pr_info("pci %02x:%02x.%u: dom0 enabling %s refused: device interrupts are INTx "
+		"(MSI needs PHYSDEVOP_map_pirq, not implemented yet)\n",
+		PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), what);
+}
+
+u32 vpci_read(struct domain *d, u16 bdf, unsigned reg, unsigned size)
+{
+	struct pci_func *f = pci_func_find(bdf);
+	unsigned dw = reg & ~3u, shift = 8 * (reg & 3);
+	(void)d;
+
+	if (!f || (reg & (size - 1)))
+		return f ? all_ones(size) : pci_conf_read(bdf, reg, size);
+	if (in_bars(f, dw))
+		return (bar_read(f, (dw - PCI_BAR0) / 4) >> shift) & all_ones(size);
+	if (is_rom(f, dw))
+		return 0;
+	return pci_conf_read(bdf, reg, size);
+}
+
+void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
+{
+	struct pci_func *f = pci_func_find(bdf);
+	unsigned dw = reg & ~3u, shift = 8 * (reg & 3);
+
+	if (!f || (reg & (size - 1)))
+		return; /* no such function (as hardware: dropped), or misaligned */
+	if (in_bars(f, dw)) {
+		/* Merge a partial write into the emulated register. */
+		unsigned i = (dw - PCI_BAR0) / 4;
+		u32 m = all_ones(size) << shift;
+		bar_write(d, f, i, (bar_read(f, i) & ~m) | ((val << shift) & m));
+		return;
+	}
+	if (is_rom(f, dw))
+		return;
+	if (f->msi_cap && reg >= f->msi_cap && reg < f->msi_cap + msi_cap_len(bdf, f->msi_cap)) {
+		/* Only the control word (cap + 2), with the enable bit held
+		 * clear; address and data belong to the hypervisor. */
+		if (reg + size <= f->msi_cap + 2u || reg >= f->msi_cap + 4u)
+			return;
+		u32 ctl = pci_conf_read(bdf, f->msi_cap, 4);
+		u32 m = all_ones(size) << shift;
+		ctl = (ctl & ~m) | ((val << shift) & m);
+		if ((ctl >> 16) & PCI_MSI_FLAGS_ENABLE)
+			log_msi_refused(f, "MSI");
+		pci_conf_write(bdf, f->msi_cap + 2, 2, (ctl >> 16) & ~PCI_MSI_FLAGS_ENABLE);
+		return;
+	}
+	if (f->msix_cap && reg >= f->msix_cap && reg < f->msix_cap + 12u) {
+		if (reg + size <= f->msix_cap + 2u || reg >= f->msix_cap + 4u)
+			return; /* the table/PBA offsets are read-only anyway */
+		u32 ctl = pci_conf_read(bdf, f->msix_cap, 4);
+		u32 m = all_ones(size) << shift;
+		ctl = (ctl & ~m) | ((val << shift) & m);
+		if ((ctl >> 16) & PCI_MSIX_FLAGS_ENABLE)
+			log_msi_refused(f, "MSI-X");
+		pci_conf_write(bdf, f->msix_cap + 2, 2, (ctl >> 16) & ~PCI_MSIX_FLAGS_ENABLE);
+		return;
+	}
+	pci_conf_write(bdf, reg, size, val);
+	if (dw == PCI_COMMAND && (pci_conf_read(bdf, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY)) {
+		/* Decoding on: a 64-bit BAR whose upper half was not
+		 * rewritten moves now. */
+		for (unsigned i = 0; i < f->nr_bars; i++)
+			if (f->bar[i].kind == PCI_BAR_MEM64 && f->bar[i].size)
+				bar_commit(d, f, i);
+	}
+}
+
+/* ---- CF8/CFC ----------------------------------------------------------- */
+
+static u32 cf8_latch; /* dom0's CONFIG_ADDRESS (the only domain with access) */
+
+static u32 cf8_read(struct vcpu *v, u16 port, unsigned size)
+{
+	if (!v->dom->privileged || port != 0xcf8 || size != 4)
+		return all_ones(size);
+	return cf8_latch;
+}
+
+static void cf8_write(struct vcpu *v, u16 port, unsigned size, u32 val)
+{
+	/* Only a dword at CF8 is CONFIG_ADDRESS (PCI 3.0, 3.2.2.3.2); bytes
+	 * at CF8-CFB reach other chipset registers, CF9 being the reset
+	 * control, which stays the hypervisor's: dropped. */
+	if (v->dom->privileged && port == 0xcf8 && size == 4)
+		cf8_latch = val;
+}
+
+/* The register CFC+n addresses, or false when CONFIG_ADDRESS is off. */
+static bool cfc_target(u16 port, u16 *bdf, unsigned *reg)
+{
+	if (!(cf8_latch & 0x80000000u))
+		return false;
+	*bdf = (cf8_latch >> 8) & 0xffff;
+	*reg = (cf8_latch & 0xfc) + (port & 3);
+	return true;
+}
+
+static u32 cfc_read(struct vcpu *v, u16 port, unsigned size)
+{
+	u16 bdf;
+	unsigned reg;
+
+	if (!v->dom->privileged || !cfc_target(port, &bdf, &reg) || (reg & 3) + size > 4)
+		return all_ones(size);
+	return vpci_read(v->dom, bdf, reg, size);
+}
+
+static void cfc_write(struct vcpu *v, u16 port, unsigned size, u32 val)
+{
+	u16 bdf;
+	unsigned reg;
+
+	if (v->dom->privileged && cfc_target(port, &bdf, &reg) && (reg & 3) + size <= 4)
+		vpci_write(v->dom, bdf, reg, size, val);
+}
+
+/* ---- ECAM --------------------------------------------------------------- */
+
+static paddr_t ecam_base;
+
+static u64 ecam_read(struct vcpu *v, gpa_t gpa, unsigned size)
+{
+	u64 off = gpa - ecam_base;
+	u16 bdf = off >> 12;
+	unsigned reg = off & 0xfff;
+
+	if (size == 8) /* two dwords, as a 64-bit MMIO read of config space splits */
+		return vpci_read(v->dom, bdf, reg, 4) | (u64)vpci_read(v->dom, bdf, reg + 4, 4) << 32;
+	return vpci_read(v->dom, bdf, reg, size);
+}
+
+static void ecam_write(struct vcpu *v, gpa_t gpa, unsigned size, u64 val)
+{
+	u64 off = gpa - ecam_base;
+	u16 bdf = off >> 12;
+	unsigned reg = off & 0xfff;
+
+	if (size == 8) {
+		vpci_write(v->dom, bdf, reg, 4, (u32)val);
+		vpci_write(v->dom, bdf, reg + 4, 4, (u32)(val >> 32));
+		return;
+	}
+	vpci_write(v->dom, bdf, reg, size, (u32)val);
+}
+
+void pci_cfg_init(struct domain *d0)
+{
+	static const struct io_port_handler cf8 = {
+		.first = 0xcf8, .count = 4, .name = "PCI CONFIG_ADDRESS",
+		.read = cf8_read, .write = cf8_write,
+	};
+	static const struct io_port_handler cfc = {
+		.first = 0xcfc, .count = 4, .name = "PCI CONFIG_DATA",
+		.read = cfc_read, .write = cfc_write,
+	};
+	paddr_t base;
+	u8 sb, eb;
+
+	if (io_register(&cf8) || io_register(&cfc))
+		pr_err("pci: cannot register the config ports\n");
+	if (!pci_ecam_window(&base, &sb, &eb))
+		return;
+	ecam_base = base;
+	struct mmio_handler ecam = {
+		.base = base + ((u64)sb << 20),
+		.len = (u64)(eb - sb + 1) << 20,
+		.domid = d0->id,
+		.name = "ECAM",
+		.read = ecam_read,
+		.write = ecam_write,
+	};
+	if (mmio_register(&ecam))
+		pr_err("pci: cannot register the ECAM window\n");
+}
