@@ -44,6 +44,10 @@ struct domain *domain_create(unsigned id, const char *name, bool privileged)
 		rc = vendor->domain_init(d);
 	if (!rc && (rc = evtchn_domain_init(d)))
 		vendor->domain_destroy(d);
+	if (!rc && (rc = gnttab_domain_init(d))) {
+		evtchn_domain_destroy(d);
+		vendor->domain_destroy(d);
+	}
 	if (rc) {
 		pr_err("domain %u (%s): cannot create: %d\n", id, name, rc);
 		p2m_destroy(d);

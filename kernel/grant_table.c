@@ -6,8 +6,9 @@
  *
  * Memory:
  *  - shared frames (the entries the guest writes) are RAM owned by the
- *    granting domain (page_alloc_for), one reference held by the table;
- *    the guest reaches them through XENMEM_add_to_physmap;
+ *    granting domain (page_alloc_for: the owner's reference, dropped with
+ *    the rest of the domain's frames when it is destroyed); the guest
+ *    reaches them through XENMEM_add_to_physmap;
  *  - active entries (the hypervisor's pin counts) and maptrack frames are
  *    the hypervisor's own (frame_alloc), never mapped into a guest;
  *  - every mapping and every copy in progress holds one page reference on
@@ -96,14 +97,17 @@ undo:
 	return -ENOMEM;
 }
 
+/*
+ * Forgets the table. The shared frames are not put here: their one
+ * reference is their owner's, which the domain's destruction drops for
+ * every frame the domain owns (pages_put_owner_refs), RAM and table
+ * frames alike; putting it here too would free a table frame that
+ * another domain still maps.
+ */
 static void free_frames(struct grant_table *gt)
 {
-	for (unsigned i = 0; i < gt->nr_frames; i++) {
-		/* The table's reference: a foreign mapping of a table frame
-		 * (dom0 reading a domU's table) keeps it until unmapped. */
-		page_put(gt->shared[i]);
+	for (unsigned i = 0; i < gt->nr_frames; i++)
 		frame_free_contig(virt_to_phys(gt->active[i]), GNTTAB_ACTIVE_FRAMES_PER_FRAME);
-	}
 	for (unsigned i = 0; i < gt->maptrack.nr_frames; i++)
 		frame_free(virt_to_phys(gt->maptrack.frame[i]));
 	memset(gt, 0, sizeof(*gt));
@@ -122,8 +126,8 @@ int gnttab_domain_init(struct domain *d)
 	struct grant_table *gt = gt_of(d);
 
 	if (!table_empty(gt)) {
-		/* The last domain with this id was not torn down: do it now
-		 * rather than leak its frames or inherit its grants. */
+		/* The last domain with this id was not torn down (a bug in
+		 * the caller): drop its state rather than inherit its grants. */
 		pr_warn("domain %u: stale grant table from an earlier domain, released\n", d->id);
 		gnttab_domain_destroy(d);
 	}
@@ -363,13 +367,20 @@ static void unpin_grant(struct domain *rd, grant_ref_t ref, bool readonly, paddr
 
 /* ---- map / unmap -------------------------------------------------------------- */
 
-/* A free handle of ld's maptrack, growing it by a page when needed. */
-static u32 get_handle(struct grant_table *lgt)
+/*
+ * A free handle of ld's maptrack, growing it by a page when needed, up to
+ * the domain's limit. Every mapping may cost up to three p2m table frames
+ * from the hypervisor's own pool (Keel has no per-domain paging pool as
+ * Xen does), so unprivileged domains, which are frontends and map little,
+ * get a smaller share than dom0 and its backends.
+ */
+static u32 get_handle(struct domain *ld, struct grant_table *lgt)
 {
+	u32 max = ld->privileged ? MAPTRACK_MAX_FRAMES : MAPTRACK_MAX_FRAMES_DOMU;
 	u32 h = maptrack_get(&lgt->maptrack);
 	paddr_t pa;
 
-	if (h != MAPTRACK_NONE || lgt->maptrack.nr_frames == MAPTRACK_MAX_FRAMES)
+	if (h != MAPTRACK_NONE || lgt->maptrack.nr_frames >= max)
 		return h;
 	pa = frame_alloc();
 	if (!pa)
@@ -405,7 +416,7 @@ void gnttab_map(struct domain *ld, struct gnttab_map_grant_ref *op)
 		st = GNTST_bad_domain;
 		goto out;
 	}
-	h = get_handle(lgt);
+	h = get_handle(ld, lgt);
 	if (h == MAPTRACK_NONE) {
 		st = GNTST_no_space;
 		goto out;

@@ -2,6 +2,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/hypercall.h>
+#include <keel/sched.h>
 #include <asm/guest_mem.h>
 #include <public/sched.h>
 
@@ -13,7 +14,7 @@ long do_sched_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
 
 	switch (cmd) {
 	case SCHEDOP_yield:
-		v->pending |= VCPU_PENDING_YIELD;
+		vcpu_yield(v);
 		return 0;
 	case SCHEDOP_block:
 		return evtchn_sched_block(v);
@@ -26,6 +27,22 @@ long do_sched_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
 		if (s.reason > SHUTDOWN_MAX)
 			return -EINVAL;
 		domain_shutdown(v->dom, (int)s.reason);
+		return 0;
+	}
+	case SCHEDOP_remote_shutdown: {
+		/* Xen: the control domain shuts another domain down (as if
+		 * that domain had asked); anyone else gets -EPERM. */
+		struct sched_remote_shutdown r;
+		if (copy_from_guest(v, &r, arg, sizeof(r)))
+			return -EFAULT;
+		struct domain *d = domain_by_id(r.domain_id);
+		if (!d)
+			return -ESRCH;
+		if (!v->dom->privileged)
+			return -EPERM;
+		if (r.reason > SHUTDOWN_MAX)
+			return -EINVAL;
+		domain_shutdown(d, (int)r.reason);
 		return 0;
 	}
 	default:

@@ -130,24 +130,11 @@ static void error_irq(struct trap_frame *f)
 	pr_warn("APIC error interrupt, ESR 0x%x\n", esr);
 }
 
-/*
- * Remaps the two 8259s to vectors 0x20-0x2f and masks every line. The
- * firmware leaves them at its own bases (IRQ 0 at vector 8 under the BIOS),
- * where even a spurious interrupt would look like a double fault. ICW1-4:
- * edge triggered, cascade, 8086 mode.
- */
-static void pic_disable(void)
+/* The 8259s are remapped to 0x20-0x2f and masked at boot (pic.c); a
+ * masked PIC can still raise its spurious IRQ 7/15, which must be
+ * ignored rather than treated as an unexpected vector. */
+static void pic_spurious_ignore(void)
 {
-	outb(0x20, 0x11);
-	outb(0xa0, 0x11);
-	outb(0x21, APIC_VECTOR_PIC_BASE);
-	outb(0xa1, APIC_VECTOR_PIC_BASE + 8);
-	outb(0x21, 4); /* slave on IRQ 2 */
-	outb(0xa1, 2);
-	outb(0x21, 1);
-	outb(0xa1, 1);
-	outb(0x21, 0xff);
-	outb(0xa1, 0xff);
 	for (unsigned v = APIC_VECTOR_PIC_BASE; v < APIC_VECTOR_PIC_BASE + 16; v++)
 		irq_register((u8)v, pic_irq);
 }
@@ -200,7 +187,7 @@ int apic_init(void)
 	 * RAM (hostpt.c), which is what the APIC page needs. */
 	apic_mmio = (volatile u32 *)(uintptr_t)(base & APIC_BASE_ADDR);
 
-	pic_disable();
+	pic_spurious_ignore();
 	irq_register(APIC_VECTOR_TIMER, timer_irq);
 	irq_register(APIC_VECTOR_SPURIOUS, spurious_irq);
 	irq_register(APIC_VECTOR_ERROR, error_irq);

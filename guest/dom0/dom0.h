@@ -12,6 +12,22 @@
  */
 __noreturn void exit_test_run(const struct hvm_start_info *si, const char *which);
 
+/* The grant-table self-test (grant_test.c, cmdline `test=grant`): prints
+ * one line per check, then powers off. */
+__noreturn void grant_test_run(const struct hvm_start_info *si);
+
+/* The event-channel self-test (evtchn_test.c): `test=evtchn` runs the
+ * checks and powers off; `test=evtchn-sleep` then halts with nothing to
+ * wake it. Does not return. */
+__noreturn void evtchn_test_run(const struct hvm_start_info *si, const char *which);
+
+/*
+ * Runs the domain-control scenario named by the cmdline value of
+ * `scenario=` (domains.c: pingpong, spin, hostile, domctl) with the pvtest
+ * module; cmdline `test=domains` selects it. Does not return.
+ */
+__noreturn void domains_test_run(const struct hvm_start_info *si);
+
 /* The operator's shell on the serial console (cmdline `shell`). */
 __noreturn void dom0_shell(const struct hvm_start_info *si);
 

@@ -6,6 +6,7 @@
 #include <keel/lib.h>
 #include "cpu.h"
 #include "dom0.h"
+#include "hw.h"
 #include "guest.h"
 #include "hypercall.h"
 
@@ -63,14 +64,24 @@ void guest_main(const struct hvm_start_info *si)
 
 	puts("dom0: Keel control domain");
 	print_hypervisor();
-	if (cmdline_get(si_cmdline(si), "test", test, sizeof(test)))
+	if (cmdline_get(si_cmdline(si), "test", test, sizeof(test))) {
+		if (strcmp(test, "grant") == 0)
+			grant_test_run(si);
+		if (strcmp(test, "domains") == 0)
+			domains_test_run(si);
+		if (strncmp(test, "evtchn", 6) == 0)
+			evtchn_test_run(si, test);
+		if (dom0_hw_test_known(test))
+			dom0_hw_test_run(si, test);
 		exit_test_run(si, test);
+	}
 
 	printf("dom0: start_info version %u flags 0x%x rsdp 0x%lx\n", si->version,
 	       si->flags, si->rsdp_paddr);
 	dom0_print_memmap(si);
 	printf("dom0: cmdline \"%s\"\n", si_cmdline(si));
 	dom0_print_modules(si);
+	dom0_hw_init(si);
 	if (cmdline_has(si_cmdline(si), "shell"))
 		dom0_shell(si);
 	if (cmdline_has(si_cmdline(si), "reboot")) {

@@ -31,7 +31,8 @@ void *dma_alloc(size_t bytes, size_t align)
 {
 	if (!pages_total())
 		pages_init(start_info());
-	return pages_alloc(ALIGN_UP(bytes, PAGE_SIZE) >> PAGE_SHIFT, align);
+	/* Page granularity: any smaller alignment comes for free. */
+	return pages_alloc(ALIGN_UP(bytes, PAGE_SIZE) >> PAGE_SHIFT, MAX(align, PAGE_SIZE));
 }
 
 void dma_free(void *p, size_t bytes)

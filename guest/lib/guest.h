@@ -124,6 +124,10 @@ struct trap_frame {
  */
 void traps_init(void);
 
+/* Installs `entry` (an assembly stub ending in IRETQ) as the interrupt
+ * gate for vector 32..255; other vectors are ignored. */
+void idt_set_handler(unsigned vector, void (*entry)(void));
+
 /* The vector of the last fixed-up exception, -1 if none since reset. */
 extern volatile int trap_fixup_vector;
 

@@ -76,6 +76,27 @@ static inline long HYPERVISOR_sched_op(int cmd, void *arg)
 			  0, 0, 0);
 }
 
+static inline long HYPERVISOR_memory_op(unsigned cmd, void *arg)
+{
+	return hypercall6(__HYPERVISOR_memory_op, cmd, (u64)(uintptr_t)arg, 0, 0, 0);
+}
+
+static inline long HYPERVISOR_vcpu_op(int cmd, unsigned vcpu, void *arg)
+{
+	return hypercall6(__HYPERVISOR_vcpu_op, (u64)cmd, vcpu, (u64)(uintptr_t)arg, 0, 0);
+}
+
+static inline long HYPERVISOR_event_channel_op(int cmd, void *arg)
+{
+	return hypercall6(__HYPERVISOR_event_channel_op, (u64)cmd, (u64)(uintptr_t)arg,
+			  0, 0, 0);
+}
+
+static inline long HYPERVISOR_hvm_op(int cmd, void *arg)
+{
+	return hypercall6(__HYPERVISOR_hvm_op, (u64)cmd, (u64)(uintptr_t)arg, 0, 0, 0);
+}
+
 static inline long HYPERVISOR_xen_version(int cmd, void *arg)
 {
 	return hypercall6(__HYPERVISOR_xen_version, (u64)cmd,

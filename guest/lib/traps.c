@@ -33,7 +33,10 @@ struct __packed idt_gate {
 };
 _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate size");
 
-static struct idt_gate idt[32] __aligned(16);
+/* All 256 vectors: 0..31 are the exceptions below, the rest are absent
+ * until idt_set_handler() installs one (an interrupt on an absent vector
+ * raises #NP, reported like any unexpected exception). */
+static struct idt_gate idt[256] __aligned(16);
 
 static const char *const trap_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
@@ -45,6 +48,21 @@ static const char *const trap_names[32] = {
 const char *trap_name(unsigned vector)
 {
 	return vector < 32 ? trap_names[vector] : "interrupt";
+}
+
+void idt_set_handler(unsigned vector, void (*entry)(void))
+{
+	u64 a = (u64)(uintptr_t)entry;
+
+	if (vector < 32 || vector > 255)
+		return;
+	idt[vector] = (struct idt_gate){
+		.offset_lo = (u16)a,
+		.selector = 0x08,
+		.type_attr = 0x8E,
+		.offset_mid = (u16)(a >> 16),
+		.offset_hi = (u32)(a >> 32),
+	};
 }
 
 void traps_init(void)

@@ -147,7 +147,8 @@ _Static_assert(sizeof(struct grant_mapping) == 32, "grant_mapping size");
 #define GRANT_MAPPING_ORPHAN 0x8000u
 
 #define MAPTRACK_PER_FRAME (PAGE_SIZE / sizeof(struct grant_mapping))
-#define MAPTRACK_MAX_FRAMES 64 /* 8192 handles per domain */
+#define MAPTRACK_MAX_FRAMES 64     /* 8192 handles: privileged domains */
+#define MAPTRACK_MAX_FRAMES_DOMU 8 /* 1024 handles: the others */
 #define MAPTRACK_NONE 0xffffffffu
 
 struct maptrack {
@@ -185,10 +186,11 @@ struct grant_table {
 };
 
 /*
- * Gives d its grant table with GNTTAB_INITIAL_FRAMES frames. Call from
- * domain creation, after d->id is set. 0 or -ENOMEM (nothing allocated).
- * A domain whose init was never called has an empty table (0 frames),
- * which grows on first use; everything below works for it.
+ * Gives d its grant table with GNTTAB_INITIAL_FRAMES frames (pages owned
+ * by d, not counted in d->nr_pages: Xen does not count them either).
+ * Called by domain_create(), after d->id is set. 0 or -ENOMEM (nothing
+ * allocated). A domain whose init was never called has an empty table
+ * (0 frames), which grows on first use; everything below works for it.
  */
 int gnttab_domain_init(struct domain *d);
 
@@ -203,8 +205,11 @@ int gnttab_domain_init(struct domain *d);
  *    page reference, so those pages stay allocated (owned by d's id) until
  *    the holder unmaps them or is destroyed itself (Xen keeps a dying
  *    domain's pages until the last reference goes, the same way).
- *  - d's table frames lose the table's reference (freed unless someone
- *    still maps them) and the hypervisor's own frames are freed.
+ *  - The hypervisor's own frames (pin counts, maptrack) are freed. d's
+ *    table frames are forgotten but not put: they are d's pages with
+ *    only the owner's reference, which the caller drops afterwards for
+ *    every frame d owns (pages_put_owner_refs, as for its RAM), so a
+ *    table frame another domain maps stays until that mapping goes.
  */
 void gnttab_domain_destroy(struct domain *d);
 
@@ -215,8 +220,8 @@ void gnttab_domain_destroy(struct domain *d);
  * >= GNTTAB_MAX_FRAMES (including idx with XENMAPIDX_grant_table_status:
  * v1 has no status frames); -ENOMEM.
  *
- * The frame is RAM owned by d (page_get(hpa, d->id) works); the table
- * holds its own reference. The caller maps it in d's p2m at gpfn
+ * The frame is RAM owned by d (page_get(hpa, d->id) works) with the
+ * owner's reference only, like d's RAM. The caller maps it in d's p2m at gpfn
  * (read/write, MT_WB), replacing what was there by its own rules, then
  * reports the placement with gnttab_frame_placed(). Xen also removes the
  * frame's previous placement (gnttab_frame_gfn) when it moves.
@@ -262,7 +267,9 @@ s16 gnttab_setup(struct domain *d, u32 nr_frames);
  * GNTTABOP_map_grant_ref by ld; fills op->status and, on success,
  * op->handle and op->dev_bus_addr. In Xen's order of checks:
  * flags (grant_map_flags_check) -> op->dom exists and is not dying
- * (GNTST_bad_domain) -> a free handle (GNTST_no_space) -> ref in range
+ * (GNTST_bad_domain) -> a free handle (GNTST_no_space; 8192 handles for
+ * a privileged domain, 1024 for others, as each mapping may cost p2m
+ * table frames from the hypervisor's pool) -> ref in range
  * (GNTST_bad_gntref) -> grant_acquire (GNTST_general_error) -> the
  * entry's frame is RAM the granter owns, writable in its p2m for a
  * writable map (GNTST_bad_page) -> host_addr: page-granular (low bits

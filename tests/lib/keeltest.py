@@ -199,7 +199,7 @@ def boot(cfg, modules=None, loader="uefi", timeout=90, mem=None, smp=None, extra
     with open(cfg_path, "w") as f:
         f.write(text)
     modules = {k.replace("\\", "/").lstrip("/"): v for k, v in (modules or {}).items()}
-    wanted = ["keel.efi" if loader == "uefi" else "keel.elf"] + _cfg_module_paths(text)
+    wanted = ["keel.efi", "keel.elf"] + _cfg_module_paths(text)
     for rel in wanted:
         dst = os.path.join(root, rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)

@@ -12,6 +12,9 @@
  * a small table, each domain's p2m is a list of 4 KiB entries, and
  * domain_by_id() looks up a few test domains. Every test ends by checking
  * that no frame or page is left over.
+ *
+ * (A page freed by page_put keeps its slot's owner with refs 0; the
+ * sweep in destroy() only looks at live pages.)
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -243,16 +246,15 @@ static paddr_t give_ram(struct domain *d, u64 gfn)
 	return pa;
 }
 
-/* Destroys d as the domain builder would: grants, then its RAM. */
+/* Destroys d as domain_destroy() does: grants first, then the owner's
+ * reference on every page d owns (pages_put_owner_refs), RAM and grant
+ * table frames alike. */
 static void destroy(struct domain *d)
 {
 	gnttab_domain_destroy(d);
-	for (unsigned i = 0; i < p2m_n[d->id]; i++) {
-		struct test_page *pg = find_page(p2m[d->id][i].hpa);
-
-		if (pg && pg->owner == d->id)
-			page_put(p2m[d->id][i].hpa); /* its RAM reference */
-	}
+	for (int i = 0; i < MAX_PAGES; i++)
+		if (pages[i].refs && pages[i].owner == d->id)
+			page_put(pages[i].pa);
 	p2m_n[d->id] = 0;
 	dom_used[d->id] = false;
 }
@@ -676,7 +678,7 @@ END_TEST
 
 START_TEST(handles_exhausted_no_space)
 {
-	struct domain *a = create(DOM_A, false), *b = create(DOM_B, false);
+	struct domain *a = create(DOM_A, false), *b = create(DOM_B, true);
 	paddr_t page = give_ram(a, RAM_GFN);
 	u32 total = MAPTRACK_MAX_FRAMES * MAPTRACK_PER_FRAME, h;
 
@@ -697,6 +699,23 @@ START_TEST(handles_exhausted_no_space)
 	ck_assert_uint_eq(entry(a, 9)->flags, GTF_permit_access | GTF_readonly);
 	destroy(a);
 	no_leaks();
+}
+END_TEST
+
+START_TEST(unprivileged_handle_limit)
+{
+	struct domain *a = create(DOM_A, false), *b = create(DOM_B, false);
+	paddr_t page = give_ram(a, RAM_GFN);
+	u32 limit = MAPTRACK_MAX_FRAMES_DOMU * MAPTRACK_PER_FRAME, h;
+
+	grant(a, 9, DOM_B, RAM_GFN, true);
+	for (u32 i = 0; i < limit; i++)
+		ck_assert_int_eq(map(b, DOM_A, 9, HOLE_GPA + ((u64)i << PAGE_SHIFT),
+				     GNTMAP_host_map | GNTMAP_readonly, &h), GNTST_okay);
+	ck_assert_int_eq(map(b, DOM_A, 9, HOLE_GPA + ((u64)limit << PAGE_SHIFT),
+			     GNTMAP_host_map | GNTMAP_readonly, &h), GNTST_no_space);
+	ck_assert_uint_eq(refs_of(page), 1 + limit);
+	teardown(b, a);
 }
 END_TEST
 
@@ -751,6 +770,22 @@ START_TEST(destroyed_domain_table_frames_freed)
 	ck_assert_uint_eq(gnttab_nr_frames(a), 6);
 	ck_assert_int_eq(pages_live(), 6 + GNTTAB_INITIAL_FRAMES);
 	teardown(a, b);
+}
+END_TEST
+
+START_TEST(table_frame_mapped_by_other_outlives_owner)
+{
+	struct domain *a = create(DOM_A, false), *b = create(DOM_B, false);
+	paddr_t f;
+
+	ck_assert_int_eq(gnttab_frame_for_physmap(a, 0, &f), 0);
+	ck_assert_int_eq(page_get(f, DOM_A), 0); /* B maps A's table frame (foreign map) */
+	destroy(a);
+	ck_assert_uint_eq(refs_of(f), 1);        /* kept for B, not freed twice */
+	page_put(f);                              /* B lets go */
+	ck_assert_uint_eq(refs_of(f), 0);
+	destroy(b);
+	no_leaks();
 }
 END_TEST
 
@@ -952,9 +987,12 @@ const struct unit_case unit_cases[] = {
 	{ "grant-unmap-bad-handle-and-address", &unmap_bad_handle_and_address_ttest },
 	{ "grant-map-own-grant", &map_own_grant_ttest },
 	{ "grant-handles-exhausted-no-space", &handles_exhausted_no_space_ttest },
+	{ "grant-unprivileged-handle-limit", &unprivileged_handle_limit_ttest },
 	{ "grant-page-outlives-destroyed-granter", &page_outlives_destroyed_granter_ttest },
 	{ "grant-destroyed-mapper-releases-pins", &destroyed_mapper_releases_pins_ttest },
 	{ "grant-destroyed-domain-table-frames-freed", &destroyed_domain_table_frames_freed_ttest },
+	{ "grant-table-frame-mapped-by-other-outlives-owner",
+	  &table_frame_mapped_by_other_outlives_owner_ttest },
 	{ "grant-frame-for-physmap-grows-and-bounds", &frame_for_physmap_grows_and_bounds_ttest },
 	{ "grant-setup-and-target-rules", &setup_and_target_rules_ttest },
 	{ "grant-swap-refuses-pinned-entries", &swap_refuses_pinned_entries_ttest },

@@ -135,7 +135,16 @@ void svm_set_reg(struct vcpu *v, enum vreg r, u64 val)
 	struct vmcb_save *s = &vcpu_vmcb(v)->save;
 
 	switch (r) {
-	case VREG_RIP: s->rip = val; return;
+	case VREG_RIP:
+		/* Moving RIP means the instruction at the old RIP completed
+		 * (the kernel skips an intercepted one this way), so an STI
+		 * or MOV SS shadow over it has ended (APM vol. 2 15.21.5).
+		 * Left set, it would hold off the interrupt that ends an
+		 * "sti; hlt" past the instruction after HLT (VMX does the
+		 * same in vmx_set_reg). */
+		s->rip = val;
+		vcpu_vmcb(v)->control.interrupt_shadow &= ~INTERRUPT_SHADOW;
+		return;
 	case VREG_RSP: s->rsp = val; return;
 	case VREG_RFLAGS: s->rflags = val | 0x2; return; /* bit 1 reads as 1 */
 	case VREG_CR0:

@@ -175,6 +175,14 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit);
  * Not const: p2m_max_leaf_level depends on the CPU and is set by
  * vmx_probe() before the table is handed out (as a const pointer).
  */
+/* The vendor contract's io_allow over domain.c's per-domain I/O bitmaps. */
+static int vmx_io_allow_op(struct domain *d, u16 first, u32 count, bool allow)
+{
+	if (count > 0x10000u - first)
+		return -EINVAL;
+	return vmx_io_allow(d, first, count, allow);
+}
+
 static struct vendor_ops vmx_ops = {
 	.name = "VMX",
 	.cpu_init = vmx_cpu_init,
@@ -194,6 +202,7 @@ static struct vendor_ops vmx_ops = {
 	.get_seg = vmx_get_seg,
 	.set_seg = vmx_set_seg,
 	.dump = vmx_dump,
+	.io_allow = vmx_io_allow_op,
 	.hypercall_insn = { 0x0f, 0x01, 0xc1 }, /* VMCALL */
 };
 

@@ -14,7 +14,7 @@
 #include <keel/types.h>
 
 /* Host interrupt vectors. The legacy PICs are remapped to 0x20-0x2f and
- * masked (their spurious IRQ 7/15 land there and are ignored). */
+ * masked by pic.c (their spurious IRQ 7/15 land there and are ignored). */
 #define APIC_VECTOR_PIC_BASE 0x20
 #define APIC_VECTOR_TIMER    0xf0
 #define APIC_VECTOR_ERROR    0xfe
@@ -22,8 +22,7 @@
 
 /*
  * Enables the boot CPU's local APIC (xAPIC MMIO, or the x2APIC MSRs when
- * the firmware left x2APIC mode on), masks and remaps the 8259 PICs,
- * masks LINT0/LINT1, and measures the TSC and APIC-timer frequencies
+ * the firmware left x2APIC mode on), masks LINT0/LINT1, and measures the TSC and APIC-timer frequencies
  * against PIT channel 2. Returns 0, or -ENODEV with the reason printed
  * (no APIC, or a timer that does not count).
  */

@@ -1,0 +1,102 @@
+/* The block-device layer shared by the storage drivers; see blkdev.h. */
+#include "blkdev.h"
+
+static struct blkdev *disks[BLKDEV_MAX];
+static unsigned nr_disks;
+
+int blkdev_register(struct blkdev *bd)
+{
+	if (nr_disks == BLKDEV_MAX)
+		return -ENOSPC;
+	disks[nr_disks++] = bd;
+	return 0;
+}
+
+unsigned blkdev_count(void)
+{
+	return nr_disks;
+}
+
+struct blkdev *blkdev_get(unsigned i)
+{
+	return i < nr_disks ? disks[i] : NULL;
+}
+
+struct blkdev *blkdev_by_serial(const char *serial)
+{
+	for (unsigned i = 0; i < nr_disks; i++)
+		if (!strcmp(disks[i]->serial, serial))
+			return disks[i];
+	return NULL;
+}
+
+bool blk_in_range(const struct blkdev *bd, u64 sector, u64 count)
+{
+	return sector <= bd->sectors && count <= bd->sectors - sector;
+}
+
+int blk_submit(struct blkdev *bd, struct blk_req *r)
+{
+	int rc;
+
+	if (bd->failed)
+		return -EIO;
+	if (r->op > BLK_FLUSH)
+		return -EINVAL;
+	if (r->op != BLK_FLUSH &&
+	    (!r->count || r->count > bd->max_sectors || !r->buf || ((uintptr_t)r->buf & 3)))
+		return -EINVAL;
+	if (r->op == BLK_WRITE && bd->read_only)
+		return -EINVAL;
+	r->complete = false;
+	r->status = 0;
+	r->drv_deadline_us = drv_now_us() + BLK_TIMEOUT_US;
+	rc = bd->ops->submit(bd, r);
+	if (rc == 0)
+		bd->inflight++;
+	return rc;
+}
+
+unsigned blk_poll(struct blkdev *bd)
+{
+	return bd->ops->poll(bd);
+}
+
+int blk_wait(struct blkdev *bd, struct blk_req *r)
+{
+	while (!r->complete) {
+		if (!blk_poll(bd))
+			__asm__ volatile("pause");
+	}
+	return r->status;
+}
+
+int blk_sync(struct blkdev *bd, u8 op, u64 sector, u32 count, void *buf)
+{
+	struct blk_req r = { .op = op, .sector = sector, .count = count, .buf = buf };
+	int rc;
+
+	while ((rc = blk_submit(bd, &r)) == -EBUSY)
+		blk_poll(bd);
+	if (rc)
+		return rc;
+	return blk_wait(bd, &r);
+}
+
+void blk_complete(struct blkdev *bd, struct blk_req *r, int status)
+{
+	if (bd->inflight)
+		bd->inflight--;
+	r->status = status;
+	if (status)
+		bd->nr_errors++;
+	else if (r->op == BLK_READ)
+		bd->nr_reads++;
+	else if (r->op == BLK_WRITE)
+		bd->nr_writes++;
+	else
+		bd->nr_flushes++;
+	r->complete = true;
+	if (r->done)
+		r->done(r);
+}

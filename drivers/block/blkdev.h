@@ -1,0 +1,106 @@
+/*
+ * The block-device interface every storage driver presents (virtio-blk,
+ * NVMe, AHCI), and that dom0's users of disks (the self-tests now, blkback
+ * later) program against.
+ *
+ * Requests are asynchronous: blk_submit() hands one to the device and
+ * returns; blk_poll() (or, later, the device's interrupt) completes what
+ * the device finished, setting r->status and calling r->done. A device
+ * takes up to queue_depth requests at once. Buffers are physically
+ * contiguous guest memory (dom0: host memory, used for DMA as is), e.g.
+ * from dma_alloc(); drivers split them at page or segment boundaries as
+ * their hardware needs.
+ *
+ * Errors: a request the device refuses or fails completes with
+ * r->status = -EIO (the driver logs the device's status code); one that
+ * does not complete in BLK_TIMEOUT_US completes with -ETIMEDOUT and the
+ * device is marked failed (every later request gets -EIO at submit).
+ * Requests beyond the end of the disk are sent to the device like any
+ * other (so that its error path is what is exercised); users that want
+ * the check do it themselves with blk_in_range().
+ */
+#ifndef DRIVERS_BLKDEV_H
+#define DRIVERS_BLKDEV_H
+
+#include "drv.h"
+
+struct pci_dev;
+struct blkdev;
+
+enum blk_op {
+	BLK_READ,
+	BLK_WRITE,
+	BLK_FLUSH,   /* make completed writes durable; sector/count ignored */
+};
+
+#define BLK_TIMEOUT_US (10ULL * 1000 * 1000)
+
+struct blk_req {
+	/* Set by the submitter. */
+	u8 op;              /* enum blk_op */
+	u64 sector;         /* first sector, in units of the device's sector_size */
+	u32 count;          /* sectors (0 for a flush) */
+	void *buf;          /* count * sector_size bytes, contiguous, 4-byte aligned */
+	void (*done)(struct blk_req *r); /* called on completion; may be NULL */
+	void *cookie;       /* the submitter's */
+	/* Set on completion. */
+	bool complete;
+	int status;         /* 0, -EIO, -ETIMEDOUT */
+	/* The driver's. */
+	u32 drv_slot;
+	u64 drv_deadline_us;
+};
+
+struct blkdev_ops {
+	/* Starts r. 0 if the device has it; -EBUSY if the queue is full
+	 * (poll, then retry); -EINVAL if the request breaks the device's
+	 * limits. r is not completed on an error return. */
+	int (*submit)(struct blkdev *bd, struct blk_req *r);
+	/* Completes what the device finished (and what timed out).
+	 * Returns the number of requests completed. */
+	unsigned (*poll)(struct blkdev *bd);
+};
+
+struct blkdev {
+	char name[16];       /* "vda", "nvme0n1", "sda" */
+	const char *driver;  /* "virtio-blk", "nvme", "ahci" */
+	char model[41];
+	char serial[21];
+	u32 sector_size;     /* bytes */
+	u64 sectors;         /* capacity */
+	u32 max_sectors;     /* largest single request */
+	unsigned queue_depth;
+	bool read_only;
+	bool flush;          /* the device has a volatile cache to flush */
+	bool failed;         /* timed out: requests are refused */
+	unsigned inflight;   /* maintained by blk_submit / completion */
+	const struct blkdev_ops *ops;
+	void *priv;
+	struct pci_dev *pci;
+	u64 nr_reads, nr_writes, nr_flushes, nr_errors;
+};
+
+#define BLKDEV_MAX 8
+
+/* Adds bd to the list of disks. 0 or -ENOSPC. */
+int blkdev_register(struct blkdev *bd);
+unsigned blkdev_count(void);
+struct blkdev *blkdev_get(unsigned i);
+/* The disk whose serial is `serial`, or NULL. */
+struct blkdev *blkdev_by_serial(const char *serial);
+
+/* Validates the request's shape (op, count vs max_sectors, buffer) and
+ * submits it: 0, -EBUSY (queue full), -EINVAL, -EIO (device failed). */
+int blk_submit(struct blkdev *bd, struct blk_req *r);
+unsigned blk_poll(struct blkdev *bd);
+/* Polls until r is complete; returns r->status. */
+int blk_wait(struct blkdev *bd, struct blk_req *r);
+/* Submit (retrying while the queue is full) and wait: r->status. */
+int blk_sync(struct blkdev *bd, u8 op, u64 sector, u32 count, void *buf);
+/* True if [sector, sector+count) lies on the disk. */
+bool blk_in_range(const struct blkdev *bd, u64 sector, u64 count);
+
+/* For drivers: finishes r with status (updates counters, calls done). */
+void blk_complete(struct blkdev *bd, struct blk_req *r, int status);
+
+#endif

@@ -1,0 +1,471 @@
+/*
+ * dom0's domain-control scenarios (cmdline `test=domains scenario=...`),
+ * driven through the domctl/sysctl wrappers of guest/lib/domctl.h with
+ * the pvtest image from dom0's boot modules (keel.cfg `module pvtest
+ * /pvtest.elf`). Each prints
+ *
+ *     dom0: domains: check <name>: <value> (want <value>)
+ *
+ * for the facts it checks, then `dom0: domains: <scenario>: PASS ...`
+ * and powers off, or `... FAIL ...` and crashes (the machine stops with
+ * "crash"). Scenarios:
+ *
+ *   pingpong  two pvtest domUs ping-pong `count` events (default 10000)
+ *             and share a granted page; destroyed afterwards, the
+ *             hypervisor's free-page count is back where it was.
+ *   spin      a domU spinning forever and one doing finite work: the
+ *             worker finishes (the spinner is preempted).
+ *   hostile   a hostile domU fuzzing the hypercalls next to a victim
+ *             domU that granted it a page: both finish normally.
+ *   domctl    domain control itself: create, memory, build, pause,
+ *             unpause, info, weights, destroy, and dom0's own bad inputs.
+ */
+#include <keel/errno.h>
+#include <keel/lib.h>
+#include <public/sched.h>
+#include "dom0.h"
+#include "domctl.h"
+#include "evtchn.h"
+#include "guest.h"
+#include "hypercall.h"
+#include "pvclock.h"
+
+#define NS_PER_SEC 1000000000ULL
+#define DOMU_RAM_MIB 4
+#define WAIT_NS (50 * NS_PER_SEC)
+
+static const void *image;
+static u64 image_size;
+static evtchn_port_t dom_exc_port;
+static unsigned nr_checks, nr_bad;
+
+__noreturn __printf(2, 3) static void finish(bool ok, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	printf("dom0: domains: %s\n", msg);
+	if (!ok)
+		guest_crash();
+	guest_poweroff();
+}
+
+static void check(const char *what, long got, long want)
+{
+	nr_checks++;
+	if (got != want)
+		nr_bad++;
+	printf("dom0: domains: check %s: %ld (want %ld)%s\n", what, got, want,
+	       got == want ? "" : " MISMATCH");
+}
+
+/* The module whose command line starts with "pvtest" (dom0.c names each
+ * module "name cmdline"). */
+static bool find_pvtest(const struct hvm_start_info *si)
+{
+	unsigned n;
+	const struct hvm_modlist_entry *m = si_modules(si, &n);
+
+	for (unsigned i = 0; i < n; i++) {
+		const char *c = si_module_cmdline(&m[i]);
+		if (!strncmp(c, "pvtest", 6) && (c[6] == 0 || c[6] == ' ')) {
+			image = (const void *)(uintptr_t)m[i].paddr;
+			image_size = m[i].size;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Creates a paused domU with DOMU_RAM_MIB of RAM at guest-physical 0. */
+static domid_t domu_create(const char *name)
+{
+	domid_t id = 0;
+	int rc = domctl_create(&id, 1, name);
+	if (rc)
+		finish(false, "FAIL create %s: %d", name, rc);
+	if ((rc = domctl_max_mem(id, DOMU_RAM_MIB * 1024)) ||
+	    (rc = domctl_populate_ram(id, 0, DOMU_RAM_MIB * 256)))
+		finish(false, "FAIL memory for d%u (%s): %d", id, name, rc);
+	return id;
+}
+
+static void domu_build(domid_t id, const char *cmdline)
+{
+	int rc = domctl_pvh_build(id, image, image_size, cmdline);
+	if (rc)
+		finish(false, "FAIL build d%u with \"%s\": %d", id, cmdline, rc);
+	printf("dom0: domains: d%u built: \"%s\"\n", id, cmdline);
+}
+
+static struct xen_domctl_getdomaininfo info_of(domid_t id)
+{
+	struct xen_domctl_getdomaininfo info;
+	int rc = domctl_getdomaininfo(id, &info);
+	if (rc)
+		finish(false, "FAIL getdomaininfo d%u: %d", id, rc);
+	return info;
+}
+
+static bool is_shut_down(domid_t id)
+{
+	return info_of(id).flags & XEN_DOMINF_shutdown;
+}
+
+static u32 shutdown_code(const struct xen_domctl_getdomaininfo *i)
+{
+	return (i->flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+}
+
+/* Sleeps on VIRQ_DOM_EXC (or a 1 s tick) until every domain in ids has
+ * shut down; -ETIMEDOUT after timeout_ns. */
+static int wait_shutdown(const domid_t *ids, unsigned n, u64 timeout_ns)
+{
+	u64 deadline = pvclock_now_ns() + timeout_ns;
+
+	for (;;) {
+		unsigned down = 0;
+		for (unsigned i = 0; i < n; i++)
+			down += is_shut_down(ids[i]);
+		if (down == n)
+			return 0;
+		u64 now = pvclock_now_ns();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		evtchn_poll(&dom_exc_port, 1, MIN(deadline, now + NS_PER_SEC));
+		evtchn_clear_pending(dom_exc_port);
+	}
+}
+
+static void print_exits(domid_t id)
+{
+	u64 c[KEEL_EXIT_NR];
+	u32 total;
+	if (domctl_exit_counts(id, c, KEEL_EXIT_NR, &total))
+		return;
+	printf("dom0: domains: d%u exits: hypercall %lu, extint %lu, hlt %lu, io %lu, npf %lu, "
+	       "cpuid %lu\n", id, c[KEEL_EXIT_HYPERCALL], c[KEEL_EXIT_EXTINT], c[KEEL_EXIT_HLT],
+	       c[KEEL_EXIT_IO], c[KEEL_EXIT_NPF], c[KEEL_EXIT_CPUID]);
+}
+
+static void destroy_all(const domid_t *ids, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int rc = domctl_destroy(ids[i]);
+		if (rc)
+			finish(false, "FAIL destroy d%u: %d", ids[i], rc);
+		check("getdomaininfo-after-destroy", domctl_getdomaininfo(ids[i], &(struct xen_domctl_getdomaininfo){ 0 }), -ESRCH);
+	}
+}
+
+static void check_free_pages(u64 before)
+{
+	u64 after = sysctl_free_pages();
+	printf("dom0: domains: hypervisor free pages: %lu before the domUs, %lu after destroying "
+	       "them\n", before, after);
+	check("free-pages-back-to-before", (long)after, (long)before);
+}
+
+/* ---- scenarios ----------------------------------------------------------- */
+
+static void scenario_pingpong(const char *cmdline)
+{
+	u64 count = 10000, before = sysctl_free_pages();
+	char ca[160], cb[160];
+	evtchn_port_t port;
+	int rc;
+
+	cmdline_get_u64(cmdline, "count", &count);
+	domid_t a = domu_create("pong"), b = domu_create("ping");
+	/* The pong side's port, offered to the ping side: dom0 allocates it
+	 * in d<a> (a control domain may) before either runs. */
+	if ((rc = evtchn_alloc_unbound(a, b, &port)))
+		finish(false, "FAIL alloc_unbound in d%u for d%u: %d", a, b, rc);
+	snprintf(ca, sizeof(ca), "role=pong peer=%u port=%u gref=8 count=%lu", b, port, count);
+	snprintf(cb, sizeof(cb), "role=ping peer=%u rport=%u gref=8 count=%lu", a, port, count);
+	domu_build(a, ca);
+	domu_build(b, cb);
+	check("unpause-pong", domctl_unpause(a), 0);
+	check("unpause-ping", domctl_unpause(b), 0);
+	domctl_print_list();
+
+	domid_t ids[2] = { a, b };
+	u64 t0 = pvclock_now_ns();
+	rc = wait_shutdown(ids, 2, WAIT_NS);
+	u64 ms = (pvclock_now_ns() - t0) / 1000000;
+	domctl_print_list();
+	if (rc)
+		finish(false, "pingpong: FAIL the domUs did not finish in %llu s",
+		       WAIT_NS / NS_PER_SEC);
+	struct xen_domctl_getdomaininfo ia = info_of(a), ib = info_of(b);
+	check("pong-powered-off", shutdown_code(&ia), SHUTDOWN_poweroff);
+	check("ping-powered-off", shutdown_code(&ib), SHUTDOWN_poweroff);
+	print_exits(a);
+	print_exits(b);
+	destroy_all(ids, 2);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "pingpong: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "pingpong: PASS %lu pings between d%u and d%u in %lu ms; both destroyed, "
+	       "every page back", count, a, b, ms);
+}
+
+static void scenario_spin(const char *cmdline)
+{
+	u64 steps = 20, before = sysctl_free_pages();
+	char cw[64];
+
+	cmdline_get_u64(cmdline, "steps", &steps);
+	domid_t s = domu_create("spinner"), w = domu_create("worker");
+	snprintf(cw, sizeof(cw), "role=work steps=%lu", steps);
+	domu_build(s, "role=spin");
+	domu_build(w, cw);
+	/* The spinner first: it has the CPU when the worker starts. */
+	check("unpause-spinner", domctl_unpause(s), 0);
+	check("unpause-worker", domctl_unpause(w), 0);
+
+	u64 t0 = pvclock_now_ns();
+	int rc = wait_shutdown(&w, 1, WAIT_NS);
+	u64 ms = (pvclock_now_ns() - t0) / 1000000;
+	domctl_print_list();
+	if (rc)
+		finish(false, "spin: FAIL the worker did not finish in %llu s next to the spinner",
+		       WAIT_NS / NS_PER_SEC);
+	struct xen_domctl_getdomaininfo is = info_of(s), iw = info_of(w);
+	check("worker-powered-off", shutdown_code(&iw), SHUTDOWN_poweroff);
+	check("spinner-still-running", !(is.flags & XEN_DOMINF_shutdown), 1);
+	check("spinner-got-cpu-time", is.cpu_time > 0, 1);
+	/* Equal weights, both always runnable: equal shares of the CPU, give
+	 * or take a few slices. */
+	u64 lo = MIN(is.cpu_time, iw.cpu_time), hi = MAX(is.cpu_time, iw.cpu_time);
+	printf("dom0: domains: cpu time: spinner %lu ms, worker %lu ms\n", is.cpu_time / 1000000,
+	       iw.cpu_time / 1000000);
+	check("fair-share-within-3x", hi <= 3 * lo, 1);
+	print_exits(s);
+	print_exits(w);
+	domid_t ids[2] = { s, w };
+	destroy_all(ids, 2); /* the spinner while it still runs */
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "spin: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "spin: PASS the worker finished in %lu ms next to a domU spinning forever",
+	       ms);
+}
+
+static void scenario_hostile(const char *cmdline)
+{
+	u64 calls = 10000, seed = 1, before = sysctl_free_pages();
+	char cv[160], ch[200];
+	evtchn_port_t port;
+	int rc;
+
+	cmdline_get_u64(cmdline, "calls", &calls);
+	cmdline_get_u64(cmdline, "seed", &seed);
+	domid_t v = domu_create("victim"), h = domu_create("hostile");
+	if ((rc = evtchn_alloc_unbound(h, v, &port)))
+		finish(false, "FAIL alloc_unbound in d%u for d%u: %d", h, v, rc);
+	snprintf(cv, sizeof(cv), "role=victim hostile=%u rport=%u gref=8 steps=10", h, port);
+	snprintf(ch, sizeof(ch), "role=hostile victim=%u port=%u gref=8 calls=%lu seed=%lu "
+		 "ramtop=0x%x", v, port, calls, seed, DOMU_RAM_MIB << 20);
+	domu_build(v, cv);
+	domu_build(h, ch);
+	check("unpause-victim", domctl_unpause(v), 0);
+	check("unpause-hostile", domctl_unpause(h), 0);
+
+	domid_t ids[2] = { v, h };
+	rc = wait_shutdown(ids, 2, WAIT_NS);
+	domctl_print_list();
+	if (rc)
+		finish(false, "hostile: FAIL the domUs did not finish in %llu s", WAIT_NS / NS_PER_SEC);
+	struct xen_domctl_getdomaininfo iv = info_of(v), ih = info_of(h);
+	check("victim-powered-off", shutdown_code(&iv), SHUTDOWN_poweroff);
+	check("hostile-powered-off-not-crashed", shutdown_code(&ih), SHUTDOWN_poweroff);
+	/* dom0 itself: still answering. */
+	check("dom0-info", domctl_getdomaininfo(0, &(struct xen_domctl_getdomaininfo){ 0 }), 0);
+	print_exits(h);
+	destroy_all(ids, 2);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "hostile: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "hostile: PASS the hostile domU made %lu random hypercalls and lived; the "
+	       "victim and dom0 were unaffected", calls);
+}
+
+/* Domain control's own contract, and what dom0's mistakes get. */
+static void scenario_domctl(void)
+{
+	u64 before = sysctl_free_pages();
+	struct xen_domctl op;
+	struct xen_domctl_getdomaininfo info;
+	domid_t id = 0;
+
+	/* Bad ids, bad versions, bad commands. */
+	check("info-unknown-domid", domctl_getdomaininfo(63, &info), -ESRCH);
+	check("info-huge-domid", domctl_getdomaininfo(0x7ff0, &info), -ESRCH);
+	check("destroy-unknown-domid", domctl_destroy(999), -ESRCH);
+	check("destroy-self", domctl_destroy(0), -EINVAL);
+	check("pause-self", domctl_pause(0), -EINVAL);
+	memset(&op, 0, sizeof(op));
+	op.cmd = XEN_DOMCTL_getdomaininfo;
+	op.interface_version = 0x18; /* Xen's: refused, the layouts differ */
+	check("bad-interface-version", HYPERVISOR_domctl(&op), -EACCES);
+	op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+	op.cmd = 0x7777;
+	check("unknown-command", HYPERVISOR_domctl(&op), -ENOSYS);
+	check("bad-pointer", HYPERVISOR_domctl((void *)0xffff800000000000ULL), -EFAULT);
+	check("create-0-vcpus", domctl_create(&id, 0, "x"), -EINVAL);
+	check("create-99-vcpus", domctl_create(&id, 99, "x"), -EINVAL);
+	id = 100;
+	check("create-id-beyond-table", domctl_create(&id, 1, "x"), -EINVAL);
+	memset(&op, 0, sizeof(op));
+	op.cmd = XEN_DOMCTL_createdomain;
+	op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+	op.u.createdomain.max_vcpus = 1;
+	op.u.createdomain.flags = 0x100;
+	check("create-unknown-flags", HYPERVISOR_domctl(&op), -EINVAL);
+	check("free-pages-unchanged-after-refusals", (long)sysctl_free_pages(), (long)before);
+
+	/* A domain with the id we ask for. */
+	id = 40;
+	check("create-id-40", domctl_create(&id, 2, "control"), 0);
+	check("created-id", id, 40);
+	domid_t again = 40;
+	check("create-id-taken", domctl_create(&again, 1, "x"), -EEXIST);
+	info = info_of(id);
+	check("new-domain-paused", !!(info.flags & XEN_DOMINF_paused), 1);
+	check("new-domain-vcpus", info.max_vcpu_id, 1);
+	check("populate-beyond-max-mem", domctl_populate_ram(id, 0, 256), -ENOMEM);
+	check("max-mem-4m", domctl_max_mem(id, 4096), 0);
+	check("populate-misaligned", domctl_populate_ram(id, 0x123, 1), -EINVAL);
+	check("populate-zero-pages", domctl_populate_ram(id, 0, 0), -EINVAL);
+	check("populate-wrapping", domctl_populate_ram(id, ~0ULL << 12, 16), -EINVAL);
+	check("populate-huge-count", domctl_populate_ram(id, 0, 1ULL << 52), -EINVAL);
+	check("populate-2m", domctl_populate_ram(id, 0, 512), 0);
+	check("populate-overlapping", domctl_populate_ram(id, 0x100000, 512), -EEXIST);
+	check("populate-rest", domctl_populate_ram(id, 0x200000, 512), 0);
+	check("populate-beyond-max-again", domctl_populate_ram(id, 0x400000, 1), -ENOMEM);
+	check("max-mem-60g", domctl_max_mem(id, 60ULL << 20), 0);
+	u64 mid = sysctl_free_pages();
+	check("populate-more-than-the-machine", domctl_populate_ram(id, 0x400000, 15ULL << 18),
+	      -ENOMEM);
+	check("free-pages-unchanged-after-failed-populate", (long)sysctl_free_pages(), (long)mid);
+	info = info_of(id);
+	check("tot-pages", (long)info.tot_pages, 1024);
+
+	check("build-empty-image", domctl_pvh_build(id, image, 0, ""), -EINVAL);
+	check("build-huge-image", domctl_pvh_build(id, image, 1ULL << 40, ""), -EINVAL);
+	check("build-unreadable-image", domctl_pvh_build(id, (void *)0xffff800000000000ULL, 4096, ""),
+	      -EFAULT);
+	static const char not_elf[64] = "this is not an ELF file";
+	check("build-not-elf", domctl_pvh_build(id, not_elf, sizeof(not_elf), "") < 0, 1);
+	static char long_cmdline[2048];
+	memset(long_cmdline, 'x', sizeof(long_cmdline) - 1);
+	check("build-cmdline-too-long", domctl_pvh_build(id, image, image_size, long_cmdline), -E2BIG);
+	check("build", domctl_pvh_build(id, image, image_size, "role=work steps=2"), 0);
+
+	struct xen_domctl_getvcpuinfo vi;
+	check("vcpuinfo-bad-vcpu", domctl_getvcpuinfo(id, 2, &vi), -ENOENT);
+	check("vcpuinfo-vcpu1", domctl_getvcpuinfo(id, 1, &vi), 0);
+	check("vcpu1-offline", vi.online, 0);
+	u16 w = 0;
+	check("weight-set", domctl_set_weight(id, 512), 0);
+	check("weight-get", domctl_get_weight(id, &w), 0);
+	check("weight-is-512", w, 512);
+	memset(&op, 0, sizeof(op));
+	op.cmd = XEN_DOMCTL_scheduler_op;
+	op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+	op.domain = id;
+	op.u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+	op.u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_putinfo;
+	op.u.scheduler_op.u.credit.cap = 50;
+	check("weight-cap-refused", HYPERVISOR_domctl(&op), -EINVAL);
+	op.u.scheduler_op.sched_id = 6;
+	check("scheduler-not-credit", HYPERVISOR_domctl(&op), -EINVAL);
+
+	/* Pause counting (Xen's): created paused once; one more pause needs
+	 * one more unpause. */
+	check("pause", domctl_pause(id), 0);
+	check("unpause-1", domctl_unpause(id), 0);
+	check("still-paused", !!(info_of(id).flags & XEN_DOMINF_paused), 1);
+	check("unpause-2-starts-it", domctl_unpause(id), 0);
+	check("unpause-3", domctl_unpause(id), -EINVAL);
+	check("build-after-start", domctl_pvh_build(id, image, image_size, ""), -EINVAL);
+	domid_t ids[1] = { id };
+	check("runs-to-poweroff", wait_shutdown(ids, 1, WAIT_NS), 0);
+	info = info_of(id);
+	check("powered-off", shutdown_code(&info), SHUTDOWN_poweroff);
+	check("cpu-time-counted", info.cpu_time > 0, 1);
+	check("exits-counted", info.nr_exits > 0, 1);
+	u64 counts[KEEL_EXIT_NR];
+	check("exit-counts-bad-buffer",
+	      domctl_exit_counts(id, (u64 *)0xffff800000000000ULL, KEEL_EXIT_NR, NULL), -EFAULT);
+	check("exit-counts", domctl_exit_counts(id, counts, KEEL_EXIT_NR, NULL), 0);
+	check("hypercall-exits-counted", counts[KEEL_EXIT_HYPERCALL] > 0, 1);
+	domctl_print_list();
+
+	/* A second domain shut down by dom0 (SCHEDOP_remote_shutdown). */
+	domid_t other = domu_create("victim");
+	domu_build(other, "role=spin");
+	check("unpause-spinner", domctl_unpause(other), 0);
+	struct sched_remote_shutdown rs = { .domain_id = other, .reason = SHUTDOWN_reboot };
+	check("remote-shutdown", HYPERVISOR_sched_op(SCHEDOP_remote_shutdown, &rs), 0);
+	info = info_of(other);
+	check("remote-shutdown-reason", shutdown_code(&info), SHUTDOWN_reboot);
+	rs.domain_id = 999;
+	check("remote-shutdown-bad-domid", HYPERVISOR_sched_op(SCHEDOP_remote_shutdown, &rs), -ESRCH);
+
+	/* sysctl. */
+	struct xen_sysctl so;
+	memset(&so, 0, sizeof(so));
+	so.cmd = XEN_SYSCTL_physinfo;
+	check("sysctl-bad-version", HYPERVISOR_sysctl(&so), -EACCES);
+	so.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+	so.cmd = 99;
+	check("sysctl-unknown", HYPERVISOR_sysctl(&so), -ENOSYS);
+	struct xen_domctl_getdomaininfo list[4];
+	u32 n = 0;
+	check("domain-list", sysctl_domain_list(0, list, 4, &n), 0);
+	check("domain-list-count", n, 3);
+	check("domain-list-bad-buffer",
+	      sysctl_domain_list(0, (void *)0xffff800000000000ULL, 4, &n), -EFAULT);
+
+	domid_t both[2] = { id, other };
+	destroy_all(both, 2);
+	check("destroy-again", domctl_destroy(id), -ESRCH);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "domctl: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "domctl: PASS %u checks", nr_checks);
+}
+
+void domains_test_run(const struct hvm_start_info *si)
+{
+	const char *cmdline = si_cmdline(si);
+	char scenario[16];
+	int rc;
+
+	if (!cmdline_get(cmdline, "scenario", scenario, sizeof(scenario)))
+		finish(false, "FAIL no scenario= on the command line");
+	printf("dom0: domains: scenario %s\n", scenario);
+	if (!find_pvtest(si))
+		finish(false, "FAIL no module named pvtest (keel.cfg: module pvtest /pvtest.elf)");
+	if ((rc = evtchn_init()))
+		finish(false, "FAIL evtchn_init: %d", rc);
+	if ((rc = evtchn_bind_virq(VIRQ_DOM_EXC, 0, &dom_exc_port)))
+		finish(false, "FAIL bind VIRQ_DOM_EXC: %d", rc);
+	printf("dom0: domains: pvtest image %lu bytes; hypervisor has %lu free pages\n", image_size,
+	       sysctl_free_pages());
+
+	if (!strcmp(scenario, "pingpong"))
+		scenario_pingpong(cmdline);
+	else if (!strcmp(scenario, "spin"))
+		scenario_spin(cmdline);
+	else if (!strcmp(scenario, "hostile"))
+		scenario_hostile(cmdline);
+	else if (!strcmp(scenario, "domctl"))
+		scenario_domctl();
+	finish(false, "FAIL unknown scenario '%s'", scenario);
+}

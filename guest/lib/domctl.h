@@ -1,0 +1,51 @@
+/*
+ * Domain control from dom0 (guest/lib/domctl.c): thin wrappers over the
+ * domctl (36) and sysctl (35) hypercalls of include/public/domctl.h and
+ * sysctl.h, which fill in the interface version and return 0 or the
+ * hypervisor's negative errno. A domU calling any of them gets -EPERM.
+ * Pointers are the caller's own (guest-virtual) addresses.
+ */
+#ifndef GUEST_DOMCTL_H
+#define GUEST_DOMCTL_H
+
+#include <keel/types.h>
+#include <public/domctl.h>
+#include <public/sysctl.h>
+
+/* The raw hypercalls: op->interface_version must be set by the caller. */
+long HYPERVISOR_domctl(struct xen_domctl *op);
+long HYPERVISOR_sysctl(struct xen_sysctl *op);
+
+/* A new paused domain with `vcpus` vCPUs; *domid = the id chosen (pass
+ * *domid = 0 for any). */
+int domctl_create(domid_t *domid, unsigned vcpus, const char *name);
+int domctl_destroy(domid_t domid);
+int domctl_pause(domid_t domid);
+int domctl_unpause(domid_t domid);
+int domctl_max_mem(domid_t domid, u64 max_kb);
+int domctl_populate_ram(domid_t domid, u64 gpa, u64 nr_pages);
+/* Builds the PVH ELF at image (size bytes) into the domain with cmdline. */
+int domctl_pvh_build(domid_t domid, const void *image, u64 size, const char *cmdline);
+int domctl_getdomaininfo(domid_t domid, struct xen_domctl_getdomaininfo *info);
+int domctl_getvcpuinfo(domid_t domid, u32 vcpu, struct xen_domctl_getvcpuinfo *info);
+int domctl_set_weight(domid_t domid, u16 weight);
+int domctl_get_weight(domid_t domid, u16 *weight);
+/* Copies up to nr exit counters (indexed by KEEL_EXIT_*); *total = how
+ * many reasons there are. */
+int domctl_exit_counts(domid_t domid, u64 *counts, u32 nr, u32 *total);
+
+int sysctl_physinfo(struct xen_sysctl_physinfo *info);
+/* Up to max records for domains with id >= first; *n = how many. */
+int sysctl_domain_list(domid_t first, struct xen_domctl_getdomaininfo *buf, u32 max, u32 *n);
+
+/* The hypervisor's free frames (sysctl physinfo free_pages), or 0. */
+u64 sysctl_free_pages(void);
+
+/* "running", "blocked", "paused", "shutdown(poweroff)", "crashed",
+ * "dying" ... for a getdomaininfo record (static buffer). */
+const char *domctl_state_name(const struct xen_domctl_getdomaininfo *info);
+
+/* Prints one line per domain: id, name, state, pages, vCPU time, exits. */
+void domctl_print_list(void);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * pvtest, the minimal PV domU (guest/pvtest/): its roles and helpers.
+ *
+ * dom0 starts it with a command line naming a role and the values it
+ * needs to find its peers (domain ids, event-channel ports, grant refs):
+ *
+ *   role=pong peer=D port=P gref=R count=N   answers N pings on port P
+ *                                            (dom0 allocated it, unbound
+ *                                            for D) and grants page R to D
+ *   role=ping peer=D rport=P gref=R count=N  binds to D's port P, sends N
+ *                                            pings, maps grant R of D
+ *   role=spin                                spins forever, never exiting
+ *   role=work steps=N                        computes, then powers off
+ *   role=hostile victim=D port=P gref=R calls=N seed=S ramtop=A
+ *                                            bad inputs, N random calls
+ *   role=victim hostile=D rport=P gref=R     grants page R read-only to D
+ *                                            and checks it is left alone
+ *
+ * Every role ends with a line "pvtest: <role>: PASS ..." or
+ * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
+ */
+#ifndef PVTEST_H
+#define PVTEST_H
+
+#include <keel/types.h>
+#include <public/start_info.h>
+
+/* Reads key's number from the command line; a missing or bad value
+ * fails the role (FAIL line, crash). */
+u64 arg_u64(const char *key);
+/* Like arg_u64, with a default when the key is absent. */
+u64 arg_u64_or(const char *key, u64 dflt);
+
+/* Prints "pvtest: <role>: FAIL <why>" and crashes the domain. */
+__noreturn __printf(1, 2) void fail(const char *fmt, ...);
+
+/* The role name, for messages. */
+extern const char *role;
+
+/* Waits until `port` is pending (masked: no upcall), at most timeout_ns;
+ * clears it. Fails the role on time-out. */
+void wait_port(u32 port, u64 timeout_ns, const char *what);
+
+void role_ping(const struct hvm_start_info *si);
+void role_pong(const struct hvm_start_info *si);
+void role_hostile(const struct hvm_start_info *si);
+void role_victim(const struct hvm_start_info *si);
+
+/* xorshift64*: a small deterministic generator for the fuzzer. */
+u64 rng_next(u64 *state);
+
+#endif
