@@ -6,6 +6,10 @@
  * owned by the domain (so the page accounting sees it). The hypervisor
  * writes event bits into it from the start; the guest sees it once it
  * places it in its physmap with XENMEM_add_to_physmap (kernel/hc_memory.c).
+ * Besides the owner's reference the hypervisor holds one of its own, as
+ * the grant table does for its frames: whatever the guest does to its
+ * physmap (giving the page back with decrease_reservation, say), the
+ * frame stays allocated while d->ev.shared_info points at it.
  *
  * vcpu_info for vCPU n lives in shared_info.vcpu_info[n] until the guest
  * registers its own area with VCPUOP_register_vcpu_info. That area is a
@@ -29,6 +33,10 @@ int shared_info_alloc(struct domain *d)
 
 	if (!pa)
 		return -ENOMEM;
+	if (page_get(pa, d->id)) { /* cannot fail on a new frame */
+		page_put(pa);
+		return -ENOMEM;
+	}
 	d->ev.shared_info_pa = pa;
 	d->ev.shared_info = phys_to_virt(pa);
 	return 0;
@@ -42,7 +50,13 @@ void shared_info_free(struct domain *d)
 	 * the frame from staying reachable through a p2m that outlives us. */
 	if (d->ev.shared_info_gfn != GFN_NONE && d->arch.p2m.root)
 		p2m_unmap(d, d->ev.shared_info_gfn << PAGE_SHIFT, PAGE_SIZE);
-	page_put(d->ev.shared_info_pa);
+	page_put(d->ev.shared_info_pa); /* the hypervisor's reference */
+	/* The owner's reference goes with the rest of d's memory in
+	 * domain_destroy (domain_release_memory). A domain that never got
+	 * there - domain_create failing after evtchn_domain_init - drops it
+	 * here. */
+	if (d->state != DOM_DYING)
+		page_put(d->ev.shared_info_pa);
 	d->ev.shared_info_pa = 0;
 	d->ev.shared_info = NULL;
 	d->ev.shared_info_gfn = GFN_NONE;

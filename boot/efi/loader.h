@@ -40,27 +40,90 @@ void pages_free(EFI_PHYSICAL_ADDRESS addr);
  * the firmware, so that a later boot option finds memory as it was. */
 void pages_free_all(void);
 
-/* ---- file.c: the boot volume --------------------------------------------- */
+/* ---- progress.c: what the loader is doing, for a hung boot --------------- */
 
-/* The root directory of the volume this image was loaded from. */
-EFI_STATUS volume_open(EFI_HANDLE image, EFI_FILE_HANDLE *root);
+/* Files at least this big get progress lines while they load. */
+#define PROGRESS_MIN_BYTES (2ULL << 20)
+/* ... one per this many percent. */
+#define PROGRESS_STEP_PCT 10
+
+struct progress {
+	const char *name; /* as shown: the path, or tftp://SERVER/NAME */
+	UINT64 total, done;
+	UINT32 next_pct;  /* 0 = no progress lines for this file */
+};
+
+/* Start a file's progress: nothing is printed yet. */
+void progress_start(struct progress *p, const char *name, UINT64 total);
+/* `done` bytes of it are in: prints "NAME: 30% (x of y KiB)" lines as
+ * steps are crossed. */
+void progress_update(struct progress *p, UINT64 done);
+
+/* ---- source.c, file.c, tftp.c: where keel.cfg and the modules come from -- */
 
 /*
- * Read the file at `path` (ASCII, '/' or '\' separators, relative to the
- * root) into fresh page-aligned EfiLoaderData pages below 4 GiB. `what`
- * names the file's role in error lines ("keel.cfg", "module 'dom0'").
- * An empty file is an error (EFI_END_OF_FILE): nothing useful is empty.
+ * The loader reads keel.cfg and the modules from the device it was loaded
+ * from (LoadedImage.DeviceHandle): its file system (USB stick, disk, the
+ * ISO's EFI image) through the Simple File System protocol, or -- when it
+ * was started from the network, so that the device is a NIC with the PXE
+ * base code protocol and no file system -- from the TFTP server that
+ * served it, through EFI_PXE_BASE_CODE_PROTOCOL.Mtftp().
  */
-EFI_STATUS file_load(EFI_FILE_HANDLE root, const char *path, const char *what,
+struct boot_source {
+	EFI_FILE_HANDLE root;              /* file system: root directory, else NULL */
+	EFI_PXE_BASE_CODE_PROTOCOL *pxe;   /* network: PXE base code, else NULL */
+	EFI_HANDLE nic;                    /* the handle carrying pxe */
+	EFI_IP_ADDRESS server;             /* network: the TFTP server */
+	char dir[CFG_PATH_MAX];            /* network: the boot file's directory ("" or ".../") */
+	char server_str[16];               /* network: "a.b.c.d" */
+	bool callback_installed;           /* network: our progress callback is on nic */
+};
+
+/* Find the source for `image` (printing which), ready for source_load(). */
+EFI_STATUS source_open(EFI_HANDLE image, struct boot_source *src);
+/* Release what source_open() took (file handle, callback protocol). */
+void source_close(struct boot_source *src);
+
+/*
+ * Read the file at `path` (a keel.cfg path: ASCII, '/' or '\' separators,
+ * relative to the root of the boot volume, or to the boot file's directory
+ * on the TFTP server) into fresh page-aligned EfiLoaderData pages below
+ * 4 GiB, zeroing the rest of the last page. `what` names the file's role in
+ * the lines printed ("keel.cfg", "module 'dom0' (keel.cfg:2)"): one before
+ * the transfer with the file's size, progress lines for big files, one
+ * naming the file on failure. An empty file is an error (nothing useful is
+ * empty).
+ */
+EFI_STATUS source_load(struct boot_source *src, const char *path, const char *what,
+		       EFI_PHYSICAL_ADDRESS *base, UINT64 *size);
+
+/* file.c: the Simple File System half. */
+EFI_STATUS fs_open(EFI_HANDLE device, EFI_FILE_HANDLE *root);
+bool fs_exists(EFI_FILE_HANDLE root, const char *path);
+EFI_STATUS fs_load(EFI_FILE_HANDLE root, const char *path, const char *what,
+		   EFI_PHYSICAL_ADDRESS *base, UINT64 *size);
+
+/* tftp.c: the PXE half. */
+EFI_STATUS tftp_open(EFI_HANDLE device, EFI_PXE_BASE_CODE_PROTOCOL *pxe,
+		     struct boot_source *src);
+void tftp_close(struct boot_source *src);
+EFI_STATUS tftp_load(struct boot_source *src, const char *path, const char *what,
 		     EFI_PHYSICAL_ADDRESS *base, UINT64 *size);
+
+/* Fresh page-aligned EfiLoaderData pages below 4 GiB for `size` bytes
+ * (file.c; shared by both halves); prints the failure as `what`. */
+EFI_STATUS file_pages(const char *what, const char *name, UINT64 size,
+		      EFI_PHYSICAL_ADDRESS *base);
+/* Zero the tail of the last page after `size` bytes at `base`. */
+void file_zero_tail(EFI_PHYSICAL_ADDRESS base, UINT64 size);
 
 /* ---- config.c, modules.c ------------------------------------------------- */
 
-/* Read and parse \keel.cfg. */
-EFI_STATUS config_load(EFI_FILE_HANDLE root, struct keel_cfg *cfg);
+/* Read and parse keel.cfg. */
+EFI_STATUS config_load(struct boot_source *src, struct keel_cfg *cfg);
 
 /* Load every module of `cfg` and list it in bi->modules. */
-EFI_STATUS modules_load(EFI_FILE_HANDLE root, const struct keel_cfg *cfg,
+EFI_STATUS modules_load(struct boot_source *src, const struct keel_cfg *cfg,
 			struct boot_info *bi);
 
 /* ---- elf.c: the embedded hypervisor ---------------------------------- */

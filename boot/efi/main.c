@@ -39,18 +39,18 @@ static EFI_STATUS boot_info_alloc(struct boot_info **out)
 /* Returns only on failure; what failed has been printed. */
 static EFI_STATUS boot(EFI_HANDLE image)
 {
+	struct boot_source src;
 	struct boot_info *bi;
-	EFI_FILE_HANDLE root;
 	UINT64 entry;
 	EFI_STATUS st;
 
 	st = elf_load(keel_payload_start, keel_payload_end - keel_payload_start, &entry);
 	if (EFI_ERROR(st))
 		return st;
-	st = volume_open(image, &root);
+	st = source_open(image, &src);
 	if (EFI_ERROR(st))
 		return st;
-	st = config_load(root, &cfg);
+	st = config_load(&src, &cfg);
 	if (EFI_ERROR(st))
 		goto out_close;
 	st = boot_info_alloc(&bi);
@@ -58,10 +58,10 @@ static EFI_STATUS boot(EFI_HANDLE image)
 		goto out_close;
 	BUILD_BUG_ON(sizeof(cfg.cmdline) != sizeof(bi->cmdline));
 	CopyMem(bi->cmdline, cfg.cmdline, sizeof(bi->cmdline));
-	st = modules_load(root, &cfg, bi);
+	st = modules_load(&src, &cfg, bi);
 	if (EFI_ERROR(st))
 		goto out_close;
-	uefi_call_wrapper(root->Close, 1, root);
+	source_close(&src);
 
 	bi->rsdp = acpi_find_rsdp();
 	gop_query(&bi->fb);
@@ -76,7 +76,7 @@ static EFI_STATUS boot(EFI_HANDLE image)
 	return handoff(image, bi, entry);
 
 out_close:
-	uefi_call_wrapper(root->Close, 1, root);
+	source_close(&src);
 	return st;
 }
 

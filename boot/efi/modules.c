@@ -16,7 +16,7 @@ static UINTN append(char *out, UINTN size, UINTN pos, const char *src)
 	return pos;
 }
 
-/* "module 'NAME' (keel.cfg:LINE)" for file_load()'s error lines (gnu-efi
+/* "module 'NAME' (keel.cfg:LINE)" for source_load()'s lines (gnu-efi
  * 3.0.15 has no AsciiSPrint()). */
 static void describe(char *out, UINTN size, const struct keel_cfg_module *m)
 {
@@ -36,7 +36,7 @@ static void describe(char *out, UINTN size, const struct keel_cfg_module *m)
 	append(out, size, pos, ")");
 }
 
-EFI_STATUS modules_load(EFI_FILE_HANDLE root, const struct keel_cfg *cfg,
+EFI_STATUS modules_load(struct boot_source *src, const struct keel_cfg *cfg,
 			struct boot_info *bi)
 {
 	/* "module 'NAME' (keel.cfg:LINE)": the longest name is 31 bytes. */
@@ -54,7 +54,7 @@ EFI_STATUS modules_load(EFI_FILE_HANDLE root, const struct keel_cfg *cfg,
 		EFI_STATUS st;
 
 		describe(what, sizeof(what), m);
-		st = file_load(root, m->path, what, &base, &len);
+		st = source_load(src, m->path, what, &base, &len);
 		if (EFI_ERROR(st))
 			return st;
 		bm->base = base;

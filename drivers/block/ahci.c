@@ -231,15 +231,31 @@ static int ahci_submit(struct blkdev *bd, struct blk_req *r)
 	return 0;
 }
 
-/* Reads the NCQ command error log (page 10h) with a non-queued READ LOG
- * EXT into slot 0's spare area; the drive accepts queued commands again
- * afterwards. */
-static void read_ncq_log(struct ahci_port *p)
+/* A non-queued command with a 512-byte result into the spare buffer
+ * after the command tables, waited for. True on success. */
+static bool sync_cmd(struct ahci_port *p, u8 command, u64 lba, u16 count)
 {
-	u8 *page = p->tables + p->hba->nslots * CMD_TABLE_SIZE; /* 512 spare bytes */
-	build_cmd(p, 0, ATA_READ_LOG_EXT, 0x10, 1, page, 512, false, false);
+	u8 *page = p->tables + p->hba->nslots * CMD_TABLE_SIZE;
+
+	build_cmd(p, 0, command, lba, count, page, 512, false, false);
 	issue(p, 0, false);
 	drv_wait(!(port_rd(p, PX_CI) & 1) || (port_rd(p, PX_IS) & IS_ERRORS), SYNC_TIMEOUT_US);
+	return !(port_rd(p, PX_CI) & 1) && !(port_rd(p, PX_IS) & IS_ERRORS);
+}
+
+/* After a queued-command error the drive accepts queued commands again
+ * once its NCQ error log (page 10h) has been read. A drive that cannot
+ * read logs gets a harmless IDENTIFY instead, which also leaves its
+ * status register clean (QEMU's keeps ERR until a non-queued command). */
+static void clear_ncq_error(struct ahci_port *p)
+{
+	if (sync_cmd(p, ATA_READ_LOG_EXT, 0x10, 1))
+		return;
+	port_stop(p);
+	port_start(p);
+	sync_cmd(p, ATA_IDENTIFY, 0, 0);
+	port_wr(p, PX_IS, 0xffffffffu);
+	port_wr(p, PX_SERR, 0xffffffffu);
 }
 
 /* 6.2.2.1: every outstanding command fails, the port restarts. */
@@ -268,7 +284,7 @@ static unsigned recover(struct ahci_port *p, u32 is)
 	p->busy = p->queued = 0;
 	port_start(p);
 	if (was_ncq) {
-		read_ncq_log(p);
+		clear_ncq_error(p);
 		port_wr(p, PX_IS, 0xffffffffu);
 	}
 	return done;

@@ -16,7 +16,8 @@ static const struct pci_driver *const dom0_drivers[] = {
 	&virtio_blk_driver,
 	&nvme_driver,
 	&ahci_driver,
-	/* TEMP &virtio_net_driver, &e1000_driver, */
+	&virtio_net_driver,
+	&e1000_driver,
 };
 
 static bool hw_ready;

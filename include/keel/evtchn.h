@@ -96,10 +96,12 @@ int evtchn_domain_init(struct domain *d);
 
 /*
  * Closes every port of d (interdomain peers go back to unbound, as
- * EVTCHNOP_close does), drops the references on registered vcpu_info
- * frames and on the shared_info frame (freed unless someone else still
- * holds a reference), and clears d->ev. Idempotent. For domain
- * destruction, after d's vCPUs have stopped for good.
+ * EVTCHNOP_close does), drops the hypervisor's references on registered
+ * vcpu_info frames and on the shared_info frame, and clears d->ev.
+ * Idempotent. For domain destruction (d->state == DOM_DYING), after d's
+ * vCPUs have stopped for good: d's owner reference on shared_info is then
+ * left to domain_release_memory like any page d owns. Called on a domain
+ * that is not dying (domain_create's failure path), it drops that too.
  */
 void evtchn_domain_destroy(struct domain *d);
 
@@ -192,10 +194,13 @@ void evtchn_set_upcall_vector(struct vcpu *v, u8 vector);
 
 /* ---- shared_info and vcpu_info pages (kernel/shared_info.c) ------------ */
 
-/* Allocates d's zeroed shared_info frame, owned by d. 0 or -ENOMEM. */
+/* Allocates d's zeroed shared_info frame, owned by d, with a second
+ * reference held by the hypervisor. 0 or -ENOMEM. */
 int shared_info_alloc(struct domain *d);
 
-/* Unmaps shared_info from d's p2m if placed and drops d's reference. */
+/* Unmaps shared_info from d's p2m if placed and drops the hypervisor's
+ * reference (and the owner's unless d is DOM_DYING: see
+ * evtchn_domain_destroy). */
 void shared_info_free(struct domain *d);
 
 /* Drops v's registered vcpu_info area (the frame reference); v's

@@ -32,10 +32,11 @@ void domain_set_memory_map(struct domain *d, const struct boot_mem_range *map, u
  * the frame appears at one place only.
  *
  * The page that was at gfn is *not* freed, unlike in Xen: it stays owned
- * by d and listed in d->ram (so the domain's destruction frees it exactly
- * once), merely unreachable for the guest. For dom0, whose RAM is 1:1,
- * this is the only sensible choice anyway. A domain loses at most a page
- * per special frame this way.
+ * by d and listed in d->ram, merely unreachable for the guest, and goes
+ * back to the allocator with the rest of d's memory when d is destroyed.
+ * That keeps d->ram the one description of d's RAM, and for dom0, whose
+ * RAM is 1:1, it is the only sensible choice anyway. A domain loses at
+ * most a page per special frame this way.
  *
  * Errors: -EINVAL (gfn beyond the guest-physical address width), -EPERM
  * (gfn holds memory that is not d's own RAM: another domain's page, a
