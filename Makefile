@@ -6,6 +6,7 @@
 #   make test TESTS=PATTERN   run the tests whose names match PATTERN (a glob or substring)
 #   make test-list  list test names
 #   make bench      performance figures (QEMU -icount)
+#   make usb|iso|pxe   boot media from configs/keel.cfg (docs/boot-media.md)
 
 BUILD := build
 CC := gcc
@@ -113,9 +114,30 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/bench.py
 
+# ---- boot media (docs/boot-media.md) ----------------------------------------
+# All three from one keel.cfg (MEDIA_CFG), its module paths resolved in build/.
+
+MEDIA_CFG ?= configs/keel.cfg
+MKIMAGE = scripts/mkimage --cfg $(MEDIA_CFG) --root $(BUILD)
+
+usb: deps
+	@$(MAKE) -s --no-print-directory $(BUILD)/keel.elf $(BUILD)/keel.efi guests
+	@$(MKIMAGE) --usb $(BUILD)/keel-usb.img
+	@echo "  USB     $(BUILD)/keel-usb.img (write it: scripts/write-usb $(BUILD)/keel-usb.img /dev/sdX)"
+
+iso: deps
+	@$(MAKE) -s --no-print-directory $(BUILD)/keel.elf $(BUILD)/keel.efi guests
+	@$(MKIMAGE) --iso $(BUILD)/keel.iso
+	@echo "  ISO     $(BUILD)/keel.iso"
+
+pxe: deps
+	@$(MAKE) -s --no-print-directory $(BUILD)/keel.elf $(BUILD)/keel.efi guests
+	@$(MKIMAGE) --pxe $(BUILD)/pxe
+	@echo "  PXE     $(BUILD)/pxe/ (TFTP root; DHCP boot files: BOOTX64.EFI, boot/grub/i386-pc/core.0)"
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps run test test-list bench clean guests unit
+.PHONY: all deps run test test-list bench clean guests unit usb iso pxe
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -75,9 +75,11 @@ void evtchn_upcall_deliver(struct vcpu *v)
 		struct vevent ev = { .vector = vec, .type = VEVENT_EXTINT };
 		vendor->inject(v, &ev);
 		window_off(v);
-	} else if (!v->ev.upcall_window) {
+	} else {
 		/* IF clear, an interrupt shadow, or an event already queued
-		 * (a re-injection): come back when the guest can take it. */
+		 * (a re-injection): come back when the guest can take it.
+		 * Asked again every time, because a back end may drop the
+		 * request once the window has opened (SVM's is one-shot). */
 		vendor->want_intr_window(v, true);
 		v->ev.upcall_window = true;
 	}

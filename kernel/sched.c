@@ -174,18 +174,19 @@ static void idle(u64 now, u64 next)
 {
 	if (!next) {
 		/* Every vCPU sleeps and no timer is armed: no event can come
-		 * (there are no device interrupts yet), so nothing would ever
-		 * run again. */
+		 * (no device interrupt is routed to a domain yet; when one is,
+		 * this must wait for it instead), so nothing would ever run
+		 * again. */
 		pr_err("every vCPU is blocked and nothing can wake them\n");
 		machine_stop(STOP_PANIC);
 	}
-	struct cpu_sched *c = sched_this_cpu();
-	c->timer_fired = false;
+	sched_this_cpu()->timer_fired = false;
 	apic_timer_oneshot(next - now);
-	/* STI's one-instruction shadow covers HLT, so a timer that fires in
-	 * between still ends the HLT (SDM vol. 2 STI). */
-	while (!c->timer_fired && time_now_ns() < next)
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	/* STI's one-instruction shadow covers HLT, so an interrupt that
+	 * arrives in between still ends the HLT (SDM vol. 2 STI). Any
+	 * interrupt ends the wait; the scheduler then looks again (a timer
+	 * cut short by the counter's range simply idles once more). */
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
 void sched_run(void)

@@ -144,9 +144,11 @@ tftp_callback(EFI_PXE_BASE_CODE_CALLBACK_PROTOCOL *This, EFI_PXE_BASE_CODE_FUNCT
 {
 	const UINT8 *p = (const UINT8 *)packet;
 
+	/* `function` is not checked: edk2 passes whatever PXE function ran
+	 * last; cb.prog is set only around our own TFTP_READ_FILE */
 	(void)This;
-	if (cb.prog && function == EFI_PXE_BASE_CODE_FUNCTION_MTFTP && received && p &&
-	    len >= 4 && ((p[0] << 8) | p[1]) == TFTP_OP_DATA) {
+	(void)function;
+	if (cb.prog && received && p && len >= 4 && ((p[0] << 8) | p[1]) == TFTP_OP_DATA) {
 		UINT16 block = (UINT16)((p[2] << 8) | p[3]);
 
 		/* count each block once: retransmissions repeat numbers */
@@ -271,8 +273,9 @@ static void say_failure(struct boot_source *src, const char *what, const char *p
 
 		CopyMem(msg, m->TftpError.ErrorString, sizeof(m->TftpError.ErrorString));
 		msg[sizeof(msg) - 1] = '\0';
-		LOG(L"%a: cannot %a '%a' (%a): TFTP error %d '%a'", what, doing, path, url,
-		    (UINT32)m->TftpError.ErrorCode, msg);
+		/* not the error code: edk2 stores only one byte of it, the
+		 * wrong one (always 0) */
+		LOG(L"%a: cannot %a '%a' (%a): TFTP error '%a'", what, doing, path, url, msg);
 	} else if (st == EFI_ICMP_ERROR && m->IcmpErrorReceived) {
 		LOG(L"%a: cannot %a '%a' (%a): ICMP error type %d code %d", what, doing, path, url,
 		    (UINT32)m->IcmpError.Type, (UINT32)m->IcmpError.Code);
@@ -286,6 +289,7 @@ EFI_STATUS tftp_load(struct boot_source *src, const char *path, const char *what
 {
 	char name[2 * CFG_PATH_MAX], url[2 * CFG_PATH_MAX + 32];
 	EFI_PXE_BASE_CODE_PROTOCOL *pxe = src->pxe;
+	const char *rel;
 	struct progress prog;
 	UINTN blksize = TFTP_BLKSIZE, pos, i;
 	UINT64 got;
@@ -295,10 +299,10 @@ EFI_STATUS tftp_load(struct boot_source *src, const char *path, const char *what
 	 * wants '/' and no leading separator (a leading '/' means the
 	 * server's root to some servers, the file system root to others) */
 	pos = append(name, sizeof(name), 0, src->dir);
-	while (*path == '/' || *path == '\\')
-		path++;
-	for (i = 0; path[i] && pos + 1 < sizeof(name); i++)
-		name[pos++] = path[i] == '\\' ? '/' : path[i];
+	for (rel = path; *rel == '/' || *rel == '\\'; rel++)
+		;
+	for (i = 0; rel[i] && pos + 1 < sizeof(name); i++)
+		name[pos++] = rel[i] == '\\' ? '/' : rel[i];
 	name[pos] = '\0';
 	pos = append(url, sizeof(url), 0, "tftp://");
 	pos = append(url, sizeof(url), pos, src->server_str);

@@ -257,17 +257,19 @@ static void scenario_spin(const char *cmdline)
 
 static void scenario_hostile(const char *cmdline)
 {
-	u64 calls = 10000, seed = 1, before = sysctl_free_pages();
+	u64 calls = 10000, seed = 1, victim_steps = 40, before = sysctl_free_pages();
 	char cv[160], ch[200];
 	evtchn_port_t port;
 	int rc;
 
 	cmdline_get_u64(cmdline, "calls", &calls);
 	cmdline_get_u64(cmdline, "seed", &seed);
+	cmdline_get_u64(cmdline, "victim_steps", &victim_steps);
 	domid_t v = domu_create("victim"), h = domu_create("hostile");
 	if ((rc = evtchn_alloc_unbound(h, v, &port)))
 		finish(false, "FAIL alloc_unbound in d%u for d%u: %d", h, v, rc);
-	snprintf(cv, sizeof(cv), "role=victim hostile=%u rport=%u gref=8 steps=10", h, port);
+	snprintf(cv, sizeof(cv), "role=victim hostile=%u rport=%u gref=8 steps=%lu", h, port,
+		 victim_steps);
 	snprintf(ch, sizeof(ch), "role=hostile victim=%u port=%u gref=8 calls=%lu seed=%lu "
 		 "ramtop=0x%x", v, port, calls, seed, DOMU_RAM_MIB << 20);
 	domu_build(v, cv);

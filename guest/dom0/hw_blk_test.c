@@ -222,37 +222,61 @@ int hw_blk_test(const char *cl)
 }
 
 /*
- * test=blk-past-end: reads that end past the last sector must complete
- * with an error (from the device, not refused before it), and the disk
- * must still work afterwards.
+ * test=blk-past-end (blk=SERIAL[,SERIAL...]): on each disk, reads that
+ * end past the last sector must complete with an error (from the device:
+ * the block layer passes them on), and the disk must still work after.
  */
-int hw_blk_past_end_test(const char *cl)
+static int past_end_one(struct blkdev *bd)
 {
-	struct blkdev *bd = find_disk(cl, "blk-past-end");
-	int failed = 0;
-
-	if (!bd)
-		return 0;
-	void *buf = dma_alloc(16 * bd->sector_size, 0);
-	if (!buf)
-		return 1;
 	static const struct {
 		s64 from_end;
 		u32 count;
 	} cases[] = { { 0, 1 }, { 4, 8 }, { -1000, 1 } };
+	int failed = 0;
+	void *buf = dma_alloc(16 * bd->sector_size, 0);
+
+	if (!buf)
+		return 1;
 	for (unsigned i = 0; i < ARRAY_SIZE(cases); i++) {
 		u64 sector = bd->sectors - cases[i].from_end;
 		int rc = blk_sync(bd, BLK_READ, sector, cases[i].count, buf);
 		bool ok = rc == -EIO;
-		printf("dom0: blk-past-end: %s read %lu+%u on %lu sectors: status %d\n",
-		       ok ? "PASS" : "FAIL", sector, cases[i].count, bd->sectors, rc);
+		printf("dom0: blk-past-end: %s %s (%s) read %lu+%u on %lu sectors: status %d\n",
+		       ok ? "PASS" : "FAIL", bd->name, bd->driver, sector, cases[i].count,
+		       bd->sectors, rc);
 		failed += !ok;
 	}
 	int rc = blk_sync(bd, BLK_READ, 0, 1, buf);
 	long bad = rc ? 0 : check(buf, 0, bd->sector_size, 1);
-	printf("dom0: blk-past-end: %s disk still works: read 0+1 status %d%s\n",
-	       (rc || bad >= 0) ? "FAIL" : "PASS", rc, bad >= 0 ? ", wrong data" : "");
+	printf("dom0: blk-past-end: %s %s (%s) still works: read 0+1 status %d%s\n",
+	       (rc || bad >= 0) ? "FAIL" : "PASS", bd->name, bd->driver, rc,
+	       bad >= 0 ? ", wrong data" : "");
 	failed += rc || bad >= 0;
 	dma_free(buf, 16 * bd->sector_size);
+	return failed;
+}
+
+int hw_blk_past_end_test(const char *cl)
+{
+	char list[96];
+	int failed = 0, tested = 0;
+
+	if (!cmdline_get(cl, "blk", list, sizeof(list))) {
+		puts("dom0: blk-past-end: FAIL no blk=SERIAL[,SERIAL...] on the command line");
+		return 1;
+	}
+	for (char *s = list, *next; s && *s; s = next) {
+		next = strchr(s, ',');
+		if (next)
+			*next++ = 0;
+		struct blkdev *bd = blkdev_by_serial(s);
+		if (!bd) {
+			printf("dom0: blk-past-end: configured disk serial=%s absent: skipped\n", s);
+			continue;
+		}
+		failed += past_end_one(bd);
+		tested++;
+	}
+	printf("dom0: blk-past-end: %s %d disks tested\n", failed ? "FAIL" : "PASS", tested);
 	return failed;
 }

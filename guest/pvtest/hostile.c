@@ -19,10 +19,10 @@
  * Self-harm is not the point: the random phase leaves out the calls
  * whose documented effect would be to hurt the caller itself (shutdown,
  * blocking forever, giving away or overlaying its own RAM, moving its
- * vcpu_info into its code). Pointers passed are into a scratch area at
- * the top of the domain's RAM (so a runaway batch runs off the end of
- * RAM into -EFAULT, not into the domain's code), NULL (page 0, zeroed
- * before every call) or random.
+ * vcpu_info into its code, a batch that starts in its own memory). Pointers
+ * passed are into a scratch area at the top of the domain's RAM (so a
+ * runaway batch runs off the end of RAM into -EFAULT, not into the
+ * domain's code), NULL (page 0, zeroed before every call) or random.
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -323,7 +323,7 @@ static u64 random_arg(u64 *rng, u8 *scratch, domid_t victim)
 
 static void fuzz(u64 calls, u64 seed, u8 *scratch, domid_t victim, u64 *ok, u64 *err)
 {
-	u64 rng = seed | 1;
+	u64 rng = (seed ^ 0x9E3779B97F4A7C15ULL) ? seed ^ 0x9E3779B97F4A7C15ULL : 1;
 	u64 *page0;
 
 	/* Page 0 is RAM here; hide the null pointer from the compiler. */
@@ -342,10 +342,22 @@ static void fuzz(u64 calls, u64 seed, u8 *scratch, domid_t victim, u64 *ok, u64 
 			((u64 *)scratch)[i] = rng_next(&rng);
 		for (unsigned i = 0; i < PAGE_SIZE / 8; i++)
 			((volatile u64 *)page0)[i] = 0;
-		long rc = hypercall6((unsigned)nr, cmd, random_arg(&rng, scratch, victim),
-				     random_arg(&rng, scratch, victim),
-				     random_arg(&rng, scratch, victim),
-				     random_arg(&rng, scratch, victim));
+		u64 a[4];
+		for (unsigned i = 0; i < 4; i++)
+			a[i] = random_arg(&rng, scratch, victim);
+		/* A batch (grant_table_op's uop array of `count` elements)
+		 * that starts in our own memory below the scratch area would
+		 * have the hypervisor write each element's status up through
+		 * our code and stack: one element at most there. */
+		if (nr == __HYPERVISOR_grant_table_op && a[0] < (u64)(uintptr_t)scratch)
+			a[1] &= 1;
+		/* Numbers past the hypercall page's 128 stubs go straight
+		 * through the instruction, so they reach the hypervisor too. */
+		long rc = nr < XEN_HYPERCALL_PAGE_STUBS
+				  ? hypercall6((unsigned)nr, cmd, a[0], a[1], a[2], a[3])
+				  : hypercall_direct(xen_info()->vendor_amd ? HYPERCALL_VMMCALL
+									    : HYPERCALL_VMCALL,
+						     (unsigned)nr, cmd, a[0], a[1], a[2], a[3]);
 		if (rc < 0)
 			(*err)++;
 		else

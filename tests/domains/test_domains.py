@@ -1,0 +1,186 @@
+"""Domain control, scheduling and PV time with real domUs: dom0 builds
+pvtest domUs from the image in its boot modules (keel.cfg `module pvtest
+/pvtest.elf`) with domctl, runs a scenario (guest/dom0/domains.c, cmdline
+`test=domains scenario=...`), destroys them and checks that the
+hypervisor's free-page count (sysctl physinfo) is back where it was.
+
+Every scenario prints `dom0: domains: check NAME: GOT (want WANT)` lines
+and ends with `dom0: domains: SCENARIO: PASS ...` (dom0 powers off) or
+`... FAIL ...` (dom0 crashes, so the machine stops with "crash")."""
+
+import random
+import re
+
+from keeltest import (boot, expect_lines_in_order, expect_no_line, expect_status, fail, test,
+                      POWEROFF)
+
+T = 150
+
+
+def cfg(scenario, extra=""):
+    return ("cmdline console=com1,115200 loglvl=info\n"
+            "module dom0 /dom0.elf test=domains scenario=%s %s\n"
+            "module pvtest /pvtest.elf\n" % (scenario, extra))
+
+
+def run_scenario(scenario, extra="", loader="uefi", timeout=T):
+    """Boots the scenario and checks what every scenario must show: its
+    PASS line, no failed check, free pages back, a healthy hypervisor."""
+    r = boot(cfg(scenario, extra), loader=loader, timeout=timeout)
+    bad = [l for l in r.lines if "MISMATCH" in l]
+    if bad:
+        fail("%d check(s) got the wrong value, first: %s" % (len(bad), bad[0]), r.tail(60))
+    expect_no_line(r.log, r"^keel: .*(PANIC|FATAL|BUG at)",
+                   "nothing a domain does may hurt the hypervisor")
+    m = re.search(r"dom0: domains: hypervisor free pages: (\d+) before the domUs, (\d+) after",
+                  r.log)
+    if not m:
+        fail("dom0 did not report the free-page count around the domUs", r.tail(60))
+    if m.group(1) != m.group(2):
+        fail("the hypervisor lost %d pages: %s free before the domUs, %s after destroying them"
+             % (int(m.group(1)) - int(m.group(2)), m.group(1), m.group(2)), r.tail(60))
+    expect_lines_in_order(r.log, [
+        r"^\(d0\) dom0: domains: %s: PASS" % scenario,
+        r"^keel: domain 0 \(dom0\) shut down: poweroff",
+        r"^keel: machine stop: poweroff",
+    ])
+    expect_status(r, POWEROFF)
+    return r
+
+
+def domu_prefix(r, name):
+    """The (dN) console prefix of the domU dom0 created under `name`."""
+    m = re.search(r"^keel: domain (\d+) \(%s\) created by dom0" % name, r.log, re.M)
+    if not m:
+        fail("the hypervisor did not report creating domain '%s'" % name, r.tail(60))
+    return r"\(d%s\)" % m.group(1)
+
+
+@test("domains-two-domu-pingpong", timeout=T + 60)
+def _():
+    """Two pvtest domUs find each other through their command lines (an
+    unbound port dom0 allocated, the peer's id, a grant ref), exchange
+    10,000 event-channel pings, share a granted page whose halves each
+    verifies, power off; dom0 destroys them and gets every page back."""
+    r = run_scenario("pingpong", "count=10000")
+    pong, ping = domu_prefix(r, "pong"), domu_prefix(r, "ping")
+    expect_lines_in_order(r.log, [
+        r"^keel: domain \d+ \(pong\) created by dom0: 1 vCPUs",
+        r"^keel: domain \d+ \(ping\) created by dom0: 1 vCPUs",
+        r"^%s pvtest: ping: bound to d\d+ port \d+ as port \d+" % ping,
+        r"^%s pvtest: ping: mapped d\d+'s grant 8: first half verified" % ping,
+        r"^%s pvtest: ping: PASS 10000 round trips" % ping,
+        r"^keel: domain \d+ \(ping\) shut down: poweroff",
+        r"^keel: domain \d+ \(pong\) destroyed",
+        r"^keel: domain \d+ \(ping\) destroyed",
+        r"^\(d0\) dom0: domains: pingpong: PASS 10000 pings",
+    ])
+    expect_lines_in_order(r.log, [
+        r"^%s pvtest: pong: page granted to d\d+ as ref 8" % pong,
+        r"^%s pvtest: pong: PASS 10000 pings answered in \d+ ms; peer's half of the page "
+        r"verified, grant revoked" % pong,
+        r"^keel: domain \d+ \(pong\) shut down: poweroff",
+    ])
+
+
+@test("domains-hostile-domu", timeout=T + 60)
+def _():
+    """A hostile domU sends Xen's bad inputs (bad ports, grant refs, vCPU
+    and domain ids, double closes, a grant not granted to it, a read-only
+    grant mapped writable, a frame over memory it does not own, destroying
+    dom0, hostile counts), each checked against Xen's error, then 10,000
+    random hypercalls, and proves it is alive; the victim domU that
+    granted it a page and dom0 are unaffected."""
+    seed = random.randrange(1, 1 << 31)
+    r = run_scenario("hostile", "calls=10000 seed=%d" % seed)
+    hostile, victim = domu_prefix(r, "hostile"), domu_prefix(r, "victim")
+    m = re.search(r"pvtest: hostile: PASS (\d+) directed checks; (\d+) random hypercalls made "
+                  r"\((\d+) refused, (\d+) accepted\); still alive", r.log)
+    if not m:
+        fail("the hostile domU did not report surviving its calls (random seed %d)" % seed,
+             r.tail(60))
+    print("hostile domU: %s directed checks, %s random hypercalls (%s refused, %s accepted), "
+          "seed %d" % (m.group(1), m.group(2), m.group(3), m.group(4), seed))
+    if int(m.group(1)) < 50 or int(m.group(2)) != 10000:
+        fail("expected at least 50 directed checks and 10000 random calls: " + m.group(0))
+    expect_lines_in_order(r.log, [
+        r"^%s pvtest: victim: page granted read-only to d\d+ as ref 8" % victim,
+        r"^%s pvtest: hostile: check grant-map-readonly-grant-writable: -1 \(Xen: -1\)" % hostile,
+        r"^%s pvtest: hostile: check domctl-destroy-dom0: -1 \(Xen: -1\)" % hostile,
+        r"^%s pvtest: hostile: \d+ directed checks, 0 mismatches" % hostile,
+        r"^%s pvtest: hostile: PASS" % hostile,
+        r"^keel: domain \d+ \(hostile\) shut down: poweroff",
+        r"^\(d0\) dom0: domains: hostile: PASS",
+    ])
+    expect_lines_in_order(r.log, [
+        r"^%s pvtest: victim: page intact, grant revoked" % victim,
+        r"^%s pvtest: victim: PASS page left alone" % victim,
+        r"^keel: domain \d+ \(victim\) shut down: poweroff",
+    ])
+    expect_no_line(r.log, r"^keel: domain \d+ \((hostile|victim)\) vCPU \d+ killed",
+                   "neither domU may die (seed %d)" % seed)
+
+
+@test("sched-spinning-domu-preempted", timeout=T + 60)
+def _():
+    """A domU that spins forever with interrupts off and never exits does
+    not stop a second domU from finishing its work: the host LAPIC timer
+    ends the spinner's 10 ms slices. Both get a fair share of the CPU."""
+    r = run_scenario("spin", "steps=40")
+    spinner, worker = domu_prefix(r, "spinner"), domu_prefix(r, "worker")
+    expect_lines_in_order(r.log, [
+        r"^%s pvtest: spin: spinning forever" % spinner,
+        r"^%s pvtest: work: step 40/40" % worker,
+        r"^%s pvtest: work: PASS 40 steps done" % worker,
+        r"^keel: domain \d+ \(worker\) shut down: poweroff",
+        r"^\(d0\) dom0: domains: check spinner-still-running: 1 \(want 1\)",
+        r"^\(d0\) dom0: domains: check fair-share-within-3x: 1 \(want 1\)",
+        r"^keel: domain \d+ \(spinner\) destroyed",
+    ])
+    m = re.search(r"dom0: domains: d\d+ exits: hypercall \d+, extint (\d+)", r.log)
+    if not m or int(m.group(1)) < 10:
+        fail("the spinner should have been interrupted by the host timer many times",
+             r.tail(40))
+
+
+@test("domctl-dom0-control-and-bad-inputs", timeout=T)
+def _():
+    """Domain control from dom0 (and, on the way, the domU's pvclock): create (chosen or given id), max_mem,
+    populate, PVH build from an image in dom0's memory, pause counting,
+    unpause, getdomaininfo/getvcpuinfo, weights, exit counters,
+    SCHEDOP_remote_shutdown, sysctl physinfo and domain list, destroy;
+    and dom0's own bad inputs (bad ids, destroying itself, hostile sizes,
+    a bad image) get Xen's errors and change nothing."""
+    r = run_scenario("domctl")
+    expect_lines_in_order(r.log, [
+        r"^\(d0\) dom0: domains: check destroy-self: -22 \(want -22\)",
+        r"^\(d0\) dom0: domains: check free-pages-unchanged-after-refusals",
+        r"^keel: domain 40 \(control\) created by dom0: 2 vCPUs",
+        r"^\(d0\) dom0: domains: check populate-more-than-the-machine: -12 \(want -12\)",
+        r"^keel: domain 40: PVH kernel 0x200000-0x[0-9a-f]+, entry 0x200000",
+        r"^\(d40\) pvtest: work: PASS 2 steps done",
+        r"^keel: domain 40 \(control\) shut down: poweroff",
+        r"^keel: domain \d+ \(victim\) shut down: reboot",
+        r"^keel: domain 40 \(control\) destroyed",
+        r"^\(d0\) dom0: domains: domctl: PASS \d+ checks",
+    ])
+    check_pvclock(r)
+
+
+def check_pvclock(r):
+    """PV time as a domU sees it: the pvclock in its vcpu_info gives the
+    hypervisor's system time (ns since boot) with the TSC rate the
+    hypervisor measured and the TSC_STABLE flag."""
+    m = re.search(r"^\(d40\) pvtest: work: system time (\d+) ms, TSC (\d+) kHz \(stable\)",
+                  r.log, re.M)
+    if not m:
+        fail("the domU did not report a stable pvclock", r.tail(40))
+    ms, khz = int(m.group(1)), int(m.group(2))
+    hv = re.search(r"^keel: time: TSC (\d+) kHz", r.log, re.M)
+    if not hv:
+        fail("the hypervisor did not report its TSC rate")
+    if abs(khz - int(hv.group(1))) > int(hv.group(1)) // 1000 + 1:
+        fail("the domU computes a TSC rate of %d kHz from its pvclock, the hypervisor "
+             "measured %s kHz" % (khz, hv.group(1)))
+    if not 0 < ms < 120000:
+        fail("system time %d ms at the domU's start is not plausible" % ms)
