@@ -35,6 +35,28 @@ void *drv_map_mmio(u64 pa, u64 len);
 u64 drv_now_us(void);
 void drv_udelay(u64 us);
 
+/*
+ * Device interrupts. drv_irq_attach routes the device's INTx line to the
+ * driver (in dom0: PHYSDEVOP_setup_gsi/map_pirq and EVTCHNOP_bind_pirq; a
+ * masked event channel the driver sleeps on). NULL when the device has no
+ * usable interrupt: the driver then polls. The protocol:
+ *   drv_irq_wait()  sleeps until the line fires or `us` passes;
+ *   the driver acknowledges the device (reads/clears its status);
+ *   drv_irq_done()  lets the line fire again (a level line stays masked
+ *                   from the interrupt until then).
+ */
+struct pci_dev;
+struct drv_irq;
+
+struct drv_irq *drv_irq_attach(struct pci_dev *d);
+/* True if the interrupt fired (now or while sleeping). */
+bool drv_irq_wait(struct drv_irq *irq, u64 us);
+void drv_irq_done(struct drv_irq *irq);
+/* Interrupts seen so far. */
+u64 drv_irq_count(const struct drv_irq *irq);
+/* "GSI 11, pirq 11, port 5" for reports. */
+const char *drv_irq_name(const struct drv_irq *irq);
+
 /* ---- helpers ------------------------------------------------------------- */
 
 static inline u64 dma_addr(const void *p)

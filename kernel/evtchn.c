@@ -14,6 +14,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/evtchn.h>
+#include <keel/pirq.h>
 #include <keel/frame.h>
 #include <keel/lib.h>
 
@@ -325,6 +326,32 @@ int evtchn_op_bind_ipi(struct vcpu *cur, struct evtchn_bind_ipi *b)
 	return 0;
 }
 
+/* EVTCHNOP_bind_pirq: dom0's physical IRQs (kernel/pirq.c checks and
+ * routes; the port notifies vCPU 0, as Xen binds pirqs). */
+int evtchn_op_bind_pirq(struct vcpu *cur, struct evtchn_bind_pirq *b)
+{
+	struct domain *d = cur->dom;
+	int port, rc;
+
+	if ((rc = pirq_check_bind(d, b->pirq)))
+		return rc;
+	port = get_free_port(d);
+	if (port < 0)
+		return port;
+	d->ev.port[port] = (struct evtchn){ .state = ECS_PIRQ, .notify_vcpu = 0, .u.pirq = b->pirq };
+	pirq_bound(d, b->pirq, (u32)port);
+	b->port = (u32)port;
+	return 0;
+}
+
+void evtchn_send_pirq(struct domain *d, u32 port)
+{
+	struct evtchn *chn = port_of(d, port);
+
+	if (chn && chn->state == ECS_PIRQ)
+		set_pending(d, chn->notify_vcpu, port);
+}
+
 /* ---- EVTCHNOP_close ---------------------------------------------------------- */
 
 int evtchn_op_close(struct domain *d, u32 port)
@@ -339,7 +366,9 @@ int evtchn_op_close(struct domain *d, u32 port)
 		return -EINVAL;
 	case ECS_UNBOUND:
 	case ECS_IPI:
+		break;
 	case ECS_PIRQ:
+		pirq_unbound(d, chn->u.pirq); /* masks the line */
 		break;
 	case ECS_VIRQ: {
 		/* Global and per-domain VIRQs are recorded on vCPU 0. */

@@ -73,13 +73,15 @@ long do_event_channel_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a
 		return evtchn_op_reset(v, r.dom);
 	}
 	case EVTCHNOP_bind_pirq: {
-		/* Physical IRQs come with dom0's device work (issue 6). Until
-		 * then every domain has nr_pirqs = 0, for which Xen answers
-		 * -EINVAL. */
+		/* dom0's physical IRQs (kernel/pirq.c); a domU has no mapped
+		 * pirq, for which Xen answers -EINVAL. */
 		struct evtchn_bind_pirq b;
 		if (copy_from_guest(v, &b, arg, sizeof(b)))
 			return -EFAULT;
-		return -EINVAL;
+		int rc = evtchn_op_bind_pirq(v, &b);
+		if (rc == 0 && copy_to_guest(v, arg, &b, sizeof(b)))
+			return -EFAULT;
+		return rc;
 	}
 	case EVTCHNOP_init_control:
 	case EVTCHNOP_expand_array:

@@ -2,6 +2,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/hypercall.h>
+#include <keel/pirq.h>
 #include <keel/printk.h>
 #include <keel/vmexit.h>
 #include <asm/vendor.h>
@@ -21,6 +22,7 @@ static const struct hypercall_desc hypercall_table[] = {
 	[__HYPERVISOR_domctl] = { do_domctl, "domctl", HC_DOM0_ONLY },
 	[__HYPERVISOR_sysctl] = { do_sysctl, "sysctl", HC_DOM0_ONLY },
 	[__HYPERVISOR_grant_table_op] = { do_grant_table_op, "grant_table_op", HC_ANY },
+	[__HYPERVISOR_physdev_op] = { do_physdev_op, "physdev_op", HC_DOM0_ONLY },
 };
 
 static unsigned guest_cpl(struct vcpu *v)

@@ -15,6 +15,7 @@
 #include <keel/lib.h>
 #include <keel/passthrough.h>
 #include <keel/pci.h>
+#include <keel/pirq.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/p2m.h>
@@ -306,6 +307,7 @@ int dom0_devices_init(struct domain *d0, paddr_t rsdp, const struct boot_mem_ran
 	memcpy(fw_map, map, fw_nmap * sizeof(fw_map[0]));
 
 	acpi_init(rsdp);
+	pirq_init(opts->console_port);
 	pci_scan();
 	fill_kept(opts);
 	map_acpi(d0);

@@ -18,6 +18,7 @@
 #include <keel/errno.h>
 #include <keel/evtchn.h>
 #include <keel/machine.h>
+#include <keel/pirq.h>
 #include <keel/printk.h>
 #include <keel/sched.h>
 #include <keel/vmexit.h>
@@ -48,6 +49,13 @@ struct vcpu *sched_current(void)
 /* Interrupt context: record only (see the comment at the top). */
 static void timer_interrupt(void)
 {
+	sched_this_cpu()->timer_fired = true;
+}
+
+void sched_softirq_raise(void)
+{
+	/* The same flag as the timer: the running vCPU leaves at its next
+	 * exit, and the loop below does the deferred work. */
 	sched_this_cpu()->timer_fired = true;
 }
 
@@ -96,6 +104,16 @@ bool sched_must_leave(struct vcpu *v)
 void vcpu_yield(struct vcpu *v)
 {
 	v->pending |= VCPU_PENDING_YIELD;
+}
+
+void sched_deadline_changed(u64 deadline)
+{
+	struct cpu_sched *c = sched_this_cpu();
+	if (!c->curr || !deadline || deadline >= c->next_event)
+		return;
+	c->next_event = deadline;
+	u64 now = time_now_ns();
+	apic_timer_oneshot(deadline > now ? deadline - now : 0);
 }
 
 int sched_set_weight(struct domain *d, u32 weight)
@@ -172,16 +190,18 @@ static unsigned collect(u64 now, u64 *next)
 /* Nothing to run: sleep until the next timer. */
 static void idle(u64 now, u64 next)
 {
-	if (!next) {
-		/* Every vCPU sleeps and no timer is armed: no event can come
-		 * (no device interrupt is routed to a domain yet; when one is,
-		 * this must wait for it instead), so nothing would ever run
-		 * again. */
+	if (!next && !pirq_any_bound()) {
+		/* Every vCPU sleeps, no timer is armed and no device
+		 * interrupt is routed to a domain: no event can come, so
+		 * nothing would ever run again. */
 		pr_err("every vCPU is blocked and nothing can wake them\n");
 		machine_stop(STOP_PANIC);
 	}
 	sched_this_cpu()->timer_fired = false;
-	apic_timer_oneshot(next - now);
+	if (next)
+		apic_timer_oneshot(next - now);
+	else
+		apic_timer_stop(); /* only a device interrupt can end the wait */
 	/* STI's one-instruction shadow covers HLT, so an interrupt that
 	 * arrives in between still ends the HLT (SDM vol. 2 STI). Any
 	 * interrupt ends the wait; the scheduler then looks again (a timer
@@ -200,6 +220,9 @@ void sched_run(void)
 			machine_stop(d0 ? dom0_stop_reason(d0) : STOP_PANIC);
 		}
 
+		/* Device interrupts that arrived become events (and may wake
+		 * dom0's vCPU) before the pick. */
+		pirq_deliver_pending();
 		u64 now = time_now_ns(), next;
 		unsigned n = collect(now, &next);
 		int pick = sched_pick(entities, n);

@@ -61,6 +61,8 @@ int vtimer_set_singleshot(struct vcpu *v, u64 deadline_ns, u32 flags)
 	/* 0 means "not armed" internally; a deadline of 0 is in the past
 	 * anyway, and fires at once like any other. */
 	v->vtimer.singleshot = deadline_ns ? deadline_ns : 1;
+	if (v == sched_current())
+		sched_deadline_changed(v->vtimer.singleshot);
 	return 0;
 }
 
@@ -75,6 +77,8 @@ int vtimer_set_periodic(struct vcpu *v, u64 period_ns)
 		return -EINVAL;
 	v->vtimer.period = period_ns;
 	v->vtimer.periodic_next = time_now_ns() + period_ns;
+	if (v == sched_current())
+		sched_deadline_changed(v->vtimer.periodic_next);
 	return 0;
 }
 

@@ -21,11 +21,13 @@
 /* HBA registers (3.1). */
 #define HBA_CAP 0x00
 #define HBA_GHC 0x04
+#define HBA_IS 0x08
 #define HBA_PI 0x0c
 #define CAP_NCS(c) ((((c) >> 8) & 0x1f) + 1)
 #define CAP_SCLO (1u << 24)
 #define CAP_SNCQ (1u << 30)
 #define CAP_S64A (1u << 31)
+#define GHC_IE (1u << 1)
 #define GHC_AE (1u << 31)
 
 /* Port registers (3.3), at 0x100 + 0x80 * port. */
@@ -52,6 +54,9 @@
 #define TFD_DRQ 0x08
 #define TFD_BSY 0x80
 #define IS_ERRORS 0x7d000000u /* TFES HBFS HBDS IFS INFS OFS (3.3.5) */
+/* Interrupts wanted (3.3.6): D2H register FIS, PIO setup, DMA setup, set
+ * device bits (NCQ completions), descriptor processed, and the errors. */
+#define IE_WANTED (0x0000000fu | 0x20u | IS_ERRORS)
 
 #define SIG_ATA 0x00000101
 
@@ -106,6 +111,7 @@ struct ahci_hba {
 	volatile u8 *abar;
 	u32 cap;
 	unsigned nslots;
+	struct drv_irq *irq; /* one line for every port */
 };
 
 static unsigned nr_ahci_disks;
@@ -296,9 +302,15 @@ static unsigned ahci_poll(struct blkdev *bd)
 	unsigned done = 0;
 	u32 is = port_rd(p, PX_IS);
 
-	if (is & IS_ERRORS)
-		return recover(p, is);
+	if (is & IS_ERRORS) {
+		done = recover(p, is);
+		mmio_write32(p->hba->abar + HBA_IS, 1u << p->num);
+		return done;
+	}
+	/* Port status first, then the HBA's bit for the port: the INTx line
+	 * drops once no port has an enabled status bit set (10.7.2.1). */
 	port_wr(p, PX_IS, is);
+	mmio_write32(p->hba->abar + HBA_IS, 1u << p->num);
 	u32 active = port_rd(p, PX_CI) | port_rd(p, PX_SACT);
 	u32 finished = p->busy & ~active;
 	rmb();
@@ -383,7 +395,7 @@ static int port_init(struct ahci_hba *hba, unsigned num, struct pci_dev *d)
 	port_wr(p, PX_CLBU, (u32)(clb >> 32));
 	port_wr(p, PX_FB, (u32)fb);
 	port_wr(p, PX_FBU, (u32)(fb >> 32));
-	port_wr(p, PX_IE, 0); /* polled */
+	port_wr(p, PX_IE, 0); /* enabled once the port works */
 	port_start(p);
 
 	build_cmd(p, 0, ATA_IDENTIFY, 0, 0, id, 512, false, false);
@@ -421,6 +433,9 @@ static int port_init(struct ahci_hba *hba, unsigned num, struct pci_dev *d)
 	bd->flush = true;
 	bd->driver = "ahci";
 	bd->ops = &ahci_ops;
+	bd->irq = hba->irq;
+	if (bd->irq)
+		port_wr(p, PX_IE, IE_WANTED);
 	bd->priv = p;
 	bd->pci = d;
 	dma_free(id, 512);
@@ -463,6 +478,7 @@ static int ahci_probe(struct pci_dev *d)
 	mmio_write32(hba->abar + HBA_GHC, mmio_read32(hba->abar + HBA_GHC) | GHC_AE);
 	hba->cap = mmio_read32(hba->abar + HBA_CAP);
 	hba->nslots = CAP_NCS(hba->cap);
+	hba->irq = drv_irq_attach(d);
 	u32 pi = mmio_read32(hba->abar + HBA_PI);
 	for (unsigned port = 0; port < AHCI_MAX_PORTS; port++) {
 		if (!(pi & (1u << port)))
@@ -481,6 +497,8 @@ static int ahci_probe(struct pci_dev *d)
 			disks++;
 	}
 	d->priv = hba;
+	if (hba->irq)
+		mmio_write32(hba->abar + HBA_GHC, mmio_read32(hba->abar + HBA_GHC) | GHC_IE);
 	if (!disks)
 		snprintf(d->note, sizeof(d->note), "%u slots, no ATA disks", hba->nslots);
 	else if (disks == 1)

@@ -59,15 +59,28 @@ int blk_submit(struct blkdev *bd, struct blk_req *r)
 
 unsigned blk_poll(struct blkdev *bd)
 {
-	return bd->ops->poll(bd);
+	unsigned n = bd->ops->poll(bd);
+	drv_irq_done(bd->irq);
+	return n;
+}
+
+void blk_idle(struct blkdev *bd, u64 us)
+{
+	if (!bd->irq) {
+		__asm__ volatile("pause");
+		return;
+	}
+	if (drv_irq_wait(bd->irq, us))
+		bd->nr_sleeps++;
 }
 
 int blk_wait(struct blkdev *bd, struct blk_req *r)
 {
-	while (!r->complete) {
-		if (!blk_poll(bd))
-			__asm__ volatile("pause");
-	}
+	/* Sleep in slices: a completion whose interrupt another disk on a
+	 * shared line took is still found, and time-outs are checked. */
+	while (!r->complete)
+		if (!blk_poll(bd) && !r->complete)
+			blk_idle(bd, 20000);
 	return r->status;
 }
 

@@ -77,7 +77,9 @@ struct blkdev {
 	const struct blkdev_ops *ops;
 	void *priv;
 	struct pci_dev *pci;
+	struct drv_irq *irq;  /* the device's interrupt, NULL when polled */
 	u64 nr_reads, nr_writes, nr_flushes, nr_errors;
+	u64 nr_sleeps;        /* waits that slept until the interrupt */
 };
 
 #define BLKDEV_MAX 8
@@ -92,8 +94,13 @@ struct blkdev *blkdev_by_serial(const char *serial);
 /* Validates the request's shape (op, count vs max_sectors, buffer) and
  * submits it: 0, -EBUSY (queue full), -EINVAL, -EIO (device failed). */
 int blk_submit(struct blkdev *bd, struct blk_req *r);
+/* Completes what the device finished; with an interrupt, acknowledges
+ * it afterwards (drv_irq_done) so the line can fire again. */
 unsigned blk_poll(struct blkdev *bd);
-/* Polls until r is complete; returns r->status. */
+/* Sleeps until the device interrupts or `us` passes (without an
+ * interrupt: a short busy wait). For callers with requests in flight. */
+void blk_idle(struct blkdev *bd, u64 us);
+/* Waits (blk_poll, blk_idle) until r is complete; returns r->status. */
 int blk_wait(struct blkdev *bd, struct blk_req *r);
 /* Submit (retrying while the queue is full) and wait: r->status. */
 int blk_sync(struct blkdev *bd, u8 op, u64 sector, u32 count, void *buf);

@@ -13,6 +13,7 @@
 #define NVME_CAP 0x00
 #define NVME_VS 0x08
 #define NVME_INTMS 0x0c
+#define NVME_INTMC 0x10
 #define NVME_CC 0x14
 #define NVME_CSTS 0x1c
 #define NVME_AQA 0x24
@@ -388,7 +389,11 @@ static int nvme_probe(struct pci_dev *d)
 		return fail(n, -ENODEV, "unsupported block size");
 
 	/* Number of queues (5.21.1.7), then the I/O queue pair: CQ first,
-	 * physically contiguous, interrupts off (polled). */
+	 * physically contiguous; with an interrupt, the CQ raises vector 0,
+	 * which is INTx while MSI/MSI-X are off (7.5.1), unmasked in INTMC.
+	 * The controller asserts it while the CQ holds entries the host has
+	 * not consumed (head doorbell behind). */
+	bd->irq = drv_irq_attach(d);
 	memset(&e, 0, sizeof(e));
 	e.cdw0 = ADMIN_SET_FEATURES;
 	e.cdw10 = FEAT_NUM_QUEUES;
@@ -398,7 +403,7 @@ static int nvme_probe(struct pci_dev *d)
 	e.cdw0 = ADMIN_CREATE_CQ;
 	e.prp1 = dma_addr((const void *)n->io.cq);
 	e.cdw10 = (u32)(n->io.size - 1) << 16 | 1;
-	e.cdw11 = 1; /* PC */
+	e.cdw11 = 1 | (bd->irq ? 2 : 0); /* PC, IEN; interrupt vector 0 */
 	if (admin_cmd(n, &e, NULL))
 		return fail(n, -EIO, "create I/O completion queue failed");
 	memset(&e, 0, sizeof(e));
@@ -408,6 +413,8 @@ static int nvme_probe(struct pci_dev *d)
 	e.cdw11 = 1u << 16 | 1; /* CQ 1, PC */
 	if (admin_cmd(n, &e, NULL))
 		return fail(n, -EIO, "create I/O submission queue failed");
+	if (bd->irq)
+		mmio_write32(n->regs + NVME_INTMC, 1);
 
 	bd->sector_size = 1u << lbads;
 	bd->sectors = nsze;

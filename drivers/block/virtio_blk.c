@@ -104,6 +104,10 @@ static unsigned vblk_poll(struct blkdev *bd)
 	void *cookie;
 	u32 len;
 
+	/* Reading the ISR status acknowledges the INTx interrupt (4.1.4.5);
+	 * before the ring, so a completion after it interrupts again. */
+	if (bd->irq)
+		mmio_read8(v->vd.isr);
 	while ((cookie = virtq_get(&v->q, &len))) {
 		unsigned slot = (unsigned)(uintptr_t)cookie - 1;
 		struct blk_req *r = slot < VBLK_SLOTS ? v->reqs[slot] : NULL;
@@ -228,6 +232,7 @@ static int vblk_probe(struct pci_dev *d)
 	bd->flush = f & (1ULL << VIRTIO_BLK_F_FLUSH);
 	bd->driver = "virtio-blk";
 	bd->ops = &vblk_ops;
+	bd->irq = drv_irq_attach(d);
 	bd->priv = v;
 	bd->pci = d;
 	snprintf(bd->name, sizeof(bd->name), "vd%c", 'a' + nr_vblk);

@@ -13,6 +13,7 @@
 #define E1000_STATUS 0x0008
 #define E1000_EERD 0x0014
 #define E1000_ICR 0x00c0
+#define E1000_IMS 0x00d0
 #define E1000_IMC 0x00d8
 #define E1000_RCTL 0x0100
 #define E1000_TCTL 0x0400
@@ -46,6 +47,14 @@
 #define TCTL_COLD (0x40u << 12)     /* full duplex */
 #define TIPG_DEFAULT 0x0060200au    /* IPGT 10, IPGR1 8, IPGR2 6 (13.4.34) */
 #define RAH_AV (1u << 31)
+
+/* Interrupt causes (13.4.17): TX descriptor written back, link status
+ * change, RX descriptor minimum threshold, RX overrun, RX timer. */
+#define ICR_TXDW (1u << 0)
+#define ICR_LSC (1u << 2)
+#define ICR_RXDMT0 (1u << 4)
+#define ICR_RXO (1u << 6)
+#define ICR_RXT0 (1u << 7)
 
 #define RXD_STAT_DD 0x01
 #define RXD_STAT_EOP 0x02
@@ -129,6 +138,8 @@ static unsigned e1000_poll(struct netdev *nd)
 	struct e1000 *e = nd->priv;
 	unsigned got = 0, last = RX_RING;
 
+	if (nd->irq)
+		rd(e, E1000_ICR); /* reading ICR clears the causes: INTx drops */
 	while (e->tx_clean != e->tx_tail && (e->tx[e->tx_clean].status & TXD_STAT_DD))
 		e->tx_clean = (e->tx_clean + 1) % TX_RING;
 	for (;;) {
@@ -261,6 +272,9 @@ static int e1000_probe(struct pci_dev *d)
 
 	nd->driver = "e1000";
 	nd->ops = &e1000_ops;
+	nd->irq = drv_irq_attach(d);
+	if (nd->irq)
+		wr(e, E1000_IMS, ICR_TXDW | ICR_LSC | ICR_RXDMT0 | ICR_RXO | ICR_RXT0);
 	nd->priv = e;
 	nd->pci = d;
 	d->priv = e;

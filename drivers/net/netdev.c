@@ -37,7 +37,18 @@ int netdev_xmit(struct netdev *nd, const void *frame, size_t len)
 
 unsigned netdev_poll(struct netdev *nd)
 {
-	return nd->ops->poll(nd);
+	unsigned n = nd->ops->poll(nd);
+	drv_irq_done(nd->irq);
+	return n;
+}
+
+bool netdev_wait(struct netdev *nd, u64 us)
+{
+	if (!nd->irq) {
+		__asm__ volatile("pause");
+		return false;
+	}
+	return drv_irq_wait(nd->irq, us);
 }
 
 void netdev_set_rx(struct netdev *nd, netdev_rx_fn fn, void *arg)

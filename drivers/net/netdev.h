@@ -39,6 +39,7 @@ struct netdev {
 	const struct netdev_ops *ops;
 	void *priv;
 	struct pci_dev *pci;
+	struct drv_irq *irq;  /* the device's interrupt, NULL when polled */
 	netdev_rx_fn rx;      /* NULL: received frames are counted and dropped */
 	void *rx_arg;
 	u64 rx_frames, rx_bytes, rx_dropped, rx_errors;
@@ -54,6 +55,9 @@ struct netdev *netdev_get(unsigned i);
 
 int netdev_xmit(struct netdev *nd, const void *frame, size_t len);
 unsigned netdev_poll(struct netdev *nd);
+/* Sleeps until the NIC interrupts or `us` passes (busy-waits briefly
+ * without an interrupt). True if it interrupted. */
+bool netdev_wait(struct netdev *nd, u64 us);
 /* Sets the receive callback. */
 void netdev_set_rx(struct netdev *nd, netdev_rx_fn fn, void *arg);
 

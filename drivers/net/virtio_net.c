@@ -63,6 +63,8 @@ static unsigned vnet_poll(struct netdev *nd)
 	void *cookie;
 	u32 len;
 
+	if (nd->irq)
+		mmio_read8(v->vd.isr); /* acknowledges INTx (4.1.4.5) */
 	while (virtq_get(&v->txq, NULL))
 		v->tx_busy--;
 	while ((cookie = virtq_get(&v->rxq, &len))) {
@@ -135,6 +137,7 @@ static int vnet_probe(struct pci_dev *d)
 	nd->link_up = true;
 	nd->driver = "virtio-net";
 	nd->ops = &vnet_ops;
+	nd->irq = drv_irq_attach(d);
 	nd->priv = v;
 	nd->pci = d;
 	d->priv = v;

@@ -9,6 +9,8 @@ struct pci_dev pci_devs[PCI_MAX_DEVS];
 unsigned pci_ndevs;
 
 static u64 ecam_base; /* bus 0's address; 0 = CF8/CFC */
+static const u8 *acpi_root; /* the XSDT or RSDT, for the MADT */
+static unsigned acpi_esize;
 static u8 ecam_start, ecam_end;
 static char access_method[48];
 
@@ -58,6 +60,8 @@ static void find_mcfg(u64 rsdp_pa)
 	}
 	if (!root)
 		return;
+	acpi_root = root;
+	acpi_esize = esize;
 	memcpy(&len, root + 4, 4);
 	for (u32 off = 36; off + esize <= len; off += esize) {
 		u64 pa = 0;
@@ -78,6 +82,51 @@ static void find_mcfg(u64 rsdp_pa)
 			return;
 		}
 	}
+}
+
+/*
+ * INTx routing without AML: the firmware's interrupt-line value (its
+ * PIC-mode routing of the device's pin) as an ISA IRQ, mapped to a GSI
+ * through the MADT's interrupt source overrides (ACPI 6.4, 5.2.12.5), which
+ * also give trigger and polarity. Without an override the GSI is the IRQ
+ * and the line is a PCI one: level, active low.
+ */
+bool pci_intx_route(const struct pci_dev *d, u32 *gsi, bool *level, bool *active_low)
+{
+	u32 len;
+
+	if (!d->irq_pin || d->irq_pin > 4 || !d->irq_line || d->irq_line >= 0xff)
+		return false;
+	*gsi = d->irq_line;
+	*level = true;
+	*active_low = true;
+	if (!acpi_root)
+		return true;
+	memcpy(&len, acpi_root + 4, 4);
+	for (u32 off = 36; off + acpi_esize <= len; off += acpi_esize) {
+		u64 pa = 0;
+		memcpy(&pa, acpi_root + off, acpi_esize);
+		const u8 *madt = acpi_table(pa, "APIC");
+		if (!madt)
+			continue;
+		u32 mlen;
+		memcpy(&mlen, madt + 4, 4);
+		/* Entries after the 36-byte header, LAPIC address and flags. */
+		for (u32 e = 44; e + 2 <= mlen && madt[e + 1] >= 2 && e + madt[e + 1] <= mlen;
+		     e += madt[e + 1]) {
+			if (madt[e] != 2 || madt[e + 1] < 10 || madt[e + 3] != d->irq_line)
+				continue;
+			u16 flags;
+			memcpy(gsi, madt + e + 4, 4);
+			memcpy(&flags, madt + e + 8, 2);
+			if (flags & 3)
+				*active_low = (flags & 3) == 3;
+			if ((flags >> 2) & 3)
+				*level = ((flags >> 2) & 3) == 3;
+		}
+		break;
+	}
+	return true;
 }
 
 /* ---- configuration access ----------------------------------------------- */

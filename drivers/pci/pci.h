@@ -93,6 +93,10 @@ void pci_enable(const struct pci_dev *d, bool mem, bool io, bool master);
 /* BAR i's memory, mapped uncached; NULL if BAR i is not memory. */
 volatile void *pci_bar_map(const struct pci_dev *d, unsigned i);
 
+/* The GSI, trigger mode and polarity of d's INTx line (see pci.c for
+ * how it is found without AML). False if d has no interrupt. */
+bool pci_intx_route(const struct pci_dev *d, u32 *gsi, bool *level, bool *active_low);
+
 /* "storage/NVMe", "network/Ethernet", ... from class and subclass. */
 const char *pci_class_name(u8 class, u8 subclass);
 

@@ -19,6 +19,7 @@
  *             domU that granted it a page: both finish normally.
  *   domctl    domain control itself: create, memory, build, pause,
  *             unpause, info, weights, destroy, and dom0's own bad inputs.
+ *   timer     a domU checks its PV timers and clock (pvtest role=timer).
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -296,6 +297,23 @@ static void scenario_hostile(const char *cmdline)
 	       "victim and dom0 were unaffected", calls);
 }
 
+static void scenario_timer(void)
+{
+	u64 before = sysctl_free_pages();
+	domid_t t = domu_create("timer");
+	domu_build(t, "role=timer rounds=20");
+	check("unpause-timer", domctl_unpause(t), 0);
+	check("timer-domu-finished", wait_shutdown(&t, 1, WAIT_NS), 0);
+	struct xen_domctl_getdomaininfo it = info_of(t);
+	check("timer-powered-off", shutdown_code(&it), SHUTDOWN_poweroff);
+	print_exits(t);
+	destroy_all(&t, 1);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "timer: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "timer: PASS");
+}
+
 /* Domain control's own contract, and what dom0's mistakes get. */
 static void scenario_domctl(void)
 {
@@ -469,5 +487,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_hostile(cmdline);
 	else if (!strcmp(scenario, "domctl"))
 		scenario_domctl();
+	else if (!strcmp(scenario, "timer"))
+		scenario_timer();
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

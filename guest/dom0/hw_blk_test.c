@@ -115,7 +115,8 @@ static int verify_disk(struct blkdev *bd, u32 seed)
 				next += r->count;
 			}
 		}
-		blk_poll(bd);
+		if (!blk_poll(bd))
+			blk_idle(bd, 20000);
 	}
 	for (unsigned i = 0; i < depth; i++)
 		dma_free(bufs[i], bytes);
@@ -218,6 +219,8 @@ int hw_blk_test(const char *cl)
 	printf("dom0: blk-test: %s on %s: %lu reads, %lu writes, %lu flushes, %lu errors\n",
 	       failed ? "FAIL" : "PASS", bd->name, bd->nr_reads, bd->nr_writes, bd->nr_flushes,
 	       bd->nr_errors);
+	printf("dom0: blk-test: %s: %lu interrupts (%s), %lu waits ended by one\n", bd->name,
+	       drv_irq_count(bd->irq), drv_irq_name(bd->irq), bd->nr_sleeps);
 	return failed;
 }
 

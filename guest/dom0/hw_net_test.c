@@ -29,6 +29,7 @@ struct responder {
 	u8 ip[4];
 	u64 arp_replies, echo_replies, other;
 	u32 burst_total, burst_got, burst_dups;
+	u64 wakeups;
 	bool burst_done;
 	u8 seen[BURST_MAX / 8];
 };
@@ -188,14 +189,16 @@ int hw_net_test(const char *cl)
 
 	u64 end = drv_now_us() + NET_TEST_TIMEOUT_US;
 	while (!r.burst_done && drv_now_us() < end)
-		if (!netdev_poll(r.nd))
-			__asm__ volatile("pause");
+		if (!netdev_poll(r.nd) && netdev_wait(r.nd, 100000))
+			r.wakeups++;
 	/* Late replies in flight go out before the report. */
 	for (int i = 0; i < 1000; i++)
 		netdev_poll(r.nd);
 
 	printf("dom0: net-test: answered %lu ARP requests and %lu echo requests; %lu other frames\n",
 	       r.arp_replies, r.echo_replies, r.other);
+	printf("dom0: net-test: %s: %lu interrupts (%s), %lu sleeps ended by one\n", r.nd->name,
+	       drv_irq_count(r.nd->irq), drv_irq_name(r.nd->irq), r.wakeups);
 	bool ok = r.burst_done && r.burst_got == r.burst_total && r.arp_replies && r.echo_replies;
 	printf("dom0: net-test: %s burst: received %u of %u frames (%u duplicates)%s; "
 	       "%s: rx %lu frames, tx %lu frames, rx errors %lu\n",

@@ -15,6 +15,8 @@
  *                                            bad inputs, N random calls
  *   role=victim hostile=D rport=P gref=R     grants page R read-only to D
  *                                            and checks it is left alone
+ *   role=timer [rounds=N]                    one-shot and periodic timers,
+ *                                            VIRQ_TIMER, wallclock
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -45,6 +47,7 @@ void role_ping(const struct hvm_start_info *si);
 void role_pong(const struct hvm_start_info *si);
 void role_hostile(const struct hvm_start_info *si);
 void role_victim(const struct hvm_start_info *si);
+void role_timer(void);
 
 /* xorshift64*: a small deterministic generator for the fuzzer. */
 u64 rng_next(u64 *state);

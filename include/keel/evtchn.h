@@ -36,7 +36,7 @@ enum evtchn_state {
 	ECS_RESERVED = 1,    /* port 0 */
 	ECS_UNBOUND = 2,
 	ECS_INTERDOMAIN = 3,
-	ECS_PIRQ = 4,        /* not yet: issue 6 (physical IRQs for dom0) */
+	ECS_PIRQ = 4,        /* dom0's physical IRQs (kernel/pirq.c) */
 	ECS_VIRQ = 5,
 	ECS_IPI = 6,
 };
@@ -49,7 +49,7 @@ struct evtchn {
 	union {
 		u32 remote_port;  /* INTERDOMAIN */
 		u32 virq;         /* VIRQ */
-		u32 pirq;         /* PIRQ (issue 6) */
+		u32 pirq;         /* PIRQ */
 	} u;
 };
 
@@ -152,6 +152,12 @@ int evtchn_op_alloc_unbound(struct vcpu *cur, struct evtchn_alloc_unbound *a);
 int evtchn_op_bind_interdomain(struct vcpu *cur, struct evtchn_bind_interdomain *b);
 int evtchn_op_bind_virq(struct vcpu *cur, struct evtchn_bind_virq *b);
 int evtchn_op_bind_ipi(struct vcpu *cur, struct evtchn_bind_ipi *b);
+/* dom0 only in effect (kernel/pirq.c decides): -EINVAL for a pirq that is
+ * not mapped, -EEXIST if it is bound already. */
+int evtchn_op_bind_pirq(struct vcpu *cur, struct evtchn_bind_pirq *b);
+/* A pirq's interrupt arrived (kernel/pirq.c, at the safe point): marks
+ * its port pending in d. */
+void evtchn_send_pirq(struct domain *d, u32 port);
 int evtchn_op_close(struct domain *d, u32 port);
 int evtchn_op_send(struct domain *d, u32 port);
 int evtchn_op_status(struct vcpu *cur, struct evtchn_status *s);

@@ -95,6 +95,16 @@ void vcpu_yield(struct vcpu *v);
  * timers (kernel/time.c, which kicks them) and ends SCHEDOP_poll waits
  * whose v->ev.poll_deadline has passed (vcpu_kick). */
 
+/* The running vCPU armed a timer for system time `deadline` (kernel/
+ * time.c): if that is before the end of its slice, the host timer is
+ * re-armed so that the CPU comes back to the scheduler in time to fire it. */
+void sched_deadline_changed(u64 deadline);
+
+/* From interrupt context (a device interrupt for a pirq): makes the
+ * running vCPU return to the scheduler at its next exit, where deferred
+ * work (kernel/pirq.c's delivery) runs. */
+void sched_softirq_raise(void);
+
 /* Sets d's weight (1..SCHED_WEIGHT_MAX). 0 or -EINVAL. */
 int sched_set_weight(struct domain *d, u32 weight);
 

@@ -184,3 +184,23 @@ def check_pvclock(r):
              "measured %s kHz" % (khz, hv.group(1)))
     if not 0 < ms < 120000:
         fail("system time %d ms at the domU's start is not plausible" % ms)
+
+
+@test("time-domu-timers-fire-on-time", timeout=T)
+def _():
+    """PV timers in a domU: one-shot timers (VCPUOP_set_singleshot_timer
+    and set_timer_op) raise VIRQ_TIMER never before their deadline by the
+    guest's own pvclock; VCPU_SSHOTTMR_future refuses a past deadline with
+    -ETIME, a past deadline without it fires at once, stopped timers stay
+    quiet; the periodic timer ticks every period until stopped; the
+    wallclock in shared_info is a plausible date."""
+    r = run_scenario("timer")
+    t = domu_prefix(r, "timer")
+    expect_lines_in_order(r.log, [
+        r"^%s pvtest: timer: system time \d+ ms, TSC \d+ kHz \(stable\)" % t,
+        r"^%s pvtest: timer: 20 one-shot timers fired on time" % t,
+        r"^%s pvtest: timer: future flag, past deadline and stop behave as in Xen" % t,
+        r"^%s pvtest: timer: 10 periodic ticks of 5 ms in \d+ ms, none after stop" % t,
+        r"^%s pvtest: timer: PASS wallclock \d+ s since 1970" % t,
+        r"^\(d0\) dom0: domains: timer: PASS",
+    ])

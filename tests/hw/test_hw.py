@@ -94,8 +94,13 @@ def blk_pattern(kind):
         r"^\(d0\) dom0: blk-test: PASS 7 writes, up to [2-9] in flight",
         r"^\(d0\) dom0: blk-test: PASS flush",
         r"^\(d0\) dom0: blk-test: PASS read-back of 7 regions",
+        # The request path is interrupt-driven: dom0 slept until the
+        # device's INTx arrived as an event on its pirq port.
+        r"^\(d0\) dom0: blk-test: \S+: [1-9]\d* interrupts \(GSI \d+ level, pirq \d+, port \d+\), "
+        r"[1-9]\d* waits ended by one",
         r"^\(d0\) dom0: hw tests done: PASS",
     ])
+    expect_lines_in_order(r.log, [r"^keel: pirq \d+: GSI \d+ -> vector 0x[0-9a-f]+, level"])
     expect_status(r, POWEROFF)
     check_image(path, r)
 
@@ -237,6 +242,8 @@ def net_ping(nic):
             r"^\(d0\) dom0: nic eth0: %s, MAC %s, link up" % ({"virtio-net-pci": "virtio-net"}
                                                             .get(nic, nic), results["mac"]),
             r"^\(d0\) dom0: net-test: answered [1-9]\d* ARP requests and [5-9]\d* echo requests",
+            r"^\(d0\) dom0: net-test: eth0: [1-9]\d* interrupts \(GSI \d+ level, pirq \d+, "
+            r"port \d+\), [1-9]\d* sleeps ended by one",
         ])
         m = find_lines(r.log, r"net-test: (PASS|FAIL) burst: received (\d+) of (\d+) frames")
         expect(m, "no burst report from dom0", r)
@@ -287,9 +294,11 @@ def _():
                 r"1af4:1000 class 020000 network/Ethernet: driver virtio-net - eth",
                 r"8086:100e class 020000 network/Ethernet: driver e1000 - eth",
                 r"8086:29c0 class 060000 bridge/host: no driver",
-                r"disk vda: virtio-blk, 8192 KiB \(16384 sectors of 512 bytes\), .*serial \"INVVIRTIO\"",
-                r"disk nvme0n1: nvme, 8192 KiB .*model \"QEMU NVMe Ctrl\", serial \"INVNVME\"",
-                r"disk sd[a-z]: ahci, 8192 KiB .*model \"QEMU HARDDISK\", serial \"INVAHCI\"",
+                r"disk vda: virtio-blk, 8192 KiB, .*serial \"INVVIRTIO\"",
+                r"disk vda: 16384 sectors of 512 bytes, queue depth \d+, max request \d+ sectors, "
+                r"irq GSI \d+ level, pirq \d+, port \d+",
+                r"disk nvme0n1: nvme, 8192 KiB, model \"QEMU NVMe Ctrl\", serial \"INVNVME\"",
+                r"disk sd[a-z]: ahci, 8192 KiB, model \"QEMU HARDDISK\", serial \"INVAHCI\"",
                 r"nic eth\d: virtio-net, MAC 52:54:00:12:34:56, link up",
                 r"nic eth\d: e1000, MAC 52:54:00:00:00:e1, link up",
                 r"inventory: \d+ PCI functions, 4 disks, 2 NICs"]:
@@ -326,6 +335,27 @@ def _():
         r"^keel: pci \S+ BAR\d: dom0 moved it from 0x[0-9a-f]+ to 0x1000000 \(size 0x[0-9a-f]+\), "
         r"over RAM: refused",
         r"^\(d0\) dom0: pci-bar: PASS",
+        r"^\(d0\) dom0: hw tests done: PASS",
+    ])
+    expect_status(r, POWEROFF)
+
+
+@test("pirq-bad-input-refused", timeout=120)
+def _():
+    """physdev_op and EVTCHNOP_bind_pirq refuse bad input with Xen's errors
+    (unknown GSI, the hypervisor's timer line, pirq != GSI, MSI, another
+    domain, bad pointer, bad wiring, unmapped or doubly bound pirq, unmap
+    while bound) and the good sequence map/bind/eoi/close/unmap works."""
+    r = boot(cfg("test=pirq"), timeout=T)
+    expect(not find_lines(r.log, r"dom0: pirq: FAIL"), "a pirq check failed", r)
+    expect_lines_in_order(r.log, [
+        r"^\(d0\) dom0: pirq: PASS map GSI 9999 = -22",
+        r"^\(d0\) dom0: pirq: PASS map GSI 2 \(the timer, Keel's\) = -1",
+        r"^keel: pirq 7: GSI 7 -> vector 0x37, edge, active high",
+        r"^\(d0\) dom0: pirq: PASS bind again = -17",
+        r"^\(d0\) dom0: pirq: PASS unmap while bound = -16",
+        r"^\(d0\) dom0: pirq: PASS eoi after unmap = -22",
+        r"^\(d0\) dom0: pirq: PASS 0 checks failed",
         r"^\(d0\) dom0: hw tests done: PASS",
     ])
     expect_status(r, POWEROFF)

@@ -77,8 +77,11 @@ def medium(kind, cfg=CFG, files=None, default_opts=("debugexit=0xf4",)):
     d = workdir()
     root = os.path.join(d, "root")
     os.makedirs(root)
+    # copies, not links: others may rebuild build/ while the test runs,
+    # and the sizes asserted must be those of the files on the medium
     for f in ("keel.efi", "keel.elf", "dom0.elf"):
-        os.symlink(build_file(f), os.path.join(root, f))
+        shutil.copyfile(build_file(f), os.path.join(root, f))
+        SIZES[f] = os.path.getsize(os.path.join(root, f))
     files = dict({"guests/extra.bin": EXTRA}, **(files or {}))
     for rel, data in files.items():
         p = os.path.join(root, rel)
@@ -101,6 +104,7 @@ def medium(kind, cfg=CFG, files=None, default_opts=("debugexit=0xf4",)):
 
 
 _boots = 0
+SIZES = {}  # file -> size, of the copies medium() put on the medium
 
 
 def boot_medium(args, what, timeout=BOOT_TIMEOUT):
@@ -150,7 +154,7 @@ def expect_keel_runs_dom0(r, loader):
     """Keel started by `loader` with both modules, dom0 up, clean power-off."""
     expect_lines_in_order(r, [
         r"^keel: Keel \S+ \(%s\)$" % loader,
-        r"^keel: module \d+: dom0 0x[0-9a-f]+\+0x%x ''$" % os.path.getsize(build_file("dom0.elf")),
+        r"^keel: module \d+: dom0 0x[0-9a-f]+\+0x%x ''$" % SIZES["dom0.elf"],
         r"^keel: module \d+: extra 0x[0-9a-f]+\+0x%x 'role=ping'$" % len(EXTRA),
         r"^\(d0\) dom0: Keel control domain$",
     ])
@@ -166,7 +170,7 @@ def expect_uefi_boot(r, device_re, tftp=False):
         r"^keel-efi: boot device .*%s" % device_re,
         loaded("keel-efi", "keel.cfg", "/keel.cfg", None, tftp),
         loaded("keel-efi", "module 'dom0' (keel.cfg:3)", "/dom0.elf",
-               os.path.getsize(build_file("dom0.elf")), tftp),
+               SIZES["dom0.elf"], tftp),
         loaded("keel-efi", "module 'extra' (keel.cfg:%d)" % EXTRA_LINE, "/guests/extra.bin",
                len(EXTRA), tftp),
         r"^keel-efi: ACPI RSDP 0x0*[1-9A-Fa-f][0-9A-Fa-f]*$",
@@ -180,9 +184,9 @@ def expect_grub_boot(r, root_re):
     size before it loads, then Keel (multiboot2) and dom0."""
     expect_lines_in_order(r, [
         r"^keel-grub: Keel from \(%s\): keel.elf and 2 module\(s\), multiboot2$" % root_re,
-        loaded("keel-grub", "keel.elf", "/keel.elf", os.path.getsize(build_file("keel.elf"))),
+        loaded("keel-grub", "keel.elf", "/keel.elf", SIZES["keel.elf"]),
         loaded("keel-grub", "module 'dom0' (keel.cfg:3)", "/dom0.elf",
-               os.path.getsize(build_file("dom0.elf"))),
+               SIZES["dom0.elf"]),
         loaded("keel-grub", "module 'extra' (keel.cfg:%d)" % EXTRA_LINE, "/guests/extra.bin",
                len(EXTRA)),
         r"^keel-grub: starting Keel$",
@@ -198,7 +202,7 @@ def _():
     firmware -> \\EFI\\BOOT\\BOOTX64.EFI on the ESP (GPT partition 2)."""
     img = medium("usb")
     r = boot_medium(["--disk", img, "--usb"], "usb stick, OVMF")
-    expect_uefi_boot(r, r"/USB\(.*/HD\(2,GPT,")
+    expect_uefi_boot(r, r"/(?i:usb)\(.*/HD\(2,GPT,")
 
 
 @test("usb-boot-seabios", timeout=300)
@@ -234,7 +238,7 @@ def _():
     """The hybrid ISO written to a stick, OVMF: its GPT's EFI partition."""
     iso = medium("iso")
     r = boot_medium(["--disk", iso, "--usb"], "ISO on a stick, OVMF")
-    expect_uefi_boot(r, r"/USB\(.*/HD\(")
+    expect_uefi_boot(r, r"/(?i:usb)\(.*/HD\(")
 
 
 @test("iso-usb-boot-seabios", timeout=300)
@@ -276,6 +280,16 @@ def _():
     d = medium("pxe")
     r = boot_medium(["--pxe", d, "--bios"], "PXE, SeaBIOS")
     expect_grub_boot(r, r"tftp,10\.0\.2\.2")
+
+
+@test("pxe-boot-ipxe-uefi", timeout=300)
+def _():
+    """A UEFI client that runs iPXE (here the NIC's option ROM) gets
+    keel.ipxe: iPXE downloads keel.cfg and the modules and starts
+    BOOTX64.EFI, which reads them from iPXE's file system."""
+    d = medium("pxe")
+    r = boot_medium(["--pxe", d, "--ipxe"], "PXE via iPXE, OVMF")
+    expect_uefi_boot(r, r"/(?i:mac)\(")
 
 
 # ---- a missing module ------------------------------------------------------------
@@ -384,7 +398,8 @@ def _():
     kernel_sector, = struct.unpack_from("<Q", mbr, 0x5c)
 
     my, alt, first, last, table = gpt_header(data, 1)
-    expect(my == 1 and alt == total - 1, "primary GPT header: MyLBA %d, AlternateLBA %d" % (my, alt))
+    expect(my == 1 and alt == total - 1,
+           "primary GPT header: MyLBA %d, AlternateLBA %d" % (my, alt))
     bmy, balt, _, _, btable = gpt_header(data, total - 1)
     expect(bmy == total - 1 and balt == 1 and btable == table, "backup GPT differs")
     parts = []
@@ -443,7 +458,8 @@ def _():
     """GRUB's serial console follows keel.cfg's console= option: same port,
     same speed; none for console=none."""
     for cmdline, want in (("console=com2,9600", "serial --unit=1 --speed=9600 "),
-                          ("console=0x2f8,57600 loglvl=debug", "serial --port=0x2f8 --speed=57600 "),
+                          ("console=0x2f8,57600 loglvl=debug",
+                           "serial --port=0x2f8 --speed=57600 "),
                           ("loglvl=info", "serial --unit=0 --speed=115200 "),
                           ("console=com4", "serial --unit=3 --speed=115200 ")):
         cfg = grub_cfg_of(cmdline)

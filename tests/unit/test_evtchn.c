@@ -71,6 +71,28 @@ void vcpu_info_release(struct vcpu *v)
 	v->ev.vcpu_info = NULL;
 }
 
+/* kernel/pirq.c: no physical IRQ is mapped here, so EVTCHNOP_bind_pirq
+ * answers -EINVAL as Xen does for a domain without pirqs. */
+int pirq_check_bind(struct domain *d, u32 pirq)
+{
+	(void)d;
+	(void)pirq;
+	return -EINVAL;
+}
+
+void pirq_bound(struct domain *d, u32 pirq, u32 port)
+{
+	(void)d;
+	(void)pirq;
+	(void)port;
+}
+
+void pirq_unbound(struct domain *d, u32 pirq)
+{
+	(void)d;
+	(void)pirq;
+}
+
 static struct domain *d0, *d1;
 static struct vcpu *v00, *v01, *v10, *v11;
 

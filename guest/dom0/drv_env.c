@@ -1,0 +1,189 @@
+/*
+ * The environment drivers/ expects (drivers/drv.h), provided by dom0:
+ * logging through printf, DMA memory from the page allocator, device
+ * memory through the identity map, time from the TSC.
+ *
+ * Time: PV time (vcpu_time_info) once shared_info is mapped; before
+ * that the TSC read as if it ran at DRV_TSC_HZ_MAX. Real TSCs (and QEMU
+ * TCG's, which follows the host's) run at most that fast, so that clock
+ * runs fast or right, never slow: delays and time-outs last at least what
+ * they say (drv.h's contract), at worst a few times longer.
+ */
+#include <keel/lib.h>
+#include "drv.h"
+#include "evtchn.h"
+#include "guest.h"
+#include "pages.h"
+#include "pci/pci.h"
+#include "physdev.h"
+#include "pvclock.h"
+
+#define DRV_TSC_HZ_MAX 4000000000ULL
+
+int drv_log(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vprintf(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void *dma_alloc(size_t bytes, size_t align)
+{
+	if (!pages_total())
+		pages_init(start_info());
+	/* Page granularity: any smaller alignment comes for free. */
+	return pages_alloc(ALIGN_UP(bytes, PAGE_SIZE) >> PAGE_SHIFT, MAX(align, PAGE_SIZE));
+}
+
+void dma_free(void *p, size_t bytes)
+{
+	if (p)
+		pages_free(p, ALIGN_UP(bytes, PAGE_SIZE) >> PAGE_SHIFT);
+}
+
+/*
+ * The low 4 GiB are identity-mapped at entry (the top GiB uncached, which
+ * covers the 32-bit PCI hole). Above that, 2 MiB pages are added on
+ * demand, uncached (PCD|PWT): 64-bit BARs live there.
+ */
+void *drv_map_mmio(u64 pa, u64 len)
+{
+	if (!len || pa + len < pa)
+		return NULL;
+	if (pa + len <= (4ULL << 30))
+		return (void *)(uintptr_t)pa;
+	for (u64 va = ALIGN_DOWN(MAX(pa, 4ULL << 30), SZ_2M); va < pa + len; va += SZ_2M)
+		if (pt_map_2m(va, va, PTE_RW | PTE_PCD | PTE_PWT))
+			return NULL;
+	return (void *)(uintptr_t)pa;
+}
+
+static inline u64 rdtsc_now(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+
+/* PV time once the event-channel library has mapped shared_info (the
+ * first device interrupt does that); the TSC bound before. */
+u64 drv_now_us(void)
+{
+	u64 ns = evtchn_shared_info() ? pvclock_now_ns() : 0;
+	return ns ? ns / 1000 : rdtsc_now() / (DRV_TSC_HZ_MAX / 1000000);
+}
+
+void drv_udelay(u64 us)
+{
+	u64 end = drv_now_us() + us;
+	while (drv_now_us() < end)
+		__asm__ volatile("pause");
+}
+
+/* ---- device interrupts ----------------------------------------------------- */
+
+/*
+ * Each device's pirq is bound to an event channel that stays masked: no
+ * upcall, no handler running in interrupt context. A driver that wants
+ * to sleep polls the port (SCHEDOP_poll with a time-out), which wakes it
+ * when the port goes pending, masked or not. The pending bit is cleared
+ * here; PHYSDEVOP_eoi follows once the driver has quieted the device.
+ */
+#define DRV_IRQ_MAX 16
+
+struct drv_irq {
+	u32 gsi, pirq;
+	evtchn_port_t port;
+	bool needs_eoi;    /* the line is level: the hypervisor masked it */
+	bool eoi_pending;  /* we took an interrupt and owe the EOI */
+	u64 count;
+	char name[40];
+};
+
+static struct drv_irq irqs[DRV_IRQ_MAX];
+static unsigned nr_irqs;
+
+struct drv_irq *drv_irq_attach(struct pci_dev *d)
+{
+	u32 gsi, pirq;
+	bool level, low;
+	evtchn_port_t port;
+	int rc;
+
+	if (nr_irqs == DRV_IRQ_MAX || !pci_intx_route(d, &gsi, &level, &low))
+		return NULL;
+	if (evtchn_init())
+		return NULL;
+	/* Already set up (another function on the same line, or a second
+	 * attach): share the pirq and its port. */
+	for (unsigned i = 0; i < nr_irqs; i++)
+		if (irqs[i].gsi == gsi)
+			return &irqs[i];
+	rc = physdev_setup_gsi(gsi, level, low);
+	if (rc && rc != -EEXIST) {
+		printf("%s: GSI %u: PHYSDEVOP_setup_gsi failed (%d)\n", guest_name, gsi, rc);
+		return NULL;
+	}
+	if ((rc = physdev_map_gsi(gsi, &pirq))) {
+		printf("%s: GSI %u: PHYSDEVOP_map_pirq failed (%d)\n", guest_name, gsi, rc);
+		return NULL;
+	}
+	if ((rc = evtchn_bind_pirq(pirq, &port))) {
+		printf("%s: pirq %u: EVTCHNOP_bind_pirq failed (%d)\n", guest_name, pirq, rc);
+		return NULL;
+	}
+	evtchn_mask(port); /* polled with SCHEDOP_poll, never an upcall */
+	struct drv_irq *irq = &irqs[nr_irqs++];
+	irq->gsi = gsi;
+	irq->pirq = pirq;
+	irq->port = port;
+	irq->needs_eoi = false;
+	physdev_needs_eoi(pirq, &irq->needs_eoi);
+	snprintf(irq->name, sizeof(irq->name), "GSI %u %s, pirq %u, port %u", gsi,
+		 level ? "level" : "edge", pirq, port);
+	return irq;
+}
+
+/* Takes the port's pending bit, if set. */
+static bool take_event(struct drv_irq *irq)
+{
+	if (!evtchn_is_pending(irq->port))
+		return false;
+	evtchn_clear_pending(irq->port);
+	irq->count++;
+	irq->eoi_pending = irq->needs_eoi;
+	return true;
+}
+
+bool drv_irq_wait(struct drv_irq *irq, u64 us)
+{
+	if (!irq)
+		return false;
+	if (take_event(irq))
+		return true;
+	u64 now = pvclock_now_ns();
+	evtchn_poll(&irq->port, 1, now ? now + us * 1000 : 0);
+	return take_event(irq);
+}
+
+void drv_irq_done(struct drv_irq *irq)
+{
+	if (irq && irq->eoi_pending) {
+		irq->eoi_pending = false;
+		physdev_eoi(irq->pirq);
+	}
+}
+
+u64 drv_irq_count(const struct drv_irq *irq)
+{
+	return irq ? irq->count : 0;
+}
+
+const char *drv_irq_name(const struct drv_irq *irq)
+{
+	return irq ? irq->name : "polled";
+}

@@ -1,0 +1,26 @@
+/*
+ * dom0's physical interrupts from a Keel guest (guest/lib/physdev.c):
+ * wrappers for physdev_op (hypercall 33; Xen public/physdev.h) and
+ * EVTCHNOP_bind_pirq. The model is in include/keel/pirq.h. Each returns
+ * 0 or the hypervisor's negative errno.
+ */
+#ifndef GUEST_PHYSDEV_H
+#define GUEST_PHYSDEV_H
+
+#include <keel/types.h>
+#include <public/event_channel.h>
+#include <public/physdev.h>
+
+/* PHYSDEVOP_setup_gsi: how the GSI is wired. */
+int physdev_setup_gsi(u32 gsi, bool level, bool active_low);
+/* PHYSDEVOP_map_pirq (MAP_PIRQ_TYPE_GSI, any pirq): *pirq gets it. */
+int physdev_map_gsi(u32 gsi, u32 *pirq);
+int physdev_unmap_pirq(u32 pirq);
+/* PHYSDEVOP_eoi: the device behind pirq has been quieted. */
+int physdev_eoi(u32 pirq);
+/* PHYSDEVOP_irq_status_query: does pirq need PHYSDEVOP_eoi? */
+int physdev_needs_eoi(u32 pirq, bool *needs);
+/* EVTCHNOP_bind_pirq. */
+int evtchn_bind_pirq(u32 pirq, evtchn_port_t *port);
+
+#endif

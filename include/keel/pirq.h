@@ -1,0 +1,55 @@
+/*
+ * dom0's physical interrupts (kernel/pirq.c), Xen's pirq model:
+ *
+ *   PHYSDEVOP_setup_gsi   dom0 says how a GSI is wired (level/edge,
+ *                         polarity), as Linux does from ACPI _PRT/MADT;
+ *   PHYSDEVOP_map_pirq    (MAP_PIRQ_TYPE_GSI) gives the GSI a pirq:
+ *                         Keel routes it through the IOAPIC to a host
+ *                         vector, masked. The pirq number is the GSI;
+ *   EVTCHNOP_bind_pirq    binds an event channel to the pirq and unmasks
+ *                         the line;
+ *   the interrupt         Keel masks a level-triggered line, EOIs the
+ *                         LAPIC and marks the pirq's port pending in dom0
+ *                         (at the scheduler's next safe point);
+ *   PHYSDEVOP_eoi         dom0 has quieted the device: the line is
+ *                         unmasked (and fires again if still asserted).
+ * PHYSDEVOP_irq_status_query reports XENIRQSTAT_needs_eoi for level lines.
+ * MSI/MSI-X (MAP_PIRQ_TYPE_MSI*) are not implemented (-EOPNOTSUPP).
+ * Only dom0 (the hypercall table's HC_DOM0_ONLY) has pirqs.
+ */
+#ifndef KEEL_PIRQ_H
+#define KEEL_PIRQ_H
+
+#include <keel/types.h>
+#include <public/physdev.h>
+
+struct domain;
+struct vcpu;
+
+#define NR_PIRQS 128          /* pirq = GSI, below this */
+#define PIRQ_VECTOR_BASE 0x30 /* host vector = base + GSI */
+
+/* Sets up the IOAPICs (all pins masked) and records which GSIs belong to
+ * the hypervisor's own devices (`console_port`: its UART's IRQ). */
+void pirq_init(u16 console_port);
+
+/* physdev_op (hypercall 33), dom0 only. */
+long do_physdev_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5);
+
+/* For EVTCHNOP_bind_pirq (kernel/evtchn.c): checks that d may bind pirq
+ * now: 0, -EINVAL (not d's, not mapped), -EEXIST (bound already). */
+int pirq_check_bind(struct domain *d, u32 pirq);
+/* The port is bound: records it and unmasks the line. */
+void pirq_bound(struct domain *d, u32 pirq, u32 port);
+/* EVTCHNOP_close of a pirq port: masks the line, forgets the port. */
+void pirq_unbound(struct domain *d, u32 pirq);
+
+/* At the scheduler's safe point: raises the ports of the pirqs whose
+ * interrupt arrived since the last call. */
+void pirq_deliver_pending(void);
+
+/* True while some pirq is bound (an interrupt may still wake a vCPU, so
+ * an idle CPU with no timer armed must wait rather than give up). */
+bool pirq_any_bound(void);
+
+#endif

@@ -1,0 +1,295 @@
+/*
+ * dom0's physical interrupts: the model is in include/keel/pirq.h, the
+ * subset and its reasons in docs/dom0-devices.md ("Interrupts").
+ *
+ * Interrupt context does the least: mask a level line, EOI the LAPIC,
+ * note the pirq in a bitmap and ask the running vCPU to return to the
+ * scheduler. Turning that into an event (which touches shared_info and
+ * may wake a vCPU) happens at the scheduler's safe point, like the timer.
+ */
+#include <keel/acpi.h>
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/evtchn.h>
+#include <keel/lib.h>
+#include <keel/pirq.h>
+#include <keel/printk.h>
+#include <keel/sched.h>
+#include <asm/apic.h>
+#include <asm/guest_mem.h>
+#include <asm/ioapic.h>
+#include <asm/traps.h>
+
+struct pirq_info {
+	bool mapped;      /* PHYSDEVOP_map_pirq done: routed, vector set */
+	bool configured;  /* PHYSDEVOP_setup_gsi gave trigger and polarity */
+	bool level, active_low;
+	bool reserved;    /* the hypervisor's own line: never given */
+	bool masked;      /* masked by the handler, waiting for PHYSDEVOP_eoi */
+	u32 port;         /* bound event channel in dom0, 0 = none */
+	u64 count;        /* interrupts delivered */
+};
+
+/* dom0's pirqs; the pirq number is the GSI. */
+static struct pirq_info pirqs[NR_PIRQS];
+static volatile u64 pending[NR_PIRQS / 64];
+static unsigned nr_bound;
+
+/* ---- interrupt context ---------------------------------------------------- */
+
+static void pirq_interrupt(struct trap_frame *f)
+{
+	u32 gsi = (u32)f->vector - PIRQ_VECTOR_BASE;
+
+	if (gsi < NR_PIRQS) {
+		struct pirq_info *p = &pirqs[gsi];
+		/* Masking before the EOI: the LAPIC's EOI clears the
+		 * IOAPIC's remote IRR, and a still-asserted level line would
+		 * fire again at once. */
+		if (p->level) {
+			ioapic_mask(gsi);
+			p->masked = true;
+		}
+		pending[gsi / 64] |= 1ULL << (gsi % 64);
+	}
+	apic_eoi();
+	sched_softirq_raise();
+}
+
+/* ---- the safe point ---------------------------------------------------------- */
+
+void pirq_deliver_pending(void)
+{
+	struct domain *d0 = domain_by_id(0);
+
+	for (unsigned w = 0; w < ARRAY_SIZE(pending); w++) {
+		if (!pending[w])
+			continue;
+		/* Interrupts are off in the hypervisor here: no bit can be
+		 * added between the read and the clear. */
+		u64 bits = pending[w];
+		pending[w] = 0;
+		for (unsigned b = 0; b < 64; b++) {
+			if (!(bits & (1ULL << b)))
+				continue;
+			struct pirq_info *p = &pirqs[w * 64 + b];
+			if (!p->port || !d0) {
+				/* Unbound meanwhile: leave a level line masked
+				 * (nobody would EOI it). */
+				continue;
+			}
+			p->count++;
+			evtchn_send_pirq(d0, p->port);
+		}
+	}
+}
+
+bool pirq_any_bound(void)
+{
+	return nr_bound != 0;
+}
+
+/* ---- binding (EVTCHNOP_bind_pirq / close) ------------------------------------- */
+
+static struct pirq_info *dom0_pirq(struct domain *d, u32 pirq)
+{
+	if (d->id != 0 || pirq >= NR_PIRQS)
+		return NULL;
+	return &pirqs[pirq];
+}
+
+int pirq_check_bind(struct domain *d, u32 pirq)
+{
+	struct pirq_info *p = dom0_pirq(d, pirq);
+
+	if (!p || !p->mapped)
+		return -EINVAL;
+	if (p->port)
+		return -EEXIST;
+	return 0;
+}
+
+void pirq_bound(struct domain *d, u32 pirq, u32 port)
+{
+	struct pirq_info *p = dom0_pirq(d, pirq);
+
+	if (!p)
+		return;
+	p->port = port;
+	p->masked = false;
+	nr_bound++;
+	ioapic_unmask(pirq);
+}
+
+void pirq_unbound(struct domain *d, u32 pirq)
+{
+	struct pirq_info *p = dom0_pirq(d, pirq);
+
+	if (!p || !p->port)
+		return;
+	ioapic_mask(pirq);
+	p->port = 0;
+	p->masked = false;
+	pending[pirq / 64] &= ~(1ULL << (pirq % 64));
+	nr_bound--;
+}
+
+/* ---- PHYSDEVOP_* ------------------------------------------------------------- */
+
+/* The wiring of a GSI nobody described: the MADT's override for an ISA
+ * IRQ (MPS INTI flags: polarity bits 0-1, 3 = active low; trigger bits
+ * 2-3, 3 = level), ISA defaults (edge, high) below 16, PCI's (level,
+ * low) above. */
+static void default_wiring(u32 gsi, bool *level, bool *active_low)
+{
+	*level = gsi >= 16;
+	*active_low = gsi >= 16;
+	for (unsigned i = 0; i < acpi.nr_iso; i++) {
+		if (acpi.iso[i].gsi != gsi)
+			continue;
+		u16 pol = acpi.iso[i].flags & 3, trig = (acpi.iso[i].flags >> 2) & 3;
+		if (pol)
+			*active_low = pol == 3;
+		if (trig)
+			*level = trig == 3;
+	}
+}
+
+static long map_pirq(struct vcpu *v, struct physdev_map_pirq *m)
+{
+	if (m->domid != DOMID_SELF && m->domid != v->dom->id)
+		return -EPERM; /* pirqs for other domains: not implemented */
+	if (m->type == MAP_PIRQ_TYPE_MSI || m->type == MAP_PIRQ_TYPE_MSI_SEG ||
+	    m->type == MAP_PIRQ_TYPE_MULTI_MSI)
+		return -EOPNOTSUPP;
+	if (m->type != MAP_PIRQ_TYPE_GSI)
+		return -EINVAL;
+	if (m->index < 0 || m->index >= NR_PIRQS || !ioapic_has_gsi((u32)m->index))
+		return -EINVAL;
+	u32 gsi = (u32)m->index;
+	/* Keel's pirq for a GSI is the GSI itself. */
+	if (m->pirq != -1 && m->pirq != m->index)
+		return -EINVAL;
+	struct pirq_info *p = &pirqs[gsi];
+	if (p->reserved)
+		return -EPERM;
+	if (!p->mapped) {
+		if (!p->configured)
+			default_wiring(gsi, &p->level, &p->active_low);
+		if (ioapic_route(gsi, (u8)(PIRQ_VECTOR_BASE + gsi), p->level, p->active_low))
+			return -EINVAL;
+		irq_register((u8)(PIRQ_VECTOR_BASE + gsi), pirq_interrupt);
+		p->mapped = true;
+		pr_info("pirq %u: GSI %u -> vector 0x%x, %s, active %s\n", gsi, gsi,
+			PIRQ_VECTOR_BASE + gsi, p->level ? "level" : "edge",
+			p->active_low ? "low" : "high");
+	}
+	m->pirq = (int32_t)gsi;
+	return 0;
+}
+
+static long unmap_pirq(struct vcpu *v, const struct physdev_unmap_pirq *u)
+{
+	if (u->domid != DOMID_SELF && u->domid != v->dom->id)
+		return -EPERM;
+	if (u->pirq < 0 || u->pirq >= NR_PIRQS || !pirqs[u->pirq].mapped)
+		return -EINVAL;
+	struct pirq_info *p = &pirqs[u->pirq];
+	if (p->port)
+		return -EBUSY; /* close the event channel first */
+	ioapic_mask((u32)u->pirq);
+	p->mapped = false;
+	p->masked = false;
+	return 0;
+}
+
+static long setup_gsi(const struct physdev_setup_gsi *s)
+{
+	if (s->gsi < 0 || s->gsi >= NR_PIRQS || !ioapic_has_gsi((u32)s->gsi) ||
+	    s->triggering > 1 || s->polarity > 1)
+		return -EINVAL;
+	struct pirq_info *p = &pirqs[s->gsi];
+	if (p->reserved)
+		return -EPERM;
+	if (p->mapped)
+		return -EEXIST; /* Xen: already set up */
+	p->configured = true;
+	p->level = s->triggering;
+	p->active_low = s->polarity;
+	return 0;
+}
+
+static long eoi(u32 irq)
+{
+	if (irq >= NR_PIRQS || !pirqs[irq].mapped)
+		return -EINVAL;
+	struct pirq_info *p = &pirqs[irq];
+	if (p->masked && p->port) {
+		p->masked = false;
+		ioapic_unmask(irq);
+	}
+	return 0;
+}
+
+long do_physdev_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
+{
+	(void)a3;
+	(void)a4;
+	(void)a5;
+	switch (cmd) {
+	case PHYSDEVOP_eoi: {
+		struct physdev_eoi e;
+		if (copy_from_guest(v, &e, arg, sizeof(e)))
+			return -EFAULT;
+		return eoi(e.irq);
+	}
+	case PHYSDEVOP_irq_status_query: {
+		struct physdev_irq_status_query q;
+		if (copy_from_guest(v, &q, arg, sizeof(q)))
+			return -EFAULT;
+		if (q.irq >= NR_PIRQS)
+			return -EINVAL;
+		q.flags = pirqs[q.irq].mapped && pirqs[q.irq].level ? XENIRQSTAT_needs_eoi : 0;
+		return copy_to_guest(v, arg, &q, sizeof(q)) ? -EFAULT : 0;
+	}
+	case PHYSDEVOP_map_pirq: {
+		struct physdev_map_pirq m;
+		if (copy_from_guest(v, &m, arg, sizeof(m)))
+			return -EFAULT;
+		long rc = map_pirq(v, &m);
+		if (rc == 0 && copy_to_guest(v, arg, &m, sizeof(m)))
+			return -EFAULT;
+		return rc;
+	}
+	case PHYSDEVOP_unmap_pirq: {
+		struct physdev_unmap_pirq u;
+		if (copy_from_guest(v, &u, arg, sizeof(u)))
+			return -EFAULT;
+		return unmap_pirq(v, &u);
+	}
+	case PHYSDEVOP_setup_gsi: {
+		struct physdev_setup_gsi s;
+		if (copy_from_guest(v, &s, arg, sizeof(s)))
+			return -EFAULT;
+		return setup_gsi(&s);
+	}
+	default:
+		return -ENOSYS;
+	}
+}
+
+void pirq_init(u16 console_port)
+{
+	unsigned gsis = ioapic_init();
+
+	/* The hypervisor's own lines: the PIT/timer (ISA IRQ 0, usually GSI
+	 * 2) and its console UART's IRQ (COM1/COM3: 4, COM2/COM4: 3). Keel
+	 * polls the UART, but dom0 must not get its interrupt either. */
+	pirqs[0].reserved = pirqs[2].reserved = true;
+	if (console_port == 0x3f8 || console_port == 0x3e8)
+		pirqs[4].reserved = true;
+	else if (console_port == 0x2f8 || console_port == 0x2e8)
+		pirqs[3].reserved = true;
+	pr_info("pirq: %u GSIs for dom0's devices, vectors 0x%x-0x%x\n", MIN(gsis, (unsigned)NR_PIRQS),
+		PIRQ_VECTOR_BASE, PIRQ_VECTOR_BASE + MIN(gsis, (unsigned)NR_PIRQS) - 1);
+}
