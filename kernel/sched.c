@@ -242,6 +242,7 @@ void sched_run(void)
 		time_update_vcpu(v);
 
 		vcpu_run(v);
+		{ static int dbg; if (dbg++ < 40) printk(LOG_INFO, "DBG pick d%u ran %lu us fired %d exits %lu\n", v->dom->id, (time_now_ns() - now) / 1000, c->timer_fired, v->nr_exits); }
 
 		c->curr = NULL;
 		u64 ran = time_now_ns() - now;

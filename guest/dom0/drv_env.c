@@ -1,7 +1,8 @@
 /*
  * The environment drivers/ expects (drivers/drv.h), provided by dom0:
  * logging through printf, DMA memory from the page allocator, device
- * memory through the identity map, time from the TSC.
+ * memory through the identity map, time from PV time (or the TSC), and
+ * device interrupts as pirq event channels (docs/dom0-devices.md).
  *
  * Time: PV time (vcpu_time_info) once shared_info is mapped; before
  * that the TSC read as if it ran at DRV_TSC_HZ_MAX. Real TSCs (and QEMU
@@ -69,12 +70,19 @@ static inline u64 rdtsc_now(void)
 	return ((u64)hi << 32) | lo;
 }
 
-/* PV time once the event-channel library has mapped shared_info (the
- * first device interrupt does that); the TSC bound before. */
+/* The clock is chosen at the first call and never changes (deadlines
+ * computed with one clock are compared with the same one): PV time if
+ * the event-channel library has mapped shared_info by then (dom0_hw_init
+ * makes sure it has), else the TSC bound. */
 u64 drv_now_us(void)
 {
-	u64 ns = evtchn_shared_info() ? pvclock_now_ns() : 0;
-	return ns ? ns / 1000 : rdtsc_now() / (DRV_TSC_HZ_MAX / 1000000);
+	static int use_pvclock = -1;
+
+	if (use_pvclock < 0)
+		use_pvclock = evtchn_shared_info() && pvclock_now_ns() != 0;
+	if (use_pvclock)
+		return pvclock_now_ns() / 1000;
+	return rdtsc_now() / (DRV_TSC_HZ_MAX / 1000000);
 }
 
 void drv_udelay(u64 us)

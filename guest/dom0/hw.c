@@ -79,6 +79,10 @@ void dom0_hw_init(const struct hvm_start_info *si)
 
 	if (cmdline_get(si_cmdline(si), "hw", opt, sizeof(opt)) && !strcmp(opt, "off"))
 		return;
+	/* shared_info first: drivers' clock (PV time) and interrupts need it;
+	 * without it they fall back to the TSC and polling. */
+	if (evtchn_init())
+		puts("dom0: event channels unavailable: drivers poll, TSC clock");
 	u64 pages = pages_init(si);
 	printf("dom0: page pool: %lu MiB for DMA and buffers\n", pages >> 8);
 	pci_init(si->rsdp_paddr);
