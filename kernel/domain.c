@@ -74,6 +74,7 @@ struct vcpu *vcpu_create(struct domain *d)
 		frame_free(pa);
 		return NULL;
 	}
+	sched_vcpu_init(v);
 	d->vcpus[d->nr_vcpus++] = v;
 	return v;
 }

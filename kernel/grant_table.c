@@ -256,8 +256,8 @@ s16 gnttab_target(struct domain *caller, domid_t dom, struct domain **out)
 {
 	struct domain *d = dom == DOMID_SELF ? caller : domain_by_id(dom);
 
-	if (!d)
-		return GNTST_bad_domain;
+	if (!d || d->state == DOM_DYING)
+		return GNTST_bad_domain; /* a dying domain's table only shrinks */
 	if (d != caller && !caller->privileged)
 		return GNTST_permission_denied;
 	*out = d;

@@ -41,12 +41,19 @@ void guest_console_write(struct domain *d, const char *buf, size_t len)
 		}
 		if (c == '\r')
 			continue;
-		if (c == '\b' && l->open && l->len == 0) {
-			/* Backspace over text already shown: let it through. */
-			printk(LOG_INFO, "\b");
+		if (c == '\b') {
+			/* Erase within the line, never past its start: a
+			 * guest must not be able to rub out its "(dN) "
+			 * prefix and pose as the hypervisor. Only dom0's
+			 * interactive echo may erase what is already shown
+			 * (its own keys, after the prompt). */
+			if (l->len)
+				l->len--;
+			else if (l->open && d->privileged)
+				printk(LOG_INFO, "\b");
 			continue;
 		}
-		if ((c < 0x20 && c != '\t' && c != '\b') || c == 0x7f)
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			c = '?';
 		l->buf[l->len++] = c;
 		if (l->len == LINE_MAX)

@@ -66,21 +66,21 @@ static void e9_write(struct vcpu *v, u16 port, unsigned size, u32 val)
 		guest_console_write(v->dom, &c, 1);
 }
 
-/* The test port: a scratch register per domain (dom0 self-tests). */
-static u32 test_port_value[DOMID_MAX];
+/* The test port: a scratch register per domain (dom0 self-tests), kept
+ * in struct domain so a new domain never sees an old one's value. */
 
 static u32 test_port_read(struct vcpu *v, u16 port, unsigned size)
 {
 	(void)port;
 	(void)size;
-	return test_port_value[v->dom->id];
+	return v->dom->test_port;
 }
 
 static void test_port_write(struct vcpu *v, u16 port, unsigned size, u32 val)
 {
 	(void)port;
 	(void)size;
-	test_port_value[v->dom->id] = val;
+	v->dom->test_port = val;
 }
 
 void io_init(void);

@@ -123,8 +123,8 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 		/* The low 12 bits select which page of a multi-page area;
 		 * Keel has one page, so they must be 0. */
 		if ((val & ~PAGE_MASK) || write_hypercall_page(v, val)) {
-			pr_warn("d%uv%u: hypercall page at 0x%lx refused (not a page of the domain's RAM)\n",
-				v->dom->id, v->id, val);
+			pr_debug("d%uv%u: hypercall page at 0x%lx refused (not a page of the domain's RAM)\n",
+				 v->dom->id, v->id, val);
 			return EXIT_INJECT_GP;
 		}
 		break;

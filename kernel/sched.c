@@ -24,6 +24,7 @@
 #include <keel/vmexit.h>
 #include <keel/vtimer.h>
 #include <asm/apic.h>
+#include <asm/guest_mem.h>
 #include <asm/cpu.h>
 
 /* What one physical CPU is doing. */
@@ -131,6 +132,49 @@ void sched_vcpu_destroy(struct vcpu *v)
 	v->blocked = false;
 }
 
+/* ---- runstate accounting (Xen public/vcpu.h) ----------------------------- */
+
+void sched_vcpu_init(struct vcpu *v)
+{
+	v->sched.runstate = (struct vcpu_runstate_info){
+		.state = RUNSTATE_offline, .state_entry_time = time_now_ns() };
+}
+
+const struct vcpu_runstate_info *sched_runstate(const struct vcpu *v)
+{
+	return &v->sched.runstate;
+}
+
+/* Where a vCPU that is not on the CPU stands. Xen counts a vCPU of a
+ * paused domain as offline. */
+static int idle_runstate(const struct vcpu *v)
+{
+	if (v->blocked && v->runnable)
+		return RUNSTATE_blocked;
+	return can_run(v) ? RUNSTATE_runnable : RUNSTATE_offline;
+}
+
+/*
+ * Moves v to `state` at system time `now`, charging the time since the
+ * last change to the old state, and copies the record to the area the
+ * guest registered (Linux reads steal time from it). The guest is not
+ * running while this happens (one CPU), so no update flag is needed; a
+ * bad address just gets no updates, as in Xen.
+ */
+static void runstate_change(struct vcpu *v, int state, u64 now)
+{
+	struct vcpu_runstate_info *rs = &v->sched.runstate;
+
+	if (rs->state == state)
+		return;
+	if (now > rs->state_entry_time && (unsigned)rs->state < 4)
+		rs->time[rs->state] += now - rs->state_entry_time;
+	rs->state = state;
+	rs->state_entry_time = now;
+	if (v->ev.runstate_gva)
+		(void)copy_to_guest(v, v->ev.runstate_gva, rs, sizeof(*rs));
+}
+
 /* The earlier of two deadlines where 0 means none. */
 static u64 earliest(u64 a, u64 b)
 {
@@ -172,6 +216,7 @@ static unsigned collect(u64 now, u64 *next)
 					*next = earliest(*next, v->ev.poll_deadline);
 			}
 			*next = earliest(*next, dl);
+			runstate_change(v, idle_runstate(v), now);
 			entities[n] = (struct sched_entity){
 				.credit = v->sched.credit,
 				.last_pick = v->sched.last_pick,
@@ -240,12 +285,13 @@ void sched_run(void)
 		c->timer_fired = false;
 		apic_timer_oneshot(c->next_event - now);
 		time_update_vcpu(v);
+		runstate_change(v, RUNSTATE_running, now);
 
 		vcpu_run(v);
-		{ static int dbg; if (dbg++ < 40) printk(LOG_INFO, "DBG pick d%u ran %lu us fired %d exits %lu\n", v->dom->id, (time_now_ns() - now) / 1000, c->timer_fired, v->nr_exits); }
 
 		c->curr = NULL;
-		u64 ran = time_now_ns() - now;
+		u64 end = time_now_ns(), ran = end - now;
+		runstate_change(v, idle_runstate(v), end);
 		v->sched.run_ns += ran;
 		struct sched_entity e = { .credit = v->sched.credit,
 					  .weight = v->dom->weight ? v->dom->weight

@@ -77,7 +77,6 @@ static __noreturn void role_spin(void)
 {
 	puts("pvtest: spin: spinning forever");
 	console_flush();
-	asm volatile("sti");
 	for (volatile u64 n = 0;; n++)
 		;
 }

@@ -7,10 +7,12 @@
  *  - VCPU_SSHOTTMR_future refuses a past deadline, a past deadline
  *    without it fires at once, a stopped timer does not fire;
  *  - the periodic timer fires every period until stopped;
+ *  - the runstate area it registers counts the time it sleeps as blocked;
  *  - system time advances and the wallclock is a plausible date.
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
+#include <public/sched.h>
 #include <public/vcpu.h>
 #include "evtchn.h"
 #include "guest.h"
@@ -98,6 +100,27 @@ void role_timer(void)
 		fail("the periodic timer fired after it was stopped");
 	printf("pvtest: timer: 10 periodic ticks of 5 ms in %lu ms, none after stop\n",
 	       (last - t0) / MS);
+
+	/* Runstate: the hypervisor accounts running/runnable/blocked time
+	 * into the area we register (Linux's steal-time source). */
+	static struct vcpu_runstate_info rs;
+	struct vcpu_register_runstate_memory_area area = { .addr = (u64)(uintptr_t)&rs };
+	if ((rc = (int)HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, 0, &area)))
+		fail("register runstate area: %d", rc);
+	/* A yield makes the hypervisor write the full record. */
+	HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	u64 blocked0 = rs.time[RUNSTATE_blocked];
+	if ((rc = pvclock_timer_set(pvclock_now_ns() + 30 * MS, 0)) ||
+	    !wait_timer(pvclock_now_ns() + 2000 * MS))
+		fail("sleeping 30 ms: %d", rc);
+	if (rs.state != RUNSTATE_running)
+		fail("runstate says state %d while we run", rs.state);
+	u64 slept = rs.time[RUNSTATE_blocked] - blocked0;
+	if (slept < 20 * MS || !rs.time[RUNSTATE_running])
+		fail("runstate: %lu ms blocked over a 30 ms sleep, %lu ns running", slept / MS,
+		     rs.time[RUNSTATE_running]);
+	printf("pvtest: timer: runstate area: %lu ms blocked over a 30 ms sleep, %lu ms running "
+	       "in all\n", slept / MS, rs.time[RUNSTATE_running] / MS);
 
 	u64 wc = pvclock_wallclock_sec();
 	/* 2020-01-01 .. 2100-01-01 */

@@ -76,6 +76,7 @@ struct domain {
 	unsigned nr_vcpus;
 	struct domain_arch arch;
 	u64 exit_counts[EXIT_NR];
+	u32 test_port;            /* Keel test port scratch (public/keel_test.h) */
 	u32 weight;               /* scheduler weight (keel/sched.h); 0 = default */
 	struct evtchn_domain ev;  /* keel/evtchn.h: ports, shared_info */
 	u64 hvm_params[HVM_NR_PARAMS];  /* kernel/hc_hvm.c */

@@ -25,6 +25,7 @@
 #define KEEL_SCHED_H
 
 #include <keel/types.h>
+#include <public/vcpu.h>
 
 struct vcpu;
 struct domain;
@@ -40,6 +41,9 @@ struct sched_vcpu {
 	u64 last_pick;     /* sched sequence number when last picked */
 	u64 run_ns;        /* total time run (domctl list reports it) */
 	bool yielded;      /* SCHEDOP_yield: others first at the next pick */
+	/* Xen's runstate accounting (public/vcpu.h), copied to the guest's
+	 * VCPUOP_register_runstate_memory_area on every change. */
+	struct vcpu_runstate_info runstate;
 };
 
 /* ---- the pure policy (kernel/sched_policy.c, unit-tested) ------------- */
@@ -107,6 +111,13 @@ void sched_softirq_raise(void);
 
 /* Sets d's weight (1..SCHED_WEIGHT_MAX). 0 or -EINVAL. */
 int sched_set_weight(struct domain *d, u32 weight);
+
+/* v's runstate (state, entry time, ns in each state), as the guest's
+ * registered runstate area receives it (VCPUOP_get_runstate_info). */
+const struct vcpu_runstate_info *sched_runstate(const struct vcpu *v);
+
+/* Called by vcpu_create: v starts offline in the runstate accounting. */
+void sched_vcpu_init(struct vcpu *v);
 
 /* Called by domain_destroy: forgets v (it must not be current). */
 void sched_vcpu_destroy(struct vcpu *v);

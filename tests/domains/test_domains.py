@@ -193,7 +193,8 @@ def _():
     guest's own pvclock; VCPU_SSHOTTMR_future refuses a past deadline with
     -ETIME, a past deadline without it fires at once, stopped timers stay
     quiet; the periodic timer ticks every period until stopped; the
-    wallclock in shared_info is a plausible date."""
+    registered runstate area counts a sleep as blocked time; the wallclock
+    in shared_info is a plausible date."""
     r = run_scenario("timer")
     t = domu_prefix(r, "timer")
     expect_lines_in_order(r.log, [
@@ -201,6 +202,21 @@ def _():
         r"^%s pvtest: timer: 20 one-shot timers fired on time" % t,
         r"^%s pvtest: timer: future flag, past deadline and stop behave as in Xen" % t,
         r"^%s pvtest: timer: 10 periodic ticks of 5 ms in \d+ ms, none after stop" % t,
+        r"^%s pvtest: timer: runstate area: \d+ ms blocked over a 30 ms sleep" % t,
         r"^%s pvtest: timer: PASS wallclock \d+ s since 1970" % t,
         r"^\(d0\) dom0: domains: timer: PASS",
+    ])
+
+
+@test("domains-vmx-two-domu-pingpong", timeout=420)
+def _():
+    """The ping-pong scenario under Bochs (VT-x with EPT), shorter: the
+    same domain builder, event channels, grants and destruction through
+    the VMX back end, every page back."""
+    r = run_scenario("pingpong", "count=1000", loader="bochs", timeout=360)
+    expect_lines_in_order(r.log, [
+        r"^keel: virtualization: VMX \(",
+        r"pvtest: ping: mapped d\d+'s grant 8: first half verified",
+        r"pvtest: ping: PASS 1000 round trips",
+        r"^\(d0\) dom0: domains: pingpong: PASS 1000 pings",
     ])

@@ -401,8 +401,12 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VM_ENTRY_CONTROLS, c->val[VMX_CTL_ENTRY]);
 
 	/* #UD: a guest using VMMCALL (the AMD hypercall) on Intel gets it
-	 * handled by the kernel as Xen does (kernel/exit.c). */
-	vmwrite(EXCEPTION_BITMAP, 1u << X86_EXC_UD);
+	 * handled by the kernel as Xen does (kernel/exit.c). #DB and #AC:
+	 * a guest can make their delivery raise the same exception again,
+	 * forever, inside microcode where no interrupt gets in
+	 * (CVE-2015-8104, CVE-2015-5307); intercepting them turns each
+	 * delivery into an exit, and the kernel reflects them. */
+	vmwrite(EXCEPTION_BITMAP, (1u << X86_EXC_UD) | (1u << X86_EXC_DB) | (1u << X86_EXC_AC));
 	vmwrite(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmwrite(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmwrite(CR3_TARGET_COUNT, 0);
