@@ -12,6 +12,8 @@
 #include <asm/p2m.h>
 #include <asm/vendor.h>
 
+#define DOMU_P2M_MAX_TABLES 1024
+
 static struct domain domains[DOMID_MAX];
 static bool domain_used[DOMID_MAX];
 
@@ -40,6 +42,13 @@ struct domain *domain_create(unsigned id, const char *name, bool privileged)
 	d->state = DOM_CREATED;
 
 	int rc = p2m_init(d);
+	/* A domU's p2m tables come from the hypervisor's frames: cap them so
+	 * that mappings scattered over its address space (grant maps at
+	 * hostile addresses) cannot drain the pool. 1024 tables (4 MiB)
+	 * cover about 2 GiB of RAM mapped with 4 KiB pages. dom0's 1:1 map
+	 * is built by the hypervisor itself. */
+	if (!rc && !privileged)
+		d->arch.p2m.max_tables = DOMU_P2M_MAX_TABLES;
 	if (!rc)
 		rc = vendor->domain_init(d);
 	if (!rc && (rc = evtchn_domain_init(d)))

@@ -45,13 +45,32 @@ static inline u64 *table_at(paddr_t pa)
 }
 
 /* A present entry at `level` maps a page (rather than a table). */
+/* Table frames are counted per page table so that a domain's p2m can be
+ * held to a quota (pt->max_tables): a guest that scatters mappings over
+ * its address space must not drain the hypervisor's frames. */
+static paddr_t table_alloc(struct pt *pt)
+{
+	if (pt->max_tables && pt->nr_tables >= pt->max_tables)
+		return 0;
+	paddr_t t = pt_alloc_table();
+	if (t)
+		pt->nr_tables++;
+	return t;
+}
+
+static void table_free(struct pt *pt, paddr_t t)
+{
+	pt_free_table(t);
+	pt->nr_tables--;
+}
+
 static bool is_leaf(const struct pt *pt, u64 e, unsigned level)
 {
 	return level == 1 || (level <= 3 && pt->fmt->is_large(e));
 }
 
 /* Frees the table at `table` (level `level`) and every table below it. */
-static void free_tree(const struct pt *pt, paddr_t table, unsigned level)
+static void free_tree(struct pt *pt, paddr_t table, unsigned level)
 {
 	u64 *t = table_at(table);
 
@@ -62,7 +81,7 @@ static void free_tree(const struct pt *pt, paddr_t table, unsigned level)
 				free_tree(pt, pt->fmt->addr(e, level), level - 1);
 		}
 	}
-	pt_free_table(table);
+	table_free(pt, table);
 }
 
 /*
@@ -72,7 +91,7 @@ static void free_tree(const struct pt *pt, paddr_t table, unsigned level)
  * the same, which is what Intel SDM vol. 3 4.10.2.3 asks of a page-size
  * change made before the TLB is invalidated.
  */
-static int split_large(const struct pt *pt, u64 *entry, unsigned level)
+static int split_large(struct pt *pt, u64 *entry, unsigned level)
 {
 	const struct pt_format *fmt = pt->fmt;
 	u64 e = *entry;
@@ -80,7 +99,7 @@ static int split_large(const struct pt *pt, u64 *entry, unsigned level)
 	unsigned perms = fmt->perms(e);
 	enum memtype mt = fmt->memtype(e);
 	u64 step = level_size(level - 1);
-	paddr_t child = pt_alloc_table();
+	paddr_t child = table_alloc(pt);
 
 	if (!child)
 		return -ENOMEM;
@@ -93,13 +112,13 @@ static int split_large(const struct pt *pt, u64 *entry, unsigned level)
 
 /* Makes *entry (level >= 2) point at a table, allocating an empty one or
  * splitting a large page; returns the table's address in *child. */
-static int need_table(const struct pt *pt, u64 *entry, unsigned level,
+static int need_table(struct pt *pt, u64 *entry, unsigned level,
 		      paddr_t *child)
 {
 	const struct pt_format *fmt = pt->fmt;
 
 	if (!fmt->present(*entry)) {
-		paddr_t t = pt_alloc_table();
+		paddr_t t = table_alloc(pt);
 		if (!t)
 			return -ENOMEM;
 		*entry = fmt->table(t);
@@ -113,7 +132,7 @@ static int need_table(const struct pt *pt, u64 *entry, unsigned level,
 }
 
 /* Frees the table *entry points at if nothing in it is present any more. */
-static void drop_if_empty(const struct pt *pt, u64 *entry, unsigned level)
+static void drop_if_empty(struct pt *pt, u64 *entry, unsigned level)
 {
 	paddr_t child = pt->fmt->addr(*entry, level);
 	u64 *t = table_at(child);
@@ -122,7 +141,7 @@ static void drop_if_empty(const struct pt *pt, u64 *entry, unsigned level)
 		if (pt->fmt->present(t[i]))
 			return;
 	*entry = 0;
-	pt_free_table(child);
+	table_free(pt, child);
 }
 
 /* Checks a range against what the walker covers; false if it wraps or
@@ -138,7 +157,9 @@ int pt_init(struct pt *pt, const struct pt_format *fmt, unsigned max_leaf_level)
 		return -EINVAL;
 	pt->fmt = fmt;
 	pt->max_leaf_level = max_leaf_level;
-	pt->root = pt_alloc_table();
+	pt->nr_tables = 0;
+	pt->max_tables = 0;
+	pt->root = table_alloc(pt);
 	return pt->root ? 0 : -ENOMEM;
 }
 
@@ -148,7 +169,7 @@ int pt_init(struct pt *pt, const struct pt_format *fmt, unsigned max_leaf_level)
  * aligned to it and the level allowed as a leaf, becomes a leaf (freeing
  * any tables under what it replaces); otherwise we go one level down.
  */
-static int map_range(const struct pt *pt, paddr_t table, unsigned level,
+static int map_range(struct pt *pt, paddr_t table, unsigned level,
 		     u64 va, u64 end, paddr_t pa, unsigned perms,
 		     enum memtype mt)
 {
@@ -196,7 +217,7 @@ int pt_map(struct pt *pt, u64 va, paddr_t pa, u64 size, unsigned perms,
 }
 
 /* Clears [va, end) within `table`; tables left empty are freed. */
-static int unmap_range(const struct pt *pt, paddr_t table, unsigned level,
+static int unmap_range(struct pt *pt, paddr_t table, unsigned level,
 		       u64 va, u64 end)
 {
 	const struct pt_format *fmt = pt->fmt;
@@ -243,7 +264,7 @@ int pt_unmap(struct pt *pt, u64 va, u64 size)
 }
 
 /* Re-encodes the leaves in [va, end) with `perms`; -ENOENT at a hole. */
-static int protect_range(const struct pt *pt, paddr_t table, unsigned level,
+static int protect_range(struct pt *pt, paddr_t table, unsigned level,
 			 u64 va, u64 end, unsigned perms)
 {
 	const struct pt_format *fmt = pt->fmt;

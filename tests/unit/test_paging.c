@@ -452,6 +452,31 @@ START_TEST(user_format_sets_us)
 }
 END_TEST
 
+
+/* A page table with a quota refuses to grow past it (-ENOMEM), counts
+ * every table it holds, and gives the count back as tables are freed. */
+START_TEST(table_quota_enforced)
+{
+	setup(&x86_pt_format, 2);
+	pt.max_tables = 4; /* root + PDPT + PD + one PT */
+	ck_assert_int_eq(pt_map(&pt, 0x200000, 0x200000, PAGE_SIZE, PT_R, MT_WB), 0);
+	ck_assert_msg(pt.nr_tables == 4, "nr_tables %u after one 4K mapping, expected 4",
+		      pt.nr_tables);
+	/* Another 2 MiB region needs a second PT: over the quota. */
+	int rc = pt_map(&pt, 0x400000, 0x400000, PAGE_SIZE, PT_R, MT_WB);
+	ck_assert_msg(rc == -ENOMEM, "map past the quota returned %d, expected -ENOMEM", rc);
+	ck_assert_uint_eq(nr_live, 4);
+	ck_assert_int_eq(pt_lookup(&pt, 0x400000, NULL, NULL, NULL), -ENOENT);
+	/* Unmapping frees the PT, PD and PDPT (empty tables go). */
+	ck_assert_int_eq(pt_unmap(&pt, 0x200000, PAGE_SIZE), 0);
+	ck_assert_msg(pt.nr_tables == 1, "nr_tables %u after unmapping all, expected 1",
+		      pt.nr_tables);
+	ck_assert_int_eq(pt_map(&pt, 0x400000, 0x400000, PAGE_SIZE, PT_R, MT_WB), 0);
+	pt_destroy(&pt);
+	ck_assert_uint_eq(nr_live, 0);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "paging-map-4k", &map_4k_ttest },
 	{ "paging-map-uses-2m-pages", &map_uses_2m_pages_ttest },
@@ -469,5 +494,6 @@ const struct unit_case unit_cases[] = {
 	{ "paging-lookup-unmapped-enoent", &lookup_unmapped_enoent_ttest },
 	{ "paging-nx-and-uc-encoding", &nx_and_uc_encoding_ttest },
 	{ "paging-user-format-sets-us", &user_format_sets_us_ttest },
+	{ "paging-table-quota-enforced", &table_quota_enforced_ttest },
 	{ 0 },
 };

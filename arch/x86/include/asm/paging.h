@@ -45,6 +45,9 @@ struct pt {
 	const struct pt_format *fmt;
 	paddr_t root;            /* PML4 (or EPT PML4) physical address */
 	unsigned max_leaf_level; /* 2: 2 MiB pages only; 3: 1 GiB pages too */
+	u32 nr_tables;           /* table frames in use, root included */
+	u32 max_tables;          /* 0: no limit; else pt_map/unmap/protect
+				  * fail with -ENOMEM rather than exceed it */
 };
 
 /*

@@ -1,0 +1,278 @@
+/*
+ * dom0's filtered view of PCI configuration space (kernel/pci_cfg.c):
+ * BAR emulation (sizing never reaches the device, moves go through the
+ * hypervisor's check, 64-bit BARs move on the upper half), expansion ROMs
+ * hidden, MSI/MSI-X enables held clear.
+ *
+ * unit-sources: kernel/pci_cfg.c
+ *
+ * The "device" is a 4 KiB array of registers with hardware BAR behaviour
+ * (address bits below the size read back as 0); pci_conf_* count the
+ * writes that reach it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <keel/domain.h>
+#include <keel/errno.h>
+#include <keel/io.h>
+#include <keel/mmio.h>
+#include <keel/passthrough.h>
+#include <keel/pci.h>
+
+#include "unit.h"
+
+#pragma GCC diagnostic ignored "-Wunused-variable"
+
+/* ---- the fake device and the hypervisor around pci_cfg.c ----------------- */
+
+static u8 cfg[4096];
+static struct pci_func func;
+static unsigned bar_writes; /* config writes that reached a BAR register */
+static unsigned moves;
+static u64 last_move_addr;
+static bool refuse_moves;
+static struct domain dom0;
+
+struct pci_func pci_funcs[PCI_MAX_FUNCS];
+unsigned pci_nr_funcs;
+
+/* Hardware BARs: BAR0 32-bit memory 4 KiB, BAR2/3 64-bit memory 16 KiB,
+ * BAR4 I/O 32 ports. */
+static u64 hw_mask(unsigned reg)
+{
+	switch (reg) {
+	case 0x10: return ~0xfffULL;
+	case 0x18: return ~0x3fffULL;
+	case 0x1c: return ~0ULL;
+	case 0x20: return ~0x1fULL;
+	default: return ~0ULL;
+	}
+}
+
+u32 pci_conf_read(u16 bdf, unsigned reg, unsigned size)
+{
+	u32 v = 0;
+	(void)bdf;
+	memcpy(&v, cfg + reg, size);
+	return v;
+}
+
+void pci_conf_write(u16 bdf, unsigned reg, unsigned size, u32 val)
+{
+	(void)bdf;
+	if (reg >= 0x10 && reg < 0x28) {
+		bar_writes++;
+		u32 flags = reg == 0x10 ? 0x0 : reg == 0x18 ? 0x4 : reg == 0x20 ? 0x1 : 0;
+		val = (val & (u32)hw_mask(reg) & (reg == 0x20 ? ~3u : ~0xfu)) | flags;
+		if (reg == 0x1c)
+			val = val & (u32)hw_mask(reg);
+	}
+	memcpy(cfg + reg, &val, size);
+}
+
+struct pci_func *pci_func_find(u16 bdf)
+{
+	return bdf == func.bdf ? &func : NULL;
+}
+
+bool pci_ecam_window(paddr_t *base, u8 *start_bus, u8 *end_bus)
+{
+	(void)base;
+	(void)start_bus;
+	(void)end_bus;
+	return false;
+}
+
+int passthrough_bar_move(struct domain *d, struct pci_func *f, unsigned i, u64 addr)
+{
+	(void)d;
+	moves++;
+	last_move_addr = addr;
+	if (refuse_moves)
+		return -EPERM;
+	f->bar[i].addr = addr;
+	return 0;
+}
+
+int io_register(const struct io_port_handler *h)
+{
+	(void)h;
+	return 0;
+}
+
+int mmio_register(const struct mmio_handler *h)
+{
+	(void)h;
+	return 0;
+}
+
+void printk(int level, const char *fmt, ...)
+{
+	(void)level;
+	(void)fmt;
+}
+
+static void setup(void)
+{
+	memset(cfg, 0, sizeof(cfg));
+	memset(&func, 0, sizeof(func));
+	bar_writes = moves = 0;
+	refuse_moves = false;
+	func.bdf = PCI_BDF(0, 3, 0);
+	func.header = 0;
+	func.nr_bars = 6;
+	func.bar[0] = (struct pci_bar){ .kind = PCI_BAR_MEM32, .addr = 0xc0001000, .size = 0x1000 };
+	func.bar[2] = (struct pci_bar){ .kind = PCI_BAR_MEM64, .addr = 0x800000000ULL, .size = 0x4000 };
+	func.bar[4] = (struct pci_bar){ .kind = PCI_BAR_IO32, .addr = 0x6000, .size = 0x20 };
+	func.vbar[0] = 0xc0001000;
+	func.vbar[2] = 0x4;          /* 64-bit, low address bits 0 */
+	func.vbar[3] = 0x8;          /* 0x8_0000_0000 */
+	func.vbar[4] = 0x6001;
+	memcpy(cfg + 0x10, &func.vbar[0], 4);
+	memcpy(cfg + 0x18, &func.vbar[2], 4);
+	memcpy(cfg + 0x1c, &func.vbar[3], 4);
+	memcpy(cfg + 0x20, &func.vbar[4], 4);
+	/* MSI capability at 0x50 (64-bit), MSI-X at 0x70. */
+	cfg[0x06] = 0x10;
+	cfg[0x34] = 0x50;
+	cfg[0x50] = PCI_CAP_ID_MSI;
+	cfg[0x51] = 0x70;
+	cfg[0x52] = 0x80; /* 64-bit address capable */
+	cfg[0x70] = PCI_CAP_ID_MSIX;
+	func.msi_cap = 0x50;
+	func.msix_cap = 0x70;
+	cfg[0x30] = 0x01; /* a ROM BAR with the enable bit */
+	dom0.id = 0;
+	dom0.privileged = true;
+}
+
+static u32 rd(unsigned reg)
+{
+	return vpci_read(&dom0, func.bdf, reg, 4);
+}
+
+static void wr(unsigned reg, u32 v)
+{
+	vpci_write(&dom0, func.bdf, reg, 4, v);
+}
+
+START_TEST(pci_cfg_bar_sizing_never_reaches_the_device)
+{
+	setup();
+	wr(0x10, 0xffffffff);
+	ck_assert_uint_eq(rd(0x10), 0xfffff000);   /* 4 KiB, 32-bit memory */
+	wr(0x10, 0xc0001000);
+	ck_assert_uint_eq(rd(0x10), 0xc0001000);
+	wr(0x20, 0xffffffff);
+	ck_assert_uint_eq(rd(0x20), 0xffffffe1);   /* 32 ports, I/O */
+	wr(0x20, 0x6001);
+	wr(0x18, 0xffffffff);
+	wr(0x1c, 0xffffffff);
+	ck_assert_uint_eq(rd(0x18), 0xffffc004);   /* 16 KiB, 64-bit */
+	ck_assert_uint_eq(rd(0x1c), 0xffffffff);
+	wr(0x18, 0x4);
+	wr(0x1c, 0x8);
+	ck_assert_uint_eq(bar_writes, 0);
+	ck_assert_uint_eq(moves, 0);
+	/* Unimplemented BAR1: reads 0, writes ignored. */
+	wr(0x14, 0xffffffff);
+	ck_assert_uint_eq(rd(0x14), 0);
+}
+END_TEST
+
+START_TEST(pci_cfg_bar_move_goes_through_the_check)
+{
+	setup();
+	wr(0x10, 0xd0000000);
+	ck_assert_uint_eq(moves, 1);
+	ck_assert_uint_eq(last_move_addr, 0xd0000000);
+	ck_assert_uint_eq(rd(0x10), 0xd0000000);
+	/* Refused: the register reads back the old address. */
+	refuse_moves = true;
+	wr(0x10, 0x01000000);
+	ck_assert_uint_eq(moves, 2);
+	ck_assert_uint_eq(rd(0x10), 0xd0000000);
+	/* Partial (byte) write into the emulated register. */
+	refuse_moves = false;
+	vpci_write(&dom0, func.bdf, 0x13, 1, 0xe0);
+	ck_assert_uint_eq(last_move_addr, 0xe0000000);
+	ck_assert_uint_eq(vpci_read(&dom0, func.bdf, 0x13, 1), 0xe0);
+}
+END_TEST
+
+START_TEST(pci_cfg_64bit_bar_moves_on_the_upper_half)
+{
+	setup();
+	wr(0x18, 0x10000004); /* low half: pending, not judged */
+	ck_assert_uint_eq(moves, 0);
+	wr(0x1c, 0x9);        /* upper half: the move */
+	ck_assert_uint_eq(moves, 1);
+	ck_assert_uint_eq(last_move_addr, 0x910000000ULL);
+	/* A low write followed by enabling memory decoding also moves. */
+	wr(0x18, 0x20000004);
+	ck_assert_uint_eq(moves, 1);
+	vpci_write(&dom0, func.bdf, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+	ck_assert_uint_eq(moves, 2);
+	ck_assert_uint_eq(last_move_addr, 0x920000000ULL);
+}
+END_TEST
+
+START_TEST(pci_cfg_rom_hidden)
+{
+	setup();
+	ck_assert_uint_eq(rd(0x30), 0);
+	wr(0x30, 0xffffffff);
+	ck_assert_uint_eq(cfg[0x30], 0x01); /* the device's register untouched */
+}
+END_TEST
+
+START_TEST(pci_cfg_msi_enables_held_clear)
+{
+	setup();
+	/* MSI: enable + 4 vectors requested in one dword write at the cap
+	 * (read-modify-write: the read-only 64-bit bit 7 is written back). */
+	wr(0x50, 0x00a10000 | 0x7005);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x52, 2) & PCI_MSI_FLAGS_ENABLE, 0);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x52, 2) & 0x70, 0x20); /* the rest written */
+	ck_assert_uint_eq(cfg[0x50], PCI_CAP_ID_MSI);                      /* id/next kept */
+	/* Address and data belong to the hypervisor. */
+	wr(0x54, 0xfee00000);
+	wr(0x5c, 0x4041);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x54, 4), 0);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x5c, 4), 0);
+	/* MSI-X: enable cleared, function mask kept (16-bit write). */
+	vpci_write(&dom0, func.bdf, 0x72, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x72, 2), PCI_MSIX_FLAGS_MASKALL);
+	ck_assert(func.msi_refused_logged);
+}
+END_TEST
+
+START_TEST(pci_cfg_other_functions_and_misaligned)
+{
+	setup();
+	/* No such function: writes dropped, reads from the bus (all ones in
+	 * hardware; the fake returns its memory). */
+	u8 before = cfg[0x04];
+	vpci_write(&dom0, PCI_BDF(0, 4, 0), 0x04, 2, 0x7);
+	ck_assert_uint_eq(cfg[0x04], before);
+	/* Misaligned: a dword at 0x11 is dropped and reads as all ones. */
+	vpci_write(&dom0, func.bdf, 0x11, 4, 0);
+	ck_assert_uint_eq(moves, 0);
+	ck_assert_uint_eq(vpci_read(&dom0, func.bdf, 0x11, 4), 0xffffffffu);
+	/* Anything else passes through. */
+	vpci_write(&dom0, func.bdf, 0x3c, 1, 0x0b);
+	ck_assert_uint_eq(cfg[0x3c], 0x0b);
+}
+END_TEST
+
+const struct unit_case unit_cases[] = {
+	{ "pci-cfg-bar-sizing-never-reaches-the-device", &pci_cfg_bar_sizing_never_reaches_the_device_ttest },
+	{ "pci-cfg-bar-move-goes-through-the-check", &pci_cfg_bar_move_goes_through_the_check_ttest },
+	{ "pci-cfg-64bit-bar-moves-on-the-upper-half", &pci_cfg_64bit_bar_moves_on_the_upper_half_ttest },
+	{ "pci-cfg-rom-hidden", &pci_cfg_rom_hidden_ttest },
+	{ "pci-cfg-msi-enables-held-clear", &pci_cfg_msi_enables_held_clear_ttest },
+	{ "pci-cfg-other-functions-and-misaligned", &pci_cfg_other_functions_and_misaligned_ttest },
+	{ 0 },
+};
