@@ -20,6 +20,7 @@
  *   domctl    domain control itself: create, memory, build, pause,
  *             unpause, info, weights, destroy, and dom0's own bad inputs.
  *   timer     a domU checks its PV timers and clock (pvtest role=timer).
+ *   zombie    a domU destroyed while dom0 maps its granted page.
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -27,6 +28,7 @@
 #include "dom0.h"
 #include "domctl.h"
 #include "evtchn.h"
+#include "gnttab.h"
 #include "guest.h"
 #include "hypercall.h"
 #include "pvclock.h"
@@ -314,6 +316,62 @@ static void scenario_timer(void)
 	finish(true, "timer: PASS");
 }
 
+/*
+ * Destroying a domain whose page dom0 still maps through a grant: the
+ * page stays valid for dom0 (Xen keeps a dying domain's pages until the
+ * last reference goes), the domain stays listed as dying, and when dom0
+ * unmaps, the page goes back to the allocator and the id is freed.
+ */
+static void scenario_zombie(const struct hvm_start_info *si)
+{
+	evtchn_port_t port, local;
+	char cg[96];
+	int rc;
+
+	/* dom0's own grant table and mapping window first: they stay. */
+	if ((rc = gnttab_init(si, 1)))
+		finish(false, "FAIL gnttab_init: %d", rc);
+	u64 before = sysctl_free_pages();
+	domid_t g = domu_create("granter");
+	if ((rc = evtchn_alloc_unbound(g, 0, &port)) ||
+	    (rc = evtchn_bind_interdomain(g, port, &local)))
+		finish(false, "FAIL channel to d%u: %d", g, rc);
+	evtchn_clear_pending(local);
+	snprintf(cg, sizeof(cg), "role=granter peer=0 port=%u gref=8", port);
+	domu_build(g, cg);
+	check("unpause-granter", domctl_unpause(g), 0);
+	u64 limit = pvclock_now_ns() + WAIT_NS;
+	while (!evtchn_is_pending(local) && pvclock_now_ns() < limit)
+		evtchn_poll(&local, 1, limit);
+	check("granter-notified", evtchn_is_pending(local), 1);
+
+	struct gnttab_map_grant_ref m;
+	gnttab_set_map_op(&m, gnttab_slot_gpa(0), GNTMAP_host_map | GNTMAP_readonly, 8, g);
+	long hrc = gnttab_map_refs(&m, 1);
+	check("map-granters-page", hrc ? hrc : m.status, GNTST_okay);
+	const u8 *page = gnttab_slot_va(0);
+	u8 first = page[1];
+
+	check("destroy-while-mapped", domctl_destroy(g), 0);
+	struct xen_domctl_getdomaininfo info;
+	check("still-listed", domctl_getdomaininfo(g, &info), 0);
+	check("listed-as-dying", !!(info.flags & XEN_DOMINF_dying), 1);
+	check("page-still-readable-and-intact", page[1] == first && first == (u8)(1 * 31 + 7), 1);
+	check("free-pages-short-by-the-mapped-page", (long)(before - sysctl_free_pages()) > 0, 1);
+
+	struct gnttab_unmap_grant_ref u;
+	gnttab_set_unmap_op(&u, gnttab_slot_gpa(0), m.handle);
+	hrc = gnttab_unmap_refs(&u, 1);
+	check("unmap", hrc ? hrc : u.status, GNTST_okay);
+	check("destroy-dying-domain-finishes", domctl_destroy(g), 0);
+	check("gone", domctl_getdomaininfo(g, &info), -ESRCH);
+	evtchn_close(local);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "zombie: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "zombie: PASS a destroyed domain's mapped page outlived it until unmapped");
+}
+
 /* Domain control's own contract, and what dom0's mistakes get. */
 static void scenario_domctl(void)
 {
@@ -489,5 +547,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_domctl();
 	else if (!strcmp(scenario, "timer"))
 		scenario_timer();
+	else if (!strcmp(scenario, "zombie"))
+		scenario_zombie(si);
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

@@ -10,6 +10,7 @@
 #include <public/version.h>
 #include <public/xen.h>
 #include "dom0.h"
+#include "domctl.h"
 #include "guest.h"
 #include "hypercall.h"
 
@@ -63,11 +64,35 @@ static void cmd_reboot(const struct hvm_start_info *si, const char *args)
 	guest_reboot();
 }
 
+static void cmd_domains(const struct hvm_start_info *si, const char *args)
+{
+	(void)si;
+	(void)args;
+	domctl_print_list();
+	printf("  hypervisor: %lu pages free\n", sysctl_free_pages());
+}
+
+static void cmd_destroy(const struct hvm_start_info *si, const char *args)
+{
+	const char *end;
+	u64 id;
+	(void)si;
+	if (parse_u64(args, &end, &id) || *end || id > 0xffff) {
+		puts("usage: destroy ID");
+		return;
+	}
+	int rc = domctl_destroy((domid_t)id);
+	if (rc)
+		printf("destroy d%lu: error %d\n", id, rc);
+}
+
 static const struct command commands[] = {
 	{ "help", "list commands", cmd_help },
 	{ "mem", "dom0's memory map", cmd_mem },
 	{ "modules", "boot modules handed to dom0", cmd_modules },
 	{ "version", "hypervisor ABI version", cmd_version },
+	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
+	{ "destroy", "destroy domain ID (every page back)", cmd_destroy },
 	{ "poweroff", "power the machine off", cmd_poweroff },
 	{ "reboot", "reboot the machine", cmd_reboot },
 };

@@ -126,6 +126,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_victim(si);
 	else if (!strcmp(role, "timer"))
 		role_timer();
+	else if (!strcmp(role, "granter"))
+		role_granter(si);
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -142,3 +142,28 @@ void role_ping(const struct hvm_start_info *si)
 	printf("pvtest: ping: PASS %lu round trips in %lu ms (%lu us each)\n", count, us / 1000,
 	       count ? us / count : 0);
 }
+
+/*
+ * role=granter peer=D port=P gref=R: grants a page (filled with
+ * pong_byte) to D as ref R, says so on port P (dom0 allocated it, unbound
+ * for D, and D bound it), then sleeps until destroyed. For the test that
+ * destroys a domain whose page another domain still maps.
+ */
+void role_granter(const struct hvm_start_info *si)
+{
+	domid_t peer = (domid_t)arg_u64("peer");
+	u32 port = (u32)arg_u64("port");
+	grant_ref_t ref = (grant_ref_t)arg_u64("gref");
+	int rc;
+
+	if ((rc = gnttab_init(si, 1)))
+		fail("gnttab_init: %d", rc);
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		shared_page[i] = pong_byte(i);
+	gnttab_grant_access_ref(ref, peer, virt_to_gfn(shared_page), true);
+	if ((rc = evtchn_send(port)))
+		fail("send: %d", rc);
+	printf("pvtest: granter: page granted read-only to d%u as ref %u; sleeping\n", peer, ref);
+	for (;;)
+		evtchn_poll(&port, 1, 0);
+}

@@ -17,6 +17,8 @@
  *                                            and checks it is left alone
  *   role=timer [rounds=N]                    one-shot and periodic timers,
  *                                            VIRQ_TIMER, wallclock
+ *   role=granter peer=D port=P gref=R        grants a page to D, notifies
+ *                                            on P, sleeps until destroyed
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -48,6 +50,7 @@ void role_pong(const struct hvm_start_info *si);
 void role_hostile(const struct hvm_start_info *si);
 void role_victim(const struct hvm_start_info *si);
 void role_timer(void);
+void role_granter(const struct hvm_start_info *si);
 
 /* xorshift64*: a small deterministic generator for the fuzzer. */
 u64 rng_next(u64 *state);
