@@ -28,6 +28,12 @@ __noreturn void evtchn_test_run(const struct hvm_start_info *si, const char *whi
  */
 __noreturn void domains_test_run(const struct hvm_start_info *si);
 
+/* The micro-benchmarks (bench.c, cmdline `bench`, `make bench`): one
+ * line per figure, then power-off. docs/bench.md. */
+__noreturn void dom0_bench_run(const struct hvm_start_info *si);
+/* RDTSC at guest_main's entry and after its first console line (main.c). */
+extern u64 dom0_tsc_entry, dom0_tsc_first_line;
+
 /* The operator's shell on the serial console (cmdline `shell`). */
 __noreturn void dom0_shell(const struct hvm_start_info *si);
 

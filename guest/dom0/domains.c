@@ -328,9 +328,21 @@ static void scenario_zombie(const struct hvm_start_info *si)
 	char cg[96];
 	int rc;
 
-	/* dom0's own grant table and mapping window first: they stay. */
+	/* dom0's own grant table, mapping window and handle table first:
+	 * they stay. One mapping of a page dom0 grants itself sets up the
+	 * handle table (Xen's maptrack), which outlives the mapping. */
+	static u8 own[PAGE_SIZE] __aligned(PAGE_SIZE);
+	struct gnttab_map_grant_ref m;
+	struct gnttab_unmap_grant_ref u;
 	if ((rc = gnttab_init(si, 1)))
 		finish(false, "FAIL gnttab_init: %d", rc);
+	gnttab_grant_access_ref(9, 0, virt_to_gfn(own), true);
+	gnttab_set_map_op(&m, gnttab_slot_gpa(1), GNTMAP_host_map | GNTMAP_readonly, 9, 0);
+	if (gnttab_map_refs(&m, 1) || m.status)
+		finish(false, "FAIL mapping dom0's own grant: status %d", m.status);
+	gnttab_set_unmap_op(&u, gnttab_slot_gpa(1), m.handle);
+	if (gnttab_unmap_refs(&u, 1) || u.status || !gnttab_end_access(9))
+		finish(false, "FAIL unmapping dom0's own grant: status %d", u.status);
 	u64 before = sysctl_free_pages();
 	domid_t g = domu_create("granter");
 	if ((rc = evtchn_alloc_unbound(g, 0, &port)) ||
@@ -345,7 +357,6 @@ static void scenario_zombie(const struct hvm_start_info *si)
 		evtchn_poll(&local, 1, limit);
 	check("granter-notified", evtchn_is_pending(local), 1);
 
-	struct gnttab_map_grant_ref m;
 	gnttab_set_map_op(&m, gnttab_slot_gpa(0), GNTMAP_host_map | GNTMAP_readonly, 8, g);
 	long hrc = gnttab_map_refs(&m, 1);
 	check("map-granters-page", hrc ? hrc : m.status, GNTST_okay);
@@ -359,7 +370,6 @@ static void scenario_zombie(const struct hvm_start_info *si)
 	check("page-still-readable-and-intact", page[1] == first && first == (u8)(1 * 31 + 7), 1);
 	check("free-pages-short-by-the-mapped-page", (long)(before - sysctl_free_pages()) > 0, 1);
 
-	struct gnttab_unmap_grant_ref u;
 	gnttab_set_unmap_op(&u, gnttab_slot_gpa(0), m.handle);
 	hrc = gnttab_unmap_refs(&u, 1);
 	check("unmap", hrc ? hrc : u.status, GNTST_okay);

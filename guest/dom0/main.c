@@ -62,8 +62,12 @@ void guest_main(const struct hvm_start_info *si)
 {
 	char test[16];
 
+	dom0_tsc_entry = __builtin_ia32_rdtsc();
 	puts("dom0: Keel control domain");
+	dom0_tsc_first_line = __builtin_ia32_rdtsc();
 	print_hypervisor();
+	if (cmdline_has(si_cmdline(si), "bench"))
+		dom0_bench_run(si);
 	if (cmdline_get(si_cmdline(si), "test", test, sizeof(test))) {
 		if (strcmp(test, "grant") == 0)
 			grant_test_run(si);

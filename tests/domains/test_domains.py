@@ -220,3 +220,21 @@ def _():
         r"pvtest: ping: PASS 1000 round trips",
         r"^\(d0\) dom0: domains: pingpong: PASS 1000 pings",
     ])
+
+
+@test("domctl-destroy-keeps-page-another-domain-maps", timeout=T)
+def _():
+    """Destroying a domU whose granted page dom0 still maps: the page
+    stays allocated and intact for dom0, the domain is listed as dying;
+    when dom0 unmaps it the page goes back to the allocator, the id is
+    freed, and the free-page count is what it was before the domU."""
+    r = run_scenario("zombie")
+    expect_lines_in_order(r.log, [
+        r"pvtest: granter: page granted read-only to d0 as ref 8",
+        r"^keel: domain \d+ \(granter\) destroyed; 1 frames still mapped by other domains",
+        r"^\(d0\) dom0: domains: check listed-as-dying: 1 \(want 1\)",
+        r"^\(d0\) dom0: domains: check page-still-readable-and-intact: 1 \(want 1\)",
+        r"^keel: domain \d+ \(granter\): last frames released, id free",
+        r"^\(d0\) dom0: domains: check gone: -3 \(want -3\)",
+        r"^\(d0\) dom0: domains: zombie: PASS",
+    ])

@@ -1,0 +1,333 @@
+/*
+ * dom0's micro-benchmarks (cmdline `bench`; `make bench` runs them under
+ * QEMU -icount, where RDTSC counts guest instructions: docs/bench.md).
+ *
+ * Each figure runs its operation `iters` times (cmdline `bench_iters=N`,
+ * default 100000; a multiple of BENCH_BATCH) in batches of BENCH_BATCH,
+ * reads RDTSC around every batch and prints
+ *
+ *     dom0: bench NAME: MIN insns/iter (iters N, avg AVG)
+ *     dom0: bench-exits NAME: reason=count ... (VM exits dom0 took meanwhile)
+ *
+ * MIN is the cheapest batch divided by BENCH_BATCH (the path itself: no
+ * timer tick in it), AVG the whole run divided by N (ticks amortized in).
+ * Both include the few instructions of the loop (`loop-baseline`). Then
+ * the boot timeline, dom0's exit counters since boot, `dom0: bench done`,
+ * and power-off. A failed set-up prints `dom0: bench NAME: FAIL ...` and
+ * carries on with the next figure.
+ */
+#include <keel/errno.h>
+#include <keel/lib.h>
+#include <public/cpuid.h>
+#include <public/domctl.h>
+#include <public/keel_test.h>
+#include <public/version.h>
+#include "cpu.h"
+#include "dom0.h"
+#include "domctl.h"
+#include "evtchn.h"
+#include "guest.h"
+#include "hypercall.h"
+#include "pvclock.h"
+
+#define BENCH_BATCH 100
+#define BENCH_ITERS_DEFAULT 100000
+
+u64 dom0_tsc_entry, dom0_tsc_first_line;
+
+static u64 iters = BENCH_ITERS_DEFAULT;
+
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+	return ((u64)hi << 32) | lo;
+}
+
+/* ---- exit counters (KEEL_DOMCTL_get_exit_counts on dom0 itself) ----------- */
+
+static const char *const exit_names[KEEL_EXIT_NR] = {
+	[KEEL_EXIT_NONE] = "none",
+	[KEEL_EXIT_CPUID] = "cpuid",
+	[KEEL_EXIT_HLT] = "hlt",
+	[KEEL_EXIT_IO] = "io",
+	[KEEL_EXIT_MSR_READ] = "msr_read",
+	[KEEL_EXIT_MSR_WRITE] = "msr_write",
+	[KEEL_EXIT_HYPERCALL] = "hypercall",
+	[KEEL_EXIT_NPF] = "npf",
+	[KEEL_EXIT_EXCEPTION] = "exception",
+	[KEEL_EXIT_TRIPLE_FAULT] = "triple_fault",
+	[KEEL_EXIT_EXTINT] = "extint",
+	[KEEL_EXIT_NMI] = "nmi",
+	[KEEL_EXIT_INTR_WINDOW] = "intr_window",
+	[KEEL_EXIT_VIRT_INSN] = "virt_insn",
+	[KEEL_EXIT_CR_ACCESS] = "cr_access",
+	[KEEL_EXIT_XSETBV] = "xsetbv",
+	[KEEL_EXIT_CACHE_FLUSH] = "cache_flush",
+	[KEEL_EXIT_ENTRY_FAILED] = "entry_failed",
+	[KEEL_EXIT_UNKNOWN] = "unknown",
+};
+
+static bool have_exit_counts = true;
+
+static void exits_read(u64 *c)
+{
+	memset(c, 0, KEEL_EXIT_NR * sizeof(u64));
+	if (have_exit_counts && domctl_exit_counts(0, c, KEEL_EXIT_NR, NULL))
+		have_exit_counts = false;
+}
+
+/* One line: "reason=count" for every non-zero entry of c. */
+static void exits_print(const char *label, const char *name, const u64 *c)
+{
+	char buf[400];
+	size_t n;
+	unsigned shown = 0;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "dom0: %s %s:", label, name);
+	for (unsigned i = 0; i < KEEL_EXIT_NR && n < sizeof(buf); i++)
+		if (c[i]) {
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%lu", exit_names[i], c[i]);
+			shown++;
+		}
+	if (!shown)
+		snprintf(buf + n, sizeof(buf) - n, " none");
+	puts(buf);
+}
+
+/* ---- measuring ------------------------------------------------------------- */
+
+struct result {
+	u64 best;  /* cheapest batch, in RDTSC units */
+	u64 total; /* all batches */
+	u64 exits[KEEL_EXIT_NR];
+};
+
+static u64 exits_before[KEEL_EXIT_NR];
+
+static void measure_begin(void)
+{
+	exits_read(exits_before);
+}
+
+static void measure_end(struct result *r)
+{
+	exits_read(r->exits);
+	for (unsigned i = 0; i < KEEL_EXIT_NR; i++)
+		r->exits[i] -= exits_before[i];
+	/* The second read is a hypercall of its own, counted before the copy. */
+	if (have_exit_counts && r->exits[KEEL_EXIT_HYPERCALL])
+		r->exits[KEEL_EXIT_HYPERCALL]--;
+}
+
+/* Runs BODY iters times in batches of BENCH_BATCH, timing each batch. */
+#define MEASURE(r, BODY)                                                         \
+	do {                                                                     \
+		(r)->best = ~0ULL;                                               \
+		(r)->total = 0;                                                  \
+		measure_begin();                                                 \
+		for (u64 b_ = 0; b_ < iters / BENCH_BATCH; b_++) {               \
+			u64 s_ = rdtsc();                                        \
+			for (unsigned i_ = 0; i_ < BENCH_BATCH; i_++) {          \
+				BODY;                                            \
+			}                                                        \
+			u64 d_ = rdtsc() - s_;                                   \
+			(r)->total += d_;                                        \
+			if (d_ < (r)->best)                                      \
+				(r)->best = d_;                                  \
+		}                                                                \
+		measure_end(r);                                                  \
+	} while (0)
+
+/* "123.45": x / div with two decimals, rounded. */
+static const char *fixed2(u64 x, u64 div, char *buf, size_t size)
+{
+	u64 h = (x * 100 + div / 2) / div;
+
+	snprintf(buf, size, "%lu.%02lu", h / 100, h % 100);
+	return buf;
+}
+
+static void report(const char *name, const struct result *r, const char *note)
+{
+	char best[32], avg[32];
+
+	printf("dom0: bench %s: %s insns/iter (iters %lu, avg %s%s%s)\n", name,
+	       fixed2(r->best, BENCH_BATCH, best, sizeof(best)), iters,
+	       fixed2(r->total, iters, avg, sizeof(avg)), note ? ", " : "", note ? note : "");
+	if (have_exit_counts)
+		exits_print("bench-exits", name, r->exits);
+}
+
+/* ---- the figures ----------------------------------------------------------- */
+
+static void bench_baseline(void)
+{
+	struct result r;
+
+	MEASURE(&r, asm volatile("" ::: "memory"));
+	report("loop-baseline", &r, NULL);
+}
+
+static void bench_cpuid(void)
+{
+	struct result r;
+
+	MEASURE(&r, cpuid(XEN_CPUID_FIRST_LEAF));
+	report("cpuid-exit", &r, "leaf 0x40000000");
+}
+
+static void bench_hypercall_page(void)
+{
+	struct result r;
+	long v = HYPERVISOR_xen_version(XENVER_version, NULL);
+
+	if (xen_info()->mode != HYPERCALL_PAGE) {
+		printf("dom0: bench hypercall-page: FAIL hypercalls are not via the page "
+		       "(mode %d)\n", xen_info()->mode);
+		return;
+	}
+	if (v < 0) {
+		printf("dom0: bench hypercall-page: FAIL xen_version %ld\n", v);
+		return;
+	}
+	MEASURE(&r, HYPERVISOR_xen_version(XENVER_version, NULL));
+	report("hypercall-page", &r, "xen_version(XENVER_version)");
+}
+
+static void bench_hypercall_direct(void)
+{
+	struct result r;
+	enum hypercall_mode insn = xen_info()->vendor_amd ? HYPERCALL_VMMCALL : HYPERCALL_VMCALL;
+	const char *what = insn == HYPERCALL_VMMCALL ? "vmmcall" : "vmcall";
+	long v = hypercall_direct(insn, __HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0);
+	char note[64];
+
+	if (v < 0) {
+		printf("dom0: bench hypercall-direct: FAIL %s xen_version %ld\n", what, v);
+		return;
+	}
+	MEASURE(&r, hypercall_direct(insn, __HYPERVISOR_xen_version, XENVER_version, 0, 0, 0, 0));
+	snprintf(note, sizeof(note), "xen_version via %s", what);
+	report("hypercall-direct", &r, note);
+}
+
+static void bench_ports(void)
+{
+	struct result r;
+
+	MEASURE(&r, inb(KEEL_TEST_PORT_UNEMULATED));
+	report("pio-unemulated", &r, "inb 0x99");
+	MEASURE(&r, inl(KEEL_TEST_PORT));
+	report("pio-testport", &r, "inl 0x5e0");
+}
+
+static void bench_msr(void)
+{
+	struct result r;
+
+	MEASURE(&r, rdmsr(KEEL_TEST_MSR_APIC_BASE));
+	report("msr-read", &r, "rdmsr IA32_APIC_BASE");
+}
+
+/* Event channel looped back into dom0: send on one end, the upcall for
+ * the other end sets the flag. */
+static volatile bool fired;
+static volatile u64 nr_fired;
+
+static void on_event(evtchn_port_t port, void *arg)
+{
+	(void)port, (void)arg;
+	nr_fired++;
+	fired = true;
+}
+
+static void bench_evtchn(void)
+{
+	evtchn_port_t a = 0, b = 0;
+	struct result r;
+	char note[80];
+	int rc;
+
+	rc = evtchn_init();
+	if (!rc)
+		rc = evtchn_alloc_unbound(DOMID_SELF, DOMID_SELF, &a);
+	if (!rc)
+		rc = evtchn_bind_interdomain(DOMID_SELF, a, &b);
+	if (!rc)
+		rc = evtchn_set_handler(a, on_event, NULL);
+	if (!rc)
+		rc = evtchn_unmask(a);
+	if (rc) {
+		printf("dom0: bench evtchn-loopback: FAIL set-up %d\n", rc);
+		return;
+	}
+	evtchn_irq_enable();
+	nr_fired = 0;
+	MEASURE(&r, {
+		fired = false;
+		evtchn_send(b);
+		evtchn_wait_for(&fired);
+	});
+	snprintf(note, sizeof(note), "ports %u->%u, %lu upcalls handled", b, a, nr_fired);
+	if (nr_fired != iters)
+		printf("dom0: bench evtchn-loopback: FAIL %lu events for %lu sends\n", nr_fired,
+		       iters);
+	report("evtchn-loopback", &r, note);
+	evtchn_close(b);
+	evtchn_close(a);
+}
+
+/* The boot timeline: RDTSC (the host's TSC: Keel sets no offset) at
+ * guest_main's entry and after the first console line, and the
+ * hypervisor's TSC at boot, recovered from the pvclock record (system
+ * time 0 = Keel's time_init). */
+static void bench_boot(void)
+{
+	u64 khz, ns, now, hv_boot;
+
+	printf("dom0: bench boot-dom0-entry: %lu insns (since reset)\n", dom0_tsc_entry);
+	printf("dom0: bench boot-first-line: %lu insns (guest_main to first console line)\n",
+	       dom0_tsc_first_line - dom0_tsc_entry);
+	if (evtchn_init())
+		return;
+	khz = pvclock_tsc_khz();
+	ns = pvclock_now_ns();
+	now = rdtsc();
+	if (!khz)
+		return;
+	hv_boot = now - (ns / 1000000 * khz + ns % 1000000 * khz / 1000000);
+	printf("dom0: bench boot-hv-to-dom0: %lu insns (hypervisor time_init to dom0 "
+	       "guest_main; tsc %lu kHz)\n", dom0_tsc_entry - hv_boot, khz);
+}
+
+__noreturn void dom0_bench_run(const struct hvm_start_info *si)
+{
+	u64 n = 0;
+	u64 all[KEEL_EXIT_NR];
+
+	if (cmdline_get_u64(si_cmdline(si), "bench_iters", &n) == 0 && n >= BENCH_BATCH)
+		iters = n / BENCH_BATCH * BENCH_BATCH;
+	printf("dom0: bench start (iters %lu, batch %u)\n", iters, BENCH_BATCH);
+	{
+		u64 c[KEEL_EXIT_NR];
+		exits_read(c);
+		if (!have_exit_counts)
+			puts("dom0: bench: no exit counters (KEEL_DOMCTL_get_exit_counts failed)");
+	}
+	bench_baseline();
+	bench_cpuid();
+	bench_hypercall_page();
+	bench_hypercall_direct();
+	bench_ports();
+	bench_msr();
+	bench_evtchn();
+	bench_boot();
+	if (have_exit_counts) {
+		exits_read(all);
+		exits_print("bench", "exit-counts", all);
+	}
+	puts("dom0: bench done");
+	guest_poweroff();
+}

@@ -1,0 +1,484 @@
+#!/usr/bin/env python3
+"""Keel's performance figures (`make bench`; docs/bench.md).
+
+Boots Keel under QEMU TCG with `-icount shift=0,sleep=off` (scripts/run
+--icount), where the guest's RDTSC counts instructions, with dom0's command
+line `bench` (guest/dom0/bench.c). dom0 prints one line per figure; this
+script runs the boot twice (in parallel), parses the lines, prints a table,
+says whether the two runs agreed exactly, adds the image sizes and writes
+build/bench.json.
+
+    python3 tests/bench.py                    # what `make bench` runs
+    python3 tests/bench.py --compare OLD.json # also: deltas against an earlier run
+    python3 tests/bench.py --iters 100000 --runs 1
+
+It asserts nothing about the values: it fails (exit status 1) only when a
+boot fails (launcher error, panic, time-out, dom0 crash, no `bench done`
+line) or a figure could not be measured (`FAIL` from dom0).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+TREE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.abspath(os.environ.get("KEEL_BUILD", os.path.join(TREE, "build")))
+RUN = os.path.join(TREE, "scripts", "run")
+MKIMAGE = os.path.join(TREE, "scripts", "mkimage")
+WORK = os.path.join(BUILD, "bench")
+DEFAULT_ITERS = 20000
+STATUS = {0: "poweroff", 2: "launcher error", 10: "reboot", 11: "dom0 crash",
+          12: "hypervisor panic / boot error", 13: "triple fault", 124: "time-out"}
+
+# `(d0) dom0: bench NAME: VALUE UNIT (DETAIL)`; the detail is optional.
+FIG_RE = re.compile(r"^\(d0\) dom0: bench ([a-z0-9-]+): ([0-9]+(?:\.[0-9]+)?) (\S+)"
+                    r"(?: \((.*)\))?$")
+FAIL_RE = re.compile(r"^\(d0\) dom0: bench ([a-z0-9-]+): FAIL (.*)$")
+EXITS_RE = re.compile(r"^\(d0\) dom0: bench-exits ([a-z0-9-]+): (.*)$")
+TOTAL_RE = re.compile(r"^\(d0\) dom0: bench exit-counts: (.*)$")
+DONE_RE = re.compile(r"^\(d0\) dom0: bench done$")
+ANSI_RE = re.compile(r"\x1b(\[[0-9;=?]*[A-Za-z@]|[()][A-Z0-9]|[=>78cDEHM])")
+
+
+class BenchError(Exception):
+    pass
+
+
+def say(msg=""):
+    print(msg, flush=True)
+
+
+# ---- image sizes ----------------------------------------------------------
+
+SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 0x1, 0x2, 0x4
+SHT_NOBITS = 8
+
+
+def elf_sizes(path):
+    """Berkeley-style sizes from the section headers, as `size` prints
+    them: text = allocated read-only sections (code and rodata), data =
+    allocated writable sections with contents, bss = allocated NOBITS."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF" or data[4] != 2:
+        raise BenchError("%s is not an ELF64 file" % path)
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+    text = dat = bss = 0
+    for i in range(shnum):
+        _, sh_type, flags, _, _, size = struct.unpack_from("<IIQQQQ", data, shoff + i * shentsize)
+        if not flags & SHF_ALLOC:
+            continue
+        if sh_type == SHT_NOBITS:
+            bss += size
+        elif flags & SHF_WRITE:
+            dat += size
+        else:
+            text += size
+    return {"text": text, "data": dat, "bss": bss, "total": text + dat + bss,
+            "file": len(data)}
+
+
+def image_sizes():
+    out = {}
+    for name in ("keel.elf", "dom0.elf"):
+        p = os.path.join(BUILD, name)
+        if os.path.isfile(p):
+            out[name] = elf_sizes(p)
+    p = os.path.join(BUILD, "keel.efi")
+    if os.path.isfile(p):
+        out["keel.efi"] = {"file": os.path.getsize(p)}
+    return out
+
+
+# ---- running ----------------------------------------------------------------
+
+def need(rel):
+    p = os.path.join(BUILD, rel)
+    if not os.path.isfile(p):
+        raise BenchError("build/%s does not exist (did `make` fail?)" % rel)
+    return p
+
+
+def prepare(iters, loader):
+    """The boot root (keel.cfg + links) and, for the BIOS path, one ISO that
+    every run boots, so that the runs boot byte-identical media."""
+    shutil.rmtree(WORK, ignore_errors=True)
+    root = os.path.join(WORK, "root")
+    os.makedirs(root)
+    files = ["keel.elf", "dom0.elf"] + (["keel.efi"] if loader == "uefi" else [])
+    for rel in files:
+        os.symlink(need(rel), os.path.join(root, rel))
+    cfg = os.path.join(root, "keel.cfg")
+    with open(cfg, "w") as f:
+        f.write("# written by tests/bench.py\n"
+                "cmdline console=com1,115200 loglvl=info\n"
+                "module dom0 /dom0.elf bench bench_iters=%d\n" % iters)
+    if loader == "uefi":
+        return cfg, root, None
+    iso = os.path.join(WORK, "bench.iso")
+    cmd = [sys.executable, MKIMAGE, "--cfg", cfg, "--root", root, "--iso", iso, "--no-uefi",
+           "--default-opt", "debugexit=0xf4", "-q"]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        raise BenchError("scripts/mkimage failed:\n" + r.stdout.decode(errors="replace"))
+    return cfg, root, iso
+
+
+def start_run(n, cfg, root, iso, timeout, loader):
+    serial = os.path.join(WORK, "serial-%d.log" % n)
+    log = open(os.path.join(WORK, "run-%d.log" % n), "wb")
+    cmd = [sys.executable, RUN, "--icount", "--serial-log", serial, "--timeout", str(timeout)]
+    if loader == "bios":
+        cmd += ["--bios", "--iso", iso]
+    else:
+        cmd += ["--cfg", cfg, "--root", root]
+    proc = subprocess.Popen(cmd, cwd=TREE, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL)
+    return {"n": n, "proc": proc, "serial": serial, "log": log, "cmd": cmd,
+            "t0": time.monotonic()}
+
+
+def serial_lines(path):
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    text = ANSI_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def tail(lines, n=25):
+    lines = [l for l in lines]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return "\n".join("  | " + l for l in lines[-n:]) or "  (empty serial log)"
+
+
+def parse_counts(text):
+    out = {}
+    for word in text.split():
+        if "=" in word:
+            k, v = word.split("=", 1)
+            out[k] = int(v)
+    return out
+
+
+def parse(lines):
+    figs, exits, fails, total, done = {}, {}, [], None, False
+    for l in lines:
+        l = l.rstrip()
+        m = FAIL_RE.match(l)
+        if m:
+            fails.append("%s: %s" % (m.group(1), m.group(2)))
+            continue
+        m = FIG_RE.match(l)
+        if m:
+            name, val, unit, detail = m.groups()
+            fig = {"value": float(val) if "." in val else int(val), "unit": unit,
+                   "detail": detail or ""}
+            a = re.search(r"\bavg ([0-9.]+)", detail or "")
+            if a:
+                fig["avg"] = float(a.group(1))
+            figs[name] = fig
+            continue
+        m = EXITS_RE.match(l)
+        if m:
+            exits[m.group(1)] = parse_counts(m.group(2))
+            continue
+        m = TOTAL_RE.match(l)
+        if m:
+            total = parse_counts(m.group(1))
+            continue
+        if DONE_RE.match(l):
+            done = True
+    for name, c in exits.items():
+        if name in figs:
+            figs[name]["exits"] = c
+    return {"figures": figs, "exit_counts": total, "fails": fails, "done": done}
+
+
+def finish_run(run, timeout):
+    try:
+        status = run["proc"].wait(timeout + 60)
+    except subprocess.TimeoutExpired:
+        run["proc"].kill()
+        run["proc"].wait()
+        status = None
+    run["log"].close()
+    run["seconds"] = time.monotonic() - run["t0"]
+    lines = serial_lines(run["serial"])
+    res = parse(lines)
+    res["status"] = status
+    res["seconds"] = round(run["seconds"], 1)
+    res["serial_log"] = os.path.relpath(run["serial"], TREE)
+    why = None
+    if status != 0:
+        why = "scripts/run exited with status %s (%s)" % (status, STATUS.get(status, "?"))
+    elif not res["done"]:
+        why = "dom0 powered off without printing `dom0: bench done`"
+    elif res["fails"]:
+        why = "dom0 could not measure: " + "; ".join(res["fails"])
+    if why:
+        with open(os.path.join(WORK, "run-%d.log" % run["n"]), errors="replace") as f:
+            launcher = f.read().strip()
+        said = ""
+        if launcher:
+            said = "  scripts/run said:\n" + "\n".join(
+                "    " + l for l in launcher.splitlines()[-10:]) + "\n"
+        raise BenchError("bench run %d failed after %.1fs: %s\n  command: %s\n%s"
+                         "  serial log %s, last lines:\n%s" % (
+                             run["n"], run["seconds"], why, " ".join(run["cmd"]), said,
+                             os.path.relpath(run["serial"], TREE), tail(lines)))
+    return res
+
+
+# ---- reporting ----------------------------------------------------------------
+
+def fmt_val(v):
+    if isinstance(v, float):
+        return "%.2f" % v
+    return "{:,}".format(v)
+
+
+def exits_summary(fig, iters):
+    c = fig.get("exits")
+    if not c:
+        return ""
+    parts = []
+    for k, v in sorted(c.items(), key=lambda kv: -kv[1]):
+        per = v / iters
+        parts.append("%s %s" % (k, ("%.0f" % per) if per >= 1 and per == int(per) else
+                               ("%.4g" % per)))
+    return ", ".join(parts)
+
+
+def print_table(rows, headers):
+    widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
+    say("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths)))
+    say("  " + "  ".join("-" * w for w in widths))
+    for r in rows:
+        cells = []
+        for i, (c, w) in enumerate(zip(r, widths)):
+            c = str(c)
+            cells.append(c.rjust(w) if i in (1, 3) else c.ljust(w))
+        say("  " + "  ".join(cells).rstrip())
+
+
+def compare_runs(runs):
+    """Differences between the runs' figures (value, avg, exit counts)."""
+    diffs = []
+    first = runs[0]
+    for k, r in enumerate(runs[1:], 2):
+        names = set(first["figures"]) | set(r["figures"])
+        for name in sorted(names):
+            a, b = first["figures"].get(name), r["figures"].get(name)
+            if a is None or b is None:
+                diffs.append("%s: only in run %d" % (name, 1 if b is None else k))
+                continue
+            for key in ("value", "avg", "exits"):
+                if a.get(key) != b.get(key):
+                    diffs.append("%s %s: run 1 %s, run %d %s" % (name, key, a.get(key), k,
+                                                                 b.get(key)))
+        if first["exit_counts"] != r["exit_counts"]:
+            diffs.append("exit-counts: run 1 %s, run %d %s" % (first["exit_counts"], k,
+                                                              r["exit_counts"]))
+    return diffs
+
+
+def print_compare(old_path, figs):
+    try:
+        with open(old_path) as f:
+            old = json.load(f)
+    except (OSError, ValueError) as e:
+        raise BenchError("--compare %s: %s" % (old_path, e))
+    say("\nCompared with %s (%s, commit %s):" % (old_path, old.get("date", "?"),
+                                                 old.get("commit", "?")[:12]))
+    rows = []
+    names = list(figs) + [n for n in old.get("figures", {}) if n not in figs]
+    for name in names:
+        a = old.get("figures", {}).get(name, {}).get("value")
+        b = figs.get(name, {}).get("value")
+        if a is None or b is None:
+            rows.append([name, fmt_val(a) if a is not None else "-",
+                         fmt_val(b) if b is not None else "-", "", ""])
+            continue
+        d = b - a
+        pct = ("%+.1f%%" % (100.0 * d / a)) if a else ""
+        rows.append([name, fmt_val(a), fmt_val(b),
+                     ("%+.2f" % d) if isinstance(d, float) else "{:+,}".format(d), pct])
+    for img in ("keel.elf", "dom0.elf"):
+        for part in ("text", "data", "bss"):
+            a = old.get("sizes", {}).get(img, {}).get(part)
+            b = SIZES.get(img, {}).get(part)
+            if a is not None and b is not None and a != b:
+                rows.append(["%s %s" % (img, part), "{:,}".format(a), "{:,}".format(b),
+                             "{:+,}".format(b - a), "%+.1f%%" % (100.0 * (b - a) / a) if a else ""])
+    widths = [max(len(str(r[i])) for r in rows + [["figure", "before", "after", "delta", ""]])
+              for i in range(5)]
+    hdr = ["figure", "before", "after", "delta", ""]
+    say("  " + "  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                         for i, (h, w) in enumerate(zip(hdr, widths))))
+    for r in rows:
+        say("  " + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
+                             for i, (c, w) in enumerate(zip(r, widths))))
+
+
+SIZES = {}
+
+
+def git_commit():
+    try:
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=TREE, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, timeout=10)
+        return r.stdout.decode().strip() if r.returncode == 0 else ""
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def qemu_version():
+    try:
+        r = subprocess.run(["qemu-system-x86_64", "--version"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, timeout=10)
+        return r.stdout.decode().split("\n")[0].strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--iters", type=int,
+                    default=int(os.environ.get("KEEL_BENCH_ITERS", DEFAULT_ITERS)),
+                    help="iterations per figure (multiple of 100; default %d, or "
+                         "$KEEL_BENCH_ITERS)" % DEFAULT_ITERS)
+    ap.add_argument("--runs", type=int, default=2, help="boots to compare (default 2)")
+    ap.add_argument("--sequential", action="store_true",
+                    help="one boot after the other (default: all at once)")
+    ap.add_argument("--loader", choices=("bios", "uefi"), default="bios",
+                    help="bios: SeaBIOS + GRUB2 ISO (default); uefi: OVMF, which under "
+                         "-icount takes about 4 minutes to reach Keel")
+    ap.add_argument("--timeout", type=float, default=None,
+                    help="seconds per boot (default 100, uefi 600)")
+    ap.add_argument("--json", default=os.path.join(BUILD, "bench.json"),
+                    help="where to write the results (default build/bench.json)")
+    ap.add_argument("--compare", metavar="OLD.json",
+                    help="print deltas against an earlier bench.json")
+    a = ap.parse_args()
+    if a.iters < 100:
+        ap.error("--iters must be at least 100")
+    a.iters -= a.iters % 100
+    timeout = a.timeout or (600 if a.loader == "uefi" else 100)
+    t_start = time.monotonic()
+
+    try:
+        SIZES.update(image_sizes())
+        cfg, root, iso = prepare(a.iters, a.loader)
+        say("bench: %d boot(s) of Keel (%s, QEMU TCG -icount shift=0,sleep=off), dom0 "
+            "cmdline `bench bench_iters=%d`; serial logs in %s/" % (
+                a.runs, a.loader, a.iters, os.path.relpath(WORK, TREE)))
+        runs = []
+        if a.sequential:
+            for n in range(1, a.runs + 1):
+                runs.append(finish_run(start_run(n, cfg, root, iso, timeout, a.loader),
+                                       timeout))
+        else:
+            started = [start_run(n, cfg, root, iso, timeout, a.loader)
+                       for n in range(1, a.runs + 1)]
+            err = None
+            for r in started:
+                try:
+                    runs.append(finish_run(r, timeout))
+                except BenchError as e:
+                    err = err or e
+            if err:
+                raise err
+    except BenchError as e:
+        sys.stderr.write("bench: FAILED: %s\n" % e)
+        return 1
+
+    figs = runs[0]["figures"]
+    say("")
+    rows = []
+    for name, f in figs.items():
+        rows.append([name, fmt_val(f["value"]), f["unit"],
+                     fmt_val(f["avg"]) if "avg" in f else "",
+                     exits_summary(f, a.iters)])
+    say("Figures (run 1; insns = guest-visible instructions under -icount):")
+    print_table(rows, ["figure", "value", "unit", "avg", "exits per iteration"])
+
+    if runs[0]["exit_counts"]:
+        c = runs[0]["exit_counts"]
+        say("\ndom0's VM exits by reason, whole run (KEEL_DOMCTL_get_exit_counts):")
+        say("  " + ", ".join("%s %s" % (k, "{:,}".format(v)) for k, v in
+                             sorted(c.items(), key=lambda kv: -kv[1])))
+    else:
+        say("\n(no per-reason exit counters: KEEL_DOMCTL_get_exit_counts not available)")
+
+    say("\nImage sizes (bytes; text includes rodata, as `size` counts it):")
+    srows = []
+    for img, s in SIZES.items():
+        srows.append([img, "{:,}".format(s["text"]) if "text" in s else "",
+                      "{:,}".format(s["data"]) if "data" in s else "",
+                      "{:,}".format(s["bss"]) if "bss" in s else "",
+                      "{:,}".format(s["total"]) if "total" in s else "",
+                      "{:,}".format(s["file"])])
+    hdr = ["image", "text", "data", "bss", "total", "file"]
+    widths = [max(len(r[i]) for r in srows + [hdr]) for i in range(len(hdr))]
+    say("  " + "  ".join(h.ljust(w) if i == 0 else h.rjust(w)
+                         for i, (h, w) in enumerate(zip(hdr, widths))))
+    for r in srows:
+        say("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(r, widths))))
+
+    diffs = compare_runs(runs) if len(runs) > 1 else []
+    if len(runs) > 1:
+        if diffs:
+            say("\nRepeatability: the %d runs DIFFER:" % len(runs))
+            for d in diffs:
+                say("  " + d)
+        else:
+            say("\nRepeatability: the %d runs gave identical figures (values, averages, "
+                "exit counts)." % len(runs))
+
+    result = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "qemu": qemu_version(),
+        "loader": a.loader,
+        "iters": a.iters,
+        "batch": 100,
+        "figures": figs,
+        "exit_counts": runs[0]["exit_counts"],
+        "sizes": SIZES,
+        "runs": [{k: r[k] for k in ("status", "seconds", "serial_log", "figures",
+                                    "exit_counts")} for r in runs],
+        "repeatable": (not diffs) if len(runs) > 1 else None,
+        "differences": diffs,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
+    with open(a.json, "w") as f:
+        json.dump(result, f, indent=2)
+        f.write("\n")
+    if a.compare:
+        try:
+            print_compare(a.compare, figs)
+        except BenchError as e:
+            sys.stderr.write("bench: %s\n" % e)
+            return 1
+    say("\nWrote %s (%.0fs; boots took %s s)." % (
+        os.path.relpath(a.json, TREE), time.monotonic() - t_start,
+        ", ".join("%.0f" % r["seconds"] for r in runs)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
