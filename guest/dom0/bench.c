@@ -287,7 +287,8 @@ static void bench_boot(void)
 {
 	u64 khz, ns, now, hv_boot;
 
-	printf("dom0: bench boot-dom0-entry: %lu insns (since reset)\n", dom0_tsc_entry);
+	printf("dom0: bench boot-dom0-entry: %lu insns (since reset: firmware, loader, "
+	       "hypervisor)\n", dom0_tsc_entry);
 	printf("dom0: bench boot-first-line: %lu insns (guest_main to first console line)\n",
 	       dom0_tsc_first_line - dom0_tsc_entry);
 	if (evtchn_init())
