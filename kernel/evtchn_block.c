@@ -79,7 +79,7 @@ void evtchn_upcall_deliver(struct vcpu *v)
 		/* IF clear, an interrupt shadow, or an event already queued
 		 * (a re-injection): come back when the guest can take it.
 		 * Asked again every time, because a back end may drop the
-		 * request once the window has opened (SVM's is one-shot). */
+		 * request once the window has opened (the window is one-shot). */
 		vendor->want_intr_window(v, true);
 		v->ev.upcall_window = true;
 	}

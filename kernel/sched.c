@@ -7,8 +7,8 @@
  *
  * How a slice ends. Before entering a vCPU the scheduler arms the host
  * LAPIC timer for the earlier of the slice's end and the next guest timer
- * deadline (any vCPU's). The interrupt makes the guest exit (SVM: INTR
- * intercept; VMX: external-interrupt exiting), the back end lets the
+ * deadline (any vCPU's). The interrupt makes the guest exit (both back
+ * ends intercept host interrupts; see asm/vendor.h), the back end lets the
  * host take it, and the handler below only records that it fired; the
  * vCPU loop asks sched_must_leave() before every entry and comes back
  * here. sched_must_leave() also compares the clock itself, so a guest
