@@ -50,7 +50,7 @@ $(BUILD)/hv/%.o: %.c | $(ASM_OFFSETS)
 $(BUILD)/hv/%.o: %.asm $(ASM_OFFSETS)
 	@mkdir -p $(dir $@)
 	@echo "  NASM    $<"
-	@$(NASM) -f elf64 -g -I$(BUILD)/include/ -Iarch/x86/include/ -o $@ $<
+	@$(NASM) -f elf64 -g -I$(BUILD)/include/ -Iarch/x86/include/ -MD $(@:.o=.d) -MP -o $@ $<
 
 $(BUILD)/keel.elf: $(HV_OBJ) linker.ld
 	@echo "  LD      $@"

@@ -490,7 +490,7 @@ static int ahci_probe(struct pci_dev *d)
 		u32 sig = mmio_read32(pr + PX_SIG);
 		if (sig != SIG_ATA) {
 			drv_log("ahci %02x:%02x.%u port %u: signature 0x%08x is not an ATA disk; skipped\n",
-				PCI_BUS(d->bdf), PCI_SLOT(d->bdf), PCI_FUNC(d->bdf), port, sig);
+				PCI_BUS(d->bdf), PCI_DEV(d->bdf), PCI_FN(d->bdf), port, sig);
 			continue;
 		}
 		if (port_init(hba, port, d) == 0)

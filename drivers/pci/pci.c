@@ -270,7 +270,7 @@ static void add_function(u16 bdf, unsigned depth)
 
 	if (pci_ndevs == PCI_MAX_DEVS) {
 		drv_log("pci: more than %d functions; %02x:%02x.%u and later ignored\n",
-			PCI_MAX_DEVS, PCI_BUS(bdf), PCI_SLOT(bdf), PCI_FUNC(bdf));
+			PCI_MAX_DEVS, PCI_BUS(bdf), PCI_DEV(bdf), PCI_FN(bdf));
 		return;
 	}
 	d = &pci_devs[pci_ndevs++];
@@ -373,8 +373,8 @@ unsigned pci_bind(const struct pci_driver *const *drivers, unsigned n)
 			if (drivers[k]->probe(d) == 0) {
 				bound++;
 			} else {
-				drv_log("pci %02x:%02x.%u: %s: %s\n", PCI_BUS(d->bdf), PCI_SLOT(d->bdf),
-					PCI_FUNC(d->bdf), drivers[k]->name,
+				drv_log("pci %02x:%02x.%u: %s: %s\n", PCI_BUS(d->bdf), PCI_DEV(d->bdf),
+					PCI_FN(d->bdf), drivers[k]->name,
 					d->note[0] ? d->note : "probe failed");
 				d->driver = NULL;
 			}

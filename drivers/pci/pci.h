@@ -12,36 +12,10 @@
 #define DRIVERS_PCI_H
 
 #include "drv.h"
+#include <keel/pci_regs.h>
 
-#define PCI_BDF(b, d, f) ((u16)(((b) << 8) | ((d) << 3) | (f)))
-#define PCI_BUS(bdf) ((bdf) >> 8)
-#define PCI_SLOT(bdf) (((bdf) >> 3) & 31)
-#define PCI_FUNC(bdf) ((bdf) & 7)
 
-#define PCI_VENDOR_ID 0x00
-#define PCI_DEVICE_ID 0x02
-#define PCI_COMMAND 0x04
-#define PCI_COMMAND_IO 0x1
-#define PCI_COMMAND_MEMORY 0x2
-#define PCI_COMMAND_MASTER 0x4
-#define PCI_COMMAND_INTX_DISABLE 0x400
-#define PCI_STATUS 0x06
-#define PCI_STATUS_CAP_LIST 0x10
-#define PCI_CLASS_REVISION 0x08
-#define PCI_HEADER_TYPE 0x0e
-#define PCI_BAR0 0x10
-#define PCI_PRIMARY_BUS 0x18
-#define PCI_SECONDARY_BUS 0x19
-#define PCI_SUBSYSTEM_VENDOR_ID 0x2c
-#define PCI_SUBSYSTEM_ID 0x2e
-#define PCI_CAPABILITY_LIST 0x34
-#define PCI_INTERRUPT_LINE 0x3c
-#define PCI_INTERRUPT_PIN 0x3d
 
-#define PCI_CAP_ID_MSI 0x05
-#define PCI_CAP_ID_VNDR 0x09
-#define PCI_CAP_ID_EXP 0x10
-#define PCI_CAP_ID_MSIX 0x11
 
 struct pci_bar_info {
 	u64 addr;

@@ -46,7 +46,7 @@ void dom0_hw_inventory(void)
 	for (unsigned i = 0; i < pci_ndevs; i++) {
 		const struct pci_dev *d = &pci_devs[i];
 		printf("dom0: pci %02x:%02x.%u %04x:%04x class %02x%02x%02x %s: %s%s%s%s\n",
-		       PCI_BUS(d->bdf), PCI_SLOT(d->bdf), PCI_FUNC(d->bdf), d->vendor, d->device,
+		       PCI_BUS(d->bdf), PCI_DEV(d->bdf), PCI_FN(d->bdf), d->vendor, d->device,
 		       d->class, d->subclass, d->progif, pci_class_name(d->class, d->subclass),
 		       d->driver ? "driver " : "no driver", d->driver ? d->driver : "",
 		       d->note[0] ? " - " : "", d->note);
@@ -120,7 +120,7 @@ static int hw_pci_bar_test(void)
 			bool ok = now == old && size == bar->size;
 			printf("dom0: pci-bar: %s %02x:%02x.%u BAR%u 0x%lx -> 0x%x: reads 0x%x after the "
 			       "move (was 0x%x), size 0x%lx (expected 0x%lx)\n",
-			       ok ? "PASS" : "FAIL", PCI_BUS(d->bdf), PCI_SLOT(d->bdf), PCI_FUNC(d->bdf),
+			       ok ? "PASS" : "FAIL", PCI_BUS(d->bdf), PCI_DEV(d->bdf), PCI_FN(d->bdf),
 			       b, bar->addr, target, now, old, size, bar->size);
 			return ok ? 0 : 1;
 		}

@@ -26,6 +26,7 @@
 ; interrupt stays pending in the APIC; exit.c lets it in (VMEXIT_INTR).
 
 %include "asm-offsets.h"
+%include "asm/guest_gprs.inc"
 
 %define HOST_IRQ_EXITS 1
 
@@ -50,19 +51,7 @@ svm_vmrun:
 	vmsave			; host FS/GS/TR/LDTR/KernelGsBase/syscall MSRs
 
 	mov rax, [rdi + VCPU_VMCX_PA]
-	mov rcx, [rdi + VCPU_RCX]
-	mov rdx, [rdi + VCPU_RDX]
-	mov rbx, [rdi + VCPU_RBX]
-	mov rbp, [rdi + VCPU_RBP]
-	mov rsi, [rdi + VCPU_RSI]
-	mov r8,  [rdi + VCPU_R8]
-	mov r9,  [rdi + VCPU_R9]
-	mov r10, [rdi + VCPU_R10]
-	mov r11, [rdi + VCPU_R11]
-	mov r12, [rdi + VCPU_R12]
-	mov r13, [rdi + VCPU_R13]
-	mov r14, [rdi + VCPU_R14]
-	mov r15, [rdi + VCPU_R15]
+	GUEST_GPRS_LOAD rdi
 	mov rdi, [rdi + VCPU_RDI]
 
 	vmload			; guest FS/GS/TR/LDTR/KernelGsBase/syscall MSRs
@@ -77,20 +66,8 @@ svm_vmrun:
 	; Guest GPRs are live; RSP is the host's again (VMRUN restored it).
 	; RAX is free: the guest's is in the VMCB.
 	mov rax, [rsp + 8]
-	mov [rax + VCPU_RCX], rcx
-	mov [rax + VCPU_RDX], rdx
-	mov [rax + VCPU_RBX], rbx
-	mov [rax + VCPU_RBP], rbp
-	mov [rax + VCPU_RSI], rsi
+	GUEST_GPRS_STORE rax
 	mov [rax + VCPU_RDI], rdi
-	mov [rax + VCPU_R8],  r8
-	mov [rax + VCPU_R9],  r9
-	mov [rax + VCPU_R10], r10
-	mov [rax + VCPU_R11], r11
-	mov [rax + VCPU_R12], r12
-	mov [rax + VCPU_R13], r13
-	mov [rax + VCPU_R14], r14
-	mov [rax + VCPU_R15], r15
 
 	mov rax, [rax + VCPU_VMCX_PA]
 	vmsave			; the guest's FS/GS/TR/... back into its VMCB

@@ -20,6 +20,7 @@
 ; restored from the stack as on the exit path.
 
 %include "asm-offsets.h"
+%include "asm/guest_gprs.inc"
 
 bits 64
 default rel
@@ -47,19 +48,7 @@ vmx_enter:
 	; alone) and choose VMLAUNCH or VMRESUME below.
 	cmp byte [rdi + VCPU_LAUNCHED], 0
 	mov rax, [rdi + VCPU_RAX]
-	mov rcx, [rdi + VCPU_RCX]
-	mov rdx, [rdi + VCPU_RDX]
-	mov rbx, [rdi + VCPU_RBX]
-	mov rbp, [rdi + VCPU_RBP]
-	mov rsi, [rdi + VCPU_RSI]
-	mov r8,  [rdi + VCPU_R8]
-	mov r9,  [rdi + VCPU_R9]
-	mov r10, [rdi + VCPU_R10]
-	mov r11, [rdi + VCPU_R11]
-	mov r12, [rdi + VCPU_R12]
-	mov r13, [rdi + VCPU_R13]
-	mov r14, [rdi + VCPU_R14]
-	mov r15, [rdi + VCPU_R15]
+	GUEST_GPRS_LOAD rdi
 	mov rdi, [rdi + VCPU_RDI]	; last: it held v
 	jne .resume
 	vmlaunch
@@ -85,19 +74,7 @@ vmx_exit_entry:
 	push rdi			; the guest's RDI; v is now at [rsp + 8]
 	mov rdi, [rsp + 8]
 	mov [rdi + VCPU_RAX], rax
-	mov [rdi + VCPU_RCX], rcx
-	mov [rdi + VCPU_RDX], rdx
-	mov [rdi + VCPU_RBX], rbx
-	mov [rdi + VCPU_RBP], rbp
-	mov [rdi + VCPU_RSI], rsi
-	mov [rdi + VCPU_R8], r8
-	mov [rdi + VCPU_R9], r9
-	mov [rdi + VCPU_R10], r10
-	mov [rdi + VCPU_R11], r11
-	mov [rdi + VCPU_R12], r12
-	mov [rdi + VCPU_R13], r13
-	mov [rdi + VCPU_R14], r14
-	mov [rdi + VCPU_R15], r15
+	GUEST_GPRS_STORE rdi
 	pop rax
 	mov [rdi + VCPU_RDI], rax
 	xor eax, eax			; a VM exit: return 0
