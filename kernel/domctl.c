@@ -388,6 +388,22 @@ static long sysctl_domaininfolist(struct vcpu *v, struct xen_sysctl_getdomaininf
 	return 0;
 }
 
+/* The log ring for dom0's `dmesg`; bounded so one call stays short. */
+#define READCONSOLE_MAX (16 * 1024)
+
+static long sysctl_readconsole(struct vcpu *v, struct xen_sysctl_readconsole *rc)
+{
+	static char text[READCONSOLE_MAX];
+
+	if (rc->clear || rc->incremental)
+		return -EINVAL;
+	size_t n = printk_read_log(text, MIN((size_t)rc->count, sizeof(text)));
+	if (copy_to_guest(v, rc->buffer, text, n))
+		return -EFAULT;
+	rc->count = (u32)n;
+	return 0;
+}
+
 long do_sysctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)
 {
 	struct xen_sysctl op;
@@ -399,6 +415,9 @@ long do_sysctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)
 	if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
 		return -EACCES;
 	switch (op.cmd) {
+	case XEN_SYSCTL_readconsole:
+		rc = sysctl_readconsole(v, &op.u.readconsole);
+		break;
 	case XEN_SYSCTL_physinfo:
 		fill_physinfo(&op.u.physinfo);
 		rc = 0;

@@ -86,11 +86,33 @@ static void cmd_destroy(const struct hvm_start_info *si, const char *args)
 		printf("destroy d%lu: error %d\n", id, rc);
 }
 
+/* The hypervisor's log ring (every level), as Xen's `xl dmesg`. */
+static void cmd_dmesg(const struct hvm_start_info *si, const char *args)
+{
+	static char text[16 * 1024];
+	u32 n = 0;
+	(void)si;
+	(void)args;
+	int rc = sysctl_readconsole(text, sizeof(text), &n);
+	if (rc) {
+		printf("dmesg: sysctl readconsole failed (%d)\n", rc);
+		return;
+	}
+	/* Start at a line boundary: the ring's oldest line may be cut. */
+	u32 start = 0;
+	if (n == sizeof(text))
+		while (start < n && text[start++] != '\n')
+			;
+	console_write(text + start, n - start);
+	console_flush();
+}
+
 static const struct command commands[] = {
 	{ "help", "list commands", cmd_help },
 	{ "mem", "dom0's memory map", cmd_mem },
 	{ "modules", "boot modules handed to dom0", cmd_modules },
 	{ "version", "hypervisor ABI version", cmd_version },
+	{ "dmesg", "the hypervisor's log", cmd_dmesg },
 	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
 	{ "destroy", "destroy domain ID (every page back)", cmd_destroy },
 	{ "poweroff", "power the machine off", cmd_poweroff },

@@ -38,6 +38,10 @@ int sysctl_physinfo(struct xen_sysctl_physinfo *info);
 /* Up to max records for domains with id >= first; *n = how many. */
 int sysctl_domain_list(domid_t first, struct xen_domctl_getdomaininfo *buf, u32 max, u32 *n);
 
+/* The newest `size` bytes of the hypervisor's log ring into buf; *n gets
+ * the count. 0 or -errno. */
+int sysctl_readconsole(char *buf, u32 size, u32 *n);
+
 /* The hypervisor's free frames (sysctl physinfo free_pages), or 0. */
 u64 sysctl_free_pages(void);
 

@@ -13,6 +13,7 @@
 
 #define XEN_SYSCTL_INTERFACE_VERSION 0x4b650001 /* Keel's, not Xen's */
 
+#define XEN_SYSCTL_readconsole       1
 #define XEN_SYSCTL_physinfo          3
 #define XEN_SYSCTL_getdomaininfolist 6
 
@@ -54,10 +55,28 @@ struct xen_sysctl_getdomaininfolist {
 	uint32_t pad2;
 };
 
+/* XEN_SYSCTL_readconsole (Xen's layout): the most recent `count` bytes of
+ * the hypervisor's log ring (every level, not only what the console
+ * showed) into `buffer`; count (IN/OUT) is the size, then the bytes
+ * written. Keel supports the plain read only: clear and incremental must
+ * be 0 (-EINVAL otherwise). */
+struct xen_sysctl_readconsole {
+	uint8_t clear;
+	uint8_t incremental;
+	uint8_t pad0, pad1;
+	uint32_t index;
+	uint64_t buffer;   /* guest-virtual char[count] */
+	uint32_t count;    /* IN: buffer size; OUT: bytes written */
+	uint32_t pad2;
+};
+_Static_assert(offsetof(struct xen_sysctl_readconsole, buffer) == 8, "readconsole buffer");
+_Static_assert(offsetof(struct xen_sysctl_readconsole, count) == 16, "readconsole count");
+
 struct xen_sysctl {
 	uint32_t cmd;
 	uint32_t interface_version; /* XEN_SYSCTL_INTERFACE_VERSION, else -EACCES */
 	union {
+		struct xen_sysctl_readconsole readconsole;
 		struct xen_sysctl_physinfo physinfo;
 		struct xen_sysctl_getdomaininfolist getdomaininfolist;
 		uint8_t pad[128];

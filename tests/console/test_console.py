@@ -50,6 +50,13 @@ def _():
                 fail("'%s' did not answer %r" % (cmd, answer), "console:\n" + out)
             if "(d0) dom0> %s" % cmd not in clean(buf[0].decode("utf-8", "replace")):
                 fail("the typed command '%s' was not echoed after the prompt" % cmd, out)
+        # The hypervisor's log ring, read back through sysctl. Last, since
+        # the ring holds earlier prompts and answers: only the power-off
+        # that follows can mark the end of its output.
+        start = len(buf[0])
+        proc.stdin.write(b"dmesg\r")
+        proc.stdin.flush()
+        _read_until(proc, buf, "(d0) keel: starting dom0", 20, start)
         proc.stdin.write(b"poweroff\r")
         proc.stdin.flush()
         _read_until(proc, buf, "keel: machine stop: poweroff", 20, len(buf[0]))
