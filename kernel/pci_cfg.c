@@ -15,10 +15,14 @@
  *    written (or decoding is enabled), so that the half-written
  *    intermediate address of a low-then-high update is never judged.
  *  - Expansion ROM BARs read as 0 and ignore writes: dom0 gets no ROMs.
- *  - MSI and MSI-X: the hypervisor owns message address and data. Until
- *    PHYSDEVOP_map_pirq programs them on dom0's behalf, the enable bits
- *    stay clear (dom0's attempt is logged once per function) and MSI
- *    address/data writes are dropped, so devices interrupt through INTx.
+ *  - MSI: the hypervisor owns message address and data (dom0's writes to
+ *    them are dropped) and the enable bit: PHYSDEVOP_map_pirq
+ *    (MAP_PIRQ_TYPE_MSI, kernel/pirq.c) writes the message and sets the
+ *    enable bit, unmap_pirq clears it; dom0's writes to the control word
+ *    keep the hypervisor's enable bit and a multiple-message-enable of 0
+ *    (one message). Enabling before map_pirq is logged once per function.
+ *  - MSI-X: not implemented; the enable bit stays clear (logged once per
+ *    function), so such devices interrupt through INTx.
  *
  * The same filter serves both paths: vpci_read/vpci_write below.
  */
@@ -158,8 +162,9 @@ static void log_msi_refused(struct pci_func *f, const char *what)
 		return;
 	f->msi_refused_logged = true;
 	pr_info("pci %02x:%02x.%u: dom0 enabling %s refused: device interrupts are INTx "
-		"(MSI needs PHYSDEVOP_map_pirq, not implemented yet)\n",
-		PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), what);
+		"(%s)\n",
+		PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), what,
+		what[3] ? "MSI-X is not implemented" : "MSI needs PHYSDEVOP_map_pirq first");
 }
 
 u32 vpci_read(struct domain *d, u16 bdf, unsigned reg, unsigned size)
@@ -194,16 +199,18 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 	if (is_rom(f, dw))
 		return;
 	if (f->msi_cap && reg >= f->msi_cap && reg < f->msi_cap + msi_cap_len(bdf, f->msi_cap)) {
-		/* Only the control word (cap + 2), with the enable bit held
-		 * clear; address and data belong to the hypervisor. */
+		/* Only the control word (cap + 2), with the enable bit and
+		 * the message count the hypervisor's; address and data
+		 * belong to the hypervisor. */
 		if (reg + size <= f->msi_cap + 2u || reg >= f->msi_cap + 4u)
 			return;
 		u32 ctl = pci_conf_read(bdf, f->msi_cap, 4);
 		u32 m = all_ones(size) << shift;
 		ctl = (ctl & ~m) | ((val << shift) & m);
-		if ((ctl >> 16) & PCI_MSI_FLAGS_ENABLE)
+		if (((ctl >> 16) & PCI_MSI_FLAGS_ENABLE) && !f->msi_pirq)
 			log_msi_refused(f, "MSI");
-		pci_conf_write(bdf, f->msi_cap + 2, 2, (ctl >> 16) & ~PCI_MSI_FLAGS_ENABLE);
+		u16 c = (u16)(ctl >> 16) & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
+		pci_conf_write(bdf, f->msi_cap + 2, 2, c | (f->msi_pirq ? PCI_MSI_FLAGS_ENABLE : 0));
 		return;
 	}
 	if (f->msix_cap && reg >= f->msix_cap && reg < f->msix_cap + 12u) {

@@ -12,10 +12,12 @@
 #include <keel/errno.h>
 #include <keel/evtchn.h>
 #include <keel/lib.h>
+#include <keel/pci.h>
 #include <keel/pirq.h>
 #include <keel/printk.h>
 #include <keel/sched.h>
 #include <asm/apic.h>
+#include <asm/cpu.h>
 #include <asm/guest_mem.h>
 #include <asm/ioapic.h>
 #include <asm/traps.h>
@@ -26,13 +28,21 @@ struct pirq_info {
 	bool level, active_low;
 	bool reserved;    /* the hypervisor's own line: never given */
 	bool masked;      /* masked by the handler, waiting for PHYSDEVOP_eoi */
+	bool msi;         /* an MSI pirq (NR_PIRQS + slot): edge, no IOAPIC pin */
+	u16 bdf;          /* MSI: the function */
 	u32 port;         /* bound event channel in dom0, 0 = none */
 	u64 count;        /* interrupts delivered */
 };
 
-/* dom0's pirqs; the pirq number is the GSI. */
-static struct pirq_info pirqs[NR_PIRQS];
-static volatile u64 pending[NR_PIRQS / 64];
+/* dom0's pirqs; below NR_PIRQS the pirq number is the GSI, above it an
+ * MSI slot. */
+static struct pirq_info pirqs[NR_ALL_PIRQS];
+static volatile u64 pending[NR_ALL_PIRQS / 64];
+static u64 msi_vectors_used; /* slots of the MSI vector range */
+
+_Static_assert(PIRQ_VECTOR_BASE + NR_PIRQS <= MSI_VECTOR_BASE, "GSI and MSI vectors overlap");
+_Static_assert(MSI_VECTOR_BASE + NR_MSI_VECTORS <= APIC_VECTOR_TIMER, "MSI vectors reach the LAPIC's");
+_Static_assert(NR_ALL_PIRQS % 64 == 0 && NR_MSI_VECTORS <= 64, "pirq bitmaps");
 static unsigned nr_bound;
 
 /* ---- interrupt context ---------------------------------------------------- */
@@ -51,6 +61,19 @@ static void pirq_interrupt(struct trap_frame *f)
 			p->masked = true;
 		}
 		pending[gsi / 64] |= 1ULL << (gsi % 64);
+	}
+	apic_eoi();
+	sched_softirq_raise();
+}
+
+/* An MSI: edge, nothing to mask; the pirq is NR_PIRQS + the slot. */
+static void msi_interrupt(struct trap_frame *f)
+{
+	u32 slot = (u32)f->vector - MSI_VECTOR_BASE;
+
+	if (slot < NR_MSI_VECTORS) {
+		u32 pirq = PIRQ_MSI_BASE + slot;
+		pending[pirq / 64] |= 1ULL << (pirq % 64);
 	}
 	apic_eoi();
 	sched_softirq_raise();
@@ -93,7 +116,7 @@ bool pirq_any_bound(void)
 
 static struct pirq_info *dom0_pirq(struct domain *d, u32 pirq)
 {
-	if (d->id != 0 || pirq >= NR_PIRQS)
+	if (d->id != 0 || pirq >= NR_ALL_PIRQS)
 		return NULL;
 	return &pirqs[pirq];
 }
@@ -118,7 +141,8 @@ void pirq_bound(struct domain *d, u32 pirq, u32 port)
 	p->port = port;
 	p->masked = false;
 	nr_bound++;
-	ioapic_unmask(pirq);
+	if (!p->msi)
+		ioapic_unmask(pirq);
 }
 
 void pirq_unbound(struct domain *d, u32 pirq)
@@ -127,7 +151,8 @@ void pirq_unbound(struct domain *d, u32 pirq)
 
 	if (!p || !p->port)
 		return;
-	ioapic_mask(pirq);
+	if (!p->msi)
+		ioapic_mask(pirq);
 	p->port = 0;
 	p->masked = false;
 	pending[pirq / 64] &= ~(1ULL << (pirq % 64));
@@ -155,13 +180,71 @@ static void default_wiring(u32 gsi, bool *level, bool *active_low)
 	}
 }
 
+/* Writes the function's MSI capability: message address and data for
+ * `vector`, one message, per-vector mask clear, then enable (or, with
+ * vector 0, just clears the enable bit). */
+static void msi_program(struct pci_func *f, u8 vector)
+{
+	u8 cap = f->msi_cap;
+	u16 ctl = pci_conf_read(f->bdf, cap + 2, 2);
+	unsigned lo, hi, data;
+
+	ctl &= ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
+	pci_conf_write(f->bdf, cap + 2, 2, ctl);
+	if (!vector)
+		return;
+	struct cpuid_regs r;
+	cpuid(1, &r); /* the boot CPU's initial APIC ID, as ioapic_route */
+	msi_cap_layout(ctl, &lo, &hi, &data);
+	pci_conf_write(f->bdf, cap + lo, 4, msi_compose_addr(r.ebx >> 24));
+	if (hi)
+		pci_conf_write(f->bdf, cap + hi, 4, 0);
+	pci_conf_write(f->bdf, cap + data, 2, msi_compose_data(vector));
+	if (ctl & PCI_MSI_FLAGS_MASKBIT)
+		pci_conf_write(f->bdf, cap + data + 4, 4, 0);
+	pci_conf_write(f->bdf, cap + 2, 2, ctl | PCI_MSI_FLAGS_ENABLE);
+}
+
+static long map_msi(struct physdev_map_pirq *m)
+{
+	if (m->type != MAP_PIRQ_TYPE_MSI || m->table_base)
+		return -EOPNOTSUPP; /* MSI-X, segments, multi-message */
+	if (m->bus < 0 || m->bus > 255 || m->devfn < 0 || m->devfn > 255 || m->entry_nr != 0)
+		return -EINVAL;
+	u16 bdf = PCI_BDF((u32)m->bus, (u32)m->devfn >> 3, (u32)m->devfn & 7);
+	struct pci_func *f = pci_func_find(bdf);
+	if (!f || !f->msi_cap)
+		return -ENODEV;
+	if (f->msi_pirq) { /* mapped already: the same pirq */
+		if (m->pirq != -1 && m->pirq != f->msi_pirq)
+			return -EINVAL;
+		m->pirq = f->msi_pirq;
+		return 0;
+	}
+	if (m->pirq != -1)
+		return -EINVAL; /* Keel chooses MSI pirqs */
+	int slot = msi_vector_alloc(&msi_vectors_used);
+	if (slot < 0)
+		return -ENOSPC;
+	u32 pirq = PIRQ_MSI_BASE + (u32)slot;
+	u8 vector = (u8)(MSI_VECTOR_BASE + slot);
+	struct pirq_info *p = &pirqs[pirq];
+	*p = (struct pirq_info){ .mapped = true, .msi = true, .bdf = bdf };
+	f->msi_pirq = (u16)pirq;
+	msi_program(f, vector);
+	pr_info("pirq %u: MSI of %02x:%02x.%u -> vector 0x%x, edge\n", pirq, PCI_BUS(bdf),
+		PCI_DEV(bdf), PCI_FN(bdf), vector);
+	m->pirq = (int32_t)pirq;
+	return 0;
+}
+
 static long map_pirq(struct vcpu *v, struct physdev_map_pirq *m)
 {
 	if (m->domid != DOMID_SELF && m->domid != v->dom->id)
 		return -EPERM; /* pirqs for other domains: not implemented */
 	if (m->type == MAP_PIRQ_TYPE_MSI || m->type == MAP_PIRQ_TYPE_MSI_SEG ||
 	    m->type == MAP_PIRQ_TYPE_MULTI_MSI)
-		return -EOPNOTSUPP;
+		return map_msi(m);
 	if (m->type != MAP_PIRQ_TYPE_GSI)
 		return -EINVAL;
 	if (m->index < 0 || m->index >= NR_PIRQS || !ioapic_has_gsi((u32)m->index))
@@ -192,12 +275,23 @@ static long unmap_pirq(struct vcpu *v, const struct physdev_unmap_pirq *u)
 {
 	if (u->domid != DOMID_SELF && u->domid != v->dom->id)
 		return -EPERM;
-	if (u->pirq < 0 || u->pirq >= NR_PIRQS || !pirqs[u->pirq].mapped)
+	if (u->pirq < 0 || u->pirq >= NR_ALL_PIRQS || !pirqs[u->pirq].mapped)
 		return -EINVAL;
 	struct pirq_info *p = &pirqs[u->pirq];
 	if (p->port)
 		return -EBUSY; /* close the event channel first */
-	ioapic_mask((u32)u->pirq);
+	if (p->msi) {
+		struct pci_func *f = pci_func_find(p->bdf);
+		if (f) {
+			msi_program(f, 0);
+			f->msi_pirq = 0;
+		}
+		int slot = u->pirq - PIRQ_MSI_BASE;
+		msi_vector_free(&msi_vectors_used, slot);
+		p->msi = false;
+	} else {
+		ioapic_mask((u32)u->pirq);
+	}
 	p->mapped = false;
 	p->masked = false;
 	return 0;
@@ -221,10 +315,10 @@ static long setup_gsi(const struct physdev_setup_gsi *s)
 
 static long eoi(u32 irq)
 {
-	if (irq >= NR_PIRQS || !pirqs[irq].mapped)
+	if (irq >= NR_ALL_PIRQS || !pirqs[irq].mapped)
 		return -EINVAL;
 	struct pirq_info *p = &pirqs[irq];
-	if (p->masked && p->port) {
+	if (p->masked && p->port && !p->msi) {
 		p->masked = false;
 		ioapic_unmask(irq);
 	}
@@ -247,7 +341,7 @@ long do_physdev_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
 		struct physdev_irq_status_query q;
 		if (copy_from_guest(v, &q, arg, sizeof(q)))
 			return -EFAULT;
-		if (q.irq >= NR_PIRQS)
+		if (q.irq >= NR_ALL_PIRQS)
 			return -EINVAL;
 		q.flags = pirqs[q.irq].mapped && pirqs[q.irq].level ? XENIRQSTAT_needs_eoi : 0;
 		return copy_to_guest(v, arg, &q, sizeof(q)) ? -EFAULT : 0;
@@ -292,4 +386,10 @@ void pirq_init(u16 console_port)
 		pirqs[3].reserved = true;
 	pr_info("pirq: %u GSIs for dom0's devices, vectors 0x%x-0x%x\n", MIN(gsis, (unsigned)NR_PIRQS),
 		PIRQ_VECTOR_BASE, PIRQ_VECTOR_BASE + MIN(gsis, (unsigned)NR_PIRQS) - 1);
+	/* The MSI range, all handled from the start: an MSI still in flight
+	 * after unmap_pirq finds a handler (and no port). */
+	for (unsigned s = 0; s < NR_MSI_VECTORS; s++)
+		irq_register((u8)(MSI_VECTOR_BASE + s), msi_interrupt);
+	pr_info("pirq: MSI pirqs %u-%u, vectors 0x%x-0x%x\n", PIRQ_MSI_BASE,
+		PIRQ_MSI_BASE + NR_MSI_VECTORS - 1, MSI_VECTOR_BASE, MSI_VECTOR_BASE + NR_MSI_VECTORS - 1);
 }

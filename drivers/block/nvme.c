@@ -2,8 +2,9 @@
  * NVMe over PCIe (NVM Express Base 1.4: 3.1 controller registers, 4.2-4.6
  * queues, PRPs and completions, 5 admin commands, 7.6 initialization; NVM
  * Command Set 1.0). One admin queue pair and one I/O queue pair; the
- * first active namespace becomes the disk. Completions are polled (the
- * controller's interrupts stay masked in INTMS) until pirqs exist.
+ * first active namespace becomes the disk. Completions are interrupt-
+ * driven through drv_irq_attach (the function's MSI where it has the
+ * capability, else INTx; MSI-X stays off), polled without an interrupt.
  */
 #include "block/blkdev.h"
 #include "drivers.h"
@@ -390,7 +391,8 @@ static int nvme_probe(struct pci_dev *d)
 
 	/* Number of queues (5.21.1.7), then the I/O queue pair: CQ first,
 	 * physically contiguous; with an interrupt, the CQ raises vector 0,
-	 * which is INTx while MSI/MSI-X are off (7.5.1), unmasked in INTMC.
+	 * which is INTx or the single MSI message (MSI-X stays off; 7.5.1),
+	 * unmasked in INTMC.
 	 * The controller asserts it while the CQ holds entries the host has
 	 * not consumed (head doorbell behind). */
 	bd->irq = drv_irq_attach(d);

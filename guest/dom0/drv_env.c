@@ -14,6 +14,7 @@
 #include "drv.h"
 #include "evtchn.h"
 #include "guest.h"
+#include "hw.h"
 #include "pages.h"
 #include "pci/pci.h"
 #include "physdev.h"
@@ -105,6 +106,8 @@ void drv_udelay(u64 us)
 
 struct drv_irq {
 	u32 gsi, pirq;
+	bool msi;          /* the device's MSI, not its INTx line */
+	u16 bdf;           /* MSI: the function */
 	evtchn_port_t port;
 	bool needs_eoi;    /* the line is level: the hypervisor masked it */
 	bool eoi_pending;  /* we took an interrupt and owe the EOI */
@@ -114,6 +117,42 @@ struct drv_irq {
 
 static struct drv_irq irqs[DRV_IRQ_MAX];
 static unsigned nr_irqs;
+bool drv_msi_disabled; /* cmdline msi=off (guest/dom0/hw.c) */
+
+/* The function's MSI as a pirq bound to a port, or NULL (no MSI
+ * capability, msi=off, or the hypervisor refused: the caller falls back
+ * to INTx). The hypervisor writes the message and sets the enable bit in
+ * PHYSDEVOP_map_pirq; dom0 never touches them. */
+static struct drv_irq *attach_msi(struct pci_dev *d)
+{
+	u32 pirq;
+	evtchn_port_t port;
+	int rc;
+
+	if (drv_msi_disabled || !pci_cap_find(d, PCI_CAP_ID_MSI, 0))
+		return NULL;
+	for (unsigned i = 0; i < nr_irqs; i++)
+		if (irqs[i].msi && irqs[i].bdf == d->bdf)
+			return &irqs[i];
+	if ((rc = physdev_map_msi(d->bdf, &pirq))) {
+		printf("%s: pci %02x:%02x.%u: MSI: PHYSDEVOP_map_pirq failed (%d): using INTx\n",
+		       guest_name, PCI_BUS(d->bdf), PCI_DEV(d->bdf), PCI_FN(d->bdf), rc);
+		return NULL;
+	}
+	if ((rc = evtchn_bind_pirq(pirq, &port))) {
+		printf("%s: pirq %u: EVTCHNOP_bind_pirq failed (%d): using INTx\n", guest_name, pirq,
+		       rc);
+		physdev_unmap_pirq(pirq);
+		return NULL;
+	}
+	evtchn_mask(port); /* polled with SCHEDOP_poll, never an upcall */
+	struct drv_irq *irq = &irqs[nr_irqs++];
+	*irq = (struct drv_irq){ .msi = true, .bdf = d->bdf, .pirq = pirq, .port = port };
+	physdev_needs_eoi(pirq, &irq->needs_eoi); /* false: MSIs are edge */
+	snprintf(irq->name, sizeof(irq->name), "MSI %02x:%02x.%u, pirq %u, port %u",
+		 PCI_BUS(d->bdf), PCI_DEV(d->bdf), PCI_FN(d->bdf), pirq, port);
+	return irq;
+}
 
 struct drv_irq *drv_irq_attach(struct pci_dev *d)
 {
@@ -122,14 +161,19 @@ struct drv_irq *drv_irq_attach(struct pci_dev *d)
 	evtchn_port_t port;
 	int rc;
 
-	if (nr_irqs == DRV_IRQ_MAX || !pci_intx_route(d, &gsi, &level, &low))
+	if (nr_irqs == DRV_IRQ_MAX)
 		return NULL;
 	if (evtchn_init())
+		return NULL;
+	struct drv_irq *msi = attach_msi(d);
+	if (msi)
+		return msi;
+	if (nr_irqs == DRV_IRQ_MAX || !pci_intx_route(d, &gsi, &level, &low))
 		return NULL;
 	/* Already set up (another function on the same line, or a second
 	 * attach): share the pirq and its port. */
 	for (unsigned i = 0; i < nr_irqs; i++)
-		if (irqs[i].gsi == gsi)
+		if (!irqs[i].msi && irqs[i].gsi == gsi)
 			return &irqs[i];
 	rc = physdev_setup_gsi(gsi, level, low);
 	if (rc && rc != -EEXIST) {
@@ -146,6 +190,7 @@ struct drv_irq *drv_irq_attach(struct pci_dev *d)
 	}
 	evtchn_mask(port); /* polled with SCHEDOP_poll, never an upcall */
 	struct drv_irq *irq = &irqs[nr_irqs++];
+	irq->msi = false;
 	irq->gsi = gsi;
 	irq->pirq = pirq;
 	irq->port = port;

@@ -18,6 +18,10 @@ void dom0_hw_init(const struct hvm_start_info *si);
 /* The inventory lines again (the shell's `lspci`-like report). */
 void dom0_hw_inventory(void);
 
+/* Cmdline `msi=off`: drivers use INTx even where the device has MSI
+ * (drv_irq_attach in drv_env.c prefers MSI otherwise). */
+extern bool drv_msi_disabled;
+
 /*
  * True if `test` names a hardware self-test (blk, blk-past-end, net,
  * pci-bar); dom0_hw_test_run() then runs it and powers off. The tests

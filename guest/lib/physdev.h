@@ -15,6 +15,9 @@
 int physdev_setup_gsi(u32 gsi, bool level, bool active_low);
 /* PHYSDEVOP_map_pirq (MAP_PIRQ_TYPE_GSI, any pirq): *pirq gets it. */
 int physdev_map_gsi(u32 gsi, u32 *pirq);
+/* PHYSDEVOP_map_pirq (MAP_PIRQ_TYPE_MSI) for the function bdf's MSI: the
+ * hypervisor programs the message and enables MSI; *pirq gets the pirq. */
+int physdev_map_msi(u16 bdf, u32 *pirq);
 int physdev_unmap_pirq(u32 pirq);
 /* PHYSDEVOP_eoi: the device behind pirq has been quieted. */
 int physdev_eoi(u32 pirq);

@@ -47,6 +47,9 @@ struct pci_func {
 	/* dom0's view of the BAR registers (kernel/pci_cfg.c). */
 	u32 vbar[6];
 	bool msi_refused_logged;
+	/* The pirq PHYSDEVOP_map_pirq gave the function's MSI (kernel/pirq.c),
+	 * 0 = none. While set, the hypervisor holds MSI enabled. */
+	u16 msi_pirq;
 };
 
 extern struct pci_func pci_funcs[PCI_MAX_FUNCS];

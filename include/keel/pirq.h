@@ -13,14 +13,24 @@
  *                         (at the scheduler's next safe point);
  *   PHYSDEVOP_eoi         dom0 has quieted the device: the line is
  *                         unmasked (and fires again if still asserted).
+ *   MAP_PIRQ_TYPE_MSI     (bus, devfn; entry_nr 0, table_base 0) gives a
+ *                         function's MSI a pirq above the GSIs
+ *                         (NR_PIRQS + slot): Keel takes a host vector
+ *                         from its MSI range (include/keel/msi.h), writes
+ *                         the message address and data itself and sets
+ *                         the MSI enable bit (single message). Edge: no
+ *                         masking, PHYSDEVOP_eoi is a no-op. unmap_pirq
+ *                         clears the enable bit and frees the vector.
  * PHYSDEVOP_irq_status_query reports XENIRQSTAT_needs_eoi for level lines.
- * MSI/MSI-X (MAP_PIRQ_TYPE_MSI*) are not implemented (-EOPNOTSUPP).
+ * MSI-X (table_base != 0), MAP_PIRQ_TYPE_MSI_SEG and MULTI_MSI are not
+ * implemented (-EOPNOTSUPP).
  * Only dom0 (the hypercall table's HC_DOM0_ONLY) has pirqs.
  */
 #ifndef KEEL_PIRQ_H
 #define KEEL_PIRQ_H
 
 #include <keel/types.h>
+#include <keel/msi.h>
 #include <public/physdev.h>
 
 struct domain;
@@ -28,6 +38,9 @@ struct vcpu;
 
 #define NR_PIRQS 128          /* pirq = GSI, below this */
 #define PIRQ_VECTOR_BASE 0x30 /* host vector = base + GSI */
+/* MSI pirqs: NR_PIRQS + slot, host vector MSI_VECTOR_BASE + slot. */
+#define PIRQ_MSI_BASE NR_PIRQS
+#define NR_ALL_PIRQS (NR_PIRQS + NR_MSI_VECTORS)
 
 /* Sets up the IOAPICs (all pins masked) and records which GSIs belong to
  * the hypervisor's own devices (`console_port`: its UART's IRQ). */

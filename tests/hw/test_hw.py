@@ -84,9 +84,18 @@ def check_image(path, log):
     return writes
 
 
-def blk_pattern(kind):
+def blk_pattern(kind, msi=False):
+    """msi=False: dom0 runs with msi=off (the device on its INTx line);
+    True: dom0 prefers MSI and the device must be on it."""
     path = make_disk("disk.img")
-    r = boot(cfg("test=blk blk=%s" % SERIAL), timeout=T, extra=disk_args(kind, path))
+    r = boot(cfg("test=blk blk=%s%s" % (SERIAL, "" if msi else " msi=off")), timeout=T,
+             extra=disk_args(kind, path))
+    if msi:
+        irq = (r"MSI [0-9a-f]{2}:[0-9a-f]{2}\.\d, pirq (\d+), port \d+",
+               r"^keel: pirq (\d+): MSI of [0-9a-f]{2}:[0-9a-f]{2}\.\d -> vector 0x[0-9a-f]+, edge")
+    else:
+        irq = (r"GSI \d+ level, pirq \d+, port \d+",
+               r"^keel: pirq \d+: GSI \d+ -> vector 0x[0-9a-f]+, level")
     expect_lines_in_order(r.log, [
         r"^\(d0\) dom0: disk \S+: %s, .*serial \"%s\"" % ({"virtio": "virtio-blk"}.get(kind, kind),
                                                          SERIAL),
@@ -95,12 +104,20 @@ def blk_pattern(kind):
         r"^\(d0\) dom0: blk-test: PASS flush",
         r"^\(d0\) dom0: blk-test: PASS read-back of 7 regions",
         # The request path is interrupt-driven: dom0 slept until the
-        # device's INTx arrived as an event on its pirq port.
-        r"^\(d0\) dom0: blk-test: \S+: [1-9]\d* interrupts \(GSI \d+ level, pirq \d+, port \d+\), "
-        r"[1-9]\d* waits ended by one",
+        # device's INTx (or MSI) arrived as an event on its pirq port.
+        r"^\(d0\) dom0: blk-test: \S+: [1-9]\d* interrupts \(%s\), " % irq[0]
+        + r"[1-9]\d* waits ended by one",
         r"^\(d0\) dom0: hw tests done: PASS",
     ])
-    expect_lines_in_order(r.log, [r"^keel: pirq \d+: GSI \d+ -> vector 0x[0-9a-f]+, level"])
+    expect_lines_in_order(r.log, [irq[1]])
+    if msi:
+        # The pirq dom0 waited on is the one the hypervisor gave the MSI,
+        # and the inventory says so.
+        got = find_lines(r.log, r"^\(d0\) dom0: blk-test: \S+: [1-9]\d* interrupts \(%s\)" % irq[0])
+        mapped = find_lines(r.log, irq[1])
+        expect(got[0].group(1) == mapped[0].group(1),
+               "dom0 waited on pirq %s, the MSI is pirq %s" % (got[0].group(1), mapped[0].group(1)), r)
+        expect(find_lines(r.log, r"^\(d0\) dom0: disk \S+: .*irq MSI "), "inventory: no irq MSI", r)
     expect_status(r, POWEROFF)
     check_image(path, r)
 
@@ -124,6 +141,14 @@ def _():
 def _():
     """The same on an ATA disk behind q35's AHCI controller (NCQ)."""
     blk_pattern("ahci")
+
+
+@test("blk-ahci-msi", timeout=180)
+def _():
+    """The AHCI pattern test with the controller on MSI (q35's ICH9 AHCI
+    has an MSI capability): PHYSDEVOP_map_pirq MAP_PIRQ_TYPE_MSI, the
+    hypervisor writes the message, the interrupts arrive on the pirq."""
+    blk_pattern("ahci", msi=True)
 
 
 @test("blk-read-past-end-error", timeout=180)
@@ -343,18 +368,24 @@ def _():
 @test("pirq-bad-input-refused", timeout=120)
 def _():
     """physdev_op and EVTCHNOP_bind_pirq refuse bad input with Xen's errors
-    (unknown GSI, the hypervisor's timer line, pirq != GSI, MSI, another
-    domain, bad pointer, bad wiring, unmapped or doubly bound pirq, unmap
-    while bound) and the good sequence map/bind/eoi/close/unmap works."""
+    (unknown GSI, the hypervisor's timer line, pirq != GSI, MSI of a
+    function without the capability, MSI-X, another domain, bad pointer,
+    bad wiring, unmapped or doubly bound pirq, unmap while bound) and the
+    good sequence map/bind/eoi/close/unmap works; the AHCI controller's MSI
+    (mapped by its driver) maps again to the same pirq and is edge."""
     r = boot(cfg("test=pirq"), timeout=T)
     expect(not find_lines(r.log, r"dom0: pirq: FAIL"), "a pirq check failed", r)
     expect_lines_in_order(r.log, [
         r"^\(d0\) dom0: pirq: PASS map GSI 9999 = -22",
         r"^\(d0\) dom0: pirq: PASS map GSI 2 \(the timer, Keel's\) = -1",
+        r"^\(d0\) dom0: pirq: PASS map MSI of a function without MSI = -19",
+        r"^\(d0\) dom0: pirq: PASS map MSI-X = -95",
         r"^keel: pirq 7: GSI 7 -> vector 0x37, edge, active high",
         r"^\(d0\) dom0: pirq: PASS bind again = -17",
         r"^\(d0\) dom0: pirq: PASS unmap while bound = -16",
         r"^\(d0\) dom0: pirq: PASS eoi after unmap = -22",
+        r"^\(d0\) dom0: pirq: PASS the same MSI pirq = \d+",
+        r"^\(d0\) dom0: pirq: PASS unmap bound MSI = -16",
         r"^\(d0\) dom0: pirq: PASS 0 checks failed",
         r"^\(d0\) dom0: hw tests done: PASS",
     ])

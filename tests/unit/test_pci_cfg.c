@@ -2,7 +2,8 @@
  * dom0's filtered view of PCI configuration space (kernel/pci_cfg.c):
  * BAR emulation (sizing never reaches the device, moves go through the
  * hypervisor's check, 64-bit BARs move on the upper half), expansion ROMs
- * hidden, MSI/MSI-X enables held clear.
+ * hidden, MSI enable held by the hypervisor (clear until map_pirq), MSI-X
+ * enable held clear.
  *
  * unit-sources: kernel/pci_cfg.c
  *
@@ -235,7 +236,8 @@ START_TEST(pci_cfg_msi_enables_held_clear)
 	 * (read-modify-write: the read-only 64-bit bit 7 is written back). */
 	wr(0x50, 0x00a10000 | 0x7005);
 	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x52, 2) & PCI_MSI_FLAGS_ENABLE, 0);
-	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x52, 2) & 0x70, 0x20); /* the rest written */
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x52, 2) & 0x70, 0); /* one message only */
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x52, 2) & 0x80, 0x80); /* read-only bit kept */
 	ck_assert_uint_eq(cfg[0x50], PCI_CAP_ID_MSI);                      /* id/next kept */
 	/* Address and data belong to the hypervisor. */
 	wr(0x54, 0xfee00000);
@@ -245,6 +247,34 @@ START_TEST(pci_cfg_msi_enables_held_clear)
 	/* MSI-X: enable cleared, function mask kept (16-bit write). */
 	vpci_write(&dom0, func.bdf, 0x72, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x72, 2), PCI_MSIX_FLAGS_MASKALL);
+	ck_assert(func.msi_refused_logged);
+}
+END_TEST
+
+START_TEST(pci_cfg_msi_enable_follows_map_pirq)
+{
+	setup();
+	/* Mapped (PHYSDEVOP_map_pirq set msi_pirq and the enable bit): dom0
+	 * clearing the enable bit or asking for 8 messages changes neither;
+	 * address and data writes stay dropped. */
+	func.msi_pirq = 130;
+	cfg[0x54] = 0x00; cfg[0x55] = 0x00; cfg[0x56] = 0xe0; cfg[0x57] = 0xfe;
+	cfg[0x5c] = 0xb2;
+	cfg[0x52] |= PCI_MSI_FLAGS_ENABLE;
+	vpci_write(&dom0, func.bdf, 0x52, 2, 0x00b0); /* 0x80: read-only, written back */
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x52, 2) & PCI_MSI_FLAGS_ENABLE, PCI_MSI_FLAGS_ENABLE);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x52, 2) & 0x70, 0);
+	vpci_write(&dom0, func.bdf, 0x5c, 2, 0x41);
+	vpci_write(&dom0, func.bdf, 0x54, 4, 0xfee0f000);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x5c, 2), 0xb2);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x54, 4), 0xfee00000u);
+	/* Setting enable while mapped is no refusal. */
+	vpci_write(&dom0, func.bdf, 0x52, 2, 0x80 | PCI_MSI_FLAGS_ENABLE);
+	ck_assert(!func.msi_refused_logged);
+	/* Unmapped: the enable bit drops at dom0's next control write. */
+	func.msi_pirq = 0;
+	vpci_write(&dom0, func.bdf, 0x52, 2, 0x80 | PCI_MSI_FLAGS_ENABLE);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x52, 2) & PCI_MSI_FLAGS_ENABLE, 0);
 	ck_assert(func.msi_refused_logged);
 }
 END_TEST
@@ -273,6 +303,7 @@ const struct unit_case unit_cases[] = {
 	{ "pci-cfg-64bit-bar-moves-on-the-upper-half", &pci_cfg_64bit_bar_moves_on_the_upper_half_ttest },
 	{ "pci-cfg-rom-hidden", &pci_cfg_rom_hidden_ttest },
 	{ "pci-cfg-msi-enables-held-clear", &pci_cfg_msi_enables_held_clear_ttest },
+	{ "pci-cfg-msi-enable-follows-map-pirq", &pci_cfg_msi_enable_follows_map_pirq_ttest },
 	{ "pci-cfg-other-functions-and-misaligned", &pci_cfg_other_functions_and_misaligned_ttest },
 	{ 0 },
 };
