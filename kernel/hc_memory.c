@@ -160,6 +160,111 @@ static long add_to_physmap(struct vcpu *v, gva_t arg)
 	}
 }
 
+/* ---- foreign mappings (dom0 loading and inspecting other domains) -------- */
+
+/* Most frames one add_to_physmap_batch call maps: bounds its time. */
+#define FOREIGN_BATCH_MAX 512
+
+/*
+ * Maps frame `idx` of domain fd at `gpfn` in d (dom0). The frame must be
+ * RAM fd owns (not its grant table or shared_info, which fd owns too but
+ * are not in its RAM list -- fd's RAM is what dom0 may inspect), and gpfn
+ * must be a hole in d's physmap, as for grant maps: nothing of d's is
+ * replaced. The mapping holds a reference, so the page outlives fd's
+ * destruction until XENMEM_remove_from_physmap drops it.
+ */
+static int map_foreign_frame(struct domain *d, struct domain *fd, u64 idx, u64 gpfn)
+{
+	paddr_t hpa;
+	bool in_ram = false;
+
+	if (!gfn_addressable(gpfn) || gpfn == 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < fd->nr_ram && !in_ram; i++)
+		in_ram = (idx << PAGE_SHIFT) >= fd->ram[i].gpa &&
+			 (idx << PAGE_SHIFT) < fd->ram[i].gpa + fd->ram[i].len;
+	if (!in_ram || p2m_lookup(fd, idx << PAGE_SHIFT, &hpa, NULL))
+		return -ENOENT;
+	hpa &= PAGE_MASK;
+	if (!p2m_lookup(d, gpfn << PAGE_SHIFT, NULL, NULL))
+		return -EBUSY; /* something is mapped there already */
+	int rc = page_get(hpa, fd->id);
+	if (rc)
+		return -ENOENT;
+	rc = p2m_map(d, gpfn << PAGE_SHIFT, hpa, PAGE_SIZE, PT_R | PT_W, MT_WB);
+	if (rc)
+		page_put(hpa);
+	return rc;
+}
+
+static long add_to_physmap_batch(struct vcpu *v, gva_t arg)
+{
+	struct xen_add_to_physmap_batch b;
+	struct domain *d = v->dom, *fd;
+
+	if (copy_from_guest(v, &b, arg, sizeof(b)))
+		return -EFAULT;
+	if (b.space != XENMAPSPACE_gmfn_foreign)
+		return -EOPNOTSUPP;
+	if (!d->privileged)
+		return -EPERM; /* Xen: only a privileged domain maps others' memory */
+	if (b.domid != DOMID_SELF && b.domid != d->id)
+		return -EOPNOTSUPP; /* mapping into a third domain */
+	if (b.size > FOREIGN_BATCH_MAX)
+		return -E2BIG;
+	fd = domain_by_id(b.u.foreign_domid);
+	if (!fd || fd == d || fd->state == DOM_DYING)
+		return -ESRCH;
+	for (u32 i = 0; i < b.size; i++) {
+		u64 idx, gpfn;
+		int err;
+		if (copy_from_guest(v, &idx, b.idxs + 8ULL * i, 8) ||
+		    copy_from_guest(v, &gpfn, b.gpfns + 8ULL * i, 8))
+			return -EFAULT;
+		err = map_foreign_frame(d, fd, idx, gpfn);
+		if (copy_to_guest(v, b.errs + 4ULL * i, &err, 4)) {
+			if (!err) { /* undo: the caller cannot learn it worked */
+				paddr_t hpa;
+				if (!p2m_lookup(d, gpfn << PAGE_SHIFT, &hpa, NULL)) {
+					p2m_unmap(d, gpfn << PAGE_SHIFT, PAGE_SIZE);
+					page_put(hpa & PAGE_MASK);
+				}
+			}
+			return -EFAULT;
+		}
+	}
+	return 0;
+}
+
+/*
+ * XENMEM_remove_from_physmap: Keel removes foreign mappings only (the
+ * caller's own RAM does not balloon, and grant mappings go through
+ * GNTTABOP_unmap_grant_ref).
+ */
+static long remove_from_physmap(struct vcpu *v, gva_t arg)
+{
+	struct xen_remove_from_physmap r;
+	struct domain *d = v->dom;
+	paddr_t hpa;
+
+	if (copy_from_guest(v, &r, arg, sizeof(r)))
+		return -EFAULT;
+	if (r.domid != DOMID_SELF && r.domid != d->id)
+		return -EOPNOTSUPP;
+	if (!gfn_addressable(r.gpfn) || p2m_lookup(d, r.gpfn << PAGE_SHIFT, &hpa, NULL))
+		return -ENOENT;
+	hpa &= PAGE_MASK;
+	struct page_info *pg = page_of(hpa);
+	if (!pg || pg->owner == d->id || pg->owner == PAGE_OWNER_NONE ||
+	    gnttab_gpa_is_mapped(d, r.gpfn << PAGE_SHIFT))
+		return -EOPNOTSUPP; /* not a foreign mapping */
+	int rc = p2m_unmap(d, r.gpfn << PAGE_SHIFT, PAGE_SIZE);
+	if (rc)
+		return rc;
+	page_put(hpa);
+	return 0;
+}
+
 long do_memory_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
 {
 	(void)a3;
@@ -178,6 +283,10 @@ long do_memory_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
 		return add_to_physmap(v, arg);
 	case XENMEM_memory_map:
 		return memory_map(v, arg);
+	case XENMEM_add_to_physmap_batch:
+		return add_to_physmap_batch(v, arg);
+	case XENMEM_remove_from_physmap:
+		return remove_from_physmap(v, arg);
 	default:
 		return -ENOSYS;
 	}

@@ -24,6 +24,7 @@
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
+#include <public/memory.h>
 #include <public/sched.h>
 #include "dom0.h"
 #include "domctl.h"
@@ -382,6 +383,115 @@ static void scenario_zombie(const struct hvm_start_info *si)
 	finish(true, "zombie: PASS a destroyed domain's mapped page outlived it until unmapped");
 }
 
+/* ---- foreign mappings -------------------------------------------------- */
+
+static int map_foreign(domid_t fd, u64 idx, u64 gpa, int *err)
+{
+	xen_ulong_t idxs[1] = { idx };
+	xen_pfn_t gpfns[1] = { gpa >> PAGE_SHIFT };
+	struct xen_add_to_physmap_batch b = {
+		.domid = DOMID_SELF,
+		.space = XENMAPSPACE_gmfn_foreign,
+		.size = 1,
+		.u.foreign_domid = fd,
+		.idxs = (u64)(uintptr_t)idxs,
+		.gpfns = (u64)(uintptr_t)gpfns,
+		.errs = (u64)(uintptr_t)err,
+	};
+	*err = 1;
+	return (int)HYPERVISOR_memory_op(XENMEM_add_to_physmap_batch, &b);
+}
+
+/* The call's error, else the frame's. */
+static int map_foreign_err(domid_t fd, u64 idx, u64 gpa)
+{
+	int err;
+	int rc = map_foreign(fd, idx, gpa, &err);
+	return rc ? rc : err;
+}
+
+static int unmap_foreign(u64 gpa)
+{
+	struct xen_remove_from_physmap r = { .domid = DOMID_SELF, .gpfn = gpa >> PAGE_SHIFT };
+	return (int)HYPERVISOR_memory_op(XENMEM_remove_from_physmap, &r);
+}
+
+/* The first loadable segment of the pvtest ELF64 image: where it goes and
+ * where its bytes are in the file. */
+static bool first_segment(u64 *paddr, u64 *offset, u64 *filesz)
+{
+	const u8 *e = image;
+	u64 phoff;
+	u16 phentsize, phnum;
+	memcpy(&phoff, e + 32, 8);
+	memcpy(&phentsize, e + 54, 2);
+	memcpy(&phnum, e + 56, 2);
+	for (u16 i = 0; i < phnum; i++) {
+		const u8 *ph = e + phoff + (u64)i * phentsize;
+		u32 type;
+		memcpy(&type, ph, 4);
+		if (type != 1 /* PT_LOAD */)
+			continue;
+		memcpy(offset, ph + 8, 8);
+		memcpy(paddr, ph + 24, 8);
+		memcpy(filesz, ph + 32, 8);
+		return *filesz > 0;
+	}
+	return false;
+}
+
+/* dom0 maps a built (paused) domU's pages into its own physmap, as a
+ * toolstack does to load or inspect a guest, and every mistake gets its
+ * error without changing anything. */
+static void scenario_foreign(const struct hvm_start_info *si)
+{
+	u64 paddr, offset, filesz;
+	int rc, err;
+
+	if ((rc = gnttab_init(si, 1)))
+		finish(false, "FAIL gnttab_init (for its mapping window): %d", rc);
+	if (!first_segment(&paddr, &offset, &filesz))
+		finish(false, "FAIL no loadable segment in the pvtest image");
+	u64 before = sysctl_free_pages();
+	domid_t f = domu_create("foreign");
+	domu_build(f, "role=work steps=1");
+	u64 gfn = paddr >> PAGE_SHIFT, slot0 = gnttab_slot_gpa(0), slot1 = gnttab_slot_gpa(1);
+
+	check("map", map_foreign(f, gfn, slot0, &err), 0);
+	check("map-err", err, 0);
+	u64 n = MIN(filesz, PAGE_SIZE - (paddr & (PAGE_SIZE - 1)));
+	const u8 *page = (const u8 *)gnttab_slot_va(0) + (paddr & (PAGE_SIZE - 1));
+	check("page-holds-the-loaded-image", memcmp(page, (const u8 *)image + offset, n) == 0, 1);
+	check("map-same-frame-again", map_foreign_err(f, gfn, slot1), 0);
+	((volatile u8 *)gnttab_slot_va(0))[0] ^= 0x5a;
+	check("both-mappings-are-one-frame",
+	      ((volatile u8 *)gnttab_slot_va(1))[0] == ((volatile u8 *)gnttab_slot_va(0))[0], 1);
+
+	/* Mistakes: each refused per frame or as a whole, nothing changed. */
+	check("map-onto-a-mapped-slot", map_foreign_err(f, gfn, slot0), -EBUSY);
+	check("map-beyond-its-ram", map_foreign_err(f, 0x7ffff, gnttab_slot_gpa(2)), -ENOENT);
+	check("map-own-domain", map_foreign(0, gfn, gnttab_slot_gpa(2), &err), -ESRCH);
+	check("map-no-such-domain", map_foreign(63, gfn, gnttab_slot_gpa(2), &err), -ESRCH);
+	check("map-onto-own-ram", map_foreign_err(f, gfn, 0x2000000), -EBUSY);
+	check("remove-own-ram", unmap_foreign(0x2000000), -EOPNOTSUPP);
+	check("remove-a-hole", unmap_foreign(gnttab_slot_gpa(2)), -ENOENT);
+
+	/* Destroyed while mapped: the pages outlive it until unmapped. */
+	check("destroy-while-mapped", domctl_destroy(f), 0);
+	struct xen_domctl_getdomaininfo info;
+	check("listed-as-dying", domctl_getdomaininfo(f, &info) == 0 &&
+				 (info.flags & XEN_DOMINF_dying), 1);
+	check("unmap-0", unmap_foreign(slot0), 0);
+	check("unmap-1", unmap_foreign(slot1), 0);
+	check("unmap-twice", unmap_foreign(slot1), -ENOENT);
+	check("destroy-finishes", domctl_destroy(f), 0);
+	check("gone", domctl_getdomaininfo(f, &info), -ESRCH);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "foreign: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "foreign: PASS dom0 mapped a domU's pages, and every mistake was refused");
+}
+
 /* Domain control's own contract, and what dom0's mistakes get. */
 static void scenario_domctl(void)
 {
@@ -559,5 +669,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_timer();
 	else if (!strcmp(scenario, "zombie"))
 		scenario_zombie(si);
+	else if (!strcmp(scenario, "foreign"))
+		scenario_foreign(si);
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

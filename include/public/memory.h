@@ -74,6 +74,27 @@ _Static_assert(offsetof(struct xen_add_to_physmap, space) == 4, "atp space");
 _Static_assert(offsetof(struct xen_add_to_physmap, idx) == 8, "atp idx");
 _Static_assert(offsetof(struct xen_add_to_physmap, gpfn) == 16, "atp gpfn");
 
+/* XENMEM_add_to_physmap_batch: `size` frames at once. Keel supports the
+ * space Linux's privcmd uses for foreign mappings, XENMAPSPACE_gmfn_foreign
+ * (dom0 only): frame idxs[i] of domain u.foreign_domid appears at gpfns[i]
+ * in the caller. errs[i] gets 0 or -errno per frame; the call returns 0
+ * unless the whole request is bad. */
+struct xen_add_to_physmap_batch {
+	domid_t domid;           /* DOMID_SELF */
+	uint16_t space;          /* XENMAPSPACE_* */
+	uint32_t size;
+	union {
+		domid_t foreign_domid;
+		uint64_t pad;
+	} u;
+	uint64_t idxs;           /* guest handle: xen_ulong_t[size] */
+	uint64_t gpfns;          /* guest handle: xen_pfn_t[size] */
+	uint64_t errs;           /* guest handle: int[size], OUT */
+};
+_Static_assert(offsetof(struct xen_add_to_physmap_batch, u) == 8, "atpb u");
+_Static_assert(offsetof(struct xen_add_to_physmap_batch, idxs) == 16, "atpb idxs");
+_Static_assert(sizeof(struct xen_add_to_physmap_batch) == 40, "atpb size");
+
 struct xen_remove_from_physmap {
 	domid_t domid;
 	uint16_t pad[3];

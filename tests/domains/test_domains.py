@@ -238,3 +238,26 @@ def _():
         r"^\(d0\) dom0: domains: check gone: -3 \(want -3\)",
         r"^\(d0\) dom0: domains: zombie: PASS",
     ])
+
+
+@test("domctl-foreign-map-domu-pages", timeout=T)
+def _():
+    """dom0 maps a built domU's pages into its own physmap
+    (XENMEM_add_to_physmap_batch, XENMAPSPACE_gmfn_foreign), as a toolstack
+    does to load or inspect a guest: the page holds the image the builder
+    loaded, two mappings are one frame, every mistake gets its error
+    (-EBUSY, -ENOENT, -ESRCH, -EOPNOTSUPP), and pages mapped when the domU is
+    destroyed outlive it until XENMEM_remove_from_physmap; then every page
+    is back."""
+    r = run_scenario("foreign")
+    expect_lines_in_order(r.log, [
+        r"^\(d0\) dom0: domains: check map-err: 0 \(want 0\)",
+        r"^\(d0\) dom0: domains: check page-holds-the-loaded-image: 1 \(want 1\)",
+        r"^\(d0\) dom0: domains: check both-mappings-are-one-frame: 1 \(want 1\)",
+        r"^\(d0\) dom0: domains: check map-onto-a-mapped-slot: -16 \(want -16\)",
+        r"^\(d0\) dom0: domains: check map-beyond-its-ram: -2 \(want -2\)",
+        r"^\(d0\) dom0: domains: check remove-own-ram: -95 \(want -95\)",
+        r"^\(d0\) dom0: domains: check listed-as-dying: 1 \(want 1\)",
+        r"^\(d0\) dom0: domains: check gone: -3 \(want -3\)",
+        r"^\(d0\) dom0: domains: foreign: PASS",
+    ])
