@@ -36,9 +36,10 @@ u64 drv_now_us(void);
 void drv_udelay(u64 us);
 
 /*
- * Device interrupts. drv_irq_attach routes the device's INTx line to the
- * driver (in dom0: PHYSDEVOP_setup_gsi/map_pirq and EVTCHNOP_bind_pirq; a
- * masked event channel the driver sleeps on). NULL when the device has no
+ * Device interrupts. drv_irq_attach routes the device's interrupt to the
+ * driver: entry 0 of its MSI-X table if it has one, else its MSI, else its
+ * INTx line (in dom0: PHYSDEVOP_map_pirq and EVTCHNOP_bind_pirq; a masked
+ * event channel the driver sleeps on; cmdline msi=off keeps INTx). NULL when the device has no
  * usable interrupt: the driver then polls. The protocol:
  *   drv_irq_wait()  sleeps until the line fires or `us` passes;
  *   the driver acknowledges the device (reads/clears its status);
@@ -49,6 +50,9 @@ struct pci_dev;
 struct drv_irq;
 
 struct drv_irq *drv_irq_attach(struct pci_dev *d);
+/* The interrupt is MSI-X entry 0: the device must be told to use its
+ * vector 0 (virtio: msix_config/queue_msix_vector; NVMe: the CQ's IV). */
+bool drv_irq_is_msix(const struct drv_irq *irq);
 /* True if the interrupt fired (now or while sleeping). */
 bool drv_irq_wait(struct drv_irq *irq, u64 us);
 void drv_irq_done(struct drv_irq *irq);

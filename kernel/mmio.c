@@ -9,7 +9,7 @@
 #include <asm/mmio_insn.h>
 #include <asm/vendor.h>
 
-#define MMIO_HANDLERS_MAX 16
+#define MMIO_HANDLERS_MAX 32 /* ECAM, the MSI-X tables (kernel/msix.c), ... */
 
 static struct mmio_handler handlers[MMIO_HANDLERS_MAX];
 static unsigned nr_handlers;

@@ -13,6 +13,7 @@
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/lib.h>
+#include <keel/msix.h>
 #include <keel/passthrough.h>
 #include <keel/pci.h>
 #include <keel/pirq.h>
@@ -170,6 +171,12 @@ int passthrough_bar_move(struct domain *d, struct pci_func *f, unsigned i, u64 a
 			ok ? "a misaligned address" : why);
 		return -EPERM;
 	}
+	if (msix_bar_holds_table(f, i)) {
+		pr_warn("pci %02x:%02x.%u BAR%u: dom0 moved it from 0x%lx to 0x%lx, but it holds "
+			"the MSI-X table (trapped by Keel): refused\n",
+			PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), i, b->addr, addr);
+		return -EPERM;
+	}
 	/* Reprogram with decoding off, so the device never answers at a
 	 * half-written address (the low dword of a 64-bit BAR first). */
 	u16 cmd = pci_conf_read(f->bdf, PCI_COMMAND, 2);
@@ -191,6 +198,7 @@ int passthrough_bar_move(struct domain *d, struct pci_func *f, unsigned i, u64 a
 		PCI_DEV(f->bdf), PCI_FN(f->bdf), i, b->addr, addr);
 	b->addr = addr;
 	remap_all_bars(d);
+	msix_reprotect(d); /* the table pages stay trapped */
 	vendor->p2m_flush(d);
 	return 0;
 }
@@ -330,6 +338,10 @@ int dom0_devices_init(struct domain *d0, paddr_t rsdp, const struct boot_mem_ran
 		pr_info("pci %02x:%02x.%u %04x:%04x class %06x%s%s\n", PCI_BUS(f->bdf),
 			PCI_DEV(f->bdf), PCI_FN(f->bdf), f->vendor, f->device, f->class,
 			f->irq_pin ? " INTx" : "", bars);
+		int rc = msix_protect(d0, &pci_funcs[n]);
+		if (rc)
+			pr_err("pci %02x:%02x.%u: cannot trap the MSI-X table (%d): its MSI-X is "
+			       "unusable\n", PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), rc);
 	}
 	give_legacy(d0);
 	pci_cfg_init(d0);

@@ -21,8 +21,10 @@
  *    enable bit, unmap_pirq clears it; dom0's writes to the control word
  *    keep the hypervisor's enable bit and a multiple-message-enable of 0
  *    (one message). Enabling before map_pirq is logged once per function.
- *  - MSI-X: not implemented; the enable bit stays clear (logged once per
- *    function), so such devices interrupt through INTx.
+ *  - MSI-X: the enable bit is the hypervisor's, set while PHYSDEVOP_map_pirq
+ *    has mapped an entry (enabling before that is logged once per
+ *    function); the function mask is dom0's. The table itself is trapped
+ *    (kernel/msix.c): the hypervisor owns each entry's address and data.
  *
  * The same filter serves both paths: vpci_read/vpci_write below.
  */
@@ -164,7 +166,7 @@ static void log_msi_refused(struct pci_func *f, const char *what)
 	pr_info("pci %02x:%02x.%u: dom0 enabling %s refused: device interrupts are INTx "
 		"(%s)\n",
 		PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), what,
-		what[3] ? "MSI-X is not implemented" : "MSI needs PHYSDEVOP_map_pirq first");
+		what[3] ? "MSI-X needs PHYSDEVOP_map_pirq first" : "MSI needs PHYSDEVOP_map_pirq first");
 }
 
 u32 vpci_read(struct domain *d, u16 bdf, unsigned reg, unsigned size)
@@ -219,9 +221,12 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 		u32 ctl = pci_conf_read(bdf, f->msix_cap, 4);
 		u32 m = all_ones(size) << shift;
 		ctl = (ctl & ~m) | ((val << shift) & m);
-		if ((ctl >> 16) & PCI_MSIX_FLAGS_ENABLE)
+		if (((ctl >> 16) & PCI_MSIX_FLAGS_ENABLE) && !f->msix_nr_mapped)
 			log_msi_refused(f, "MSI-X");
-		pci_conf_write(bdf, f->msix_cap + 2, 2, (ctl >> 16) & ~PCI_MSIX_FLAGS_ENABLE);
+		/* The enable bit is the hypervisor's; the function mask dom0's. */
+		u16 c = (u16)(ctl >> 16) & ~PCI_MSIX_FLAGS_ENABLE;
+		pci_conf_write(bdf, f->msix_cap + 2, 2,
+			       c | (f->msix_nr_mapped ? PCI_MSIX_FLAGS_ENABLE : 0));
 		return;
 	}
 	pci_conf_write(bdf, reg, size, val);

@@ -12,6 +12,7 @@
 #include <keel/errno.h>
 #include <keel/evtchn.h>
 #include <keel/lib.h>
+#include <keel/msix.h>
 #include <keel/pci.h>
 #include <keel/pirq.h>
 #include <keel/printk.h>
@@ -29,7 +30,9 @@ struct pirq_info {
 	bool reserved;    /* the hypervisor's own line: never given */
 	bool masked;      /* masked by the handler, waiting for PHYSDEVOP_eoi */
 	bool msi;         /* an MSI pirq (NR_PIRQS + slot): edge, no IOAPIC pin */
+	bool msix;        /* ... of an MSI-X table entry */
 	u16 bdf;          /* MSI: the function */
+	u16 entry;        /* MSI-X: the table entry */
 	u32 port;         /* bound event channel in dom0, 0 = none */
 	u64 count;        /* interrupts delivered */
 };
@@ -205,16 +208,75 @@ static void msi_program(struct pci_func *f, u8 vector)
 	pci_conf_write(f->bdf, cap + 2, 2, ctl | PCI_MSI_FLAGS_ENABLE);
 }
 
+/* Sets or clears the MSI-X enable bit (the function mask cleared). */
+static void msix_enable(struct pci_func *f, bool on)
+{
+	u16 ctl = pci_conf_read(f->bdf, f->msix_cap + 2, 2);
+	ctl &= ~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	pci_conf_write(f->bdf, f->msix_cap + 2, 2, ctl | (on ? PCI_MSIX_FLAGS_ENABLE : 0));
+}
+
+/* Xen's MSI-X convention: MAP_PIRQ_TYPE_MSI with table_base (the
+ * address of the BAR holding the table) != 0 and entry_nr the entry. */
+static long map_msix(struct physdev_map_pirq *m, struct pci_func *f)
+{
+	unsigned nr, bir;
+
+	if (!f || !f->msix_cap || !msix_table_info(f, &nr, &bir))
+		return -ENODEV;
+	if (m->entry_nr < 0 || (unsigned)m->entry_nr >= nr || m->table_base != f->bar[bir].addr)
+		return -EINVAL;
+	if (f->msi_pirq)
+		return -EBUSY; /* MSI and MSI-X are exclusive */
+	if (!(pci_conf_read(f->bdf, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY))
+		return -EINVAL; /* the table is unreachable: enable memory decoding first */
+	for (u32 q = PIRQ_MSI_BASE; q < NR_ALL_PIRQS; q++) {
+		struct pirq_info *p = &pirqs[q];
+		if (p->mapped && p->msix && p->bdf == f->bdf && p->entry == m->entry_nr) {
+			if (m->pirq != -1 && m->pirq != (int)q)
+				return -EINVAL;
+			m->pirq = (int32_t)q; /* mapped already: the same pirq */
+			return 0;
+		}
+	}
+	if (m->pirq != -1)
+		return -EINVAL;
+	int slot = msi_vector_alloc(&msi_vectors_used);
+	if (slot < 0)
+		return -ENOSPC;
+	u32 pirq = PIRQ_MSI_BASE + (u32)slot;
+	u8 vector = (u8)(MSI_VECTOR_BASE + slot);
+	int rc = msix_entry_program(f, (unsigned)m->entry_nr, vector);
+	if (rc) {
+		msi_vector_free(&msi_vectors_used, slot);
+		return rc;
+	}
+	pirqs[pirq] = (struct pirq_info){ .mapped = true, .msi = true, .msix = true,
+					  .bdf = f->bdf, .entry = (u16)m->entry_nr };
+	f->msix_nr_mapped++;
+	msix_enable(f, true);
+	pr_info("pirq %u: MSI-X entry %u of %02x:%02x.%u -> vector 0x%x, edge\n", pirq,
+		m->entry_nr, PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), vector);
+	m->pirq = (int32_t)pirq;
+	return 0;
+}
+
 static long map_msi(struct physdev_map_pirq *m)
 {
-	if (m->type != MAP_PIRQ_TYPE_MSI || m->table_base)
-		return -EOPNOTSUPP; /* MSI-X, segments, multi-message */
-	if (m->bus < 0 || m->bus > 255 || m->devfn < 0 || m->devfn > 255 || m->entry_nr != 0)
+	if (m->type != MAP_PIRQ_TYPE_MSI)
+		return -EOPNOTSUPP; /* segments, multi-message */
+	if (m->bus < 0 || m->bus > 255 || m->devfn < 0 || m->devfn > 255)
 		return -EINVAL;
 	u16 bdf = PCI_BDF((u32)m->bus, (u32)m->devfn >> 3, (u32)m->devfn & 7);
 	struct pci_func *f = pci_func_find(bdf);
+	if (m->table_base)
+		return map_msix(m, f);
+	if (m->entry_nr != 0)
+		return -EINVAL;
 	if (!f || !f->msi_cap)
 		return -ENODEV;
+	if (f->msix_nr_mapped)
+		return -EBUSY; /* MSI and MSI-X are exclusive */
 	if (f->msi_pirq) { /* mapped already: the same pirq */
 		if (m->pirq != -1 && m->pirq != f->msi_pirq)
 			return -EINVAL;
@@ -282,13 +344,17 @@ static long unmap_pirq(struct vcpu *v, const struct physdev_unmap_pirq *u)
 		return -EBUSY; /* close the event channel first */
 	if (p->msi) {
 		struct pci_func *f = pci_func_find(p->bdf);
-		if (f) {
+		if (f && p->msix) {
+			msix_entry_program(f, p->entry, 0); /* masked */
+			if (f->msix_nr_mapped && !--f->msix_nr_mapped)
+				msix_enable(f, false);
+		} else if (f) {
 			msi_program(f, 0);
 			f->msi_pirq = 0;
 		}
 		int slot = u->pirq - PIRQ_MSI_BASE;
 		msi_vector_free(&msi_vectors_used, slot);
-		p->msi = false;
+		p->msi = p->msix = false;
 	} else {
 		ioapic_mask((u32)u->pirq);
 	}

@@ -54,3 +54,18 @@ int hostpt_init(const struct boot_mem_range *map, unsigned n)
 	write_cr3(host_pt.root);
 	return 0;
 }
+
+int hostpt_map_mmio(u64 pa, u64 len)
+{
+	u64 b = ALIGN_DOWN(pa, PAGE_SIZE), e = ALIGN_UP(pa + len, PAGE_SIZE);
+
+	if (!len || e <= b)
+		return -EINVAL;
+	if (e <= 4 * SZ_1G)
+		return 0; /* the low 4 GiB are mapped (uncached) already */
+	int rc = pt_map(&host_pt, b, b, e - b, PT_R | PT_W, MT_UC);
+	if (rc)
+		return rc;
+	write_cr3(host_pt.root); /* one CPU: flushing its TLB is enough */
+	return 0;
+}

@@ -3,8 +3,9 @@
  * queues, PRPs and completions, 5 admin commands, 7.6 initialization; NVM
  * Command Set 1.0). One admin queue pair and one I/O queue pair; the
  * first active namespace becomes the disk. Completions are interrupt-
- * driven through drv_irq_attach (the function's MSI where it has the
- * capability, else INTx; MSI-X stays off), polled without an interrupt.
+ * driven through drv_irq_attach (entry 0 of the function's MSI-X table,
+ * else its MSI, else INTx; one vector for the admin and I/O queues),
+ * polled without an interrupt.
  */
 #include "block/blkdev.h"
 #include "drivers.h"
@@ -391,8 +392,9 @@ static int nvme_probe(struct pci_dev *d)
 
 	/* Number of queues (5.21.1.7), then the I/O queue pair: CQ first,
 	 * physically contiguous; with an interrupt, the CQ raises vector 0,
-	 * which is INTx or the single MSI message (MSI-X stays off; 7.5.1),
-	 * unmasked in INTMC.
+	 * which is MSI-X entry 0, else the single MSI message or INTx
+	 * (7.5.1) unmasked in INTMC (the mask registers are not used with
+	 * MSI-X). The admin queue's vector is 0 too.
 	 * The controller asserts it while the CQ holds entries the host has
 	 * not consumed (head doorbell behind). */
 	bd->irq = drv_irq_attach(d);
@@ -415,8 +417,8 @@ static int nvme_probe(struct pci_dev *d)
 	e.cdw11 = 1u << 16 | 1; /* CQ 1, PC */
 	if (admin_cmd(n, &e, NULL))
 		return fail(n, -EIO, "create I/O submission queue failed");
-	if (bd->irq)
-		mmio_write32(n->regs + NVME_INTMC, 1);
+	if (bd->irq && !drv_irq_is_msix(bd->irq))
+		mmio_write32(n->regs + NVME_INTMC, 1); /* not with MSI-X (3.1.3, INTMS/INTMC) */
 
 	bd->sector_size = 1u << lbads;
 	bd->sectors = nsze;

@@ -105,8 +105,9 @@ static unsigned vblk_poll(struct blkdev *bd)
 	u32 len;
 
 	/* Reading the ISR status acknowledges the INTx interrupt (4.1.4.5);
-	 * before the ring, so a completion after it interrupts again. */
-	if (bd->irq)
+	 * before the ring, so a completion after it interrupts again. Not
+	 * with MSI-X (unused there). */
+	if (bd->irq && !v->vd.msix)
 		mmio_read8(v->vd.isr);
 	while ((cookie = virtq_get(&v->q, &len))) {
 		unsigned slot = (unsigned)(uintptr_t)cookie - 1;
@@ -187,6 +188,10 @@ static int vblk_probe(struct pci_dev *d)
 	rc = virtio_init(&v->vd, d, want);
 	if (rc)
 		goto fail;
+	/* The interrupt first: with MSI-X the queue's vector is part of
+	 * its setup (4.1.5.1.2). */
+	struct drv_irq *irq = drv_irq_attach(d);
+	virtio_use_msix(&v->vd, drv_irq_is_msix(irq));
 	rc = virtio_queue_init(&v->vd, &v->q, 0, VBLK_QUEUE_MAX);
 	if (rc) {
 		snprintf(d->note, sizeof(d->note), "request queue setup failed (%d)", rc);
@@ -232,7 +237,7 @@ static int vblk_probe(struct pci_dev *d)
 	bd->flush = f & (1ULL << VIRTIO_BLK_F_FLUSH);
 	bd->driver = "virtio-blk";
 	bd->ops = &vblk_ops;
-	bd->irq = drv_irq_attach(d);
+	bd->irq = irq;
 	bd->priv = v;
 	bd->pci = d;
 	snprintf(bd->name, sizeof(bd->name), "vd%c", 'a' + nr_vblk);

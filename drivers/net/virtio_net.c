@@ -63,8 +63,8 @@ static unsigned vnet_poll(struct netdev *nd)
 	void *cookie;
 	u32 len;
 
-	if (nd->irq)
-		mmio_read8(v->vd.isr); /* acknowledges INTx (4.1.4.5) */
+	if (nd->irq && !v->vd.msix)
+		mmio_read8(v->vd.isr); /* acknowledges INTx (4.1.4.5); unused with MSI-X */
 	while (virtq_get(&v->txq, NULL))
 		v->tx_busy--;
 	while ((cookie = virtq_get(&v->rxq, &len))) {
@@ -107,6 +107,10 @@ static int vnet_probe(struct pci_dev *d)
 	rc = virtio_init(&v->vd, d, (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS));
 	if (rc)
 		goto fail;
+	/* The interrupt first: with MSI-X the queues' vectors are part of
+	 * their setup (4.1.5.1.2). */
+	struct drv_irq *irq = drv_irq_attach(d);
+	virtio_use_msix(&v->vd, drv_irq_is_msix(irq));
 	if ((rc = virtio_queue_init(&v->vd, &v->rxq, 0, QUEUE_MAX)) ||
 	    (rc = virtio_queue_init(&v->vd, &v->txq, 1, QUEUE_MAX))) {
 		snprintf(d->note, sizeof(d->note), "queue setup failed (%d)", rc);
@@ -137,7 +141,7 @@ static int vnet_probe(struct pci_dev *d)
 	nd->link_up = true;
 	nd->driver = "virtio-net";
 	nd->ops = &vnet_ops;
-	nd->irq = drv_irq_attach(d);
+	nd->irq = irq;
 	nd->priv = v;
 	nd->pci = d;
 	d->priv = v;

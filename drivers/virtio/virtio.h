@@ -5,9 +5,11 @@
  *
  * Transitional devices (QEMU's default, device IDs 0x1000-0x103f) are
  * driven through their modern capabilities too; the legacy I/O BAR is
- * never touched. Completions are polled for now (no MSI-X vector is
- * configured: VIRTIO_MSI_NO_VECTOR), with the ISR status register read
- * when an INTx interrupt arrives once interrupts are routed.
+ * never touched. Interrupts: with MSI-X (virtio_use_msix before the
+ * queues are set up) the configuration change and every queue use vector
+ * 0 (4.1.5.1.2) and the ISR status register is not used; otherwise the
+ * vectors are VIRTIO_MSI_NO_VECTOR and the ISR status register
+ * acknowledges INTx (4.1.4.5).
  */
 #ifndef DRIVERS_VIRTIO_H
 #define DRIVERS_VIRTIO_H
@@ -67,6 +69,7 @@ struct virtio_dev {
 	volatile u8 *isr;
 	volatile u8 *device;   /* device-specific configuration */
 	u64 features;          /* negotiated */
+	bool msix;             /* vector 0 for config and queues; no ISR */
 };
 
 /* A buffer of a request: device-readable unless `write`. */
@@ -83,6 +86,13 @@ struct vq_buf {
  * -EIO (the device refused), with the reason in d->note.
  */
 int virtio_init(struct virtio_dev *vd, struct pci_dev *d, u64 wanted);
+
+/* With `on` (the device's interrupt is its MSI-X entry 0): the
+ * configuration-change vector and, in virtio_queue_init, each queue's
+ * vector become 0, each read back (the device answers
+ * VIRTIO_MSI_NO_VECTOR when it cannot map it). 0, or -EIO (vd->msix
+ * stays false). Call after virtio_init, before virtio_queue_init. */
+int virtio_use_msix(struct virtio_dev *vd, bool on);
 
 /* Sets up queue `index` with at most `max_size` entries. 0 or -errno. */
 int virtio_queue_init(struct virtio_dev *vd, struct virtq *q, u16 index, u16 max_size);

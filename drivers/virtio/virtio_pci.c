@@ -116,8 +116,25 @@ int virtio_init(struct virtio_dev *vd, struct pci_dev *d, u64 wanted)
 		set_status(vd, VIRTIO_STATUS_FAILED);
 		return -EIO;
 	}
-	/* No MSI-X: the configuration-change vector is "none". */
+	/* No MSI-X (yet): the configuration-change vector is "none". */
 	mmio_write16(vd->common + CC_MSIX_CONFIG, VIRTIO_MSI_NO_VECTOR);
+	return 0;
+}
+
+int virtio_use_msix(struct virtio_dev *vd, bool on)
+{
+	vd->msix = false;
+	if (!on)
+		return 0;
+	/* 4.1.4.3 / 4.1.5.1.2: write the vector, read it back. */
+	mmio_write16(vd->common + CC_MSIX_CONFIG, 0);
+	if (mmio_read16(vd->common + CC_MSIX_CONFIG) != 0) {
+		mmio_write16(vd->common + CC_MSIX_CONFIG, VIRTIO_MSI_NO_VECTOR);
+		drv_log("virtio %02x:%02x.%u: MSI-X config vector 0 refused\n",
+			PCI_BUS(vd->pci->bdf), PCI_DEV(vd->pci->bdf), PCI_FN(vd->pci->bdf));
+		return -EIO;
+	}
+	vd->msix = true;
 	return 0;
 }
 
@@ -162,7 +179,19 @@ int virtio_queue_init(struct virtio_dev *vd, struct virtq *q, u16 index, u16 max
 	q->free_head = 0;
 	q->nr_free = size;
 
-	mmio_write16(c + CC_QUEUE_MSIX_VECTOR, VIRTIO_MSI_NO_VECTOR);
+	if (vd->msix) {
+		mmio_write16(c + CC_QUEUE_MSIX_VECTOR, 0);
+		if (mmio_read16(c + CC_QUEUE_MSIX_VECTOR) != 0) {
+			/* No vector: this queue's completions are found by
+			 * the drivers' sliced waits. */
+			drv_log("virtio %02x:%02x.%u: MSI-X vector 0 refused for queue %u\n",
+				PCI_BUS(vd->pci->bdf), PCI_DEV(vd->pci->bdf), PCI_FN(vd->pci->bdf),
+				index);
+			mmio_write16(c + CC_QUEUE_MSIX_VECTOR, VIRTIO_MSI_NO_VECTOR);
+		}
+	} else {
+		mmio_write16(c + CC_QUEUE_MSIX_VECTOR, VIRTIO_MSI_NO_VECTOR);
+	}
 	mmio_write64(c + CC_QUEUE_DESC, dma_addr(mem));
 	mmio_write64(c + CC_QUEUE_DRIVER, dma_addr(mem + avail_off));
 	mmio_write64(c + CC_QUEUE_DEVICE, dma_addr(mem + used_off));

@@ -106,13 +106,14 @@ void drv_udelay(u64 us)
 
 struct drv_irq {
 	u32 gsi, pirq;
-	bool msi;          /* the device's MSI, not its INTx line */
+	bool msi;          /* the device's MSI or MSI-X, not its INTx line */
+	bool msix;         /* MSI-X (entry 0) */
 	u16 bdf;           /* MSI: the function */
 	evtchn_port_t port;
 	bool needs_eoi;    /* the line is level: the hypervisor masked it */
 	bool eoi_pending;  /* we took an interrupt and owe the EOI */
 	u64 count;
-	char name[40];
+	char name[64];
 };
 
 static struct drv_irq irqs[DRV_IRQ_MAX];
@@ -132,7 +133,7 @@ static struct drv_irq *attach_msi(struct pci_dev *d)
 	if (drv_msi_disabled || !pci_cap_find(d, PCI_CAP_ID_MSI, 0))
 		return NULL;
 	for (unsigned i = 0; i < nr_irqs; i++)
-		if (irqs[i].msi && irqs[i].bdf == d->bdf)
+		if (irqs[i].msi && !irqs[i].msix && irqs[i].bdf == d->bdf)
 			return &irqs[i];
 	if ((rc = physdev_map_msi(d->bdf, &pirq))) {
 		printf("%s: pci %02x:%02x.%u: MSI: PHYSDEVOP_map_pirq failed (%d): using INTx\n",
@@ -154,6 +155,50 @@ static struct drv_irq *attach_msi(struct pci_dev *d)
 	return irq;
 }
 
+/* Entry 0 of the function's MSI-X table as a pirq bound to a port, or
+ * NULL (no MSI-X capability, msi=off, or refused: the caller tries MSI,
+ * then INTx). The hypervisor writes the entry and sets the enable bit;
+ * dom0 never touches the table's address and data. */
+static struct drv_irq *attach_msix(struct pci_dev *d)
+{
+	u32 pirq;
+	evtchn_port_t port;
+	int rc;
+	u8 cap;
+
+	if (drv_msi_disabled || !(cap = pci_cap_find(d, PCI_CAP_ID_MSIX, 0)))
+		return NULL;
+	for (unsigned i = 0; i < nr_irqs; i++)
+		if (irqs[i].msix && irqs[i].bdf == d->bdf)
+			return &irqs[i];
+	unsigned bir = pci_cfg_read(d, cap + 4, 4) & 7;
+	if (bir > 5 || !d->bar[bir].size || d->bar[bir].io)
+		return NULL;
+	if ((rc = physdev_map_msix(d->bdf, 0, d->bar[bir].addr, &pirq))) {
+		printf("%s: pci %02x:%02x.%u: MSI-X: PHYSDEVOP_map_pirq failed (%d)\n", guest_name,
+		       PCI_BUS(d->bdf), PCI_DEV(d->bdf), PCI_FN(d->bdf), rc);
+		return NULL;
+	}
+	if ((rc = evtchn_bind_pirq(pirq, &port))) {
+		printf("%s: pirq %u: EVTCHNOP_bind_pirq failed (%d)\n", guest_name, pirq, rc);
+		physdev_unmap_pirq(pirq);
+		return NULL;
+	}
+	evtchn_mask(port); /* polled with SCHEDOP_poll, never an upcall */
+	struct drv_irq *irq = &irqs[nr_irqs++];
+	*irq = (struct drv_irq){ .msi = true, .msix = true, .bdf = d->bdf, .pirq = pirq,
+				 .port = port };
+	physdev_needs_eoi(pirq, &irq->needs_eoi); /* false: edge */
+	snprintf(irq->name, sizeof(irq->name), "MSI-X %02x:%02x.%u entry 0, pirq %u, port %u",
+		 PCI_BUS(d->bdf), PCI_DEV(d->bdf), PCI_FN(d->bdf), pirq, port);
+	return irq;
+}
+
+bool drv_irq_is_msix(const struct drv_irq *irq)
+{
+	return irq && irq->msix;
+}
+
 struct drv_irq *drv_irq_attach(struct pci_dev *d)
 {
 	u32 gsi, pirq;
@@ -165,7 +210,12 @@ struct drv_irq *drv_irq_attach(struct pci_dev *d)
 		return NULL;
 	if (evtchn_init())
 		return NULL;
-	struct drv_irq *msi = attach_msi(d);
+	struct drv_irq *msi = attach_msix(d);
+	if (msi)
+		return msi;
+	if (nr_irqs == DRV_IRQ_MAX)
+		return NULL;
+	msi = attach_msi(d);
 	if (msi)
 		return msi;
 	if (nr_irqs == DRV_IRQ_MAX || !pci_intx_route(d, &gsi, &level, &low))

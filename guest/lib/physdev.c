@@ -36,6 +36,18 @@ int physdev_map_msi(u16 bdf, u32 *pirq)
 	return (int)rc;
 }
 
+int physdev_map_msix(u16 bdf, u32 entry, u64 table_base, u32 *pirq)
+{
+	struct physdev_map_pirq m = { .domid = DOMID_SELF, .type = MAP_PIRQ_TYPE_MSI,
+				      .index = -1, .pirq = -1, .bus = bdf >> 8,
+				      .devfn = bdf & 0xff, .entry_nr = (int32_t)entry,
+				      .table_base = table_base };
+	long rc = physdev_op(PHYSDEVOP_map_pirq, &m);
+	if (rc == 0)
+		*pirq = (u32)m.pirq;
+	return (int)rc;
+}
+
 int physdev_unmap_pirq(u32 pirq)
 {
 	struct physdev_unmap_pirq u = { .domid = DOMID_SELF, .pirq = (int32_t)pirq };

@@ -18,6 +18,11 @@ int physdev_map_gsi(u32 gsi, u32 *pirq);
 /* PHYSDEVOP_map_pirq (MAP_PIRQ_TYPE_MSI) for the function bdf's MSI: the
  * hypervisor programs the message and enables MSI; *pirq gets the pirq. */
 int physdev_map_msi(u16 bdf, u32 *pirq);
+/* PHYSDEVOP_map_pirq for entry `entry` of the function's MSI-X table
+ * (Xen's convention: MAP_PIRQ_TYPE_MSI with table_base, the address of
+ * the BAR holding the table, != 0): the hypervisor writes the entry and
+ * enables MSI-X; *pirq gets the pirq. */
+int physdev_map_msix(u16 bdf, u32 entry, u64 table_base, u32 *pirq);
 int physdev_unmap_pirq(u32 pirq);
 /* PHYSDEVOP_eoi: the device behind pirq has been quieted. */
 int physdev_eoi(u32 pirq);

@@ -63,4 +63,58 @@ static inline void msi_cap_layout(u16 ctl, unsigned *addr_lo, unsigned *addr_hi,
 	*data = (ctl & 0x80) ? 12 : 8;
 }
 
+/*
+ * MSI-X (PCI 3.0, 6.8.2). The capability's table register names the BAR
+ * (BIR, bits 0-2) and the offset of the table in it; the control word's
+ * bits 0-10 are the table size - 1. Each 16-byte entry: message address
+ * (low, high), data, vector control (bit 0: masked). The hypervisor owns
+ * address and data; dom0 reaches the table only through the hypervisor
+ * (kernel/msix.c), which drops its writes to them and passes through its
+ * writes to vector control and to whatever else shares the table's pages
+ * (the PBA, other registers).
+ */
+#define PCI_MSIX_ENTRY_SIZE 16
+#define PCI_MSIX_ENTRY_ADDR_LO 0
+#define PCI_MSIX_ENTRY_ADDR_HI 4
+#define PCI_MSIX_ENTRY_DATA 8
+#define PCI_MSIX_ENTRY_VECTOR_CTRL 12
+#define PCI_MSIX_ENTRY_CTRL_MASKBIT 1u
+#define PCI_MSIX_TABLE_SIZE_MASK 0x7ffu
+
+/* The BAR, offset and entry count of the table, from the capability's
+ * control word and table register. */
+static inline void msix_table_layout(u16 ctl, u32 table_reg, unsigned *bir, u32 *offset,
+				     unsigned *nr_entries)
+{
+	*bir = table_reg & 7;
+	*offset = table_reg & ~7u;
+	*nr_entries = (ctl & PCI_MSIX_TABLE_SIZE_MASK) + 1;
+}
+
+/* The four dwords of an entry delivering `vector` to APIC ID `dest`,
+ * unmasked. */
+static inline void msix_compose_entry(u32 dest_apic_id, u8 vector, u32 e[4])
+{
+	e[0] = msi_compose_addr(dest_apic_id);
+	e[1] = 0;
+	e[2] = msi_compose_data(vector);
+	e[3] = 0; /* vector control: unmasked */
+}
+
+/* Which bytes of a dom0 write of `size` bytes at physical address `pa`
+ * reach the device (bit i = byte i), the table being `nr_entries` entries
+ * at `table`: every byte outside the table, and inside it only the vector
+ * control dwords. */
+static inline u8 msix_write_pass_mask(u64 pa, unsigned size, u64 table, unsigned nr_entries)
+{
+	u8 m = 0;
+	for (unsigned i = 0; i < size && i < 8; i++) {
+		u64 a = pa + i;
+		if (a < table || a - table >= (u64)nr_entries * PCI_MSIX_ENTRY_SIZE ||
+		    (a - table) % PCI_MSIX_ENTRY_SIZE >= PCI_MSIX_ENTRY_VECTOR_CTRL)
+			m |= (u8)(1u << i);
+	}
+	return m;
+}
+
 #endif

@@ -50,6 +50,9 @@ struct pci_func {
 	/* The pirq PHYSDEVOP_map_pirq gave the function's MSI (kernel/pirq.c),
 	 * 0 = none. While set, the hypervisor holds MSI enabled. */
 	u16 msi_pirq;
+	/* MSI-X entries mapped by PHYSDEVOP_map_pirq (kernel/pirq.c). While
+	 * any is, the hypervisor holds MSI-X enabled. */
+	u16 msix_nr_mapped;
 };
 
 extern struct pci_func pci_funcs[PCI_MAX_FUNCS];

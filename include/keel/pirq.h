@@ -22,8 +22,13 @@
  *                         masking, PHYSDEVOP_eoi is a no-op. unmap_pirq
  *                         clears the enable bit and frees the vector.
  * PHYSDEVOP_irq_status_query reports XENIRQSTAT_needs_eoi for level lines.
- * MSI-X (table_base != 0), MAP_PIRQ_TYPE_MSI_SEG and MULTI_MSI are not
- * implemented (-EOPNOTSUPP).
+ *   MAP_PIRQ_TYPE_MSI with table_base != 0 (Xen's MSI-X convention:
+ *                         table_base = the table's BAR, entry_nr = the
+ *                         entry): the same for one MSI-X table entry,
+ *                         written through the hypervisor's mapping
+ *                         (kernel/msix.c; the table is trapped from dom0),
+ *                         then MSI-X enabled. unmap_pirq masks the entry.
+ * MAP_PIRQ_TYPE_MSI_SEG and MULTI_MSI are not implemented (-EOPNOTSUPP).
  * Only dom0 (the hypercall table's HC_DOM0_ONLY) has pirqs.
  */
 #ifndef KEEL_PIRQ_H

@@ -86,11 +86,21 @@ def check_image(path, log):
 
 def blk_pattern(kind, msi=False):
     """msi=False: dom0 runs with msi=off (the device on its INTx line);
-    True: dom0 prefers MSI and the device must be on it."""
+    True: dom0 prefers MSI and the device must be on its MSI; "msix": the
+    device must be on entry 0 of its MSI-X table."""
     path = make_disk("disk.img")
     r = boot(cfg("test=blk blk=%s%s" % (SERIAL, "" if msi else " msi=off")), timeout=T,
              extra=disk_args(kind, path))
-    if msi:
+    if msi == "msix":
+        irq = (r"MSI-X [0-9a-f]{2}:[0-9a-f]{2}\.\d entry 0, pirq (\d+), port \d+",
+               r"^keel: pirq (\d+): MSI-X entry 0 of [0-9a-f]{2}:[0-9a-f]{2}\.\d -> vector "
+               r"0x[0-9a-f]+, edge")
+        # The table is trapped (dom0 cannot rewrite address/data) and
+        # MSI-X was enabled by the hypervisor, not refused.
+        expect_lines_in_order(r.log, [r"^keel: pci \S+: MSI-X table of \d+ entries at 0x[0-9a-f]+ "
+                                      r"\(BAR\d\): trapped"])
+        expect(not find_lines(r.log, r"dom0 enabling MSI-X refused"), "MSI-X enable refused", r)
+    elif msi:
         irq = (r"MSI [0-9a-f]{2}:[0-9a-f]{2}\.\d, pirq (\d+), port \d+",
                r"^keel: pirq (\d+): MSI of [0-9a-f]{2}:[0-9a-f]{2}\.\d -> vector 0x[0-9a-f]+, edge")
     else:
@@ -117,7 +127,8 @@ def blk_pattern(kind, msi=False):
         mapped = find_lines(r.log, irq[1])
         expect(got[0].group(1) == mapped[0].group(1),
                "dom0 waited on pirq %s, the MSI is pirq %s" % (got[0].group(1), mapped[0].group(1)), r)
-        expect(find_lines(r.log, r"^\(d0\) dom0: disk \S+: .*irq MSI "), "inventory: no irq MSI", r)
+        expect(find_lines(r.log, r"^\(d0\) dom0: disk \S+: .*irq %s " % ("MSI-X" if msi == "msix" else "MSI")),
+               "inventory: no irq %s" % ("MSI-X" if msi == "msix" else "MSI"), r)
     expect_status(r, POWEROFF)
     check_image(path, r)
 
@@ -135,6 +146,21 @@ def _():
     """The same on QEMU's NVMe controller (PRP lists for the large and
     page-crossing requests)."""
     blk_pattern("nvme")
+
+
+@test("blk-virtio-msix", timeout=180)
+def _():
+    """The virtio-blk pattern test on MSI-X (dom0's default): the hypervisor
+    writes table entry 0 and enables MSI-X (PHYSDEVOP_map_pirq with
+    table_base), the configuration and queue vectors are 0, the
+    completions arrive on the pirq."""
+    blk_pattern("virtio", msi="msix")
+
+
+@test("blk-nvme-msix", timeout=180)
+def _():
+    """The NVMe pattern test on MSI-X entry 0 (admin and I/O queues)."""
+    blk_pattern("nvme", msi="msix")
 
 
 @test("blk-ahci-pattern", timeout=180)
@@ -218,7 +244,7 @@ class NetNs:
 BURST = 1000
 
 
-def net_ping(nic):
+def net_ping(nic, msi=True):
     with NetNs(nic) as ns:
         serial_log = os.path.join(keeltest.LOG_DIR, "%s.serial.log" % keeltest.CURRENT.name)
         results = {}
@@ -250,7 +276,7 @@ def net_ping(nic):
 
         t = threading.Thread(target=probe, daemon=True)
         t.start()
-        r = boot(cfg("test=net ip=10.99.0.2"), timeout=T, run_args=["--netns", ns.name],
+        r = boot(cfg("test=net ip=10.99.0.2%s" % ("" if msi else " msi=off")), timeout=T, run_args=["--netns", ns.name],
                  extra=["-netdev", "tap,id=kn0,ifname=%s,script=no,downscript=no" % ns.tap,
                         "-device", "%s,netdev=kn0" % nic])
         t.join(10)
@@ -267,8 +293,10 @@ def net_ping(nic):
             r"^\(d0\) dom0: nic eth0: %s, MAC %s, link up" % ({"virtio-net-pci": "virtio-net"}
                                                             .get(nic, nic), results["mac"]),
             r"^\(d0\) dom0: net-test: answered [1-9]\d* ARP requests and [5-9]\d* echo requests",
-            r"^\(d0\) dom0: net-test: eth0: [1-9]\d* interrupts \(GSI \d+ level, pirq \d+, "
-            r"port \d+\), [1-9]\d* sleeps ended by one",
+            r"^\(d0\) dom0: net-test: eth0: [1-9]\d* interrupts \(%s, pirq \d+, "
+            r"port \d+\), [1-9]\d* sleeps ended by one"
+            # virtio-net has MSI-X (dom0's default), the 82540EM only INTx.
+            % (r"MSI-X \S+ entry 0" if msi and nic == "virtio-net-pci" else r"GSI \d+ level"),
         ])
         m = find_lines(r.log, r"net-test: (PASS|FAIL) burst: received (\d+) of (\d+) frames")
         expect(m, "no burst report from dom0", r)
@@ -285,6 +313,12 @@ def _():
     """virtio-net: dom0 answers ARP and ICMP echo from Linux in a network
     namespace and receives a burst of 1000 frames without losing one."""
     net_ping("virtio-net-pci")
+
+
+@test("net-virtio-ping-intx", timeout=180)
+def _():
+    """virtio-net with msi=off: the same on its INTx line."""
+    net_ping("virtio-net-pci", msi=False)
 
 
 @test("net-e1000-ping", timeout=180)
@@ -321,7 +355,7 @@ def _():
                 r"8086:29c0 class 060000 bridge/host: no driver",
                 r"disk vda: virtio-blk, 8192 KiB, .*serial \"INVVIRTIO\"",
                 r"disk vda: 16384 sectors of 512 bytes, queue depth \d+, max request \d+ sectors, "
-                r"irq GSI \d+ level, pirq \d+, port \d+",
+                r"irq MSI-X 00:0\d\.0 entry 0, pirq \d+, port \d+",
                 r"disk nvme0n1: nvme, 8192 KiB, model \"QEMU NVMe Ctrl\", serial \"INVNVME\"",
                 r"disk sd[a-z]: ahci, 8192 KiB, model \"QEMU HARDDISK\", serial \"INVAHCI\"",
                 r"nic eth\d: virtio-net, MAC 52:54:00:12:34:56, link up",
@@ -379,7 +413,7 @@ def _():
         r"^\(d0\) dom0: pirq: PASS map GSI 9999 = -22",
         r"^\(d0\) dom0: pirq: PASS map GSI 2 \(the timer, Keel's\) = -1",
         r"^\(d0\) dom0: pirq: PASS map MSI of a function without MSI = -19",
-        r"^\(d0\) dom0: pirq: PASS map MSI-X = -95",
+        r"^\(d0\) dom0: pirq: PASS map MSI-X of a function without MSI-X = -19",
         r"^keel: pirq 7: GSI 7 -> vector 0x37, edge, active high",
         r"^\(d0\) dom0: pirq: PASS bind again = -17",
         r"^\(d0\) dom0: pirq: PASS unmap while bound = -16",
@@ -388,5 +422,31 @@ def _():
         r"^\(d0\) dom0: pirq: PASS unmap bound MSI = -16",
         r"^\(d0\) dom0: pirq: PASS 0 checks failed",
         r"^\(d0\) dom0: hw tests done: PASS",
+    ])
+    expect_status(r, POWEROFF)
+
+
+@test("pirq-msix-table-filter", timeout=120)
+def _():
+    """With a virtio-blk disk on MSI-X entry 0: mapping the entry again gives
+    the same pirq, an entry beyond the table and a wrong table_base are
+    refused, and dom0's accesses to the trapped table are filtered (its
+    address/data writes dropped, the per-entry mask passed through, the
+    config-space enable bit kept by the hypervisor)."""
+    r = boot(cfg("test=pirq"), timeout=T, extra=disk_args("virtio", make_disk("disk.img")))
+    expect(not find_lines(r.log, r"dom0: pirq: FAIL"), "a pirq check failed", r)
+    expect_lines_in_order(r.log, [
+        r"^keel: pci \S+: MSI-X table of \d+ entries at 0x[0-9a-f]+ \(BAR1\): trapped",
+        r"^keel: pirq (\d+): MSI-X entry 0 of \S+ -> vector 0x[0-9a-f]+, edge",
+        r"^\(d0\) dom0: pirq: PASS the same MSI-X pirq = \d+",
+        r"^\(d0\) dom0: pirq: PASS map MSI-X entry beyond the table = -22",
+        r"^\(d0\) dom0: pirq: PASS map MSI-X with a wrong table_base = -22",
+        r"^\(d0\) dom0: pirq: PASS unmap bound MSI-X = -16",
+        r"^\(d0\) dom0: pirq: PASS MSI-X address write dropped = 1",
+        r"^\(d0\) dom0: pirq: PASS MSI-X data write dropped = 1",
+        r"^\(d0\) dom0: pirq: PASS MSI-X qword: data dropped, mask set = 1",
+        r"^\(d0\) dom0: pirq: PASS MSI-X mask cleared = 0",
+        r"^\(d0\) dom0: pirq: PASS MSI-X enable held by the hypervisor = 1",
+        r"^\(d0\) dom0: pirq: PASS 0 checks failed",
     ])
     expect_status(r, POWEROFF)

@@ -14,4 +14,9 @@
  */
 int hostpt_init(const struct boot_mem_range *map, unsigned n);
 
+/* Maps device memory [pa, pa+len) (page-aligned outward) 1:1, uncached,
+ * for the hypervisor itself (an MSI-X table in a BAR above 4 GiB).
+ * 0 or -errno. */
+int hostpt_map_mmio(u64 pa, u64 len);
+
 #endif
