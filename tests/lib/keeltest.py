@@ -231,6 +231,17 @@ def boot(cfg, modules=None, loader="uefi", timeout=90, mem=None, smp=None, extra
     print("== cfg:\n" + "".join("   %2d  %s\n" % (i, l) for i, l in
                                  enumerate(text.splitlines(), 1)), end="", flush=True)
 
+    return run_machine(cmd, serial, what, timeout, stop_on, stop_after)
+
+
+# ---- assertions ---------------------------------------------------------
+
+
+def run_machine(cmd, serial, what, timeout, stop_on=None, stop_after=2.0):
+    """Runs a scripts/run command line whose serial console goes to
+    `serial`, and returns its Result. stop_on/stop_after as for boot();
+    fails the test if scripts/run outlives its own time-out by a minute or
+    could not start the machine."""
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=TREE, start_new_session=True)
     stop_re = re.compile(stop_on, re.M) if stop_on else None
@@ -273,9 +284,6 @@ def boot(cfg, modules=None, loader="uefi", timeout=90, mem=None, smp=None, extra
         fail("scripts/run failed to start the machine (status 2): see the test log",
              r.tail())
     return r
-
-
-# ---- assertions ---------------------------------------------------------
 
 def _lines(log):
     if isinstance(log, Result):

@@ -21,7 +21,6 @@ debugexit=0xf4 added as scripts/run does, and boots it with scripts/run
 import os
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -29,9 +28,9 @@ import time
 import zlib
 
 import keeltest
-from keeltest import (test, fail, build_file, Result, expect, expect_count,
+from keeltest import (test, fail, build_file, expect, expect_count,
                       expect_last_keel_line, expect_lines_in_order, expect_no_line,
-                      expect_status, POWEROFF, PANIC, LAUNCHER_ERROR, STATUS_NAMES)
+                      expect_status, POWEROFF, PANIC)
 
 MKIMAGE = os.path.join(keeltest.TREE, "scripts", "mkimage")
 WRITE_USB = os.path.join(keeltest.TREE, "scripts", "write-usb")
@@ -118,27 +117,7 @@ def boot_medium(args, what, timeout=BOOT_TIMEOUT):
         os.unlink(serial)
     cmd = [sys.executable, keeltest.RUN, "--serial-log", serial, "--timeout", str(timeout)] + args
     print("== %s: %s" % (what, " ".join(cmd)), flush=True)
-    t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=keeltest.TREE, start_new_session=True)
-    try:
-        status = proc.wait(timeout + 60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        fail("scripts/run did not stop after its --timeout %s" % timeout)
-    seconds = time.monotonic() - t0
-    try:
-        with open(serial, "rb") as f:
-            raw = f.read()
-    except OSError:
-        raw = b""
-    r = Result(status, raw, seconds, what)
-    print("== %s: status %s (%s) after %.1fs; serial log %s:" % (
-        what, status, STATUS_NAMES.get(status, "?"), seconds, serial))
-    print("\n".join("  | " + l for l in r.lines), flush=True)
-    if status == LAUNCHER_ERROR:
-        fail("scripts/run failed to start the machine (status 2): see the test log", r.tail())
-    return r
+    return keeltest.run_machine(cmd, serial, what, timeout)
 
 
 # ---- what a good boot looks like ------------------------------------------------
