@@ -23,24 +23,12 @@
 #include "dom0.h"
 #include "evtchn.h"
 #include "guest.h"
+#include "selftest.h"
 #include "hypercall.h"
 
-static unsigned nr_passed, nr_failed;
+static struct selftest tally = { .prefix = "evtchn-" };
 
-__printf(3, 4) static void check(const char *name, bool ok, const char *fmt, ...)
-{
-	char detail[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	printf("dom0: test evtchn-%s: %s %s\n", name, ok ? "PASS" : "FAIL", detail);
-	if (ok)
-		nr_passed++;
-	else
-		nr_failed++;
-}
+#define check(name, ok, ...) selftest_check(&tally, name, ok, __VA_ARGS__)
 
 /* A guest-virtual address that maps nothing (non-canonical). */
 #define BAD_PTR ((void *)0x0000800000000000ULL)
@@ -618,7 +606,7 @@ __noreturn void evtchn_test_run(const struct hvm_start_info *si, const char *whi
 		test_bad_inputs();
 	}
 	printf("dom0: evtchn tests done: %u passed, %u failed (%lu upcalls, %lu unhandled)\n",
-	       nr_passed, nr_failed, evtchn_upcall_count(), evtchn_unhandled_count());
+	       tally.passed, tally.failed, evtchn_upcall_count(), evtchn_unhandled_count());
 	if (sleep) {
 		/* Nothing is bound that could fire, and no timer is armed. */
 		puts("dom0: halting with interrupts on and nothing to wake us");

@@ -22,26 +22,14 @@
 #include "cpu.h"
 #include "dom0.h"
 #include "guest.h"
+#include "selftest.h"
 #include "hypercall.h"
 
 extern char __image_end[];
 
-static unsigned nr_passed, nr_failed;
+static struct selftest tally = { .prefix = "" };
 
-__printf(3, 4) static void check(const char *name, bool ok, const char *fmt, ...)
-{
-	char detail[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	printf("dom0: test %s: %s %s\n", name, ok ? "PASS" : "FAIL", detail);
-	if (ok)
-		nr_passed++;
-	else
-		nr_failed++;
-}
+#define check(name, ok, ...) selftest_check(&tally, name, ok, __VA_ARGS__)
 
 static bool have_hypervisor(const char *name)
 {
@@ -358,7 +346,7 @@ void exit_test_run(const struct hvm_start_info *si, const char *which)
 	test_msr();
 	test_io();
 	test_hypercalls(si);
-	printf("dom0: tests done: %u passed, %u failed\n", nr_passed, nr_failed);
+	printf("dom0: tests done: %u passed, %u failed\n", tally.passed, tally.failed);
 
 	if (!strcmp(which, "npf"))
 		step_npf(si);

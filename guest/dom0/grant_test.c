@@ -14,12 +14,13 @@
 #include "dom0.h"
 #include "gnttab.h"
 #include "guest.h"
+#include "selftest.h"
 #include "pages.h"
 #include "hypercall.h"
 
 #define SELF 0 /* dom0's own id, as a grant entry names it */
 
-static unsigned nr_passed, nr_failed;
+static struct selftest tally = { .prefix = "grant-" };
 
 /* Pages of dom0's own RAM (identity-mapped, 1:1 with host memory). */
 static u8 page_a[PAGE_SIZE] __aligned(PAGE_SIZE);
@@ -31,20 +32,7 @@ static struct gnttab_map_grant_ref maps[64];
 static struct gnttab_unmap_grant_ref unmaps[64];
 static struct gnttab_copy copies[200];
 
-__printf(3, 4) static void check(const char *name, bool ok, const char *fmt, ...)
-{
-	char detail[200];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	printf("dom0: test grant-%s: %s %s\n", name, ok ? "PASS" : "FAIL", detail);
-	if (ok)
-		nr_passed++;
-	else
-		nr_failed++;
-}
+#define check(name, ok, ...) selftest_check(&tally, name, ok, __VA_ARGS__)
 
 /* An address no page table maps: hypercall arguments there fault. */
 #define UNMAPPED_VA 0x00007f0000000000ULL
@@ -537,6 +525,6 @@ __noreturn void grant_test_run(const struct hvm_start_info *si)
 		test_handle_exhaustion();
 		test_swap();
 	}
-	printf("dom0: tests done: %u passed, %u failed\n", nr_passed, nr_failed);
+	printf("dom0: tests done: %u passed, %u failed\n", tally.passed, tally.failed);
 	guest_poweroff();
 }

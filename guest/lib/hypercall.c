@@ -60,39 +60,30 @@ static bool cpu_vendor_is_amd(void)
  * (#UD reflected back), execution resumes after it with RAX =
  * HYPERCALL_TRAPPED (traps.c).
  */
-static long call_vmcall(unsigned nr, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
-{
-	register u64 r10 asm("r10") = a4;
-	register u64 r8 asm("r8") = a5;
-	long ret = nr;
+/* One direct-instruction caller per vendor instruction; `insn` is the
+ * instruction's bytes. The .ex_table entry makes a #UD on it (reflected
+ * by a hypervisor that does not accept it) resume after it. */
+#define DEFINE_DIRECT_CALL(fn, insn)                                                   \
+	static long fn(unsigned nr, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)            \
+	{                                                                              \
+		register u64 r10 asm("r10") = a4;                                      \
+		register u64 r8 asm("r8") = a5;                                        \
+		long ret = nr;                                                         \
+		asm volatile("1: .byte " insn "\n"                                     \
+			     "2:\n"                                                    \
+			     ".pushsection .ex_table, \"a\"\n"                         \
+			     ".balign 8\n"                                             \
+			     ".quad 1b, 2b\n"                                          \
+			     ".popsection"                                             \
+			     : "+a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10),      \
+			       "+r"(r8)                                                \
+			     :                                                         \
+			     : "memory");                                              \
+		return ret;                                                            \
+	}
 
-	asm volatile("1: .byte 0x0f, 0x01, 0xc1\n" /* vmcall */
-		     "2:\n"
-		     ".pushsection .ex_table, \"a\"\n"
-		     ".balign 8\n"
-		     ".quad 1b, 2b\n"
-		     ".popsection"
-		     : "+a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
-		     : : "memory");
-	return ret;
-}
-
-static long call_vmmcall(unsigned nr, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
-{
-	register u64 r10 asm("r10") = a4;
-	register u64 r8 asm("r8") = a5;
-	long ret = nr;
-
-	asm volatile("1: .byte 0x0f, 0x01, 0xd9\n" /* vmmcall */
-		     "2:\n"
-		     ".pushsection .ex_table, \"a\"\n"
-		     ".balign 8\n"
-		     ".quad 1b, 2b\n"
-		     ".popsection"
-		     : "+a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
-		     : : "memory");
-	return ret;
-}
+DEFINE_DIRECT_CALL(call_vmcall, "0x0f, 0x01, 0xc1")  /* VMCALL (Intel) */
+DEFINE_DIRECT_CALL(call_vmmcall, "0x0f, 0x01, 0xd9") /* VMMCALL (AMD) */
 
 /* Xen's stubs are `mov eax, nr; vmcall/vmmcall; ret`: RCX and R11 are
  * declared clobbered as Xen's ABI allows. */
