@@ -27,8 +27,8 @@ static const struct hypercall_desc hypercall_table[] = {
 
 static unsigned guest_cpl(struct vcpu *v)
 {
-	/* SS.DPL is the CPL (SDM vol. 3 5.5; the VMCB's CPL field mirrors
-	 * it on AMD). */
+	/* SS.DPL is the CPL (SDM vol. 3 5.5); the vendor contract keeps it
+	 * so even where hardware tracks the CPL elsewhere. */
 	struct vseg ss;
 	vendor->get_seg(v, VSEG_SS, &ss);
 	return (ss.attr >> 5) & 3;
