@@ -93,8 +93,9 @@ static enum exit_action handle_triple_fault(struct vcpu *v, struct vm_exit *e)
 
 static enum exit_action handle_interrupt(struct vcpu *v, struct vm_exit *e)
 {
-	/* The host interrupt was taken (or is held) in the hypervisor;
-	 * the guest resumes where it was. */
+	/* The host interrupt was taken (or is held) in the hypervisor, or
+	 * the back end's time-slice backstop expired; the guest resumes
+	 * where it was, unless the vCPU loop finds its turn is over. */
 	(void)v;
 	(void)e;
 	return EXIT_RETAIN;
@@ -139,8 +140,11 @@ static enum exit_action handle_xsetbv(struct vcpu *v, struct vm_exit *e)
 
 static enum exit_action handle_cache_flush(struct vcpu *v, struct vm_exit *e)
 {
-	/* INVD/WBINVD: the guest's caches are the host's; flushing them on
-	 * its behalf would only cost time. Treat both as no-ops. */
+	/* INVD/WBINVD: both back ends make them exit (a native WBINVD loop
+	 * would stall every domain; INVD would discard the host's dirty
+	 * lines). The guest's caches are the host's and DMA is coherent;
+	 * flushing them on its behalf would only cost time. Treat both as
+	 * no-ops; the exit counters show how often a guest asked. */
 	(void)v;
 	(void)e;
 	return EXIT_ADVANCE;
@@ -167,6 +171,7 @@ static const struct exit_handler exit_table[EXIT_NR] = {
 	[EXIT_EXTINT] = { handle_interrupt, "extint" },
 	[EXIT_NMI] = { handle_interrupt, "nmi" },
 	[EXIT_INTR_WINDOW] = { handle_interrupt, "intr-window" },
+	[EXIT_PREEMPT] = { handle_interrupt, "preempt" },
 	[EXIT_VIRT_INSN] = { handle_virt_insn, "virt-insn" },
 	[EXIT_CR_ACCESS] = { handle_cr_access, "cr-access" },
 	[EXIT_XSETBV] = { handle_xsetbv, "xsetbv" },

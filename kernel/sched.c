@@ -102,6 +102,12 @@ bool sched_must_leave(struct vcpu *v)
 	return time_now_ns() >= c->next_event;
 }
 
+u64 sched_leave_deadline(void)
+{
+	struct cpu_sched *c = sched_this_cpu();
+	return c->curr ? c->next_event : 0;
+}
+
 void vcpu_yield(struct vcpu *v)
 {
 	v->pending |= VCPU_PENDING_YIELD;

@@ -67,6 +67,7 @@ static const char *const exit_names[KEEL_EXIT_NR] = {
 	[KEEL_EXIT_CACHE_FLUSH] = "cache_flush",
 	[KEEL_EXIT_ENTRY_FAILED] = "entry_failed",
 	[KEEL_EXIT_UNKNOWN] = "unknown",
+	[KEEL_EXIT_PREEMPT] = "preempt",
 };
 
 static bool have_exit_counts = true;

@@ -28,6 +28,10 @@ enum exit_reason {
 	EXIT_CACHE_FLUSH,   /* INVD / WBINVD */
 	EXIT_ENTRY_FAILED,  /* VM entry refused the guest state */
 	EXIT_UNKNOWN,       /* anything vendor code does not decode */
+	/* The back end's own time-slice backstop expired (the guest's turn
+	 * may be over; the vCPU loop asks the scheduler). Appended so that
+	 * the counters' numbering (KEEL_EXIT_*) stays as it was. */
+	EXIT_PREEMPT,
 	EXIT_NR
 };
 

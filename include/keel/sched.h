@@ -89,6 +89,12 @@ struct vcpu *sched_current(void);
  * its domain was paused). */
 bool sched_must_leave(struct vcpu *v);
 
+/* System time (ns) by which the vCPU now running must be back in the
+ * scheduler: the end of its slice or the next timer due, whichever is
+ * first. For a back end that arms its own time-slice backstop before each
+ * entry. 0 when no vCPU is running. */
+u64 sched_leave_deadline(void);
+
 /* Asks the scheduler to run another vCPU before v resumes (SCHEDOP_yield:
  * v stays runnable and keeps its place by credit). */
 void vcpu_yield(struct vcpu *v);

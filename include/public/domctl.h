@@ -200,7 +200,8 @@ struct keel_domctl_exit_counts {
 #define KEEL_EXIT_CACHE_FLUSH  16
 #define KEEL_EXIT_ENTRY_FAILED 17
 #define KEEL_EXIT_UNKNOWN      18
-#define KEEL_EXIT_NR           19
+#define KEEL_EXIT_PREEMPT      19
+#define KEEL_EXIT_NR           20
 
 struct xen_domctl {
 	uint32_t cmd;

@@ -2,9 +2,10 @@
  * VMX controls computed from the capability MSRs (SDM vol. 3 appendix A):
  * forced bits, wanted bits, optional bits dropped, TRUE_* MSRs preferred
  * when IA32_VMX_BASIC bit 55 says they exist, and the exact error that
- * names a required control the CPU does not allow.
+ * names a required control the CPU does not allow; and the VMX-preemption
+ * timer value computed from a time-slice deadline.
  *
- * unit-sources: arch/x86/vmx/controls.c
+ * unit-sources: arch/x86/vmx/controls.c arch/x86/vmx/preempt.c
  */
 #include <stdio.h>
 #include <string.h>
@@ -66,15 +67,19 @@ START_TEST(bochs_skylake_x)
 
 	/* Forced (TRUE allowed-0) plus exactly what Keel asks for. */
 	expect_ctl(VMX_CTL_PIN, 0x16 | PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
-					PIN_VIRTUAL_NMIS);
+					PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER);
 	expect_ctl(VMX_CTL_PROC, 0x04006172 | CPU_HLT_EXITING | CPU_USE_IO_BITMAPS |
-					 CPU_USE_MSR_BITMAPS | CPU_ACTIVATE_SECONDARY_CONTROLS);
+					 CPU_USE_MSR_BITMAPS | CPU_USE_TPR_SHADOW |
+					 CPU_ACTIVATE_SECONDARY_CONTROLS);
 	expect_ctl(VMX_CTL_PROC2, SEC_ENABLE_EPT | SEC_ENABLE_VPID | SEC_UNRESTRICTED_GUEST |
-					  SEC_ENABLE_RDTSCP | SEC_ENABLE_INVPCID);
+					  SEC_ENABLE_RDTSCP | SEC_ENABLE_INVPCID |
+					  SEC_WBINVD_EXITING);
 	expect_ctl(VMX_CTL_EXIT, 0x36dfb | EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
 					 EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_PAT |
-					 EXIT_LOAD_IA32_PAT | EXIT_ACK_INTERRUPT_ON_EXIT);
-	expect_ctl(VMX_CTL_ENTRY, 0x11fb | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT);
+					 EXIT_LOAD_IA32_PAT | EXIT_ACK_INTERRUPT_ON_EXIT |
+					 EXIT_SAVE_DEBUG_CONTROLS);
+	expect_ctl(VMX_CTL_ENTRY, 0x11fb | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_IA32_PAT |
+					  ENTRY_LOAD_DEBUG_CONTROLS);
 
 	/* Run-time controls are available but start clear. */
 	ck_assert(out.avail[VMX_CTL_PROC] & CPU_INTERRUPT_WINDOW_EXITING);
@@ -82,10 +87,12 @@ START_TEST(bochs_skylake_x)
 	ck_assert(out.avail[VMX_CTL_ENTRY] & ENTRY_IA32E_MODE_GUEST);
 	ck_assert(!(out.val[VMX_CTL_PROC] & (CPU_INTERRUPT_WINDOW_EXITING | CPU_NMI_WINDOW_EXITING)));
 	ck_assert(!(out.val[VMX_CTL_ENTRY] & ENTRY_IA32E_MODE_GUEST));
-	/* TRUE MSRs let CR3 exiting and debug-control saving go. */
+	/* TRUE MSRs let CR3 exiting go. */
 	ck_assert(!(out.val[VMX_CTL_PROC] & (CPU_CR3_LOAD_EXITING | CPU_CR3_STORE_EXITING)));
-	ck_assert(!(out.val[VMX_CTL_EXIT] & EXIT_SAVE_DEBUG_CONTROLS));
-	ck_assert(!(out.val[VMX_CTL_ENTRY] & ENTRY_LOAD_DEBUG_CONTROLS));
+	/* The guest's CR8 is shadowed, not intercepted, and MOV DR runs
+	 * natively (DR0-3/DR6 are switched lazily, DR7 by the VMCS). */
+	ck_assert(!(out.val[VMX_CTL_PROC] & (CPU_CR8_LOAD_EXITING | CPU_CR8_STORE_EXITING |
+					     CPU_MOV_DR_EXITING)));
 	/* XSAVES is deliberately not asked for (guest CPUID hides XSAVE). */
 	ck_assert(!(out.val[VMX_CTL_PROC2] & SEC_ENABLE_XSAVES));
 }
@@ -208,8 +215,81 @@ START_TEST(optional_controls_dropped)
 	ck_assert(!(out.avail[VMX_CTL_PROC] & CPU_NMI_WINDOW_EXITING));
 	ck_assert(!(out.val[VMX_CTL_PROC2] & SEC_ENABLE_VPID));
 	expect_ctl(VMX_CTL_EXIT, 0x36dfb | EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_SAVE_IA32_EFER |
-					 EXIT_LOAD_IA32_EFER);
-	expect_ctl(VMX_CTL_ENTRY, 0x11fb | ENTRY_LOAD_IA32_EFER);
+					 EXIT_LOAD_IA32_EFER | EXIT_SAVE_DEBUG_CONTROLS);
+	expect_ctl(VMX_CTL_ENTRY, 0x11fb | ENTRY_LOAD_IA32_EFER | ENTRY_LOAD_DEBUG_CONTROLS);
+}
+END_TEST
+
+START_TEST(missing_tpr_shadow_names_the_control)
+{
+	struct vmx_caps c = bochs;
+
+	/* Without it a guest's CR8 would be the physical TPR (issue 10). */
+	c.true_procbased = MSR(0x04006172, 0xf7f9fffe & ~CPU_USE_TPR_SHADOW);
+	ck_assert_int_eq(compute(&c), -ENODEV);
+	ck_assert_str_eq(err, "VMX: required primary processor-based VM-execution control "
+			      "'use TPR shadow' (bit 21) is not allowed by "
+			      "IA32_VMX_TRUE_PROCBASED_CTLS (allowed-1 settings 0xf7d9fffe)");
+}
+END_TEST
+
+START_TEST(missing_wbinvd_exiting_names_the_control)
+{
+	struct vmx_caps c = bochs;
+
+	c.procbased2 = MSR(0, 0x02177fff & ~SEC_WBINVD_EXITING);
+	ck_assert_int_eq(compute(&c), -ENODEV);
+	ck_assert_str_eq(err, "VMX: required secondary processor-based VM-execution control "
+			      "'WBINVD exiting' (bit 6) is not allowed by "
+			      "IA32_VMX_PROCBASED_CTLS2 (allowed-1 settings 0x02177fbf)");
+}
+END_TEST
+
+START_TEST(missing_debug_controls_name_the_control)
+{
+	struct vmx_caps c = bochs;
+
+	c.true_entry = MSR(0x000011fb, 0x0000ffff & ~ENTRY_LOAD_DEBUG_CONTROLS);
+	ck_assert_int_eq(compute(&c), -ENODEV);
+	ck_assert_str_eq(err, "VMX: required VM-entry control 'load debug controls' (bit 2) is "
+			      "not allowed by IA32_VMX_TRUE_ENTRY_CTLS (allowed-1 settings "
+			      "0x0000fffb)");
+	c = bochs;
+	c.true_exit = MSR(0x00036dfb, 0x007fffff & ~EXIT_SAVE_DEBUG_CONTROLS);
+	ck_assert_int_eq(compute(&c), -ENODEV);
+	ck_assert_str_eq(err, "VMX: required VM-exit control 'save debug controls' (bit 2) is "
+			      "not allowed by IA32_VMX_TRUE_EXIT_CTLS (allowed-1 settings "
+			      "0x007ffffb)");
+}
+END_TEST
+
+START_TEST(no_preemption_timer_is_not_fatal)
+{
+	struct vmx_caps c = bochs;
+
+	/* Real CPUs also exit on the host timer: VMX works without it. */
+	c.true_pinbased = MSR(0x16, 0x7f & ~PIN_PREEMPTION_TIMER);
+	ck_assert_msg(compute(&c) == 0, "rc != 0: %s", err);
+	ck_assert(!(out.val[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER));
+	ck_assert(!(out.avail[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER));
+}
+END_TEST
+
+START_TEST(preemption_units_from_deadline)
+{
+	/* Bochs: rate 0 (IA32_VMX_MISC[4:0] of the table above), TSC at
+	 * 150 MHz: a 10 ms slice is 1,500,000 ticks, plus the partial unit. */
+	ck_assert_uint_eq(VMX_MISC_PREEMPTION_SHIFT(bochs.misc), 0);
+	ck_assert_uint_eq(vmx_preemption_units(10000000, 150000, 0), 1500001);
+	/* Rate 5: one unit per 32 ticks, rounded up (never early). */
+	ck_assert_uint_eq(vmx_preemption_units(10000000, 150000, 5), 46875 + 1);
+	ck_assert_uint_eq(vmx_preemption_units(1000, 150000, 5), 5 + 1);
+	/* 1 ns still waits at least a tick; a passed deadline exits at once. */
+	ck_assert_uint_eq(vmx_preemption_units(1, 3000000, 0), 3 + 1);
+	ck_assert_uint_eq(vmx_preemption_units(0, 3000000, 0), 0);
+	/* Far deadlines are cut to 1 s; nothing overflows 32 bits. */
+	ck_assert_uint_eq(vmx_preemption_units(~0ULL, 1000000, 5), 31250000 + 1);
+	ck_assert_uint_eq(vmx_preemption_units(~0ULL, 10000000, 0), 0xffffffffu);
 }
 END_TEST
 
@@ -255,6 +335,15 @@ const struct unit_case unit_cases[] = {
 	{ "vmx-controls-missing-exit-control-names-the-msr",
 	  &missing_exit_control_names_the_msr_ttest },
 	{ "vmx-controls-optional-controls-dropped", &optional_controls_dropped_ttest },
+	{ "vmx-controls-missing-tpr-shadow-names-the-control",
+	  &missing_tpr_shadow_names_the_control_ttest },
+	{ "vmx-controls-missing-wbinvd-exiting-names-the-control",
+	  &missing_wbinvd_exiting_names_the_control_ttest },
+	{ "vmx-controls-missing-debug-controls-name-the-control",
+	  &missing_debug_controls_name_the_control_ttest },
+	{ "vmx-controls-no-preemption-timer-is-not-fatal",
+	  &no_preemption_timer_is_not_fatal_ttest },
+	{ "vmx-preemption-units-from-deadline", &preemption_units_from_deadline_ttest },
 	{ "vmx-controls-required-dependency-unmet-names-both",
 	  &required_dependency_unmet_names_both_ttest },
 	{ "vmx-controls-bit-names-for-reports", &bit_names_for_reports_ttest },

@@ -94,7 +94,8 @@ static paddr_t domain_iopm_pa[DOMID_MAX];
  * Control and debug registers: none. With nested paging the guest owns
  * CR0/CR3/CR4 (the VMCB switches them, and CR3 writes need no shadow);
  * with V_INTR_MASKING, guest CR8 writes only change V_TPR. DR6/DR7 are
- * switched by the VMCB; DR0-3 are not, so run.c swaps them between vCPUs.
+ * switched by the VMCB; DR0-3 are not, so run.c swaps them between vCPUs
+ * (arch/x86/debugreg.c, shared with VMX).
  */
 
 void svm_intercepts_setup(struct vmcb *vmcb)

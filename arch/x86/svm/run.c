@@ -18,49 +18,10 @@
 
 /*
  * DR0-3 are neither switched by VMRUN nor intercepted (the guest may use
- * breakpoints freely), so the registers hold the last guest's values.
- * The host uses none; between vCPUs they are swapped here, lazily, so a
- * guest neither sees nor triggers another's breakpoints. DR6 and DR7 are
- * in the VMCB.
+ * breakpoints freely); DR6 and DR7 are in the VMCB. asm/debugreg.h swaps
+ * DR0-3 lazily between vCPUs, so a guest neither sees nor triggers
+ * another's breakpoints.
  */
-#define DR_ACCESS(n)                                                          \
-	static inline u64 read_dr##n(void)                                    \
-	{                                                                     \
-		u64 x;                                                        \
-		__asm__ volatile("mov %%dr" #n ", %0" : "=r"(x));             \
-		return x;                                                     \
-	}                                                                     \
-	static inline void write_dr##n(u64 x)                                 \
-	{                                                                     \
-		__asm__ volatile("mov %0, %%dr" #n ::"r"(x));                 \
-	}
-DR_ACCESS(0)
-DR_ACCESS(1)
-DR_ACCESS(2)
-DR_ACCESS(3)
-#undef DR_ACCESS
-
-static void debug_regs_switch(struct vcpu *v)
-{
-	struct vcpu *old = svm_cpu.dr_owner;
-	u64 *dr;
-
-	if (old == v)
-		return;
-	if (old) {
-		dr = vcpu_svm(old)->dr;
-		dr[0] = read_dr0();
-		dr[1] = read_dr1();
-		dr[2] = read_dr2();
-		dr[3] = read_dr3();
-	}
-	dr = vcpu_svm(v)->dr;
-	write_dr0(dr[0]);
-	write_dr1(dr[1]);
-	write_dr2(dr[2]);
-	write_dr3(dr[3]);
-	svm_cpu.dr_owner = v;
-}
 
 /*
  * The guest state VMRUN loads and checks. A refused VMRUN should leave it
@@ -109,7 +70,7 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	vmcb->control.vmcb_clean = 0;
 	/* RAX lives in the VMCB for VMRUN; the kernel keeps it in gprs. */
 	vmcb->save.rax = v->arch.gprs[GPR_RAX];
-	debug_regs_switch(v);
+	debugregs_switch_to(v, false);
 	entry_state_save(&entry, &vmcb->save);
 	injected = vmcb->control.eventinj;
 

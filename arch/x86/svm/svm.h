@@ -37,7 +37,6 @@ struct svm_vcpu {
 	u32 asid;           /* ASID of this vCPU in generation asid_gen */
 	u64 asid_gen;       /* 0: none yet */
 	bool need_flush;    /* the domain's p2m changed since asid was taken */
-	u64 dr[4];          /* guest DR0-3 while another vCPU owns the CPU */
 };
 
 static inline struct vmcb *vcpu_vmcb(const struct vcpu *v)
@@ -54,7 +53,6 @@ static inline struct svm_vcpu *vcpu_svm(const struct vcpu *v)
 struct svm_cpu {
 	paddr_t hsave_pa;     /* VM_HSAVE_PA: VMRUN's own host save area */
 	paddr_t host_vmcb_pa; /* host FS/GS/TR/LDTR/syscall MSRs (VMSAVE/VMLOAD) */
-	struct vcpu *dr_owner; /* vCPU whose DR0-3 are in the registers */
 };
 extern struct svm_cpu svm_cpu;
 

@@ -90,8 +90,7 @@ int svm_vcpu_init(struct vcpu *v)
 
 void svm_vcpu_destroy(struct vcpu *v)
 {
-	if (svm_cpu.dr_owner == v)
-		svm_cpu.dr_owner = NULL;
+	debugregs_forget(v);
 	if (v->arch.vmcx_pa)
 		frame_free(v->arch.vmcx_pa);
 	v->arch.vmcx = NULL;

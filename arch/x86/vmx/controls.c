@@ -31,13 +31,13 @@
  * row is set only when the row it needs is.
  */
 enum {
-	W_EXTINT_EXIT, W_NMI_EXIT, W_VIRTUAL_NMIS,
+	W_EXTINT_EXIT, W_NMI_EXIT, W_VIRTUAL_NMIS, W_PREEMPTION_TIMER,
 	W_INTR_WINDOW, W_NMI_WINDOW, W_HLT, W_IO_BITMAPS, W_MSR_BITMAPS,
-	W_SECONDARY,
-	W_EPT, W_VPID, W_UNRESTRICTED, W_RDTSCP, W_INVPCID,
+	W_TPR_SHADOW, W_SECONDARY,
+	W_EPT, W_VPID, W_UNRESTRICTED, W_RDTSCP, W_INVPCID, W_WBINVD,
 	W_HOST_64, W_SAVE_EFER, W_LOAD_EFER_EXIT, W_SAVE_PAT, W_LOAD_PAT_EXIT,
-	W_ACK_INTR,
-	W_LOAD_EFER_ENTRY, W_LOAD_PAT_ENTRY, W_IA32E_GUEST,
+	W_ACK_INTR, W_SAVE_DEBUG,
+	W_LOAD_EFER_ENTRY, W_LOAD_PAT_ENTRY, W_IA32E_GUEST, W_LOAD_DEBUG,
 	W_NR
 };
 
@@ -56,6 +56,12 @@ const struct vmx_ctl_want vmx_wanted_controls[] = {
 	 * exiting needs; without it NMIs are injected when not blocked by
 	 * STI/MOV SS and the guest's own NMI nesting is not tracked. */
 	[W_VIRTUAL_NMIS] = ROW(VMX_CTL_PIN, PIN_VIRTUAL_NMIS, 0, W_NMI_EXIT, "virtual NMIs"),
+	/* The time-slice backstop: armed before every entry for the end of
+	 * the scheduler's slice (preempt.c), it ends the guest's turn even
+	 * where a host interrupt does not (Bochs 2.7, docs/sched.md). Real
+	 * CPUs also exit on the host timer, so it is optional. */
+	[W_PREEMPTION_TIMER] = ROW(VMX_CTL_PIN, PIN_PREEMPTION_TIMER, 0, -1,
+				   "activate VMX-preemption timer"),
 
 	[W_INTR_WINDOW] = ROW(VMX_CTL_PROC, CPU_INTERRUPT_WINDOW_EXITING, REQ | DYN, -1,
 			      "interrupt-window exiting"),
@@ -66,6 +72,12 @@ const struct vmx_ctl_want vmx_wanted_controls[] = {
 	/* Port and MSR intercepts are chosen per port / per MSR. */
 	[W_IO_BITMAPS] = ROW(VMX_CTL_PROC, CPU_USE_IO_BITMAPS, REQ, -1, "use I/O bitmaps"),
 	[W_MSR_BITMAPS] = ROW(VMX_CTL_PROC, CPU_USE_MSR_BITMAPS, REQ, -1, "use MSR bitmaps"),
+	/* A guest's MOV to/from CR8 must not reach the physical LAPIC TPR:
+	 * a guest raising it to 15 would mask the hypervisor's own timer
+	 * vector and hang the machine. With a TPR shadow CR8 reads and
+	 * writes the VTPR in the vCPU's virtual-APIC page (26.3, 30.1.2)
+	 * without exits. Every CPU with EPT and unrestricted guest has it. */
+	[W_TPR_SHADOW] = ROW(VMX_CTL_PROC, CPU_USE_TPR_SHADOW, REQ, -1, "use TPR shadow"),
 	[W_SECONDARY] = ROW(VMX_CTL_PROC, CPU_ACTIVATE_SECONDARY_CONTROLS, REQ, -1,
 			    "activate secondary controls"),
 
@@ -83,6 +95,10 @@ const struct vmx_ctl_want vmx_wanted_controls[] = {
 	 * stays off: CPUID hides XSAVE from guests. */
 	[W_RDTSCP] = ROW(VMX_CTL_PROC2, SEC_ENABLE_RDTSCP, 0, W_SECONDARY, "enable RDTSCP"),
 	[W_INVPCID] = ROW(VMX_CTL_PROC2, SEC_ENABLE_INVPCID, 0, W_SECONDARY, "enable INVPCID"),
+	/* A WBINVD loop stalls every domain on the machine (a full cache
+	 * write-back each time); the kernel decides (EXIT_CACHE_FLUSH), as
+	 * with SVM's WBINVD intercept. INVD exits unconditionally. */
+	[W_WBINVD] = ROW(VMX_CTL_PROC2, SEC_WBINVD_EXITING, REQ, W_SECONDARY, "WBINVD exiting"),
 
 	/* The hypervisor is 64-bit. */
 	[W_HOST_64] = ROW(VMX_CTL_EXIT, EXIT_HOST_ADDRESS_SPACE_SIZE, REQ, -1,
@@ -100,12 +116,20 @@ const struct vmx_ctl_want vmx_wanted_controls[] = {
 	 * exit information; the back end hands it to the host's IDT. */
 	[W_ACK_INTR] = ROW(VMX_CTL_EXIT, EXIT_ACK_INTERRUPT_ON_EXIT, 0, W_EXTINT_EXIT,
 			   "acknowledge interrupt on exit"),
+	/* DR7 and IA32_DEBUGCTL are per vCPU: saved into the VMCS on exit
+	 * (which then sets DR7 to 0x400, 28.5.1) and loaded on entry, so a
+	 * guest's breakpoints are armed only while it runs (asm/debugreg.h
+	 * does DR0-3 and DR6). Default1 controls: every CPU has them. */
+	[W_SAVE_DEBUG] = ROW(VMX_CTL_EXIT, EXIT_SAVE_DEBUG_CONTROLS, REQ, -1,
+			     "save debug controls"),
 
 	[W_LOAD_EFER_ENTRY] = ROW(VMX_CTL_ENTRY, ENTRY_LOAD_IA32_EFER, REQ, -1, "load IA32_EFER"),
 	[W_LOAD_PAT_ENTRY] = ROW(VMX_CTL_ENTRY, ENTRY_LOAD_IA32_PAT, 0, -1, "load IA32_PAT"),
 	/* Follows the guest's EFER.LMA (cr.c); 0 for the PVH start. */
 	[W_IA32E_GUEST] = ROW(VMX_CTL_ENTRY, ENTRY_IA32E_MODE_GUEST, REQ | DYN, -1,
 			      "IA-32e mode guest"),
+	[W_LOAD_DEBUG] = ROW(VMX_CTL_ENTRY, ENTRY_LOAD_DEBUG_CONTROLS, REQ, -1,
+			     "load debug controls"),
 };
 const unsigned vmx_wanted_controls_nr = ARRAY_SIZE(vmx_wanted_controls);
 BUILD_BUG_ON(ARRAY_SIZE(vmx_wanted_controls) != W_NR);
@@ -149,7 +173,6 @@ static const struct {
 	u8 field, bit;
 	const char *name;
 } other_bits[] = {
-	{ VMX_CTL_PIN, 6, "activate VMX-preemption timer" },
 	{ VMX_CTL_PIN, 7, "process posted interrupts" },
 	{ VMX_CTL_PROC, 3, "use TSC offsetting" },
 	{ VMX_CTL_PROC, 9, "INVLPG exiting" },
@@ -161,7 +184,6 @@ static const struct {
 	{ VMX_CTL_PROC, 17, "activate tertiary controls" },
 	{ VMX_CTL_PROC, 19, "CR8-load exiting" },
 	{ VMX_CTL_PROC, 20, "CR8-store exiting" },
-	{ VMX_CTL_PROC, 21, "use TPR shadow" },
 	{ VMX_CTL_PROC, 23, "MOV-DR exiting" },
 	{ VMX_CTL_PROC, 24, "unconditional I/O exiting" },
 	{ VMX_CTL_PROC, 27, "monitor trap flag" },
@@ -170,7 +192,6 @@ static const struct {
 	{ VMX_CTL_PROC2, 0, "virtualize APIC accesses" },
 	{ VMX_CTL_PROC2, 2, "descriptor-table exiting" },
 	{ VMX_CTL_PROC2, 4, "virtualize x2APIC mode" },
-	{ VMX_CTL_PROC2, 6, "WBINVD exiting" },
 	{ VMX_CTL_PROC2, 8, "APIC-register virtualization" },
 	{ VMX_CTL_PROC2, 9, "virtual-interrupt delivery" },
 	{ VMX_CTL_PROC2, 10, "PAUSE-loop exiting" },
@@ -181,10 +202,8 @@ static const struct {
 	{ VMX_CTL_PROC2, 17, "enable PML" },
 	{ VMX_CTL_PROC2, 18, "EPT-violation #VE" },
 	{ VMX_CTL_PROC2, 20, "enable XSAVES/XRSTORS" },
-	{ VMX_CTL_EXIT, 2, "save debug controls" },
 	{ VMX_CTL_EXIT, 12, "load IA32_PERF_GLOBAL_CTRL" },
 	{ VMX_CTL_EXIT, 22, "save VMX-preemption timer value" },
-	{ VMX_CTL_ENTRY, 2, "load debug controls" },
 	{ VMX_CTL_ENTRY, 10, "entry to SMM" },
 	{ VMX_CTL_ENTRY, 11, "deactivate dual-monitor treatment" },
 	{ VMX_CTL_ENTRY, 13, "load IA32_PERF_GLOBAL_CTRL" },

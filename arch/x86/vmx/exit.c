@@ -8,6 +8,7 @@
 #include <keel/lib.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
+#include <asm/debugreg.h>
 #include <asm/paging.h>
 #include "vmcs.h"
 #include "vmx.h"
@@ -92,8 +93,10 @@ static const struct vmx_exit_desc exit_table[VMX_EXIT_REASON_NR] = {
 				     decode_ept_misconfig },
 	[VMX_EXIT_INVEPT] = { "INVEPT", EXIT_VIRT_INSN, true, NULL },
 	[VMX_EXIT_RDTSCP] = { "RDTSCP", UNK, true, NULL },
-	[VMX_EXIT_PREEMPTION_TIMER] = { "VMX-preemption timer expired", UNK, false, NULL },
+	[VMX_EXIT_PREEMPTION_TIMER] = { "VMX-preemption timer expired", EXIT_PREEMPT, false,
+					NULL },
 	[VMX_EXIT_INVVPID] = { "INVVPID", EXIT_VIRT_INSN, true, NULL },
+	/* With "WBINVD exiting" (controls.c); INVD above always exits. */
 	[VMX_EXIT_WBINVD] = { "WBINVD or WBNOINVD", EXIT_CACHE_FLUSH, true, NULL },
 	[VMX_EXIT_XSETBV] = { "XSETBV", EXIT_XSETBV, true, NULL },
 	[VMX_EXIT_APIC_WRITE] = { "APIC write", UNK, false, NULL },
@@ -184,6 +187,13 @@ static bool decode_exception(struct vcpu *v, struct vm_exit *e)
 	 * not written by an intercepted #PF. */
 	if (e->exc.vector == X86_EXC_PF)
 		e->exc.cr2 = e->qual;
+	/* A #DB that causes an exit leaves DR6 alone and reports its B0-B3,
+	 * BD and BS bits in the qualification instead (28.2.1, table 28-1).
+	 * The guest's DR6 is in the register (debugreg.c, owner v): put the
+	 * bits there as the delivery would have, before the kernel reflects
+	 * the #DB, so the guest's handler finds the cause. */
+	if (e->exc.vector == X86_EXC_DB && type == INTR_TYPE_HW_EXCEPTION)
+		debugregs_write_dr6((debugregs_read_dr6() & ~0xfULL) | (e->qual & DR6_TRAP_BITS));
 	/* INT3/INTO/INT1 are instructions: their length is reported. */
 	if (type == INTR_TYPE_SW_EXCEPTION || type == INTR_TYPE_PRIV_SW_EXCEPTION)
 		e->insn_len = (u8)vmread(VM_EXIT_INSTRUCTION_LEN);
@@ -289,7 +299,8 @@ static bool decode_cr(struct vcpu *v, struct vm_exit *e)
 		break;
 	}
 	/* CLTS and LMSW only touch CR0 bits 0-3, none of which the masks
-	 * claim on any CPU we know; and CR8 exits are off. */
+	 * claim on any CPU we know; and CR8 never exits: with the TPR shadow
+	 * (controls.c) MOV to/from CR8 use the vCPU's virtual-APIC page. */
 	e->reason = EXIT_UNKNOWN;
 	pr_err("VMX: d%uv%u: unexpected control-register exit (qualification 0x%lx)\n",
 	       v->dom->id, v->id, q);

@@ -9,6 +9,7 @@
 #include <keel/lib.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
+#include <asm/debugreg.h>
 #include <asm/traps.h>
 #include <asm/vendor.h>
 #include "vmcs.h"
@@ -423,6 +424,18 @@ static void write_controls(struct vcpu *v)
 	if (vmx.vpid)
 		vmwrite(VIRTUAL_PROCESSOR_ID, v->dom->arch.tag);
 	vmwrite(EPT_POINTER, ept_pointer(v->dom));
+
+	/* TPR shadow (30.1): the guest's CR8 is the VTPR byte (offset 0x80)
+	 * of its own virtual-APIC page, never the physical LAPIC's TPR. A
+	 * threshold of 0 means no TPR-below-threshold exits (26.6.1), and
+	 * satisfies the entry check that it not exceed VTPR[7:4] (27.2.1.1).
+	 * Injected events do not consult the VTPR (no virtual-interrupt
+	 * delivery), as with SVM's EVENTINJ. */
+	vmwrite(VIRTUAL_APIC_PAGE_ADDR, p->vapic);
+	vmwrite(TPR_THRESHOLD, 0);
+	/* Armed before every entry (preempt.c); expired until then. */
+	if (vmx.preemption_timer)
+		vmwrite(GUEST_PREEMPTION_TIMER, 0);
 }
 
 int vmx_vcpu_init(struct vcpu *v)
@@ -430,9 +443,10 @@ int vmx_vcpu_init(struct vcpu *v)
 	BUILD_BUG_ON(sizeof(struct vmx_vcpu) > PAGE_SIZE);
 	paddr_t vmcs = frame_alloc();
 	paddr_t priv = frame_alloc();
+	paddr_t vapic = frame_alloc();
 	int rc = -ENOMEM;
 
-	if (!vmcs || !priv) {
+	if (!vmcs || !priv || !vapic) {
 		pr_err("VMX: out of memory for the VMCS of d%uv%u\n", v->dom->id, v->id);
 		goto fail;
 	}
@@ -448,6 +462,7 @@ int vmx_vcpu_init(struct vcpu *v)
 	v->arch.vmcx_pa = vmcs;
 	v->arch.priv = phys_to_virt(priv);
 	v->arch.launched = false;
+	vmx_vcpu(v)->vapic = vapic;
 	vmcs_load(v);
 
 	unsigned failures = vmx_access_failures;
@@ -477,6 +492,8 @@ fail:
 		frame_free(vmcs);
 	if (priv)
 		frame_free(priv);
+	if (vapic)
+		frame_free(vapic);
 	return rc;
 }
 
@@ -492,6 +509,8 @@ void vmx_vcpu_destroy(struct vcpu *v)
 	if (vmx_this_cpu.last_run == v)
 		vmx_this_cpu.last_run = NULL;
 	vmx_drop_guest_msrs(v);
+	debugregs_forget(v);
+	frame_free(vmx_vcpu(v)->vapic);
 	frame_free(v->arch.vmcx_pa);
 	frame_free(virt_to_phys(v->arch.priv));
 	v->arch.vmcx = NULL;
@@ -522,6 +541,7 @@ void vmx_dump(struct vcpu *v)
 	pr_err("  CR0 %lx (guest view %lx) CR2 %lx CR3 %lx CR4 %lx (guest view %lx)\n",
 	       vmread(GUEST_CR0), vmx_guest_cr0(), p->cr2, vmread(GUEST_CR3), vmread(GUEST_CR4),
 	       vmx_guest_cr4());
+	pr_err("  CR8 (VTPR[7:4]) %u\n", ((const u8 *)phys_to_virt(p->vapic))[0x80] >> 4);
 	pr_err("  controls: pin 0x%lx primary 0x%lx secondary 0x%lx exit 0x%lx entry 0x%lx\n",
 	       vmread(PIN_BASED_VM_EXEC_CONTROL), vmread(CPU_BASED_VM_EXEC_CONTROL),
 	       vmread(SECONDARY_VM_EXEC_CONTROL), vmread(VM_EXIT_CONTROLS),

@@ -7,6 +7,7 @@
 #include <keel/lib.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
+#include <asm/debugreg.h>
 #include <asm/paging.h>
 #include <asm/vendor.h>
 #include "vmcs.h"
@@ -274,17 +275,23 @@ int vmx_probe(const struct vendor_ops **ops)
 	vmx.pat_exit_save = av[VMX_CTL_EXIT] & EXIT_SAVE_IA32_PAT;
 	vmx.pat_exit_load = av[VMX_CTL_EXIT] & EXIT_LOAD_IA32_PAT;
 	vmx.lazy_tsc_aux = av[VMX_CTL_PROC2] & SEC_ENABLE_RDTSCP;
+	vmx.preemption_timer = av[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER;
+	vmx.preemption_shift = VMX_MISC_PREEMPTION_SHIFT(c->misc);
 	setup_fixed_bits();
 
 	/* 29.3.2: 1 GiB EPT leaves only where the CPU has them. */
 	vmx_ops.p2m_max_leaf_level = (c->ept_vpid & EPT_CAP_1G_PAGES) ? 3 : 2;
 
-	pr_info("virtualization: VMX (EPT with %s pages, %s, unrestricted guest, %s; "
+	pr_info("virtualization: VMX (EPT with %s pages, %s, unrestricted guest, %s, %s; "
 		"VMCS revision 0x%x%s)\n",
 		(c->ept_vpid & EPT_CAP_1G_PAGES) ? "2 MiB and 1 GiB" : "2 MiB",
 		vmx.vpid ? "VPID" : "no VPID (TLB flushed on every transition)",
 		vmx.vnmi ? "virtual NMIs" : "no virtual NMIs",
+		vmx.preemption_timer ? "preemption timer" : "no preemption timer",
 		vmx.revision, (c->basic & VMX_BASIC_TRUE_CTLS) ? ", TRUE controls" : "");
+	if (vmx.preemption_timer)
+		pr_debug("VMX: preemption timer counts every %u TSC ticks\n",
+			 1u << vmx.preemption_shift);
 	pr_debug("VMX controls: pin 0x%08x primary 0x%08x secondary 0x%08x exit 0x%08x "
 		 "entry 0x%08x\n", vmx.ctl.val[VMX_CTL_PIN], vmx.ctl.val[VMX_CTL_PROC],
 		 vmx.ctl.val[VMX_CTL_PROC2], vmx.ctl.val[VMX_CTL_EXIT], vmx.ctl.val[VMX_CTL_ENTRY]);
@@ -313,6 +320,10 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 			vmx_tlb_switch(v);
 		vmx_this_cpu.last_run = v;
 		vmx_inject_pending(v);
+		/* DR7 and DEBUGCTL come from the VMCS; DR0-3 and DR6 are
+		 * swapped here when another vCPU had them. */
+		debugregs_switch_to(v, true);
+		vmx_preemption_arm();
 
 		/* CR2 is not part of the VMCS; nothing between here and
 		 * the entry can fault, so the guest's value survives. */

@@ -48,6 +48,7 @@
 #define VMX_BASIC_TRUE_CTLS (1ULL << 55)
 
 /* IA32_VMX_MISC (A.6) */
+#define VMX_MISC_PREEMPTION_SHIFT(m) ((unsigned)(m) & 0x1f) /* timer ticks per 2^n TSC */
 #define VMX_MISC_STORES_LMA (1ULL << 5)
 #define VMX_MISC_ZERO_LEN_INJECT (1ULL << 30)
 
@@ -139,6 +140,16 @@ const char *vmx_ctl_field_name(enum vmx_ctl_field field);
  * knows. */
 const char *vmx_ctl_bit_name(enum vmx_ctl_field field, unsigned bit);
 
+/*
+ * The VMX-preemption timer (preempt.c): the value that makes it expire
+ * `ns` nanoseconds from now on a TSC of `tsc_khz`, the timer counting
+ * down once every 2^shift TSC ticks (SDM 26.5.1, A.6). Rounded up so that
+ * it never expires before the deadline, plus one unit because the count
+ * may start anywhere inside the first unit; saturates at 0xffffffff.
+ * Pure (unit-tested).
+ */
+u32 vmx_preemption_units(u64 ns, u64 tsc_khz, unsigned shift);
+
 /* The EPT entry format for the shared walker (ept.c). */
 extern const struct pt_format ept_format;
 
@@ -156,6 +167,8 @@ struct vmx_info {
 	bool vpid, vnmi, nmi_window, ack_intr, pat_entry, pat_exit_save,
 	     pat_exit_load, xsaves;
 	bool lazy_tsc_aux;     /* RDTSCP on: IA32_TSC_AUX is the guest's */
+	bool preemption_timer; /* armed before every entry (preempt.c) */
+	unsigned preemption_shift; /* IA32_VMX_MISC[4:0] */
 };
 extern struct vmx_info vmx;
 
@@ -185,6 +198,7 @@ struct vmx_vcpu {
 	u32 proc_ctls;        /* CPU_BASED_VM_EXEC_CONTROL as programmed */
 	bool flushed;         /* first-entry INVEPT/INVVPID done */
 	u64 lazy_msrs[VMX_LAZY_MSRS]; /* msr.c */
+	paddr_t vapic;        /* virtual-APIC page: the guest's CR8 (TPR shadow) */
 	struct vm_exit last_exit;     /* for dump() */
 };
 
@@ -354,6 +368,12 @@ void vmx_save_vectoring(struct vcpu *v);
 bool vmx_window_exit(struct vcpu *v, bool nmi);
 /* Queues a hardware exception from inside the back end. */
 void vmx_queue_exception(struct vcpu *v, u8 vector, bool has_error, u32 code);
+
+/* preempt.c */
+/* Arms the VMX-preemption timer for the end of the running vCPU's turn
+ * (sched_leave_deadline()); the current VMCS must be v's. No-op without
+ * the timer. */
+void vmx_preemption_arm(void);
 
 /* msr.c */
 int vmx_msr_bitmap_init(void);

@@ -3,6 +3,7 @@
 #define ASM_VCPU_ARCH_H
 
 #include <keel/types.h>
+#include <asm/debugreg.h>
 #include <asm/paging.h>
 
 /*
@@ -23,6 +24,7 @@ struct vcpu_arch {
 	paddr_t vmcx_pa;
 	void *priv;       /* further vendor-private state */
 	bool launched;    /* VMX: VMLAUNCH done; SVM: unused */
+	struct guest_debugregs debugregs; /* while not in the registers */
 };
 
 struct domain_arch {
