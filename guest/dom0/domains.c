@@ -21,6 +21,9 @@
  *             unpause, info, weights, destroy, and dom0's own bad inputs.
  *   timer     a domU checks its PV timers and clock (pvtest role=timer).
  *   zombie    a domU destroyed while dom0 maps its granted page.
+ *   isolation a domU meddling with CR8, WBINVD and the debug registers
+ *             next to a timer domU; dom0 keeps its own timer ticks and
+ *             debug registers (pvtest role=meddler).
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -32,6 +35,7 @@
 #include "gnttab.h"
 #include "guest.h"
 #include "hypercall.h"
+#include "cpuregs.h"
 #include "pvclock.h"
 
 #define NS_PER_SEC 1000000000ULL
@@ -151,8 +155,9 @@ static void print_exits(domid_t id)
 	if (domctl_exit_counts(id, c, KEEL_EXIT_NR, &total))
 		return;
 	printf("dom0: domains: d%u exits: hypercall %lu, extint %lu, hlt %lu, io %lu, npf %lu, "
-	       "cpuid %lu\n", id, c[KEEL_EXIT_HYPERCALL], c[KEEL_EXIT_EXTINT], c[KEEL_EXIT_HLT],
-	       c[KEEL_EXIT_IO], c[KEEL_EXIT_NPF], c[KEEL_EXIT_CPUID]);
+	       "cpuid %lu, cache-flush %lu, preempt %lu\n", id, c[KEEL_EXIT_HYPERCALL],
+	       c[KEEL_EXIT_EXTINT], c[KEEL_EXIT_HLT], c[KEEL_EXIT_IO], c[KEEL_EXIT_NPF],
+	       c[KEEL_EXIT_CPUID], c[KEEL_EXIT_CACHE_FLUSH], c[KEEL_EXIT_PREEMPT]);
 }
 
 static void destroy_all(const domid_t *ids, unsigned n)
@@ -381,6 +386,91 @@ static void scenario_zombie(const struct hvm_start_info *si)
 	if (nr_bad)
 		finish(false, "zombie: FAIL %u of %u checks", nr_bad, nr_checks);
 	finish(true, "zombie: PASS a destroyed domain's mapped page outlived it until unmapped");
+}
+
+/*
+ * Machine state a guest sets without exits must stay that guest's
+ * (issue 10): a meddler domU sets CR8 = 15 (were it the physical TPR, the
+ * hypervisor's timer vector would be blocked and this very poll loop would
+ * never wake again), arms DR0-3/DR7 and runs WBINVD in a loop, next to a
+ * timer domU checking its own PV timers. dom0 meanwhile counts its own
+ * 50 ms ticks and afterwards finds its debug registers and CR8 as it left
+ * them; every WBINVD was an exit the hypervisor counted.
+ */
+#define ISO_TICK_NS (50 * 1000000ULL)
+#define ISO_LATE_MAX_NS (500 * 1000000ULL)
+#define ISO_DR7 (0x400ULL | (1ULL << 16) | (3ULL << 18)) /* R/W0 write, LEN0 4: not enabled */
+#define ISO_DR6_BITS 0x5ULL                           /* B0 and B2 */
+
+static void scenario_isolation(const char *cmdline)
+{
+	static const u64 dr[4] = { 0x0000d0d0d0d00000ULL, 0x0000d0d0d0d00100ULL,
+				   0x0000d0d0d0d00200ULL, 0x0000d0d0d0d00300ULL };
+	u64 wbinvds = 1000, arm = 1, before = sysctl_free_pages(), ticks = 0, worst = 0;
+	evtchn_port_t tick_port;
+	char cm[64];
+	int rc;
+
+	cmdline_get_u64(cmdline, "wbinvd", &wbinvds);
+	cmdline_get_u64(cmdline, "arm", &arm);
+	for (unsigned i = 0; i < 4; i++)
+		write_dr(i, dr[i]);
+	write_dr(6, 0xffff0ff0ULL | ISO_DR6_BITS);
+	write_dr(7, ISO_DR7);
+	printf("dom0: domains: dom0's DR0 0x%lx DR6 0x%lx DR7 0x%lx CR8 %lu\n", read_dr(0),
+	       read_dr(6), read_dr(7), read_cr8());
+	/* A port nobody signals: polling it is a pure timed sleep. */
+	if ((rc = evtchn_alloc_unbound(0, 0, &tick_port)))
+		finish(false, "FAIL alloc_unbound for the tick port: %d", rc);
+
+	domid_t m = domu_create("meddler"), t = domu_create("timer");
+	snprintf(cm, sizeof(cm), "role=meddler wbinvd=%lu arm=%lu", wbinvds, arm);
+	domu_build(m, cm);
+	domu_build(t, "role=timer rounds=20");
+	check("unpause-meddler", domctl_unpause(m), 0);
+	check("unpause-timer", domctl_unpause(t), 0);
+
+	domid_t ids[2] = { m, t };
+	u64 limit = pvclock_now_ns() + WAIT_NS;
+	while (!(is_shut_down(m) && is_shut_down(t)) && pvclock_now_ns() < limit) {
+		u64 due = pvclock_now_ns() + ISO_TICK_NS;
+		evtchn_poll(&tick_port, 1, due);
+		u64 now = pvclock_now_ns();
+		ticks++;
+		worst = MAX(worst, now > due ? now - due : 0);
+	}
+	printf("dom0: domains: dom0 took %lu ticks of 50 ms next to the meddler, the latest "
+	       "%lu ms late\n", ticks, worst / 1000000);
+	check("domus-finished", is_shut_down(m) && is_shut_down(t), 1);
+	check("dom0-ticks-on-time", worst <= ISO_LATE_MAX_NS, 1);
+	check("dom0-ticked", ticks >= 4, 1);
+	struct xen_domctl_getdomaininfo im = info_of(m), it = info_of(t);
+	check("meddler-powered-off", shutdown_code(&im), SHUTDOWN_poweroff);
+	check("timer-powered-off", shutdown_code(&it), SHUTDOWN_poweroff);
+
+	/* dom0's own registers, as it left them. */
+	for (unsigned i = 0; i < 4; i++) {
+		char what[32];
+		snprintf(what, sizeof(what), "dom0-dr%u-kept", i);
+		check(what, read_dr(i) == dr[i], 1);
+	}
+	check("dom0-dr6-kept", (long)(read_dr(6) & 0xf), (long)ISO_DR6_BITS);
+	check("dom0-dr7-kept", (long)read_dr(7), (long)ISO_DR7);
+	check("dom0-cr8-kept", (long)read_cr8(), 0);
+
+	u64 c[KEEL_EXIT_NR];
+	check("exit-counts", domctl_exit_counts(m, c, KEEL_EXIT_NR, NULL), 0);
+	check("meddler-wbinvd-exits", (long)c[KEEL_EXIT_CACHE_FLUSH], (long)wbinvds);
+	print_exits(m);
+	print_exits(t);
+	write_dr(7, 0x400);
+	evtchn_close(tick_port);
+	destroy_all(ids, 2);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "isolation: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "isolation: PASS dom0 ticked %lu times on time next to a domU with CR8 15, "
+	       "%lu WBINVDs and its own breakpoints", ticks, wbinvds);
 }
 
 /* ---- foreign mappings -------------------------------------------------- */
@@ -671,5 +761,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_zombie(si);
 	else if (!strcmp(scenario, "foreign"))
 		scenario_foreign(si);
+	else if (!strcmp(scenario, "isolation"))
+		scenario_isolation(cmdline);
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

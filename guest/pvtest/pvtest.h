@@ -19,6 +19,9 @@
  *                                            VIRQ_TIMER, wallclock
  *   role=granter peer=D port=P gref=R        grants a page to D, notifies
  *                                            on P, sleeps until destroyed
+ *   role=meddler [wbinvd=N] [ms=M] [arm=B]   sets CR8 = 15 and DR0-3/DR7,
+ *                                            runs N WBINVDs, checks they
+ *                                            stayed its own (meddler.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -51,6 +54,7 @@ void role_hostile(const struct hvm_start_info *si);
 void role_victim(const struct hvm_start_info *si);
 void role_timer(void);
 void role_granter(const struct hvm_start_info *si);
+void role_meddler(void);
 
 /* xorshift64*: a small deterministic generator for the fuzzer. */
 u64 rng_next(u64 *state);
