@@ -5,7 +5,8 @@
  *  - Each vCPU holds a credit in nanoseconds; running costs it the time
  *    run. The runnable vCPU with the most credit runs next (ties: the one
  *    that ran least recently), for at most one time slice of
- *    SCHED_SLICE_NS (10 ms), enforced by the host LAPIC timer: a spinning
+ *    SCHED_SLICE_NS (10 ms), enforced by the host LAPIC timer (and by a
+ *    back end's own backstop, see sched_leave_deadline()): a spinning
  *    guest is preempted by the timer interrupt (EXIT_EXTINT).
  *  - When the best runnable vCPU has no credit left, every vCPU is given
  *    SCHED_SLICE_NS * weight / SCHED_WEIGHT_DEFAULT more, capped at

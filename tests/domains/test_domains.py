@@ -162,6 +162,11 @@ def _():
         r"^\(d0\) dom0: domains: check fair-share-within-3x: 1 \(want 1\)",
         r"^keel: domain \d+ \(spinner\) destroyed",
     ])
+    m = re.search(r"dom0: domains: d\d+ exits: hypercall \d+, extint \d+, .* preempt (\d+)",
+                  r.log)
+    if not m or int(m.group(1)) < 10:
+        fail("the spinner should have been stopped by the preemption timer many times",
+             r.tail(40))
 
 
 @test("domctl-dom0-control-and-bad-inputs", timeout=T)
