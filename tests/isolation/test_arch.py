@@ -1,7 +1,8 @@
 """Machine state a guest can set without an exit stays that guest's, on
 both back ends (issue 10): a meddler domU (pvtest role=meddler) sets CR8 =
-15, arms DR0-3/DR7 (an execute breakpoint on role_timer(), which the timer
-domU next to it runs) and executes WBINVD 1000 times, yielding in between.
+15, sets DR6 and arms DR0-3/DR7 (an execute breakpoint on role_timer(),
+which the timer domU next to it runs) and executes WBINVD 1000 times,
+yielding in between.
 dom0 (guest/dom0/domains.c, scenario isolation) meanwhile takes 50 ms
 timer ticks, then finds its own DR0-3, DR6, DR7 and CR8 as it set them,
 and reads the meddler's exit counters: every WBINVD was a cache-flush
@@ -39,7 +40,7 @@ def isolation(loader, timeout, extra=""):
         r"^%s pvtest: meddler: CR8 15, DR0 0x[0-9a-f]+ \(execute breakpoint on role_timer, "
         r"%s\)" % (med, "not armed" if "arm=0" in extra else "armed"),
         r"^%s pvtest: meddler: 1000 WBINVDs done" % med,
-        r"^%s pvtest: meddler: PASS CR8, DR0-3 and DR7 kept over 1000 WBINVDs" % med,
+        r"^%s pvtest: meddler: PASS CR8, DR0-3, DR6 and DR7 kept over 1000 WBINVDs" % med,
         r"^keel: domain \d+ \(meddler\) shut down: poweroff",
     ])
     expect_lines_in_order(r.log, [
