@@ -10,6 +10,14 @@
 #include <keel/domain.h>
 #include <asm/debugreg.h>
 
+#ifdef UNIT_TEST
+/* The host-compiled unit test (tests/unit/test_debugreg.c) cannot touch
+ * the real registers (MOV DR is privileged): it watches these instead. */
+u64 unit_dr[8];
+#define DR_ACCESS(n)                                                          \
+	static inline u64 read_dr##n(void) { return unit_dr[n]; }             \
+	static inline void write_dr##n(u64 x) { unit_dr[n] = x; }
+#else
 #define DR_ACCESS(n)                                                          \
 	static inline u64 read_dr##n(void)                                    \
 	{                                                                     \
@@ -21,6 +29,7 @@
 	{                                                                     \
 		__asm__ volatile("mov %0, %%dr" #n ::"r"(x));                 \
 	}
+#endif
 DR_ACCESS(0)
 DR_ACCESS(1)
 DR_ACCESS(2)
