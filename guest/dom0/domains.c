@@ -426,7 +426,7 @@ static void scenario_isolation(const char *cmdline)
 	domid_t m = domu_create("meddler"), t = domu_create("timer");
 	snprintf(cm, sizeof(cm), "role=meddler wbinvd=%lu arm=%lu", wbinvds, arm);
 	domu_build(m, cm);
-	domu_build(t, "role=timer rounds=20");
+	domu_build(t, "role=timer rounds=20 dregs=1");
 	check("unpause-meddler", domctl_unpause(m), 0);
 	check("unpause-timer", domctl_unpause(t), 0);
 

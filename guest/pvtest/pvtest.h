@@ -15,8 +15,9 @@
  *                                            bad inputs, N random calls
  *   role=victim hostile=D rport=P gref=R     grants page R read-only to D
  *                                            and checks it is left alone
- *   role=timer [rounds=N]                    one-shot and periodic timers,
- *                                            VIRQ_TIMER, wallclock
+ *   role=timer [rounds=N] [dregs=1]          one-shot and periodic timers,
+ *                                            VIRQ_TIMER, wallclock (and
+ *                                            its own DR0-3 kept)
  *   role=granter peer=D port=P gref=R        grants a page to D, notifies
  *                                            on P, sleeps until destroyed
  *   role=meddler [wbinvd=N] [ms=M] [arm=B]   sets CR8 = 15 and DR0-3/DR7,

@@ -3,8 +3,9 @@ both back ends (issue 10): a meddler domU (pvtest role=meddler) sets CR8 =
 15, sets DR6 and arms DR0-3/DR7 (an execute breakpoint on role_timer(),
 which the timer domU next to it runs) and executes WBINVD 1000 times,
 yielding in between.
-dom0 (guest/dom0/domains.c, scenario isolation) meanwhile takes 50 ms
-timer ticks, then finds its own DR0-3, DR6, DR7 and CR8 as it set them,
+The timer domU checks its PV timers and its own DR0-3; dom0
+(guest/dom0/domains.c, scenario isolation) meanwhile takes 50 ms timer
+ticks, then finds its own DR0-3, DR6, DR7 and CR8 as it set them,
 and reads the meddler's exit counters: every WBINVD was a cache-flush
 exit. Before the fix, VT-x let CR8 reach the physical TPR (the hypervisor's
 timer vector was blocked: dom0's next poll never returned), ran WBINVD
@@ -45,6 +46,7 @@ def isolation(loader, timeout, extra=""):
     ])
     expect_lines_in_order(r.log, [
         r"^%s pvtest: timer: 20 one-shot timers fired on time" % tim,
+        r"^%s pvtest: timer: its own DR0-3 kept throughout" % tim,
         r"^%s pvtest: timer: PASS" % tim,
         r"^keel: domain \d+ \(timer\) shut down: poweroff",
     ])
