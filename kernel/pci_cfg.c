@@ -272,16 +272,18 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 	enum cfg_refusal why = CFG_REFUSED_HOST;
 	u8 keep = cfg_write_mask(f, reg, size, &why), all = (u8)((1u << size) - 1);
 	if (keep != all) {
-		log_cfg_refused(f, why, reg);
-		if (!keep)
-			return;
 		/* The refused bytes keep the device's value (only bus numbers
 		 * share a dword with a writable byte: no write-1-to-clear bits
-		 * are written back). */
+		 * are written back). A refusal that changes nothing (dom0's
+		 * enumeration restoring what it read) is not worth a line. */
 		u32 bm = 0, cur = pci_conf_read(bdf, reg, size);
 		for (unsigned i = 0; i < size; i++)
 			if (keep & (1u << i))
 				bm |= 0xffu << (8 * i);
+		if ((val & ~bm & all_ones(size)) != (cur & ~bm & all_ones(size)))
+			log_cfg_refused(f, why, reg);
+		if (!keep)
+			return;
 		val = (cur & ~bm) | (val & bm);
 	}
 	if (in_bars(f, dw)) {
