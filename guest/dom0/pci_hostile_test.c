@@ -325,14 +325,16 @@ static void case_msix_move(void)
 	rc = physdev_map_msix(d->bdf, 0, bar->addr, &pirq);
 	CHECK("msix-map-untrapped-refused", rc == -ENODEV, "map_pirq entry 0, table_base 0x%lx = "
 	      "%d (want %d)", bar->addr, rc, -ENODEV);
-	if (rc == 0)
-		physdev_unmap_pirq(pirq);
+	/* (Should the map have been let through, the enable bit is tried
+	 * while it stands.) */
 	u16 ctl = (u16)pci_cfg_read(d, m.cap + 2, 2);
 	pci_cfg_write(d, m.cap + 2, 2, ctl | 0x8000);
 	u16 ctl2 = (u16)pci_cfg_read(d, m.cap + 2, 2);
 	CHECK("msix-enable-untrapped-refused", !(ctl2 & 0x8000), "control 0x%x after setting "
 	      "enable", ctl2);
 	pci_cfg_write(d, m.cap + 2, 2, ctl & ~0x8000);
+	if (rc == 0)
+		physdev_unmap_pirq(pirq);
 
 	/* Assigned again, elsewhere: trapped there. */
 	if (!to) {
