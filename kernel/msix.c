@@ -19,6 +19,7 @@
 #include <keel/mmio.h>
 #include <keel/msi.h>
 #include <keel/msix.h>
+#include <keel/passthrough.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/hostpt.h>
@@ -182,6 +183,16 @@ int msix_protect(struct domain *d, struct pci_func *f)
 	msix_unprotect(d, f);
 	if (!msix_table_info(f, &nr, &bir))
 		return 0; /* no table, or its BAR unassigned: trapped when assigned */
+	const char *why;
+	if (!passthrough_mmio_ok(f->bar[bir].addr, f->bar[bir].size, &why)) {
+		/* The firmware put the BAR where dom0 may not have it (over RAM,
+		 * the LAPIC...): it was not given, and a handler there would
+		 * pass dom0's other bytes on those pages through. No trap, no
+		 * MSI-X, until dom0 moves the BAR somewhere acceptable. */
+		pr_warn("pci %02x:%02x.%u: MSI-X table in BAR%u over %s: not trapped, MSI-X "
+			"refused\n", PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), bir, why);
+		return -EPERM;
+	}
 	t->table = table_addr(f);
 	t->nr = nr;
 	t->page = ALIGN_DOWN(t->table, PAGE_SIZE);

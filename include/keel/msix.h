@@ -19,9 +19,10 @@ struct domain;
 /* Traps the function's MSI-X table pages where its BAR is now (boot,
  * after its BARs are given to dom0; after dom0 assigned or moved the
  * BAR). Does nothing for a function without a table or whose table BAR is
- * unassigned. The pages leave dom0's p2m even when trapping then fails
- * (-ENOSPC, -ENOMEM, -EEXIST: one line printed, f->msix_trapped false).
- * 0 or -errno. */
+ * unassigned; traps nothing where passthrough_mmio_ok refuses the BAR
+ * (-EPERM: it was not given to dom0). The pages leave dom0's p2m even when
+ * trapping then fails (-ENOSPC, -ENOMEM, -EEXIST). Failures print one line
+ * and leave f->msix_trapped false. 0 or -errno. */
 int msix_protect(struct domain *d, struct pci_func *f);
 /* Forgets the function's trap (before its table BAR moves): the MMIO
  * handler goes, f->msix_trapped turns false. The caller re-establishes
