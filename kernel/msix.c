@@ -159,16 +159,17 @@ static void msix_mmio_write(struct vcpu *v, gpa_t gpa, unsigned size, u64 val)
 				raw_write(gpa + 4 * h, 4, val >> (32 * h));
 }
 
-/* Another trapped table on exactly these pages whose handler serves them
- * (registered by it, or handed to it), or NULL. Tables of different
- * functions share pages only when both BARs are smaller than a page and
- * in the same one (BARs do not overlap: passthrough_bar_move refuses
- * it), so the ranges are then equal. */
-static struct msix_trap *sharer(const struct msix_trap *t)
+/* Another trapped table on exactly these pages, or NULL; `owner`: only
+ * one whose handler serves them (registered by it, or handed to it).
+ * Tables of different functions share pages only when both BARs are
+ * smaller than a page and in the same one (BARs do not overlap:
+ * passthrough_bar_move refuses it), so the ranges are then equal. */
+static struct msix_trap *same_pages(const struct msix_trap *t, bool owner)
 {
 	for (unsigned i = 0; i < pci_nr_funcs; i++) {
 		struct msix_trap *o = &traps[i];
-		if (o != t && o->owner && o->page == t->page && o->len == t->len)
+		if (o != t && o->trapped && (o->owner || !owner) && o->page == t->page &&
+		    o->len == t->len)
 			return o;
 	}
 	return NULL;
@@ -203,7 +204,7 @@ int msix_protect(struct domain *d, struct pci_func *f)
 	p2m_unmap(d, t->page, t->len);
 	if ((rc = hostpt_map_mmio(t->page, t->len)))
 		goto fail;
-	if (!sharer(t)) {
+	if (!same_pages(t, true)) {
 		struct mmio_handler h = {
 			.base = t->page, .len = t->len, .domid = d->id, .name = "MSI-X table",
 			.read = msix_mmio_read, .write = msix_mmio_write,
@@ -230,9 +231,8 @@ void msix_unprotect(struct domain *d, struct pci_func *f)
 	if (!t->out)
 		return;
 	if (t->owner) {
-		struct msix_trap *o = sharer(t);
-		t->owner = false;
-		if (o && o->trapped)
+		struct msix_trap *o = same_pages(t, false);
+		if (o)
 			o->owner = true; /* the other table keeps the handler */
 		else
 			mmio_unregister(t->page, d->id);
