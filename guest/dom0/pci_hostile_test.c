@@ -19,6 +19,8 @@
  *   msix-move   an MSI-X table BAR unassigned (written 0) and assigned again
  *               elsewhere: untrapped, map_pirq and the enable bit are
  *               refused; trapped at the new place once assigned.
+ *   msix-move64 the same with a 64-bit table BAR (QEMU's NVMe BAR0), moved
+ *               above 4 GiB.
  *
  * Drivers are not bound (the devices stay as the firmware left them). One
  * line per check (selftest.h), then `dom0: pci-hostile: PASS|FAIL`.
@@ -277,23 +279,40 @@ static void case_msix_many(void)
 	      "%u MSI-X functions, %u tables trapped, %u entries mapped", n, trapped, mapped);
 }
 
-/* A free, aligned place for a 32-bit memory BAR of `size`: above every
- * 32-bit memory BAR, below the IOAPIC. 0 if none. */
-static u64 free_mmio32(u64 size)
+/* A free, aligned place for a memory BAR of `size`: above every memory BAR
+ * of the same kind (32-bit: below the IOAPIC; 64-bit: above 4 GiB, where
+ * the firmware put them, within qemu64's 40 address bits). 0 if none. */
+static u64 free_mmio(u64 size, bool mem64)
 {
-	u64 top = 0;
+	u64 top = mem64 ? 4ULL << 30 : 0, limit = mem64 ? 1ULL << 40 : 0xfec00000u;
 	for (unsigned i = 0; i < pci_ndevs; i++)
 		for (unsigned b = 0; b < 6; b++) {
 			const struct pci_bar_info *x = &pci_devs[i].bar[b];
-			if (x->size && !x->io && x->addr && x->addr + x->size <= 0xfec00000u &&
-			    x->addr + x->size > top)
+			if (x->size && !x->io && x->addr && x->addr >= (mem64 ? 4ULL << 30 : 0) &&
+			    x->addr + x->size <= limit && x->addr + x->size > top)
 				top = x->addr + x->size;
 		}
 	u64 at = ALIGN_UP(top, size);
-	return at && at + size <= 0xfec00000u ? at : 0;
+	return at && at + size <= limit ? at : 0;
 }
 
-static void case_msix_move(void)
+/* BAR registers as dom0 writes them: the low dword, then (64-bit) the
+ * upper one, which is when the hypervisor judges the move. */
+static void bar_set(const struct pci_dev *d, unsigned reg, bool mem64, u32 flags, u64 addr)
+{
+	pci_cfg_write(d, reg, 4, (u32)addr | flags);
+	if (mem64)
+		pci_cfg_write(d, reg + 4, 4, (u32)(addr >> 32));
+}
+
+static u64 bar_get(const struct pci_dev *d, unsigned reg, bool mem64)
+{
+	u64 a = pci_cfg_read(d, reg, 4) & ~0xfu;
+	return mem64 ? a | (u64)pci_cfg_read(d, reg + 4, 4) << 32 : a;
+}
+
+/* msix-move (32-bit table BAR, virtio) and msix-move64 (64-bit, NVMe). */
+static void case_msix_move(bool mem64)
 {
 	struct pci_dev *d = NULL;
 	struct msix_info m;
@@ -303,25 +322,26 @@ static void case_msix_move(void)
 
 	for (unsigned i = 0; i < pci_ndevs && !d; i++)
 		if (msix_info(&pci_devs[i], &m) && pci_devs[i].bar[m.bir].addr &&
-		    !pci_devs[i].bar[m.bir].mem64 && !pci_devs[i].bar[m.bir].io)
+		    pci_devs[i].bar[m.bir].mem64 == mem64 && !pci_devs[i].bar[m.bir].io)
 			d = &pci_devs[i];
 	if (!d) {
-		CHECK("msix-move-device", false, "no MSI-X function with a 32-bit memory table BAR");
+		CHECK("msix-move-device", false, "no MSI-X function with a %s memory table BAR",
+		      mem64 ? "64-bit" : "32-bit");
 		return;
 	}
 	struct pci_bar_info *bar = &d->bar[m.bir];
 	unsigned reg = PCI_BAR0 + 4 * m.bir;
-	u32 old = pci_cfg_read(d, reg, 4), flags = old & 0xf;
-	u64 to = free_mmio32(bar->size);
+	u32 flags = pci_cfg_read(d, reg, 4) & 0xf;
+	u64 old = bar_get(d, reg, mem64), to = free_mmio(bar->size, mem64);
 	printf("dom0: pci-hostile: %s MSI-X table in BAR%u at 0x%lx+0x%x, %u entries; moving to "
 	       "0x%lx\n", bdf_str(d->bdf), m.bir, bar->addr, m.off, m.nr, to);
 
 	/* Unassigned, as firmware leaves a BAR it had no room for. */
 	pci_enable(d, true, false, false);
-	pci_cfg_write(d, reg, 4, flags);
-	u32 now = pci_cfg_read(d, reg, 4);
-	CHECK("msix-bar-unassigned", (now & ~0xfu) == 0, "BAR%u reads 0x%x after writing 0x%x "
-	      "(was 0x%x)", m.bir, now, flags, old);
+	bar_set(d, reg, mem64, flags, 0);
+	u64 now = bar_get(d, reg, mem64);
+	CHECK("msix-bar-unassigned", now == 0, "BAR%u reads 0x%lx after writing 0 (was 0x%lx)",
+	      m.bir, now, old);
 	rc = physdev_map_msix(d->bdf, 0, bar->addr, &pirq);
 	CHECK("msix-map-untrapped-refused", rc == -ENODEV, "map_pirq entry 0, table_base 0x%lx = "
 	      "%d (want %d)", bar->addr, rc, -ENODEV);
@@ -338,14 +358,14 @@ static void case_msix_move(void)
 
 	/* Assigned again, elsewhere: trapped there. */
 	if (!to) {
-		CHECK("msix-bar-assigned", false, "no free 32-bit MMIO for 0x%lx bytes", bar->size);
+		CHECK("msix-bar-assigned", false, "no free MMIO for 0x%lx bytes", bar->size);
 		return;
 	}
-	pci_cfg_write(d, reg, 4, (u32)to | flags);
-	now = pci_cfg_read(d, reg, 4);
-	CHECK("msix-bar-assigned", (now & ~0xfu) == to, "BAR%u reads 0x%x after writing 0x%lx",
-	      m.bir, now, to | flags);
-	if ((now & ~0xfu) != to)
+	bar_set(d, reg, mem64, flags, to);
+	now = bar_get(d, reg, mem64);
+	CHECK("msix-bar-assigned", now == to, "BAR%u reads 0x%lx after writing 0x%lx", m.bir, now,
+	      to);
+	if (now != to)
 		return;
 	pci_enable(d, true, false, false);
 	volatile u8 *e = entry0(&m, to);
@@ -359,10 +379,10 @@ static void case_msix_move(void)
 	if (rc == 0) {
 		/* Mapped entries pin the table BAR. */
 		u64 again = ALIGN_UP(to + bar->size, bar->size);
-		pci_cfg_write(d, reg, 4, (u32)again | flags);
-		now = pci_cfg_read(d, reg, 4);
-		CHECK("msix-bar-pinned-while-mapped", (now & ~0xfu) == to, "BAR%u reads 0x%x after "
-		      "writing 0x%lx", m.bir, now, again | flags);
+		bar_set(d, reg, mem64, flags, again);
+		now = bar_get(d, reg, mem64);
+		CHECK("msix-bar-pinned-while-mapped", now == to, "BAR%u reads 0x%lx after writing "
+		      "0x%lx", m.bir, now, again);
 		rc = physdev_unmap_pirq(pirq);
 		ctl2 = (u16)pci_cfg_read(d, m.cap + 2, 2);
 		CHECK("msix-unmap", rc == 0 && !(ctl2 & 0x8000), "unmap_pirq = %d, control 0x%x", rc,
@@ -387,7 +407,9 @@ void pci_hostile_test_run(const struct hvm_start_info *si)
 	else if (!strcmp(which, "msix-many"))
 		case_msix_many();
 	else if (!strcmp(which, "msix-move"))
-		case_msix_move();
+		case_msix_move(false);
+	else if (!strcmp(which, "msix-move64"))
+		case_msix_move(true);
 	else
 		CHECK("case", false, "unknown case \"%s\"", which);
 	printf("dom0: pci-hostile: %s %u passed, %u failed\n", st.failed ? "FAIL" : "PASS",

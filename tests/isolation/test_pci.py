@@ -117,3 +117,21 @@ def _():
         r"^\(d0\) dom0: test pci-msix-bar-pinned-while-mapped: PASS",
         r"^\(d0\) dom0: test pci-msix-unmap: PASS",
     ])
+
+
+@test("isolation-pci-msix-table-bar64-reassigned", timeout=240)
+def _():
+    """The same with a 64-bit table BAR above 4 GiB (QEMU's NVMe BAR0, written
+    low dword then high dword): unassigned, MSI-X refused; reassigned, the
+    table is trapped at the new address."""
+    run_case("msix-move64", extra=["-device", "nvme,serial=KEELNVME"], lines=[
+        r"^keel: pci (\S+) BAR0: dom0 unassigned it \(was 0x[0-9a-f]+\)",
+        r"^\(d0\) dom0: test pci-msix-map-untrapped-refused: PASS",
+        r"^\(d0\) dom0: test pci-msix-enable-untrapped-refused: PASS",
+        r"^keel: pci \S+ BAR0: dom0 moved it from 0x0 to 0x[0-9a-f]{9,}",
+        r"^keel: pci \S+: MSI-X table of \d+ entries at 0x[0-9a-f]{9,} \(BAR0\): trapped",
+        r"^\(d0\) dom0: test pci-msix-trapped-at-new-place: PASS",
+        r"^\(d0\) dom0: test pci-msix-map-at-new-place: PASS",
+        r"^\(d0\) dom0: test pci-msix-bar-pinned-while-mapped: PASS",
+        r"^\(d0\) dom0: test pci-msix-unmap: PASS",
+    ])
