@@ -187,8 +187,10 @@ static void log_msi_refused(struct pci_func *f, const char *what, const char *wh
  *  - An ISA/LPC bridge (06/01) decodes legacy ports and ranges outside
  *    any BAR (ICH9: PMBASE 0x40, GPIOBASE 0x48, LPC_IOD/LPC_EN 0x80-0x83
  *    route COM1, Keel's console, to the LPC, generic decode 0x84-0x93,
- *    RCBA 0xf0). Its device-specific registers (0x40 and up) are dropped;
- *    its header follows the type-0 rules.
+ *    RCBA 0xf0), and so does the chipset glue filed as "other bridge"
+ *    (06/80: i440FX's PIIX4 power management function, PMBA at 0x40, on
+ *    Bochs). Their device-specific registers (0x40 and up) are dropped;
+ *    the header follows the type-0 rules.
  *  - A PCI-to-PCI bridge's primary, secondary and subordinate bus numbers
  *    (0x18-0x1a) keep their boot values: renumbering would make the
  *    hypervisor's per-BDF state (BARs, MSI-X traps, pirqs) name another
@@ -226,7 +228,7 @@ static u8 cfg_write_mask(const struct pci_func *f, unsigned reg, unsigned size,
 			refuse = CFG_REFUSED_HEADER;
 		else if (f->header == 1 && r >= PCI_PRIMARY_BUS && r <= PCI_SUBORDINATE_BUS)
 			refuse = CFG_REFUSED_BUSNR;
-		else if (cls == 0x0601 && r >= 0x40)
+		else if ((cls == 0x0601 || cls == 0x0680) && r >= 0x40)
 			refuse = CFG_REFUSED_LPC;
 		if (refuse < 0) {
 			m |= (u8)(1u << i);

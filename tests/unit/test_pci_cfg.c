@@ -396,6 +396,14 @@ START_TEST(pci_cfg_lpc_decode_writes_dropped)
 	ck_assert_uint_eq(cfg[0x04], 0x7);
 	vpci_write(&dom0, func.bdf, 0x3c, 1, 0x0a);
 	ck_assert_uint_eq(cfg[0x3c], 0x0a);
+	/* "Other bridge" chipset glue (PIIX4 PM, PMBA at 0x40): the same. */
+	func.class = 0x068000;
+	wr(0x40, 0x3f9);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x40, 4), 0x0601);
+	/* An ordinary device's device-specific registers pass. */
+	func.class = 0x020000;
+	wr(0x40, 0x3f9);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x40, 4), 0x3f9);
 }
 END_TEST
 
