@@ -3,13 +3,17 @@
 #include <keel/errno.h>
 #include <keel/lib.h>
 #include <keel/mmio.h>
+#include <keel/pci.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>
 #include <asm/mmio_insn.h>
 #include <asm/vendor.h>
 
-#define MMIO_HANDLERS_MAX 32 /* ECAM, the MSI-X tables (kernel/msix.c), ... */
+/* ECAM and a few fixed regions, plus one MSI-X table per PCI function
+ * the hypervisor tracks (kernel/msix.c): sized from PCI_MAX_FUNCS so that
+ * no table is ever left untrapped for want of a slot. */
+#define MMIO_HANDLERS_MAX (16 + PCI_MAX_FUNCS)
 
 static struct mmio_handler handlers[MMIO_HANDLERS_MAX];
 static unsigned nr_handlers;
@@ -29,6 +33,17 @@ int mmio_register(const struct mmio_handler *h)
 	}
 	handlers[nr_handlers++] = *h;
 	return 0;
+}
+
+int mmio_unregister(gpa_t base, u16 domid)
+{
+	for (unsigned i = 0; i < nr_handlers; i++) {
+		if (handlers[i].base != base || handlers[i].domid != domid)
+			continue;
+		handlers[i] = handlers[--nr_handlers];
+		return 0;
+	}
+	return -ENOENT;
 }
 
 static const struct mmio_handler *find(u16 domid, gpa_t gpa)

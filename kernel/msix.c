@@ -5,8 +5,11 @@
  * The hypervisor reaches a table through its own 1:1 mapping (the low
  * 4 GiB are mapped uncached at boot; a table above is mapped here). dom0
  * reaches it only through the MMIO handler registered for the table's
- * pages, which are left out of its p2m. BARs holding a table do not move
- * (passthrough_bar_move refuses), so the trapped pages stay put.
+ * pages, which are left out of its p2m. A table is trapped whenever its
+ * BAR has an address: at boot, and again each time dom0 assigns or moves
+ * that BAR (passthrough_bar_move calls msix_unprotect before and
+ * msix_protect after; it refuses to move the BAR while entries are
+ * mapped, so a mapped entry always lives in a trapped table).
  */
 #include <keel/domain.h>
 #include <keel/errno.h>
@@ -16,33 +19,53 @@
 #include <keel/mmio.h>
 #include <keel/msi.h>
 #include <keel/msix.h>
+#include <keel/passthrough.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/hostpt.h>
 #include <asm/p2m.h>
 #include <asm/vendor.h>
 
-struct msix_table {
-	u16 bdf;
+/*
+ * One trap per PCI function (a function has at most one MSI-X table), kept
+ * in the order of pci_funcs: no other limit, so every table the hypervisor
+ * knows of is trapped. `out` and `trapped` differ only when trapping
+ * failed (no MMIO slot, no host mapping): the pages then stay out of
+ * dom0's p2m all the same, and MSI-X is refused (f->msix_trapped false).
+ */
+struct msix_trap {
+	bool out;      /* the table's pages are out of dom0's p2m */
+	bool trapped;  /* ... and served by the MMIO handler */
+	bool owner;    /* this trap registered the handler for [page, page+len) */
 	u64 table;     /* physical address of entry 0 */
 	unsigned nr;   /* entries */
 	u64 page, len; /* the trapped pages */
 };
 
-#define MSIX_TABLES_MAX 16
-static struct msix_table tables[MSIX_TABLES_MAX];
-static unsigned nr_tables;
+static struct msix_trap traps[PCI_MAX_FUNCS];
+
+static struct msix_trap *trap_of(const struct pci_func *f)
+{
+	return &traps[f - pci_funcs];
+}
+
+static bool table_reg(const struct pci_func *f, unsigned *bir, u32 *off, unsigned *nr)
+{
+	if (!f->msix_cap)
+		return false;
+	msix_table_layout((u16)pci_conf_read(f->bdf, f->msix_cap + 2, 2),
+			  pci_conf_read(f->bdf, f->msix_cap + 4, 4), bir, off, nr);
+	return true;
+}
 
 bool msix_table_info(const struct pci_func *f, unsigned *nr_entries, unsigned *bir)
 {
 	u32 off;
 
-	if (!f->msix_cap)
+	if (!table_reg(f, bir, &off, nr_entries) || *bir >= 6)
 		return false;
-	msix_table_layout((u16)pci_conf_read(f->bdf, f->msix_cap + 2, 2),
-			  pci_conf_read(f->bdf, f->msix_cap + 4, 4), bir, &off, nr_entries);
 	const struct pci_bar *b = &f->bar[*bir];
-	return *bir < 6 && b->size && b->addr && b->kind != PCI_BAR_IO32 &&
+	return b->size && b->addr && b->kind != PCI_BAR_IO32 &&
 	       off + (u64)*nr_entries * PCI_MSIX_ENTRY_SIZE <= b->size;
 }
 
@@ -51,23 +74,34 @@ static u64 table_addr(const struct pci_func *f)
 	unsigned bir, nr;
 	u32 off;
 
-	msix_table_layout((u16)pci_conf_read(f->bdf, f->msix_cap + 2, 2),
-			  pci_conf_read(f->bdf, f->msix_cap + 4, 4), &bir, &off, &nr);
+	table_reg(f, &bir, &off, &nr);
 	return f->bar[bir].addr + off;
 }
 
 bool msix_bar_holds_table(const struct pci_func *f, unsigned bar)
 {
-	unsigned nr, bir;
-	return msix_table_info(f, &nr, &bir) && bir == bar;
+	unsigned bir, nr;
+	u32 off;
+	return table_reg(f, &bir, &off, &nr) && bir == bar;
 }
 
-static const struct msix_table *table_at(gpa_t gpa)
+/* dom0's write of `size` bytes at gpa: which bytes reach the device, over
+ * every trapped table whose pages hold gpa (two functions' sub-page BARs
+ * may share a page, and then one handler serves both tables). *covered
+ * says whether any does. */
+static u8 pass_mask(gpa_t gpa, unsigned size, bool *covered)
 {
-	for (unsigned i = 0; i < nr_tables; i++)
-		if (gpa >= tables[i].page && gpa - tables[i].page < tables[i].len)
-			return &tables[i];
-	return NULL;
+	u8 m = (u8)((1u << size) - 1);
+
+	*covered = false;
+	for (unsigned i = 0; i < pci_nr_funcs; i++) {
+		const struct msix_trap *t = &traps[i];
+		if (!t->trapped || gpa < t->page || gpa - t->page >= t->len)
+			continue;
+		*covered = true;
+		m &= msix_write_pass_mask(gpa, size, t->table, t->nr);
+	}
+	return m;
 }
 
 static u64 raw_read(u64 pa, unsigned size)
@@ -96,8 +130,11 @@ static void raw_write(u64 pa, unsigned size, u64 val)
  * the hypervisor wrote them; vector control and the PBA are live). */
 static u64 msix_mmio_read(struct vcpu *v, gpa_t gpa, unsigned size)
 {
+	bool covered;
 	(void)v;
-	return table_at(gpa) ? raw_read(gpa, size) : ~0ULL;
+
+	pass_mask(gpa, size, &covered);
+	return covered ? raw_read(gpa, size) : ~0ULL;
 }
 
 /* dom0's writes: address and data dropped, the rest passed through. A
@@ -105,13 +142,13 @@ static u64 msix_mmio_read(struct vcpu *v, gpa_t gpa, unsigned size)
  * device as the dwords it may write. */
 static void msix_mmio_write(struct vcpu *v, gpa_t gpa, unsigned size, u64 val)
 {
-	const struct msix_table *t = table_at(gpa);
+	bool covered;
+	u8 pass = pass_mask(gpa, size, &covered);
+	u8 all = (u8)((1u << size) - 1);
 	(void)v;
 
-	if (!t)
+	if (!covered)
 		return;
-	u8 pass = msix_write_pass_mask(gpa, size, t->table, t->nr);
-	u8 all = (u8)((1u << size) - 1);
 	if (pass == all) {
 		raw_write(gpa, size, val);
 		return;
@@ -122,40 +159,93 @@ static void msix_mmio_write(struct vcpu *v, gpa_t gpa, unsigned size, u64 val)
 				raw_write(gpa + 4 * h, 4, val >> (32 * h));
 }
 
+/* Another trapped table on exactly these pages, or NULL; `owner`: only
+ * one whose handler serves them (registered by it, or handed to it).
+ * Tables of different functions share pages only when both BARs are
+ * smaller than a page and in the same one (BARs do not overlap:
+ * passthrough_bar_move refuses it), so the ranges are then equal. */
+static struct msix_trap *same_pages(const struct msix_trap *t, bool owner)
+{
+	for (unsigned i = 0; i < pci_nr_funcs; i++) {
+		struct msix_trap *o = &traps[i];
+		if (o != t && o->trapped && (o->owner || !owner) && o->page == t->page &&
+		    o->len == t->len)
+			return o;
+	}
+	return NULL;
+}
+
 int msix_protect(struct domain *d, struct pci_func *f)
 {
+	struct msix_trap *t = trap_of(f);
 	unsigned nr, bir;
 	int rc;
 
+	msix_unprotect(d, f);
 	if (!msix_table_info(f, &nr, &bir))
-		return 0;
-	if (nr_tables == MSIX_TABLES_MAX)
-		return -ENOSPC;
-	struct msix_table *t = &tables[nr_tables];
-	t->bdf = f->bdf;
+		return 0; /* no table, or its BAR unassigned: trapped when assigned */
+	const char *why;
+	if (!passthrough_mmio_ok(f->bar[bir].addr, f->bar[bir].size, &why)) {
+		/* The firmware put the BAR where dom0 may not have it (over RAM,
+		 * the LAPIC...): it was not given, and a handler there would
+		 * pass dom0's other bytes on those pages through. No trap, no
+		 * MSI-X, until dom0 moves the BAR somewhere acceptable. */
+		pr_warn("pci %02x:%02x.%u: MSI-X table in BAR%u over %s: not trapped, MSI-X "
+			"refused\n", PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), bir, why);
+		return -EPERM;
+	}
 	t->table = table_addr(f);
 	t->nr = nr;
 	t->page = ALIGN_DOWN(t->table, PAGE_SIZE);
 	t->len = ALIGN_UP(t->table + (u64)nr * PCI_MSIX_ENTRY_SIZE, PAGE_SIZE) - t->page;
-	if ((rc = hostpt_map_mmio(t->page, t->len)))
-		return rc;
-	struct mmio_handler h = {
-		.base = t->page, .len = t->len, .domid = d->id, .name = "MSI-X table",
-		.read = msix_mmio_read, .write = msix_mmio_write,
-	};
-	if ((rc = mmio_register(&h)))
-		return rc;
-	nr_tables++;
+	/* Out of dom0's p2m first: whatever fails below, dom0 never reaches
+	 * the table directly (it faults there instead). */
+	t->out = true;
 	p2m_unmap(d, t->page, t->len);
+	if ((rc = hostpt_map_mmio(t->page, t->len)))
+		goto fail;
+	if (!same_pages(t, true)) {
+		struct mmio_handler h = {
+			.base = t->page, .len = t->len, .domid = d->id, .name = "MSI-X table",
+			.read = msix_mmio_read, .write = msix_mmio_write,
+		};
+		if ((rc = mmio_register(&h)))
+			goto fail;
+		t->owner = true;
+	}
+	t->trapped = f->msix_trapped = true;
 	pr_info("pci %02x:%02x.%u: MSI-X table of %u entries at 0x%lx (BAR%u): trapped\n",
 		PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), nr, t->table, bir);
 	return 0;
+fail:
+	pr_err("pci %02x:%02x.%u: cannot trap the MSI-X table at 0x%lx (%d): its pages stay out "
+	       "of dom0's p2m, MSI-X refused\n",
+	       PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), t->table, rc);
+	return rc;
+}
+
+void msix_unprotect(struct domain *d, struct pci_func *f)
+{
+	struct msix_trap *t = trap_of(f);
+
+	if (!t->out)
+		return;
+	if (t->owner) {
+		struct msix_trap *o = same_pages(t, false);
+		if (o)
+			o->owner = true; /* the other table keeps the handler */
+		else
+			mmio_unregister(t->page, d->id);
+	}
+	*t = (struct msix_trap){ 0 };
+	f->msix_trapped = false;
 }
 
 void msix_reprotect(struct domain *d)
 {
-	for (unsigned i = 0; i < nr_tables; i++)
-		p2m_unmap(d, tables[i].page, tables[i].len);
+	for (unsigned i = 0; i < pci_nr_funcs; i++)
+		if (traps[i].out)
+			p2m_unmap(d, traps[i].page, traps[i].len);
 }
 
 int msix_entry_program(struct pci_func *f, unsigned entry, u8 vector)
@@ -164,6 +254,8 @@ int msix_entry_program(struct pci_func *f, unsigned entry, u8 vector)
 
 	if (!msix_table_info(f, &nr, &bir) || entry >= nr)
 		return -EINVAL;
+	if (vector && !f->msix_trapped)
+		return -EPERM; /* dom0 could rewrite the message */
 	u64 e = table_addr(f) + (u64)entry * PCI_MSIX_ENTRY_SIZE;
 	if (hostpt_map_mmio(e, PCI_MSIX_ENTRY_SIZE))
 		return -ENOMEM;

@@ -156,13 +156,44 @@ static void remap_all_bars(struct domain *d)
 	}
 }
 
+/* Another assigned BAR (of any function, this one's other BARs included)
+ * of the same space that [addr, addr+size) overlaps, or NULL. */
+static const struct pci_func *bar_overlap(const struct pci_func *f, unsigned i, u64 addr,
+					  u64 size, unsigned *which)
+{
+	bool io = f->bar[i].kind == PCI_BAR_IO32;
+
+	for (unsigned n = 0; n < pci_nr_funcs; n++) {
+		const struct pci_func *g = &pci_funcs[n];
+		for (unsigned j = 0; j < g->nr_bars; j++) {
+			const struct pci_bar *o = &g->bar[j];
+			if ((g == f && j == i) || !o->size || !o->addr ||
+			    (o->kind == PCI_BAR_IO32) != io)
+				continue;
+			if (overlaps(addr, size, o->addr, o->size)) {
+				*which = j;
+				return g;
+			}
+		}
+	}
+	return NULL;
+}
+
 int passthrough_bar_move(struct domain *d, struct pci_func *f, unsigned i, u64 addr)
 {
 	struct pci_bar *b = &f->bar[i];
-	unsigned reg = PCI_BAR0 + 4 * i;
-	const char *why;
-	bool ok = b->kind == PCI_BAR_IO32 ? passthrough_io_ok(addr, b->size, &why)
-					  : passthrough_mmio_ok(addr, b->size, &why);
+	unsigned reg = PCI_BAR0 + 4 * i, j;
+	const struct pci_func *g;
+	const char *why = NULL;
+	bool table = msix_bar_holds_table(f, i);
+	/* Address 0 of a memory BAR is "unassigned", as firmware leaves a
+	 * BAR it had no room for: no range to check, nothing mapped. x86
+	 * chipsets decode low RAM before PCI, so the device answers nothing
+	 * there. (An I/O BAR at port 0 would decode over legacy ports: it is
+	 * judged like any address.) */
+	bool release = addr == 0 && b->kind != PCI_BAR_IO32;
+	bool ok = release || (b->kind == PCI_BAR_IO32 ? passthrough_io_ok(addr, b->size, &why)
+						      : passthrough_mmio_ok(addr, b->size, &why));
 
 	if (!ok || (addr & (b->size - 1))) {
 		pr_warn("pci %02x:%02x.%u BAR%u: dom0 moved it from 0x%lx to 0x%lx (size 0x%lx), "
@@ -171,12 +202,23 @@ int passthrough_bar_move(struct domain *d, struct pci_func *f, unsigned i, u64 a
 			ok ? "a misaligned address" : why);
 		return -EPERM;
 	}
-	if (msix_bar_holds_table(f, i)) {
-		pr_warn("pci %02x:%02x.%u BAR%u: dom0 moved it from 0x%lx to 0x%lx, but it holds "
-			"the MSI-X table (trapped by Keel): refused\n",
-			PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), i, b->addr, addr);
+	if (!release && (g = bar_overlap(f, i, addr, b->size, &j))) {
+		pr_warn("pci %02x:%02x.%u BAR%u: dom0 moved it from 0x%lx to 0x%lx (size 0x%lx), "
+			"over pci %02x:%02x.%u BAR%u: refused\n",
+			PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), i, b->addr, addr, b->size,
+			PCI_BUS(g->bdf), PCI_DEV(g->bdf), PCI_FN(g->bdf), j);
 		return -EPERM;
 	}
+	if (table && f->msix_nr_mapped) {
+		/* A mapped entry must always live in a trapped table. */
+		pr_warn("pci %02x:%02x.%u BAR%u: dom0 moved it from 0x%lx to 0x%lx, but it holds "
+			"the MSI-X table and %u entries are mapped (unmap_pirq first): refused\n",
+			PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), i, b->addr, addr,
+			f->msix_nr_mapped);
+		return -EPERM;
+	}
+	if (table)
+		msix_unprotect(d, f);
 	/* Reprogram with decoding off, so the device never answers at a
 	 * half-written address (the low dword of a 64-bit BAR first). */
 	u16 cmd = pci_conf_read(f->bdf, PCI_COMMAND, 2);
@@ -194,11 +236,20 @@ int passthrough_bar_move(struct domain *d, struct pci_func *f, unsigned i, u64 a
 			p2m_unmap(d, ALIGN_DOWN(b->addr, PAGE_SIZE),
 				  ALIGN_UP(b->addr + b->size, PAGE_SIZE) - ALIGN_DOWN(b->addr, PAGE_SIZE));
 	}
-	pr_info("pci %02x:%02x.%u BAR%u: dom0 moved it from 0x%lx to 0x%lx\n", PCI_BUS(f->bdf),
-		PCI_DEV(f->bdf), PCI_FN(f->bdf), i, b->addr, addr);
+	if (release)
+		pr_info("pci %02x:%02x.%u BAR%u: dom0 unassigned it (was 0x%lx)\n", PCI_BUS(f->bdf),
+			PCI_DEV(f->bdf), PCI_FN(f->bdf), i, b->addr);
+	else
+		pr_info("pci %02x:%02x.%u BAR%u: dom0 moved it from 0x%lx to 0x%lx\n",
+			PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), i, b->addr, addr);
 	b->addr = addr;
 	remap_all_bars(d);
-	msix_reprotect(d); /* the table pages stay trapped */
+	/* The table is trapped at its new place (a first assignment included)
+	 * before any guest runs again; every table's pages leave the p2m
+	 * that remap_all_bars just rebuilt. */
+	if (table)
+		msix_protect(d, f);
+	msix_reprotect(d);
 	vendor->p2m_flush(d);
 	return 0;
 }
@@ -338,11 +389,10 @@ int dom0_devices_init(struct domain *d0, paddr_t rsdp, const struct boot_mem_ran
 		pr_info("pci %02x:%02x.%u %04x:%04x class %06x%s%s\n", PCI_BUS(f->bdf),
 			PCI_DEV(f->bdf), PCI_FN(f->bdf), f->vendor, f->device, f->class,
 			f->irq_pin ? " INTx" : "", bars);
-		int rc = msix_protect(d0, &pci_funcs[n]);
-		if (rc)
-			pr_err("pci %02x:%02x.%u: cannot trap the MSI-X table (%d): its MSI-X is "
-			       "unusable\n", PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), rc);
+		msix_protect(d0, &pci_funcs[n]); /* failures: one line, MSI-X refused */
 	}
+	/* A later function's BAR may share a page with an earlier table. */
+	msix_reprotect(d0);
 	give_legacy(d0);
 	pci_cfg_init(d0);
 	vendor->p2m_flush(d0);

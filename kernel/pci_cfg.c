@@ -22,9 +22,14 @@
  *    keep the hypervisor's enable bit and a multiple-message-enable of 0
  *    (one message). Enabling before map_pirq is logged once per function.
  *  - MSI-X: the enable bit is the hypervisor's, set while PHYSDEVOP_map_pirq
- *    has mapped an entry (enabling before that is logged once per
- *    function); the function mask is dom0's. The table itself is trapped
- *    (kernel/msix.c): the hypervisor owns each entry's address and data.
+ *    has mapped an entry of a trapped table (enabling otherwise is logged
+ *    once per function); the function mask is dom0's. The table itself is
+ *    trapped (kernel/msix.c): the hypervisor owns each entry's address
+ *    and data.
+ *  - Registers the hypervisor relies on, by class (cfg_write_mask below):
+ *    host bridges take no writes, ISA/LPC bridges none to their
+ *    device-specific registers, bridge bus numbers stay as at boot, and
+ *    header types other than 0 and 1 take only command and status.
  *
  * The same filter serves both paths: vpci_read/vpci_write below.
  */
@@ -158,15 +163,90 @@ static unsigned msi_cap_len(u16 bdf, u8 cap)
 	return 10 + ((ctl & 0x80) ? 4 : 0) + ((ctl & 0x100) ? 10 : 0);
 }
 
-static void log_msi_refused(struct pci_func *f, const char *what)
+static void log_msi_refused(struct pci_func *f, const char *what, const char *why)
 {
 	if (f->msi_refused_logged)
 		return;
 	f->msi_refused_logged = true;
-	pr_info("pci %02x:%02x.%u: dom0 enabling %s refused: device interrupts are INTx "
-		"(%s)\n",
-		PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), what,
-		what[3] ? "MSI-X needs PHYSDEVOP_map_pirq first" : "MSI needs PHYSDEVOP_map_pirq first");
+	pr_info("pci %02x:%02x.%u: dom0 enabling %s refused: device interrupts are INTx (%s)\n",
+		PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), what, why);
+}
+
+/* ---- registers the hypervisor relies on ------------------------------------ */
+
+/*
+ * Which bytes of a dom0 write dom0 may make at all, by register class
+ * (docs/dom0-devices.md, "Registers the hypervisor keeps"); the BAR, ROM,
+ * MSI and MSI-X emulation below then applies to what is left.
+ *
+ *  - A host bridge (class 06/00: Q35's MCH, an AMD northbridge function)
+ *    holds the chipset's address decoding: PCIEXBAR (moves or turns off
+ *    the ECAM window the hypervisor reads config space through), PAM and
+ *    SMRAM (what answers at legacy and SMM addresses), DRAM limits.
+ *    Nothing of it is dom0's: every write is dropped.
+ *  - An ISA/LPC bridge (06/01) decodes legacy ports and ranges outside
+ *    any BAR (ICH9: PMBASE 0x40, GPIOBASE 0x48, LPC_IOD/LPC_EN 0x80-0x83
+ *    route COM1, Keel's console, to the LPC, generic decode 0x84-0x93,
+ *    RCBA 0xf0), and so does the chipset glue filed as "other bridge"
+ *    (06/80: i440FX's PIIX4 power management function, PMBA at 0x40, on
+ *    Bochs). Their device-specific registers (0x40 and up) are dropped;
+ *    the header follows the type-0 rules.
+ *  - A PCI-to-PCI bridge's primary, secondary and subordinate bus numbers
+ *    (0x18-0x1a) keep their boot values: renumbering would make the
+ *    hypervisor's per-BDF state (BARs, MSI-X traps, pirqs) name another
+ *    function. The other bytes of a wider write still land.
+ *  - Any header type other than 0 and 1 (CardBus bridges, type 2, have a
+ *    socket BAR and windows in other places): only command and status
+ *    (0x04-0x07) are writable, since the hypervisor has no BAR model for
+ *    it.
+ */
+enum cfg_refusal { CFG_REFUSED_HOST, CFG_REFUSED_LPC, CFG_REFUSED_BUSNR, CFG_REFUSED_HEADER };
+
+static const char *const cfg_refusal_why[] = {
+	[CFG_REFUSED_HOST] = "host bridge (the chipset's registers are the hypervisor's)",
+	[CFG_REFUSED_LPC] = "ISA/LPC bridge register (legacy decoding, Keel's UART included, "
+			    "is the hypervisor's)",
+	[CFG_REFUSED_BUSNR] = "bridge bus numbers are fixed after boot",
+	[CFG_REFUSED_HEADER] = "unknown header type (only command and status are writable)",
+};
+
+/* Bit i set: byte reg + i of the write may reach the device. *why: the
+ * class refusing the first byte that may not. */
+static u8 cfg_write_mask(const struct pci_func *f, unsigned reg, unsigned size,
+			 enum cfg_refusal *why)
+{
+	u16 cls = (u16)(f->class >> 8);
+	u8 m = 0;
+	bool named = false;
+
+	for (unsigned i = 0; i < size; i++) {
+		unsigned r = reg + i;
+		int refuse = -1;
+		if (cls == 0x0600)
+			refuse = CFG_REFUSED_HOST;
+		else if (f->header > 1 && (r < PCI_COMMAND || r >= PCI_CLASS_REVISION))
+			refuse = CFG_REFUSED_HEADER;
+		else if (f->header == 1 && r >= PCI_PRIMARY_BUS && r <= PCI_SUBORDINATE_BUS)
+			refuse = CFG_REFUSED_BUSNR;
+		else if ((cls == 0x0601 || cls == 0x0680) && r >= 0x40)
+			refuse = CFG_REFUSED_LPC;
+		if (refuse < 0) {
+			m |= (u8)(1u << i);
+		} else if (!named) {
+			*why = (enum cfg_refusal)refuse;
+			named = true;
+		}
+	}
+	return m;
+}
+
+static void log_cfg_refused(struct pci_func *f, enum cfg_refusal why, unsigned reg)
+{
+	if (f->cfg_refused_logged & (1u << why))
+		return;
+	f->cfg_refused_logged |= (u8)(1u << why);
+	pr_warn("pci %02x:%02x.%u: dom0 writing config register 0x%x refused: %s\n",
+		PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), reg, cfg_refusal_why[why]);
 }
 
 u32 vpci_read(struct domain *d, u16 bdf, unsigned reg, unsigned size)
@@ -191,6 +271,23 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 
 	if (!f || (reg & (size - 1)))
 		return; /* no such function (as hardware: dropped), or misaligned */
+	enum cfg_refusal why = CFG_REFUSED_HOST;
+	u8 keep = cfg_write_mask(f, reg, size, &why), all = (u8)((1u << size) - 1);
+	if (keep != all) {
+		/* The refused bytes keep the device's value (only bus numbers
+		 * share a dword with a writable byte: no write-1-to-clear bits
+		 * are written back). A refusal that changes nothing (dom0's
+		 * enumeration restoring what it read) is not worth a line. */
+		u32 bm = 0, cur = pci_conf_read(bdf, reg, size);
+		for (unsigned i = 0; i < size; i++)
+			if (keep & (1u << i))
+				bm |= 0xffu << (8 * i);
+		if ((val & ~bm & all_ones(size)) != (cur & ~bm & all_ones(size)))
+			log_cfg_refused(f, why, reg);
+		if (!keep)
+			return;
+		val = (cur & ~bm) | (val & bm);
+	}
 	if (in_bars(f, dw)) {
 		/* Merge a partial write into the emulated register. */
 		unsigned i = (dw - PCI_BAR0) / 4;
@@ -210,7 +307,7 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 		u32 m = all_ones(size) << shift;
 		ctl = (ctl & ~m) | ((val << shift) & m);
 		if (((ctl >> 16) & PCI_MSI_FLAGS_ENABLE) && !f->msi_pirq)
-			log_msi_refused(f, "MSI");
+			log_msi_refused(f, "MSI", "MSI needs PHYSDEVOP_map_pirq first");
 		u16 c = (u16)(ctl >> 16) & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
 		pci_conf_write(bdf, f->msi_cap + 2, 2, c | (f->msi_pirq ? PCI_MSI_FLAGS_ENABLE : 0));
 		return;
@@ -221,12 +318,16 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 		u32 ctl = pci_conf_read(bdf, f->msix_cap, 4);
 		u32 m = all_ones(size) << shift;
 		ctl = (ctl & ~m) | ((val << shift) & m);
-		if (((ctl >> 16) & PCI_MSIX_FLAGS_ENABLE) && !f->msix_nr_mapped)
-			log_msi_refused(f, "MSI-X");
-		/* The enable bit is the hypervisor's; the function mask dom0's. */
+		/* The enable bit is the hypervisor's: on while an entry is
+		 * mapped, and only for a trapped table (else dom0 could have
+		 * written the messages). The function mask is dom0's. */
+		bool on = f->msix_nr_mapped && f->msix_trapped;
+		if (((ctl >> 16) & PCI_MSIX_FLAGS_ENABLE) && !on)
+			log_msi_refused(f, "MSI-X",
+					f->msix_trapped ? "MSI-X needs PHYSDEVOP_map_pirq first"
+							: "the MSI-X table is not trapped");
 		u16 c = (u16)(ctl >> 16) & ~PCI_MSIX_FLAGS_ENABLE;
-		pci_conf_write(bdf, f->msix_cap + 2, 2,
-			       c | (f->msix_nr_mapped ? PCI_MSIX_FLAGS_ENABLE : 0));
+		pci_conf_write(bdf, f->msix_cap + 2, 2, c | (on ? PCI_MSIX_FLAGS_ENABLE : 0));
 		return;
 	}
 	pci_conf_write(bdf, reg, size, val);

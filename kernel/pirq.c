@@ -208,9 +208,11 @@ static void msi_program(struct pci_func *f, u8 vector)
 	pci_conf_write(f->bdf, cap + 2, 2, ctl | PCI_MSI_FLAGS_ENABLE);
 }
 
-/* Sets or clears the MSI-X enable bit (the function mask cleared). */
+/* Sets or clears the MSI-X enable bit (the function mask cleared). Only
+ * with a mapped entry, hence a trapped table (map_msix). */
 static void msix_enable(struct pci_func *f, bool on)
 {
+	on = on && f->msix_trapped;
 	u16 ctl = pci_conf_read(f->bdf, f->msix_cap + 2, 2);
 	ctl &= ~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
 	pci_conf_write(f->bdf, f->msix_cap + 2, 2, ctl | (on ? PCI_MSIX_FLAGS_ENABLE : 0));
@@ -222,7 +224,9 @@ static long map_msix(struct physdev_map_pirq *m, struct pci_func *f)
 {
 	unsigned nr, bir;
 
-	if (!f || !f->msix_cap || !msix_table_info(f, &nr, &bir))
+	/* Only a trapped table: otherwise dom0 could rewrite the message
+	 * the hypervisor writes (an unassigned BAR, or a trap that failed). */
+	if (!f || !f->msix_cap || !msix_table_info(f, &nr, &bir) || !f->msix_trapped)
 		return -ENODEV;
 	if (m->entry_nr < 0 || (unsigned)m->entry_nr >= nr || m->table_base != f->bar[bir].addr)
 		return -EINVAL;

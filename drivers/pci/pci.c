@@ -292,6 +292,10 @@ static void add_function(u16 bdf, unsigned depth)
 	}
 
 	unsigned nbars = d->header == 0 ? 6 : d->header == 1 ? 2 : 0;
+	/* A host bridge's registers are the hypervisor's (its writes are
+	 * dropped, docs/dom0-devices.md): nothing to size or toggle there. */
+	if (d->class == 0x06 && d->subclass == 0x00)
+		nbars = 0;
 	if (nbars) {
 		u16 cmd = pci_cfg_read(d, PCI_COMMAND, 2);
 		pci_cfg_write(d, PCI_COMMAND, 2, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));

@@ -30,6 +30,12 @@ extern bool drv_msi_disabled;
 bool dom0_hw_test_known(const char *test);
 __noreturn void dom0_hw_test_run(const struct hvm_start_info *si, const char *test);
 
+/* dom0 as a hostile device owner (pci_hostile_test.c, cmdline
+ * `test=pci-hostile case=...`): tries to rewrite what the hypervisor keeps
+ * (host bridge, LPC decode, bridge bus numbers, MSI-X tables) and checks
+ * it was kept. Powers off. */
+__noreturn void pci_hostile_test_run(const struct hvm_start_info *si);
+
 /* The self-tests (hw_blk_test.c, hw_net_test.c, hw.c). Each prints
  * `dom0: <name>: PASS|FAIL ...` lines and returns the number of failures. */
 int hw_blk_test(const char *cmdline);

@@ -75,6 +75,8 @@ void guest_main(const struct hvm_start_info *si)
 			domains_test_run(si);
 		if (strncmp(test, "evtchn", 6) == 0)
 			evtchn_test_run(si, test);
+		if (strcmp(test, "pci-hostile") == 0)
+			pci_hostile_test_run(si);
 		if (dom0_hw_test_known(test))
 			dom0_hw_test_run(si, test);
 		exit_test_run(si, test);

@@ -32,6 +32,11 @@ struct mmio_handler {
  * domain, -ENOSPC when the table is full, -EINVAL for an empty range. */
 int mmio_register(const struct mmio_handler *h);
 
+/* Removes the region registered at `base` for `domid` (e.g. an MSI-X
+ * table whose BAR moved). 0, or -ENOENT when there is none. The caller
+ * puts back or leaves out the p2m mapping as its policy says. */
+int mmio_unregister(gpa_t base, u16 domid);
+
 /*
  * For the EXIT_NPF handler: if e->npf.gpa lies in a region registered for
  * v's domain, emulates the access (decode, handler, RIP advance via

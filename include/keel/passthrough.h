@@ -40,9 +40,13 @@ bool passthrough_io_ok(u64 first, u64 count, const char **why);
 
 /*
  * Moves BAR `i` of f to `addr` for dom0 (called by the config-space
- * filter when dom0 reprograms a BAR): checks the new range, reprograms
- * the device with decoding off, moves the p2m mapping or the port
- * permissions. 0, or -EPERM when the range is refused (one line printed,
+ * filter when dom0 reprograms a BAR): checks the new range (policy above,
+ * alignment, no overlap with another assigned BAR), reprograms the device
+ * with decoding off, moves the p2m mapping or the port permissions, and
+ * traps an MSI-X table in the BAR at its new place (kernel/msix.c). Address
+ * 0 of a memory BAR unassigns it (nothing mapped, its table untrapped), as
+ * firmware leaves a BAR it had no room for. A table BAR with mapped MSI-X
+ * entries does not move. 0, or -EPERM when refused (one line printed,
  * nothing changed).
  */
 int passthrough_bar_move(struct domain *d0, struct pci_func *f, unsigned i, u64 addr);

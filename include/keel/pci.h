@@ -53,6 +53,13 @@ struct pci_func {
 	/* MSI-X entries mapped by PHYSDEVOP_map_pirq (kernel/pirq.c). While
 	 * any is, the hypervisor holds MSI-X enabled. */
 	u16 msix_nr_mapped;
+	/* The MSI-X table is trapped (kernel/msix.c): its BAR is assigned and
+	 * the hypervisor serves dom0's accesses to its pages. MSI-X is usable
+	 * (map_pirq, the enable bit) only while this is true. */
+	bool msix_trapped;
+	/* Register classes of the config filter whose refusal was logged
+	 * (kernel/pci_cfg.c, one bit per class): one line per function. */
+	u8 cfg_refused_logged;
 };
 
 extern struct pci_func pci_funcs[PCI_MAX_FUNCS];

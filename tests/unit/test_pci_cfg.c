@@ -3,7 +3,9 @@
  * BAR emulation (sizing never reaches the device, moves go through the
  * hypervisor's check, 64-bit BARs move on the upper half), expansion ROMs
  * hidden, MSI enable held by the hypervisor (clear until map_pirq), MSI-X
- * enable held clear.
+ * enable held clear (and clear for an untrapped table even when mapped);
+ * the registers the hypervisor keeps: host bridges, the LPC's
+ * device-specific registers, bridge bus numbers, unknown header types.
  *
  * unit-sources: kernel/pci_cfg.c
  *
@@ -63,7 +65,7 @@ u32 pci_conf_read(u16 bdf, unsigned reg, unsigned size)
 void pci_conf_write(u16 bdf, unsigned reg, unsigned size, u32 val)
 {
 	(void)bdf;
-	if (reg >= 0x10 && reg < 0x28) {
+	if (func.header == 0 && reg >= 0x10 && reg < 0x28) {
 		bar_writes++;
 		u32 flags = reg == 0x10 ? 0x0 : reg == 0x18 ? 0x4 : reg == 0x20 ? 0x1 : 0;
 		val = (val & (u32)hw_mask(reg) & (reg == 0x20 ? ~3u : ~0xfu)) | flags;
@@ -297,6 +299,166 @@ START_TEST(pci_cfg_other_functions_and_misaligned)
 }
 END_TEST
 
+/* A PCI-to-PCI bridge (type 1) at 00:1c.0, primary 0, secondary 1,
+ * subordinate 2, secondary latency 0. */
+static void setup_bridge(void)
+{
+	setup();
+	func.header = 1;
+	func.class = 0x060400;
+	func.nr_bars = 2;
+	memset(&func.bar[1], 0, sizeof(func.bar) - sizeof(func.bar[0]));
+	cfg[0x18] = 0;
+	cfg[0x19] = 1;
+	cfg[0x1a] = 2;
+	cfg[0x1b] = 0;
+	memset(cfg + 0x1c, 0, 4);
+}
+
+START_TEST(pci_cfg_bridge_bus_numbers_fixed)
+{
+	setup_bridge();
+	/* Renumbering in one dword: the bus numbers stay, the secondary
+	 * latency timer (0x1b) is written. */
+	wr(0x18, 0x20404005);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x18, 4), 0x20020100);
+	ck_assert_uint_eq(rd(0x18), 0x20020100);
+	/* Byte and word writes. */
+	vpci_write(&dom0, func.bdf, 0x19, 1, 0x40);
+	ck_assert_uint_eq(cfg[0x19], 1);
+	vpci_write(&dom0, func.bdf, 0x1a, 2, 0x3040);
+	ck_assert_uint_eq(cfg[0x1a], 2);
+	ck_assert_uint_eq(cfg[0x1b], 0x30);
+	vpci_write(&dom0, func.bdf, 0x18, 1, 7);
+	ck_assert_uint_eq(cfg[0x18], 0);
+	/* The I/O window (0x1c) and the BARs still follow their rules. */
+	vpci_write(&dom0, func.bdf, 0x1c, 2, 0x2010);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x1c, 2), 0x2010);
+	wr(0x10, 0xffffffff);
+	ck_assert_uint_eq(rd(0x10), 0xfffff000);
+	ck_assert_uint_eq(moves, 0);
+	ck_assert(func.cfg_refused_logged != 0);
+}
+END_TEST
+
+START_TEST(pci_cfg_host_bridge_writes_dropped)
+{
+	setup();
+	func.class = 0x060000;
+	func.nr_bars = 0;
+	func.msi_cap = func.msix_cap = 0;
+	/* Q35 MCH: PCIEXBAR (0x60), PAM0-6 (0x90-0x96), SMRAM (0x9d),
+	 * ESMRAMC (0x9e); and the command register. */
+	cfg[0x60] = 0x01; cfg[0x63] = 0xb0;
+	cfg[0x90] = 0x10; cfg[0x9d] = 0x02; cfg[0x9e] = 0x38;
+	cfg[0x04] = 0x06;
+	u8 before[4096];
+	memcpy(before, cfg, sizeof(cfg));
+	wr(0x60, 0xe0000000);
+	wr(0x64, 0x1);
+	for (unsigned r = 0x90; r <= 0x96; r++)
+		vpci_write(&dom0, func.bdf, r, 1, 0x33);
+	vpci_write(&dom0, func.bdf, 0x9c, 4, 0xffffffff);
+	vpci_write(&dom0, func.bdf, 0x9d, 1, 0x40);
+	vpci_write(&dom0, func.bdf, 0x9e, 1, 0x00);
+	vpci_write(&dom0, func.bdf, 0x04, 2, 0x0);
+	wr(0x3c, 0x0b);
+	ck_assert_mem_eq(cfg, before, sizeof(cfg));
+	/* Reads still reach the device. */
+	ck_assert_uint_eq(rd(0x60), 0xb0000001);
+	ck_assert_uint_eq(vpci_read(&dom0, func.bdf, 0x9d, 1), 0x02);
+}
+END_TEST
+
+START_TEST(pci_cfg_lpc_decode_writes_dropped)
+{
+	setup();
+	func.class = 0x060100;
+	func.nr_bars = 0;
+	func.msi_cap = func.msix_cap = 0;
+	/* ICH9 LPC: LPC_IOD 0x80 (COMA at 0x3f8), LPC_EN 0x82 (COMA on),
+	 * PMBASE 0x40, RCBA 0xf0. */
+	cfg[0x80] = 0x10; cfg[0x82] = 0x01;
+	cfg[0x40] = 0x01; cfg[0x41] = 0x06;
+	cfg[0xf0] = 0x01; cfg[0xf3] = 0xfe;
+	wr(0x80, 0);
+	vpci_write(&dom0, func.bdf, 0x82, 2, 0);
+	vpci_write(&dom0, func.bdf, 0x83, 1, 0xff);
+	wr(0x40, 0x3f9);
+	wr(0xf0, 0x1001);
+	vpci_write(&dom0, func.bdf, 0x84, 4, 0x00fc03f9); /* GEN1_DEC over COM1 */
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x80, 4), 0x00010010);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x40, 4), 0x0601);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0xf0, 4), 0xfe000001);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x84, 4), 0);
+	/* The header follows the type-0 rules. */
+	vpci_write(&dom0, func.bdf, 0x04, 2, 0x7);
+	ck_assert_uint_eq(cfg[0x04], 0x7);
+	vpci_write(&dom0, func.bdf, 0x3c, 1, 0x0a);
+	ck_assert_uint_eq(cfg[0x3c], 0x0a);
+	/* "Other bridge" chipset glue (PIIX4 PM, PMBA at 0x40): the same. */
+	func.class = 0x068000;
+	wr(0x40, 0x3f9);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x40, 4), 0x0601);
+	/* An ordinary device's device-specific registers pass. */
+	func.class = 0x020000;
+	wr(0x40, 0x3f9);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x40, 4), 0x3f9);
+}
+END_TEST
+
+START_TEST(pci_cfg_unknown_header_only_command_status)
+{
+	setup();
+	func.header = 2; /* CardBus */
+	func.class = 0x060700;
+	func.nr_bars = 0;
+	memset(func.bar, 0, sizeof(func.bar));
+	func.msi_cap = func.msix_cap = 0;
+	memset(cfg + 0x08, 0, sizeof(cfg) - 0x08);
+	u8 before[4096];
+	/* Command and status (a dword at 0x04 covers both). */
+	wr(0x04, 0x00000006);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x04, 2), 0x0006);
+	vpci_write(&dom0, func.bdf, 0x04, 2, 0x0002);
+	ck_assert_uint_eq(cfg[0x04], 0x02);
+	memcpy(before, cfg, sizeof(cfg));
+	/* The socket/ExCA BAR, bus numbers, windows, interrupt line, the
+	 * device-specific registers: dropped. */
+	wr(0x10, 0xfee00000);
+	wr(0x18, 0x00404000);
+	wr(0x1c, 0x10000000);
+	wr(0x2c, 0x3f8);
+	vpci_write(&dom0, func.bdf, 0x3c, 1, 0x0b);
+	wr(0x40, 0x1234);
+	wr(0x08, 0xffffffff);
+	ck_assert_mem_eq(cfg, before, sizeof(cfg));
+	ck_assert_uint_eq(moves + bar_writes, 0);
+}
+END_TEST
+
+START_TEST(pci_cfg_msix_enable_needs_a_trapped_table)
+{
+	setup();
+	/* Mapped but not trapped (the trap failed, or the BAR was
+	 * unassigned): the enable bit stays clear. */
+	func.msix_nr_mapped = 1;
+	func.msix_trapped = false;
+	vpci_write(&dom0, func.bdf, 0x72, 2, PCI_MSIX_FLAGS_ENABLE);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x72, 2) & PCI_MSIX_FLAGS_ENABLE, 0);
+	ck_assert(func.msi_refused_logged);
+	/* Trapped and mapped: held on, even when dom0 clears it. */
+	func.msix_trapped = true;
+	vpci_write(&dom0, func.bdf, 0x72, 2, PCI_MSIX_FLAGS_MASKALL);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x72, 2),
+			  PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+	/* Trapped, nothing mapped: clear. */
+	func.msix_nr_mapped = 0;
+	vpci_write(&dom0, func.bdf, 0x72, 2, PCI_MSIX_FLAGS_ENABLE);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x72, 2) & PCI_MSIX_FLAGS_ENABLE, 0);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "pci-cfg-bar-sizing-never-reaches-the-device", &pci_cfg_bar_sizing_never_reaches_the_device_ttest },
 	{ "pci-cfg-bar-move-goes-through-the-check", &pci_cfg_bar_move_goes_through_the_check_ttest },
@@ -305,5 +467,10 @@ const struct unit_case unit_cases[] = {
 	{ "pci-cfg-msi-enables-held-clear", &pci_cfg_msi_enables_held_clear_ttest },
 	{ "pci-cfg-msi-enable-follows-map-pirq", &pci_cfg_msi_enable_follows_map_pirq_ttest },
 	{ "pci-cfg-other-functions-and-misaligned", &pci_cfg_other_functions_and_misaligned_ttest },
+	{ "pci-cfg-bridge-bus-numbers-fixed", &pci_cfg_bridge_bus_numbers_fixed_ttest },
+	{ "pci-cfg-host-bridge-writes-dropped", &pci_cfg_host_bridge_writes_dropped_ttest },
+	{ "pci-cfg-lpc-decode-writes-dropped", &pci_cfg_lpc_decode_writes_dropped_ttest },
+	{ "pci-cfg-unknown-header-only-command-status", &pci_cfg_unknown_header_only_command_status_ttest },
+	{ "pci-cfg-msix-enable-needs-a-trapped-table", &pci_cfg_msix_enable_needs_a_trapped_table_ttest },
 	{ 0 },
 };
