@@ -23,6 +23,8 @@ struct vcpu_arch {
 	paddr_t vmcx_pa;
 	void *priv;       /* further vendor-private state */
 	bool launched;    /* VMX: VMLAUNCH done; SVM: unused */
+	void *fpu_area;   /* FXSAVE/XSAVE image, one frame (asm/fpu.h) */
+	u64 xcr0;         /* the guest's XCR0 (loaded only while it runs) */
 };
 
 struct domain_arch {
