@@ -220,9 +220,36 @@ void fpu_load(struct vcpu *v)
 	}
 }
 
+/*
+ * A guest's XSETBV always exits on VMX (SDM 25.1.3) and exits on SVM with
+ * the intercept set (APM 15.9), but QEMU 7.2's TCG SVM ignores that
+ * intercept: the guest's XSETBV then changes XCR0 without Keel seeing it
+ * (validated only against what the emulated CPU supports). Keep the
+ * guest's value if it is one Keel would have accepted; kill the domain if
+ * not, since a component outside the switched set would not be saved.
+ */
+static void xcr0_sync(struct vcpu *v)
+{
+	static bool reported;
+	u64 live = xgetbv(0);
+
+	if (live == v->arch.xcr0)
+		return;
+	if (!reported) {
+		reported = true;
+		pr_info("fpu: d%uv%u changed XCR0 to 0x%lx without an XSETBV exit (the CPU "
+			"ignores the intercept)\n", v->dom->id, v->id, live);
+	}
+	if (xcr0_valid(live, host.xcr0))
+		v->arch.xcr0 = live;
+	else
+		domain_crash(v, "XCR0 set behind the hypervisor's back to a value it refuses");
+}
+
 void fpu_save(struct vcpu *v)
 {
 	if (host.xsave) {
+		xcr0_sync(v);
 		if (v->arch.xcr0 != host.xcr0)
 			xsetbv(0, host.xcr0);
 		xsave_all(v->arch.fpu_area);
@@ -245,8 +272,10 @@ int fpu_xsetbv(struct vcpu *v, u32 index, u64 val)
 void fpu_cpuid(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *r)
 {
 	u64 cr4 = vendor->get_reg(v, VREG_CR4);
+	/* v runs: the live XCR0 is its own (even one set without an exit,
+	 * see xcr0_sync). */
 	struct xstate_guest g = {
-		.xcr0 = v->arch.xcr0,
+		.xcr0 = host.xsave ? xgetbv(0) : v->arch.xcr0,
 		.osxsave = cr4 & CR4_OSXSAVE,
 		.ospke = cr4 & CR4_PKE,
 	};

@@ -19,7 +19,7 @@ from keeltest import (boot, expect_lines_in_order, expect_no_line, expect_status
 T = 200
 # scripts/run's CPU model plus XSAVE and AVX/AVX2 (QEMU 7.2 TCG emulates
 # them); a later -cpu replaces the first.
-QEMU_XSAVE_AVX = ("-cpu", "qemu64,+svm,+npt,+pdpe1gb,+xsave,+avx,+avx2")
+QEMU_XSAVE_AVX = ("-cpu", "qemu64,+svm,+npt,+pdpe1gb,+xsave,+xsaveopt,+avx,+avx2")
 
 
 def run_fpu(loader="uefi", extra=(), timeout=T, rounds=20):
