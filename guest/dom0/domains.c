@@ -660,8 +660,8 @@ static void scenario_fpu(const char *cmdline)
 	cmdline_get_u64(cmdline, "rounds", &rounds);
 	unsigned f = simd_enable();
 	bool avx = f & SIMD_AVX;
-	printf("dom0: domains: SSE%s%s enabled in dom0\n", (f & SIMD_XSAVE) ? ", XSAVE" : "",
-	       avx ? ", AVX" : "");
+	printf("dom0: domains: SSE%s%s%s enabled in dom0\n", (f & SIMD_XSAVE) ? ", XSAVE" : "",
+	       avx ? ", AVX" : "", (f & SIMD_PKU) ? ", PKU" : "");
 	simd_pattern(&mine, 0, 0);
 	simd_load(&mine, avx);
 
@@ -691,8 +691,8 @@ static void scenario_fpu(const char *cmdline)
 	check_free_pages(before);
 	if (nr_bad)
 		finish(false, "fpu: FAIL %u of %u checks", nr_bad, nr_checks);
-	finish(true, "fpu: PASS dom0 and two domUs kept their own FPU/SIMD state (%s)",
-	       avx ? "MMX, XMM, YMM, MXCSR, FCW" : "MMX, XMM, MXCSR, FCW");
+	finish(true, "fpu: PASS dom0 and two domUs kept their own FPU/SIMD state (MMX, XMM, %s"
+	       "MXCSR, FCW%s)", avx ? "YMM, " : "", (f & SIMD_PKU) ? ", PKRU" : "");
 }
 
 void domains_test_run(const struct hvm_start_info *si)

@@ -13,6 +13,8 @@
 #define XCR0_X87 1ULL
 #define XCR0_SSE 2ULL
 #define XCR0_AVX 4ULL
+#define CPUID_7_ECX_PKU (1u << 3)
+#define CR4_PKE (1ULL << 22)
 
 /* FXSAVE image offsets (Intel SDM vol. 1 table 10-2). */
 #define FX_FCW 0
@@ -25,6 +27,20 @@
 unsigned simd_features;
 
 void simd_fxsave_ymm(void *fx, u64 (*ymm_hi)[2], bool avx);
+void simd_load_regs(const struct simd_state *s, bool avx);
+
+/* RDPKRU/WRPKRU (ECX = 0; WRPKRU needs EDX = 0 too). */
+static u32 rdpkru(void)
+{
+	u32 v, hi;
+	asm volatile("rdpkru" : "=a"(v), "=d"(hi) : "c"(0));
+	return v;
+}
+
+static void wrpkru(u32 v)
+{
+	asm volatile("wrpkru" : : "a"(v), "c"(0), "d"(0) : "memory");
+}
 
 u64 read_cr4(void)
 {
@@ -80,8 +96,19 @@ unsigned simd_enable(void)
 		else if (xcr0 & XCR0_AVX)
 			f |= SIMD_AVX;
 	}
+	if (cpuid(0).eax >= 7 && (cpuid_count(7, 0).ecx & CPUID_7_ECX_PKU)) {
+		write_cr4(read_cr4() | CR4_PKE);
+		f |= SIMD_PKU;
+	}
 	simd_features = f;
 	return f;
+}
+
+void simd_load(const struct simd_state *s, bool avx)
+{
+	simd_load_regs(s, avx);
+	if (simd_features & SIMD_PKU)
+		wrpkru(s->pkru);
 }
 
 void simd_read(struct simd_state *s, bool avx)
@@ -97,6 +124,8 @@ void simd_read(struct simd_state *s, bool avx)
 	for (unsigned i = 0; i < 8; i++)
 		memcpy(&s->mm[i], fx + FX_ST0 + 16 * i, 8);
 	memcpy(s->xmm, fx + FX_XMM0, sizeof(s->xmm));
+	if (simd_features & SIMD_PKU)
+		s->pkru = rdpkru();
 }
 
 static u64 value(unsigned tag, unsigned round, unsigned kind, unsigned i)
@@ -121,6 +150,8 @@ void simd_pattern(struct simd_state *s, unsigned tag, unsigned round)
 	 * tag, precision 64/53 bits (bit 8) by round; masks all set. */
 	s->mxcsr = 0x1f80 ^ (((tag + 1) & 3) << 13) ^ ((round & 0x3f) << 7);
 	s->fcw = (u16)(0x037f ^ (((tag + 1) & 3) << 10) ^ ((round & 1) << 8));
+	/* PKRU: two bits per key; key 0 (bits 0-1) stays fully accessible. */
+	s->pkru = ((tag + 1) << 2) | ((round & 0xff) << 8) | (0x5eu << 24);
 }
 
 static void describe(char *why, size_t n, const char *reg, u64 got, u64 want)
@@ -156,6 +187,8 @@ unsigned simd_compare(const struct simd_state *got, const struct simd_state *wan
 			CMP("ymm%u.hi", i, got->ymm_hi[i][h], want->ymm_hi[i][h]);
 	CMP("mxcsr%s", "", (u64)got->mxcsr, (u64)want->mxcsr);
 	CMP("fcw%s", "", (u64)got->fcw, (u64)want->fcw);
+	if (simd_features & SIMD_PKU)
+		CMP("pkru%s", "", (u64)got->pkru, (u64)want->pkru);
 #undef CMP
 	return bad;
 }

@@ -12,9 +12,9 @@ section .text
 %define S_MXCSR 576
 %define S_FCW 580
 
-; void simd_load(const struct simd_state *s /* rdi */, bool avx /* esi */)
-global simd_load
-simd_load:
+; void simd_load_regs(const struct simd_state *s /* rdi */, bool avx /* esi */)
+global simd_load_regs
+simd_load_regs:
 	fldcw [rdi + S_FCW]
 	ldmxcsr [rdi + S_MXCSR]
 %assign i 0

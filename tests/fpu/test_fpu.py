@@ -40,9 +40,9 @@ def run_fpu(loader="uefi", extra=(), timeout=T, rounds=20):
     return r
 
 
-def expect_isolated(r, ymm, xsave):
-    """The lines every host must show; ymm/xsave: whether the YMM halves
-    and the XSETBV checks are part of it on this host."""
+def expect_isolated(r, ymm, xsave, pkru=False):
+    """The lines every host must show; ymm/xsave/pkru: whether the YMM
+    halves, the XSETBV checks and PKRU are part of it on this host."""
     with_ymm = r" \(with YMM\)" if ymm else "$"
     for tag in (1, 2):
         m = re.search(r"^keel: domain (\d+) \(simd%d\) created by dom0" % tag, r.log, re.M)
@@ -52,6 +52,8 @@ def expect_isolated(r, ymm, xsave):
         lines = [d + r"check fresh-fcw: 0x37f \(want 0x37f\)$",
                  d + r"check fresh-mxcsr: 0x1f80 \(want 0x1f80\)$",
                  d + r"check fresh-registers-zero: 0x0 \(want 0x0\)$"]
+        if pkru:
+            lines += [d + r"check fresh-pkru: 0x0 \(want 0x0\)$"]
         if xsave:
             lines += [d + r"check xsetbv-xcr1-gp: 0xd \(want 0xd\)$",
                       d + r"check xsetbv-avx-without-sse-gp: 0xd \(want 0xd\)$",
@@ -60,15 +62,15 @@ def expect_isolated(r, ymm, xsave):
                       d + r"check xcr0-x87-sse: 0x3 \(want 0x3\)$"]
         if ymm:
             lines += [d + r"check xcr0-x87-sse-avx: 0x7 \(want 0x7\)$"]
-        lines += [d + r"20 rounds \(MMX, XMM%s, MXCSR, FCW\), 0 with wrong values$"
-                  % (", YMM" if ymm else ""),
+        lines += [d + r"20 rounds \(MMX, XMM%s, MXCSR, FCW%s\), 0 with wrong values$"
+                  % (", YMM" if ymm else "", ", PKRU" if pkru else ""),
                   d + r"check sse2-checksum-equals-scalar: ",
                   d + r"PASS tag %d: \d+ checks; clean start, 20 rounds intact%s" % (tag, with_ymm)]
         expect_lines_in_order(r.log, lines)
     expect_lines_in_order(r.log, [
         r"^\(d0\) dom0: domains: check dom0-registers-kept: 0 \(want 0\)$",
         r"^\(d0\) dom0: domains: fpu: PASS dom0 and two domUs kept their own FPU/SIMD state "
-        r"\(MMX, XMM, %sMXCSR, FCW\)" % ("YMM, " if ymm else ""),
+        r"\(MMX, XMM, %sMXCSR, FCW%s\)" % ("YMM, " if ymm else "", ", PKRU" if pkru else ""),
         r"^keel: machine stop: poweroff",
     ])
     expect_status(r, POWEROFF)
@@ -98,6 +100,21 @@ def _():
         r"^keel: virtualization: SVM",
     ])
     expect_isolated(r, ymm=True, xsave=True)
+
+
+@test("fpu-isolation-svm-pkru", timeout=T + 60)
+def _():
+    """SVM on QEMU's `max` model, which has PKU: Keel switches PKRU too
+    (XCR0 0x207); the guests set CR4.PKE themselves, and each one's PKRU
+    stays its own."""
+    r = run_fpu(extra=("-cpu", "max"))
+    expect_lines_in_order(r.log, [
+        r"^keel: fpu: XSAVE, guest state switched: x87 SSE AVX PKRU \(XCR0 0x207\), "
+        r"2696-byte areas",
+        r"^keel: virtualization: SVM",
+        r"^\(d0\) dom0: domains: SSE, XSAVE, AVX, PKU enabled in dom0",
+    ])
+    expect_isolated(r, ymm=True, xsave=True, pkru=True)
 
 
 @test("fpu-isolation-vmx", timeout=600)

@@ -65,6 +65,8 @@ static void check_fresh_state(bool avx)
 	if (bad)
 		printf("pvtest: simd: fresh state: %u values not clean, first: %s\n", bad, why);
 	check("fresh-registers-zero", bad, 0);
+	if (simd_features & SIMD_PKU)
+		check("fresh-pkru", got.pkru, 0);
 }
 
 static u64 offered_xcr0(void)
@@ -154,8 +156,8 @@ static void check_rounds(unsigned tag, u64 rounds, bool avx)
 			printf("pvtest: simd: round %lu, after %s: %u values wrong, first: %s\n", r,
 			       (r & 1) ? "a yield" : "preemption", bad, why);
 	}
-	printf("pvtest: simd: %lu rounds (MMX, XMM%s, MXCSR, FCW), %lu with wrong values\n",
-	       rounds, avx ? ", YMM" : "", bad_rounds);
+	printf("pvtest: simd: %lu rounds (MMX, XMM%s, MXCSR, FCW%s), %lu with wrong values\n",
+	       rounds, avx ? ", YMM" : "", (simd_features & SIMD_PKU) ? ", PKRU" : "", bad_rounds);
 	check("rounds-registers-kept", rounds - bad_rounds, rounds);
 }
 
@@ -184,8 +186,8 @@ void role_simd(const struct hvm_start_info *si)
 	bool avx = f & SIMD_AVX;
 	(void)si;
 
-	printf("pvtest: simd: tag %u: SSE%s%s\n", tag, (f & SIMD_XSAVE) ? ", XSAVE" : "",
-	       avx ? ", AVX" : "");
+	printf("pvtest: simd: tag %u: SSE%s%s%s\n", tag, (f & SIMD_XSAVE) ? ", XSAVE" : "",
+	       avx ? ", AVX" : "", (f & SIMD_PKU) ? ", PKU" : "");
 	/* First, before anything here loads a register. */
 	check_fresh_state(avx);
 	u64 xcr0 = check_xsetbv(f);
