@@ -8,9 +8,10 @@
  *  2. XSETBV (where CPUID offers XSAVE): bad values raise #GP, XSETBV
  *     without CR4.OSXSAVE #UD, good values stick and CPUID follows them.
  *  3. N rounds: load a pattern carrying tag T into MM0-7, XMM0-15, the
- *     YMM upper halves, MXCSR and FCW, give the CPU up (SCHEDOP_yield on
- *     odd rounds; on even ones spin until the host timer has preempted it
- *     a few times), read everything back: it must be unchanged.
+ *     YMM upper halves, MXCSR, FCW (and PKRU with PKU), give the CPU up
+ *     (SCHEDOP_yield on odd rounds; on even ones spin until the host timer
+ *     has preempted it a few times), read everything back: it must be
+ *     unchanged. Tag 1 turns AVX off in XCR0 over some of the yields.
  *  4. A checksum computed in XMM registers by compiled SSE2 code
  *     (checksum_sse2.c), preempted many times, equals the scalar one.
  *
@@ -137,25 +138,56 @@ static void spin_ns(u64 ns)
 		cpu_relax();
 }
 
+/*
+ * Tag 1 also turns AVX off in XCR0 over the yield of every fourth round
+ * and back on after it. The YMM upper halves it then reads must be its own
+ * or zero (the SDM leaves the choice to the CPU), never tag 2's: which is
+ * what a hypervisor that saved and restored under the guest's XCR0 would
+ * hand back.
+ */
+static bool avx_off_over_yield(unsigned tag, u64 r, bool avx)
+{
+	return avx && tag == 1 && r % 4 == 1;
+}
+
 static void check_rounds(unsigned tag, u64 rounds, bool avx)
 {
 	struct simd_state want, got;
 	char why[160];
-	u64 bad_rounds = 0;
+	u64 bad_rounds = 0, offs = 0, own = 0, zero = 0;
 
 	for (u64 r = 1; r <= rounds; r++) {
+		bool off = avx_off_over_yield(tag, r, avx);
 		simd_pattern(&want, tag, (unsigned)r);
 		simd_load(&want, avx);
+		if (off && xsetbv_safe(0, 3) >= 0)
+			fail("XSETBV 3 refused");
 		if (r & 1)
 			HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 		else
 			spin_ns(SPIN_NS);
+		if (off && xsetbv_safe(0, 7) >= 0)
+			fail("XSETBV 7 refused");
 		simd_read(&got, avx);
+		if (off) {
+			offs++;
+			for (unsigned i = 0; i < 16; i++)
+				for (unsigned h = 0; h < 2; h++) {
+					if (got.ymm_hi[i][h] == 0)
+						zero++, got.ymm_hi[i][h] = want.ymm_hi[i][h];
+					else if (got.ymm_hi[i][h] == want.ymm_hi[i][h])
+						own++;
+				}
+		}
 		unsigned bad = simd_compare(&got, &want, avx, why, sizeof(why));
 		if (bad && bad_rounds++ < 3)
-			printf("pvtest: simd: round %lu, after %s: %u values wrong, first: %s\n", r,
-			       (r & 1) ? "a yield" : "preemption", bad, why);
+			printf("pvtest: simd: round %lu, after %s%s: %u values wrong, first: %s\n", r,
+			       (r & 1) ? "a yield" : "preemption", off ? " with AVX off" : "", bad,
+			       why);
 	}
+	if (offs)
+		printf("pvtest: simd: AVX off in XCR0 over %lu yields: YMM upper halves back as "
+		       "our own %lu times, zero %lu times\n", offs, own, zero);
 	printf("pvtest: simd: %lu rounds (MMX, XMM%s, MXCSR, FCW%s), %lu with wrong values\n",
 	       rounds, avx ? ", YMM" : "", (simd_features & SIMD_PKU) ? ", PKRU" : "", bad_rounds);
 	check("rounds-registers-kept", rounds - bad_rounds, rounds);
