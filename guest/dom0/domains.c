@@ -687,6 +687,11 @@ static void scenario_fpu(const char *cmdline)
 	check("simd2-powered-off", shutdown_code(&i2), SHUTDOWN_poweroff);
 	print_exits(a);
 	print_exits(b);
+	for (unsigned i = 0; i < 2; i++) {
+		u64 c[KEEL_EXIT_NR] = { 0 };
+		if (!domctl_exit_counts(ids[i], c, KEEL_EXIT_NR, NULL))
+			printf("dom0: domains: d%u xsetbv exits: %lu\n", ids[i], c[KEEL_EXIT_XSETBV]);
+	}
 	destroy_all(ids, 2);
 	check_free_pages(before);
 	if (nr_bad)
