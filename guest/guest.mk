@@ -33,7 +33,14 @@ PVTEST_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/pvtest/*.
 DOM0_BASE := 0x1000000
 PVTEST_BASE := 0x200000
 
-guests: $(BUILD)/dom0.elf $(BUILD)/pvtest.elf
+guests: $(BUILD)/dom0.elf $(BUILD)/pvtest.elf $(BUILD)/pvtest-simd.elf
+
+# pvtest-simd.elf: pvtest plus role=simd (guest/pvtest/simd/, docs/fpu.md).
+# Its *_sse2.c files are compiled with SSE2 code generation; the rest stays
+# general-registers-only. guest/lib enables SSE/AVX at start (simd.h).
+PVTEST_SIMD_OBJ := $(PVTEST_OBJ) $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/pvtest/simd/*.c))
+GUEST_SIMD_CFLAGS := $(filter-out -mno-sse -mno-mmx -mno-sse2 -mno-avx -mgeneral-regs-only,$(GUEST_CFLAGS)) \
+	-msse2 -Iguest/pvtest
 
 $(BUILD)/guest/%.o: guest/%.c
 	@mkdir -p $(dir $@)
@@ -42,6 +49,14 @@ $(BUILD)/guest/%.o: guest/%.c
 $(BUILD)/guest/%.o: guest/%.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -o $@ $<
+
+$(BUILD)/guest/pvtest/simd/%_sse2.o: guest/pvtest/simd/%_sse2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_SIMD_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest/pvtest/simd/%.o: guest/pvtest/simd/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -Iguest/pvtest -c -o $@ $<
 
 $(BUILD)/guest/drivers/%.o: drivers/%.c
 	@mkdir -p $(dir $@)
@@ -56,5 +71,8 @@ $(BUILD)/dom0.elf: $(DOM0_OBJ) $(GUEST_LIB_OBJ) guest/guest.ld
 
 $(BUILD)/pvtest.elf: $(PVTEST_OBJ) $(GUEST_LIB_OBJ) guest/guest.ld
 	$(LD) $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(PVTEST_BASE) -o $@ $(PVTEST_OBJ) $(GUEST_LIB_OBJ)
+
+$(BUILD)/pvtest-simd.elf: $(PVTEST_SIMD_OBJ) $(GUEST_LIB_OBJ) guest/guest.ld
+	$(LD) $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(PVTEST_BASE) -o $@ $(PVTEST_SIMD_OBJ) $(GUEST_LIB_OBJ)
 
 .PHONY: guests

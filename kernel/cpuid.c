@@ -6,6 +6,7 @@
 #include <keel/domain.h>
 #include <keel/vmexit.h>
 #include <asm/cpu.h>
+#include <asm/fpu.h>
 #include <asm/vendor.h>
 #include <public/cpuid.h>
 
@@ -20,10 +21,9 @@
 
 /* Leaf 1 ECX bits hidden: bit 5, hardware virtualization (no nesting), SMX, EST,
  * TM2, MONITOR (MWAIT is not virtualized), PDCM, x2APIC and TSC-deadline
- * (no virtual APIC yet), XSAVE/OSXSAVE/AVX (XCR0 is not switched). */
+ * (no virtual APIC yet). XSAVE/OSXSAVE/AVX: fpu_cpuid() (asm/fpu.h). */
 #define LEAF1_ECX_HIDE ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | \
-			(1u << 15) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) | \
-			(1u << 28))
+			(1u << 15) | (1u << 21) | (1u << 24))
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
 /* Leaf 1 EDX bits hidden: MCE, MCA, DS, ACPI (thermal), HTT, TM, PBE. */
 #define LEAF1_EDX_HIDE ((1u << 7) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 28) | \
@@ -89,7 +89,6 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
 		case 5:  /* MONITOR/MWAIT: hidden */
 		case 6:  /* thermal and power management */
 		case 0xa: /* architectural performance monitoring */
-		case 0xd: /* XSAVE state: hidden with XSAVE */
 			r = (struct cpuid_regs){ 0 };
 			break;
 		case 7:
@@ -105,6 +104,8 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
 		default:
 			break;
 		}
+		/* XSAVE, AVX and leaf 0xd: as far as the state is switched. */
+		fpu_cpuid(v, leaf, sub, &r);
 	}
 	g[GPR_RAX] = r.eax;
 	g[GPR_RBX] = r.ebx;

@@ -9,6 +9,7 @@
 #include <keel/guest_console.h>
 #include <keel/lib.h>
 #include <keel/printk.h>
+#include <asm/fpu.h>
 #include <asm/p2m.h>
 #include <asm/vendor.h>
 
@@ -79,7 +80,12 @@ struct vcpu *vcpu_create(struct domain *d)
 	v->id = d->nr_vcpus;
 	v->msr_pat = 0x0007040600070406ULL; /* the architectural reset value */
 	v->msr_mtrr_def_type = 0xc06;       /* MTRRs on, default WB (pvh.pandoc) */
+	if (fpu_vcpu_init(v)) {
+		frame_free(pa);
+		return NULL;
+	}
 	if (vendor->vcpu_init(v)) {
+		fpu_vcpu_destroy(v);
 		frame_free(pa);
 		return NULL;
 	}
@@ -177,6 +183,7 @@ void domain_destroy(struct domain *d)
 		struct vcpu *v = d->vcpus[i];
 		sched_vcpu_destroy(v);
 		vendor->vcpu_destroy(v);
+		fpu_vcpu_destroy(v);
 		frame_free(virt_to_phys(v));
 		d->vcpus[i] = NULL;
 	}

@@ -9,6 +9,7 @@
 #include <keel/printk.h>
 #include <keel/vmexit.h>
 #include <asm/cpu.h>
+#include <asm/fpu.h>
 #include <asm/guest_mem.h>
 #include <asm/paging.h>
 #include <asm/vendor.h>
@@ -130,12 +131,24 @@ static enum exit_action handle_cr_access(struct vcpu *v, struct vm_exit *e)
 
 static enum exit_action handle_xsetbv(struct vcpu *v, struct vm_exit *e)
 {
-	/* CPUID hides XSAVE from guests, so a well-behaved guest never
-	 * gets here; one that tries anyway gets what hardware gives for a
-	 * bad XCR0 value. */
-	(void)v;
+	/* XSETBV (SDM vol. 2): #UD unless CR4.OSXSAVE, #GP(0) outside CPL 0
+	 * (both normally raised before the exit, checked again as the
+	 * guest's word is not the hardware's); XCR index in ECX, value in
+	 * EDX:EAX. The value rules and the switch: asm/fpu.h. */
+	struct vseg ss;
+	u64 *g = v->arch.gprs;
 	(void)e;
-	return EXIT_INJECT_GP;
+
+	if (!(vendor->get_reg(v, VREG_CR4) & CR4_OSXSAVE))
+		return EXIT_INJECT_UD;
+	vendor->get_seg(v, VSEG_SS, &ss);
+	if ((vendor->get_reg(v, VREG_CR0) & CR0_PE) &&
+	    (((ss.attr >> 5) & 3) != 0 || (vendor->get_reg(v, VREG_RFLAGS) & RFLAGS_VM)))
+		return EXIT_INJECT_GP;
+	if (fpu_xsetbv(v, (u32)g[GPR_RCX], ((g[GPR_RDX] & 0xffffffffULL) << 32) |
+					     (g[GPR_RAX] & 0xffffffffULL)))
+		return EXIT_INJECT_GP;
+	return EXIT_ADVANCE;
 }
 
 static enum exit_action handle_cache_flush(struct vcpu *v, struct vm_exit *e)

@@ -23,6 +23,7 @@
 #include <keel/version.h>
 #include <keel/vtimer.h>
 #include <asm/cpu.h>
+#include <asm/fpu.h>
 #include <asm/hostpt.h>
 #include <asm/pic.h>
 #include <asm/traps.h>
@@ -168,6 +169,8 @@ void kernel_main(const struct boot_info *loader_bi)
 
 	cpu_detect();
 	traps_init();
+	/* Before the back end records the host's CR0/CR4 (asm/fpu.h). */
+	fpu_init();
 	pic_disable();
 	pr_info("CPU: %s, %u physical address bits%s%s\n", cpu_features.vendor,
 		cpu_features.phys_addr_bits, cpu_features.nx ? ", NX" : "",

@@ -8,6 +8,7 @@
 #include <keel/sched.h>
 #include <keel/vmexit.h>
 #include <asm/cpu.h>
+#include <asm/fpu.h>
 #include <asm/vendor.h>
 
 static void inject_exception(struct vcpu *v, u8 vector, bool has_error)
@@ -21,7 +22,7 @@ static void inject_exception(struct vcpu *v, u8 vector, bool has_error)
 	vendor->inject(v, &ev);
 }
 
-void vcpu_run(struct vcpu *v)
+static void vcpu_run_exits(struct vcpu *v)
 {
 	struct domain *d = v->dom;
 	struct vm_exit e;
@@ -61,4 +62,14 @@ void vcpu_run(struct vcpu *v)
 			return;
 		}
 	}
+}
+
+void vcpu_run(struct vcpu *v)
+{
+	/* The vCPU's FPU/SIMD registers and XCR0 are live from here until
+	 * it gives the CPU up (asm/fpu.h): no other domain's state may be
+	 * in them while it runs, nor its state in them after. */
+	fpu_load(v);
+	vcpu_run_exits(v);
+	fpu_save(v);
 }

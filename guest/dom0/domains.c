@@ -24,6 +24,9 @@
  *   isolation a domU meddling with CR8, WBINVD and the debug registers
  *             next to a timer domU; dom0 keeps its own timer ticks and
  *             debug registers (pvtest role=meddler).
+ *   fpu       two pvtest-simd domUs (role=simd) check their FPU/SIMD
+ *             state while dom0 keeps its own pattern in its registers
+ *             (docs/fpu.md); needs `module pvtest /pvtest-simd.elf`.
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -37,6 +40,7 @@
 #include "hypercall.h"
 #include "cpuregs.h"
 #include "pvclock.h"
+#include "simd.h"
 
 #define NS_PER_SEC 1000000000ULL
 #define DOMU_RAM_MIB 4
@@ -729,6 +733,63 @@ static void scenario_domctl(void)
 	finish(true, "domctl: PASS %u checks", nr_checks);
 }
 
+/*
+ * FPU/SIMD isolation: dom0 loads a pattern of its own (tag 0) into every
+ * x87/MMX/XMM/YMM register, MXCSR and FCW, then creates two simd domUs
+ * (tags 1 and 2) that check they start clean and keep their own values
+ * across yields and preemption, and waits for them (blocked: they run in
+ * between). Its registers must still hold its pattern afterwards. dom0 is
+ * built -mgeneral-regs-only, so nothing else here touches them.
+ */
+static void scenario_fpu(const char *cmdline)
+{
+	u64 rounds = 20, before = sysctl_free_pages();
+	struct simd_state mine, got;
+	char c1[64], c2[64], why[160];
+
+	cmdline_get_u64(cmdline, "rounds", &rounds);
+	unsigned f = simd_enable();
+	bool avx = f & SIMD_AVX;
+	printf("dom0: domains: SSE%s%s%s enabled in dom0\n", (f & SIMD_XSAVE) ? ", XSAVE" : "",
+	       avx ? ", AVX" : "", (f & SIMD_PKU) ? ", PKU" : "");
+	simd_pattern(&mine, 0, 0);
+	simd_load(&mine, avx);
+
+	domid_t a = domu_create("simd1"), b = domu_create("simd2");
+	snprintf(c1, sizeof(c1), "role=simd tag=1 rounds=%lu", rounds);
+	snprintf(c2, sizeof(c2), "role=simd tag=2 rounds=%lu", rounds);
+	domu_build(a, c1);
+	domu_build(b, c2);
+	check("unpause-simd1", domctl_unpause(a), 0);
+	check("unpause-simd2", domctl_unpause(b), 0);
+	domid_t ids[2] = { a, b };
+	int rc = wait_shutdown(ids, 2, WAIT_NS);
+
+	simd_read(&got, avx);
+	unsigned bad = simd_compare(&got, &mine, avx, why, sizeof(why));
+	if (bad)
+		printf("dom0: domains: dom0's registers: %u values changed, first: %s\n", bad, why);
+	check("dom0-registers-kept", bad, 0);
+	if (rc)
+		finish(false, "fpu: FAIL the domUs did not finish in %llu s", WAIT_NS / NS_PER_SEC);
+	struct xen_domctl_getdomaininfo i1 = info_of(a), i2 = info_of(b);
+	check("simd1-powered-off", shutdown_code(&i1), SHUTDOWN_poweroff);
+	check("simd2-powered-off", shutdown_code(&i2), SHUTDOWN_poweroff);
+	print_exits(a);
+	print_exits(b);
+	for (unsigned i = 0; i < 2; i++) {
+		u64 c[KEEL_EXIT_NR] = { 0 };
+		if (!domctl_exit_counts(ids[i], c, KEEL_EXIT_NR, NULL))
+			printf("dom0: domains: d%u xsetbv exits: %lu\n", ids[i], c[KEEL_EXIT_XSETBV]);
+	}
+	destroy_all(ids, 2);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "fpu: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "fpu: PASS dom0 and two domUs kept their own FPU/SIMD state (MMX, XMM, %s"
+	       "MXCSR, FCW%s)", avx ? "YMM, " : "", (f & SIMD_PKU) ? ", PKRU" : "");
+}
+
 void domains_test_run(const struct hvm_start_info *si)
 {
 	const char *cmdline = si_cmdline(si);
@@ -763,5 +824,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_foreign(si);
 	else if (!strcmp(scenario, "isolation"))
 		scenario_isolation(cmdline);
+	else if (!strcmp(scenario, "fpu"))
+		scenario_fpu(cmdline);
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

@@ -6,6 +6,7 @@
 #include "cpu.h"
 #include "guest.h"
 #include "hypercall.h"
+#include "simd.h"
 
 static const struct hvm_start_info *boot_si;
 
@@ -41,6 +42,9 @@ void guest_start(u64 start_info_paddr)
 			       guest_name, mode);
 	}
 	hypercall_init(direct);
+	/* SSE/AVX on for the flavours built with vector code (simd.h). */
+	if (&guest_simd && guest_simd)
+		simd_enable();
 
 	guest_main(si);
 	guest_poweroff();

@@ -130,6 +130,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_granter(si);
 	else if (!strcmp(role, "meddler"))
 		role_meddler();
+	else if (!strcmp(role, "simd") && role_simd)
+		role_simd(si); /* pvtest-simd.elf only */
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

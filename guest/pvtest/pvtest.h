@@ -23,6 +23,9 @@
  *   role=meddler [wbinvd=N] [ms=M] [arm=B]   sets CR8 = 15 and DR0-3/DR7,
  *                                            runs N WBINVDs, checks they
  *                                            stayed its own (meddler.c)
+ *   role=simd tag=T [rounds=N]               FPU/SIMD isolation checks
+ *                                            (pvtest-simd.elf only;
+ *                                            guest/pvtest/simd/simd.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -56,6 +59,8 @@ void role_victim(const struct hvm_start_info *si);
 void role_timer(void);
 void role_granter(const struct hvm_start_info *si);
 void role_meddler(void);
+/* Linked into pvtest-simd.elf only (weak: NULL in plain pvtest). */
+void role_simd(const struct hvm_start_info *si) __attribute__((weak));
 
 /* xorshift64*: a small deterministic generator for the fuzzer. */
 u64 rng_next(u64 *state);

@@ -64,7 +64,8 @@ static paddr_t domain_iopm_pa[DOMID_MAX];
  *  VMMCALL     the hypercall instruction.
  *  WBINVD      a full cache write-back stalls every domain; the kernel
  *              decides (EXIT_CACHE_FLUSH).
- *  XSETBV      XCR0 is not switched by VMRUN: the host must see it.
+ *  XSETBV      XCR0 is not switched by VMRUN: the kernel validates the
+ *              guest's value and loads it only while it runs (docs/fpu.md).
  * Not intercepted: RDTSCP, ICEBP (delivers #DB in the guest), MONITOR/
  * MWAIT (hidden in CPUID; an MWAIT ends on any interrupt like a guest's
  * busy loop would), RDPRU. INVLPGB/TLBSYNC raise #UD in a guest unless

@@ -25,6 +25,8 @@ struct vcpu_arch {
 	void *priv;       /* further vendor-private state */
 	bool launched;    /* VMX: VMLAUNCH done; SVM: unused */
 	struct guest_debugregs debugregs; /* while not in the registers */
+	void *fpu_area;   /* FXSAVE/XSAVE image, one frame (asm/fpu.h) */
+	u64 xcr0;         /* the guest's XCR0 (loaded only while it runs) */
 };
 
 struct domain_arch {
