@@ -177,6 +177,13 @@ int passthrough_bar_move(struct domain *d, struct pci_func *f, unsigned i, u64 a
 			PCI_BUS(f->bdf), PCI_DEV(f->bdf), PCI_FN(f->bdf), i, b->addr, addr);
 		return -EPERM;
 	}
+	/* Mappings dom0 holds there (foreign, grant) are never replaced
+	 * (asm/p2m.h): refused before the device is touched. */
+	if (b->kind != PCI_BAR_IO32 &&
+	    p2m_check_replace(d, ALIGN_DOWN(addr, PAGE_SIZE),
+			      ALIGN_UP(addr + b->size, PAGE_SIZE) - ALIGN_DOWN(addr, PAGE_SIZE),
+			      "a BAR move"))
+		return -EBUSY;
 	/* Reprogram with decoding off, so the device never answers at a
 	 * half-written address (the low dword of a 64-bit BAR first). */
 	u16 cmd = pci_conf_read(f->bdf, PCI_COMMAND, 2);

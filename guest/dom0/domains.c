@@ -21,6 +21,12 @@
  *             unpause, info, weights, destroy, and dom0's own bad inputs.
  *   timer     a domU checks its PV timers and clock (pvtest role=timer).
  *   zombie    a domU destroyed while dom0 maps its granted page.
+ *   held      dom0's grant and foreign mappings of a domU's pages are
+ *             never overwritten or lost (asm/p2m.h): other mappings, a
+ *             BAR move onto them and MSI-X re-protection; a dying domU's
+ *             grant table does not grow; the domU is reaped when dom0
+ *             lets go and every page is back. Needs a PCI device with
+ *             MSI-X and a 64-bit BAR (QEMU -device virtio-rng-pci).
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -33,6 +39,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "pvclock.h"
+#include "pci/pci.h"
 
 #define NS_PER_SEC 1000000000ULL
 #define DOMU_RAM_MIB 4
@@ -492,6 +499,173 @@ static void scenario_foreign(const struct hvm_start_info *si)
 	finish(true, "foreign: PASS dom0 mapped a domU's pages, and every mistake was refused");
 }
 
+/* ---- held mappings: never overwritten, never lost (asm/p2m.h) ------------ */
+
+static int add_to_physmap(domid_t dom, unsigned space, u64 idx, u64 gpa)
+{
+	struct xen_add_to_physmap x = {
+		.domid = dom, .space = space, .idx = idx, .gpfn = gpa >> PAGE_SHIFT,
+	};
+	return (int)HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
+}
+
+static u64 bar_read64(const struct pci_dev *p, unsigned i)
+{
+	return (pci_cfg_read(p, PCI_BAR0 + 4 * i, 4) & ~0xfULL) |
+	       (u64)pci_cfg_read(p, PCI_BAR0 + 4 * i + 4, 4) << 32;
+}
+
+/* Reprograms 64-bit BAR i (low dword, then high: the hypervisor acts on
+ * the high one) and returns what it reads back. */
+static u64 bar_move64(const struct pci_dev *p, unsigned i, u64 addr)
+{
+	u32 lo = pci_cfg_read(p, PCI_BAR0 + 4 * i, 4);
+
+	pci_cfg_write(p, PCI_BAR0 + 4 * i, 4, (u32)addr | (lo & 0xf));
+	pci_cfg_write(p, PCI_BAR0 + 4 * i + 4, 4, (u32)(addr >> 32));
+	return bar_read64(p, i);
+}
+
+/* A device with MSI-X and a 64-bit memory BAR that does not hold its
+ * table; *bar64 is that BAR, *table the page of the MSI-X table. */
+static const struct pci_dev *msix_dev_with_bar64(unsigned *bar64, u64 *table)
+{
+	for (unsigned n = 0; n < pci_ndevs; n++) {
+		const struct pci_dev *p = &pci_devs[n];
+		u8 cap = pci_cap_find(p, PCI_CAP_ID_MSIX, 0);
+		if (!cap)
+			continue;
+		u32 treg = pci_cfg_read(p, cap + 4, 4);
+		unsigned bir = treg & 7;
+		if (bir >= 6 || !p->bar[bir].addr)
+			continue;
+		for (unsigned i = 0; i < 6; i++) {
+			const struct pci_bar_info *b = &p->bar[i];
+			if (i != bir && b->mem64 && b->addr && b->size && b->size <= 64 * PAGE_SIZE) {
+				*bar64 = i;
+				*table = (p->bar[bir].addr + (treg & ~7u)) & ~(u64)(PAGE_SIZE - 1);
+				return p;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void scenario_held(const struct hvm_start_info *si)
+{
+	static u8 own[PAGE_SIZE] __aligned(PAGE_SIZE);
+	struct gnttab_map_grant_ref m;
+	struct gnttab_unmap_grant_ref u;
+	struct xen_domctl_getdomaininfo info;
+	evtchn_port_t port, local;
+	u64 paddr, offset, filesz, table;
+	unsigned bar;
+	char cg[96];
+	int rc;
+
+	/* dom0's grant table and handle table first: they stay (see
+	 * scenario_zombie). */
+	if ((rc = gnttab_init(si, 1)))
+		finish(false, "FAIL gnttab_init: %d", rc);
+	gnttab_grant_access_ref(9, 0, virt_to_gfn(own), true);
+	gnttab_set_map_op(&m, gnttab_slot_gpa(1), GNTMAP_host_map | GNTMAP_readonly, 9, 0);
+	if (gnttab_map_refs(&m, 1) || m.status)
+		finish(false, "FAIL mapping dom0's own grant: status %d", m.status);
+	gnttab_set_unmap_op(&u, gnttab_slot_gpa(1), m.handle);
+	if (gnttab_unmap_refs(&u, 1) || u.status || !gnttab_end_access(9))
+		finish(false, "FAIL unmapping dom0's own grant: status %d", u.status);
+	if (!first_segment(&paddr, &offset, &filesz))
+		finish(false, "FAIL no loadable segment in the pvtest image");
+	pci_init(si->rsdp_paddr);
+	const struct pci_dev *dev = msix_dev_with_bar64(&bar, &table);
+	if (!dev)
+		finish(false, "held: FAIL no PCI device with MSI-X and a 64-bit BAR "
+		       "(QEMU: -device virtio-rng-pci)");
+	u64 bar_home = dev->bar[bar].addr, bar_size = dev->bar[bar].size;
+	/* Two BAR-sized blocks in dom0's mapping window, clear of the slots
+	 * used below: A gets a foreign mapping in its second page, B stays
+	 * empty. */
+	u64 block_a = ALIGN_UP(gnttab_slot_gpa(64), bar_size), block_b = block_a + 2 * bar_size;
+	printf("dom0: domains: device %02x:%02x.%u BAR%u 0x%lx+0x%lx, MSI-X table page 0x%lx\n",
+	       PCI_BUS(dev->bdf), PCI_DEV(dev->bdf), PCI_FN(dev->bdf), bar, bar_home, bar_size,
+	       table);
+
+	u64 before = sysctl_free_pages();
+	domid_t g = domu_create("holder");
+	if ((rc = evtchn_alloc_unbound(g, 0, &port)) ||
+	    (rc = evtchn_bind_interdomain(g, port, &local)))
+		finish(false, "FAIL channel to d%u: %d", g, rc);
+	evtchn_clear_pending(local);
+	snprintf(cg, sizeof(cg), "role=granter peer=0 port=%u gref=8", port);
+	domu_build(g, cg);
+	check("unpause-holder", domctl_unpause(g), 0);
+	u64 limit = pvclock_now_ns() + WAIT_NS;
+	while (!evtchn_is_pending(local) && pvclock_now_ns() < limit)
+		evtchn_poll(&local, 1, limit);
+	check("holder-granted", evtchn_is_pending(local), 1);
+
+	/* A grant mapping (slot 0) and foreign mappings (slot 1, block A,
+	 * the MSI-X table page: a hole in dom0's map). */
+	u64 gfn = paddr >> PAGE_SHIFT, slot0 = gnttab_slot_gpa(0), slot1 = gnttab_slot_gpa(1);
+	gnttab_set_map_op(&m, slot0, GNTMAP_host_map | GNTMAP_readonly, 8, g);
+	long hrc = gnttab_map_refs(&m, 1);
+	check("grant-map", hrc ? hrc : m.status, GNTST_okay);
+	check("foreign-map", map_foreign_err(g, gfn, slot1), 0);
+	check("foreign-map-in-block-a", map_foreign_err(g, gfn, block_a + PAGE_SIZE), 0);
+	check("foreign-map-on-msix-table-page", map_foreign_err(g, gfn, table), 0);
+
+	/* Every other mapping at those places: refused, nothing changed. */
+	struct gnttab_map_grant_ref m2;
+	check("foreign-over-grant", map_foreign_err(g, gfn, slot0), -EBUSY);
+	check("foreign-over-foreign", map_foreign_err(g, gfn, slot1), -EBUSY);
+	gnttab_set_map_op(&m2, slot1, GNTMAP_host_map | GNTMAP_readonly, 8, g);
+	hrc = gnttab_map_refs(&m2, 1);
+	check("grant-over-foreign", hrc ? hrc : m2.status, GNTST_general_error);
+	check("shared-info-over-grant", add_to_physmap(DOMID_SELF, XENMAPSPACE_shared_info, 0, slot0),
+	      -EPERM);
+	check("grant-frame-over-foreign",
+	      add_to_physmap(DOMID_SELF, XENMAPSPACE_grant_table, 0, slot1), -EPERM);
+	check("remove-a-grant-mapping-as-foreign", unmap_foreign(slot0), -EOPNOTSUPP);
+	check("grant-page-intact", ((const u8 *)gnttab_slot_va(0))[1], (u8)(1 * 31 + 7));
+
+	/* A BAR moved onto a foreign mapping: refused (the register reads
+	 * back unchanged). */
+	check("bar-move-onto-foreign-refused", bar_move64(dev, bar, block_a) == bar_home, 1);
+	/* A BAR move elsewhere re-protects the MSI-X table page: the foreign
+	 * mapping found there goes, with its reference. */
+	check("bar-move-to-empty-block", bar_move64(dev, bar, block_b) == block_b, 1);
+	check("msix-table-page-unmapped-again", unmap_foreign(table), -ENOENT);
+	check("bar-move-home", bar_move64(dev, bar, bar_home) == bar_home, 1);
+
+	/* Dying while dom0 still holds its pages: a zombie, whose grant table
+	 * must not grow (its frames would never come back). */
+	check("destroy-while-mapped", domctl_destroy(g), 0);
+	check("listed-as-dying", domctl_getdomaininfo(g, &info) == 0 &&
+				 (info.flags & XEN_DOMINF_dying), 1);
+	u64 mid = sysctl_free_pages();
+	check("dying-grant-table-grow", add_to_physmap(g, XENMAPSPACE_grant_table, 4, 0x800000),
+	      -ESRCH);
+	check("dying-grant-table-frame-0", add_to_physmap(g, XENMAPSPACE_grant_table, 0, 0x800000),
+	      -ESRCH);
+	check("dying-shared-info", add_to_physmap(g, XENMAPSPACE_shared_info, 0, 0x801000), -ESRCH);
+	check("free-pages-unchanged-by-refusals", (long)sysctl_free_pages(), (long)mid);
+
+	/* dom0 lets go: the zombie is reaped, every page is back. */
+	gnttab_set_unmap_op(&u, slot0, m.handle);
+	hrc = gnttab_unmap_refs(&u, 1);
+	check("grant-unmap", hrc ? hrc : u.status, GNTST_okay);
+	check("foreign-unmap", unmap_foreign(slot1), 0);
+	check("foreign-unmap-block-a", unmap_foreign(block_a + PAGE_SIZE), 0);
+	check("destroy-dying-domain-finishes", domctl_destroy(g), 0);
+	check("reaped", domctl_getdomaininfo(g, &info), -ESRCH);
+	evtchn_close(local);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "held: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "held: PASS no held mapping was overwritten or lost; the dying domU's table "
+	       "stayed shut; reaped, every page back");
+}
+
 /* Domain control's own contract, and what dom0's mistakes get. */
 static void scenario_domctl(void)
 {
@@ -671,5 +845,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_zombie(si);
 	else if (!strcmp(scenario, "foreign"))
 		scenario_foreign(si);
+	else if (!strcmp(scenario, "held"))
+		scenario_held(si);
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

@@ -42,8 +42,9 @@ bool passthrough_io_ok(u64 first, u64 count, const char **why);
  * Moves BAR `i` of f to `addr` for dom0 (called by the config-space
  * filter when dom0 reprograms a BAR): checks the new range, reprograms
  * the device with decoding off, moves the p2m mapping or the port
- * permissions. 0, or -EPERM when the range is refused (one line printed,
- * nothing changed).
+ * permissions. 0, or -EPERM when the range is refused, or -EBUSY when
+ * dom0 holds a foreign or grant mapping there (asm/p2m.h); either way
+ * one line printed, nothing changed.
  */
 int passthrough_bar_move(struct domain *d0, struct pci_func *f, unsigned i, u64 addr);
 
