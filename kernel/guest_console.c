@@ -8,12 +8,13 @@
  * Throttling (docs/design.md, "The console"). The serial line is shared
  * and slow (about 11.5 KB/s at 115200 baud), so a domain other than dom0
  * gets a token bucket: GUEST_CONSOLE_BURST bytes at once, refilled at
- * GUEST_CONSOLE_RATE bytes a second. Bytes beyond it are dropped and
- * counted, and the count is reported in one hypervisor line when the
- * domain is next heard (or stops): "keel: domain N (name): console: M
- * bytes dropped (rate limit ...)". Its complete lines may also be dropped
- * (and counted) when the console's transmit queue is full: a domain never
- * waits for the UART. dom0 is the operator's console and is trusted: not
+ * GUEST_CONSOLE_RATE bytes a second, paid per line shown. Lines beyond it
+ * are dropped whole and counted, and the count is reported in a
+ * hypervisor line when the domain is next shown (at most one such line
+ * every GUEST_CONSOLE_REPORT_NS) and when it stops: "keel: domain N
+ * (name): console: M bytes dropped (rate limit ...)". Its lines are also
+ * dropped (and counted) when the console's transmit queue is full: a
+ * domain never waits for the UART. dom0 is the operator's console and is trusted: not
  * throttled, never dropped. Xen rate-limits guest console output too
  * (guest_console_write under XENLOG_GUEST, printk_ratelimit).
  */
@@ -33,16 +34,14 @@ struct line_buf {
 	u64 tokens;     /* bytes the domain may still write now */
 	u64 refill_ns;  /* system time the bucket was last topped up; 0: full */
 	u64 dropped;    /* bytes dropped since the last report */
+	u64 reported_ns; /* system time of the last report; 0: none yet */
 };
 
 static struct line_buf lines[DOMID_MAX];
 
-/* Tops up l's bucket for the time since the last refill and returns how
- * many of `want` bytes may go. */
-static u64 bucket_take(struct line_buf *l, u64 want)
+/* Tops up l's bucket for the time since the last refill. */
+static void bucket_refill(struct line_buf *l, u64 now)
 {
-	u64 now = time_now_ns();
-
 	if (!l->refill_ns || now - l->refill_ns >= 10ULL * NS_PER_SEC) {
 		l->tokens = GUEST_CONSOLE_BURST; /* new, or quiet for long */
 		l->refill_ns = now;
@@ -55,20 +54,27 @@ static u64 bucket_take(struct line_buf *l, u64 want)
 		if (l->tokens == GUEST_CONSOLE_BURST)
 			l->refill_ns = now; /* a full bucket earns nothing */
 	}
-	u64 n = MIN(want, l->tokens);
-	l->tokens -= n;
-	return n;
 }
 
-static void report_dropped(struct domain *d, struct line_buf *l)
+/* One line at most every GUEST_CONSOLE_REPORT_NS per domain (and one when
+ * it stops): the report must not become a flood of its own. */
+static void report_dropped(struct domain *d, struct line_buf *l, u64 now, bool force)
 {
-	if (!l->dropped)
+	if (!l->dropped || (!force && l->reported_ns && now - l->reported_ns < GUEST_CONSOLE_REPORT_NS))
 		return;
 	pr_warn("domain %u (%s): console: %lu bytes dropped (rate limit %u B/s, burst %u B)\n",
 		d->id, d->name, l->dropped, GUEST_CONSOLE_RATE, GUEST_CONSOLE_BURST);
 	l->dropped = 0;
+	l->reported_ns = now;
 }
 
+/*
+ * Prints l's text, prefixed unless the line is already open. A domain
+ * other than dom0 pays for it from its bucket, whole lines only (a line
+ * is shown complete or not at all, never cut to what the bucket held),
+ * and loses it, counted, when the bucket or the console's transmit queue
+ * is short.
+ */
 static void emit(struct domain *d, struct line_buf *l, bool newline)
 {
 	char out[LINE_MAX + 16];
@@ -81,9 +87,21 @@ static void emit(struct domain *d, struct line_buf *l, bool newline)
 			     newline ? "\n" : "");
 	if (n >= (int)sizeof(out))
 		n = sizeof(out) - 1;
-	/* Dropped whole when the transmit queue is full (never for dom0). */
-	if (!console_guest_write(out, (size_t)n, !d->privileged))
-		l->dropped += l->len + newline;
+	if (d->privileged) {
+		console_guest_write(out, (size_t)n, false);
+	} else {
+		u64 now = time_now_ns();
+		bucket_refill(l, now);
+		if (l->tokens >= (u64)n) {
+			report_dropped(d, l, now, false);
+			if (console_guest_write(out, (size_t)n, true))
+				l->tokens -= (u64)n;
+			else
+				l->dropped += l->len + newline;
+		} else {
+			l->dropped += l->len + newline;
+		}
+	}
 	l->open = !newline;
 	l->len = 0;
 }
@@ -92,13 +110,6 @@ void guest_console_write(struct domain *d, const char *buf, size_t len)
 {
 	struct line_buf *l = &lines[d->id];
 
-	if (!d->privileged) {
-		u64 ok = bucket_take(l, len);
-		l->dropped += len - ok;
-		if (ok)
-			report_dropped(d, l); /* heard again: say what was lost */
-		len = ok;
-	}
 	for (size_t i = 0; i < len; i++) {
 		char c = buf[i];
 		if (c == '\n') {
@@ -134,8 +145,9 @@ void guest_console_flush(struct domain *d)
 	struct line_buf *l = &lines[d->id];
 	if (l->len || l->open)
 		emit(d, l, true);
-	report_dropped(d, l);
+	report_dropped(d, l, time_now_ns(), true);
 	l->refill_ns = 0;
+	l->reported_ns = 0;
 }
 
 void guest_console_show_partial(struct domain *d)

@@ -27,6 +27,11 @@
  *             grant table does not grow; the domU is reaped when dom0
  *             lets go and every page is back. Needs a PCI device with
  *             MSI-X and a 64-bit BAR (QEMU -device virtio-rng-pci).
+ *   flood     a domU floods the console (`bytes` through console_io,
+ *             `e9` through port 0xE9) next to one measuring its timers'
+ *             lateness: the flood is rate-limited (a dropped-bytes line)
+ *             and the hypervisor's lines survive in the log ring (read
+ *             back with sysctl readconsole, as `dmesg`).
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -666,6 +671,97 @@ static void scenario_held(const struct hvm_start_info *si)
 	       "stayed shut; reaped, every page back");
 }
 
+/* ---- console isolation --------------------------------------------------- */
+
+/* True if the log text holds a line starting with `prefix` that contains
+ * `also` (NULL: anything). */
+static bool log_has(const char *text, const char *prefix, const char *also)
+{
+	size_t np = strlen(prefix);
+
+	for (const char *l = text; *l;) {
+		const char *end = strchr(l, '\n');
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+		if (len >= np && !strncmp(l, prefix, np)) {
+			if (!also)
+				return true;
+			for (size_t i = np; i + strlen(also) <= len; i++)
+				if (!strncmp(l + i, also, strlen(also)))
+					return true;
+		}
+		l += len + (end ? 1 : 0);
+	}
+	return false;
+}
+
+static void scenario_flood(const char *cmdline)
+{
+	static char text[16 * 1024 + 1];
+	u64 bytes = 1 << 20, e9 = 64 * 1024, before = sysctl_free_pages();
+	char ct[96], cf[160], want[96];
+	evtchn_port_t port;
+	u32 n = 0;
+	int rc;
+
+	cmdline_get_u64(cmdline, "bytes", &bytes);
+	cmdline_get_u64(cmdline, "e9", &e9);
+
+	/* The reference: the ticker next to a domU that only computes. */
+	u64 ticks = 0;
+	cmdline_get_u64(cmdline, "baseline_ticks", &ticks);
+	if (ticks) {
+		domid_t bt = domu_create("ticker0"), bs = domu_create("spinner");
+		if ((rc = evtchn_alloc_unbound(bt, bs, &port)))
+			finish(false, "FAIL alloc_unbound in d%u for d%u: %d", bt, bs, rc);
+		snprintf(ct, sizeof(ct), "role=ticker port=%u period_ms=5 ticks=%lu", port, ticks);
+		domu_build(bt, ct);
+		domu_build(bs, "role=spin");
+		check("unpause-spinner", domctl_unpause(bs), 0);
+		check("unpause-ticker0", domctl_unpause(bt), 0);
+		check("baseline-ticker-finished", wait_shutdown(&bt, 1, 4 * WAIT_NS), 0);
+		domid_t bids[2] = { bt, bs };
+		destroy_all(bids, 2);
+	}
+
+	domid_t t = domu_create("ticker"), f = domu_create("flooder");
+	if ((rc = evtchn_alloc_unbound(t, f, &port)))
+		finish(false, "FAIL alloc_unbound in d%u for d%u: %d", t, f, rc);
+	snprintf(ct, sizeof(ct), "role=ticker port=%u period_ms=5", port);
+	snprintf(cf, sizeof(cf), "role=flood peer=%u rport=%u bytes=%lu e9=%lu", t, port, bytes, e9);
+	domu_build(t, ct);
+	domu_build(f, cf);
+	/* The flooder first: it has the CPU when the ticker starts. */
+	check("unpause-flooder", domctl_unpause(f), 0);
+	check("unpause-ticker", domctl_unpause(t), 0);
+	domid_t ids[2] = { t, f };
+	rc = wait_shutdown(ids, 2, 4 * WAIT_NS);
+	domctl_print_list();
+	if (rc)
+		finish(false, "flood: FAIL the domUs did not finish in %llu s", 4 * WAIT_NS / NS_PER_SEC);
+	struct xen_domctl_getdomaininfo it = info_of(t), iff = info_of(f);
+	check("ticker-powered-off", shutdown_code(&it), SHUTDOWN_poweroff);
+	check("flooder-powered-off", shutdown_code(&iff), SHUTDOWN_poweroff);
+
+	/* The hypervisor's lines from before and after the flood are still
+	 * in its log ring: the flood did not push them out. */
+	check("readconsole", sysctl_readconsole(text, sizeof(text) - 1, &n), 0);
+	text[MIN(n, (u32)sizeof(text) - 1)] = 0;
+	snprintf(want, sizeof(want), "keel: domain %u (ticker) created by dom0", t);
+	check("dmesg-has-ticker-created", log_has(text, want, NULL), 1);
+	snprintf(want, sizeof(want), "keel: domain %u (flooder) created by dom0", f);
+	check("dmesg-has-flooder-created", log_has(text, want, NULL), 1);
+	snprintf(want, sizeof(want), "keel: domain %u (flooder): console: ", f);
+	check("dmesg-has-dropped-bytes-line", log_has(text, want, "bytes dropped"), 1);
+	snprintf(want, sizeof(want), "keel: domain %u (flooder) shut down: poweroff", f);
+	check("dmesg-has-flooder-shut-down", log_has(text, want, NULL), 1);
+	printf("dom0: domains: dmesg read back %u bytes after the flood\n", n);
+	destroy_all(ids, 2);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "flood: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "flood: PASS the flood was throttled and the hypervisor's log kept");
+}
+
 /* Domain control's own contract, and what dom0's mistakes get. */
 static void scenario_domctl(void)
 {
@@ -847,5 +943,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_foreign(si);
 	else if (!strcmp(scenario, "held"))
 		scenario_held(si);
+	else if (!strcmp(scenario, "flood"))
+		scenario_flood(cmdline);
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

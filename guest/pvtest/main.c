@@ -128,6 +128,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_timer();
 	else if (!strcmp(role, "granter"))
 		role_granter(si);
+	else if (!strcmp(role, "flood"))
+		role_flood();
+	else if (!strcmp(role, "ticker"))
+		role_ticker();
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -19,6 +19,10 @@
  *                                            VIRQ_TIMER, wallclock
  *   role=granter peer=D port=P gref=R        grants a page to D, notifies
  *                                            on P, sleeps until destroyed
+ *   role=flood peer=D rport=P bytes=N e9=M   floods the console, then
+ *                                            notifies D's port P
+ *   role=ticker port=P [period_ms=T]         measures timer lateness until
+ *                                            P is notified (flood.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -51,6 +55,8 @@ void role_hostile(const struct hvm_start_info *si);
 void role_victim(const struct hvm_start_info *si);
 void role_timer(void);
 void role_granter(const struct hvm_start_info *si);
+void role_flood(void);
+void role_ticker(void);
 
 /* xorshift64*: a small deterministic generator for the fuzzer. */
 u64 rng_next(u64 *state);

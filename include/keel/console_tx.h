@@ -22,7 +22,7 @@
 #include <keel/types.h>
 
 #define CONSOLE_TX_RING 32768      /* bytes queued at most (a power of two) */
-#define CONSOLE_TX_POLL_MAX 256    /* bytes one poll moves at most */
+#define CONSOLE_TX_POLL_MAX 64     /* bytes one poll moves at most */
 #define CONSOLE_TX_POLL_NS 1000000 /* poll period while output is queued */
 
 /*

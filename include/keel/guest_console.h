@@ -10,6 +10,7 @@ struct domain;
  * burst, then a steady rate; the rest is dropped and counted. */
 #define GUEST_CONSOLE_BURST 16384 /* bytes */
 #define GUEST_CONSOLE_RATE 4096   /* bytes a second */
+#define GUEST_CONSOLE_REPORT_NS 1000000000ULL /* dropped-bytes lines: 1/s */
 
 /* Appends bytes from domain d (console_io, port 0xE9); complete lines
  * are printed as "(dN) line". Control characters other than tab and
