@@ -28,18 +28,20 @@ def run_flood(extra="", loader="uefi", timeout=T):
     return r
 
 
-def domain_id(r, name):
+def created(r, name):
+    """(id, offset in the log) of the domU dom0 created under `name`."""
     m = re.search(r"^keel: domain (\d+) \(%s\) created by dom0" % name, r.log, re.M)
     if not m:
         fail("the hypervisor did not report creating domain '%s'" % name, r.tail(60))
-    return m.group(1)
+    return m.group(1), m.end()
 
 
 def ticker_lateness(r, name):
     """(ticks, worst us, mean us, ticks over 1 ms) the ticker domU `name`
-    reported."""
-    m = re.search(r"^\(d%s\) pvtest: ticker: (\d+) ticks of (\d+) ms in (\d+) ms: worst (\d+) us "
-                  r"late, mean (\d+) us, (\d+) over 1 ms" % domain_id(r, name), r.log, re.M)
+    reported (ids are reused: the report after its creation)."""
+    dom, at = created(r, name)
+    m = re.compile(r"^\(d%s\) pvtest: ticker: (\d+) ticks of (\d+) ms in (\d+) ms: worst (\d+) us "
+                   r"late, mean (\d+) us, (\d+) over 1 ms" % dom, re.M).search(r.log, at)
     if not m:
         fail("the ticker domU '%s' did not report its timers' lateness" % name, r.tail(60))
     ticks, worst, mean, over = int(m.group(1)), int(m.group(4)), int(m.group(5)), int(m.group(6))
@@ -49,7 +51,7 @@ def ticker_lateness(r, name):
 
 
 def flooder_lines(r):
-    return len(re.findall(r"^\(d%s\) flood: line" % domain_id(r, "flooder"), r.log, re.M))
+    return len(re.findall(r"^\(d%s\) flood: line" % created(r, "flooder")[0], r.log, re.M))
 
 
 @test("isolation-console-flood-throttled", timeout=T + 60)
