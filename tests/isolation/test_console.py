@@ -97,3 +97,4 @@ def _():
     if mean > 2 * b_mean + 1000:
         fail("the flood made another domU's timers late: mean %d us, %d us next to a "
              "computing domU" % (mean, b_mean))
+
