@@ -97,6 +97,11 @@ int domain_populate_ram(struct domain *d, gpa_t gpa, u64 nr_pages, u64 limit)
 		return -ENOMEM;
 	if (ram_slot_needed(d, gpa, len) && d->nr_ram == DOMAIN_MEM_RANGES)
 		return -ENOMEM;
+	/* A hole may hold a grant mapping of d's: never replaced
+	 * (asm/p2m.h). Checked before anything is allocated. */
+	int rc = p2m_check_replace(d, gpa, len, "populate_ram");
+	if (rc)
+		return rc;
 
 	u64 done = 0;
 	while (done < len) {

@@ -432,7 +432,7 @@ void gnttab_map(struct domain *ld, struct gnttab_map_grant_ref *op)
 	/* Xen (p2m_grant_map_ro/rw): readable, writable unless read-only,
 	 * never executable. */
 	if (!map_target_ok(ld, gpa) ||
-	    p2m_map(ld, gpa, hpa, PAGE_SIZE, ro ? PT_R : PT_R | PT_W, MT_WB)) {
+	    p2m_map(ld, gpa, hpa, PAGE_SIZE, (ro ? PT_R : PT_R | PT_W) | PT_HELD_GRANT, MT_WB)) {
 		/* A failed map may have left part of a table behind, never
 		 * a mapping: nothing to undo in the p2m. */
 		st = GNTST_general_error;
@@ -461,7 +461,6 @@ void gnttab_unmap(struct domain *ld, struct gnttab_unmap_grant_ref *op)
 {
 	struct grant_table *lgt = gt_of(ld);
 	struct grant_mapping *m = maptrack_entry(&lgt->maptrack, op->handle);
-	paddr_t pa;
 
 	if (!m || !m->flags) {
 		op->status = GNTST_bad_handle;
@@ -473,8 +472,7 @@ void gnttab_unmap(struct domain *ld, struct gnttab_unmap_grant_ref *op)
 	}
 	/* Xen replace_grant_p2m_mapping: the p2m entry at host_addr must
 	 * still be this grant's frame. */
-	if ((op->host_addr & PAGE_MASK) != m->gpa || p2m_lookup(ld, m->gpa, &pa, NULL) ||
-	    (pa & PAGE_MASK) != m->hpa || p2m_unmap(ld, m->gpa, PAGE_SIZE)) {
+	if ((op->host_addr & PAGE_MASK) != m->gpa || p2m_unmap_grant(ld, m->gpa, m->hpa)) {
 		op->status = GNTST_general_error;
 		return;
 	}

@@ -75,15 +75,19 @@ int physmap_place_frame(struct domain *d, u64 gfn, paddr_t hpa, u64 old_gfn)
 	gpa_t gpa = gfn << PAGE_SHIFT;
 	paddr_t prev;
 
+	unsigned perms;
+
 	if (!gfn_addressable(gfn))
 		return -EINVAL;
-	if (!p2m_lookup(d, gpa, &prev, NULL)) {
+	if (!p2m_lookup(d, gpa, &prev, &perms)) {
 		struct page_info *pg = page_of(prev & PAGE_MASK);
 		/* Only the domain's own pages may be unhooked: not a grant
 		 * mapping (even of its own page), not a foreign page, not
-		 * device memory (no page_info owner). */
-		if ((prev & PAGE_MASK) != hpa &&
-		    (!pg || pg->owner != d->id || gnttab_gpa_is_mapped(d, gpa)))
+		 * device memory (no page_info owner). The p2m would refuse
+		 * a held entry anyway (-EBUSY); -EPERM is this call's
+		 * answer for all three. */
+		if ((perms & PT_HELD) ||
+		    ((prev & PAGE_MASK) != hpa && (!pg || pg->owner != d->id)))
 			return -EPERM;
 	}
 	if (old_gfn != GFN_NONE && old_gfn != gfn) {
@@ -128,6 +132,14 @@ static long add_to_physmap(struct vcpu *v, gva_t arg)
 		return -EACCES;
 	if (d != v->dom && !v->dom->privileged)
 		return -EPERM;
+	/* A dying domain is a zombie kept only for the frames others still
+	 * map: its p2m is gone, and a table frame grown now would be owned
+	 * by an id whose owner references were already dropped, so it would
+	 * never come back and the id never be reaped. Refused as the other
+	 * paths refuse a dying domain (foreign maps: -ESRCH; grant-table
+	 * ops: GNTST_bad_domain). */
+	if (d->state == DOM_DYING)
+		return -ESRCH;
 	if (x.gpfn == GFN_NONE)
 		return -EINVAL;
 
@@ -191,7 +203,9 @@ static int map_foreign_frame(struct domain *d, struct domain *fd, u64 idx, u64 g
 	int rc = page_get(hpa, fd->id);
 	if (rc)
 		return -ENOENT;
-	rc = p2m_map(d, gpfn << PAGE_SHIFT, hpa, PAGE_SIZE, PT_R | PT_W, MT_WB);
+	/* The entry holds the reference (asm/p2m.h): whatever removes it
+	 * drops the reference too. */
+	rc = p2m_map(d, gpfn << PAGE_SHIFT, hpa, PAGE_SIZE, PT_R | PT_W | PT_HELD_FOREIGN, MT_WB);
 	if (rc)
 		page_put(hpa);
 	return rc;
@@ -223,13 +237,8 @@ static long add_to_physmap_batch(struct vcpu *v, gva_t arg)
 			return -EFAULT;
 		err = map_foreign_frame(d, fd, idx, gpfn);
 		if (copy_to_guest(v, b.errs + 4ULL * i, &err, 4)) {
-			if (!err) { /* undo: the caller cannot learn it worked */
-				paddr_t hpa;
-				if (!p2m_lookup(d, gpfn << PAGE_SHIFT, &hpa, NULL)) {
-					p2m_unmap(d, gpfn << PAGE_SHIFT, PAGE_SIZE);
-					page_put(hpa & PAGE_MASK);
-				}
-			}
+			if (!err) /* undo: the caller cannot learn it worked */
+				p2m_unmap(d, gpfn << PAGE_SHIFT, PAGE_SIZE); /* and its reference */
 			return -EFAULT;
 		}
 	}
@@ -245,24 +254,17 @@ static long remove_from_physmap(struct vcpu *v, gva_t arg)
 {
 	struct xen_remove_from_physmap r;
 	struct domain *d = v->dom;
-	paddr_t hpa;
+	unsigned perms;
 
 	if (copy_from_guest(v, &r, arg, sizeof(r)))
 		return -EFAULT;
 	if (r.domid != DOMID_SELF && r.domid != d->id)
 		return -EOPNOTSUPP;
-	if (!gfn_addressable(r.gpfn) || p2m_lookup(d, r.gpfn << PAGE_SHIFT, &hpa, NULL))
+	if (!gfn_addressable(r.gpfn) || p2m_lookup(d, r.gpfn << PAGE_SHIFT, NULL, &perms))
 		return -ENOENT;
-	hpa &= PAGE_MASK;
-	struct page_info *pg = page_of(hpa);
-	if (!pg || pg->owner == d->id || pg->owner == PAGE_OWNER_NONE ||
-	    gnttab_gpa_is_mapped(d, r.gpfn << PAGE_SHIFT))
+	if (!(perms & PT_HELD_FOREIGN))
 		return -EOPNOTSUPP; /* not a foreign mapping */
-	int rc = p2m_unmap(d, r.gpfn << PAGE_SHIFT, PAGE_SIZE);
-	if (rc)
-		return rc;
-	page_put(hpa);
-	return 0;
+	return p2m_unmap(d, r.gpfn << PAGE_SHIFT, PAGE_SIZE); /* drops the reference */
 }
 
 long do_memory_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)

@@ -1,4 +1,5 @@
 /* Power-off, reboot and halt of the whole machine. */
+#include <keel/console_tx.h>
 #include <keel/machine.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
@@ -22,6 +23,7 @@ void machine_stop(enum stop_reason why)
 {
 	irq_disable();
 	printk(LOG_ERR, "keel: machine stop: %s\n", stop_names[why]);
+	console_tx_sync(); /* everything queued reaches the UART first */
 	if (debugexit_port)
 		outl(debugexit_port, why); /* QEMU exits: status 2*why+1 */
 	if (why == STOP_REBOOT) {

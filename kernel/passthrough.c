@@ -217,6 +217,13 @@ int passthrough_bar_move(struct domain *d, struct pci_func *f, unsigned i, u64 a
 			f->msix_nr_mapped);
 		return -EPERM;
 	}
+	/* Mappings dom0 holds there (foreign, grant) are never replaced
+	 * (asm/p2m.h): refused before the device is touched. */
+	if (!release && b->kind != PCI_BAR_IO32 &&
+	    p2m_check_replace(d, ALIGN_DOWN(addr, PAGE_SIZE),
+			      ALIGN_UP(addr + b->size, PAGE_SIZE) - ALIGN_DOWN(addr, PAGE_SIZE),
+			      "a BAR move"))
+		return -EBUSY;
 	if (table)
 		msix_unprotect(d, f);
 	/* Reprogram with decoding off, so the device never answers at a

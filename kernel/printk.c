@@ -1,11 +1,16 @@
 /*
  * printk: formats into a ring of recent log text (for a later `dmesg`
  * from dom0) and writes lines at or above the console level to the
- * serial console.
+ * serial console (through its transmit queue, keel/console_tx.h).
+ *
+ * The log ring holds the hypervisor's own lines only. Domains' console
+ * output goes to the serial console but not into the ring: a domain
+ * printing a megabyte would otherwise push every hypervisor message out
+ * of it, and `dmesg` is where the operator looks for those.
  */
+#include <keel/console_tx.h>
 #include <keel/lib.h>
 #include <keel/printk.h>
-#include <keel/uart.h>
 
 #define LOG_RING_SIZE 65536 /* a power of two */
 
@@ -20,7 +25,14 @@ void printk_set_level(int level)
 
 void console_write(const char *s, size_t n)
 {
-	uart_write(s, n);
+	console_tx_queue(s, n, false);
+}
+
+bool console_guest_write(const char *s, size_t n, bool may_drop)
+{
+	if (LOG_INFO > console_level)
+		return true; /* not shown at this level: nothing lost */
+	return console_tx_queue(s, n, may_drop);
 }
 
 static void log_append(const char *s, size_t n)

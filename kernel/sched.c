@@ -14,6 +14,7 @@
  * here. sched_must_leave() also compares the clock itself, so a guest
  * that exits often is preempted on time even if an interrupt was late.
  */
+#include <keel/console_tx.h>
 #include <keel/domain.h>
 #include <keel/errno.h>
 #include <keel/evtchn.h>
@@ -249,6 +250,8 @@ static void idle(u64 now, u64 next)
 		machine_stop(STOP_PANIC);
 	}
 	sched_this_cpu()->timer_fired = false;
+	/* Console output still queued: wake up to move it on. */
+	next = earliest(next, console_tx_next_poll(now));
 	if (next)
 		apic_timer_oneshot(next - now);
 	else
@@ -264,6 +267,7 @@ void sched_run(void)
 {
 	struct cpu_sched *c = sched_this_cpu();
 
+	console_tx_start_async();
 	for (;;) {
 		struct domain *d0 = domain_by_id(0);
 		if (!d0 || !domain_is_alive(d0)) {
@@ -274,6 +278,7 @@ void sched_run(void)
 		/* Device interrupts that arrived become events (and may wake
 		 * dom0's vCPU) before the pick. */
 		pirq_deliver_pending();
+		console_tx_poll();
 		u64 now = time_now_ns(), next;
 		unsigned n = collect(now, &next);
 		int pick = sched_pick(entities, n);
@@ -287,7 +292,11 @@ void sched_run(void)
 		struct vcpu *v = entity_vcpu[pick];
 		v->sched.last_pick = ++c->seq;
 		c->curr = v;
-		c->next_event = earliest(now + SCHED_SLICE_NS, next);
+		/* While console output is queued, the running vCPU leaves
+		 * about every millisecond so the loop above can move it on
+		 * (no UART interrupt: keel/console_tx.h). */
+		c->next_event = earliest(earliest(now + SCHED_SLICE_NS, next),
+					 console_tx_next_poll(now));
 		c->timer_fired = false;
 		apic_timer_oneshot(c->next_event - now);
 		time_update_vcpu(v);

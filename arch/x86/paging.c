@@ -281,7 +281,9 @@ static int protect_range(struct pt *pt, paddr_t table, unsigned level,
 		if (!fmt->present(e))
 			return -ENOENT;
 		if (is_leaf(pt, e, level) && whole) {
-			*entry = fmt->leaf(fmt->addr(e, level), level, perms,
+			/* What the entry holds is not a permission: kept. */
+			*entry = fmt->leaf(fmt->addr(e, level), level,
+					   (perms & ~PT_HELD) | (fmt->perms(e) & PT_HELD),
 					   fmt->memtype(e));
 		} else {
 			paddr_t child;
@@ -332,6 +334,42 @@ int pt_lookup(const struct pt *pt, u64 va, paddr_t *pa, unsigned *perms,
 	return -ENOENT; /* not reached: level 1 entries are leaves */
 }
 
+static int walk_range(const struct pt *pt, paddr_t table, unsigned level, u64 va, u64 end,
+		      int (*fn)(u64, paddr_t, unsigned, unsigned, void *), void *arg)
+{
+	const struct pt_format *fmt = pt->fmt;
+	const u64 *t = table_at(table);
+	u64 span = level_size(level);
+
+	while (va < end) {
+		u64 e = t[level_index(va, level)];
+		u64 start = ALIGN_DOWN(va, span), stop = MIN(start + span, end);
+		int rc = 0;
+
+		if (!fmt->present(e))
+			; /* a hole of the whole span */
+		else if (is_leaf(pt, e, level))
+			rc = fn(start, fmt->addr(e, level), fmt->perms(e), level, arg);
+		else
+			rc = walk_range(pt, fmt->addr(e, level), level - 1, va, stop, fn, arg);
+		if (rc)
+			return rc;
+		va = stop;
+	}
+	return 0;
+}
+
+int pt_walk(const struct pt *pt, u64 va, u64 size,
+	    int (*fn)(u64 va, paddr_t pa, unsigned perms, unsigned level, void *arg),
+	    void *arg)
+{
+	if (!range_ok(va, size))
+		return -EINVAL;
+	if (!pt->root || !size)
+		return 0;
+	return walk_range(pt, pt->root, PT_LEVELS, va, va + size, fn, arg);
+}
+
 void pt_destroy(struct pt *pt)
 {
 	if (pt->root)
@@ -360,6 +398,10 @@ void pt_destroy(struct pt *pt)
 #define X86_PTE_PS (1ULL << 7)
 #define X86_PTE_G (1ULL << 8)
 #define X86_PTE_NX (1ULL << 63)
+/* Bits 52-58 are ignored by the MMU (SDM vol. 3 table 4-19, APM vol. 2
+ * 5.4.1 "available to software"): what the entry holds (PT_HELD_*). */
+#define X86_PTE_HELD_FOREIGN (1ULL << 52)
+#define X86_PTE_HELD_GRANT (1ULL << 53)
 #define X86_PTE_ADDR 0x000ffffffffff000ULL
 
 /* Address bits of a leaf at `level`: a large page's low address bits are
@@ -397,6 +439,10 @@ static u64 x86_leaf(paddr_t pa, unsigned level, unsigned perms, enum memtype mt)
 		e |= X86_PTE_PCD | X86_PTE_PWT;
 	if (level > 1)
 		e |= X86_PTE_PS;
+	if (perms & PT_HELD_FOREIGN)
+		e |= X86_PTE_HELD_FOREIGN;
+	if (perms & PT_HELD_GRANT)
+		e |= X86_PTE_HELD_GRANT;
 	return e;
 }
 
@@ -436,6 +482,10 @@ static unsigned x86_perms(u64 e)
 		p |= PT_X;
 	if (e & X86_PTE_US)
 		p |= PT_U;
+	if (e & X86_PTE_HELD_FOREIGN)
+		p |= PT_HELD_FOREIGN;
+	if (e & X86_PTE_HELD_GRANT)
+		p |= PT_HELD_GRANT;
 	return p;
 }
 

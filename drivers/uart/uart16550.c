@@ -58,6 +58,25 @@ void uart_write(const char *s, size_t n)
 	}
 }
 
+/* The 16550A's transmit FIFO (PC16550D datasheet: 16 bytes). With FIFOs
+ * on, THRE means the whole FIFO is empty (datasheet, LSR bit 5). */
+#define UART_TX_FIFO 16
+
+unsigned uart_tx_room(void)
+{
+	if (!uart_port)
+		return ~0u; /* no console: everything goes nowhere at once */
+	return (inb(uart_port + UART_LSR) & LSR_THRE) ? UART_TX_FIFO : 0;
+}
+
+void uart_tx_put(const char *s, size_t n)
+{
+	if (!uart_port)
+		return;
+	for (size_t i = 0; i < n; i++)
+		outb(uart_port + UART_THR, (u8)s[i]);
+}
+
 int uart_getc(void)
 {
 	if (!uart_port || !(inb(uart_port + UART_LSR) & LSR_DR))

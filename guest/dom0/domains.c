@@ -27,6 +27,17 @@
  *   fpu       two pvtest-simd domUs (role=simd) check their FPU/SIMD
  *             state while dom0 keeps its own pattern in its registers
  *             (docs/fpu.md); needs `module pvtest /pvtest-simd.elf`.
+ *   held      dom0's grant and foreign mappings of a domU's pages are
+ *             never overwritten or lost (asm/p2m.h): other mappings, a
+ *             BAR move onto them and MSI-X re-protection; a dying domU's
+ *             grant table does not grow; the domU is reaped when dom0
+ *             lets go and every page is back. Needs a PCI device with
+ *             MSI-X and a 64-bit BAR (QEMU -device virtio-rng-pci).
+ *   flood     a domU floods the console (`bytes` through console_io,
+ *             `e9` through port 0xE9) next to one measuring its timers'
+ *             lateness: the flood is rate-limited (a dropped-bytes line)
+ *             and the hypervisor's lines survive in the log ring (read
+ *             back with sysctl readconsole, as `dmesg`).
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -41,6 +52,7 @@
 #include "cpuregs.h"
 #include "pvclock.h"
 #include "simd.h"
+#include "pci/pci.h"
 
 #define NS_PER_SEC 1000000000ULL
 #define DOMU_RAM_MIB 4
@@ -586,6 +598,266 @@ static void scenario_foreign(const struct hvm_start_info *si)
 	finish(true, "foreign: PASS dom0 mapped a domU's pages, and every mistake was refused");
 }
 
+/* ---- held mappings: never overwritten, never lost (asm/p2m.h) ------------ */
+
+static int add_to_physmap(domid_t dom, unsigned space, u64 idx, u64 gpa)
+{
+	struct xen_add_to_physmap x = {
+		.domid = dom, .space = space, .idx = idx, .gpfn = gpa >> PAGE_SHIFT,
+	};
+	return (int)HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x);
+}
+
+static u64 bar_read64(const struct pci_dev *p, unsigned i)
+{
+	return (pci_cfg_read(p, PCI_BAR0 + 4 * i, 4) & ~0xfULL) |
+	       (u64)pci_cfg_read(p, PCI_BAR0 + 4 * i + 4, 4) << 32;
+}
+
+/* Reprograms 64-bit BAR i (low dword, then high: the hypervisor acts on
+ * the high one) and returns what it reads back. */
+static u64 bar_move64(const struct pci_dev *p, unsigned i, u64 addr)
+{
+	u32 lo = pci_cfg_read(p, PCI_BAR0 + 4 * i, 4);
+
+	pci_cfg_write(p, PCI_BAR0 + 4 * i, 4, (u32)addr | (lo & 0xf));
+	pci_cfg_write(p, PCI_BAR0 + 4 * i + 4, 4, (u32)(addr >> 32));
+	return bar_read64(p, i);
+}
+
+/* A device with MSI-X and a 64-bit memory BAR that does not hold its
+ * table; *bar64 is that BAR, *table the page of the MSI-X table. */
+static const struct pci_dev *msix_dev_with_bar64(unsigned *bar64, u64 *table)
+{
+	for (unsigned n = 0; n < pci_ndevs; n++) {
+		const struct pci_dev *p = &pci_devs[n];
+		u8 cap = pci_cap_find(p, PCI_CAP_ID_MSIX, 0);
+		if (!cap)
+			continue;
+		u32 treg = pci_cfg_read(p, cap + 4, 4);
+		unsigned bir = treg & 7;
+		if (bir >= 6 || !p->bar[bir].addr)
+			continue;
+		for (unsigned i = 0; i < 6; i++) {
+			const struct pci_bar_info *b = &p->bar[i];
+			if (i != bir && b->mem64 && b->addr && b->size && b->size <= 64 * PAGE_SIZE) {
+				*bar64 = i;
+				*table = (p->bar[bir].addr + (treg & ~7u)) & ~(u64)(PAGE_SIZE - 1);
+				return p;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void scenario_held(const struct hvm_start_info *si)
+{
+	static u8 own[PAGE_SIZE] __aligned(PAGE_SIZE);
+	struct gnttab_map_grant_ref m;
+	struct gnttab_unmap_grant_ref u;
+	struct xen_domctl_getdomaininfo info;
+	evtchn_port_t port, local;
+	u64 paddr, offset, filesz, table;
+	unsigned bar;
+	char cg[96];
+	int rc;
+
+	/* dom0's grant table and handle table first: they stay (see
+	 * scenario_zombie). */
+	if ((rc = gnttab_init(si, 1)))
+		finish(false, "FAIL gnttab_init: %d", rc);
+	gnttab_grant_access_ref(9, 0, virt_to_gfn(own), true);
+	gnttab_set_map_op(&m, gnttab_slot_gpa(1), GNTMAP_host_map | GNTMAP_readonly, 9, 0);
+	if (gnttab_map_refs(&m, 1) || m.status)
+		finish(false, "FAIL mapping dom0's own grant: status %d", m.status);
+	gnttab_set_unmap_op(&u, gnttab_slot_gpa(1), m.handle);
+	if (gnttab_unmap_refs(&u, 1) || u.status || !gnttab_end_access(9))
+		finish(false, "FAIL unmapping dom0's own grant: status %d", u.status);
+	if (!first_segment(&paddr, &offset, &filesz))
+		finish(false, "FAIL no loadable segment in the pvtest image");
+	pci_init(si->rsdp_paddr);
+	const struct pci_dev *dev = msix_dev_with_bar64(&bar, &table);
+	if (!dev)
+		finish(false, "held: FAIL no PCI device with MSI-X and a 64-bit BAR "
+		       "(QEMU: -device virtio-rng-pci)");
+	u64 bar_home = dev->bar[bar].addr, bar_size = dev->bar[bar].size;
+	/* Two BAR-sized blocks in dom0's mapping window, clear of the slots
+	 * used below: A gets a foreign mapping in its second page, B stays
+	 * empty. */
+	u64 block_a = ALIGN_UP(gnttab_slot_gpa(64), bar_size), block_b = block_a + 2 * bar_size;
+	printf("dom0: domains: device %02x:%02x.%u BAR%u 0x%lx+0x%lx, MSI-X table page 0x%lx\n",
+	       PCI_BUS(dev->bdf), PCI_DEV(dev->bdf), PCI_FN(dev->bdf), bar, bar_home, bar_size,
+	       table);
+
+	u64 before = sysctl_free_pages();
+	domid_t g = domu_create("holder");
+	if ((rc = evtchn_alloc_unbound(g, 0, &port)) ||
+	    (rc = evtchn_bind_interdomain(g, port, &local)))
+		finish(false, "FAIL channel to d%u: %d", g, rc);
+	evtchn_clear_pending(local);
+	snprintf(cg, sizeof(cg), "role=granter peer=0 port=%u gref=8", port);
+	domu_build(g, cg);
+	check("unpause-holder", domctl_unpause(g), 0);
+	u64 limit = pvclock_now_ns() + WAIT_NS;
+	while (!evtchn_is_pending(local) && pvclock_now_ns() < limit)
+		evtchn_poll(&local, 1, limit);
+	check("holder-granted", evtchn_is_pending(local), 1);
+
+	/* A grant mapping (slot 0) and foreign mappings (slot 1, block A,
+	 * the MSI-X table page: a hole in dom0's map). */
+	u64 gfn = paddr >> PAGE_SHIFT, slot0 = gnttab_slot_gpa(0), slot1 = gnttab_slot_gpa(1);
+	gnttab_set_map_op(&m, slot0, GNTMAP_host_map | GNTMAP_readonly, 8, g);
+	long hrc = gnttab_map_refs(&m, 1);
+	check("grant-map", hrc ? hrc : m.status, GNTST_okay);
+	check("foreign-map", map_foreign_err(g, gfn, slot1), 0);
+	check("foreign-map-in-block-a", map_foreign_err(g, gfn, block_a + PAGE_SIZE), 0);
+	check("foreign-map-on-msix-table-page", map_foreign_err(g, gfn, table), 0);
+
+	/* Every other mapping at those places: refused, nothing changed. */
+	struct gnttab_map_grant_ref m2;
+	check("foreign-over-grant", map_foreign_err(g, gfn, slot0), -EBUSY);
+	check("foreign-over-foreign", map_foreign_err(g, gfn, slot1), -EBUSY);
+	gnttab_set_map_op(&m2, slot1, GNTMAP_host_map | GNTMAP_readonly, 8, g);
+	hrc = gnttab_map_refs(&m2, 1);
+	check("grant-over-foreign", hrc ? hrc : m2.status, GNTST_general_error);
+	check("shared-info-over-grant", add_to_physmap(DOMID_SELF, XENMAPSPACE_shared_info, 0, slot0),
+	      -EPERM);
+	check("grant-frame-over-foreign",
+	      add_to_physmap(DOMID_SELF, XENMAPSPACE_grant_table, 0, slot1), -EPERM);
+	check("remove-a-grant-mapping-as-foreign", unmap_foreign(slot0), -EOPNOTSUPP);
+	check("grant-page-intact", ((const u8 *)gnttab_slot_va(0))[1], (u8)(1 * 31 + 7));
+
+	/* A BAR moved onto a foreign mapping: refused (the register reads
+	 * back unchanged). */
+	check("bar-move-onto-foreign-refused", bar_move64(dev, bar, block_a) == bar_home, 1);
+	/* A BAR move elsewhere re-protects the MSI-X table page: the foreign
+	 * mapping found there goes, with its reference. */
+	check("bar-move-to-empty-block", bar_move64(dev, bar, block_b) == block_b, 1);
+	check("msix-table-page-unmapped-again", unmap_foreign(table), -ENOENT);
+	check("bar-move-home", bar_move64(dev, bar, bar_home) == bar_home, 1);
+
+	/* Dying while dom0 still holds its pages: a zombie, whose grant table
+	 * must not grow (its frames would never come back). */
+	check("destroy-while-mapped", domctl_destroy(g), 0);
+	check("listed-as-dying", domctl_getdomaininfo(g, &info) == 0 &&
+				 (info.flags & XEN_DOMINF_dying), 1);
+	u64 mid = sysctl_free_pages();
+	check("dying-grant-table-grow", add_to_physmap(g, XENMAPSPACE_grant_table, 4, 0x800000),
+	      -ESRCH);
+	check("dying-grant-table-frame-0", add_to_physmap(g, XENMAPSPACE_grant_table, 0, 0x800000),
+	      -ESRCH);
+	check("dying-shared-info", add_to_physmap(g, XENMAPSPACE_shared_info, 0, 0x801000), -ESRCH);
+	check("free-pages-unchanged-by-refusals", (long)sysctl_free_pages(), (long)mid);
+
+	/* dom0 lets go: the zombie is reaped, every page is back. */
+	gnttab_set_unmap_op(&u, slot0, m.handle);
+	hrc = gnttab_unmap_refs(&u, 1);
+	check("grant-unmap", hrc ? hrc : u.status, GNTST_okay);
+	check("foreign-unmap", unmap_foreign(slot1), 0);
+	check("foreign-unmap-block-a", unmap_foreign(block_a + PAGE_SIZE), 0);
+	check("destroy-dying-domain-finishes", domctl_destroy(g), 0);
+	check("reaped", domctl_getdomaininfo(g, &info), -ESRCH);
+	evtchn_close(local);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "held: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "held: PASS no held mapping was overwritten or lost; the dying domU's table "
+	       "stayed shut; reaped, every page back");
+}
+
+/* ---- console isolation --------------------------------------------------- */
+
+/* True if the log text holds a line starting with `prefix` that contains
+ * `also` (NULL: anything). */
+static bool log_has(const char *text, const char *prefix, const char *also)
+{
+	size_t np = strlen(prefix);
+
+	for (const char *l = text; *l;) {
+		const char *end = strchr(l, '\n');
+		size_t len = end ? (size_t)(end - l) : strlen(l);
+		if (len >= np && !strncmp(l, prefix, np)) {
+			if (!also)
+				return true;
+			for (size_t i = np; i + strlen(also) <= len; i++)
+				if (!strncmp(l + i, also, strlen(also)))
+					return true;
+		}
+		l += len + (end ? 1 : 0);
+	}
+	return false;
+}
+
+static void scenario_flood(const char *cmdline)
+{
+	static char text[16 * 1024 + 1];
+	u64 bytes = 1 << 20, e9 = 64 * 1024, before = sysctl_free_pages();
+	char ct[96], cf[160], want[96];
+	evtchn_port_t port;
+	u32 n = 0;
+	int rc;
+
+	cmdline_get_u64(cmdline, "bytes", &bytes);
+	cmdline_get_u64(cmdline, "e9", &e9);
+
+	/* The reference: the ticker next to a domU that only computes (with
+	 * interrupts on: a domU spinning with them off is not preempted
+	 * under Bochs). */
+	u64 ticks = 0;
+	cmdline_get_u64(cmdline, "baseline_ticks", &ticks);
+	if (ticks) {
+		domid_t bt = domu_create("ticker0"), bs = domu_create("computer");
+		if ((rc = evtchn_alloc_unbound(bt, bs, &port)))
+			finish(false, "FAIL alloc_unbound in d%u for d%u: %d", bt, bs, rc);
+		snprintf(ct, sizeof(ct), "role=ticker port=%u period_ms=5 ticks=%lu", port, ticks);
+		domu_build(bt, ct);
+		domu_build(bs, "role=work steps=1000000");
+		check("unpause-computer", domctl_unpause(bs), 0);
+		check("unpause-ticker0", domctl_unpause(bt), 0);
+		check("baseline-ticker-finished", wait_shutdown(&bt, 1, 4 * WAIT_NS), 0);
+		domid_t bids[2] = { bt, bs };
+		destroy_all(bids, 2);
+	}
+
+	domid_t t = domu_create("ticker"), f = domu_create("flooder");
+	if ((rc = evtchn_alloc_unbound(t, f, &port)))
+		finish(false, "FAIL alloc_unbound in d%u for d%u: %d", t, f, rc);
+	snprintf(ct, sizeof(ct), "role=ticker port=%u period_ms=5", port);
+	snprintf(cf, sizeof(cf), "role=flood peer=%u rport=%u bytes=%lu e9=%lu", t, port, bytes, e9);
+	domu_build(t, ct);
+	domu_build(f, cf);
+	/* The flooder first: it has the CPU when the ticker starts. */
+	check("unpause-flooder", domctl_unpause(f), 0);
+	check("unpause-ticker", domctl_unpause(t), 0);
+	domid_t ids[2] = { t, f };
+	rc = wait_shutdown(ids, 2, 4 * WAIT_NS);
+	domctl_print_list();
+	if (rc)
+		finish(false, "flood: FAIL the domUs did not finish in %llu s", 4 * WAIT_NS / NS_PER_SEC);
+	struct xen_domctl_getdomaininfo it = info_of(t), iff = info_of(f);
+	check("ticker-powered-off", shutdown_code(&it), SHUTDOWN_poweroff);
+	check("flooder-powered-off", shutdown_code(&iff), SHUTDOWN_poweroff);
+
+	/* The hypervisor's lines from before and after the flood are still
+	 * in its log ring: the flood did not push them out. */
+	check("readconsole", sysctl_readconsole(text, sizeof(text) - 1, &n), 0);
+	text[MIN(n, (u32)sizeof(text) - 1)] = 0;
+	snprintf(want, sizeof(want), "keel: domain %u (ticker) created by dom0", t);
+	check("dmesg-has-ticker-created", log_has(text, want, NULL), 1);
+	snprintf(want, sizeof(want), "keel: domain %u (flooder) created by dom0", f);
+	check("dmesg-has-flooder-created", log_has(text, want, NULL), 1);
+	snprintf(want, sizeof(want), "keel: domain %u (flooder): console: ", f);
+	check("dmesg-has-dropped-bytes-line", log_has(text, want, "bytes dropped"), 1);
+	snprintf(want, sizeof(want), "keel: domain %u (flooder) shut down: poweroff", f);
+	check("dmesg-has-flooder-shut-down", log_has(text, want, NULL), 1);
+	printf("dom0: domains: dmesg read back %u bytes after the flood\n", n);
+	destroy_all(ids, 2);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "flood: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "flood: PASS the flood was throttled and the hypervisor's log kept");
+}
+
 /* Domain control's own contract, and what dom0's mistakes get. */
 static void scenario_domctl(void)
 {
@@ -826,5 +1098,9 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_isolation(cmdline);
 	else if (!strcmp(scenario, "fpu"))
 		scenario_fpu(cmdline);
+	else if (!strcmp(scenario, "held"))
+		scenario_held(si);
+	else if (!strcmp(scenario, "flood"))
+		scenario_flood(cmdline);
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

@@ -132,6 +132,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_meddler();
 	else if (!strcmp(role, "simd") && role_simd)
 		role_simd(si); /* pvtest-simd.elf only */
+	else if (!strcmp(role, "flood"))
+		role_flood();
+	else if (!strcmp(role, "ticker"))
+		role_ticker();
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -26,6 +26,10 @@
  *   role=simd tag=T [rounds=N]               FPU/SIMD isolation checks
  *                                            (pvtest-simd.elf only;
  *                                            guest/pvtest/simd/simd.c)
+ *   role=flood peer=D rport=P bytes=N e9=M   floods the console, then
+ *                                            notifies D's port P
+ *   role=ticker port=P [period_ms=T]         measures timer lateness until
+ *                                            P is notified (flood.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -61,6 +65,8 @@ void role_granter(const struct hvm_start_info *si);
 void role_meddler(void);
 /* Linked into pvtest-simd.elf only (weak: NULL in plain pvtest). */
 void role_simd(const struct hvm_start_info *si) __attribute__((weak));
+void role_flood(void);
+void role_ticker(void);
 
 /* xorshift64*: a small deterministic generator for the fuzzer. */
 u64 rng_next(u64 *state);

@@ -22,7 +22,8 @@ struct domain;
  * mapped RWX write-back in its p2m. All or nothing: on error nothing is
  * allocated or mapped. -EINVAL (misaligned, empty, wrapping, at or above
  * `limit`), -EEXIST (overlaps d's RAM), -ENOMEM (beyond d->max_pages, no
- * frames, too many ranges).
+ * frames, too many ranges), -EBUSY (the range holds a grant or foreign
+ * mapping of d's, which a p2m change never replaces: asm/p2m.h).
  */
 int domain_populate_ram(struct domain *d, gpa_t gpa, u64 nr_pages, u64 limit);
 

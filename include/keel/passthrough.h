@@ -46,8 +46,9 @@ bool passthrough_io_ok(u64 first, u64 count, const char **why);
  * traps an MSI-X table in the BAR at its new place (kernel/msix.c). Address
  * 0 of a memory BAR unassigns it (nothing mapped, its table untrapped), as
  * firmware leaves a BAR it had no room for. A table BAR with mapped MSI-X
- * entries does not move. 0, or -EPERM when refused (one line printed,
- * nothing changed).
+ * entries does not move. 0, or -EPERM when refused, or -EBUSY when dom0
+ * holds a foreign or grant mapping at the new place (asm/p2m.h); either
+ * way one line printed, nothing changed.
  */
 int passthrough_bar_move(struct domain *d0, struct pci_func *f, unsigned i, u64 addr);
 

@@ -24,8 +24,17 @@ void vprintk(int level, const char *fmt, va_list ap);
 #define pr_info(...) printk(LOG_INFO, "keel: " __VA_ARGS__)
 #define pr_debug(...) printk(LOG_DEBUG, "keel: " __VA_ARGS__)
 
-/* Writes raw bytes to the console (no log ring), for guest output. */
+/* Writes raw bytes to the console (no log ring); never dropped. */
 void console_write(const char *s, size_t n);
+
+/*
+ * A domain's console text (kernel/guest_console.c): to the serial console
+ * when the console level shows LOG_INFO, never into the log ring (which
+ * keeps the hypervisor's lines). may_drop: when the console's transmit
+ * queue is full, the text is dropped and false returned, instead of
+ * waiting for the UART. True otherwise.
+ */
+bool console_guest_write(const char *s, size_t n, bool may_drop);
 
 void printk_set_level(int level);
 

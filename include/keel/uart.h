@@ -9,6 +9,15 @@ void uart_init(u16 port, u32 baud);
 /* Writes bytes, waiting for the transmitter before each one (Bochs drops
  * characters otherwise). No-op until uart_init. */
 void uart_write(const char *s, size_t n);
+/*
+ * Non-blocking transmit, for the console queue (kernel/console_tx.c):
+ * uart_tx_room() is how many bytes the UART takes now without waiting
+ * (its FIFO depth when the FIFO is empty, else 0; ~0u without a UART,
+ * whose output goes nowhere), and uart_tx_put() writes at most that many
+ * raw bytes (no newline conversion) without looking at the status.
+ */
+unsigned uart_tx_room(void);
+void uart_tx_put(const char *s, size_t n);
 /* A received byte, or -1 when none is waiting. */
 int uart_getc(void);
 

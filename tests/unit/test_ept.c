@@ -279,6 +279,23 @@ START_TEST(format_reads_back_its_fields)
 }
 END_TEST
 
+/* What an entry holds (PT_HELD_*) goes in bits 52/53, ignored by the CPU
+ * (SDM vol. 3 table 29-6), and reads back; the rest of the entry is as
+ * without it. */
+START_TEST(held_bits_in_ignored_bits)
+{
+	u64 plain = ept_format.leaf(0x9000, 1, PT_R | PT_W, MT_WB);
+	u64 f = ept_format.leaf(0x9000, 1, PT_R | PT_W | PT_HELD_FOREIGN, MT_WB);
+	u64 g = ept_format.leaf(0x9000, 1, PT_R | PT_HELD_GRANT, MT_WB);
+	ck_assert_uint_eq(f, plain | (1ULL << 52));
+	ck_assert_uint_eq(g & ((1ULL << 52) | (1ULL << 53)), 1ULL << 53);
+	ck_assert_uint_eq(ept_format.perms(f), PT_R | PT_W | PT_HELD_FOREIGN);
+	ck_assert_uint_eq(ept_format.perms(g), PT_R | PT_HELD_GRANT);
+	ck_assert_uint_eq(ept_format.addr(f, 1), 0x9000);
+	ck_assert_int_eq(ept_format.memtype(f), MT_WB);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "ept-leaf-4k-ram-is-wb-rwx", &leaf_4k_ram_is_wb_rwx_ttest },
 	{ "ept-mmio-is-uc", &mmio_is_uc_ttest },
@@ -291,5 +308,6 @@ const struct unit_case unit_cases[] = {
 	{ "ept-protect-splits-large-page-keeping-type", &protect_splits_large_page_keeping_type_ttest },
 	{ "ept-unmap-clears-and-frees", &unmap_clears_and_frees_ttest },
 	{ "ept-format-reads-back-its-fields", &format_reads_back_its_fields_ttest },
+	{ "ept-held-bits-in-ignored-bits", &held_bits_in_ignored_bits_ttest },
 	{ 0 },
 };

@@ -211,8 +211,20 @@ int p2m_unmap(struct domain *d, gpa_t gpa, u64 size)
 	struct p2m_entry *e = p2m_find(d, gpa);
 
 	ck_assert_uint_eq(size, PAGE_SIZE);
+	if (e && (e->perms & PT_HELD_GRANT))
+		return -EBUSY; /* asm/p2m.h: only p2m_unmap_grant removes it */
 	if (e)
 		*e = p2m[d->id][--p2m_n[d->id]];
+	return 0;
+}
+
+int p2m_unmap_grant(struct domain *d, gpa_t gpa, paddr_t hpa)
+{
+	struct p2m_entry *e = p2m_find(d, gpa);
+
+	if (!e || !(e->perms & PT_HELD_GRANT) || e->hpa != hpa)
+		return -ENOENT;
+	*e = p2m[d->id][--p2m_n[d->id]];
 	return 0;
 }
 
@@ -524,7 +536,7 @@ START_TEST(map_takes_reference_and_sets_flags)
 	ck_assert_uint_eq(entry(a, 10)->flags, GTF_permit_access | GTF_reading | GTF_writing);
 	ck_assert_int_eq(p2m_lookup(b, HOLE_GPA, &hpa, &perms), 0);
 	ck_assert_uint_eq(hpa, page);
-	ck_assert_uint_eq(perms, PT_R | PT_W); /* never executable */
+	ck_assert_uint_eq(perms, PT_R | PT_W | PT_HELD_GRANT); /* never executable */
 	ck_assert_uint_eq(gnttab_nr_mappings(b), 1);
 	ck_assert(gnttab_gpa_is_mapped(b, HOLE_GPA + 8));
 
@@ -558,7 +570,7 @@ START_TEST(map_readonly_grant_writable_refused)
 			 GNTST_okay);
 	ck_assert_uint_eq(entry(a, 8)->flags, GTF_permit_access | GTF_readonly | GTF_reading);
 	ck_assert_int_eq(p2m_lookup(b, HOLE_GPA, NULL, &perms), 0);
-	ck_assert_uint_eq(perms, PT_R);
+	ck_assert_uint_eq(perms, PT_R | PT_HELD_GRANT);
 	ck_assert_int_eq(unmap(b, HOLE_GPA, h), GNTST_okay);
 	ck_assert_uint_eq(entry(a, 8)->flags, GTF_permit_access | GTF_readonly);
 	teardown(a, b);

@@ -477,6 +477,70 @@ START_TEST(table_quota_enforced)
 }
 END_TEST
 
+/* What an entry holds (PT_HELD_*) rides in bits 52/53, which the MMU
+ * ignores (SDM vol. 3 table 4-19), comes back from lookup and the walk,
+ * and survives pt_protect; the translation bits are untouched. */
+struct walk_seen {
+	unsigned n;
+	u64 va[8];
+	unsigned perms[8];
+	unsigned level[8];
+};
+
+static int record_leaf(u64 va, paddr_t pa, unsigned perms, unsigned level, void *arg)
+{
+	struct walk_seen *w = arg;
+	(void)pa;
+	if (w->n < 8) {
+		w->va[w->n] = va;
+		w->perms[w->n] = perms;
+		w->level[w->n] = level;
+	}
+	w->n++;
+	return 0;
+}
+
+START_TEST(held_bits_kept_and_walked)
+{
+	struct walk_seen w = { 0 };
+	unsigned perms = 0;
+
+	setup(&x86_pt_format, 2);
+	ck_assert_int_eq(pt_map(&pt, 0x5000, 0x9000, KB4, PT_R | PT_W | PT_HELD_FOREIGN, MT_WB), 0);
+	ck_assert_int_eq(pt_map(&pt, 0x6000, 0xa000, KB4, PT_R | PT_HELD_GRANT, MT_WB), 0);
+	ck_assert_int_eq(pt_map(&pt, 0x400000, 0x400000, MB2, PT_RWX, MT_WB), 0);
+	u64 e = raw_entry(0x5000, 1);
+	ck_assert_uint_eq(e & ((1ULL << 52) | (1ULL << 53)), 1ULL << 52);
+	ck_assert_uint_eq(e & ADDR, 0x9000);
+	ck_assert(e & P && e & RW && e & NX);
+	ck_assert_uint_eq(raw_entry(0x6000, 1) & ((1ULL << 52) | (1ULL << 53)), 1ULL << 53);
+	ck_assert_int_eq(pt_lookup(&pt, 0x5000, NULL, &perms, NULL), 0);
+	ck_assert_uint_eq(perms, PT_R | PT_W | PT_HELD_FOREIGN);
+	ck_assert_int_eq(pt_protect(&pt, 0x5000, KB4, PT_R), 0);
+	ck_assert_int_eq(pt_lookup(&pt, 0x5000, NULL, &perms, NULL), 0);
+	ck_assert_uint_eq(perms, PT_R | PT_HELD_FOREIGN);
+
+	/* The walk: every leaf overlapping the range, in order, holes
+	 * skipped; a large leaf reported at its start. */
+	ck_assert_int_eq(pt_walk(&pt, 0, GB1, record_leaf, &w), 0);
+	ck_assert_uint_eq(w.n, 3);
+	ck_assert_uint_eq(w.va[0], 0x5000);
+	ck_assert_uint_eq(w.perms[0], PT_R | PT_HELD_FOREIGN);
+	ck_assert_uint_eq(w.va[1], 0x6000);
+	ck_assert_uint_eq(w.perms[1], PT_R | PT_HELD_GRANT);
+	ck_assert_uint_eq(w.va[2], 0x400000);
+	ck_assert_uint_eq(w.level[2], 2);
+	w.n = 0;
+	ck_assert_int_eq(pt_walk(&pt, 0x401000, KB4, record_leaf, &w), 0);
+	ck_assert_uint_eq(w.n, 1);
+	ck_assert_uint_eq(w.va[0], 0x400000);
+	w.n = 0;
+	ck_assert_int_eq(pt_walk(&pt, 0x7000, 0x3f9000, record_leaf, &w), 0);
+	ck_assert_uint_eq(w.n, 0);
+	pt_destroy(&pt);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "paging-map-4k", &map_4k_ttest },
 	{ "paging-map-uses-2m-pages", &map_uses_2m_pages_ttest },
@@ -495,5 +559,6 @@ const struct unit_case unit_cases[] = {
 	{ "paging-nx-and-uc-encoding", &nx_and_uc_encoding_ttest },
 	{ "paging-user-format-sets-us", &user_format_sets_us_ttest },
 	{ "paging-table-quota-enforced", &table_quota_enforced_ttest },
+	{ "paging-held-bits-kept-and-walked", &held_bits_kept_and_walked_ttest },
 	{ 0 },
 };

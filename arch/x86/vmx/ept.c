@@ -26,6 +26,10 @@
 #define EPT_IGNORE_PAT (1ULL << 6)
 #define EPT_LARGE (1ULL << 7)
 #define EPT_ADDR_MASK 0x000ffffffffff000ULL
+/* Bits 56:52 of a leaf are ignored (SDM vol. 3 table 29-6): what the
+ * entry holds (PT_HELD_*, asm/paging.h). */
+#define EPT_HELD_FOREIGN (1ULL << 52)
+#define EPT_HELD_GRANT (1ULL << 53)
 
 static u64 level_size(unsigned level)
 {
@@ -59,6 +63,10 @@ static u64 ept_leaf(paddr_t pa, unsigned level, unsigned perms, enum memtype mt)
 	e |= (mt == MT_WB ? EPT_MT_WB : EPT_MT_UC) << EPT_MT_SHIFT;
 	if (level > 1)
 		e |= EPT_LARGE;
+	if (perms & PT_HELD_FOREIGN)
+		e |= EPT_HELD_FOREIGN;
+	if (perms & PT_HELD_GRANT)
+		e |= EPT_HELD_GRANT;
 	return e;
 }
 
@@ -87,7 +95,13 @@ static paddr_t ept_addr(u64 e, unsigned level)
 
 static unsigned ept_perms(u64 e)
 {
-	return (unsigned)(e & EPT_RWX); /* PT_R/W/X share the positions */
+	unsigned p = (unsigned)(e & EPT_RWX); /* PT_R/W/X share the positions */
+
+	if (e & EPT_HELD_FOREIGN)
+		p |= PT_HELD_FOREIGN;
+	if (e & EPT_HELD_GRANT)
+		p |= PT_HELD_GRANT;
+	return p;
 }
 
 static enum memtype ept_memtype(u64 e)

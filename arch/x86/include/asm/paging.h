@@ -21,6 +21,20 @@
 #define PT_U 8u
 #define PT_RWX (PT_R | PT_W | PT_X)
 
+/*
+ * What a leaf holds, for the hypervisor's bookkeeping (never seen by the
+ * MMU: each format keeps them in bits the hardware ignores, 52 and 53 in
+ * both the long-mode/NPT format, SDM vol. 3 table 4-19 / APM 5.4.1, and
+ * EPT, SDM vol. 3 table 29-6). A p2m entry carrying one of them holds a
+ * page reference on a frame of another domain (or a grant of its own),
+ * so it may not disappear silently: the rules are asm/p2m.h's. They ride
+ * along with the permissions: pt_map encodes them, pt_lookup and the
+ * walk report them, pt_protect and large-page splits keep them.
+ */
+#define PT_HELD_FOREIGN 16u /* a foreign mapping (XENMAPSPACE_gmfn_foreign) */
+#define PT_HELD_GRANT 32u   /* a grant mapping (GNTTABOP_map_grant_ref) */
+#define PT_HELD (PT_HELD_FOREIGN | PT_HELD_GRANT)
+
 enum memtype {
 	MT_WB = 0, /* ordinary RAM */
 	MT_UC = 1, /* device memory */
@@ -85,6 +99,17 @@ int pt_protect(struct pt *pt, u64 va, u64 size, unsigned perms);
  * (pa of va itself, not of the page; perms; leaf level), or -ENOENT. */
 int pt_lookup(const struct pt *pt, u64 va, paddr_t *pa, unsigned *perms,
 	      unsigned *level);
+
+/*
+ * Calls fn(va, pa, perms, level, arg) for every leaf that overlaps
+ * [va, va+size), in address order (va and pa of the leaf's start; holes
+ * are skipped a whole table at a time). Stops at the first non-zero
+ * return and returns it; 0 when every leaf was visited. fn must not
+ * change the tables. -EINVAL for a range the walker does not cover.
+ */
+int pt_walk(const struct pt *pt, u64 va, u64 size,
+	    int (*fn)(u64 va, paddr_t pa, unsigned perms, unsigned level, void *arg),
+	    void *arg);
 
 /* Frees every table (never the mapped pages). pt->root becomes 0. */
 void pt_destroy(struct pt *pt);
