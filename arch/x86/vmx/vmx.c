@@ -8,6 +8,7 @@
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/paging.h>
+#include <asm/spec.h>
 #include <asm/vendor.h>
 #include "vmcs.h"
 #include "vmx.h"
@@ -313,6 +314,7 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 			vmx_tlb_switch(v);
 		vmx_this_cpu.last_run = v;
 		vmx_inject_pending(v);
+		spec_enter_guest(v); /* IBPB, SPEC_CTRL, L1D flush (asm/spec.h) */
 
 		/* CR2 is not part of the VMCS; nothing between here and
 		 * the entry can fault, so the guest's value survives. */
@@ -322,6 +324,7 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 		p->cr2 = read_cr2();
 
 		if (rc) {
+			spec_entry_failed();
 			memset(exit, 0, sizeof(*exit));
 			exit->reason = EXIT_ENTRY_FAILED;
 			vmx_report_entry_fail(v, rc);

@@ -23,11 +23,13 @@ struct vcpu_arch {
 	paddr_t vmcx_pa;
 	void *priv;       /* further vendor-private state */
 	bool launched;    /* VMX: VMLAUNCH done; SVM: unused */
+	u64 spec_ctrl;    /* the guest's IA32_SPEC_CTRL (asm/spec.h) */
 };
 
 struct domain_arch {
 	struct pt p2m;    /* guest-physical -> host-physical (NPT or EPT) */
 	u32 tag;          /* ASID (SVM) or VPID (VMX) */
+	u64 spec_gen;     /* arch/x86/spec.c: tells domains apart for IBPB */
 };
 
 #endif
