@@ -61,14 +61,14 @@ static void read_cpu(struct spec_cpu *c)
 	c->hw_switches_spec_ctrl = vendor->switches_spec_ctrl;
 }
 
-void spec_init(void)
+void spec_init(unsigned force)
 {
 	struct spec_mitigations *m = &spec_mitigations;
 	struct spec_cpu c;
 	static char line[400];
 
 	read_cpu(&c);
-	spec_choose(&c, m);
+	spec_choose(&c, force, m);
 	spec_guest_init(&c, &spec_guest);
 
 	spec_host_spec_ctrl = m->host_spec_ctrl;

@@ -54,8 +54,12 @@ static struct spec_choice off(const char *why)
  * before every entry stops it (with SMT off; Keel uses one thread).
  * SKIP_L1DFL_VMENTRY says a hypervisor above us already does it.
  */
-static struct spec_choice choose_l1d_flush(const struct spec_cpu *c)
+static struct spec_choice choose_l1d_flush(const struct spec_cpu *c, bool force)
 {
+	if (force)
+		return spec_has(c, SPEC_REG_7_EDX, CPUID7_EDX_L1D_FLUSH)
+			       ? on("forced: spec=l1d-flush")
+			       : off("spec=l1d-flush, but no L1D_FLUSH");
 	if (!c->intel)
 		return off("not affected: not Intel");
 	if (c->arch_caps & ARCH_CAP_RDCL_NO)
@@ -75,13 +79,17 @@ static struct spec_choice choose_l1d_flush(const struct spec_cpu *c)
  * buffers too). An L1D flush on entry already does VERW's work on parts
  * that enumerate MD_CLEAR (L1TF deep dive, "L1D flush and MDS").
  */
-static struct spec_choice choose_verw(const struct spec_cpu *c, bool l1d_flush)
+static struct spec_choice choose_verw(const struct spec_cpu *c, bool l1d_flush, bool force)
 {
 	u64 ac = c->arch_caps;
 	bool mds = !(ac & ARCH_CAP_MDS_NO);
 	bool taa = !mds && spec_has(c, SPEC_REG_7_EBX, CPUID7_EBX_RTM) && !(ac & ARCH_CAP_TAA_NO);
 	bool fb = ac & (ARCH_CAP_FB_CLEAR | ARCH_CAP_RFDS_CLEAR);
 
+	/* VERW is an architectural instruction on every CPU: forcing it is
+	 * always possible, if useless without MD_CLEAR. */
+	if (force)
+		return on("forced: spec=verw");
 	if (!c->intel)
 		return off("not affected: not Intel");
 	if (!mds && !taa && !fb)
@@ -93,7 +101,7 @@ static struct spec_choice choose_verw(const struct spec_cpu *c, bool l1d_flush)
 	return on(mds ? "MDS: no MDS_NO" : taa ? "TAA: TSX without TAA_NO" : "FB_CLEAR/RFDS_CLEAR");
 }
 
-void spec_choose(const struct spec_cpu *c, struct spec_mitigations *m)
+void spec_choose(const struct spec_cpu *c, unsigned force, struct spec_mitigations *m)
 {
 	memset(m, 0, sizeof(*m));
 
@@ -129,8 +137,8 @@ void spec_choose(const struct spec_cpu *c, struct spec_mitigations *m)
 	else
 		m->ibpb_on_switch = off("no IBPB");
 
-	m->l1d_flush = choose_l1d_flush(c);
-	m->verw = choose_verw(c, m->l1d_flush.on);
+	m->l1d_flush = choose_l1d_flush(c, force & SPEC_FORCE_L1D_FLUSH);
+	m->verw = choose_verw(c, m->l1d_flush.on, force & SPEC_FORCE_VERW);
 }
 
 static void append(char *buf, size_t len, size_t *at, const char *s)

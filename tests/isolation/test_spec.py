@@ -27,16 +27,16 @@ MITIGATION_LINE = r"^keel: speculation: (.*)$"
 GUEST_LINE = r"^keel: speculation: guests get (.*)$"
 
 
-def cfg():
-    return ("cmdline console=com1,115200 loglvl=info\n"
-            "module dom0 /dom0.elf test=spec\n")
+def cfg(keel_args=""):
+    return ("cmdline console=com1,115200 loglvl=info %s\n"
+            "module dom0 /dom0.elf test=spec\n" % keel_args)
 
 
-def spec_selftest(loader, want_features, run_args=()):
+def spec_selftest(loader, want_features, run_args=(), keel_args=""):
     """Boots dom0's spec self-test; every advertised feature works, and at
     least the `want_features` names are advertised (the host has them and
     Keel implements them: hiding them all would also avoid the #GP)."""
-    r = boot(cfg(), loader=loader, timeout=T, run_args=run_args)
+    r = boot(cfg(keel_args), loader=loader, timeout=T, run_args=run_args)
     expect_lines_in_order(r.log, [
         r"^keel: speculation: host ",
         r"^keel: speculation: mitigations: ",
@@ -77,3 +77,24 @@ def _():
     # ARCH_CAPABILITIES (and the MSRs behind them).
     spec_selftest("bochs", ["spec-ctrl", "stibp", "ssbd", "flush-l1d", "arch-capabilities"],
                   run_args=["--bochs-cpu", "corei7_icelake_u"])
+
+
+# spec=verw,l1d-flush turns on what the test hosts do not need, so that the
+# VERW in both entry stubs (it changes ZF: the VMX stub must not use it
+# between the compare and VMLAUNCH/VMRESUME) and the L1D flush before
+# entry run on every entry of a whole boot.
+@test("isolation-spec-svm-forced", timeout=T + 60)
+def _():
+    r = spec_selftest("uefi", [], keel_args="spec=verw,l1d-flush")
+    expect_lines_in_order(r.log, [
+        r"^keel: speculation: mitigations: rsb-fill-on-exit .*verw-on-entry \(forced: spec=verw\)"
+        r".*; off: .*l1d-flush-on-entry \(spec=l1d-flush, but no L1D_FLUSH\)"])
+
+
+@test("isolation-spec-vmx-forced", timeout=T + 60)
+def _():
+    r = spec_selftest("bochs", ["spec-ctrl", "stibp", "ssbd", "flush-l1d", "arch-capabilities"],
+                      run_args=["--bochs-cpu", "corei7_icelake_u"], keel_args="spec=verw,l1d-flush")
+    expect_lines_in_order(r.log, [
+        r"^keel: speculation: mitigations: .*l1d-flush-on-entry \(forced: spec=l1d-flush\), "
+        r"verw-on-entry \(forced: spec=verw\); off: "])

@@ -440,7 +440,7 @@ END_TEST
 static struct spec_mitigations choose(struct spec_cpu c)
 {
 	struct spec_mitigations m;
-	spec_choose(&c, &m);
+	spec_choose(&c, 0, &m);
 	return m;
 }
 
@@ -556,6 +556,24 @@ START_TEST(policy_zen3_hardware_switches_spec_ctrl)
 }
 END_TEST
 
+START_TEST(policy_forced_by_command_line)
+{
+	struct spec_mitigations m;
+	struct spec_cpu c = qemu64();
+
+	spec_choose(&c, SPEC_FORCE_VERW | SPEC_FORCE_L1D_FLUSH, &m);
+	ck_assert(m.verw.on);
+	ck_assert_str_eq(m.verw.why, "forced: spec=verw");
+	ck_assert(!m.l1d_flush.on); /* no IA32_FLUSH_CMD to write */
+	ck_assert_str_eq(m.l1d_flush.why, "spec=l1d-flush, but no L1D_FLUSH");
+
+	c = bochs_icelake();
+	spec_choose(&c, SPEC_FORCE_VERW | SPEC_FORCE_L1D_FLUSH, &m);
+	ck_assert(m.verw.on && m.l1d_flush.on);
+	ck_assert_str_eq(m.l1d_flush.why, "forced: spec=l1d-flush");
+}
+END_TEST
+
 START_TEST(describe_truncates_safely)
 {
 	struct spec_mitigations m = choose(skylake());
@@ -590,6 +608,7 @@ const struct unit_case unit_cases[] = {
 	{ "spec-policy-zen2-legacy-ibrs-rewritten", &policy_zen2_legacy_ibrs_rewritten_ttest },
 	{ "spec-policy-zen3-hardware-switches-spec-ctrl",
 	  &policy_zen3_hardware_switches_spec_ctrl_ttest },
+	{ "spec-policy-forced-by-command-line", &policy_forced_by_command_line_ttest },
 	{ "spec-describe-truncates-safely", &describe_truncates_safely_ttest },
 	{ 0 },
 };

@@ -188,8 +188,14 @@ struct spec_mitigations {
 	struct spec_choice verw;            /* VERW before entry (MDS/TAA/MMIO) */
 };
 
-/* Decides the host's mitigations from what the CPU reports. Pure. */
-void spec_choose(const struct spec_cpu *c, struct spec_mitigations *m);
+/* Command line spec=verw,l1d-flush: on even where the CPU is not
+ * affected (for the cautious, and to exercise the paths in tests). */
+#define SPEC_FORCE_VERW (1u << 0)
+#define SPEC_FORCE_L1D_FLUSH (1u << 1)
+
+/* Decides the host's mitigations from what the CPU reports and what the
+ * command line forces (SPEC_FORCE_*). Pure. */
+void spec_choose(const struct spec_cpu *c, unsigned force, struct spec_mitigations *m);
 
 /* The boot line's text after "speculation: mitigations: ": the mitigations
  * on, then "; off: " and those off, each with its reason in parentheses.
@@ -255,10 +261,11 @@ struct vcpu;
 extern struct spec_mitigations spec_mitigations;
 extern struct spec_guest spec_guest;
 
-/* Reads the boot CPU, chooses the mitigations, sets the host's
- * IA32_SPEC_CTRL and prints what it chose and why (three lines
- * "speculation: ..."). After vendor_probe(), before any guest runs. */
-void spec_init(void);
+/* Reads the boot CPU, chooses the mitigations (force: SPEC_FORCE_*, from
+ * the command line), sets the host's IA32_SPEC_CTRL and prints what it
+ * chose and why (three lines "speculation: ..."). After vendor_probe(),
+ * before any guest runs. */
+void spec_init(unsigned force);
 
 /* The back ends call this last before their entry stub, with interrupts
  * off: IBPB when v's domain is not the last one that ran on this CPU, the
