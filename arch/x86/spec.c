@@ -31,6 +31,8 @@ u16 spec_verw_sel = GDT_DATA; /* any writable data segment will do */
 /* The last domain whose vCPU ran on this CPU (one CPU for now), by a
  * number no other domain ever gets: domain structures are reused by id. */
 static u64 last_domain_gen, next_domain_gen;
+static unsigned last_domain_id;
+static bool ibpb_reported;
 
 static void read_cpu(struct spec_cpu *c)
 {
@@ -102,9 +104,18 @@ void spec_enter_guest(struct vcpu *v)
 	if (d->arch.spec_gen != last_domain_gen) {
 		/* Branch predictions trained by the last domain must not
 		 * steer this one (nor the hypervisor on its behalf). */
-		if (m->ibpb_on_switch.on && last_domain_gen)
+		if (m->ibpb_on_switch.on && last_domain_gen) {
 			ibpb();
+			/* Once, so that the log shows the path is taken. */
+			if (!ibpb_reported) {
+				ibpb_reported = true;
+				pr_info("speculation: IBPB on switching from domain %u to domain %u "
+					"(the first of many; not reported again)\n", last_domain_id,
+					d->id);
+			}
+		}
 		last_domain_gen = d->arch.spec_gen;
+		last_domain_id = d->id;
 	}
 	/* The host's value is in the MSR; SPEC_AFTER_EXIT puts it back. */
 	if (m->spec_ctrl_swap.on && v->arch.spec_ctrl != m->host_spec_ctrl)

@@ -21,6 +21,9 @@
  *             unpause, info, weights, destroy, and dom0's own bad inputs.
  *   timer     a domU checks its PV timers and clock (pvtest role=timer).
  *   zombie    a domU destroyed while dom0 maps its granted page.
+ *   spec      a domU runs the speculation-control checks (pvtest
+ *             role=spec) while dom0 holds another IA32_SPEC_CTRL value:
+ *             each domain keeps its own.
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -33,6 +36,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "pvclock.h"
+#include "spec_check.h"
 
 #define NS_PER_SEC 1000000000ULL
 #define DOMU_RAM_MIB 4
@@ -639,6 +643,36 @@ static void scenario_domctl(void)
 	finish(true, "domctl: PASS %u checks", nr_checks);
 }
 
+static void scenario_spec(void)
+{
+	u64 before = sysctl_free_pages(), offered = spec_ctrl_offered(), mine, got = 0;
+
+	/* dom0's value: the lowest offered bit, never the domU's (all). */
+	mine = offered & -offered;
+	if (offered == mine)
+		mine = 0;
+	if (offered)
+		check("dom0-wrmsr-spec-ctrl", wrmsr_safe(0x48, mine), 1);
+	domid_t d = domu_create("spec");
+	domu_build(d, "role=spec rounds=50");
+	check("unpause-spec", domctl_unpause(d), 0);
+	int rc = wait_shutdown(&d, 1, WAIT_NS);
+	if (rc)
+		finish(false, "spec: FAIL the domU did not finish in %llu s", WAIT_NS / NS_PER_SEC);
+	struct xen_domctl_getdomaininfo i = info_of(d);
+	check("spec-powered-off", shutdown_code(&i), SHUTDOWN_poweroff);
+	if (offered) {
+		check("dom0-rdmsr-spec-ctrl", rdmsr_safe(0x48, &got), 1);
+		check("dom0-spec-ctrl-kept", (long)got, (long)mine);
+		wrmsr_safe(0x48, 0);
+	}
+	destroy_all(&d, 1);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "spec: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "spec: PASS the domU's checks passed; dom0's IA32_SPEC_CTRL 0x%lx kept", mine);
+}
+
 void domains_test_run(const struct hvm_start_info *si)
 {
 	const char *cmdline = si_cmdline(si);
@@ -671,5 +705,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_zombie(si);
 	else if (!strcmp(scenario, "foreign"))
 		scenario_foreign(si);
+	else if (!strcmp(scenario, "spec"))
+		scenario_spec();
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

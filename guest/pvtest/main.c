@@ -128,6 +128,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_timer();
 	else if (!strcmp(role, "granter"))
 		role_granter(si);
+	else if (!strcmp(role, "spec"))
+		role_spec();
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

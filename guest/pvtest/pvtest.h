@@ -19,6 +19,9 @@
  *                                            VIRQ_TIMER, wallclock
  *   role=granter peer=D port=P gref=R        grants a page to D, notifies
  *                                            on P, sleeps until destroyed
+ *   role=spec [rounds=N]                     speculation-control CPUID and
+ *                                            MSRs (guest/lib/spec_check.c),
+ *                                            its SPEC_CTRL over N yields
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -51,6 +54,7 @@ void role_hostile(const struct hvm_start_info *si);
 void role_victim(const struct hvm_start_info *si);
 void role_timer(void);
 void role_granter(const struct hvm_start_info *si);
+void role_spec(void);
 
 /* xorshift64*: a small deterministic generator for the fuzzer. */
 u64 rng_next(u64 *state);
