@@ -127,9 +127,9 @@ static const struct spec_feature features[] = {
 
 #define NR_FEATURES ARRAY_SIZE(features)
 
-/* Whether entry i is shown, given the host and which entries are shown
- * so far. A bit with two entries (Intel SPEC_CTRL) is shown only if both
- * can be: checked by the caller. */
+/* Whether entry i could be shown on this host on its own: the host has
+ * the bit and Keel handles what it promises. The caller adds the rules
+ * across entries (a bit with two entries, dependencies). */
 static bool offerable(const struct spec_cpu *host, unsigned i)
 {
 	const struct spec_feature *f = &features[i];

@@ -115,7 +115,7 @@ static void test_spec_ctrl(void)
 		r1 = rdmsr_safe(MSR_SPEC_CTRL, &v1);
 		w0 = wrmsr_safe(MSR_SPEC_CTRL, 0);
 		r0 = rdmsr_safe(MSR_SPEC_CTRL, &v0);
-		snprintf(name, sizeof(name), "spec-ctrl-%s", s->name);
+		snprintf(name, sizeof(name), "ctrl-%s", s->name);
 		check(name, w1 && r1 && w0 && r0 && v1 == s->value && v0 == 0,
 		      "wrmsr 0x48 <- 0x%lx %s, reads 0x%lx; <- 0 %s, reads 0x%lx", s->value,
 		      w1 ? "ok" : "#GP", v1, w0 ? "ok" : "#GP", v0);
@@ -126,11 +126,11 @@ static void test_spec_ctrl(void)
 	 * value is unchanged (SDM vol. 4 table 2-2: reserved bits #GP). */
 	bool w = wrmsr_safe(MSR_SPEC_CTRL, all);
 	bool r = rdmsr_safe(MSR_SPEC_CTRL, &v);
-	check("spec-ctrl-all", w && r && v == all, "wrmsr 0x48 <- 0x%lx %s, reads 0x%lx", all,
+	check("ctrl-all", w && r && v == all, "wrmsr 0x48 <- 0x%lx %s, reads 0x%lx", all,
 	      w ? "ok" : "#GP", v);
 	bool wbad = wrmsr_safe(MSR_SPEC_CTRL, 1ULL << 62);
 	r = rdmsr_safe(MSR_SPEC_CTRL, &v);
-	check("spec-ctrl-reserved-gp", !wbad && r && v == all,
+	check("ctrl-reserved-gp", !wbad && r && v == all,
 	      "wrmsr 0x48 <- bit 62 %s, reads 0x%lx", wbad ? "accepted" : "#GP", v);
 	wrmsr_safe(MSR_SPEC_CTRL, 0);
 }

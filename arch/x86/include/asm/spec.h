@@ -152,7 +152,8 @@ struct spec_cpu {
 	u32 reg[SPEC_REG_NR]; /* 0 where the leaf or subleaf does not exist */
 	u64 arch_caps;       /* IA32_ARCH_CAPABILITIES, 0 when not enumerated */
 	/* The back end's hardware loads the guest's IA32_SPEC_CTRL at entry
-	 * and restores the host's at exit (SVM V_SPEC_CTRL, APM 15.36.x). */
+	 * and restores the host's at exit (SVM's V_SPEC_CTRL, CPUID
+	 * 8000_000A EDX[20]; vendor_ops.switches_spec_ctrl). */
 	bool hw_switches_spec_ctrl;
 };
 
