@@ -106,10 +106,10 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
 		default:
 			break;
 		}
-		/* Leaf 7.0 ECX/EDX, 7.2 EDX, 0x80000008 EBX: the speculation
+		/* Leaf 7.0 ECX/EDX, 7.2 EDX, 0x80000008 EBX, 0x80000021 EAX: the speculation
 		 * bits and the others that promise MSRs, from the same table
 		 * as their MSRs (kernel/spec_msr.c). */
-		spec_guest_cpuid(&spec_guest, leaf, sub, &r.ebx, &r.ecx, &r.edx);
+		spec_guest_cpuid(&spec_guest, leaf, sub, &r);
 	}
 	g[GPR_RAX] = r.eax;
 	g[GPR_RBX] = r.ebx;

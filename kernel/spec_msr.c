@@ -5,7 +5,8 @@
  * A guest OS believes CPUID: once leaf 7 says SPEC_CTRL or ARCH_CAPABILITIES,
  * Linux reads and writes those MSRs with the accessors that do not expect
  * #GP, and a #GP there kills it. So one table below lists every CPUID bit
- * of leaf 7.0 ECX/EDX, 7.2 EDX and 0x80000008 EBX that promises an MSR (or
+ * of leaf 7.0 ECX/EDX, 7.2 EDX, 0x80000008 EBX and 0x80000021 EAX that
+ * promises an MSR (or
  * is only meaningful next to one), with the MSR and the handler Keel has
  * for it. From that table alone come both answers: the guest's CPUID (a
  * bit is shown when the host has it, its MSR has a handler here, and the
@@ -123,6 +124,14 @@ static const struct spec_feature features[] = {
 	{ "irperf", SPEC_REG_E8_EBX, CPUIDE8_EBX_IRPERF, K_UNHANDLED, NO_DEP, MSR_AMD_IRPERF, 0 },
 	{ "amd-ppin", SPEC_REG_E8_EBX, CPUIDE8_EBX_PPIN, K_UNHANDLED, NO_DEP, MSR_AMD_PPIN, 0 },
 	{ "cppc", SPEC_REG_E8_EBX, CPUIDE8_EBX_CPPC, K_UNHANDLED, NO_DEP, MSR_AMD_CPPC_CAP1, 0 },
+
+	/* Leaf 0x80000021 EAX (AMD): what Linux writes without the _safe
+	 * accessors once it is shown. SBPB is a bit of IA32_PRED_CMD that
+	 * Keel's handler refuses; automatic IBRS is EFER.AIBRSE, which
+	 * kernel/msr.c refuses. The MSR column stays 0: neither MSR is
+	 * this table's to refuse. Hints (SRSO_NO, IBPB_BRTYPE, ...) pass. */
+	{ "sbpb", SPEC_REG_E21_EAX, CPUIDE21_EAX_SBPB, K_UNHANDLED, NO_DEP, 0, 0 },
+	{ "auto-ibrs", SPEC_REG_E21_EAX, CPUIDE21_EAX_AUTO_IBRS, K_UNHANDLED, NO_DEP, 0, 0 },
 };
 
 #define NR_FEATURES ARRAY_SIZE(features)
@@ -189,17 +198,17 @@ static void edit(const struct spec_guest *g, enum spec_reg r, u32 *val)
 	*val = (*val & ~g->clear[r]) | g->set[r];
 }
 
-void spec_guest_cpuid(const struct spec_guest *g, u32 leaf, u32 sub, u32 *ebx, u32 *ecx,
-		      u32 *edx)
+void spec_guest_cpuid(const struct spec_guest *g, u32 leaf, u32 sub, struct cpuid_regs *r)
 {
-	(void)ebx;
 	if (leaf == 7 && sub == 0) {
-		edit(g, SPEC_REG_7_ECX, ecx);
-		edit(g, SPEC_REG_7_EDX, edx);
+		edit(g, SPEC_REG_7_ECX, &r->ecx);
+		edit(g, SPEC_REG_7_EDX, &r->edx);
 	} else if (leaf == 7 && sub == 2) {
-		edit(g, SPEC_REG_7_2_EDX, edx);
+		edit(g, SPEC_REG_7_2_EDX, &r->edx);
 	} else if (leaf == 0x80000008) {
-		edit(g, SPEC_REG_E8_EBX, ebx);
+		edit(g, SPEC_REG_E8_EBX, &r->ebx);
+	} else if (leaf == 0x80000021) {
+		edit(g, SPEC_REG_E21_EAX, &r->eax);
 	}
 }
 
@@ -207,7 +216,7 @@ void spec_guest_cpuid(const struct spec_guest *g, u32 leaf, u32 sub, u32 *ebx, u
 static bool table_msr(u32 msr)
 {
 	for (unsigned i = 0; i < NR_FEATURES; i++)
-		if (features[i].msr == msr)
+		if (features[i].msr && features[i].msr == msr)
 			return true;
 	return false;
 }

@@ -54,9 +54,14 @@ static void read_cpu(struct spec_cpu *c)
 		}
 	}
 	cpuid(0x80000000, &r);
-	if (r.eax >= 0x80000008) {
+	u32 max_ext = r.eax;
+	if (max_ext >= 0x80000008) {
 		cpuid(0x80000008, &r);
 		c->reg[SPEC_REG_E8_EBX] = r.ebx;
+	}
+	if (max_ext >= 0x80000021) {
+		cpuid(0x80000021, &r);
+		c->reg[SPEC_REG_E21_EAX] = r.eax;
 	}
 	if (spec_has(c, SPEC_REG_7_EDX, CPUID7_EDX_ARCH_CAPS))
 		c->arch_caps = rdmsr(MSR_IA32_ARCH_CAPABILITIES);
@@ -81,8 +86,9 @@ void spec_init(unsigned force)
 			 (m->rsb_fill.on ? SPEC_ASM_RSB_FILL : 0) | (m->verw.on ? SPEC_ASM_VERW : 0);
 
 	pr_info("speculation: host cpuid 7.0 ecx 0x%x edx 0x%x, 7.2 edx 0x%x, 0x80000008 ebx 0x%x, "
-		"arch_caps 0x%lx\n", c.reg[SPEC_REG_7_ECX], c.reg[SPEC_REG_7_EDX],
-		c.reg[SPEC_REG_7_2_EDX], c.reg[SPEC_REG_E8_EBX], c.arch_caps);
+		"0x80000021 eax 0x%x, arch_caps 0x%lx\n", c.reg[SPEC_REG_7_ECX],
+		c.reg[SPEC_REG_7_EDX], c.reg[SPEC_REG_7_2_EDX], c.reg[SPEC_REG_E8_EBX],
+		c.reg[SPEC_REG_E21_EAX], c.arch_caps);
 	spec_describe(m, line, sizeof(line));
 	pr_info("speculation: mitigations: %s\n", line);
 	spec_guest_describe(&spec_guest, line, sizeof(line));

@@ -24,6 +24,7 @@
 #define ASM_SPEC_H
 
 #include <keel/types.h>
+#include <asm/cpu.h>
 
 /* ---- MSRs and their bits ------------------------------------------------ */
 
@@ -134,6 +135,9 @@
 #define CPUIDE8_EBX_PSFD 28
 #define CPUIDE8_EBX_BTC_NO 29
 #define CPUIDE8_EBX_IBPB_RET 30
+/* Leaf 0x80000021 EAX (AMD extended features 2) */
+#define CPUIDE21_EAX_AUTO_IBRS 8  /* EFER.AIBRSE */
+#define CPUIDE21_EAX_SBPB 27      /* IA32_PRED_CMD bit 7 */
 
 /* The CPUID registers the guest rule edits. */
 enum spec_reg {
@@ -142,6 +146,7 @@ enum spec_reg {
 	SPEC_REG_7_EDX,   /* leaf 7.0 EDX */
 	SPEC_REG_7_2_EDX, /* leaf 7.2 EDX */
 	SPEC_REG_E8_EBX,  /* leaf 0x80000008 EBX */
+	SPEC_REG_E21_EAX, /* leaf 0x80000021 EAX */
 	SPEC_REG_NR
 };
 
@@ -226,9 +231,8 @@ struct spec_guest {
 void spec_guest_init(const struct spec_cpu *host, struct spec_guest *g);
 
 /* Edits the host's CPUID output for `leaf`.`sub` into the guest's (only
- * leaves 7.0, 7.2 and 0x80000008 change). Pure. */
-void spec_guest_cpuid(const struct spec_guest *g, u32 leaf, u32 sub, u32 *ebx, u32 *ecx,
-		      u32 *edx);
+ * leaves 7.0, 7.2, 0x80000008 and 0x80000021 change). Pure. */
+void spec_guest_cpuid(const struct spec_guest *g, u32 leaf, u32 sub, struct cpuid_regs *r);
 
 /* Results of spec_msr_read/write. */
 #define SPEC_MSR_NOT_MINE 1 /* not an MSR of the rule: the caller decides */
