@@ -218,11 +218,8 @@ size_t spec_describe(const struct spec_mitigations *m, char *buf, size_t len);
 struct spec_guest {
 	u32 clear[SPEC_REG_NR]; /* bits the rule owns, cleared from the host value... */
 	u32 set[SPEC_REG_NR];   /* ...then these (a subset of the host's) set again */
-	u64 spec_ctrl_mask;     /* SPEC_CTRL bits the guest may set (0: no MSR) */
-	bool pred_cmd;          /* IA32_PRED_CMD writable (IBPB) */
-	bool flush_cmd;         /* IA32_FLUSH_CMD writable (L1D flush) */
-	bool arch_caps;         /* IA32_ARCH_CAPABILITIES readable */
-	u64 arch_caps_value;
+	u64 spec_ctrl_mask;     /* SPEC_CTRL bits the guest may set */
+	u64 arch_caps_value;    /* what IA32_ARCH_CAPABILITIES reads, if shown */
 };
 
 /* Fills g from the host's facts: a table bit is offered when the host has
