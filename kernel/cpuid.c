@@ -106,9 +106,9 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
 		default:
 			break;
 		}
-		/* Leaf 7.0 ECX/EDX, 7.2 EDX, 0x80000008 EBX, 0x80000021 EAX: the speculation
-		 * bits and the others that promise MSRs, from the same table
-		 * as their MSRs (kernel/spec_msr.c). */
+		/* Leaf 7.0 ECX/EDX, 7.2 EDX, 0x80000008 EBX and 0x80000021
+		 * EAX: the speculation bits and the others that promise MSRs,
+		 * from the same table as their MSRs (kernel/spec_msr.c). */
 		spec_guest_cpuid(&spec_guest, leaf, sub, &r);
 	}
 	g[GPR_RAX] = r.eax;
