@@ -6,13 +6,13 @@
  * Linux reads and writes those MSRs with the accessors that do not expect
  * #GP, and a #GP there kills it. So one table below lists every CPUID bit
  * of leaf 7.0 ECX/EDX, 7.2 EDX, 0x80000008 EBX and 0x80000021 EAX that
- * promises an MSR (or
- * is only meaningful next to one), with the MSR and the handler Keel has
- * for it. From that table alone come both answers: the guest's CPUID (a
- * bit is shown when the host has it, its MSR has a handler here, and the
- * entry it depends on is shown) and the guest's RDMSR/WRMSR (an MSR works
- * exactly when one of its bits is shown). Bits whose MSR Keel does not
- * emulate have no handler and are always hidden.
+ * promises an MSR (or is only meaningful next to one), with the MSR and
+ * the handlers Keel has for it. From that table alone come both answers:
+ * the guest's CPUID (a bit is shown when the host has it, Keel emulates
+ * what it promises, and the entry it depends on is shown) and the guest's
+ * RDMSR/WRMSR (an MSR works exactly when one of its bits is shown, in the
+ * directions it has handlers for). Bits whose MSR Keel does not emulate
+ * are marked `never` and always hidden.
  *
  * Bits not in the table (e.g. FSRM, AVX-512 in leaf 7 EDX, CLZERO in
  * 0x80000008 EBX) keep the host's value; kernel/cpuid.c owns them.

@@ -6,10 +6,10 @@
  *    in, which mitigations the hypervisor uses out, with the reason for
  *    each, and the boot line that says so;
  *  - the guest rule (kernel/spec_msr.c, pure): one table pairing every
- *    CPUID bit of leaf 7 (subleaves 0 and 2) and 0x80000008 EBX that
- *    promises an MSR with that MSR and its handler, from which both the
- *    guest's CPUID and its MSR accesses are answered, so the two cannot
- *    disagree;
+ *    CPUID bit of leaf 7 (subleaves 0 and 2), 0x80000008 EBX and
+ *    0x80000021 EAX that promises an MSR with that MSR and its handlers,
+ *    from which both the guest's CPUID and its MSR accesses are
+ *    answered, so the two cannot disagree;
  *  - the mechanism (arch/x86/spec.c and asm/spec.inc): reads the CPU,
  *    switches IA32_SPEC_CTRL, issues IBPB, L1D flushes and VERW, fills the
  *    RSB, for both back ends.
