@@ -3,6 +3,7 @@
 #include <keel/errno.h>
 #include <keel/lib.h>
 #include <keel/printk.h>
+#include <asm/spec.h>
 
 #define OPT_MAX 128
 
@@ -128,12 +129,33 @@ static int parse_test_fault(const char *val, struct keel_options *o, char *err, 
 	return 0;
 }
 
+/* spec=verw,l1d-flush: mitigations on even where the policy finds the
+ * CPU unaffected (docs/speculation.md). */
+static int parse_spec(const char *val, struct keel_options *o, char *err, size_t errlen)
+{
+	for (const char *p = val; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n == 4 && !strncmp(p, "verw", 4))
+			o->spec_force |= SPEC_FORCE_VERW;
+		else if (n == 9 && !strncmp(p, "l1d-flush", 9))
+			o->spec_force |= SPEC_FORCE_L1D_FLUSH;
+		else {
+			snprintf(err, errlen, "cmdline: spec=%s: expected verw and/or l1d-flush", val);
+			return -EINVAL;
+		}
+		p += n + (comma ? 1 : 0);
+	}
+	return 0;
+}
+
 static const struct option_desc options[] = {
 	{ "console", parse_console },
 	{ "loglvl", parse_loglvl },
 	{ "dom0_mem", parse_dom0_mem },
 	{ "debugexit", parse_debugexit },
 	{ "test_fault", parse_test_fault },
+	{ "spec", parse_spec },
 };
 
 int cmdline_parse(const char *cmdline, struct keel_options *opts, char *err, size_t errlen)

@@ -7,6 +7,7 @@
 #include <keel/vmexit.h>
 #include <asm/cpu.h>
 #include <asm/fpu.h>
+#include <asm/spec.h>
 #include <asm/vendor.h>
 #include <public/cpuid.h>
 
@@ -106,6 +107,10 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
 		}
 		/* XSAVE, AVX and leaf 0xd: as far as the state is switched. */
 		fpu_cpuid(v, leaf, sub, &r);
+		/* Leaf 7.0 ECX/EDX, 7.2 EDX, 0x80000008 EBX and 0x80000021
+		 * EAX: the speculation bits and the others that promise MSRs,
+		 * from the same table as their MSRs (kernel/spec_msr.c). */
+		spec_guest_cpuid(&spec_guest, leaf, sub, &r);
 	}
 	g[GPR_RAX] = r.eax;
 	g[GPR_RBX] = r.ebx;

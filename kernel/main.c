@@ -26,6 +26,7 @@
 #include <asm/fpu.h>
 #include <asm/hostpt.h>
 #include <asm/pic.h>
+#include <asm/spec.h>
 #include <asm/traps.h>
 #include <asm/vendor.h>
 
@@ -222,6 +223,7 @@ void kernel_main(const struct boot_info *loader_bi)
 		boot_fail();
 	if (vendor_probe())
 		boot_fail();
+	spec_init(opts.spec_force);
 	io_init();
 	/* The host timer and system time, before any domain exists: the
 	 * scheduler's slices and the guests' clocks run on them. */

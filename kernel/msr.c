@@ -9,6 +9,7 @@
 #include <keel/vmexit.h>
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>
+#include <asm/spec.h>
 #include <asm/vendor.h>
 #include <public/xen.h>
 
@@ -60,6 +61,7 @@ static bool pat_valid(u64 pat)
 enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 {
 	u64 val;
+	int rc;
 
 	switch (e->msr.index) {
 	case MSR_EFER:
@@ -87,6 +89,10 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 		val = 0; /* Xen: reads return 0 */
 		break;
 	default:
+		/* The speculation-control MSRs, as their CPUID bits say. */
+		rc = spec_msr_read(&spec_guest, v->arch.spec_ctrl, e->msr.index, &val);
+		if (!rc)
+			break;
 		pr_debug("d%uv%u: rdmsr 0x%x: not emulated, #GP\n", v->dom->id, v->id, e->msr.index);
 		return EXIT_INJECT_GP;
 	}
@@ -98,6 +104,7 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 {
 	u64 val = (v->arch.gprs[GPR_RAX] & 0xffffffffu) | (v->arch.gprs[GPR_RDX] << 32);
+	unsigned actions;
 
 	switch (e->msr.index) {
 	case MSR_EFER:
@@ -129,6 +136,13 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 		}
 		break;
 	default:
+		/* The speculation-control MSRs: the value goes to the real
+		 * MSR at the next entry (arch/x86/spec.c); IBPB and L1D flush
+		 * requests are carried out now, for this guest. */
+		if (!spec_msr_write(&spec_guest, &v->arch.spec_ctrl, e->msr.index, val, &actions)) {
+			spec_do_actions(actions);
+			break;
+		}
 		pr_debug("d%uv%u: wrmsr 0x%x <- 0x%lx: not emulated, #GP\n", v->dom->id, v->id,
 			 e->msr.index, val);
 		return EXIT_INJECT_GP;

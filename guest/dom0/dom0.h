@@ -21,6 +21,11 @@ __noreturn void grant_test_run(const struct hvm_start_info *si);
  * wake it. Does not return. */
 __noreturn void evtchn_test_run(const struct hvm_start_info *si, const char *which);
 
+/* The speculation-control self-test (spec_test.c, cmdline `test=spec`):
+ * every CPUID bit that names an MSR, used as Linux would; one line per
+ * check, then power-off. */
+__noreturn void spec_test_run(void);
+
 /*
  * Runs the domain-control scenario named by the cmdline value of
  * `scenario=` (domains.c: pingpong, spin, hostile, domctl) with the pvtest

@@ -38,6 +38,9 @@
  *             lateness: the flood is rate-limited (a dropped-bytes line)
  *             and the hypervisor's lines survive in the log ring (read
  *             back with sysctl readconsole, as `dmesg`).
+ *   spec      a domU runs the speculation-control checks (pvtest
+ *             role=spec) while dom0 holds another IA32_SPEC_CTRL value:
+ *             each domain keeps its own.
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -53,6 +56,7 @@
 #include "pvclock.h"
 #include "simd.h"
 #include "pci/pci.h"
+#include "spec_check.h"
 
 #define NS_PER_SEC 1000000000ULL
 #define DOMU_RAM_MIB 4
@@ -1062,6 +1066,36 @@ static void scenario_fpu(const char *cmdline)
 	       "MXCSR, FCW%s)", avx ? "YMM, " : "", (f & SIMD_PKU) ? ", PKRU" : "");
 }
 
+static void scenario_spec(void)
+{
+	u64 before = sysctl_free_pages(), offered = spec_ctrl_offered(), mine, got = 0;
+
+	/* dom0's value: the lowest offered bit, never the domU's (all). */
+	mine = offered & -offered;
+	if (offered == mine)
+		mine = 0;
+	if (offered)
+		check("dom0-wrmsr-spec-ctrl", wrmsr_safe(0x48, mine), 1);
+	domid_t d = domu_create("spec");
+	domu_build(d, "role=spec rounds=50");
+	check("unpause-spec", domctl_unpause(d), 0);
+	int rc = wait_shutdown(&d, 1, WAIT_NS);
+	if (rc)
+		finish(false, "spec: FAIL the domU did not finish in %llu s", WAIT_NS / NS_PER_SEC);
+	struct xen_domctl_getdomaininfo i = info_of(d);
+	check("spec-powered-off", shutdown_code(&i), SHUTDOWN_poweroff);
+	if (offered) {
+		check("dom0-rdmsr-spec-ctrl", rdmsr_safe(0x48, &got), 1);
+		check("dom0-spec-ctrl-kept", (long)got, (long)mine);
+		wrmsr_safe(0x48, 0);
+	}
+	destroy_all(&d, 1);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "spec: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "spec: PASS the domU's checks passed; dom0's IA32_SPEC_CTRL 0x%lx kept", mine);
+}
+
 void domains_test_run(const struct hvm_start_info *si)
 {
 	const char *cmdline = si_cmdline(si);
@@ -1102,5 +1136,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_held(si);
 	else if (!strcmp(scenario, "flood"))
 		scenario_flood(cmdline);
+	else if (!strcmp(scenario, "spec"))
+		scenario_spec();
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

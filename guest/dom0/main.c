@@ -73,6 +73,8 @@ void guest_main(const struct hvm_start_info *si)
 			grant_test_run(si);
 		if (strcmp(test, "domains") == 0)
 			domains_test_run(si);
+		if (strcmp(test, "spec") == 0)
+			spec_test_run();
 		if (strncmp(test, "evtchn", 6) == 0)
 			evtchn_test_run(si, test);
 		if (strcmp(test, "pci-hostile") == 0)

@@ -136,6 +136,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_flood();
 	else if (!strcmp(role, "ticker"))
 		role_ticker();
+	else if (!strcmp(role, "spec"))
+		role_spec();
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -30,6 +30,9 @@
  *                                            notifies D's port P
  *   role=ticker port=P [period_ms=T]         measures timer lateness until
  *                                            P is notified (flood.c)
+ *   role=spec [rounds=N]                     speculation-control CPUID and
+ *                                            MSRs (guest/lib/spec_check.c),
+ *                                            its SPEC_CTRL over N yields
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -67,6 +70,7 @@ void role_meddler(void);
 void role_simd(const struct hvm_start_info *si) __attribute__((weak));
 void role_flood(void);
 void role_ticker(void);
+void role_spec(void);
 
 /* xorshift64*: a small deterministic generator for the fuzzer. */
 u64 rng_next(u64 *state);

@@ -18,6 +18,7 @@ struct keel_options {
 	u64 dom0_mem;      /* bytes; 0 = all RAM Keel does not use */
 	u16 debugexit_port; /* 0 = off */
 	enum test_fault test_fault;
+	unsigned spec_force; /* spec=: SPEC_FORCE_* (asm/spec.h) */
 };
 
 /*

@@ -248,6 +248,19 @@ START_TEST(debugexit_and_test_fault)
 }
 END_TEST
 
+START_TEST(spec_forces_mitigations)
+{
+	expect_ok("spec=verw");
+	expect_field(spec_force, SPEC_FORCE_VERW, "%#x");
+	expect_ok("spec=l1d-flush,verw");
+	expect_field(spec_force, SPEC_FORCE_VERW | SPEC_FORCE_L1D_FLUSH, "%#x");
+	expect_ok("loglvl=info");
+	expect_field(spec_force, 0, "%#x");
+	expect_error("spec=verw,ibrs", -EINVAL, "cmdline: spec=verw,ibrs: expected verw and/or l1d-flush");
+	expect_error("spec=verwx", -EINVAL, "cmdline: spec=verwx: expected verw and/or l1d-flush");
+}
+END_TEST
+
 START_TEST(unknown_or_valueless_option_named)
 {
 	expect_error("foo", -EINVAL, "cmdline: unknown option 'foo'");
@@ -304,6 +317,7 @@ const struct unit_case unit_cases[] = {
 	{ "cmdline-dom0-mem-sizes", &dom0_mem_sizes_ttest },
 	{ "cmdline-dom0-mem-bad-and-out-of-range", &dom0_mem_bad_and_out_of_range_ttest },
 	{ "cmdline-debugexit-and-test-fault", &debugexit_and_test_fault_ttest },
+	{ "cmdline-spec-forces-mitigations", &spec_forces_mitigations_ttest },
 	{ "cmdline-unknown-or-valueless-option-named", &unknown_or_valueless_option_named_ttest },
 	{ "cmdline-first-error-reported-later-options-parsed",
 	  &first_error_reported_later_options_parsed_ttest },

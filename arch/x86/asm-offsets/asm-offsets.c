@@ -5,6 +5,7 @@
  */
 #include <stddef.h>
 #include <keel/domain.h>
+#include <asm/spec.h>
 #include "../vmx/vmcs.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" ::"i"(val))
@@ -30,6 +31,13 @@ void asm_offsets(void)
 	DEFINE(VCPU_R15, GPR_OFF(GPR_R15));
 	DEFINE(VCPU_VMCX_PA, offsetof(struct vcpu, arch.vmcx_pa));
 	DEFINE(VCPU_LAUNCHED, offsetof(struct vcpu, arch.launched));
+	DEFINE(VCPU_SPEC_CTRL, offsetof(struct vcpu, arch.spec_ctrl));
+	/* asm/spec.inc */
+	DEFINE(SPEC_ASM_CTRL_SWAP, SPEC_ASM_CTRL_SWAP);
+	DEFINE(SPEC_ASM_CTRL_ALWAYS, SPEC_ASM_CTRL_ALWAYS);
+	DEFINE(SPEC_ASM_RSB_FILL, SPEC_ASM_RSB_FILL);
+	DEFINE(SPEC_ASM_VERW, SPEC_ASM_VERW);
+	DEFINE(MSR_IA32_SPEC_CTRL, MSR_IA32_SPEC_CTRL);
 	/* VMCS field encoding the VMX entry stub writes (vmx/vmx_run.asm). */
 	DEFINE(VMCS_HOST_RSP, HOST_RSP);
 }

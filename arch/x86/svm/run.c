@@ -14,6 +14,7 @@
  * once. That is how the scheduler's timer preempts a spinning guest.
  * NMIs and SMIs also cause exits and are taken by the host at STGI.
  */
+#include <asm/spec.h>
 #include "svm.h"
 
 /*
@@ -73,6 +74,11 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	debugregs_switch_to(v, false);
 	entry_state_save(&entry, &vmcb->save);
 	injected = vmcb->control.eventinj;
+	/* Guest writes are intercepted (kernel/msr.c), so the field is only
+	 * ever written here. */
+	if (vendor->switches_spec_ctrl)
+		vmcb->save.spec_ctrl = v->arch.spec_ctrl;
+	spec_enter_guest(v); /* last before the stub (asm/spec.h) */
 
 	svm_vmrun(v, svm_cpu.host_vmcb_pa);
 

@@ -20,6 +20,7 @@
 #define SVM_EDX_VMCB_CLEAN (1u << 5)
 #define SVM_EDX_FLUSH_BY_ASID (1u << 6)
 #define SVM_EDX_DECODE_ASSISTS (1u << 7)
+#define SVM_EDX_V_SPEC_CTRL (1u << 20)
 
 struct svm_caps svm_caps;
 struct svm_cpu svm_cpu;
@@ -123,6 +124,10 @@ int svm_probe(const struct vendor_ops **ops)
 	svm_caps.vmcb_clean = r.edx & SVM_EDX_VMCB_CLEAN;
 	svm_caps.flush_by_asid = r.edx & SVM_EDX_FLUSH_BY_ASID;
 	svm_caps.decode_assists = r.edx & SVM_EDX_DECODE_ASSISTS;
+	/* With V_SPEC_CTRL, VMRUN loads the guest's IA32_SPEC_CTRL from the
+	 * VMCB and #VMEXIT saves it there and restores the host's: always,
+	 * so run.c must keep the field current (asm/spec.h). */
+	svm_ops.switches_spec_ctrl = r.edx & SVM_EDX_V_SPEC_CTRL;
 
 	if (!svm_caps.npt) {
 		pr_err("no hardware virtualization: SVM without nested paging (NPT)\n");

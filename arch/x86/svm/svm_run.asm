@@ -27,6 +27,7 @@
 
 %include "asm-offsets.h"
 %include "asm/guest_gprs.inc"
+%include "asm/spec.inc"
 
 %define HOST_IRQ_EXITS 1
 
@@ -55,6 +56,7 @@ svm_vmrun:
 	mov rdi, [rdi + VCPU_RDI]
 
 	vmload			; guest FS/GS/TR/LDTR/KernelGsBase/syscall MSRs
+	SPEC_BEFORE_ENTRY	; VERW (asm/spec.inc)
 %if HOST_IRQ_EXITS
 	sti			; held by GIF=0 until VMRUN sets GIF
 %endif
@@ -73,6 +75,8 @@ svm_vmrun:
 	vmsave			; the guest's FS/GS/TR/... back into its VMCB
 	pop rax
 	vmload			; the host's TR, segment bases and syscall MSRs
+	mov rdi, [rsp]		; v
+	SPEC_AFTER_EXIT rdi	; host SPEC_CTRL, RSB fill: before the first RET
 	stgi			; NMIs/SMIs held since CLGI are taken now
 
 	add rsp, 8		; v

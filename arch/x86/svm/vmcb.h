@@ -112,7 +112,9 @@ struct vmcb_save {
 	u64 br_to;                  /* 680 */
 	u64 lastexcpfrom;           /* 688 */
 	u64 lastexcpto;             /* 690 */
-	u8 rsvd_698[0x1000 - 0x698];
+	u8 rsvd_698[0x6e0 - 0x698];
+	u64 spec_ctrl;              /* 6e0: guest IA32_SPEC_CTRL (V_SPEC_CTRL, CPUID 8000_000a EDX[20]) */
+	u8 rsvd_6e8[0x1000 - 0x6e8];
 } __packed;
 
 struct vmcb {
@@ -161,6 +163,7 @@ VMCB_CHECK(save.sysenter_eip, 0x638);
 VMCB_CHECK(save.cr2, 0x640);
 VMCB_CHECK(save.g_pat, 0x668);
 VMCB_CHECK(save.lastexcpto, 0x690);
+VMCB_CHECK(save.spec_ctrl, 0x6e0);
 _Static_assert(sizeof(struct vmcb) == PAGE_SIZE, "VMCB is one page");
 #undef VMCB_CHECK
 

@@ -9,6 +9,7 @@
 #include <asm/cpu.h>
 #include <asm/debugreg.h>
 #include <asm/paging.h>
+#include <asm/spec.h>
 #include <asm/vendor.h>
 #include "vmcs.h"
 #include "vmx.h"
@@ -324,6 +325,7 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 		 * swapped here when another vCPU had them. */
 		debugregs_switch_to(v, true);
 		vmx_preemption_arm();
+		spec_enter_guest(v); /* IBPB, SPEC_CTRL, L1D flush (asm/spec.h) */
 
 		/* CR2 is not part of the VMCS; nothing between here and
 		 * the entry can fault, so the guest's value survives. */
@@ -333,6 +335,7 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 		p->cr2 = read_cr2();
 
 		if (rc) {
+			spec_entry_failed();
 			memset(exit, 0, sizeof(*exit));
 			exit->reason = EXIT_ENTRY_FAILED;
 			vmx_report_entry_fail(v, rc);

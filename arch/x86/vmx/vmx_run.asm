@@ -21,6 +21,7 @@
 
 %include "asm-offsets.h"
 %include "asm/guest_gprs.inc"
+%include "asm/spec.inc"
 
 bits 64
 default rel
@@ -44,6 +45,7 @@ vmx_enter:
 	vmwrite rax, rsp
 	jbe .failed			; CF or ZF: as for VMLAUNCH below
 
+	SPEC_BEFORE_ENTRY		; VERW (asm/spec.inc); clobbers flags
 	; The flags of this compare survive the loads (MOV leaves flags
 	; alone) and choose VMLAUNCH or VMRESUME below.
 	cmp byte [rdi + VCPU_LAUNCHED], 0
@@ -77,6 +79,7 @@ vmx_exit_entry:
 	GUEST_GPRS_STORE rdi
 	pop rax
 	mov [rdi + VCPU_RDI], rax
+	SPEC_AFTER_EXIT rdi		; host SPEC_CTRL, RSB fill: before the first RET
 	xor eax, eax			; a VM exit: return 0
 	pop rdi				; v
 	pop r15

@@ -27,11 +27,13 @@ struct vcpu_arch {
 	struct guest_debugregs debugregs; /* while not in the registers */
 	void *fpu_area;   /* FXSAVE/XSAVE image, one frame (asm/fpu.h) */
 	u64 xcr0;         /* the guest's XCR0 (loaded only while it runs) */
+	u64 spec_ctrl;    /* the guest's IA32_SPEC_CTRL (asm/spec.h) */
 };
 
 struct domain_arch {
 	struct pt p2m;    /* guest-physical -> host-physical (NPT or EPT) */
 	u32 tag;          /* ASID (SVM) or VPID (VMX) */
+	u64 spec_gen;     /* arch/x86/spec.c: tells domains apart for IBPB */
 };
 
 #endif

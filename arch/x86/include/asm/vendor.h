@@ -113,6 +113,11 @@ struct vendor_ops {
 	/* The 3-byte hypercall instruction this vendor intercepts natively
 	 * (VMMCALL 0f 01 d9 or VMCALL 0f 01 c1), for the hypercall page. */
 	u8 hypercall_insn[3];
+
+	/* The hardware loads the guest's IA32_SPEC_CTRL (vcpu->arch.spec_ctrl,
+	 * copied in by run()) at entry and the host's at exit, so software
+	 * need not (asm/spec.h). */
+	bool switches_spec_ctrl;
 };
 
 /* The bound back end; valid after vendor_probe() returned 0. */
