@@ -21,6 +21,8 @@
  *             unpause, info, weights, destroy, and dom0's own bad inputs.
  *   timer     a domU checks its PV timers and clock (pvtest role=timer).
  *   zombie    a domU destroyed while dom0 maps its granted page.
+ *   rowrite   a domU writes through a read-only grant mapping of another
+ *             domU's page: it is killed, the page is unchanged.
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -298,6 +300,55 @@ static void scenario_hostile(const char *cmdline)
 		finish(false, "hostile: FAIL %u of %u checks", nr_bad, nr_checks);
 	finish(true, "hostile: PASS the hostile domU made %lu random hypercalls and lived; the "
 	       "victim and dom0 were unaffected", calls);
+}
+
+/*
+ * A write through a read-only grant mapping: the victim grants a page
+ * read-only to the writer, the writer maps it read-only and writes to
+ * it. The hypervisor must kill the writer (the nested page tables map
+ * the page read-only) and leave the victim and its page alone; dom0
+ * destroys the writer (dropping its mapping) and tells the victim, which
+ * checks its page and revokes the grant.
+ */
+static void scenario_rowrite(void)
+{
+	u64 before = sysctl_free_pages();
+	char cv[160], cw[96];
+	evtchn_port_t port;
+	int rc;
+
+	domid_t v = domu_create("victim"), w = domu_create("writer");
+	if ((rc = evtchn_alloc_unbound(DOMID_SELF, v, &port)))
+		finish(false, "FAIL alloc_unbound in dom0 for d%u: %d", v, rc);
+	snprintf(cv, sizeof(cv), "role=victim hostile=%u notifier=0 rport=%u gref=8 steps=1 "
+		 "storm=0", w, port);
+	snprintf(cw, sizeof(cw), "role=rowriter granter=%u gref=8", v);
+	domu_build(v, cv);
+	domu_build(w, cw);
+	check("unpause-victim", domctl_unpause(v), 0);
+	u64 limit = pvclock_now_ns() + WAIT_NS;
+	while (!evtchn_is_pending(port) && pvclock_now_ns() < limit)
+		evtchn_poll(&port, 1, limit);
+	check("victim-granted", evtchn_is_pending(port), 1);
+	evtchn_clear_pending(port);
+	check("unpause-writer", domctl_unpause(w), 0);
+	check("writer-stopped", wait_shutdown(&w, 1, WAIT_NS), 0);
+	struct xen_domctl_getdomaininfo iw = info_of(w);
+	check("writer-crashed", shutdown_code(&iw), SHUTDOWN_crash);
+	check("victim-still-running", !is_shut_down(v), 1);
+	print_exits(w);
+	check("destroy-writer", domctl_destroy(w), 0);
+	check("tell-victim", evtchn_send(port), 0);
+	check("victim-finished", wait_shutdown(&v, 1, WAIT_NS), 0);
+	struct xen_domctl_getdomaininfo iv = info_of(v);
+	check("victim-powered-off", shutdown_code(&iv), SHUTDOWN_poweroff);
+	destroy_all(&v, 1);
+	evtchn_close(port);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "rowrite: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "rowrite: PASS the write through a read-only grant mapping stopped the "
+	       "writer; the victim's page is unchanged");
 }
 
 static void scenario_timer(void)
@@ -671,5 +722,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_zombie(si);
 	else if (!strcmp(scenario, "foreign"))
 		scenario_foreign(si);
+	else if (!strcmp(scenario, "rowrite"))
+		scenario_rowrite();
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

@@ -13,8 +13,13 @@
  *   role=work steps=N                        computes, then powers off
  *   role=hostile victim=D port=P gref=R calls=N seed=S ramtop=A
  *                                            bad inputs, N random calls
- *   role=victim hostile=D rport=P gref=R     grants page R read-only to D
+ *   role=victim hostile=D rport=P gref=R [notifier=N storm=0|1]
+ *                                            grants page R read-only to D
  *                                            and checks it is left alone
+ *                                            (port P is N's, default D)
+ *   role=rowriter granter=D gref=R           maps D's grant R read-only
+ *                                            and writes to it: must be
+ *                                            killed by the hypervisor
  *   role=timer [rounds=N]                    one-shot and periodic timers,
  *                                            VIRQ_TIMER, wallclock
  *   role=granter peer=D port=P gref=R        grants a page to D, notifies
@@ -49,6 +54,7 @@ void role_ping(const struct hvm_start_info *si);
 void role_pong(const struct hvm_start_info *si);
 void role_hostile(const struct hvm_start_info *si);
 void role_victim(const struct hvm_start_info *si);
+void role_rowriter(const struct hvm_start_info *si);
 void role_timer(void);
 void role_granter(const struct hvm_start_info *si);
 

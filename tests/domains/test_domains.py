@@ -83,14 +83,46 @@ def _():
     ])
 
 
+def work_checksum(steps, per_step=2000000):
+    """The checksum pvtest's work loops print after `steps` steps:
+    sum = sum * A + i (mod 2**64) for i in 0..per_step-1, per step. Each
+    step is the same affine map sum -> M*sum + C, computed here by
+    doubling rather than by running the loop."""
+    a, mask = 6364136223846793005, (1 << 64) - 1
+
+    # (m, c, n) describes "apply x -> a*x + i for i = base..base+n-1"
+    # relative to base: x -> m*x + c + k*base with k = sum of a^j.
+    def compose(f, g):  # f then g, g's indices following f's
+        fm, fc, fk, fn = f
+        gm, gc, gk, gn = g
+        # g runs on indices fn..fn+gn-1: its constant gets gk*fn added.
+        return ((gm * fm) & mask, (gm * fc + gc + gk * fn) & mask, (gm * fk + gk) & mask, fn + gn)
+
+    result, power, n = (1, 0, 0, 0), (a, 0, 1, 1), per_step
+    while n:
+        if n & 1:
+            result = compose(result, power)
+        power = compose(power, power)
+        n >>= 1
+    m, c = result[0], result[1]
+    total = 0
+    for _ in range(steps):
+        total = (m * total + c) & mask
+    return total
+
+
 @test("domains-hostile-domu", timeout=T + 60)
 def _():
     """A hostile domU sends Xen's bad inputs (bad ports, grant refs, vCPU
     and domain ids, double closes, a grant not granted to it, a read-only
     grant mapped writable, a frame over memory it does not own, destroying
     dom0, hostile counts), each checked against Xen's error, then 10,000
-    random hypercalls, and proves it is alive; the victim domU that
-    granted it a page and dom0 are unaffected."""
+    random hypercalls, and proves it is alive. The counts are the ones it
+    measured, and the hypervisor's own exit counter (printed by dom0) must
+    have seen at least that many hypercalls. The victim domU that granted
+    it a page finds the page intact after the directed checks and again
+    after the random calls (the grant stays in place through them), and
+    its work gives the right checksum; dom0 is unaffected."""
     seed = random.randrange(1, 1 << 31)
     r = run_scenario("hostile", "calls=10000 seed=%d" % seed)
     hostile, victim = domu_prefix(r, "hostile"), domu_prefix(r, "victim")
@@ -99,26 +131,70 @@ def _():
     if not m:
         fail("the hostile domU did not report surviving its calls (random seed %d)" % seed,
              r.tail(60))
-    print("hostile domU: %s directed checks, %s random hypercalls (%s refused, %s accepted), "
-          "seed %d" % (m.group(1), m.group(2), m.group(3), m.group(4), seed))
-    if int(m.group(1)) < 50 or int(m.group(2)) != 10000:
-        fail("expected at least 50 directed checks and 10000 random calls: " + m.group(0))
+    directed, made, refused, accepted = (int(g) for g in m.groups())
+    print("hostile domU: %d directed checks, %d random hypercalls (%d refused, %d accepted), "
+          "seed %d" % (directed, made, refused, accepted, seed))
+    if directed < 50 or made != 10000 or refused + accepted != made:
+        fail("expected at least 50 directed checks and 10000 random calls made, each refused "
+             "or accepted (seed %d): %s" % (seed, m.group(0)))
+    hid = hostile[3:-2]
+    x = re.search(r"dom0: domains: d%s exits: hypercall (\d+)," % hid, r.log)
+    if not x:
+        fail("dom0 did not print the hostile domain's exit counts", r.tail(60))
+    if int(x.group(1)) < made + directed:
+        fail("the hypervisor counted %s hypercall exits from the hostile domU, fewer than the "
+             "%d it made (seed %d)" % (x.group(1), made + directed, seed), r.tail(60))
     expect_lines_in_order(r.log, [
         r"^%s pvtest: victim: page granted read-only to d\d+ as ref 8" % victim,
         r"^%s pvtest: hostile: check grant-map-readonly-grant-writable: -1 \(Xen: -1\)" % hostile,
         r"^%s pvtest: hostile: check domctl-destroy-dom0: -1 \(Xen: -1\)" % hostile,
         r"^%s pvtest: hostile: \d+ directed checks, 0 mismatches" % hostile,
+        r"^%s pvtest: hostile: 10000 random hypercalls made" % hostile,
+        r"^%s pvtest: hostile: check evtchn-close-interdomain: 0 \(Xen: 0\)" % hostile,
         r"^%s pvtest: hostile: PASS" % hostile,
         r"^keel: domain \d+ \(hostile\) shut down: poweroff",
         r"^\(d0\) dom0: domains: hostile: PASS",
     ])
+    steps = 40
     expect_lines_in_order(r.log, [
-        r"^%s pvtest: victim: page intact, grant revoked" % victim,
-        r"^%s pvtest: victim: PASS page left alone" % victim,
+        r"^%s pvtest: victim: page intact after the directed checks" % victim,
+        r"^%s pvtest: victim: step %d/%d" % (victim, steps, steps),
+        r"^%s pvtest: victim: page intact after the random calls" % victim,
+        r"^%s pvtest: victim: grant revoked" % victim,
+        r"^%s pvtest: victim: PASS page left alone, %d steps done \(checksum %x\)$"
+        % (victim, steps, work_checksum(steps)),
         r"^keel: domain \d+ \(victim\) shut down: poweroff",
     ])
     expect_no_line(r.log, r"^keel: domain \d+ \((hostile|victim)\) vCPU \d+ killed",
                    "neither domU may die (seed %d)" % seed)
+
+
+@test("grant-readonly-mapping-write-kills-writer", timeout=T + 60)
+def _():
+    """A domU maps another domU's grant read-only (GNTMAP_readonly) and
+    writes through the mapping: the hypervisor kills the writer with its
+    one-line report (a write to a protected guest-physical address, the
+    address it mapped), the granter keeps running and finds its page
+    unchanged, and dom0 gets every page back."""
+    r = run_scenario("rowrite")
+    writer, victim = domu_prefix(r, "writer"), domu_prefix(r, "victim")
+    m = re.search(r"^%s pvtest: rowriter: mapped d\d+'s grant 8 read-only at gpa (0x[0-9a-f]+), "
+                  r"contents verified; writing to it$" % writer, r.log, re.M)
+    if not m:
+        fail("the writer did not map the victim's grant read-only", r.tail(60))
+    expect_lines_in_order(r.log, [
+        r"^%s pvtest: victim: page granted read-only to d\d+ as ref 8" % victim,
+        r"^%s pvtest: rowriter: mapped" % writer,
+        r"^keel: domain %s \(writer\) vCPU 0 killed at RIP 0x[0-9a-f]+: write access to "
+        r"protected guest-physical %s$" % (writer[3:-2], m.group(1)),
+        r"^\(d0\) dom0: domains: check writer-crashed: 3 \(want 3\)",
+        r"^\(d0\) dom0: domains: check victim-still-running: 1 \(want 1\)",
+        r"^%s pvtest: victim: page intact after the peer finished" % victim,
+        r"^%s pvtest: victim: grant revoked" % victim,
+        r"^%s pvtest: victim: PASS page left alone" % victim,
+        r"^\(d0\) dom0: domains: rowrite: PASS",
+    ])
+    expect_no_line(r.log, r"pvtest: rowriter: FAIL", "the write went through")
 
 
 @test("sched-spinning-domu-preempted", timeout=T + 60)
