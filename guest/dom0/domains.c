@@ -15,8 +15,10 @@
  *             hypervisor's free-page count is back where it was.
  *   spin      a domU spinning forever and one doing finite work: the
  *             worker finishes (the spinner is preempted).
- *   hostile   a hostile domU fuzzing the hypercalls next to a victim
- *             domU that granted it a page: both finish normally.
+ *   hostile   a hostile domU fuzzing the hypercalls (calls=N) and the
+ *             exit-causing instructions (exits=N) next to a victim domU
+ *             that granted it a page: both finish normally (wait_s=S:
+ *             how long dom0 waits for them).
  *   domctl    domain control itself: create, memory, build, pause,
  *             unpause, info, weights, destroy, and dom0's own bad inputs.
  *   timer     a domU checks its PV timers and clock (pvtest role=timer).
@@ -263,31 +265,37 @@ static void scenario_spin(const char *cmdline)
 
 static void scenario_hostile(const char *cmdline)
 {
-	u64 calls = 10000, seed = 1, victim_steps = 40, before = sysctl_free_pages();
-	char cv[160], ch[200];
+	u64 calls = 10000, seed = 1, victim_steps = 40, exits = 0, wait_s = WAIT_NS / NS_PER_SEC;
+	u64 exit_kinds = ~0ULL;
+	u64 before = sysctl_free_pages();
+	char cv[160], ch[220];
 	evtchn_port_t port;
 	int rc;
 
 	cmdline_get_u64(cmdline, "calls", &calls);
 	cmdline_get_u64(cmdline, "seed", &seed);
 	cmdline_get_u64(cmdline, "victim_steps", &victim_steps);
+	cmdline_get_u64(cmdline, "exits", &exits);
+	cmdline_get_u64(cmdline, "exit_kinds", &exit_kinds);
+	cmdline_get_u64(cmdline, "wait_s", &wait_s);
 	domid_t v = domu_create("victim"), h = domu_create("hostile");
 	if ((rc = evtchn_alloc_unbound(h, v, &port)))
 		finish(false, "FAIL alloc_unbound in d%u for d%u: %d", h, v, rc);
 	snprintf(cv, sizeof(cv), "role=victim hostile=%u rport=%u gref=8 steps=%lu", h, port,
 		 victim_steps);
 	snprintf(ch, sizeof(ch), "role=hostile victim=%u port=%u gref=8 calls=%lu seed=%lu "
-		 "ramtop=0x%x", v, port, calls, seed, DOMU_RAM_MIB << 20);
+		 "ramtop=0x%x exits=%lu exit_kinds=%lu", v, port, calls, seed, DOMU_RAM_MIB << 20,
+		 exits, exit_kinds);
 	domu_build(v, cv);
 	domu_build(h, ch);
 	check("unpause-victim", domctl_unpause(v), 0);
 	check("unpause-hostile", domctl_unpause(h), 0);
 
 	domid_t ids[2] = { v, h };
-	rc = wait_shutdown(ids, 2, WAIT_NS);
+	rc = wait_shutdown(ids, 2, wait_s * NS_PER_SEC);
 	domctl_print_list();
 	if (rc)
-		finish(false, "hostile: FAIL the domUs did not finish in %llu s", WAIT_NS / NS_PER_SEC);
+		finish(false, "hostile: FAIL the domUs did not finish in %lu s", wait_s);
 	struct xen_domctl_getdomaininfo iv = info_of(v), ih = info_of(h);
 	check("victim-powered-off", shutdown_code(&iv), SHUTDOWN_poweroff);
 	check("hostile-powered-off-not-crashed", shutdown_code(&ih), SHUTDOWN_poweroff);

@@ -10,7 +10,9 @@
  *     over memory it does not own, domain control (destroying dom0),
  *     hostile counts -- and checks each error against Xen's;
  *  2. tells the victim it is done with its page and closes the channel;
- *  3. makes `calls` hypercalls with random numbers and arguments;
+ *  3. makes `calls` hypercalls with random numbers and arguments, then
+ *     (exits=E) E random exit-causing instructions and physmap calls
+ *     (hostile_exits.c);
  *  4. proves it is alive: its code is unchanged, a canary is intact, a
  *     hypercall still answers.
  * The victim checks that its page was left alone after step 1 and again
@@ -376,7 +378,7 @@ void role_hostile(const struct hvm_start_info *si)
 	domid_t victim = (domid_t)arg_u64("victim");
 	u32 port = (u32)arg_u64("port");
 	grant_ref_t ref = (grant_ref_t)arg_u64("gref");
-	u64 calls = arg_u64("calls"), seed = arg_u64_or("seed", 1);
+	u64 calls = arg_u64("calls"), seed = arg_u64_or("seed", 1), exits = arg_u64_or("exits", 0);
 	u64 ramtop = arg_u64("ramtop");
 	int rc;
 
@@ -405,6 +407,8 @@ void role_hostile(const struct hvm_start_info *si)
 	 * when told the storm is over. */
 	u64 ok = 0, err = 0;
 	fuzz(calls, seed, scratch, victim, &ok, &err);
+	if (exits)
+		hostile_exits(exits, seed, scratch, ramtop, victim);
 	if ((rc = evtchn_send(port)))
 		fail("telling the victim the random calls are over: %d", rc);
 	expect("evtchn-close-interdomain", evtchn_close(port), 0);
