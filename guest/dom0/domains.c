@@ -281,8 +281,8 @@ static void scenario_hostile(const char *cmdline)
 	domid_t v = domu_create("victim"), h = domu_create("hostile");
 	if ((rc = evtchn_alloc_unbound(h, v, &port)))
 		finish(false, "FAIL alloc_unbound in d%u for d%u: %d", h, v, rc);
-	snprintf(cv, sizeof(cv), "role=victim hostile=%u rport=%u gref=8 steps=%lu", h, port,
-		 victim_steps);
+	snprintf(cv, sizeof(cv), "role=victim hostile=%u rport=%u gref=8 steps=%lu storm_s=%lu", h,
+		 port, victim_steps, wait_s);
 	snprintf(ch, sizeof(ch), "role=hostile victim=%u port=%u gref=8 calls=%lu seed=%lu "
 		 "ramtop=0x%x exits=%lu exit_kinds=%lu", v, port, calls, seed, DOMU_RAM_MIB << 20,
 		 exits, exit_kinds);

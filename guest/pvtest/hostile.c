@@ -469,7 +469,7 @@ void role_victim(const struct hvm_start_info *si)
 		printf("pvtest: victim: step %lu/%lu\n", s, steps);
 	}
 	if (storm) {
-		wait_port(port, 2 * WAIT_NS, "the random calls to end");
+		wait_port(port, arg_u64_or("storm_s", 60) * 1000000000ULL, "the random calls to end");
 		check_victim_page("after the random calls");
 	}
 	if (!gnttab_end_access(ref))

@@ -15,7 +15,7 @@
  *                                            bad inputs, N random calls,
  *                                            E random exit-causing
  *                                            instructions (hostile_exits.c)
- *   role=victim hostile=D rport=P gref=R [notifier=N storm=0|1]
+ *   role=victim hostile=D rport=P gref=R [notifier=N storm=0|1 storm_s=S]
  *                                            grants page R read-only to D
  *                                            and checks it is left alone
  *                                            (port P is N's, default D)
