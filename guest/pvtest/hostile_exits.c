@@ -28,6 +28,7 @@
 #include <keel/errno.h>
 #include <keel/lib.h>
 #include <public/memory.h>
+#include <public/sched.h>
 #include <public/vcpu.h>
 #include "cpu.h"
 #include "guest.h"
@@ -644,6 +645,145 @@ static void do_misc(void)
 		cr_write(0, cr0);
 }
 
+/* ---- hypercalls from user mode ------------------------------------------------ */
+
+/*
+ * Both hypercall instructions executed at CPL 3 ("the wrong mode"): Xen
+ * answers -EPERM to a hypercall from guest user mode whatever it asks
+ * (here SCHEDOP_shutdown(poweroff), which at CPL 0 would end this
+ * domain), and the privileged instructions next to them raise #GP. The
+ * domain gets a user code and data segment and a TSS (its kernel stack
+ * for the way back), an interrupt gate user mode may call (vector 0x81)
+ * to return, and the U bit on the 2 MiB page that holds this image, so
+ * the user-mode code below can run in place. All of it is undone after.
+ */
+#define USER_VECTOR 0x81
+#define SEL_UDATA   (0x18 | 3)
+#define SEL_UCODE   (0x20 | 3)
+#define SEL_TSS     0x28
+
+struct __packed tss64 {
+	u32 reserved0;
+	u64 rsp[3];
+	u64 reserved1;
+	u64 ist[7];
+	u64 reserved2;
+	u16 reserved3, iomap_base;
+};
+
+static u64 user_gdt[7] __aligned(16);
+static struct tss64 user_tss __aligned(16);
+static u8 user_kstack[8192] __aligned(16);
+static u8 user_ustack[4096] __aligned(16);
+struct sched_shutdown user_sd = { .reason = SHUTDOWN_poweroff };
+u64 user_results[4];      /* RAX after each user-mode step (user_code below) */
+u64 user_saved_rsp;       /* the kernel stack to return to */
+
+void user_enter(u64 rip, u64 rsp);
+void user_return_entry(void);
+void user_code(void);
+
+/* user_enter(rip, rsp): saves the callee-saved registers, IRETQs to user
+ * mode at rip; user_return_entry (int $0x81 from user mode) comes back
+ * here and returns to user_enter's caller. user_code: VMCALL and VMMCALL
+ * asking for SCHEDOP_shutdown, then OUT and CLI (both #GP at CPL 3 with
+ * IOPL 0: each has an exception-table entry that resumes after it),
+ * storing RAX after each; then int $0x81. */
+asm(".text\n"
+    ".globl user_enter\n"
+    "user_enter:\n"
+    "	push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+    "	mov %rsp, user_saved_rsp(%rip)\n"
+    "	pushq $" "0x1b" "\n"          /* SS: user data */
+    "	push %rsi\n"                  /* RSP */
+    "	pushq $2\n"                   /* RFLAGS: IF = 0, IOPL = 0 */
+    "	pushq $" "0x23" "\n"          /* CS: user code */
+    "	push %rdi\n"                  /* RIP */
+    "	iretq\n"
+    ".globl user_return_entry\n"
+    "user_return_entry:\n"
+    "	mov user_saved_rsp(%rip), %rsp\n"
+    "	mov $0x10, %eax\n mov %eax, %ds\n mov %eax, %es\n mov %eax, %ss\n"
+    "	pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
+    "	ret\n"
+    ".globl user_code\n"
+    "user_code:\n"
+    "	mov $29, %eax\n mov $2, %edi\n lea user_sd(%rip), %rsi\n"   /* sched_op(shutdown) */
+    "3:	vmcall\n"
+    "4:	mov %rax, user_results(%rip)\n"
+    "	mov $29, %eax\n mov $2, %edi\n lea user_sd(%rip), %rsi\n"
+    "5:	vmmcall\n"
+    "6:	mov %rax, user_results+8(%rip)\n"
+    "	xor %eax, %eax\n"
+    "7:	outb %al, $0x80\n"
+    "8:	mov %rax, user_results+16(%rip)\n"
+    "	xor %eax, %eax\n"
+    "9:	cli\n"
+    "10:	mov %rax, user_results+24(%rip)\n"
+    "	int $" "0x81" "\n"
+    "	ud2\n"
+    ".pushsection .ex_table, \"a\"\n.balign 8\n"
+    ".quad 3b, 4b\n.quad 5b, 6b\n.quad 7b, 8b\n.quad 9b, 10b\n"
+    ".popsection\n");
+
+static u64 *image_pde(u64 **pml4e, u64 **pdpte)
+{
+	u64 va = (u64)(uintptr_t)user_code;
+	u64 *pml4 = (u64 *)(uintptr_t)(read_cr3() & 0x000ffffffffff000ULL);
+	*pml4e = &pml4[(va >> 39) & 511];
+	u64 *pdpt = (u64 *)(uintptr_t)(**pml4e & 0x000ffffffffff000ULL);
+	*pdpte = &pdpt[(va >> 30) & 511];
+	u64 *pd = (u64 *)(uintptr_t)(**pdpte & 0x000ffffffffff000ULL);
+	return &pd[(va >> 21) & 511];
+}
+
+static void user_mode_hypercalls(unsigned rounds, u64 *eperm, u64 *gp)
+{
+	struct desc_ptr old_gdt, idt;
+	u16 old_tr;
+	u64 *pml4e, *pdpte, *pde = image_pde(&pml4e, &pdpte);
+	u64 saved[3] = { *pml4e, *pdpte, *pde };
+	u64 base = (u64)(uintptr_t)&user_tss;
+
+	if (!(*pde & PTE_PS) || (u64)(uintptr_t)user_ustack >> 21 != (u64)(uintptr_t)user_code >> 21 ||
+	    (u64)(uintptr_t)user_results >> 21 != (u64)(uintptr_t)user_code >> 21)
+		fail("user-mode hypercalls: the image is not in one 2 MiB page");
+	asm volatile("sgdt %0; sidt %1; str %2" : "=m"(old_gdt), "=m"(idt), "=m"(old_tr));
+	user_gdt[1] = 0x00af9a000000ffffULL; /* kernel code, as pvh_entry's */
+	user_gdt[2] = 0x00cf92000000ffffULL; /* kernel data */
+	user_gdt[3] = 0x00cff2000000ffffULL; /* user data, DPL 3 */
+	user_gdt[4] = 0x00affa000000ffffULL; /* user code, 64-bit, DPL 3 */
+	user_gdt[5] = (sizeof(user_tss) - 1) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+		      ((base >> 24) & 0xff) << 56;
+	user_gdt[6] = base >> 32;
+	user_tss.rsp[0] = (u64)(uintptr_t)(user_kstack + sizeof(user_kstack));
+	user_tss.iomap_base = sizeof(user_tss); /* no I/O bitmap: IOPL decides */
+	struct desc_ptr g = { .limit = sizeof(user_gdt) - 1, .base = (u64)(uintptr_t)user_gdt };
+	asm volatile("lgdt %0; ltr %w1" : : "m"(g), "r"(SEL_TSS) : "memory");
+	idt_set_handler(USER_VECTOR, user_return_entry);
+	((u8 *)(uintptr_t)idt.base)[USER_VECTOR * 16 + 5] = 0xee; /* DPL 3 */
+	*pml4e |= 4, *pdpte |= 4, *pde |= 4; /* U/S */
+	asm volatile("invlpg (%0)" : : "r"(user_code) : "memory");
+
+	for (unsigned i = 0; i < rounds; i++) {
+		for (unsigned j = 0; j < 4; j++)
+			user_results[j] = 0;
+		user_enter((u64)(uintptr_t)user_code,
+			   (u64)(uintptr_t)(user_ustack + sizeof(user_ustack)));
+		*eperm += (user_results[0] == (u64)-EPERM) + (user_results[1] == (u64)-EPERM);
+		*gp += (user_results[2] == (u64)HYPERCALL_TRAPPED) +
+		       (user_results[3] == (u64)HYPERCALL_TRAPPED);
+	}
+
+	*pml4e = saved[0], *pdpte = saved[1], *pde = saved[2];
+	asm volatile("invlpg (%0)" : : "r"(user_code) : "memory");
+	((u8 *)(uintptr_t)idt.base)[USER_VECTOR * 16 + 5] = 0; /* absent again */
+	/* The old TSS descriptor is not in the old GDT (its limit ends
+	 * before it): TR keeps our TSS, which is harmless. */
+	asm volatile("lgdt %0" : : "m"(old_gdt) : "memory");
+	(void)old_tr;
+}
+
 /* ---- physmap and vCPU areas -------------------------------------------------- */
 
 struct pm_tally {
@@ -798,6 +938,11 @@ void hostile_exits(u64 n, u64 seed, u8 *scratch_area, u64 ram_top, domid_t victi
 	}
 	begin();
 	DR_WRITE(7, dr7);
+	u64 eperm = 0, gp = 0, user_rounds = n / 100 ? n / 100 : 1;
+	user_mode_hypercalls((unsigned)user_rounds, &eperm, &gp);
+	printf("pvtest: hostile: user mode: %lu hypercalls (SCHEDOP_shutdown), %lu refused "
+	       "-EPERM; %lu privileged instructions, %lu #GP\n", 2 * user_rounds, eperm,
+	       2 * user_rounds, gp);
 	physmap_fuzz(n / 10, victim);
 
 	u64 total = 0;

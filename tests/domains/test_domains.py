@@ -240,6 +240,15 @@ def hostile_exits(loader, exits, calls, kinds, timeout, wait_s):
     if sum(v[0] for v in pm.values()) != exits // 10:
         problems.append("%d physmap calls, %d asked for" % (sum(v[0] for v in pm.values()),
                                                            exits // 10))
+    # Hypercalls from user mode (CPL 3) asking for SCHEDOP_shutdown: each
+    # refused with -EPERM (the domain lives on), and OUT/CLI there #GP.
+    u = re.search(r"pvtest: hostile: user mode: (\d+) hypercalls \(SCHEDOP_shutdown\), (\d+) refused "
+                  r"-EPERM; (\d+) privileged instructions, (\d+) #GP", r.log)
+    want = 2 * max(exits // 100, 1)
+    if not u:
+        problems.append("no report of the user-mode hypercalls")
+    elif [int(g) for g in u.groups()] != [want] * 4:
+        problems.append("user mode: %s (want %d of each)" % (u.group(0), want))
     if problems:
         fail("exit fuzzing (seed %d): %s" % (seed, "; ".join(problems)), r.tail(60))
     print("exit fuzzing, seed %d: %s; physmap %s" % (
