@@ -3,6 +3,7 @@
  * MSRs Keel does not know raise #GP, as Xen does, so guests probe with
  * rdmsr_safe/wrmsr_safe and carry on.
  */
+#include <keel/apic_base.h>
 #include <keel/domain.h>
 #include <keel/lib.h>
 #include <keel/printk.h>
@@ -19,7 +20,6 @@
 #define MSR_XEN_HYPERCALL_PAGE 0x40000000 /* CPUID base+2 EBX */
 
 #define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
-#define APIC_BASE_DEFAULT (0xfee00000ULL | (1u << 11) | (1u << 8)) /* enabled, BSP */
 #define STUB_SIZE XEN_HYPERCALL_STUB_SIZE
 #define HYPERCALL_IRET 23
 
@@ -68,7 +68,7 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 		val = vendor->get_reg(v, VREG_EFER);
 		break;
 	case MSR_IA32_APIC_BASE:
-		val = APIC_BASE_DEFAULT;
+		val = guest_apic_base(v->id);
 		break;
 	case MSR_IA32_PAT:
 		val = v->msr_pat;
@@ -113,7 +113,7 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 		vendor->set_reg(v, VREG_EFER, val);
 		break;
 	case MSR_IA32_APIC_BASE:
-		if (val != APIC_BASE_DEFAULT)
+		if (val != guest_apic_base(v->id))
 			return EXIT_INJECT_GP; /* relocation and x2APIC: not yet */
 		break;
 	case MSR_IA32_PAT:

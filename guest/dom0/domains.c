@@ -15,8 +15,10 @@
  *             hypervisor's free-page count is back where it was.
  *   spin      a domU spinning forever and one doing finite work: the
  *             worker finishes (the spinner is preempted).
- *   hostile   a hostile domU fuzzing the hypercalls next to a victim
- *             domU that granted it a page: both finish normally.
+ *   hostile   a hostile domU fuzzing the hypercalls (calls=N) and the
+ *             exit-causing instructions (exits=N) next to a victim domU
+ *             that granted it a page: both finish normally (wait_s=S:
+ *             how long dom0 waits for them).
  *   domctl    domain control itself: create, memory, build, pause,
  *             unpause, info, weights, destroy, and dom0's own bad inputs.
  *   timer     a domU checks its PV timers and clock (pvtest role=timer).
@@ -41,6 +43,8 @@
  *   spec      a domU runs the speculation-control checks (pvtest
  *             role=spec) while dom0 holds another IA32_SPEC_CTRL value:
  *             each domain keeps its own.
+ *   rowrite   a domU writes through a read-only grant mapping of another
+ *             domU's page: it is killed, the page is unchanged.
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
@@ -286,31 +290,37 @@ static void scenario_spin(const char *cmdline)
 
 static void scenario_hostile(const char *cmdline)
 {
-	u64 calls = 10000, seed = 1, victim_steps = 40, before = sysctl_free_pages();
-	char cv[160], ch[200];
+	u64 calls = 10000, seed = 1, victim_steps = 40, exits = 0, wait_s = WAIT_NS / NS_PER_SEC;
+	u64 exit_kinds = ~0ULL;
+	u64 before = sysctl_free_pages();
+	char cv[160], ch[220];
 	evtchn_port_t port;
 	int rc;
 
 	cmdline_get_u64(cmdline, "calls", &calls);
 	cmdline_get_u64(cmdline, "seed", &seed);
 	cmdline_get_u64(cmdline, "victim_steps", &victim_steps);
+	cmdline_get_u64(cmdline, "exits", &exits);
+	cmdline_get_u64(cmdline, "exit_kinds", &exit_kinds);
+	cmdline_get_u64(cmdline, "wait_s", &wait_s);
 	domid_t v = domu_create("victim"), h = domu_create("hostile");
 	if ((rc = evtchn_alloc_unbound(h, v, &port)))
 		finish(false, "FAIL alloc_unbound in d%u for d%u: %d", h, v, rc);
-	snprintf(cv, sizeof(cv), "role=victim hostile=%u rport=%u gref=8 steps=%lu", h, port,
-		 victim_steps);
+	snprintf(cv, sizeof(cv), "role=victim hostile=%u rport=%u gref=8 steps=%lu storm_s=%lu", h,
+		 port, victim_steps, wait_s);
 	snprintf(ch, sizeof(ch), "role=hostile victim=%u port=%u gref=8 calls=%lu seed=%lu "
-		 "ramtop=0x%x", v, port, calls, seed, DOMU_RAM_MIB << 20);
+		 "ramtop=0x%x exits=%lu exit_kinds=%lu", v, port, calls, seed, DOMU_RAM_MIB << 20,
+		 exits, exit_kinds);
 	domu_build(v, cv);
 	domu_build(h, ch);
 	check("unpause-victim", domctl_unpause(v), 0);
 	check("unpause-hostile", domctl_unpause(h), 0);
 
 	domid_t ids[2] = { v, h };
-	rc = wait_shutdown(ids, 2, WAIT_NS);
+	rc = wait_shutdown(ids, 2, wait_s * NS_PER_SEC);
 	domctl_print_list();
 	if (rc)
-		finish(false, "hostile: FAIL the domUs did not finish in %llu s", WAIT_NS / NS_PER_SEC);
+		finish(false, "hostile: FAIL the domUs did not finish in %lu s", wait_s);
 	struct xen_domctl_getdomaininfo iv = info_of(v), ih = info_of(h);
 	check("victim-powered-off", shutdown_code(&iv), SHUTDOWN_poweroff);
 	check("hostile-powered-off-not-crashed", shutdown_code(&ih), SHUTDOWN_poweroff);
@@ -323,6 +333,55 @@ static void scenario_hostile(const char *cmdline)
 		finish(false, "hostile: FAIL %u of %u checks", nr_bad, nr_checks);
 	finish(true, "hostile: PASS the hostile domU made %lu random hypercalls and lived; the "
 	       "victim and dom0 were unaffected", calls);
+}
+
+/*
+ * A write through a read-only grant mapping: the victim grants a page
+ * read-only to the writer, the writer maps it read-only and writes to
+ * it. The hypervisor must kill the writer (the nested page tables map
+ * the page read-only) and leave the victim and its page alone; dom0
+ * destroys the writer (dropping its mapping) and tells the victim, which
+ * checks its page and revokes the grant.
+ */
+static void scenario_rowrite(void)
+{
+	u64 before = sysctl_free_pages();
+	char cv[160], cw[96];
+	evtchn_port_t port;
+	int rc;
+
+	domid_t v = domu_create("victim"), w = domu_create("writer");
+	if ((rc = evtchn_alloc_unbound(DOMID_SELF, v, &port)))
+		finish(false, "FAIL alloc_unbound in dom0 for d%u: %d", v, rc);
+	snprintf(cv, sizeof(cv), "role=victim hostile=%u notifier=0 rport=%u gref=8 steps=1 "
+		 "storm=0", w, port);
+	snprintf(cw, sizeof(cw), "role=rowriter granter=%u gref=8", v);
+	domu_build(v, cv);
+	domu_build(w, cw);
+	check("unpause-victim", domctl_unpause(v), 0);
+	u64 limit = pvclock_now_ns() + WAIT_NS;
+	while (!evtchn_is_pending(port) && pvclock_now_ns() < limit)
+		evtchn_poll(&port, 1, limit);
+	check("victim-granted", evtchn_is_pending(port), 1);
+	evtchn_clear_pending(port);
+	check("unpause-writer", domctl_unpause(w), 0);
+	check("writer-stopped", wait_shutdown(&w, 1, WAIT_NS), 0);
+	struct xen_domctl_getdomaininfo iw = info_of(w);
+	check("writer-crashed", shutdown_code(&iw), SHUTDOWN_crash);
+	check("victim-still-running", !is_shut_down(v), 1);
+	print_exits(w);
+	check("destroy-writer", domctl_destroy(w), 0);
+	check("tell-victim", evtchn_send(port), 0);
+	check("victim-finished", wait_shutdown(&v, 1, WAIT_NS), 0);
+	struct xen_domctl_getdomaininfo iv = info_of(v);
+	check("victim-powered-off", shutdown_code(&iv), SHUTDOWN_poweroff);
+	destroy_all(&v, 1);
+	evtchn_close(port);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "rowrite: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "rowrite: PASS the write through a read-only grant mapping stopped the "
+	       "writer; the victim's page is unchanged");
 }
 
 static void scenario_timer(void)
@@ -1138,5 +1197,7 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_flood(cmdline);
 	else if (!strcmp(scenario, "spec"))
 		scenario_spec();
+	else if (!strcmp(scenario, "rowrite"))
+		scenario_rowrite();
 	finish(false, "FAIL unknown scenario '%s'", scenario);
 }

@@ -578,6 +578,93 @@ static void test_bad_inputs(void)
 	      wrong ? ": " : "", first, fresh);
 }
 
+/*
+ * Interdomain sends on every port the domain can have: loopback pairs
+ * (alloc_unbound + bind_interdomain to itself) until the port space is
+ * full, so the pairs cover low ports, ports past 63 (a second selector
+ * word) and the last port, NR_EVENT_CHANNELS - 1. Each end of each pair
+ * is sent on once: the other end (and only it) must become pending, and
+ * its handler must run exactly once when interrupts come back on. A
+ * hypervisor that skips a port's pending bit, sets the wrong port, or
+ * marks the wrong selector word fails here.
+ */
+#define MAX_PAIRS (NR_EVENT_CHANNELS / 2)
+
+static evtchn_port_t pair_a[MAX_PAIRS], pair_b[MAX_PAIRS];
+
+/* Sends on `from` with interrupts off and checks that only `to` became
+ * pending, then lets the upcall run and checks `to`'s handler ran once
+ * and `from`'s not at all. */
+static bool send_one(evtchn_port_t from, evtchn_port_t to)
+{
+	u32 hf = hits[from], ht = hits[to];
+
+	evtchn_irq_disable();
+	int rc = evtchn_send(from);
+	bool pend = evtchn_is_pending(to) && !evtchn_is_pending(from);
+	evtchn_irq_enable(); /* the upcall comes now */
+	return !rc && pend && hits[to] == ht + 1 && hits[from] == hf && !evtchn_is_pending(to);
+}
+
+static void test_many_ports(void)
+{
+	unsigned n = 0, wrong = 0, first_bad = 0, delivered = 0;
+	evtchn_port_t lo = NR_EVENT_CHANNELS, hi = 0, fresh_before = 0, fresh_after = 0;
+	int end_rc = 0;
+
+	/* The lowest free port now, to see that closing gives it back. */
+	evtchn_alloc_unbound(DOMID_SELF, DOMID_SELF, &fresh_before);
+	evtchn_close(fresh_before);
+
+	while (n < MAX_PAIRS) {
+		evtchn_port_t a, b;
+		if ((end_rc = evtchn_alloc_unbound(DOMID_SELF, DOMID_SELF, &a)))
+			break;
+		if ((end_rc = evtchn_bind_interdomain(DOMID_SELF, a, &b))) {
+			evtchn_close(a);
+			break;
+		}
+		evtchn_clear_pending(b); /* Xen signals the new end on binding */
+		hits[a] = hits[b] = 0;
+		evtchn_set_handler(a, count_handler, NULL);
+		evtchn_set_handler(b, count_handler, NULL);
+		evtchn_unmask(a);
+		evtchn_unmask(b);
+		pair_a[n] = a;
+		pair_b[n] = b;
+		lo = MIN(lo, MIN(a, b));
+		hi = MAX(hi, MAX(a, b));
+		n++;
+	}
+	/* Both directions of every pair. */
+	for (unsigned i = 0; i < n; i++) {
+		unsigned bad = !send_one(pair_a[i], pair_b[i]);
+		bad += !send_one(pair_b[i], pair_a[i]);
+		if (bad && !wrong)
+			first_bad = i;
+		wrong += bad;
+	}
+	for (unsigned i = 0; i < n; i++)
+		delivered += hits[pair_a[i]] + hits[pair_b[i]];
+	for (unsigned i = 0; i < n; i++) {
+		evtchn_set_handler(pair_a[i], NULL, NULL);
+		evtchn_set_handler(pair_b[i], NULL, NULL);
+		evtchn_close(pair_a[i]);
+		evtchn_close(pair_b[i]);
+	}
+	evtchn_alloc_unbound(DOMID_SELF, DOMID_SELF, &fresh_after);
+	evtchn_close(fresh_after);
+	check("many-ports",
+	      n > 64 && !wrong && delivered == 2 * n && hi == NR_EVENT_CHANNELS - 1 &&
+		      lo < 64 && end_rc == -ENOSPC && fresh_after == fresh_before,
+	      "%u pairs on ports %u..%u, %u of %u sends arrived exactly once%s%u<->%u; "
+	      "full: %d; free port %u/%u",
+	      n, lo, hi, 2 * n - wrong, 2 * n, wrong ? ", first wrong pair " : ", e.g. ",
+	      wrong ? pair_a[first_bad] : pair_a[n ? n - 1 : 0],
+	      wrong ? pair_b[first_bad] : pair_b[n ? n - 1 : 0], end_rc, fresh_before,
+	      fresh_after);
+}
+
 __noreturn void evtchn_test_run(const struct hvm_start_info *si, const char *which)
 {
 	bool sleep = !strcmp(which, "evtchn-sleep");
@@ -604,6 +691,7 @@ __noreturn void evtchn_test_run(const struct hvm_start_info *si, const char *whi
 		test_hvm_params();
 		test_vcpu_op();
 		test_bad_inputs();
+		test_many_ports();
 	}
 	printf("dom0: evtchn tests done: %u passed, %u failed (%lu upcalls, %lu unhandled)\n",
 	       tally.passed, tally.failed, evtchn_upcall_count(), evtchn_unhandled_count());

@@ -91,9 +91,25 @@ static void test_msr(void)
 	u64 v;
 	bool ok;
 
+	/* What a processor shows after reset (Intel SDM Vol. 3A, "Local APIC
+	 * Status and Location"): the architectural base 0xFEE00000, the
+	 * global enable bit 11, x2APIC mode (bit 10) off as long as CPUID
+	 * does not offer x2APIC, and the BSP flag (bit 8) only on the
+	 * bootstrap processor. dom0 runs on the vCPU it started on; CPUID's
+	 * initial APIC ID says which one that is (0 = vCPU 0, the BSP). */
+	struct cpuid_regs l1 = cpuid(1);
+	u32 apic_id = l1.ebx >> 24;
+	bool x2apic = l1.ecx & (1u << 21);
+	u64 want = 0xfee00000ULL | (1ULL << 11) | (apic_id == 0 ? 1ULL << 8 : 0);
 	ok = rdmsr_safe(KEEL_TEST_MSR_APIC_BASE, &v);
-	check("msr-apic-base", ok && v == KEEL_TEST_APIC_BASE_BOOT,
-	      ok ? "0x%lx" : "#GP (0x%lx)", v);
+	/* Writing the value back is accepted; moving the base is refused. */
+	bool same_ok = ok && wrmsr_safe(KEEL_TEST_MSR_APIC_BASE, v);
+	bool move_gp = ok && !wrmsr_safe(KEEL_TEST_MSR_APIC_BASE, v ^ 0x100000ULL) &&
+		       trap_fixup_vector == 13;
+	check("msr-apic-base", ok && !x2apic && v == want && same_ok && move_gp,
+	      "read 0x%lx%s, want 0x%lx (APIC ID %u, x2APIC %s); write back %s, moved base %s",
+	      v, ok ? "" : " (#GP)", want, apic_id, x2apic ? "offered" : "hidden",
+	      same_ok ? "ok" : "refused", move_gp ? "#GP" : "accepted");
 
 	ok = rdmsr_safe(KEEL_TEST_MSR_UNKNOWN, &v);
 	if (ok)

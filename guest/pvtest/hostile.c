@@ -10,11 +10,14 @@
  *     over memory it does not own, domain control (destroying dom0),
  *     hostile counts -- and checks each error against Xen's;
  *  2. tells the victim it is done with its page and closes the channel;
- *  3. makes `calls` hypercalls with random numbers and arguments;
+ *  3. makes `calls` hypercalls with random numbers and arguments, then
+ *     (exits=E) E random exit-causing instructions and physmap calls
+ *     (hostile_exits.c);
  *  4. proves it is alive: its code is unchanged, a canary is intact, a
  *     hypercall still answers.
- * The victim checks that its page was left alone, revokes the grant and
- * does some work while the fuzzing goes on.
+ * The victim checks that its page was left alone after step 1 and again
+ * after step 3 (the grant stays in place through the random calls), does
+ * some work meanwhile, then revokes the grant.
  *
  * Self-harm is not the point: the random phase leaves out the calls
  * whose documented effect would be to hurt the caller itself (shutdown,
@@ -375,7 +378,7 @@ void role_hostile(const struct hvm_start_info *si)
 	domid_t victim = (domid_t)arg_u64("victim");
 	u32 port = (u32)arg_u64("port");
 	grant_ref_t ref = (grant_ref_t)arg_u64("gref");
-	u64 calls = arg_u64("calls"), seed = arg_u64_or("seed", 1);
+	u64 calls = arg_u64("calls"), seed = arg_u64_or("seed", 1), exits = arg_u64_or("exits", 0);
 	u64 ramtop = arg_u64("ramtop");
 	int rc;
 
@@ -395,14 +398,21 @@ void role_hostile(const struct hvm_start_info *si)
 	bad_vcpus_memory_domains();
 
 	if ((rc = evtchn_send(port)))
-		fail("telling the victim we are done: %d", rc);
-	expect("evtchn-close-interdomain", evtchn_close(port), 0);
-	expect("evtchn-close-interdomain-twice", evtchn_close(port), -EINVAL);
+		fail("telling the victim the directed checks are done: %d", rc);
 	printf("pvtest: hostile: %u directed checks, %u mismatches; now %lu random hypercalls "
 	       "(seed %lu)\n", nr_checks, nr_bad, calls, seed);
 
+	/* The victim's grant stays in place through the random calls (some
+	 * name the victim and its grant refs): it checks its page again
+	 * when told the storm is over. */
 	u64 ok = 0, err = 0;
 	fuzz(calls, seed, scratch, victim, &ok, &err);
+	if (exits)
+		hostile_exits(exits, seed, scratch, ramtop, victim);
+	if ((rc = evtchn_send(port)))
+		fail("telling the victim the random calls are over: %d", rc);
+	expect("evtchn-close-interdomain", evtchn_close(port), 0);
+	expect("evtchn-close-interdomain-twice", evtchn_close(port), -EINVAL);
 
 	/* Alive: code intact, data intact, the hypervisor still answers. */
 	if (checksum(__image_start, (u64)(__ex_table_end - __image_start)) != code_sum)
@@ -415,16 +425,26 @@ void role_hostile(const struct hvm_start_info *si)
 		fail("xen_version after the random calls: %ld", v);
 	if (nr_bad)
 		fail("%u of %u directed checks got an error other than Xen's", nr_bad, nr_checks);
+	/* The counts measured while calling, not the count asked for. */
 	printf("pvtest: hostile: PASS %u directed checks; %lu random hypercalls made (%lu "
-	       "refused, %lu accepted); still alive\n", nr_checks, calls, err, ok);
+	       "refused, %lu accepted); still alive\n", nr_checks, ok + err, err, ok);
+}
+
+static void check_victim_page(const char *when)
+{
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		if (victim_page[i] != victim_byte(i))
+			fail("granted page byte %u changed to 0x%x %s", i, victim_page[i], when);
+	printf("pvtest: victim: page intact %s\n", when);
 }
 
 void role_victim(const struct hvm_start_info *si)
 {
 	domid_t hostile = (domid_t)arg_u64("hostile");
+	domid_t notifier = (domid_t)arg_u64_or("notifier", hostile);
 	u32 rport = (u32)arg_u64("rport");
 	grant_ref_t ref = (grant_ref_t)arg_u64("gref");
-	u64 steps = arg_u64_or("steps", 10), sum = 0;
+	u64 steps = arg_u64_or("steps", 10), storm = arg_u64_or("storm", 1), sum = 0;
 	evtchn_port_t port;
 	int rc;
 
@@ -433,25 +453,60 @@ void role_victim(const struct hvm_start_info *si)
 	for (unsigned i = 0; i < PAGE_SIZE; i++)
 		victim_page[i] = victim_byte(i);
 	gnttab_grant_access_ref(ref, hostile, virt_to_gfn(victim_page), true);
-	if ((rc = evtchn_bind_interdomain(hostile, rport, &port)))
-		fail("bind_interdomain(d%u, %u): %d", hostile, rport, rc);
+	if ((rc = evtchn_bind_interdomain(notifier, rport, &port)))
+		fail("bind_interdomain(d%u, %u): %d", notifier, rport, rc);
 	evtchn_clear_pending(port);
 	if ((rc = evtchn_send(port)))
 		fail("send: %d", rc);
 	printf("pvtest: victim: page granted read-only to d%u as ref %u\n", hostile, ref);
 
-	wait_port(port, WAIT_NS, "the hostile domain to finish with our page");
-	for (unsigned i = 0; i < PAGE_SIZE; i++)
-		if (victim_page[i] != victim_byte(i))
-			fail("granted page byte %u changed to 0x%x", i, victim_page[i]);
-	if (!gnttab_end_access(ref))
-		fail("cannot revoke ref %u: flags 0x%x", ref, gnttab_flags(ref));
-	evtchn_close(port);
-	puts("pvtest: victim: page intact, grant revoked; working alongside the fuzzing");
+	wait_port(port, WAIT_NS, "the directed checks to end");
+	check_victim_page(storm ? "after the directed checks" : "after the peer finished");
+	puts("pvtest: victim: working alongside the fuzzing");
 	for (u64 s = 1; s <= steps; s++) {
 		for (u64 i = 0; i < 2000000; i++)
 			sum = sum * 6364136223846793005ULL + i;
 		printf("pvtest: victim: step %lu/%lu\n", s, steps);
 	}
+	if (storm) {
+		wait_port(port, arg_u64_or("storm_s", 60) * 1000000000ULL, "the random calls to end");
+		check_victim_page("after the random calls");
+	}
+	if (!gnttab_end_access(ref))
+		fail("cannot revoke ref %u: flags 0x%x", ref, gnttab_flags(ref));
+	evtchn_close(port);
+	puts("pvtest: victim: grant revoked");
 	printf("pvtest: victim: PASS page left alone, %lu steps done (checksum %lx)\n", steps, sum);
+}
+
+/*
+ * role=rowriter granter=D gref=R: maps D's grant R read-only, checks it
+ * holds the victim's pattern, then writes through the mapping. The write
+ * must fault in the nested page tables and the hypervisor must kill this
+ * domain ("write access to protected guest-physical ..."); if the write
+ * goes through, the role says so and crashes (and the victim finds its
+ * page changed).
+ */
+void role_rowriter(const struct hvm_start_info *si)
+{
+	domid_t granter = (domid_t)arg_u64("granter");
+	grant_ref_t ref = (grant_ref_t)arg_u64("gref");
+	struct gnttab_map_grant_ref m;
+	int rc;
+
+	if ((rc = gnttab_init(si, 1)))
+		fail("gnttab_init: %d", rc);
+	gnttab_set_map_op(&m, gnttab_slot_gpa(0), GNTMAP_host_map | GNTMAP_readonly, ref, granter);
+	rc = gnttab_map_refs(&m, 1);
+	if (rc || m.status != GNTST_okay)
+		fail("mapping d%u's grant %u read-only: %d/%d", granter, ref, rc, m.status);
+	volatile u8 *p = gnttab_slot_va(0);
+	for (unsigned i = 0; i < PAGE_SIZE; i++)
+		if (p[i] != victim_byte(i))
+			fail("d%u's granted page byte %u is 0x%x", granter, i, p[i]);
+	printf("pvtest: rowriter: mapped d%u's grant %u read-only at gpa 0x%lx, contents "
+	       "verified; writing to it\n", granter, ref, gnttab_slot_gpa(0));
+	console_flush();
+	p[0] = (u8)~victim_byte(0);
+	fail("the write through the read-only mapping went through: byte 0 reads 0x%x", p[0]);
 }

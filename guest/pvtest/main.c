@@ -124,6 +124,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_hostile(si);
 	else if (!strcmp(role, "victim"))
 		role_victim(si);
+	else if (!strcmp(role, "rowriter"))
+		role_rowriter(si);
 	else if (!strcmp(role, "timer"))
 		role_timer();
 	else if (!strcmp(role, "granter"))

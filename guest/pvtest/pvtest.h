@@ -11,10 +11,17 @@
  *                                            pings, maps grant R of D
  *   role=spin                                spins forever, never exiting
  *   role=work steps=N                        computes, then powers off
- *   role=hostile victim=D port=P gref=R calls=N seed=S ramtop=A
- *                                            bad inputs, N random calls
- *   role=victim hostile=D rport=P gref=R     grants page R read-only to D
+ *   role=hostile victim=D port=P gref=R calls=N seed=S ramtop=A [exits=E]
+ *                                            bad inputs, N random calls,
+ *                                            E random exit-causing
+ *                                            instructions (hostile_exits.c)
+ *   role=victim hostile=D rport=P gref=R [notifier=N storm=0|1 storm_s=S]
+ *                                            grants page R read-only to D
  *                                            and checks it is left alone
+ *                                            (port P is N's, default D)
+ *   role=rowriter granter=D gref=R           maps D's grant R read-only
+ *                                            and writes to it: must be
+ *                                            killed by the hypervisor
  *   role=timer [rounds=N] [dregs=1]          one-shot and periodic timers,
  *                                            VIRQ_TIMER, wallclock (and
  *                                            its own DR0-3 kept)
@@ -63,6 +70,7 @@ void role_ping(const struct hvm_start_info *si);
 void role_pong(const struct hvm_start_info *si);
 void role_hostile(const struct hvm_start_info *si);
 void role_victim(const struct hvm_start_info *si);
+void role_rowriter(const struct hvm_start_info *si);
 void role_timer(void);
 void role_granter(const struct hvm_start_info *si);
 void role_meddler(void);
@@ -71,6 +79,14 @@ void role_simd(const struct hvm_start_info *si) __attribute__((weak));
 void role_flood(void);
 void role_ticker(void);
 void role_spec(void);
+
+/* The hostile role's exit-level phase (hostile_exits.c): n random
+ * exit-causing or privileged instructions, then n / 10 physmap and
+ * vCPU-area hypercalls with hostile arguments; prints the counts of what
+ * it issued and what each got. scratch_area: 64 KiB of our RAM ending
+ * at ram_top that may be spoiled. Fails the role if the hypervisor
+ * stops honouring a valid runstate area afterwards. */
+void hostile_exits(u64 n, u64 seed, u8 *scratch_area, u64 ram_top, domid_t victim);
 
 /* xorshift64*: a small deterministic generator for the fuzzer. */
 u64 rng_next(u64 *state);

@@ -16,8 +16,8 @@
  * IN of any size returns all ones, as Xen's null handler does.
  *
  * MSRs the self-test uses:
- *  - IA32_APIC_BASE (0x1B), read: KEEL_TEST_APIC_BASE_BOOT on the boot
- *    vCPU (xAPIC base 0xFEE00000, enabled, BSP; x2APIC mode off).
+ *  - IA32_APIC_BASE (0x1B), read: xAPIC base 0xFEE00000, enabled, x2APIC
+ *    mode off, BSP set on vCPU 0 only (include/keel/apic_base.h).
  *  - the Xen hypercall-page MSR (CPUID base+2 EBX), written with a page's
  *    guest-physical address: the page then holds the stubs, and the MSR
  *    reads as 0.
@@ -32,7 +32,6 @@
 #define KEEL_TEST_PORT_UNEMULATED  0x0099U
 
 #define KEEL_TEST_MSR_APIC_BASE    0x0000001BU
-#define KEEL_TEST_APIC_BASE_BOOT   0xFEE00900ULL /* base | EN (11) | BSP (8) */
 #define KEEL_TEST_MSR_UNKNOWN      0xC0DE0000U
 
 /* A hypercall number no Xen defines: must return -ENOSYS. */

@@ -10,7 +10,10 @@ stack of that namespace:
   burst IFACE DSTMAC COUNT
       COUNT frames of EtherType 0x88b5 (payload "KEEL", seq, total, last=0)
       as fast as the interface takes them, then the end frame (last=1);
-      prints `burst: sent COUNT frames (R retries)`.
+      prints `burst: sent N frames (R retries); IFACE tx_packets +T,
+      tx_dropped +D` (the interface's own counters over the burst) and
+      exits 0 only when every frame was sent and the interface passed on
+      at least N + 1 frames (the end frame too).
 """
 
 import os
@@ -62,12 +65,18 @@ def ping(ip, count, timeout):
     return 0 if got == count else 1
 
 
+def tap_counter(iface, name):
+    with open("/sys/class/net/%s/statistics/%s" % (iface, name)) as f:
+        return int(f.read())
+
+
 def burst(iface, dstmac, count):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((iface, 0))
     dst = bytes(int(x, 16) for x in dstmac.split(":"))
     src = s.getsockname()[4][:6]
-    retries = 0
+    retries, sent = 0, 0
+    tx0, drop0 = tap_counter(iface, "tx_packets"), tap_counter(iface, "tx_dropped")
 
     def frame(seq, last):
         body = b"KEEL" + struct.pack("!IIB", seq, count, last)
@@ -76,17 +85,28 @@ def burst(iface, dstmac, count):
 
     for seq in range(count):
         f = frame(seq, 0)
-        while True:
+        for _ in range(5000):
             try:
-                s.send(f)
+                if s.send(f) == len(f):
+                    sent += 1
                 break
             except OSError:  # ENOBUFS: the queue is full; let it drain
                 retries += 1
                 time.sleep(0.001)
     time.sleep(0.5)  # the end marker after everything else has been read
-    s.send(frame(count, 1))
-    print("burst: sent %d frames (%d retries)" % (count, retries), flush=True)
-    return 0
+    end = frame(count, 1)
+    end_sent = s.send(end) == len(end)
+    time.sleep(0.2)
+    tx = tap_counter(iface, "tx_packets") - tx0
+    dropped = tap_counter(iface, "tx_dropped") - drop0
+    print("burst: sent %d frames (%d retries)%s; %s tx_packets +%d, tx_dropped +%d"
+          % (sent, retries, "" if end_sent else ", end frame NOT sent", iface, tx, dropped),
+          flush=True)
+    # tx_dropped may count the kernel's own frames (IPv6 neighbour
+    # discovery and the like) that the tap could not pass on; tx_packets
+    # counts what it did pass on, which must include every frame sent.
+    ok = sent == count and end_sent and tx >= count + 1
+    return 0 if ok else 1
 
 
 def main(argv):
