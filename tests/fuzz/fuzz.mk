@@ -1,0 +1,37 @@
+# libFuzzer harnesses for the parsers and rule engines that read guest- or
+# user-controlled bytes (docs/fuzzing.md). Included by the top-level
+# Makefile after tests/unit/unit.mk, whose unit_sources it reuses: each
+# tests/fuzz/fuzz_NAME.c names the Keel sources it links on a
+# `unit-sources:` line, as the unit tests do.
+#
+#   make fuzz                     every harness for FUZZ_SECONDS (60) each
+#   make fuzz FUZZ=elf,grant FUZZ_SECONDS=600
+#   make test TESTS=fuzz-         each harness for a few seconds (tests/fuzz/test_fuzz.py)
+#
+# Corpora: committed seeds in tests/fuzz/corpus/NAME/, what the fuzzer
+# finds in build/fuzz/corpus/NAME/, crashes in build/fuzz/crashes/NAME/.
+
+FUZZ_CC := clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wshadow -DUNIT_TEST \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer -Iinclude -Iarch/x86/include -Iboot/common -Itests/fuzz
+
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+fuzzers: $(FUZZ_BINS)
+
+# Built with everything else (unit: is part of `all`), so a harness that
+# stops compiling fails `make` and its test fails `make test`.
+unit: fuzzers
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(call unit_sources,tests/fuzz/fuzz_%.c)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZCC  $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(call unit_sources,$<)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzzers
+	@python3 tests/fuzz/test_fuzz.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ),--only '$(FUZZ)')
+
+.PHONY: fuzz fuzzers
