@@ -18,6 +18,9 @@
 
 static struct boot_info mb2_boot_info;
 
+#define MB2_RSDP_V1_SIZE 20
+#define MB2_RSDP_V2_SIZE 36
+
 /* Copies the string of at most `max` bytes at src (it ends at a NUL or
  * after max bytes) into dst of `size` bytes, cut and NUL-terminated. */
 static void copy_string(char *dst, size_t size, const char *src, size_t max)
@@ -109,12 +112,15 @@ struct boot_info *mb2_to_boot_info(u32 info_pa)
 		case MB2_TAG_MMAP:
 			add_mmap(bi, (const void *)tag);
 			break;
+		/* The tag carries a copy of the RSDP: 20 bytes (ACPI 1.0) or
+		 * 36 (2.0+, ACPI 6.4 5.2.5.3); a shorter tag has none. */
 		case MB2_TAG_ACPI_OLD:
-			if (!bi->rsdp)
+			if (!bi->rsdp && tag->size >= sizeof(*tag) + MB2_RSDP_V1_SIZE)
 				bi->rsdp = info_pa + off + sizeof(*tag);
 			break;
 		case MB2_TAG_ACPI_NEW:
-			bi->rsdp = info_pa + off + sizeof(*tag);
+			if (tag->size >= sizeof(*tag) + MB2_RSDP_V2_SIZE)
+				bi->rsdp = info_pa + off + sizeof(*tag);
 			break;
 		case MB2_TAG_FRAMEBUFFER: {
 			const struct mb2_tag_framebuffer *fb = (const void *)tag;

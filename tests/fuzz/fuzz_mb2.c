@@ -11,7 +11,8 @@
  * to the input's size (the loader's one number we believe: it is how
  * much memory it filled), everything else is as the fuzzer wrote it.
  * Checks: no read outside the structure, strings in boot_info terminated,
- * counts in range, the RSDP address inside the structure.
+ * counts in range, the RSDP (at least its 20 ACPI 1.0 bytes) inside the
+ * structure.
  */
 #include <sys/mman.h>
 
@@ -68,7 +69,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			   "module %u cmdline unterminated", i);
 	}
 	if (bi->rsdp)
-		fuzz_check(bi->rsdp >= (uintptr_t)info + 8 && bi->rsdp < (uintptr_t)info + size,
+		fuzz_check(bi->rsdp >= (uintptr_t)info + 8 && bi->rsdp + 20 <= (uintptr_t)info + size,
 			   "RSDP 0x%lx outside the structure", (unsigned long)bi->rsdp);
 	return 0;
 }

@@ -380,7 +380,8 @@ END_TEST
  * Found by tests/fuzz/fuzz_mb2.c. A tag whose size is near 4 GiB used to
  * wrap the 32-bit offset back to itself (an endless loop at boot); a tag
  * running past total_size, and strings not terminated inside their tag,
- * were read beyond the structure. The structure here ends right before an
+ * were read beyond the structure, and an ACPI tag too short for an RSDP
+ * still gave its address. The structure here ends right before an
  * inaccessible page, so any read past it faults.
  */
 START_TEST(hostile_tags_stay_inside)
@@ -431,6 +432,14 @@ START_TEST(hostile_tags_stay_inside)
 	memcpy(info, odd, sizeof(odd));
 	bi = mb2_to_boot_info((u32)(uintptr_t)info);
 	ck_assert_uint_eq(bi->nr_mmap, 0);
+
+	/* 6. ACPI tags too short to hold an RSDP (20 bytes old, 36 new):
+	 * no RSDP address pointing past the structure. */
+	info = area + pg - 48;
+	u32 acpi[12] = { 48, 0, 14, 8, 15, 28 };
+	memcpy(info, acpi, sizeof(acpi));
+	bi = mb2_to_boot_info((u32)(uintptr_t)info);
+	ck_assert_uint_eq(bi->rsdp, 0);
 	munmap(area, 2 * pg);
 }
 END_TEST
