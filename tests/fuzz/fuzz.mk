@@ -35,3 +35,12 @@ fuzz: deps
 	@python3 tests/fuzz/test_fuzz.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ),--only '$(FUZZ)')
 
 .PHONY: fuzz fuzzers
+
+# ---- soak (docs/soak.md): not part of `make test` -------------------------
+# SOAK_ARGS: options for tests/soak.py, e.g. '--cycles 100 --calls 100000'.
+
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@python3 tests/soak.py $(SOAK_ARGS)
+
+.PHONY: soak
