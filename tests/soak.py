@@ -49,40 +49,16 @@ def commit():
         return "unknown"
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cycles", type=int, default=1000)
-    ap.add_argument("--calls", type=int, default=1000000)
-    ap.add_argument("--rounds", type=int, default=10)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--exits", type=int, default=0,
-                    help="exit-level fuzzing steps for the hostile domU (passed on as exits=)")
-    ap.add_argument("--timeout", type=int, default=4 * 3600, help="seconds for the whole boot")
-    args = ap.parse_args()
+def soak_cfg(extra):
+    """keel.cfg for a soak with dom0 arguments `extra` ("cycles=8 ...")."""
+    return ("cmdline console=com1,115200 loglvl=info\n"
+            "module dom0 /dom0.elf test=domains scenario=soak %s\n"
+            "module pvtest /pvtest.elf\n" % extra)
 
-    work = os.path.join(keeltest.BUILD, "soak")
-    os.makedirs(work, exist_ok=True)
-    extra = "cycles=%d calls=%d rounds=%d seed=%d" % (args.cycles, args.calls, args.rounds,
-                                                      args.seed)
-    if args.exits:
-        extra += " exits=%d" % args.exits
-    cfg = ("cmdline console=com1,115200 loglvl=info\n"
-           "module dom0 /dom0.elf test=domains scenario=soak %s\n"
-           "module pvtest /pvtest.elf\n" % extra)
-    started = datetime.datetime.now(datetime.timezone.utc)
-    print("soak: %s (commit %s), up to %d s; log: build/soak/run.log" % (extra, commit(),
-                                                                         args.timeout), flush=True)
-    t0 = time.monotonic()
-    with open(os.path.join(work, "run.log"), "w") as log, contextlib.redirect_stdout(log):
-        try:
-            r = keeltest.boot(cfg, timeout=args.timeout)
-        except keeltest.TestFailure as e:
-            print("soak: FAIL %s" % e.message, file=sys.stderr)
-            return 1
-    seconds = time.monotonic() - t0
-    with open(os.path.join(work, "serial.log"), "w") as f:
-        f.write(r.log)
 
+def check(r, extra, seconds, started):
+    """What a soak run must show; returns the result record (its
+    `problems` list is empty when it passed)."""
     problems = []
     counts = {m.group(1): [int(x) for x in m.groups()[1:]] for m in COUNTS_RE.finditer(r.log)}
     for when, c in counts.items():
@@ -101,6 +77,9 @@ def main():
     elif counts["before"] != counts["at-the-end"]:
         problems.append("counts differ: before %s, at the end %s" % (counts["before"],
                                                                     counts["at-the-end"]))
+    want = dict(kv.split("=", 1) for kv in extra.split())
+    if calls != int(want.get("calls", calls)):
+        problems.append("%d random hypercalls reported, %s asked for" % (calls, want["calls"]))
     m = PASS_RE.search(r.log)
     if not m:
         problems.append("no `dom0: domains: soak: PASS` line")
@@ -119,6 +98,43 @@ def main():
         "problems": problems,
         "dom0": m.group(1) if m else None,
     }
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cycles", type=int, default=1000)
+    ap.add_argument("--calls", type=int, default=1000000)
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--exits", type=int, default=0,
+                    help="exit-level fuzzing steps for the hostile domU (passed on as exits=)")
+    ap.add_argument("--timeout", type=int, default=4 * 3600, help="seconds for the whole boot")
+    args = ap.parse_args()
+
+    work = os.path.join(keeltest.BUILD, "soak")
+    os.makedirs(work, exist_ok=True)
+    extra = "cycles=%d calls=%d rounds=%d seed=%d" % (args.cycles, args.calls, args.rounds,
+                                                      args.seed)
+    if args.exits:
+        extra += " exits=%d" % args.exits
+    cfg = soak_cfg(extra)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    print("soak: %s (commit %s), up to %d s; log: build/soak/run.log" % (extra, commit(),
+                                                                         args.timeout), flush=True)
+    t0 = time.monotonic()
+    with open(os.path.join(work, "run.log"), "w") as log, contextlib.redirect_stdout(log):
+        try:
+            r = keeltest.boot(cfg, timeout=args.timeout)
+        except keeltest.TestFailure as e:
+            print("soak: FAIL %s" % e.message, file=sys.stderr)
+            return 1
+    seconds = time.monotonic() - t0
+    with open(os.path.join(work, "serial.log"), "w") as f:
+        f.write(r.log)
+
+    result = check(r, extra, seconds, started)
+    problems, m = result["problems"], PASS_RE.search(r.log)
     with open(os.path.join(work, "result.json"), "w") as f:
         json.dump(result, f, indent=1)
     if problems:

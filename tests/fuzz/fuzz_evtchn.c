@@ -167,6 +167,11 @@ static void check_domain(struct domain *d, bool full)
 	for (unsigned p = d->ev.valid; full && p < NR_EVENT_CHANNELS; p++)
 		fuzz_check(port[p].state == ECS_FREE, "dom%u: port %u in use past valid %u", d->id,
 			   p, d->ev.valid);
+	unsigned in_use = 0;
+	for (unsigned p = 1; p < d->ev.valid; p++)
+		in_use += port[p].state != ECS_FREE;
+	fuzz_check(evtchn_nr_bound(d) == in_use, "dom%u: evtchn_nr_bound %u, %u ports in use",
+		   d->id, evtchn_nr_bound(d), in_use);
 	for (unsigned p = 1; p < d->ev.valid; p++) {
 		const struct evtchn *c = &port[p];
 
