@@ -56,7 +56,7 @@ def soak_cfg(extra):
             "module pvtest /pvtest.elf\n" % extra)
 
 
-def check(r, extra, seconds, started):
+def check(r, extra, seconds, started, built_from=None):
     """What a soak run must show; returns the result record (its
     `problems` list is empty when it passed)."""
     problems = []
@@ -88,7 +88,7 @@ def check(r, extra, seconds, started):
 
     result = {
         "date": started.strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit(),
+        "commit": built_from or commit(),
         "args": extra,
         "seconds": round(seconds),
         "hostile_rounds": len(rounds),
@@ -120,7 +120,8 @@ def main():
         extra += " exits=%d" % args.exits
     cfg = soak_cfg(extra)
     started = datetime.datetime.now(datetime.timezone.utc)
-    print("soak: %s (commit %s), up to %d s; log: build/soak/run.log" % (extra, commit(),
+    built_from = commit()  # the images were just built from this tree
+    print("soak: %s (commit %s), up to %d s; log: build/soak/run.log" % (extra, built_from,
                                                                          args.timeout), flush=True)
     t0 = time.monotonic()
     with open(os.path.join(work, "run.log"), "w") as log, contextlib.redirect_stdout(log):
@@ -133,7 +134,7 @@ def main():
     with open(os.path.join(work, "serial.log"), "w") as f:
         f.write(r.log)
 
-    result = check(r, extra, seconds, started)
+    result = check(r, extra, seconds, started, built_from)
     problems, m = result["problems"], PASS_RE.search(r.log)
     with open(os.path.join(work, "result.json"), "w") as f:
         json.dump(result, f, indent=1)
