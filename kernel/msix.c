@@ -41,8 +41,12 @@ bool msix_table_info(const struct pci_func *f, unsigned *nr_entries, unsigned *b
 		return false;
 	msix_table_layout((u16)pci_conf_read(f->bdf, f->msix_cap + 2, 2),
 			  pci_conf_read(f->bdf, f->msix_cap + 4, 4), bir, &off, nr_entries);
+	/* BIR 6 and 7 are reserved (PCI 3.0, 6.8.2.4): no such BAR, and
+	 * f->bar[] must not even be indexed with them (fuzz_msix). */
+	if (*bir >= 6)
+		return false;
 	const struct pci_bar *b = &f->bar[*bir];
-	return *bir < 6 && b->size && b->addr && b->kind != PCI_BAR_IO32 &&
+	return b->size && b->addr && b->kind != PCI_BAR_IO32 &&
 	       off + (u64)*nr_entries * PCI_MSIX_ENTRY_SIZE <= b->size;
 }
 

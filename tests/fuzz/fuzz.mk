@@ -29,6 +29,14 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(call unit_sources
 	@mkdir -p $(dir $@)
 	@echo "  FUZZCC  $<"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(call unit_sources,$<)
+	@# Header dependencies (picked up by the Makefile's -include of *.d).
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -MM -MP -MT $@ $< $(call unit_sources,$<) > $@.d
+
+# Harnesses that #include their Keel source instead of naming it on a
+# unit-sources line (reasons in each file).
+$(BUILD)/fuzz/fuzz_cmdline: kernel/cmdline.c kernel/lib/format.c
+$(BUILD)/fuzz/fuzz_acpi: kernel/acpi.c
+$(BUILD)/fuzz/fuzz_msix: kernel/msix.c
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzzers

@@ -5,8 +5,7 @@
  * acpi.c reads physical memory through phys_to_virt (the direct map). It
  * is included here after keel/frame.h with phys_to_virt redirected to
  * fuzz_phys_to_virt, so each table it asks for comes from the input (no
- * unit-sources line: `make -B build/fuzz/fuzz_acpi` after changing only
- * acpi.c's includes).
+ * unit-sources line; tests/fuzz/fuzz.mk names acpi.c as a dependency).
  *
  * Input: a flags byte (bit 0: fix up the checksums, so that the parsers
  * behind them get exercised), then chunks of u16 length + bytes: chunk 0

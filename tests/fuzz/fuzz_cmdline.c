@@ -5,8 +5,8 @@
  * there): kernel/lib/format.c and kernel/cmdline.c are included with
  * snprintf/vsnprintf renamed, so cmdline.c formats its messages with
  * Keel's own formatter (fuzzed along with it) while libFuzzer and the
- * sanitizers keep libc's. No unit-sources line, so: after changing only
- * the included files, `make -B build/fuzz/fuzz_cmdline`.
+ * sanitizers keep libc's. No unit-sources line: tests/fuzz/fuzz.mk names
+ * the two files as dependencies.
  *
  * Checks keel/cmdline.h's contract: 0, -EINVAL or -ERANGE; a message
  * exactly when there is an error, NUL-terminated inside any errlen; every
