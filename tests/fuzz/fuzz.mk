@@ -22,8 +22,14 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuz
 fuzzers: $(FUZZ_BINS)
 
 # Built with everything else (unit: is part of `all`), so a harness that
-# stops compiling fails `make` and its test fails `make test`.
+# stops compiling fails `make` and its test fails `make test`. Without
+# clang (scripts/install-deps installs it) they are skipped with a warning
+# and the fuzz-* tests fail saying so.
+ifneq ($(shell command -v $(FUZZ_CC) 2>/dev/null),)
 unit: fuzzers
+else
+$(warning $(FUZZ_CC) not found: the fuzzers (tests/fuzz) are not built; run scripts/install-deps)
+endif
 
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(call unit_sources,tests/fuzz/fuzz_%.c)
 	@mkdir -p $(dir $@)
