@@ -452,8 +452,16 @@ static void one_op(struct fuzz_in *in)
 	}
 	case 5:
 	case 6: {
+		/* Mostly a handle the domain holds, else any. */
 		u8 b = fuzz_u8(in);
-		struct gnttab_unmap_grant_ref u = { .handle = b < 0xf0 ? b % 16 : fuzz_u32(in) };
+		unsigned mine[MAX_MAPS], nr_mine = 0;
+		for (unsigned k = 0; k < nr_maps; k++)
+			if (maps[k].ld == id)
+				mine[nr_mine++] = k;
+		struct gnttab_unmap_grant_ref u = {
+			.handle = b < 0xc0 && nr_mine ? maps[mine[b % nr_mine]].handle :
+				  b < 0xf0 ? b % 16 : fuzz_u32(in),
+		};
 		unsigned i;
 		for (i = 0; i < nr_maps; i++)
 			if (maps[i].ld == id && maps[i].handle == u.handle)
@@ -507,12 +515,19 @@ static void one_op(struct fuzz_in *in)
 		 * the domain's p2m, where it may then be granted. */
 		u8 idx = fuzz_u8(in);
 		paddr_t hpa;
+		u64 gfn = TABLE_GFN + idx % 4;
+		/* hc_memory.c refuses to place anything over a grant mapping. */
+		if (gnttab_gpa_is_mapped(d, gfn << PAGE_SHIFT))
+			return;
 		if (gnttab_frame_for_physmap(d, idx % 4 == 3 ? idx : idx % 4, &hpa) == 0) {
-			u64 gfn = TABLE_GFN + idx % 4;
 			harness_map = true;
 			p2m_map(d, gfn << PAGE_SHIFT, hpa, PAGE_SIZE, PT_RWX, MT_WB);
 			harness_map = false;
 			gnttab_frame_placed(d, idx % 4 == 3 ? idx : idx % 4, gfn);
+			fuzz_check(gnttab_frame_gfn(d, idx % 4 == 3 ? idx : idx % 4) == gfn,
+				   "frame %u placed at 0x%lx, reported at 0x%lx", idx,
+				   (unsigned long)gfn,
+				   (unsigned long)gnttab_frame_gfn(d, idx % 4 == 3 ? idx : idx % 4));
 		}
 		return;
 	}
