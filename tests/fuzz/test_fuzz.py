@@ -1,14 +1,14 @@
 """The libFuzzer harnesses (tests/fuzz/fuzz_*.c, docs/fuzzing.md).
 
 As tests (tests/run.py): one test `fuzz-NAME` per harness, which runs
-build/fuzz/fuzz_NAME for a few seconds on its committed seeds and on what
-earlier runs found; any crash, leak, hang or broken invariant fails it
-with the fuzzer's report.
+build/fuzz/fuzz_NAME for a few seconds from its committed seeds (in a
+scratch corpus, so the cost stays the same run after run); any crash,
+leak, hang or broken invariant fails it with the fuzzer's report.
 
 As a script (`make fuzz`):
     python3 tests/fuzz/test_fuzz.py [--seconds N] [--only NAME,NAME]
-runs each harness for N seconds (default 60), one after the other, and
-prints one line per harness.
+runs each harness for N seconds (default 60), one after the other, on
+its seeds and on what earlier runs found, and prints one line per harness.
 
 Corpora: tests/fuzz/corpus/NAME/ holds small committed seeds (read only);
 build/fuzz/corpus/NAME/ collects what the fuzzer finds; crashing inputs
@@ -17,6 +17,7 @@ go to build/fuzz/crashes/NAME/ (reproduce: build/fuzz/fuzz_NAME FILE).
 
 import glob
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -36,13 +37,17 @@ def harnesses():
                   for p in glob.glob(os.path.join(HERE, "fuzz_*.c")))
 
 
-def run_fuzzer(name, seconds, log=sys.stdout):
-    """Runs harness `name` for `seconds`; returns (ok, report lines)."""
+def run_fuzzer(name, seconds, log=sys.stdout, scratch=False):
+    """Runs harness `name` for `seconds`; returns (ok, report lines).
+    scratch: start from the committed seeds only, in an emptied work
+    directory (the tests: their cost must not grow with the corpus)."""
     binary = os.path.join(keeltest.BUILD, "fuzz", "fuzz_" + name)
     if not os.access(binary, os.X_OK):
         return False, ["build/fuzz/fuzz_%s does not exist (did `make` fail? is clang installed?)"
                        % name]
-    work = os.path.join(keeltest.BUILD, "fuzz", "corpus", name)
+    work = os.path.join(keeltest.BUILD, "fuzz", "test-corpus" if scratch else "corpus", name)
+    if scratch:
+        shutil.rmtree(work, ignore_errors=True)
     crashes = os.path.join(keeltest.BUILD, "fuzz", "crashes", name)
     seeds = os.path.join(HERE, "corpus", name)
     os.makedirs(work, exist_ok=True)
@@ -70,7 +75,7 @@ def run_fuzzer(name, seconds, log=sys.stdout):
 def register(name):
     @test("fuzz-" + name.replace("_", "-"), timeout=TEST_SECONDS + 120)
     def _():
-        ok, report = run_fuzzer(name, TEST_SECONDS)
+        ok, report = run_fuzzer(name, TEST_SECONDS, scratch=True)
         if not ok:
             fail(report[0], "\n".join(report[1:]))
 
