@@ -110,6 +110,8 @@ def main():
     ap.add_argument("--exits", type=int, default=0,
                     help="exit-level fuzzing steps for the hostile domU (passed on as exits=)")
     ap.add_argument("--timeout", type=int, default=4 * 3600, help="seconds for the whole boot")
+    ap.add_argument("--loader", choices=("uefi", "bios", "bochs"), default="uefi",
+                    help="uefi/bios: QEMU TCG with AMD SVM; bochs: Intel VT-x (much slower)")
     args = ap.parse_args()
 
     work = os.path.join(keeltest.BUILD, "soak")
@@ -121,12 +123,12 @@ def main():
     cfg = soak_cfg(extra)
     started = datetime.datetime.now(datetime.timezone.utc)
     built_from = commit()  # the images were just built from this tree
-    print("soak: %s (commit %s), up to %d s; log: build/soak/run.log" % (extra, built_from,
-                                                                         args.timeout), flush=True)
+    print("soak: %s on %s (commit %s), up to %d s; log: build/soak/run.log"
+          % (extra, args.loader, built_from, args.timeout), flush=True)
     t0 = time.monotonic()
     with open(os.path.join(work, "run.log"), "w") as log, contextlib.redirect_stdout(log):
         try:
-            r = keeltest.boot(cfg, timeout=args.timeout)
+            r = keeltest.boot(cfg, loader=args.loader, timeout=args.timeout)
         except keeltest.TestFailure as e:
             print("soak: FAIL %s" % e.message, file=sys.stderr)
             return 1
@@ -135,6 +137,7 @@ def main():
         f.write(r.log)
 
     result = check(r, extra, seconds, started, built_from)
+    result["loader"] = args.loader
     problems, m = result["problems"], PASS_RE.search(r.log)
     with open(os.path.join(work, "result.json"), "w") as f:
         json.dump(result, f, indent=1)
