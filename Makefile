@@ -6,6 +6,8 @@
 #   make test TESTS=PATTERN   run the tests whose names match PATTERN (a glob or substring)
 #   make test-list  list test names
 #   make bench      performance figures (QEMU -icount)
+#   make fuzz       run the libFuzzer harnesses (FUZZ_SECONDS each; docs/fuzzing.md)
+#   make soak       hostile domUs and create/destroy cycles for a long time (docs/soak.md)
 #   make usb|iso|pxe   boot media from configs/keel.cfg (docs/boot-media.md)
 
 BUILD := build
@@ -93,6 +95,10 @@ $(BUILD)/keel.efi: $(BUILD)/keel-efi.so
 # ---- unit tests (host, Check) ----------------------------------------------
 
 include tests/unit/unit.mk
+
+# ---- fuzzing and soak (docs/fuzzing.md, docs/soak.md) ----------------------
+
+include tests/fuzz/fuzz.mk
 
 # ---- running and testing ----------------------------------------------------
 

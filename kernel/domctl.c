@@ -13,6 +13,7 @@
 #include <keel/errno.h>
 #include <keel/evtchn.h>
 #include <keel/frame.h>
+#include <keel/gnttab.h>
 #include <keel/hypercall.h>
 #include <keel/lib.h>
 #include <keel/printk.h>
@@ -370,6 +371,21 @@ static void fill_physinfo(struct xen_sysctl_physinfo *p)
 	p->free_pages = frames_free();
 }
 
+static void fill_counts(struct keel_sysctl_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->free_pages = frames_free();
+	for (unsigned id = 0; id < DOMID_MAX; id++) {
+		struct domain *d = domain_by_id(id);
+		if (!d)
+			continue;
+		c->nr_domains++;
+		c->evtchn_ports += evtchn_nr_bound(d);
+		c->grant_frames += gnttab_nr_frames(d);
+		c->grant_mappings += gnttab_nr_mappings(d);
+	}
+}
+
 static long sysctl_domaininfolist(struct vcpu *v, struct xen_sysctl_getdomaininfolist *l)
 {
 	struct xen_domctl_getdomaininfo info;
@@ -424,6 +440,10 @@ long do_sysctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)
 		break;
 	case XEN_SYSCTL_getdomaininfolist:
 		rc = sysctl_domaininfolist(v, &op.u.getdomaininfolist);
+		break;
+	case KEEL_SYSCTL_counts:
+		fill_counts(&op.u.counts);
+		rc = 0;
 		break;
 	default:
 		return -ENOSYS;

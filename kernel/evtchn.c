@@ -96,6 +96,15 @@ static int get_free_port(struct domain *d)
 
 /* ---- notification --------------------------------------------------------- */
 
+unsigned evtchn_nr_bound(const struct domain *d)
+{
+	unsigned n = 0;
+
+	for (u32 p = 1; d->ev.port && p < d->ev.valid; p++)
+		n += d->ev.port[p].state != ECS_FREE;
+	return n;
+}
+
 struct shared_info *domain_shared_info(struct domain *d)
 {
 	return d->ev.shared_info;

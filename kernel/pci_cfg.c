@@ -204,8 +204,8 @@ enum cfg_refusal { CFG_REFUSED_HOST, CFG_REFUSED_LPC, CFG_REFUSED_BUSNR, CFG_REF
 
 static const char *const cfg_refusal_why[] = {
 	[CFG_REFUSED_HOST] = "host bridge (the chipset's registers are the hypervisor's)",
-	[CFG_REFUSED_LPC] = "ISA/LPC bridge register (legacy decoding, Keel's UART included, "
-			    "is the hypervisor's)",
+	[CFG_REFUSED_LPC] = ("ISA/LPC bridge register (legacy decoding, Keel's UART included, "
+			     "is the hypervisor's)"),
 	[CFG_REFUSED_BUSNR] = "bridge bus numbers are fixed after boot",
 	[CFG_REFUSED_HEADER] = "unknown header type (only command and status are writable)",
 };

@@ -81,6 +81,8 @@ int mmio_insn_decode(const u8 *b, size_t avail, struct mmio_insn *out)
 	}
 
 	int ml = modrm_len(b + i, avail - i);
+	if (ml == -EAGAIN && avail >= 15)
+		return -EINVAL; /* it would be longer than 15 bytes (found by fuzzing) */
 	if (ml < 0)
 		return ml;
 	u8 modrm = b[i];

@@ -45,12 +45,15 @@
  *             each domain keeps its own.
  *   rowrite   a domU writes through a read-only grant mapping of another
  *             domU's page: it is killed, the page is unchanged.
+ *   soak      create/destroy cycles and hostile domUs for a long time,
+ *             every resource count back at the end (soak.c, make soak).
  */
 #include <keel/errno.h>
 #include <keel/lib.h>
 #include <public/memory.h>
 #include <public/sched.h>
 #include "dom0.h"
+#include "domains.h"
 #include "domctl.h"
 #include "evtchn.h"
 #include "gnttab.h"
@@ -63,7 +66,7 @@
 #include "spec_check.h"
 
 #define NS_PER_SEC 1000000000ULL
-#define DOMU_RAM_MIB 4
+#define DOMU_RAM_MIB DOMAINS_DOMU_RAM_MIB
 #define WAIT_NS (50 * NS_PER_SEC)
 
 static const void *image;
@@ -1199,5 +1202,57 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_spec();
 	else if (!strcmp(scenario, "rowrite"))
 		scenario_rowrite();
+	else if (!strcmp(scenario, "soak"))
+		soak_run(cmdline);
 	finish(false, "FAIL unknown scenario '%s'", scenario);
+}
+
+/* ---- for soak.c (domains.h) ----------------------------------------------- */
+
+domid_t domains_domu_create(const char *name)
+{
+	return domu_create(name);
+}
+
+void domains_domu_build(domid_t id, const char *cmdline)
+{
+	domu_build(id, cmdline);
+}
+
+int domains_wait_shutdown(const domid_t *ids, unsigned n, u64 timeout_ns)
+{
+	return wait_shutdown(ids, n, timeout_ns);
+}
+
+int domains_shutdown_code(domid_t id)
+{
+	struct xen_domctl_getdomaininfo i = info_of(id);
+
+	return i.flags & XEN_DOMINF_shutdown ? (int)shutdown_code(&i) : -1;
+}
+
+void domains_check(const char *what, long got, long want)
+{
+	check(what, got, want);
+}
+
+unsigned domains_nr_bad(void)
+{
+	return nr_bad;
+}
+
+void domains_print_exits(domid_t id)
+{
+	print_exits(id);
+}
+
+void domains_finish(bool ok, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	finish(ok, "%s", msg);
 }

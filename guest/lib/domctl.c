@@ -170,6 +170,18 @@ int sysctl_readconsole(char *buf, u32 size, u32 *n)
 	return rc;
 }
 
+int sysctl_counts(struct keel_sysctl_counts *c)
+{
+	struct xen_sysctl op;
+	memset(&op, 0, sizeof(op));
+	op.cmd = KEEL_SYSCTL_counts;
+	op.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+	int rc = (int)HYPERVISOR_sysctl(&op);
+	if (rc == 0)
+		*c = op.u.counts;
+	return rc;
+}
+
 u64 sysctl_free_pages(void)
 {
 	struct xen_sysctl_physinfo pi;

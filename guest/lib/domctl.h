@@ -42,6 +42,10 @@ int sysctl_domain_list(domid_t first, struct xen_domctl_getdomaininfo *buf, u32 
  * the count. 0 or -errno. */
 int sysctl_readconsole(char *buf, u32 size, u32 *n);
 
+/* KEEL_SYSCTL_counts: free frames, domains, event-channel ports and
+ * grant frames/mappings held by all domains. 0 or -errno. */
+int sysctl_counts(struct keel_sysctl_counts *c);
+
 /* The hypervisor's free frames (sysctl physinfo free_pages), or 0. */
 u64 sysctl_free_pages(void);
 

@@ -105,6 +105,10 @@ int evtchn_domain_init(struct domain *d);
  */
 void evtchn_domain_destroy(struct domain *d);
 
+/* Ports of d in use (any state but free; port 0 not counted). 0 for a
+ * domain without ports. For KEEL_SYSCTL_counts. */
+unsigned evtchn_nr_bound(const struct domain *d);
+
 /* d's shared_info (host pointer), NULL before evtchn_domain_init. The
  * time code writes wallclock and vcpu_info[0].time through it. */
 struct shared_info *domain_shared_info(struct domain *d);

@@ -16,6 +16,9 @@
 #define XEN_SYSCTL_readconsole       1
 #define XEN_SYSCTL_physinfo          3
 #define XEN_SYSCTL_getdomaininfolist 6
+/* Keel's own commands (numbers Xen does not use). */
+#define KEEL_SYSCTL_BASE             0x4b00
+#define KEEL_SYSCTL_counts           (KEEL_SYSCTL_BASE + 1)
 
 /* XEN_SYSCTL_physinfo (Xen's layout). free_pages is the frame
  * allocator's count, the figure that must come back to its old value
@@ -72,6 +75,19 @@ struct xen_sysctl_readconsole {
 _Static_assert(offsetof(struct xen_sysctl_readconsole, buffer) == 8, "readconsole buffer");
 _Static_assert(offsetof(struct xen_sysctl_readconsole, count) == 16, "readconsole count");
 
+/* KEEL_SYSCTL_counts: the hypervisor's totals of the resources domains
+ * hold, for leak checks (make soak; docs/domctl.md). Every domain that
+ * exists is counted, dying ones included. */
+struct keel_sysctl_counts {
+	uint64_t free_pages;     /* as physinfo's */
+	uint32_t nr_domains;     /* dom0 included */
+	uint32_t evtchn_ports;   /* ports in use (not free), port 0 excluded */
+	uint32_t grant_frames;   /* grant-table frames */
+	uint32_t grant_mappings; /* grant mappings held (maptrack handles in use) */
+	uint32_t pad[2];
+};
+_Static_assert(sizeof(struct keel_sysctl_counts) == 32, "keel_sysctl_counts size");
+
 struct xen_sysctl {
 	uint32_t cmd;
 	uint32_t interface_version; /* XEN_SYSCTL_INTERFACE_VERSION, else -EACCES */
@@ -79,6 +95,7 @@ struct xen_sysctl {
 		struct xen_sysctl_readconsole readconsole;
 		struct xen_sysctl_physinfo physinfo;
 		struct xen_sysctl_getdomaininfolist getdomaininfolist;
+		struct keel_sysctl_counts counts;
 		uint8_t pad[128];
 	} u;
 };

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <keel/boot_info.h>
 
@@ -375,6 +376,74 @@ START_TEST(stops_at_total_size)
 }
 END_TEST
 
+/*
+ * Found by tests/fuzz/fuzz_mb2.c. A tag whose size is near 4 GiB used to
+ * wrap the 32-bit offset back to itself (an endless loop at boot); a tag
+ * running past total_size, and strings not terminated inside their tag,
+ * were read beyond the structure, and an ACPI tag too short for an RSDP
+ * still gave its address. The structure here ends right before an
+ * inaccessible page, so any read past it faults.
+ */
+START_TEST(hostile_tags_stay_inside)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	u8 *area = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	ck_assert_msg(area != MAP_FAILED, "mmap(MAP_32BIT) failed");
+	ck_assert_int_eq(mprotect(area + pg, pg, PROT_NONE), 0);
+
+	/* 1. Tag size 0xffffffff: must end the walk, not loop. */
+	u8 *info = area + pg - 16;
+	u32 w[4] = { 16, 0, 0xffffffffu, 0xffffffffu };
+	memcpy(info, w, sizeof(w));
+	bi = mb2_to_boot_info((u32)(uintptr_t)info);
+	ck_assert_uint_eq(bi->nr_modules, 0);
+
+	/* 2. A cmdline tag whose string fills the tag with no NUL, at the
+	 * very end: the copy stops at the tag's end. */
+	info = area + pg - 24;
+	u32 h[4] = { 24, 0, 1, 16 };
+	memcpy(info, h, sizeof(h));
+	memcpy(info + 16, "abcdefgh", 8);
+	bi = mb2_to_boot_info((u32)(uintptr_t)info);
+	ck_assert_str_eq(bi->cmdline, "abcdefgh");
+
+	/* 3. A module tag claiming more than total_size: ignored. */
+	u32 m[6] = { 24, 0, 3, 0x1000, 0x400000, 0x401000 };
+	memcpy(info, m, sizeof(m));
+	bi = mb2_to_boot_info((u32)(uintptr_t)info);
+	ck_assert_uint_eq(bi->nr_modules, 0);
+
+	/* 4. A module tag whose name runs to the end: cut there. */
+	u32 n[6] = { 24, 0, 3, 16, 0x400000, 0x401000 };
+	memcpy(info, n, sizeof(n));
+	bi = mb2_to_boot_info((u32)(uintptr_t)info);
+	ck_assert_uint_eq(bi->nr_modules, 1);
+	ck_assert_str_eq(bi->modules[0].name, "");
+
+	/* 5. A memory map with entries shorter than 24 bytes, or of a size
+	 * that is not a multiple of 8 (misaligned entries): none read. */
+	u32 mm[6] = { 24, 0, 6, 16, 8, 0 };
+	memcpy(info, mm, sizeof(mm));
+	bi = mb2_to_boot_info((u32)(uintptr_t)info);
+	ck_assert_uint_eq(bi->nr_mmap, 0);
+	info = area + pg - 64;
+	u32 odd[16] = { 64, 0, 6, 56, 26, 0 };
+	memcpy(info, odd, sizeof(odd));
+	bi = mb2_to_boot_info((u32)(uintptr_t)info);
+	ck_assert_uint_eq(bi->nr_mmap, 0);
+
+	/* 6. ACPI tags too short to hold an RSDP (20 bytes old, 36 new):
+	 * no RSDP address pointing past the structure. */
+	info = area + pg - 48;
+	u32 acpi[12] = { 48, 0, 14, 8, 15, 28 };
+	memcpy(info, acpi, sizeof(acpi));
+	bi = mb2_to_boot_info((u32)(uintptr_t)info);
+	ck_assert_uint_eq(bi->rsdp, 0);
+	munmap(area, 2 * pg);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "boot-mb2-header-and-cmdline", &header_and_cmdline_ttest },
 	{ "boot-mb2-long-cmdline-cut", &long_cmdline_cut_ttest },
@@ -387,5 +456,6 @@ const struct unit_case unit_cases[] = {
 	{ "boot-mb2-framebuffer", &framebuffer_ttest },
 	{ "boot-mb2-unknown-tags-skipped-end-stops", &unknown_tags_skipped_end_stops_ttest },
 	{ "boot-mb2-stops-at-total-size", &stops_at_total_size_ttest },
+	{ "boot-mb2-hostile-tags-stay-inside", &hostile_tags_stay_inside_ttest },
 	{ 0 },
 };

@@ -177,6 +177,23 @@ START_TEST(mmio_insn_short_fetch_asks_for_more)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz_mmio_insn.c: 13 prefixes, the opcode and a
+ * ModRM asking for a SIB byte, fetched as the 15 bytes the limit allows.
+ * More bytes cannot help (the instruction would be 16 bytes or longer),
+ * so the answer is -EINVAL, not -EAGAIN. */
+START_TEST(mmio_insn_full_fetch_never_asks_for_more)
+{
+	struct mmio_insn in;
+	u8 b[15];
+
+	memset(b, 0x3e, 13); /* ds: */
+	b[13] = 0x89;        /* mov r32, r/m32 */
+	b[14] = 0x04;        /* ModRM: SIB follows */
+	ck_assert_int_eq(mmio_insn_decode(b, sizeof(b), &in), -EINVAL);
+	ck_assert_int_eq(mmio_insn_decode(b, 14, &in), -EAGAIN); /* 14: the SIB may still fit */
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "mmio-insn-store-reg", &mmio_insn_store_reg_ttest },
 	{ "mmio-insn-store-high8-and-rex-byte", &mmio_insn_store_high8_and_rex_byte_ttest },
@@ -184,5 +201,6 @@ const struct unit_case unit_cases[] = {
 	{ "mmio-insn-loads-set-register-width", &mmio_insn_loads_set_register_width_ttest },
 	{ "mmio-insn-refuses-unknown", &mmio_insn_refuses_what_it_does_not_know_ttest },
 	{ "mmio-insn-short-fetch-asks-for-more", &mmio_insn_short_fetch_asks_for_more_ttest },
+	{ "mmio-insn-full-fetch-never-asks-for-more", &mmio_insn_full_fetch_never_asks_for_more_ttest },
 	{ 0 },
 };
