@@ -353,7 +353,8 @@ static void check_all(void)
 			mine++;
 			struct p2m_entry *e = p2m_find(d, maps[m].gpa);
 			fuzz_check(e && e->grant && e->hpa == maps[m].hpa &&
-					   e->perms == (maps[m].ro ? PT_R : (PT_R | PT_W)),
+					   (e->perms & PT_HELD_GRANT) &&
+					   (e->perms & ~PT_HELD_GRANT) == (maps[m].ro ? PT_R : (PT_R | PT_W)),
 				   "dom%u mapping at 0x%lx: p2m entry wrong or missing", id,
 				   (unsigned long)maps[m].gpa);
 			fuzz_check(gnttab_gpa_is_mapped(d, maps[m].gpa), "gpa_is_mapped(0x%lx)",

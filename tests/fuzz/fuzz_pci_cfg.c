@@ -329,6 +329,10 @@ static void one_op(struct fuzz_in *in, struct vcpu *v0, struct vcpu *vu)
 			return;
 		u16 ctl;
 		memcpy(&ctl, &space[f - pci_funcs][f->msix_cap + 2], 2);
+		/* PHYSDEVOP_map_pirq maps an entry only in a trapped table
+		 * (kernel/msix.c); whether this one is trapped is the input's. */
+		if (!f->msix_nr_mapped && !(f->msix_trapped = fuzz_u8(in) & 1))
+			return;
 		f->msix_nr_mapped = f->msix_nr_mapped ? 0 : 1;
 		in_move = true;
 		pci_conf_write(f->bdf, f->msix_cap + 2, 2,
