@@ -1,7 +1,7 @@
 /*
  * CPUID as guests see it: the host's leaves with what Keel does not
  * virtualize taken out, plus Xen's leaves at 0x40000000
- * (xen/include/public/arch-x86/cpuid.h; ../shared/ABI-NOTES.md section 1).
+ * (xen/include/public/arch-x86/cpuid.h; docs/xen-abi.md section 1).
  */
 #include <keel/domain.h>
 #include <keel/vmexit.h>

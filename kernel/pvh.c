@@ -1,6 +1,6 @@
 /*
  * PVH domain building (Xen docs/misc/pvh.pandoc, public/arch-x86/hvm/
- * start_info.h; ../shared/ABI-NOTES.md section 2): segments load at
+ * start_info.h; docs/xen-abi.md section 2): segments load at
  * p_paddr; the vCPU starts at the PHYS32_ENTRY note in 32-bit protected
  * mode with paging off and EBX = the start_info's guest-physical address.
  */

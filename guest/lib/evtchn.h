@@ -2,7 +2,7 @@
  * Event channels for Keel's guests (guest/lib/evtchn.c): the shared_info
  * page, the callback vector, per-port handlers, a wrapper for every
  * EVTCHNOP, and ways to wait for events. Xen's 2-level ABI, used the way
- * Linux uses it (../shared/ABI-NOTES.md sections 4 and 5).
+ * Linux uses it (docs/xen-abi.md sections 3 and 4).
  *
  * Set-up (evtchn_init): shared_info is placed over a page of the guest's
  * own .bss with XENMEM_add_to_physmap, every port is masked, an IDT gate

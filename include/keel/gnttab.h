@@ -1,6 +1,6 @@
 /*
- * Grant tables, version 1 (Xen public/grant_table.h; ../shared/ABI-NOTES.md
- * section 6). A domain lets another one map or copy one of its pages by
+ * Grant tables, version 1 (Xen public/grant_table.h; docs/xen-abi.md
+ * section 5). A domain lets another one map or copy one of its pages by
  * filling an entry of its own grant table; the hypervisor checks the entry
  * on every use and marks it in use (GTF_reading / GTF_writing) while
  * another domain holds it.

@@ -3,7 +3,7 @@
  * (struct vcpu_time_info) each vCPU finds in its vcpu_info, the wallclock
  * in shared_info, and the per-vCPU one-shot and periodic timers that raise
  * VIRQ_TIMER (Xen public/xen.h "vcpu_time_info", public/vcpu.h
- * VCPUOP_*_timer; ../shared/ABI-NOTES.md section 4).
+ * VCPUOP_*_timer; docs/xen-abi.md section 3).
  *
  * System time is nanoseconds since the hypervisor calibrated the TSC at
  * boot, the same clock for every domain; it is what guests see as

@@ -2,7 +2,7 @@
  * Event channels: port state transitions, the 2-level pending/mask logic,
  * and the errors Xen returns for bad ports, double closes, binding bound
  * ports and mismatched interdomain binds (Xen common/event_channel.c,
- * common/event_2l.c; ../shared/ABI-NOTES.md section 4).
+ * common/event_2l.c; docs/xen-abi.md section 3).
  *
  * unit-sources: kernel/evtchn.c kernel/evtchn_2l.c
  *

@@ -24,7 +24,7 @@
 
 /*
  * Bochs 2.7, cpu model corei7_skylake_x, exactly as Keel's probe read them
- * there (loglvl=debug prints "VMX MSRs: ..."; ../shared/TEST-HOSTS.md has
+ * there (loglvl=debug prints "VMX MSRs: ..."; docs/test-hosts.md has
  * BASIC, the secondary allowed-1 bits and EPT_VPID_CAP).
  */
 static const struct vmx_caps bochs = {
