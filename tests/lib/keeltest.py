@@ -371,6 +371,26 @@ def expect_last_keel_line(log, pattern):
              _tail(log))
 
 
+
+def expect_domains_sound(r, tail=60):
+    """What every dom0 `test=domains` scenario must show whatever it
+    tests: no check printed MISMATCH, the hypervisor logged no panic,
+    fatal error or BUG, and dom0's count of the hypervisor's free pages
+    is the same after its domUs are gone as before it made them."""
+    bad = [l for l in r.lines if "MISMATCH" in l]
+    if bad:
+        fail("%d check(s) got the wrong value, first: %s" % (len(bad), bad[0]), r.tail(tail))
+    expect_no_line(r.log, r"^keel: .*(PANIC|FATAL|BUG at)",
+                   "nothing a domain does may hurt the hypervisor")
+    m = re.search(r"dom0: domains: hypervisor free pages: (\d+) before the domUs, (\d+) after",
+                  r.log)
+    if not m:
+        fail("dom0 did not report the free-page count around the domUs", r.tail(tail))
+    if m.group(1) != m.group(2):
+        fail("the hypervisor lost %d pages: %s free before the domUs, %s after destroying them"
+             % (int(m.group(1)) - int(m.group(2)), m.group(1), m.group(2)), r.tail(tail))
+
+
 def expect_status(result, *statuses):
     """scripts/run's status is one of `statuses` (POWEROFF, PANIC, ...)."""
     if result.status not in statuses:
