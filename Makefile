@@ -29,7 +29,7 @@ HV_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow
 HV_CFLAGS := $(filter-out -mcmodel=kernel,$(HV_CFLAGS)) -mcmodel=small
 
 HV_SRC_C := $(wildcard boot/multiboot2/*.c arch/x86/*.c arch/x86/svm/*.c arch/x86/vmx/*.c \
-	kernel/*.c kernel/lib/*.c drivers/uart/*.c)
+	kernel/*.c drivers/uart/*.c)
 HV_SRC_ASM := $(wildcard boot/multiboot2/*.asm arch/x86/*.asm arch/x86/svm/*.asm arch/x86/vmx/*.asm)
 HV_OBJ := $(patsubst %.c,$(BUILD)/hv/%.o,$(HV_SRC_C)) $(patsubst %.asm,$(BUILD)/hv/%.o,$(HV_SRC_ASM))
 
@@ -37,7 +37,7 @@ ASM_OFFSETS := $(BUILD)/include/asm-offsets.h
 
 all: $(BUILD)/keel.elf $(BUILD)/keel.efi guests unit
 
-$(ASM_OFFSETS): arch/x86/asm-offsets/asm-offsets.c include/keel/*.h arch/x86/include/asm/*.h
+$(ASM_OFFSETS): arch/x86/asm-offsets/asm-offsets.c include/keel/*.h include/lib/*.h arch/x86/include/asm/*.h
 	@mkdir -p $(dir $@)
 	@$(CC) $(HV_CFLAGS) -MF /dev/null -S -o $(BUILD)/asm-offsets.s $<
 	@echo "; generated from arch/x86/asm-offsets/asm-offsets.c: do not edit" > $@.tmp
@@ -54,9 +54,13 @@ $(BUILD)/hv/%.o: %.asm $(ASM_OFFSETS)
 	@echo "  NASM    $<"
 	@$(NASM) -f elf64 -g -I$(BUILD)/include/ -Iarch/x86/include/ -MD $(@:.o=.d) -MP -o $@ $<
 
-$(BUILD)/keel.elf: $(HV_OBJ) linker.ld
+# lib/ (the string functions and vsnprintf) comes as an archive, one per
+# image flavour: lib/lib.mk.
+include lib/lib.mk
+
+$(BUILD)/keel.elf: $(HV_OBJ) $(LIB_HV) linker.ld
 	@echo "  LD      $@"
-	@$(LD) -n -nostdlib -z max-page-size=4096 -z noexecstack -T linker.ld -o $@ $(HV_OBJ)
+	@$(LD) -n -nostdlib -z max-page-size=4096 -z noexecstack -T linker.ld -o $@ $(HV_OBJ) $(LIB_HV)
 
 # ---- the UEFI loader --------------------------------------------------------
 # A gnu-efi application with keel.elf embedded; it loads the ELF at its

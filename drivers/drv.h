@@ -11,9 +11,9 @@
 #ifndef DRIVERS_DRV_H
 #define DRIVERS_DRV_H
 
-#include <keel/types.h>
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/types.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <stdarg.h>
 
 /* ---- provided by the image ------------------------------------------------ */

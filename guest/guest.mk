@@ -1,11 +1,14 @@
-# Keel's guests: build/dom0.elf and build/pvtest.elf (included by the
-# top-level Makefile; `make guests`).
+# Keel's guests: build/dom0.elf, build/pvtest.elf and build/pvtest-simd.elf
+# (included by the top-level Makefile; `make guests`).
 #
-# Each guest is a freestanding ELF64 PVH kernel: guest/lib (entry, console,
-# hypercalls, traps, start_info) + the hypervisor's tiny libc sources
-# (kernel/lib/*.c, recompiled here with guest flags) + the program's own
-# directory. Objects go under build/guest/. GUEST_KLIB_DIR may point the
-# libc at another directory (for testing stand-ins).
+# Each guest is a freestanding ELF64 PVH kernel: the program's own objects
+# (its directory; dom0 also drivers/), then two static archives built with
+# the guest flags: build/guest/libguest.a (guest/lib: entry, console,
+# hypercalls, traps, start_info) and build/lib/guest/lib.a (the top-level
+# lib/: string functions, vsnprintf; lib/lib.mk). The linker takes from an
+# archive only the members something uses; guest.ld names the PVH entry
+# (EXTERN) so that pvh_entry.asm and its Xen ELF notes are always in.
+# Objects go under build/guest/.
 
 GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow \
 	-ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
@@ -16,11 +19,12 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wmissing-prototypes -Ws
 GUEST_LDFLAGS := -n -nostdlib -static -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments -T guest/guest.ld
 
-GUEST_KLIB_DIR ?= kernel/lib
-
 GUEST_LIB_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/lib/*.c)) \
-	$(patsubst guest/%.asm,$(BUILD)/guest/%.o,$(wildcard guest/lib/*.asm)) \
-	$(patsubst $(GUEST_KLIB_DIR)/%.c,$(BUILD)/guest/klib/%.o,$(wildcard $(GUEST_KLIB_DIR)/*.c))
+	$(patsubst guest/%.asm,$(BUILD)/guest/%.o,$(wildcard guest/lib/*.asm))
+GUEST_LIB := $(BUILD)/guest/libguest.a
+# What every guest links after its own objects, in this order (libguest.a
+# uses lib.a; nothing in lib.a uses libguest.a).
+GUEST_LIBS := $(GUEST_LIB) $(LIB_GUEST)
 # dom0's device drivers (drivers/drv.h is their environment), built with
 # the guest flags.
 DOM0_DRIVERS := $(wildcard drivers/pci/*.c drivers/virtio/*.c drivers/block/*.c drivers/net/*.c)
@@ -62,17 +66,16 @@ $(BUILD)/guest/drivers/%.o: drivers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
 
-$(BUILD)/guest/klib/%.o: $(GUEST_KLIB_DIR)/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(GUEST_LIB): $(GUEST_LIB_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/dom0.elf: $(DOM0_OBJ) $(GUEST_LIB_OBJ) guest/guest.ld
-	$(LD) $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(DOM0_BASE) -o $@ $(DOM0_OBJ) $(GUEST_LIB_OBJ)
+$(BUILD)/dom0.elf: $(DOM0_OBJ) $(GUEST_LIBS) guest/guest.ld
+	$(LD) $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(DOM0_BASE) -o $@ $(DOM0_OBJ) $(GUEST_LIBS)
 
-$(BUILD)/pvtest.elf: $(PVTEST_OBJ) $(GUEST_LIB_OBJ) guest/guest.ld
-	$(LD) $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(PVTEST_BASE) -o $@ $(PVTEST_OBJ) $(GUEST_LIB_OBJ)
+$(BUILD)/pvtest.elf: $(PVTEST_OBJ) $(GUEST_LIBS) guest/guest.ld
+	$(LD) $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(PVTEST_BASE) -o $@ $(PVTEST_OBJ) $(GUEST_LIBS)
 
-$(BUILD)/pvtest-simd.elf: $(PVTEST_SIMD_OBJ) $(GUEST_LIB_OBJ) guest/guest.ld
-	$(LD) $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(PVTEST_BASE) -o $@ $(PVTEST_SIMD_OBJ) $(GUEST_LIB_OBJ)
+$(BUILD)/pvtest-simd.elf: $(PVTEST_SIMD_OBJ) $(GUEST_LIBS) guest/guest.ld
+	$(LD) $(GUEST_LDFLAGS) --defsym=GUEST_BASE=$(PVTEST_BASE) -o $@ $(PVTEST_SIMD_OBJ) $(GUEST_LIBS)
 
 .PHONY: guests

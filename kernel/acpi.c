@@ -6,9 +6,9 @@
  * trusted beyond its checksum: lengths are bounded before use.
  */
 #include <keel/acpi.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 
 struct acpi_info acpi;

@@ -1,7 +1,7 @@
 /* Hypervisor command-line parsing. Pure code: unit-tested on the host. */
 #include <keel/cmdline.h>
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/spec.h>
 

@@ -8,9 +8,9 @@
 #include <keel/dom0.h>
 #include <keel/domain.h>
 #include <keel/elf.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/mmap.h>
 #include <keel/page.h>
 #include <keel/printk.h>

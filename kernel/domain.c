@@ -1,13 +1,13 @@
 /* Domains and vCPUs: see include/keel/domain.h. */
 #include <keel/domain.h>
 #include <keel/domctl.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/gnttab.h>
 #include <keel/page.h>
 #include <keel/frame.h>
 #include <keel/guest_console.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/fpu.h>
 #include <asm/p2m.h>

@@ -13,9 +13,9 @@
  */
 #include <keel/domain.h>
 #include <keel/domctl.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/page.h>
 #include <keel/printk.h>
 #include <keel/pvh.h>

@@ -10,12 +10,12 @@
  */
 #include <keel/domain.h>
 #include <keel/domctl.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/frame.h>
 #include <keel/gnttab.h>
 #include <keel/hypercall.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <keel/sched.h>
 #include <keel/vtimer.h>

@@ -6,8 +6,8 @@
  * domU images.
  */
 #include <keel/elf.h>
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/elfnote.h>
 
 #define EI_CLASS 4

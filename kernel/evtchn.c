@@ -12,11 +12,11 @@
  * tests (tests/unit/test_evtchn.c) compile it on the host.
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/pirq.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 
 BUILD_BUG_ON(MAX_VCPUS > 32);                 /* poll_mask is a u32 */
 BUILD_BUG_ON(MAX_VCPUS > XEN_LEGACY_MAX_VCPUS); /* vcpu_info slots in shared_info */

@@ -18,7 +18,7 @@
  * advertise it (XEN_HVM_CPUID_UPCALL_VECTOR), so Linux does not use it.
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>

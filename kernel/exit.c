@@ -4,7 +4,7 @@
  * here; CPUID, MSRs, port I/O and hypercalls have files of their own.
  */
 #include <keel/domain.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/mmio.h>
 #include <keel/printk.h>
 #include <keel/vmexit.h>

@@ -4,9 +4,9 @@
  * the top so that the hypervisor's own frames come from high memory and
  * low memory stays contiguous for dom0's 1:1 RAM.
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 
 static u64 *bitmap;

@@ -5,9 +5,9 @@
  * Nothing here touches domains, page tables or guest memory, so the host
  * unit tests (tests/unit/test_grant.c) compile it as it is.
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/gnttab.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 
 /*
  * Xen bounds the compare-and-exchange retries on an entry the guest keeps

@@ -20,10 +20,10 @@
  * nothing from the domain but its id.
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
 #include <keel/gnttab.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/page.h>
 #include <keel/printk.h>
 #include <asm/p2m.h>

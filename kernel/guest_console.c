@@ -20,7 +20,7 @@
  */
 #include <keel/domain.h>
 #include <keel/guest_console.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <keel/vtimer.h>
 

@@ -1,6 +1,6 @@
 /* console_io (Xen public/xen.h CONSOLEIO_*): guest text to the console. */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/guest_console.h>
 #include <keel/hypercall.h>
 #include <keel/uart.h>

@@ -6,7 +6,7 @@
  * be a mess", Xen says, and the guest broke its own buffer).
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/hypercall.h>
 #include <asm/guest_mem.h>

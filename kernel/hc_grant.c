@@ -16,7 +16,7 @@
  * hostile count costs the guest its own time slices, never the machine's.
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/gnttab.h>
 #include <keel/hypercall.h>
 #include <asm/guest_mem.h>

@@ -15,7 +15,7 @@
  * need (dom0 sets them for a domU, the domU reads them).
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/hypercall.h>
 #include <asm/guest_mem.h>

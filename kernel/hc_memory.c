@@ -14,11 +14,11 @@
  * belong to the domain-control code; they slot into the switch below.
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/gnttab.h>
 #include <keel/hypercall.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/page.h>
 #include <keel/physmap.h>
 #include <keel/vtimer.h>

@@ -1,6 +1,6 @@
 /* sched_op (Xen public/sched.h). */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/hypercall.h>
 #include <keel/sched.h>
 #include <asm/guest_mem.h>

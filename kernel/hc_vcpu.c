@@ -5,7 +5,7 @@
  * (include/keel/vtimer.h); vcpu_info placement is kernel/shared_info.c's.
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/hypercall.h>
 #include <keel/vtimer.h>

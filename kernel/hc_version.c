@@ -1,8 +1,8 @@
 /* xen_version (Xen public/version.h). */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/hypercall.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <asm/guest_mem.h>
 #include <public/features.h>
 #include <public/version.h>

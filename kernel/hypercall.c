@@ -1,6 +1,6 @@
 /* Hypercall dispatch: see include/keel/hypercall.h. */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/hypercall.h>
 #include <keel/pirq.h>
 #include <keel/printk.h>

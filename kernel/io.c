@@ -1,6 +1,6 @@
 /* Port I/O exits: dispatch to registered handlers; see include/keel/io.h. */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/guest_console.h>
 #include <keel/io.h>
 #include <keel/printk.h>

@@ -10,9 +10,9 @@
 #include <keel/cmdline.h>
 #include <keel/domain.h>
 #include <keel/dom0.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/machine.h>
 #include <keel/mmap.h>
 #include <keel/page.h>

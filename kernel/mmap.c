@@ -1,5 +1,5 @@
 /* Boot memory-map sanitizing: see include/keel/mmap.h. */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/mmap.h>
 
 /* Higher wins where ranges overlap: never hand out memory that any

@@ -1,7 +1,7 @@
 /* Emulated MMIO regions; contract in include/keel/mmio.h. */
 #include <keel/domain.h>
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <keel/mmio.h>
 #include <keel/pci.h>
 #include <keel/printk.h>

@@ -12,10 +12,10 @@
  * mapped, so a mapped entry always lives in a trapped table).
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
 #include <keel/io.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/mmio.h>
 #include <keel/msi.h>
 #include <keel/msix.h>

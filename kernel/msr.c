@@ -5,7 +5,7 @@
  */
 #include <keel/apic_base.h>
 #include <keel/domain.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <keel/vmexit.h>
 #include <asm/cpu.h>

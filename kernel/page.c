@@ -1,7 +1,7 @@
 /* Frame ownership and reference counts: see include/keel/page.h. */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/page.h>
 #include <keel/printk.h>
 

@@ -11,8 +11,8 @@
  */
 #include <keel/acpi.h>
 #include <keel/domain.h>
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <keel/msix.h>
 #include <keel/passthrough.h>
 #include <keel/pci.h>

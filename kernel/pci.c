@@ -6,7 +6,7 @@
  */
 #include <keel/acpi.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/pci.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>

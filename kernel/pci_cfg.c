@@ -35,7 +35,7 @@
  */
 #include <keel/domain.h>
 #include <keel/io.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/mmio.h>
 #include <keel/passthrough.h>
 #include <keel/pci.h>

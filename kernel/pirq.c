@@ -9,9 +9,9 @@
  */
 #include <keel/acpi.h>
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/msix.h>
 #include <keel/pci.h>
 #include <keel/pirq.h>

@@ -9,7 +9,7 @@
  * of it, and `dmesg` is where the operator looks for those.
  */
 #include <keel/console_tx.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 
 #define LOG_RING_SIZE 65536 /* a power of two */

@@ -6,8 +6,8 @@
  */
 #include <keel/domain.h>
 #include <keel/elf.h>
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <keel/pvh.h>
 #include <asm/guest_mem.h>

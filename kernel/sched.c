@@ -16,7 +16,7 @@
  */
 #include <keel/console_tx.h>
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/machine.h>
 #include <keel/pirq.h>

@@ -18,10 +18,10 @@
  * hypervisor still writes into it, however the guest changes its physmap.
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/page.h>
 #include <asm/p2m.h>
 

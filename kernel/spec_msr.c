@@ -17,7 +17,7 @@
  * Bits not in the table (e.g. FSRM, AVX-512 in leaf 7 EDX, CLZERO in
  * 0x80000008 EBX) keep the host's value; kernel/cpuid.c owns them.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <asm/spec.h>
 
 /*

@@ -11,7 +11,7 @@
  * monotonicity clamp (ABI-NOTES section 4).
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/hypercall.h>
 #include <keel/printk.h>

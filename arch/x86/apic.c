@@ -6,7 +6,7 @@
  * at offset R is MSR 0x800 + R/16); the 8254 PIT and 8259 PIC data sheets
  * as every PC since the AT implements them (QEMU and Bochs both do).
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/printk.h>
 #include <asm/apic.h>
 #include <asm/cpu.h>

@@ -1,5 +1,5 @@
 /* Boot-CPU identification (CPUID; Intel SDM vol. 2A, AMD APM vol. 3). */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <asm/cpu.h>
 
 struct cpu_features cpu_features;

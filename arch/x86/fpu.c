@@ -20,9 +20,9 @@
  * turning it back on.
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/fpu.h>
 #include <asm/vendor.h>

@@ -25,8 +25,8 @@
  *   entries must be read once each (they are: volatile loads) and the p2m
  *   lookup and copy will need protection against a concurrent unmap.
  */
-#include <keel/errno.h>
-#include <keel/types.h>
+#include <lib/errno.h>
+#include <lib/types.h>
 #include <asm/cpu.h>
 #include <asm/guest_walk.h>
 #include <asm/paging.h>
@@ -34,7 +34,7 @@
 #ifndef UNIT_TEST
 #include <keel/domain.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <asm/guest_mem.h>
 #include <asm/p2m.h>
 #include <asm/vendor.h>

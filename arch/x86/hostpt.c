@@ -1,5 +1,5 @@
 /* The hypervisor's page tables: see asm/hostpt.h. */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>

@@ -6,8 +6,8 @@
  * wrong number of bytes. So the table is short and exact, and anything not
  * in it is refused rather than estimated.
  */
-#include <keel/errno.h>
-#include <keel/types.h>
+#include <lib/errno.h>
+#include <lib/types.h>
 #include <asm/insn.h>
 
 #ifndef UNIT_TEST

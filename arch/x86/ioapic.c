@@ -6,7 +6,7 @@
  * Contract in asm/ioapic.h.
  */
 #include <keel/acpi.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>

@@ -3,8 +3,8 @@
  * asm/mmio_insn.h. Encodings: Intel SDM vol. 2, 2.1 (instruction format),
  * 2.2.1 (REX), table 2-2 (32/64-bit ModR/M), table 2-3 (SIB).
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <asm/mmio_insn.h>
 
 #define REX_W 8

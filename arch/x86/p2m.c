@@ -17,7 +17,7 @@
  * foreign reference where the entry changes (p2m_entry_modify).
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/page.h>
 #include <keel/printk.h>
 #include <asm/p2m.h>

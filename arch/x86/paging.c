@@ -15,8 +15,8 @@
  * and the guest using a p2m is not running while it changes; with SMP, freed
  * tables will have to wait for the flush (Xen defers them the same way).
  */
-#include <keel/errno.h>
-#include <keel/types.h>
+#include <lib/errno.h>
+#include <lib/types.h>
 #include <asm/paging.h>
 
 #ifndef UNIT_TEST

@@ -13,7 +13,7 @@
  * The asm reads spec_asm_flags, spec_host_spec_ctrl and spec_verw_sel.
  */
 #include <keel/domain.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/spec.h>

@@ -4,7 +4,7 @@
  * CPUID, no MSR, no printing, so tests/unit/test_spec.c can feed it real
  * CPUs' values.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <asm/spec.h>
 
 /* SPEC_CTRL bits the CPU supports, from the CPUID bits that enumerate

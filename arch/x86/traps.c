@@ -5,7 +5,7 @@
  * context is always a hypervisor bug -- guest faults arrive as VM exits,
  * never here -- so there is nothing to recover.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/machine.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>

@@ -7,7 +7,7 @@
  * disabled). Only a CPU with neither is reported here. Everything after
  * this goes through `vendor`.
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/vendor.h>

@@ -3,14 +3,14 @@
  *
  * Freestanding on purpose: it runs inside the UEFI loader, where there is
  * no libc, and in host unit tests, so it carries its own tiny string helpers
- * instead of using kernel/lib or gnu-efi's. The parser never writes past
+ * instead of using lib/ or gnu-efi's. The parser never writes past
  * the fixed arrays of struct keel_cfg: every copy is length-checked first
  * and an overlong field is an error, never a silent truncation, because a
  * truncated path or command line would fail much later and far from here.
  */
 #include "cfg.h"
 
-#include <keel/errno.h>
+#include <lib/errno.h>
 
 /* ---- string helpers --------------------------------------------------- */
 

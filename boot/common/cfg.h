@@ -2,7 +2,7 @@
  * keel.cfg: the UEFI loader's configuration file (format: docs/design.md,
  * "keel.cfg"; summary in docs/boot.md).
  *
- * The parser is freestanding -- no libc, no gnu-efi, no kernel/lib -- so the
+ * The parser is freestanding -- no libc, no gnu-efi, no lib/ -- so the
  * same object links into the UEFI loader and into the host unit tests
  * (tests/unit/test_cfg.c).
  */
@@ -10,7 +10,7 @@
 #define KEEL_BOOT_CFG_H
 
 #include <keel/boot_info.h>
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define CFG_LINE_MAX 1024 /* bytes per line, without the line ending */
 #define CFG_PATH_MAX 256  /* bytes per module path, with the NUL */

@@ -12,7 +12,7 @@
  * unterminated strings were read past the structure.
  */
 #include <keel/boot_info.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 
 #include "mb2.h"
 

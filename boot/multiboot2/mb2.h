@@ -2,7 +2,7 @@
 #ifndef MB2_H
 #define MB2_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 enum {
 	MB2_TAG_END = 0,

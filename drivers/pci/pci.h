@@ -12,7 +12,7 @@
 #define DRIVERS_PCI_H
 
 #include "drv.h"
-#include <keel/pci_regs.h>
+#include <lib/pci_regs.h>
 
 
 

@@ -16,8 +16,8 @@
  * and power-off. A failed set-up prints `dom0: bench NAME: FAIL ...` and
  * carries on with the next figure.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/cpuid.h>
 #include <public/domctl.h>
 #include <public/keel_test.h>

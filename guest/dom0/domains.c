@@ -48,8 +48,8 @@
  *   soak      create/destroy cycles and hostile domUs for a long time,
  *             every resource count back at the end (soak.c, make soak).
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/memory.h>
 #include <public/sched.h>
 #include "dom0.h"

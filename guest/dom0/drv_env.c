@@ -10,7 +10,7 @@
  * runs fast or right, never slow: delays and time-outs last at least what
  * they say (drv.h's contract), at worst a few times longer.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "drv.h"
 #include "evtchn.h"
 #include "guest.h"

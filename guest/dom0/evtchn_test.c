@@ -13,8 +13,8 @@
  * nothing to wake it, which the hypervisor must treat as sleeping (the
  * scheduler reports that nothing can wake any vCPU).
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/hvm_op.h>
 #include <public/memory.h>
 #include <public/params.h>

@@ -13,8 +13,8 @@
  * reading all ones, IA32_APIC_BASE = 0xFEE00900, #GP for MSR 0xC0DE0000,
  * the hypercall-page MSR. Expected output: guest/dom0/README.md.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/cpuid.h>
 #include <public/keel_test.h>
 #include <public/sched.h>

@@ -9,8 +9,8 @@
  * then `dom0: tests done: N passed, M failed`, then power-off. Statuses
  * are Xen's GNTST_* values; tests/grant/test_grant.py reads the lines.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include "dom0.h"
 #include "gnttab.h"
 #include "guest.h"

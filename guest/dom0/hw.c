@@ -4,7 +4,7 @@
  * The binding table lists the drivers in the order they are offered a
  * device; a device no driver matches is listed as unbound.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "block/blkdev.h"
 #include "drivers.h"
 #include "evtchn.h"

@@ -14,7 +14,7 @@
  *  3. flushes, reads every region back and checks it.
  * The host then checks every byte of the image file.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "block/blkdev.h"
 #include "guest.h"
 #include "hw.h"

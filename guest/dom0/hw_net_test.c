@@ -13,7 +13,7 @@
  * It prints `dom0: net-test: ready ...` once the NIC is set up, and gives
  * up after NET_TEST_TIMEOUT_US without the last burst frame.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "guest.h"
 #include "hw.h"
 #include "net/netdev.h"

@@ -3,7 +3,7 @@
  * handed over (memory map, command line, modules) and power off, or run
  * the exit-kind self-test with `test=...` (exit_test.c).
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "cpu.h"
 #include "dom0.h"
 #include "hw.h"

@@ -25,7 +25,7 @@
  * Drivers are not bound (the devices stay as the firmware left them). One
  * line per check (selftest.h), then `dom0: pci-hostile: PASS|FAIL`.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "cpu.h"
 #include "drivers.h"
 #include "guest.h"

@@ -1,5 +1,5 @@
 /* dom0's self-test reporting: see selftest.h. */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "guest.h"
 #include "selftest.h"
 

@@ -6,7 +6,7 @@
 #ifndef GUEST_DOM0_SELFTEST_H
 #define GUEST_DOM0_SELFTEST_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct selftest {
 	const char *prefix; /* prepended to every check name, e.g. "grant-" */

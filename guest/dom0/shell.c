@@ -5,7 +5,7 @@
  * nothing is typed dom0 yields the CPU. Commands grow with the control
  * domain (domain management comes with the domain-control work).
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <public/sched.h>
 #include <public/version.h>
 #include <public/xen.h>

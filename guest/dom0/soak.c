@@ -21,8 +21,8 @@
  * event-channel ports in use, grant frames and grant mappings held) and
  * prints them; every figure must be back to its starting value.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/sched.h>
 #include <public/sysctl.h>
 #include "domains.h"

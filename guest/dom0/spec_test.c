@@ -4,7 +4,7 @@
  * line each, `dom0: spec: N features advertised`, then
  * `dom0: tests done: ...` and power-off.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "dom0.h"
 #include "guest.h"
 #include "selftest.h"

@@ -2,8 +2,8 @@
  * Command-line parsing: space-separated `key` or `key=value` words
  * (contract in guest.h).
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include "guest.h"
 
 bool cmdline_next(const char **pos, struct cmdline_opt *opt)

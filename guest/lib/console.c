@@ -2,7 +2,7 @@
  * The guest console: line-buffered output through console_io, with the
  * debug port 0xE9 as fallback (contract in guest.h).
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <public/xen.h>
 #include "cpu.h"
 #include "guest.h"

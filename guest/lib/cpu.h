@@ -5,7 +5,7 @@
 #ifndef GUEST_CPU_H
 #define GUEST_CPU_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define MSR_IA32_APIC_BASE 0x0000001BU
 #define MSR_EFER           0xC0000080U

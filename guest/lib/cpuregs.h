@@ -6,7 +6,7 @@
 #ifndef GUEST_CPUREGS_H
 #define GUEST_CPUREGS_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* CR8 is the task-priority register (TPR[7:4]); only its low 4 bits
  * exist (SDM vol. 3 10.8.6.1). */

@@ -1,6 +1,6 @@
 /* Domain-control wrappers: see domctl.h. */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/sched.h>
 #include "domctl.h"
 #include "guest.h"

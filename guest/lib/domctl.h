@@ -8,7 +8,7 @@
 #ifndef GUEST_DOMCTL_H
 #define GUEST_DOMCTL_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/domctl.h>
 #include <public/sysctl.h>
 

@@ -1,8 +1,8 @@
 /*
  * Event channels for Keel's guests (contract in evtchn.h).
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/hvm_op.h>
 #include <public/memory.h>
 #include <public/params.h>

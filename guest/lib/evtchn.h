@@ -19,7 +19,7 @@
 #ifndef GUEST_EVTCHN_H
 #define GUEST_EVTCHN_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/event_channel.h>
 #include <public/xen.h>
 

@@ -1,8 +1,8 @@
 /*
  * Grant tables v1 from a Keel guest (contract in gnttab.h).
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/memory.h>
 #include "cpu.h"
 #include "gnttab.h"

@@ -32,7 +32,7 @@
 #ifndef GUEST_GNTTAB_H
 #define GUEST_GNTTAB_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/grant_table.h>
 #include <public/start_info.h>
 #include "hypercall.h"

@@ -2,7 +2,8 @@
  * The library every Keel guest links (guest/lib): PVH entry, console,
  * start_info and command-line parsing, traps, paging and shutdown.
  * Hypercalls are in hypercall.h, instruction wrappers in cpu.h, the libc
- * subset (string functions, vsnprintf) in keel/lib.h.
+ * subset (string functions, vsnprintf) in lib/string.h (the top-level
+ * lib/, linked as build/lib/guest/lib.a).
  *
  * Start-up: pvh_entry.asm enters long mode and calls guest_start(si),
  * which saves the start_info, installs the exception handlers, reads the
@@ -13,7 +14,7 @@
 #ifndef GUEST_GUEST_H
 #define GUEST_GUEST_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <stdarg.h>
 #include <public/start_info.h>
 

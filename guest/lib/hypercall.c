@@ -1,8 +1,8 @@
 /*
  * Hypervisor detection and hypercall issue (contract in hypercall.h).
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/cpuid.h>
 #include "cpu.h"
 #include "guest.h"

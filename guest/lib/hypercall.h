@@ -15,7 +15,7 @@
 #ifndef GUEST_HYPERCALL_H
 #define GUEST_HYPERCALL_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/xen.h>
 
 enum hypercall_mode {

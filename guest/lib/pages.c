@@ -3,7 +3,7 @@
  * pages.h). The bitmap is static (POOL_MAX_PAGES bits), so the allocator
  * needs no memory of its own.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "guest.h"
 #include "pages.h"
 

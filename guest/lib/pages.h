@@ -15,7 +15,7 @@
 #ifndef GUEST_PAGES_H
 #define GUEST_PAGES_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/start_info.h>
 
 /* Chooses the pool. Returns the number of pages it manages (0: no RAM

@@ -3,8 +3,8 @@
  * pages; contract in guest.h). Used by tests that need a hole in the
  * guest's own page tables or a mapping above 4 GiB.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include "cpu.h"
 #include "guest.h"
 

@@ -1,5 +1,5 @@
 /* physdev_op and EVTCHNOP_bind_pirq wrappers (contract in physdev.h). */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "hypercall.h"
 #include "physdev.h"
 

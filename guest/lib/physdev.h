@@ -7,7 +7,7 @@
 #ifndef GUEST_PHYSDEV_H
 #define GUEST_PHYSDEV_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/event_channel.h>
 #include <public/physdev.h>
 

@@ -1,5 +1,5 @@
 /* PV time for guests: see pvclock.h. */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <public/sched.h>
 #include <public/vcpu.h>
 #include "evtchn.h"

@@ -8,7 +8,7 @@
 #ifndef GUEST_PVCLOCK_H
 #define GUEST_PVCLOCK_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/xen.h>
 
 /* ns for a TSC delta with the record's scale (the pvclock formula). */

@@ -3,7 +3,7 @@
  * simd.h). Built -mgeneral-regs-only like the rest of the library: the
  * register traffic itself is in simd_regs.asm.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "cpu.h"
 #include "guest.h"
 #include "simd.h"

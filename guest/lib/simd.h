@@ -10,7 +10,7 @@
 #ifndef GUEST_SIMD_H
 #define GUEST_SIMD_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* What simd_enable() turned on. */
 #define SIMD_SSE (1u << 0)   /* CR4.OSFXSR/OSXMMEXCPT: SSE, FXSAVE */

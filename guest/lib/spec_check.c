@@ -14,7 +14,7 @@
  *
  * Each check goes to the caller's report function, named spec-<name>.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "cpu.h"
 #include "guest.h"
 #include "spec_check.h"

@@ -7,7 +7,7 @@
 #ifndef GUEST_SPEC_CHECK_H
 #define GUEST_SPEC_CHECK_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* Receives one check: its name ("spec-..."), verdict and detail. */
 typedef void (*spec_report_fn)(const char *name, bool ok, const char *detail);

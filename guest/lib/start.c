@@ -2,7 +2,7 @@
  * C start-up for Keel's guests: from pvh_entry.asm to guest_main()
  * (sequence in guest.h).
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "cpu.h"
 #include "guest.h"
 #include "hypercall.h"

@@ -3,7 +3,7 @@
  * structure is guest-physical; Keel's guests run identity-mapped over the
  * first 4 GiB, and the PVH ABI keeps these structures below 4 GiB.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "guest.h"
 
 static const void *phys(u64 pa)

@@ -3,7 +3,7 @@
  * fault should be loud: the report names the vector, error code, RIP and
  * CR2 so a test log shows what went wrong without a debugger.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include "cpu.h"
 #include "guest.h"
 #include "hypercall.h"

@@ -12,8 +12,8 @@
  *     arrives (by its own pvclock) until the flooder's notification on
  *     port P (or N ticks), then reports the worst and the mean lateness.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/xen.h>
 #include "cpu.h"
 #include "evtchn.h"

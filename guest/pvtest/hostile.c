@@ -27,8 +27,8 @@
  * runaway batch runs off the end of RAM into -EFAULT, not into the
  * domain's code), NULL (page 0, zeroed before every call) or random.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/domctl.h>
 #include <public/hvm_op.h>
 #include <public/memory.h>

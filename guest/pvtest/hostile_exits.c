@@ -25,8 +25,8 @@
  * mode, reserved bits) are made: the hypervisor must give #GP, and if it
  * accepted one this domain would die of it, which the test sees.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/memory.h>
 #include <public/sched.h>
 #include <public/vcpu.h>

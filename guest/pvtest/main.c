@@ -5,8 +5,8 @@
  * waited for with SCHEDOP_poll on masked ports, never taken as upcalls,
  * so the only exits are the ones the role asks for.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include "evtchn.h"
 #include "guest.h"
 #include "pvclock.h"

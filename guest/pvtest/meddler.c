@@ -18,7 +18,7 @@
  * Then it keeps yielding for M ms (default 300) and checks that every
  * value it set is still there, as it would be on a machine of its own.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <public/sched.h>
 #include "cpuregs.h"
 #include "guest.h"

@@ -20,8 +20,8 @@
  * Ports stay masked: each side sleeps in SCHEDOP_poll on its one port
  * and clears the pending bit itself, so no upcall is involved.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include "evtchn.h"
 #include "gnttab.h"
 #include "guest.h"

@@ -47,7 +47,7 @@
 #ifndef PVTEST_H
 #define PVTEST_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/start_info.h>
 
 /* Reads key's number from the command line; a missing or bad value

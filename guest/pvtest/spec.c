@@ -4,7 +4,7 @@
  * value, different from dom0's, must survive `rounds` yields: the
  * hypervisor keeps one value per vCPU and switches it with the domain.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <public/sched.h>
 #include "cpu.h"
 #include "guest.h"

@@ -12,8 +12,8 @@
  *  - with dregs=1, the DR0-3 values it set at the start are still there at
  *    the end, whatever the domains next to it did (tests/isolation).
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
+#include <lib/errno.h>
+#include <lib/string.h>
 #include <public/sched.h>
 #include <public/vcpu.h>
 #include "evtchn.h"

@@ -12,7 +12,7 @@
 #ifndef KEEL_ACPI_H
 #define KEEL_ACPI_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define ACPI_MAX_ECAM 4
 #define ACPI_MAX_IOAPIC 4

@@ -4,7 +4,7 @@
 #ifndef KEEL_APIC_BASE_H
 #define KEEL_APIC_BASE_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define APIC_BASE_BSP    (1ULL << 8)  /* this processor is the bootstrap processor */
 #define APIC_BASE_EN     (1ULL << 11) /* xAPIC globally enabled */

@@ -14,7 +14,7 @@
 #ifndef KEEL_BOOT_INFO_H
 #define KEEL_BOOT_INFO_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define BOOT_INFO_MAGIC 0x4b45454cb0071f0ULL /* "KEEL" boot info */
 #define BOOT_INFO_VERSION 1

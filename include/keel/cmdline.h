@@ -2,7 +2,7 @@
 #ifndef KEEL_CMDLINE_H
 #define KEEL_CMDLINE_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 enum test_fault {
 	TEST_FAULT_NONE,

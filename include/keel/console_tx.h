@@ -19,7 +19,7 @@
 #ifndef KEEL_CONSOLE_TX_H
 #define KEEL_CONSOLE_TX_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define CONSOLE_TX_RING 32768      /* bytes queued at most (a power of two) */
 #define CONSOLE_TX_POLL_MAX 64     /* bytes one poll moves at most */

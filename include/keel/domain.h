@@ -8,7 +8,7 @@
 #ifndef KEEL_DOMAIN_H
 #define KEEL_DOMAIN_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <keel/exit.h>
 #include <asm/vcpu_arch.h>
 #include <public/sched.h> /* SHUTDOWN_* reasons */

@@ -13,7 +13,7 @@
 #ifndef KEEL_DOMCTL_H
 #define KEEL_DOMCTL_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct domain;
 

@@ -5,7 +5,7 @@
 #ifndef KEEL_ELF_H
 #define KEEL_ELF_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define ELF_MAX_LOAD 16
 

@@ -23,7 +23,7 @@
 #ifndef KEEL_EVTCHN_H
 #define KEEL_EVTCHN_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/event_channel.h>
 #include <public/xen.h>
 

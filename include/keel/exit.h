@@ -6,7 +6,7 @@
 #ifndef KEEL_EXIT_H
 #define KEEL_EXIT_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 enum exit_reason {
 	EXIT_NONE = 0,      /* no exit (e.g. entry was not attempted) */

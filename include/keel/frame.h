@@ -6,7 +6,7 @@
 #ifndef KEEL_FRAME_H
 #define KEEL_FRAME_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <keel/boot_info.h>
 
 /*

@@ -33,7 +33,7 @@
 #ifndef KEEL_GNTTAB_H
 #define KEEL_GNTTAB_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/grant_table.h>
 
 struct domain;

@@ -2,7 +2,7 @@
 #ifndef KEEL_GUEST_CONSOLE_H
 #define KEEL_GUEST_CONSOLE_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct domain;
 

@@ -7,7 +7,7 @@
 #ifndef KEEL_HYPERCALL_H
 #define KEEL_HYPERCALL_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct vcpu;
 

@@ -6,7 +6,7 @@
 #ifndef KEEL_IO_H
 #define KEEL_IO_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct vcpu;
 

@@ -2,7 +2,7 @@
 #ifndef KEEL_MACHINE_H
 #define KEEL_MACHINE_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* Why the machine stops; the value is the isa-debug-exit code
  * (docs/design.md, "Exit codes"). */

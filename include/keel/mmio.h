@@ -9,7 +9,7 @@
 #ifndef KEEL_MMIO_H
 #define KEEL_MMIO_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <keel/vmexit.h>
 
 struct vcpu;

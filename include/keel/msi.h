@@ -14,7 +14,7 @@
 #ifndef KEEL_MSI_H
 #define KEEL_MSI_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define MSI_ADDR_BASE 0xfee00000u
 #define MSI_ADDR_DEST_SHIFT 12

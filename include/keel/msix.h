@@ -12,7 +12,7 @@
 #define KEEL_MSIX_H
 
 #include <keel/pci.h>
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct domain;
 

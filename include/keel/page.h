@@ -12,7 +12,7 @@
 #ifndef KEEL_PAGE_H
 #define KEEL_PAGE_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define PAGE_OWNER_NONE 0xffff /* free, hypervisor-owned or not RAM */
 

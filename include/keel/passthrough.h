@@ -17,7 +17,7 @@
 
 #include <keel/boot_info.h>
 #include <keel/cmdline.h>
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct domain;
 struct pci_func;

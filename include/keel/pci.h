@@ -11,8 +11,8 @@
 #ifndef KEEL_PCI_H
 #define KEEL_PCI_H
 
-#include <keel/types.h>
-#include <keel/pci_regs.h>
+#include <lib/types.h>
+#include <lib/pci_regs.h>
 
 
 

@@ -8,7 +8,7 @@
 #define KEEL_PHYSMAP_H
 
 #include <keel/boot_info.h>
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct domain;
 

@@ -34,7 +34,7 @@
 #ifndef KEEL_PIRQ_H
 #define KEEL_PIRQ_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <keel/msi.h>
 #include <public/physdev.h>
 

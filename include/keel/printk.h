@@ -2,7 +2,7 @@
 #ifndef KEEL_PRINTK_H
 #define KEEL_PRINTK_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <stdarg.h>
 
 enum log_level { LOG_ERR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };

@@ -8,7 +8,7 @@
 #define KEEL_PVH_H
 
 #include <keel/boot_info.h>
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct domain;
 

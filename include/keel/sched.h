@@ -25,7 +25,7 @@
 #ifndef KEEL_SCHED_H
 #define KEEL_SCHED_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/vcpu.h>
 
 struct vcpu;

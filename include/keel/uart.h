@@ -2,7 +2,7 @@
 #ifndef KEEL_UART_H
 #define KEEL_UART_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* Programs the UART at I/O `port` for `baud` 8N1 with FIFOs on. */
 void uart_init(u16 port, u32 baud);

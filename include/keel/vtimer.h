@@ -18,7 +18,7 @@
 #ifndef KEEL_VTIMER_H
 #define KEEL_VTIMER_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct vcpu;
 struct domain;

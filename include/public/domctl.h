@@ -17,7 +17,7 @@
 #ifndef KEEL_PUBLIC_DOMCTL_H
 #define KEEL_PUBLIC_DOMCTL_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/xen.h>
 
 #define XEN_DOMCTL_INTERFACE_VERSION 0x4b650001 /* Keel's, not Xen's 0x18 */

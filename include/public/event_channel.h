@@ -7,7 +7,7 @@
 #ifndef KEEL_PUBLIC_EVENT_CHANNEL_H
 #define KEEL_PUBLIC_EVENT_CHANNEL_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/xen.h>
 
 #define EVTCHNOP_bind_interdomain  0

@@ -7,7 +7,7 @@
 #ifndef KEEL_PUBLIC_GRANT_TABLE_H
 #define KEEL_PUBLIC_GRANT_TABLE_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/xen.h>
 
 typedef uint32_t grant_ref_t;

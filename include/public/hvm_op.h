@@ -5,7 +5,7 @@
 #ifndef KEEL_PUBLIC_HVM_OP_H
 #define KEEL_PUBLIC_HVM_OP_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/xen.h>
 
 #define HVMOP_set_param                 0

@@ -5,7 +5,7 @@
 #ifndef KEEL_PUBLIC_MEMORY_H
 #define KEEL_PUBLIC_MEMORY_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/xen.h>
 
 #define XENMEM_increase_reservation   0

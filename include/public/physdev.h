@@ -6,7 +6,7 @@
 #ifndef PUBLIC_PHYSDEV_H
 #define PUBLIC_PHYSDEV_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/xen.h>
 
 #define PHYSDEVOP_irq_status_query 5

@@ -6,7 +6,7 @@
 #ifndef KEEL_PUBLIC_SCHED_H
 #define KEEL_PUBLIC_SCHED_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define SCHEDOP_yield           0 /* arg 0 */
 #define SCHEDOP_block           1 /* arg 0: wait for an event, enabling upcalls */

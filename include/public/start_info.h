@@ -13,7 +13,7 @@
 #ifndef KEEL_PUBLIC_START_INFO_H
 #define KEEL_PUBLIC_START_INFO_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define XEN_HVM_START_MAGIC_VALUE 0x336ec578U
 

@@ -8,7 +8,7 @@
 #ifndef KEEL_PUBLIC_SYSCTL_H
 #define KEEL_PUBLIC_SYSCTL_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <public/domctl.h>
 
 #define XEN_SYSCTL_INTERFACE_VERSION 0x4b650001 /* Keel's, not Xen's */

@@ -5,7 +5,7 @@
 #ifndef KEEL_PUBLIC_VCPU_H
 #define KEEL_PUBLIC_VCPU_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define VCPUOP_initialise                     0
 #define VCPUOP_up                             1

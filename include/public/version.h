@@ -6,7 +6,7 @@
 #ifndef KEEL_PUBLIC_VERSION_H
 #define KEEL_PUBLIC_VERSION_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 #define XENVER_version             0
 #define XENVER_extraversion        1  /* xen_extraversion_t */

@@ -9,17 +9,17 @@
  *
  * Hypercall convention (x86-64, HVM/PVH): RAX = number; arguments in RDI,
  * RSI, RDX, R10, R8; result in RAX (a negative errno on failure, Xen's
- * numbering = include/keel/errno.h). Issued by VMCALL (Intel) or VMMCALL
+ * numbering = include/lib/errno.h). Issued by VMCALL (Intel) or VMMCALL
  * (AMD), directly or through the hypercall page (stub i at page + 32 * i).
  * Only CPL 0 may call; CPL > 0 gets -EPERM.
  *
  * This header compiles freestanding and on the host (it uses only
- * <keel/types.h>).
+ * <lib/types.h>).
  */
 #ifndef KEEL_PUBLIC_XEN_H
 #define KEEL_PUBLIC_XEN_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* ---- hypercall numbers ------------------------------------------------- */
 

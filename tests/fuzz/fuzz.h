@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct fuzz_in {
 	const u8 *p;

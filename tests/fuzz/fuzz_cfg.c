@@ -8,7 +8,7 @@
  * success a configuration whose strings fit their arrays, whose module
  * names are unique and legal, and which has a dom0.
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 
 #include "cfg.h"
 #include "fuzz.h"

@@ -2,7 +2,7 @@
  * The hypervisor command line (kernel/cmdline.c), from keel.cfg or GRUB.
  *
  * Built like tests/unit/test_cmdline.c, and for the same reasons (read
- * there): kernel/lib/format.c and kernel/cmdline.c are included with
+ * there): lib/format.c and kernel/cmdline.c are included with
  * snprintf/vsnprintf renamed, so cmdline.c formats its messages with
  * Keel's own formatter (fuzzed along with it) while libFuzzer and the
  * sanitizers keep libc's. No unit-sources line: tests/fuzz/fuzz.mk names
@@ -14,7 +14,7 @@
  */
 #define vsnprintf keel_vsnprintf
 #define snprintf keel_snprintf
-#include "../../kernel/lib/format.c"
+#include "../../lib/format.c"
 #include "../../kernel/cmdline.c"
 #undef vsnprintf
 #undef snprintf

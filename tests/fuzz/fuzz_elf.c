@@ -11,7 +11,7 @@
  * without looking again.
  */
 #include <keel/elf.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 
 #include "fuzz.h"
 

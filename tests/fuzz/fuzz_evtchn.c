@@ -24,7 +24,7 @@
  *    vCPU of its domain (Xen evtchn_2l_set_pending / the guest's scan).
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/frame.h>
 

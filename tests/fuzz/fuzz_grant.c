@@ -31,7 +31,7 @@
 #include <stdarg.h>
 
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
 #include <keel/gnttab.h>
 #include <keel/page.h>

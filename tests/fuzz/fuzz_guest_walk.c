@@ -16,7 +16,7 @@
  * and the same for each single permission; 5-level paging and
  * non-canonical addresses are refused in long mode.
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <asm/cpu.h>
 #include <asm/guest_walk.h>
 #include <asm/paging.h>

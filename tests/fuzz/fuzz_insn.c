@@ -10,7 +10,7 @@
  * was fetched: a length L found with more bytes is found again with
  * exactly L, and every shorter fetch says -EAGAIN.
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <asm/insn.h>
 
 #include "fuzz.h"

@@ -12,7 +12,7 @@
  * for fewer. Then store_value/load_result against the SDM's width rules
  * (vol. 1 3.4.1.1), touching no register but the destination.
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <asm/mmio_insn.h>
 
 #include "fuzz.h"

@@ -27,12 +27,12 @@
 #include <stdarg.h>
 
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/io.h>
 #include <keel/mmio.h>
 #include <keel/passthrough.h>
 #include <keel/pci.h>
-#include <keel/pci_regs.h>
+#include <lib/pci_regs.h>
 
 #include "fuzz.h"
 

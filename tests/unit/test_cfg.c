@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <keel/errno.h>
+#include <lib/errno.h>
 
 #include "cfg.h"
 #include "unit.h"

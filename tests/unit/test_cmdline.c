@@ -4,7 +4,7 @@
  *
  * Built as one translation unit with the Keel sources it needs, included
  * below rather than named on a unit-sources line, because:
- *  - cmdline.c formats its messages with Keel's snprintf (kernel/lib/
+ *  - cmdline.c formats its messages with Keel's snprintf (lib/
  *    format.c), and the test should check the bytes the hypervisor prints.
  *    Linking format.c as is would not do: an executable's snprintf and
  *    vsnprintf interpose on libc's for the whole process, Check included,
@@ -18,8 +18,8 @@
  *    snprintf, which gcc treats as a builtin and flags under
  *    -Wformat-truncation (see the report on cmdline.c line 179).
  *  - strlcpy is missing from glibc before 2.38 (Debian 12 has 2.36), and
- *    kernel/lib/string.c would bring memset/memcpy/strlen along with it
- *    (interposing on libc's), so it is written out below to lib.h's
+ *    lib/string.c would bring memset/memcpy/strlen along with it
+ *    (interposing on libc's), so it is written out below to lib/string.h's
  *    contract.
  * The make rule does not see the two included files: after changing only
  * them, rebuild this test with `make -B build/unit/test_cmdline`.
@@ -30,13 +30,13 @@
 
 #define vsnprintf keel_vsnprintf
 #define snprintf keel_snprintf
-#include "../../kernel/lib/format.c"
+#include "../../lib/format.c"
 #include "../../kernel/cmdline.c"
 #undef vsnprintf
 #undef snprintf
 
 #include <keel/cmdline.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/printk.h>
 
 #include "unit.h"

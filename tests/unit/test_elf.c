@@ -8,14 +8,14 @@
  * header 64 bytes, program header 56; ELF32 52 and 32) and Xen's note
  * format, independently of elf.c's own structures. elf.c's snprintf,
  * memcpy, memcmp and memset come from the host libc; it needs nothing else
- * from kernel/lib.
+ * from lib/.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <keel/elf.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 
 #include "unit.h"
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <asm/paging.h>
 #include "../../arch/x86/vmx/vmx.h"
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/frame.h>
 

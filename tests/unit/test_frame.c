@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
 #include <keel/printk.h>
 

@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
 #include <keel/gnttab.h>
 #include <keel/page.h>

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <asm/insn.h>
 
 #include "unit.h"

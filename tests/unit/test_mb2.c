@@ -13,9 +13,9 @@
  * "physical" one.
  *
  * mb2.c needs memset (host libc) and strlcpy, which glibc lacks before 2.38
- * (Debian 12 has 2.36) and which kernel/lib/string.c would bring in along
+ * (Debian 12 has 2.36) and which lib/string.c would bring in along
  * with its own memset/memcpy/strlen (interposing on libc's): it is written
- * out below to include/keel/lib.h's contract.
+ * out below to include/lib/string.h's contract.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <asm/mmio_insn.h>
 
 #include "unit.h"

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/mmio.h>
 #include <keel/msix.h>
 #include <keel/passthrough.h>

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/io.h>
 #include <keel/mmio.h>
 #include <keel/passthrough.h>

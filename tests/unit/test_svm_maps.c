@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
 #include <asm/cpu.h>
 #include "../../arch/x86/svm/svm.h"

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include "../../arch/x86/vmx/vmcs.h"
 #include "../../arch/x86/vmx/vmx.h"
 

@@ -3,7 +3,7 @@
  * neutral struct vm_exit (exit codes: AMD APM vol. 2 appendix C; the
  * EXITINFO formats: 15.8-15.12 and 15.25.6). Nothing is handled here.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <asm/cpu.h>
 #include <asm/insn.h>
 #include <asm/paging.h>

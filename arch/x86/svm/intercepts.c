@@ -8,9 +8,9 @@
  * HLT), and nothing that nested paging already makes safe (CR3, #PF,
  * INVLPG).
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <asm/cpu.h>
 #include "svm.h"
 

@@ -23,7 +23,7 @@
  * until the ASIDs run out: with QEMU's 16 ASIDs that is every 15th, with
  * real hardware's 32768 almost never.
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/printk.h>
 #include "svm.h"
 

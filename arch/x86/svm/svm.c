@@ -2,7 +2,7 @@
  * AMD SVM: detection, enabling on a CPU, and the vendor_ops table
  * (AMD APM vol. 2, chapter 15 "Secure Virtual Machine").
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>

@@ -14,7 +14,7 @@
 #ifndef SVM_SVM_H
 #define SVM_SVM_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <keel/exit.h>
 #include <keel/domain.h>
 #include <asm/vendor.h>

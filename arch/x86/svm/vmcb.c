@@ -3,9 +3,9 @@
  * accessors of the vendor contract, and the crash dump (AMD APM vol. 2,
  * 15.5 and appendix B).
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include "svm.h"

@@ -14,7 +14,7 @@
 #ifndef SVM_VMCB_H
 #define SVM_VMCB_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* A segment register in the state save area (APM 15.5.1; the `attrib`
  * encoding is struct vseg's `attr`, asm/vendor.h). */

@@ -13,9 +13,9 @@
  * The computation is a pure function of the MSR values so that it can be
  * tested on the host with any CPU's numbers (tests/unit/test_vmx_controls.c).
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
-#include <keel/types.h>
+#include <lib/errno.h>
+#include <lib/string.h>
+#include <lib/types.h>
 #include "vmcs.h"
 #include "vmx.h"
 

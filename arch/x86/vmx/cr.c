@@ -18,7 +18,7 @@
  * kernel's behalf, have to keep them in step: update_lma().
  */
 #include <keel/domain.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>

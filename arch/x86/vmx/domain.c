@@ -7,9 +7,9 @@
  * kept here by domain id (ids are below DOMID_MAX).
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include "vmx.h"
 

@@ -7,7 +7,7 @@
  * and value. They only diagnose: nothing here is on the path of a
  * successful entry.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include "vmcs.h"

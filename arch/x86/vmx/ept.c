@@ -12,7 +12,7 @@
  * There is no user bit: PT_U means nothing here. Non-leaf entries grant
  * everything; a leaf's permissions are the mapping's.
  */
-#include <keel/types.h>
+#include <lib/types.h>
 #include <asm/paging.h>
 
 #define EPT_R (1ULL << 0)

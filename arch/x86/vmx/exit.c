@@ -5,7 +5,7 @@
  * failures reported as exits, 27.8).
  */
 #include <keel/domain.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/debugreg.h>

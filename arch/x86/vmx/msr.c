@@ -13,9 +13,9 @@
  *    they are switched lazily: only when a different vCPU runs on this CPU
  *    (as Xen's vmx_restore_guest_msrs).
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <asm/cpu.h>
 #include "vmx.h"
 

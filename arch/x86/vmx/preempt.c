@@ -13,7 +13,7 @@
  * ends the turn with its own exit (EXIT_PREEMPT), which the kernel treats
  * like a host interrupt: the vCPU loop then asks the scheduler.
  */
-#include <keel/types.h>
+#include <lib/types.h>
 #include "vmx.h"
 
 #define NS_PER_MS 1000000ULL

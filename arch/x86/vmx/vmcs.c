@@ -4,9 +4,9 @@
  * name every field (Intel SDM vol. 3 chapter 25).
  */
 #include <keel/domain.h>
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/debugreg.h>

@@ -2,9 +2,9 @@
  * Intel VT-x: detection, enabling VMX operation on a CPU (VMXON), and the
  * vendor_ops table (Intel SDM vol. 3, chapters 24-32).
  */
-#include <keel/errno.h>
+#include <lib/errno.h>
 #include <keel/frame.h>
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
 #include <asm/debugreg.h>

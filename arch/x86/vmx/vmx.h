@@ -12,7 +12,7 @@
 #ifndef VMX_VMX_H
 #define VMX_VMX_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <keel/domain.h>
 #include <asm/vendor.h>
 

@@ -20,7 +20,7 @@
  * This file is built -mgeneral-regs-only like the rest of pvtest: between
  * simd_load() and simd_read() nothing here touches the registers.
  */
-#include <keel/lib.h>
+#include <lib/string.h>
 #include <public/sched.h>
 #include "cpu.h"
 #include "guest.h"

@@ -2,7 +2,7 @@
 #ifndef PVTEST_SIMD_ROLE_H
 #define PVTEST_SIMD_ROLE_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* The checksum's constants, shared by the vector loop and its scalar
  * reference. */

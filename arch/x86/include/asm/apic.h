@@ -11,7 +11,7 @@
 #ifndef ASM_APIC_H
 #define ASM_APIC_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* Host interrupt vectors. The legacy PICs are remapped to 0x20-0x2f and
  * masked by pic.c (their spurious IRQ 7/15 land there and are ignored). */

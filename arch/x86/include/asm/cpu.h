@@ -2,7 +2,7 @@
 #ifndef ASM_CPU_H
 #define ASM_CPU_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* MSRs */
 #define MSR_EFER 0xc0000080

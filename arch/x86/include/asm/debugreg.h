@@ -16,7 +16,7 @@
 #ifndef ASM_DEBUGREG_H
 #define ASM_DEBUGREG_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct vcpu;
 

@@ -11,7 +11,7 @@
 #ifndef ASM_FPU_H
 #define ASM_FPU_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <asm/cpu.h>
 
 struct vcpu;

@@ -13,7 +13,7 @@
 #ifndef ASM_GUEST_MEM_H
 #define ASM_GUEST_MEM_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct vcpu;
 struct domain;

@@ -7,7 +7,7 @@
 #ifndef ASM_GUEST_WALK_H
 #define ASM_GUEST_WALK_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* What decides how a vCPU translates a linear address. */
 struct guest_paging {

@@ -18,7 +18,7 @@
 #ifndef ASM_INSN_H
 #define ASM_INSN_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* The architectural maximum; longer instructions raise #GP(0)/#UD. */
 #define INSN_MAX_LEN 15

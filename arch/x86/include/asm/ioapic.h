@@ -11,7 +11,7 @@
 #ifndef ASM_IOAPIC_H
 #define ASM_IOAPIC_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* Finds the IOAPICs from the MADT (acpi_init first; the 0xfec00000
  * default without one), masks every pin. Returns the number of GSIs

@@ -20,7 +20,7 @@
 #ifndef ASM_MMIO_INSN_H
 #define ASM_MMIO_INSN_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 struct mmio_insn {
 	u8 len;          /* instruction length in bytes */

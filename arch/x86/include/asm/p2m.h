@@ -22,7 +22,7 @@
 #ifndef ASM_P2M_H
 #define ASM_P2M_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <asm/paging.h>
 
 struct domain;

@@ -11,7 +11,7 @@
 #ifndef ASM_PAGING_H
 #define ASM_PAGING_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* Permissions of a mapping. PT_U marks a host mapping as user-accessible;
  * formats without a user bit ignore it. */

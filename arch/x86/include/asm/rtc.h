@@ -3,7 +3,7 @@
 #ifndef ASM_RTC_H
 #define ASM_RTC_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* The RTC's time as seconds since 1970 (the RTC is taken to hold UTC, as
  * QEMU's and Bochs's do by default), or 0 if it reads as nonsense. */

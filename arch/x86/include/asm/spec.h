@@ -23,7 +23,7 @@
 #ifndef ASM_SPEC_H
 #define ASM_SPEC_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <asm/cpu.h>
 
 /* ---- MSRs and their bits ------------------------------------------------ */

@@ -2,7 +2,7 @@
 #ifndef ASM_TRAPS_H
 #define ASM_TRAPS_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 
 /* The layout trap_entry.asm builds on the stack. */
 struct trap_frame {

@@ -2,7 +2,7 @@
 #ifndef ASM_VCPU_ARCH_H
 #define ASM_VCPU_ARCH_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <asm/debugreg.h>
 #include <asm/paging.h>
 

@@ -11,7 +11,7 @@
 #ifndef ASM_VENDOR_H
 #define ASM_VENDOR_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <keel/exit.h>
 #include <asm/paging.h>
 

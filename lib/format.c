@@ -1,6 +1,6 @@
-/* vsnprintf and number parsing (include/keel/lib.h). */
-#include <keel/errno.h>
-#include <keel/lib.h>
+/* vsnprintf and number parsing (include/lib/string.h). */
+#include <lib/errno.h>
+#include <lib/string.h>
 
 struct out {
 	char *buf;

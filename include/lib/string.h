@@ -1,8 +1,15 @@
-/* The hypervisor's (and guests') tiny libc: kernel/lib/. */
-#ifndef KEEL_LIB_H
-#define KEEL_LIB_H
+/*
+ * The freestanding string and formatting functions of lib/ (string.c,
+ * format.c): a tiny libc that belongs to no one image. It is compiled once
+ * per image flavour -- build/lib/hv/lib.a with the hypervisor's flags,
+ * build/lib/guest/lib.a with the guests' (lib/lib.mk) -- and the host unit
+ * tests and fuzzers include format.c directly (tests/unit/test_cmdline.c
+ * says why).
+ */
+#ifndef LIB_STRING_H
+#define LIB_STRING_H
 
-#include <keel/types.h>
+#include <lib/types.h>
 #include <stdarg.h>
 
 void *memset(void *s, int c, size_t n);

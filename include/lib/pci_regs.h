@@ -4,8 +4,8 @@
  * Hardware facts only, shared by the hypervisor (kernel/pci*.c) and dom0's
  * drivers (drivers/pci/).
  */
-#ifndef KEEL_PCI_REGS_H
-#define KEEL_PCI_REGS_H
+#ifndef LIB_PCI_REGS_H
+#define LIB_PCI_REGS_H
 
 /* bus << 8 | device << 3 | function, as in PCI "BDF" notation. */
 #define PCI_BDF(b, d, f) ((u16)(((b) << 8) | ((d) << 3) | (f)))

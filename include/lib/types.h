@@ -1,6 +1,6 @@
 /* Basic types for freestanding code (hypervisor and guests). */
-#ifndef KEEL_TYPES_H
-#define KEEL_TYPES_H
+#ifndef LIB_TYPES_H
+#define LIB_TYPES_H
 
 #include <stdbool.h>
 #include <stddef.h>

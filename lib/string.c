@@ -1,7 +1,7 @@
-/* Memory and string functions (include/keel/lib.h). Shared by the
+/* Memory and string functions (include/lib/string.h). Shared by the
  * hypervisor and Keel's guests; gcc may emit calls to memset/memcpy/
  * memmove/memcmp itself, so these are built with -fno-builtin. */
-#include <keel/lib.h>
+#include <lib/string.h>
 
 void *memset(void *s, int c, size_t n)
 {

@@ -1,8 +1,8 @@
 /* Error numbers. Keel returns negative errno values internally and at the
  * guest ABI; the numbers are Xen's (xen/include/public/errno.h), which equal
  * Linux's for everything used here. */
-#ifndef KEEL_ERRNO_H
-#define KEEL_ERRNO_H
+#ifndef LIB_ERRNO_H
+#define LIB_ERRNO_H
 
 #define EPERM 1
 #define ENOENT 2
