@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 		if (argc > 1 && strcmp(argv[1], c->name) != 0)
 			continue;
 		TCase *tc = tcase_create(c->name);
-		_tcase_add_test(tc, c->test, 0, 0, 0, 1);
+		tcase_add_test(tc, c->test);
 		suite_add_tcase(s, tc);
 		selected++;
 	}

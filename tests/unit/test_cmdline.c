@@ -21,8 +21,8 @@
  *    lib/string.c would bring memset/memcpy/strlen along with it
  *    (interposing on libc's), so it is written out below to lib/string.h's
  *    contract.
- * The make rule does not see the two included files: after changing only
- * them, rebuild this test with `make -B build/unit/test_cmdline`.
+ * make sees the two included files through the object's -MMD
+ * dependencies (tests/unit/unit.mk).
  */
 #include <stdio.h>
 #include <stdlib.h>
