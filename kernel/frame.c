@@ -74,9 +74,7 @@ paddr_t frame_alloc_contig(u64 n, u64 align)
 				set_bit(f + i);
 			nr_free -= n;
 			paddr_t pa = f << PAGE_SHIFT;
-#ifndef UNIT_TEST
-			memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
-#endif
+			frame_zero(pa, n);
 			return pa;
 		}
 		if (f < step)
@@ -99,9 +97,7 @@ paddr_t frame_alloc(void)
 			nr_free--;
 			search_hint = f + 1;
 			paddr_t pa = f << PAGE_SHIFT;
-#ifndef UNIT_TEST
-			memset(phys_to_virt(pa), 0, PAGE_SIZE);
-#endif
+			frame_zero(pa, 1);
 			return pa;
 		}
 	}

@@ -10,14 +10,6 @@
 #include <lib/types.h>
 #include <asm/insn.h>
 
-#ifndef UNIT_TEST
-#include <keel/domain.h>
-#include <asm/cpu.h>
-#include <asm/guest_mem.h>
-#include <asm/paging.h>
-#include <asm/vendor.h>
-#endif
-
 /* Legacy prefixes (SDM vol. 2 2.1.1): lock/rep, segment overrides,
  * operand and address size. */
 static bool is_legacy_prefix(u8 b)
@@ -130,44 +122,3 @@ int insn_length(const u8 *bytes, size_t avail, bool long_mode_64)
 	return (int)i;
 }
 
-#ifndef UNIT_TEST
-
-#define SEG_ATTR_L (1u << 9) /* CS.L: 64-bit code (struct vseg attr) */
-
-/*
- * Fetches up to the end of RIP's page first and decodes; only if the
- * instruction runs on does it fetch from the next page, so an instruction
- * ending just before an unmapped page still decodes. Outside 64-bit mode
- * the linear address is CS.base + EIP, wrapping at 4 GiB; in 64-bit mode
- * the CS base is ignored (SDM vol. 3 3.4.4).
- */
-int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len)
-{
-	u8 buf[INSN_MAX_LEN];
-	struct vseg cs;
-	bool l64;
-	u64 va;
-	size_t have = 0;
-	int rc = -EAGAIN;
-
-	vendor->get_seg(v, VSEG_CS, &cs);
-	l64 = (vendor->get_reg(v, VREG_EFER) & EFER_LMA) && (cs.attr & SEG_ATTR_L);
-	va = l64 ? rip : (cs.base + rip) & 0xffffffffULL;
-
-	while (rc == -EAGAIN && have < INSN_MAX_LEN) {
-		u64 at = l64 ? va + have : (va + have) & 0xffffffffULL;
-		size_t n = MIN(INSN_MAX_LEN - have, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-		gpa_t gpa;
-
-		if (gva_to_gpa(v, at, PT_X, &gpa) || copy_from_gpa(v->dom, buf + have, gpa, n))
-			return -EFAULT;
-		have += n;
-		rc = insn_length(buf, have, l64);
-	}
-	if (rc < 0)
-		return rc;
-	*len = (u8)rc;
-	return 0;
-}
-
-#endif /* !UNIT_TEST */

@@ -19,10 +19,6 @@
 #include <lib/types.h>
 #include <asm/paging.h>
 
-#ifndef UNIT_TEST
-#include <keel/frame.h>
-#endif
-
 #define PT_LEVELS 4
 #define PT_ENTRIES 512
 /* The walker covers bits 0..47 of an address (4 levels x 9 bits + 12). */
@@ -532,21 +528,3 @@ const struct pt_format x86_pt_format_user = {
 	.perms = x86_perms_user,
 	.memtype = x86_memtype,
 };
-
-/* ---- environment: frames from the allocator, reached by the direct map ---- */
-#ifndef UNIT_TEST
-paddr_t pt_alloc_table(void)
-{
-	return frame_alloc(); /* zeroed, or 0 */
-}
-
-void pt_free_table(paddr_t pa)
-{
-	frame_free(pa);
-}
-
-void *pt_table_ptr(paddr_t pa)
-{
-	return phys_to_virt(pa);
-}
-#endif

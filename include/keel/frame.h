@@ -39,6 +39,12 @@ bool frame_in_use(paddr_t pa);
 u64 frames_free(void);
 u64 frames_total(void); /* usable frames known to the allocator */
 
+/* The allocator's environment: zeroes `n` frames at `pa`, which frame_alloc
+ * and frame_alloc_contig do before they hand frames out. The hypervisor's
+ * writes through the direct map (frame_zero.c); the allocator's host unit
+ * test, whose frames are not memory, records the calls instead. */
+void frame_zero(paddr_t pa, u64 n);
+
 /* Direct map: the hypervisor runs identity-mapped. */
 static inline void *phys_to_virt(paddr_t pa) { return (void *)(uintptr_t)pa; }
 static inline paddr_t virt_to_phys(const void *va) { return (paddr_t)(uintptr_t)va; }

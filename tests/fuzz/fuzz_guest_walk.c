@@ -1,9 +1,9 @@
 /*
- * The guest page-table walker (arch/x86/guest_mem.c, guest_walk): the
+ * The guest page-table walker (arch/x86/guest_walk.c): the
  * hypervisor walks tables the guest wrote, with paging registers the
  * guest chose, for every hypercall buffer it copies.
  *
- * unit-sources: arch/x86/guest_mem.c
+ * unit-sources: arch/x86/guest_walk.c
  *
  * Input: mode byte (paging on, PAE, LMA, PSE, LA57, WP, NXE), CPL, CR3,
  * the linear address, then up to 16 pages of guest-physical memory from

@@ -4,12 +4,13 @@
  *
  * unit-sources: kernel/frame.c
  *
- * The allocator only keeps a bitmap; under UNIT_TEST it never zeroes the
- * frames it returns, so the "physical" addresses below are never touched
- * and need not exist on the host. The bitmap is an array in this file.
- * frame.c needs memset (host libc) and panic() (the stub below, which turns
- * a BUG_ON into a test failure, or into a longjmp for the cases that expect
- * one).
+ * The allocator only keeps a bitmap; it zeroes the frames it returns
+ * through frame_zero(), which this file implements by recording the calls
+ * (the hypervisor's, kernel/frame_zero.c, writes through the direct map),
+ * so the "physical" addresses below are never touched and need not exist
+ * on the host. The bitmap is an array in this file. frame.c needs memset
+ * (host libc) and panic() (the stub below, which turns a BUG_ON into a
+ * test failure, or into a longjmp for the cases that expect one).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -44,6 +45,22 @@ void panic(const char *fmt, ...)
 		longjmp(panic_jmp, 1);
 	ck_abort_msg("unexpected panic: %s", panic_msg);
 	abort();
+}
+
+/* frame_zero's calls, in order (the first few kept, all counted). */
+static struct {
+	paddr_t pa;
+	u64 n;
+} zero_calls[8];
+static unsigned nr_zero_calls;
+
+void frame_zero(paddr_t pa, u64 n)
+{
+	if (nr_zero_calls < sizeof(zero_calls) / sizeof(zero_calls[0])) {
+		zero_calls[nr_zero_calls].pa = pa;
+		zero_calls[nr_zero_calls].n = n;
+	}
+	nr_zero_calls++;
 }
 
 /* ---- fixture -------------------------------------------------------------- */
@@ -92,6 +109,7 @@ static void setup(void)
 {
 	init_pc();
 	frame_reserve(0, KB4);
+	nr_zero_calls = 0;
 }
 
 #define expect_free(n)                                                           \
@@ -342,6 +360,35 @@ START_TEST(in_use_past_top)
 }
 END_TEST
 
+/* What frame_alloc and frame_alloc_contig hand out is zeroed, exactly that
+ * and once; freeing, reserving and a failed allocation zero nothing. */
+START_TEST(alloc_zeroes_what_it_hands_out)
+{
+	setup();
+	paddr_t a = frame_alloc();
+	ck_assert_msg(a != 0, "frame_alloc failed");
+	ck_assert_msg(nr_zero_calls == 1 && zero_calls[0].pa == a && zero_calls[0].n == 1,
+		      "frame_alloc -> %#llx: %u zero calls, first (%#llx, %llu), want (%#llx, 1)",
+		      (unsigned long long)a, nr_zero_calls, (unsigned long long)zero_calls[0].pa,
+		      (unsigned long long)zero_calls[0].n, (unsigned long long)a);
+	paddr_t c = frame_alloc_contig(4, 4 * KB4);
+	ck_assert_msg(c != 0, "frame_alloc_contig failed");
+	ck_assert_msg(nr_zero_calls == 2 && zero_calls[1].pa == c && zero_calls[1].n == 4,
+		      "frame_alloc_contig -> %#llx: %u zero calls, second (%#llx, %llu), want (%#llx, 4)",
+		      (unsigned long long)c, nr_zero_calls, (unsigned long long)zero_calls[1].pa,
+		      (unsigned long long)zero_calls[1].n, (unsigned long long)c);
+	frame_free(a);
+	frame_free_contig(c, 4);
+	frame_reserve(0x200000, 2 * KB4);
+	ck_assert_msg(frame_alloc_contig(NR_FRAMES + 1, KB4) == 0, "contig larger than RAM succeeded");
+	ck_assert_msg(nr_zero_calls == 2, "free/reserve/failed alloc zeroed: %u calls, want 2",
+		      nr_zero_calls);
+	u64 n = drain(got, NR_FRAMES);
+	ck_assert_msg(nr_zero_calls == 2 + n, "%llu frames drained, %u zero calls, want %llu",
+		      (unsigned long long)n, nr_zero_calls, (unsigned long long)(2 + n));
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "frames-init-counts-usable-frames", &init_counts_usable_frames_ttest },
 	{ "frames-init-rounds-unaligned-usable-inward", &init_rounds_unaligned_usable_inward_ttest },
@@ -356,5 +403,6 @@ const struct unit_case unit_cases[] = {
 	{ "frames-contig-skips-reserved-holes", &contig_skips_reserved_holes_ttest },
 	{ "frames-contig-rejects-bad-arguments", &contig_rejects_bad_arguments_ttest },
 	{ "frames-in-use-past-top", &in_use_past_top_ttest },
+	{ "frames-alloc-zeroes-what-it-hands-out", &alloc_zeroes_what_it_hands_out_ttest },
 	{ 0 },
 };

@@ -2,7 +2,7 @@
  * The guest page-table walk (guest_walk, asm/guest_walk.h) on hand-built
  * guest page tables in a fake guest-physical memory.
  *
- * unit-sources: arch/x86/guest_mem.c
+ * unit-sources: arch/x86/guest_walk.c
  *
  * Entry bits are spelled out here from Intel SDM vol. 3 4.3-4.5.
  */

@@ -19,10 +19,6 @@
 #include "vmcs.h"
 #include "vmx.h"
 
-#ifdef UNIT_TEST
-#include <stdio.h>
-#endif
-
 #define BIT_OF(mask) ((u8)__builtin_ctz(mask))
 
 /*

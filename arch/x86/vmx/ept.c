@@ -120,6 +120,10 @@ const struct pt_format ept_format = {
 	.memtype = ept_memtype,
 };
 
+/* The host unit test (tests/unit/test_ept.c) compiles this file for the
+ * entry format above only: what follows issues INVEPT/INVVPID and reads
+ * the VMCS and the back end's state, which a user-mode test cannot link or
+ * run. */
 #ifndef UNIT_TEST
 
 #include <keel/domain.h>

@@ -33,6 +33,9 @@ u32 vmx_preemption_units(u64 ns, u64 tsc_khz, unsigned shift)
 	return units > 0xffffffffULL ? 0xffffffffu : (u32)units;
 }
 
+/* The host unit test (tests/unit/test_vmx_controls.c) compiles this file
+ * for vmx_preemption_units only: arming writes the VMCS (VMWRITE) and asks
+ * the scheduler, which a user-mode test cannot link or run. */
 #ifndef UNIT_TEST
 #include <keel/sched.h>
 #include <keel/vtimer.h>

@@ -153,8 +153,6 @@ u32 vmx_preemption_units(u64 ns, u64 tsc_khz, unsigned shift);
 /* The EPT entry format for the shared walker (ept.c). */
 extern const struct pt_format ept_format;
 
-#ifndef UNIT_TEST
-
 /* ---- global state (vmx.c) -------------------------------------------------- */
 
 struct vmx_info {
@@ -397,7 +395,5 @@ void vmx_exit_entry(void);
 /* Runs the host's IDT handler for `vector` as if it had arrived (used
  * for the interrupt acknowledged on exit, SDM 28.2). */
 void vmx_dispatch_host_vector(u8 vector);
-
-#endif /* !UNIT_TEST */
 
 #endif

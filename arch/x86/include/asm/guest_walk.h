@@ -2,7 +2,8 @@
  * The guest page-table walk behind gva_to_gpa (asm/guest_mem.h), as a pure
  * function of the paging registers and a reader of guest-physical memory,
  * so it can be tested on hand-built tables (tests/unit/test_guest_walk.c).
- * Only arch/x86/guest_mem.c and the tests use it.
+ * Implemented in arch/x86/guest_walk.c; only guest_mem.c and the tests use
+ * it.
  */
 #ifndef ASM_GUEST_WALK_H
 #define ASM_GUEST_WALK_H

@@ -36,7 +36,7 @@ int insn_length(const u8 *bytes, size_t avail, bool long_mode_64);
 struct vcpu;
 
 /*
- * Hypervisor only. Fetches the instruction at CS:rip of v (a fetch access
+ * Hypervisor only (insn_fetch.c). Fetches the instruction at CS:rip of v (a fetch access
  * through the guest's page tables and p2m; the second page only if the
  * instruction crosses into it) and stores its length in *len.
  * 0, -EFAULT if the bytes cannot be fetched, -EINVAL if not a known

@@ -66,7 +66,8 @@ struct pt {
 
 /*
  * Environment the walker needs; the hypervisor implements these with the
- * frame allocator and its direct map, the unit tests with the C heap.
+ * frame allocator and its direct map (paging_frames.c), the unit tests
+ * with the C heap.
  * pt_alloc_table returns a zeroed 4 KiB table's physical address, 0 when
  * memory is exhausted.
  */

@@ -256,7 +256,6 @@ size_t spec_guest_describe(const struct spec_guest *g, char *buf, size_t len);
 #define SPEC_ASM_RSB_FILL (1u << 2)    /* stuff the RSB after exit */
 #define SPEC_ASM_VERW (1u << 3)        /* VERW just before entry */
 
-#ifndef UNIT_TEST
 struct vcpu;
 
 /* Chosen at boot by spec_init(). */
@@ -280,6 +279,5 @@ void spec_entry_failed(void);
 
 /* Carries out spec_msr_write()'s actions for the calling guest. */
 void spec_do_actions(unsigned actions);
-#endif
 
 #endif
