@@ -49,7 +49,7 @@ static const struct vmx_exit_desc exit_table[VMX_EXIT_REASON_NR] = {
 	[VMX_EXIT_OTHER_SMI] = { "other SMI", UNK, false, NULL },
 	[VMX_EXIT_INTERRUPT_WINDOW] = { "interrupt window", EXIT_INTR_WINDOW, false,
 					decode_intr_window },
-	[VMX_EXIT_NMI_WINDOW] = { "NMI window", EXIT_NONE, false, decode_nmi_window },
+	[VMX_EXIT_NMI_WINDOW] = { "NMI window", EXIT_NMI_WINDOW, false, decode_nmi_window },
 	[VMX_EXIT_TASK_SWITCH] = { "task switch", UNK, false, NULL },
 	[VMX_EXIT_CPUID] = { "CPUID", EXIT_CPUID, true, NULL },
 	[VMX_EXIT_GETSEC] = { "GETSEC", UNK, true, NULL },

@@ -85,7 +85,11 @@ struct vendor_ops {
 	void (*vcpu_destroy)(struct vcpu *v);
 
 	/* Enters the guest and returns when it exits, with the exit decoded
-	 * into *exit. An event queued with inject() is delivered on entry. */
+	 * into *exit. An event queued with inject() is delivered on entry.
+	 * An exit the back end deals with itself and re-enters from (e.g. a
+	 * window it opened for an event it holds) is not returned, but
+	 * counted with exit_count() (keel/exit.h), so the per-reason
+	 * counters see every exit; the returned one the caller counts. */
 	void (*run)(struct vcpu *v, struct vm_exit *exit);
 
 	/* Queues one event for delivery at the next entry. */
