@@ -19,10 +19,6 @@ static paddr_t msrpm_pa;
 /* Intercepts every port; domains with passthrough ports get their own. */
 static paddr_t iopm_deny_all_pa;
 
-/* Per-domain I/O maps, by domain id (struct domain_arch has no room for
- * vendor state; see the report). 0 = the deny-all map. */
-static paddr_t domain_iopm_pa[DOMID_MAX];
-
 /* ---- intercept vectors ---------------------------------------------------- */
 
 /*
@@ -225,34 +221,33 @@ int svm_intercepts_init(void)
  */
 int svm_io_allow(struct domain *d, u32 first, u32 count, bool allow)
 {
-	paddr_t pa;
+	struct svm_domain *sd = domain_svm(d);
 
-	if (d->id >= DOMID_MAX)
-		return -EINVAL;
 	if (first > 0xffff || count > 0x10000 - first)
 		return -EINVAL;
-	pa = domain_iopm_pa[d->id];
-	if (!pa) {
-		pa = frame_alloc_contig(IOPM_SIZE / PAGE_SIZE, PAGE_SIZE);
+	if (!sd->iopm_pa) {
+		paddr_t pa = frame_alloc_contig(IOPM_SIZE / PAGE_SIZE, PAGE_SIZE);
 		if (!pa)
 			return -ENOMEM;
 		memset(phys_to_virt(pa), 0xff, IOPM_SIZE);
-		domain_iopm_pa[d->id] = pa;
+		sd->iopm_pa = pa;
 	}
-	return iopm_set(phys_to_virt(pa), first, count, !allow);
+	return iopm_set(phys_to_virt(sd->iopm_pa), first, count, !allow);
 }
 
-paddr_t svm_iopm_pa(const struct domain *d)
+paddr_t svm_iopm_pa(struct domain *d)
 {
-	if (d->id < DOMID_MAX && domain_iopm_pa[d->id])
-		return domain_iopm_pa[d->id];
-	return iopm_deny_all_pa;
+	struct svm_domain *sd = domain_svm(d);
+
+	return sd->iopm_pa ? sd->iopm_pa : iopm_deny_all_pa;
 }
 
 void svm_io_domain_destroy(struct domain *d)
 {
-	if (d->id >= DOMID_MAX || !domain_iopm_pa[d->id])
+	struct svm_domain *sd = domain_svm(d);
+
+	if (!sd->iopm_pa)
 		return;
-	frame_free_contig(domain_iopm_pa[d->id], IOPM_SIZE / PAGE_SIZE);
-	domain_iopm_pa[d->id] = 0;
+	frame_free_contig(sd->iopm_pa, IOPM_SIZE / PAGE_SIZE);
+	sd->iopm_pa = 0;
 }

@@ -24,6 +24,7 @@
  * real hardware's 32768 almost never.
  */
 #include <keel/errno.h>
+#include <keel/lib.h>
 #include <keel/printk.h>
 #include "svm.h"
 
@@ -81,18 +82,18 @@ void svm_asid_entry_failed(const struct vmcb *vmcb)
 void svm_p2m_flush(struct domain *d)
 {
 	for (unsigned i = 0; i < d->nr_vcpus && i < MAX_VCPUS; i++)
-		if (d->vcpus[i] && d->vcpus[i]->arch.priv)
+		if (d->vcpus[i])
 			vcpu_svm(d->vcpus[i])->need_flush = true;
 }
 
 /*
  * Domains need no SVM state of their own beyond an optional I/O map
- * (intercepts.c): ASIDs belong to vCPUs, so d->arch.tag stays 0 on SVM.
+ * (intercepts.c; none until the first io_allow): ASIDs belong to vCPUs,
+ * so d->arch.tag stays 0 on SVM.
  */
 int svm_domain_init(struct domain *d)
 {
-	if (d->id >= DOMID_MAX)
-		return -EINVAL;
+	memset(domain_svm(d), 0, sizeof(struct svm_domain));
 	d->arch.tag = 0;
 	return 0;
 }

@@ -76,7 +76,7 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	injected = vmcb->control.eventinj;
 	/* Guest writes are intercepted (kernel/msr.c), so the field is only
 	 * ever written here. */
-	if (vendor->switches_spec_ctrl)
+	if (svm_caps.v_spec_ctrl)
 		vmcb->save.spec_ctrl = v->arch.spec_ctrl;
 	spec_enter_guest(v); /* last before the stub (asm/spec.h) */
 

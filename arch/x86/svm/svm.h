@@ -29,14 +29,20 @@ struct svm_caps {
 	bool vmcb_clean;     /* EDX[5] VMCB clean bits */
 	bool flush_by_asid;  /* EDX[6] TLB_CONTROL 3 and 7 */
 	bool decode_assists; /* EDX[7] CR/DR/INTn/INVLPG exit information */
+	bool v_spec_ctrl;    /* EDX[20] guest IA32_SPEC_CTRL in the VMCB */
 };
 extern struct svm_caps svm_caps;
 
-/* Per-vCPU back-end state (vcpu->arch.priv). */
+/* Per-vCPU back-end state (in vcpu->arch.vendor). */
 struct svm_vcpu {
 	u32 asid;           /* ASID of this vCPU in generation asid_gen */
 	u64 asid_gen;       /* 0: none yet */
 	bool need_flush;    /* the domain's p2m changed since asid was taken */
+};
+
+/* Per-domain back-end state (in domain->arch.vendor). */
+struct svm_domain {
+	paddr_t iopm_pa;    /* the domain's own I/O map; 0 = the deny-all map */
 };
 
 static inline struct vmcb *vcpu_vmcb(const struct vcpu *v)
@@ -44,9 +50,16 @@ static inline struct vmcb *vcpu_vmcb(const struct vcpu *v)
 	return v->arch.vmcx;
 }
 
-static inline struct svm_vcpu *vcpu_svm(const struct vcpu *v)
+static inline struct svm_vcpu *vcpu_svm(struct vcpu *v)
 {
-	return v->arch.priv;
+	BUILD_BUG_ON(sizeof(struct svm_vcpu) > sizeof(v->arch.vendor));
+	return (struct svm_vcpu *)&v->arch.vendor;
+}
+
+static inline struct svm_domain *domain_svm(struct domain *d)
+{
+	BUILD_BUG_ON(sizeof(struct svm_domain) > sizeof(d->arch.vendor));
+	return (struct svm_domain *)&d->arch.vendor;
 }
 
 /* svm.c: this CPU's host state areas (one CPU for now). */
@@ -96,11 +109,10 @@ int iopm_set(u8 *iopm, u32 first, u32 count, bool intercept);
 bool iopm_get(const u8 *iopm, u32 port);
 /* Lets d's vCPUs access ports [first, first+count) directly (allow) or
  * intercepts them again. The first call gives d its own I/O map. 0,
- * -EINVAL or -ENOMEM. For dom0's device passthrough; not in vendor_ops
- * yet. */
+ * -EINVAL or -ENOMEM. vendor_ops.io_allow (dom0's device ports). */
 int svm_io_allow(struct domain *d, u32 first, u32 count, bool allow);
 /* The I/O map d's vCPUs run with. */
-paddr_t svm_iopm_pa(const struct domain *d);
+paddr_t svm_iopm_pa(struct domain *d);
 void svm_io_domain_destroy(struct domain *d);
 
 /* npt.c */

@@ -423,7 +423,7 @@ static void dump_host_state(void)
  */
 void vmx_report_entry_fail(struct vcpu *v, int rc)
 {
-	const char *insn = v->arch.launched ? "VMRESUME" : "VMLAUNCH";
+	const char *insn = vmx_vcpu(v)->launched ? "VMRESUME" : "VMLAUNCH";
 
 	if (rc == 1) {
 		pr_err("VMX: d%uv%u: %s failed with VMfailInvalid (no current VMCS; "

@@ -173,10 +173,6 @@ static int vmx_cpu_init(void)
 
 static void vmx_run(struct vcpu *v, struct vm_exit *exit);
 
-/*
- * Not const: p2m_max_leaf_level depends on the CPU and is set by
- * vmx_probe() before the table is handed out (as a const pointer).
- */
 /* The vendor contract's io_allow over domain.c's per-domain I/O bitmaps. */
 static int vmx_io_allow_op(struct domain *d, u16 first, u32 count, bool allow)
 {
@@ -185,11 +181,11 @@ static int vmx_io_allow_op(struct domain *d, u16 first, u32 count, bool allow)
 	return vmx_io_allow(d, first, count, allow);
 }
 
-static struct vendor_ops vmx_ops = {
+/* What depends on the CPU goes to struct vendor_caps (vmx_probe()). */
+static const struct vendor_ops vmx_ops = {
 	.name = "VMX",
 	.cpu_init = vmx_cpu_init,
 	.p2m_format = &ept_format,
-	.p2m_max_leaf_level = 2,
 	.p2m_flush = vmx_p2m_flush,
 	.domain_init = vmx_domain_init,
 	.domain_destroy = vmx_domain_destroy,
@@ -208,7 +204,7 @@ static struct vendor_ops vmx_ops = {
 	.hypercall_insn = { 0x0f, 0x01, 0xc1 }, /* VMCALL */
 };
 
-int vmx_probe(const struct vendor_ops **ops)
+int vmx_probe(const struct vendor_ops **ops, struct vendor_caps *caps)
 {
 	struct vmx_caps *c = &vmx.caps;
 	struct cpuid_regs r;
@@ -281,7 +277,9 @@ int vmx_probe(const struct vendor_ops **ops)
 	setup_fixed_bits();
 
 	/* 29.3.2: 1 GiB EPT leaves only where the CPU has them. */
-	vmx_ops.p2m_max_leaf_level = (c->ept_vpid & EPT_CAP_1G_PAGES) ? 3 : 2;
+	caps->p2m_max_leaf_level = (c->ept_vpid & EPT_CAP_1G_PAGES) ? 3 : 2;
+	/* VMX has no control that switches IA32_SPEC_CTRL (asm/spec.h). */
+	caps->switches_spec_ctrl = false;
 
 	pr_info("virtualization: VMX (EPT with %s pages, %s, unrestricted guest, %s, %s; "
 		"VMCS revision 0x%x%s)\n",
@@ -342,14 +340,14 @@ static void vmx_run(struct vcpu *v, struct vm_exit *exit)
 			p->last_exit = *exit;
 			return;
 		}
-		bool was_launched = v->arch.launched;
-		v->arch.launched = true;
+		bool was_launched = p->launched;
+		p->launched = true;
 		vmx_save_vectoring(v);
 		bool internal = vmx_decode_exit(v, exit);
 		/* An entry that failed while loading the guest state (exit
 		 * reason bit 31) leaves the launch state as it was (27.8). */
 		if (exit->reason == EXIT_ENTRY_FAILED)
-			v->arch.launched = was_launched;
+			p->launched = was_launched;
 		p->last_exit = *exit;
 		if (!internal)
 			return;

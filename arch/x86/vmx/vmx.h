@@ -181,11 +181,14 @@ struct vmx_cpu {
 };
 extern struct vmx_cpu vmx_this_cpu;
 
-/* ---- per-vCPU state (v->arch.priv) --------------------------------------- */
+/* ---- per-vCPU and per-domain state (in their arch.vendor) ---------------- */
 
 #define VMX_LAZY_MSRS 6
 
 struct vmx_vcpu {
+	/* VMLAUNCH done on the current VMCS (its launch state, 25.11.3):
+	 * the next entry is VMRESUME. Read by vmx_run.asm (asm-offsets). */
+	bool launched;
 	u64 cr2;              /* VMX does not switch CR2 (SDM 27.3, 28.5) */
 	/* inject.c */
 	bool queued;          /* an event from vendor_ops.inject() */
@@ -200,6 +203,10 @@ struct vmx_vcpu {
 	u64 lazy_msrs[VMX_LAZY_MSRS]; /* msr.c */
 	paddr_t vapic;        /* virtual-APIC page: the guest's CR8 (TPR shadow) */
 	struct vm_exit last_exit;     /* for dump() */
+};
+
+struct vmx_domain {
+	paddr_t io_bitmap;    /* bitmap A (ports 0-7fff) then B (8000-ffff) */
 };
 
 /* ---- VMX instructions ------------------------------------------------------ */
@@ -293,7 +300,14 @@ static inline bool vmx_invvpid(u64 type, u16 vpid)
 
 static inline struct vmx_vcpu *vmx_vcpu(struct vcpu *v)
 {
-	return v->arch.priv;
+	BUILD_BUG_ON(sizeof(struct vmx_vcpu) > sizeof(v->arch.vendor));
+	return (struct vmx_vcpu *)&v->arch.vendor;
+}
+
+static inline struct vmx_domain *domain_vmx(struct domain *d)
+{
+	BUILD_BUG_ON(sizeof(struct vmx_domain) > sizeof(d->arch.vendor));
+	return (struct vmx_domain *)&d->arch.vendor;
 }
 
 /* ---- between the files ------------------------------------------------------ */
@@ -383,13 +397,13 @@ void vmx_drop_guest_msrs(struct vcpu *v);
 /* domain.c */
 int vmx_domain_init(struct domain *d);
 void vmx_domain_destroy(struct domain *d);
-paddr_t vmx_io_bitmap(const struct domain *d);
+paddr_t vmx_io_bitmap(struct domain *d);
 /* Lets d access ports [port, port+count) directly (allow) or intercepts
  * them again. 0 or -EINVAL. */
 int vmx_io_allow(struct domain *d, u16 port, unsigned count, bool allow);
 
 /* vmx_run.asm */
-/* Enters the guest (VMLAUNCH unless v->arch.launched, else VMRESUME) with
+/* Enters the guest (VMRESUME if vmx_vcpu(v)->launched, else VMLAUNCH) with
  * its GPRs from v->arch.gprs, and saves them again on exit. Returns 0
  * after a VM exit, 1 on VMfailInvalid, 2 on VMfailValid. */
 int vmx_enter(struct vcpu *v);
