@@ -4,7 +4,7 @@
  * directly, per-domain port passthrough, and the intercept vectors a new
  * VMCB gets.
  *
- * unit-sources: arch/x86/svm/intercepts.c
+ * unit-sources: arch/x86/svm/intercepts.c arch/x86/svm/iomap.c
  */
 #include <stdio.h>
 #include <stdlib.h>

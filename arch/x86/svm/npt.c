@@ -23,8 +23,6 @@
  * until the ASIDs run out: with QEMU's 16 ASIDs that is every 15th, with
  * real hardware's 32768 almost never.
  */
-#include <keel/errno.h>
-#include <keel/lib.h>
 #include <keel/printk.h>
 #include "svm.h"
 
@@ -84,21 +82,4 @@ void svm_p2m_flush(struct domain *d)
 	for (unsigned i = 0; i < d->nr_vcpus && i < MAX_VCPUS; i++)
 		if (d->vcpus[i])
 			vcpu_svm(d->vcpus[i])->need_flush = true;
-}
-
-/*
- * Domains need no SVM state of their own beyond an optional I/O map
- * (intercepts.c; none until the first io_allow): ASIDs belong to vCPUs,
- * so d->arch.tag stays 0 on SVM.
- */
-int svm_domain_init(struct domain *d)
-{
-	memset(domain_svm(d), 0, sizeof(struct svm_domain));
-	d->arch.tag = 0;
-	return 0;
-}
-
-void svm_domain_destroy(struct domain *d)
-{
-	svm_io_domain_destroy(d);
 }

@@ -58,8 +58,8 @@ static int svm_cpu_init(void)
 	return 0;
 }
 
-/* The vendor contract's io_allow (u16 first) over intercepts.c's map
- * editor, which takes any u32 and checks the range itself. */
+/* The vendor contract's io_allow (u16 first) over iomap.c's map editor,
+ * which takes any u32 and checks the range itself. */
 static int svm_io_allow_op(struct domain *d, u16 first, u32 count, bool allow)
 {
 	return svm_io_allow(d, first, count, allow);

@@ -4,6 +4,24 @@
  * Nothing outside arch/x86/vmx/ includes this; the rest of Keel sees VMX
  * only through struct vendor_ops (asm/vendor.h).
  *
+ * The files match arch/x86/svm/'s concept for concept where both have
+ * the concept (domain.c, iomap.c, run.c, exit.c, inject.c):
+ *
+ *   vmx.c          probe, VMXON, the vendor_ops table
+ *   controls.c     the VM-execution/exit/entry controls from the MSRs
+ *   domain.c       per-domain state: set-up (VPID) and tear-down
+ *   vmcs.c         vCPU creation, guest state accessors, dump
+ *   cr.c           guest CR0/CR3/CR4/EFER (fixed bits, read shadows)
+ *   msr.c          MSR bitmap, lazily switched MSRs
+ *   iomap.c        I/O bitmaps (port passthrough)
+ *   run.c          the run loop: prepare, VMLAUNCH/VMRESUME, decode
+ *   vmx_run.asm    the VMLAUNCH/VMRESUME stub (GPRs, host RSP/RIP)
+ *   exit.c         exit reason -> struct vm_exit; entry-failure reports
+ *   entry_check.c  the SDM's VM-entry checks, for reports
+ *   ept.c          EPT format, INVEPT/INVVPID
+ *   inject.c       event injection, interrupt/NMI windows
+ *   preempt.c      the VMX-preemption timer
+ *
  * Section numbers in arch/x86/vmx/ are those of the current Intel SDM
  * vol. 3C (24 introduction, 25 VMCS, 26 non-root operation, 27 VM entries,
  * 28 VM exits, 29 EPT and VPID, 31 instruction reference, appendix A
@@ -397,10 +415,19 @@ void vmx_drop_guest_msrs(struct vcpu *v);
 /* domain.c */
 int vmx_domain_init(struct domain *d);
 void vmx_domain_destroy(struct domain *d);
+
+/* iomap.c */
+/* Gives d its I/O bitmaps, every port exiting. 0 or -ENOMEM. */
+int vmx_iomap_init(struct domain *d);
+void vmx_iomap_destroy(struct domain *d);
 paddr_t vmx_io_bitmap(struct domain *d);
 /* Lets d access ports [port, port+count) directly (allow) or intercepts
  * them again. 0 or -EINVAL. */
 int vmx_io_allow(struct domain *d, u16 port, unsigned count, bool allow);
+
+/* run.c */
+/* vendor_ops.run: enters v's guest until an exit the kernel must see. */
+void vmx_run(struct vcpu *v, struct vm_exit *exit);
 
 /* vmx_run.asm */
 /* Enters the guest (VMRESUME if vmx_vcpu(v)->launched, else VMLAUNCH) with
