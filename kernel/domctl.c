@@ -24,11 +24,6 @@
 #include <public/domctl.h>
 #include <public/sysctl.h>
 
-/* The exit counters dom0 reads are indexed by Keel's exit reasons. */
-_Static_assert(KEEL_EXIT_NR == EXIT_NR, "KEEL_EXIT_* out of step with enum exit_reason");
-_Static_assert(KEEL_EXIT_HYPERCALL == EXIT_HYPERCALL, "KEEL_EXIT_HYPERCALL");
-_Static_assert(KEEL_EXIT_EXTINT == EXIT_EXTINT, "KEEL_EXIT_EXTINT");
-_Static_assert(KEEL_EXIT_UNKNOWN == EXIT_UNKNOWN, "KEEL_EXIT_UNKNOWN");
 _Static_assert(KEEL_DOMCTL_MAX_VCPUS == MAX_VCPUS, "KEEL_DOMCTL_MAX_VCPUS");
 
 /* ---- domain information ---------------------------------------------- */

@@ -172,37 +172,27 @@ static enum exit_action handle_entry_failed(struct vcpu *v, struct vm_exit *e)
 }
 
 static const struct exit_handler exit_table[EXIT_NR] = {
-	[EXIT_CPUID] = { handle_cpuid, "cpuid" },
-	[EXIT_HLT] = { handle_hlt, "hlt" },
-	[EXIT_IO] = { handle_io, "io" },
-	[EXIT_MSR_READ] = { handle_msr_read, "rdmsr" },
-	[EXIT_MSR_WRITE] = { handle_msr_write, "wrmsr" },
-	[EXIT_HYPERCALL] = { handle_hypercall, "hypercall" },
-	[EXIT_NPF] = { handle_npf, "npf" },
-	[EXIT_EXCEPTION] = { handle_exception, "exception" },
-	[EXIT_TRIPLE_FAULT] = { handle_triple_fault, "triple-fault" },
-	[EXIT_EXTINT] = { handle_interrupt, "extint" },
-	[EXIT_NMI] = { handle_interrupt, "nmi" },
-	[EXIT_INTR_WINDOW] = { handle_interrupt, "intr-window" },
-	[EXIT_PREEMPT] = { handle_interrupt, "preempt" },
-	[EXIT_VIRT_INSN] = { handle_virt_insn, "virt-insn" },
-	[EXIT_CR_ACCESS] = { handle_cr_access, "cr-access" },
-	[EXIT_XSETBV] = { handle_xsetbv, "xsetbv" },
-	[EXIT_CACHE_FLUSH] = { handle_cache_flush, "cache-flush" },
-	[EXIT_ENTRY_FAILED] = { handle_entry_failed, "entry-failed" },
+	[EXIT_CPUID] = { handle_cpuid },
+	[EXIT_HLT] = { handle_hlt },
+	[EXIT_IO] = { handle_io },
+	[EXIT_MSR_READ] = { handle_msr_read },
+	[EXIT_MSR_WRITE] = { handle_msr_write },
+	[EXIT_HYPERCALL] = { handle_hypercall },
+	[EXIT_NPF] = { handle_npf },
+	[EXIT_EXCEPTION] = { handle_exception },
+	[EXIT_TRIPLE_FAULT] = { handle_triple_fault },
+	[EXIT_EXTINT] = { handle_interrupt },
+	[EXIT_NMI] = { handle_interrupt },
+	[EXIT_INTR_WINDOW] = { handle_interrupt },
+	[EXIT_NMI_WINDOW] = { handle_interrupt },
+	[EXIT_PREEMPT] = { handle_interrupt },
+	[EXIT_VIRT_INSN] = { handle_virt_insn },
+	[EXIT_CR_ACCESS] = { handle_cr_access },
+	[EXIT_XSETBV] = { handle_xsetbv },
+	[EXIT_CACHE_FLUSH] = { handle_cache_flush },
+	[EXIT_ENTRY_FAILED] = { handle_entry_failed },
 	/* EXIT_NONE and EXIT_UNKNOWN have no handler on purpose. */
 };
-
-const char *exit_reason_name(enum exit_reason r)
-{
-	if (r == EXIT_NONE)
-		return "none";
-	if (r == EXIT_UNKNOWN)
-		return "unknown";
-	if ((unsigned)r < EXIT_NR && exit_table[r].name)
-		return exit_table[r].name;
-	return "invalid";
-}
 
 enum exit_action exit_dispatch(struct vcpu *v, struct vm_exit *e)
 {

@@ -24,7 +24,6 @@ static void inject_exception(struct vcpu *v, u8 vector, bool has_error)
 
 static void vcpu_run_exits(struct vcpu *v)
 {
-	struct domain *d = v->dom;
 	struct vm_exit e;
 
 	while (v->runnable && !v->blocked) {
@@ -35,9 +34,7 @@ static void vcpu_run_exits(struct vcpu *v)
 		/* The event-channel upcall, if one is pending. */
 		evtchn_upcall_deliver(v);
 		vendor->run(v, &e);
-		v->nr_exits++;
-		if ((unsigned)e.reason < EXIT_NR)
-			d->exit_counts[e.reason]++;
+		exit_count(v, e.reason);
 
 		switch (exit_dispatch(v, &e)) {
 		case EXIT_ADVANCE:

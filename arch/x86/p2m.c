@@ -25,7 +25,7 @@
 
 int p2m_init(struct domain *d)
 {
-	return pt_init(&d->arch.p2m, vendor->p2m_format, vendor->p2m_max_leaf_level);
+	return pt_init(&d->arch.p2m, vendor->p2m_format, vendor_caps->p2m_max_leaf_level);
 }
 
 static int put_foreign(u64 va, paddr_t pa, unsigned perms, unsigned level, void *arg)

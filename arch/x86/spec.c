@@ -65,7 +65,7 @@ static void read_cpu(struct spec_cpu *c)
 	}
 	if (spec_has(c, SPEC_REG_7_EDX, CPUID7_EDX_ARCH_CAPS))
 		c->arch_caps = rdmsr(MSR_IA32_ARCH_CAPABILITIES);
-	c->hw_switches_spec_ctrl = vendor->switches_spec_ctrl;
+	c->hw_switches_spec_ctrl = vendor_caps->switches_spec_ctrl;
 }
 
 void spec_init(unsigned force)

@@ -13,6 +13,8 @@
 #include <asm/vendor.h>
 
 const struct vendor_ops *vendor;
+static struct vendor_caps caps;
+const struct vendor_caps *vendor_caps = &caps;
 
 int vendor_probe(void)
 {
@@ -20,9 +22,9 @@ int vendor_probe(void)
 	int rc;
 
 	if (cpu_features.svm)
-		rc = svm_probe(&ops);
+		rc = svm_probe(&ops, &caps);
 	else if (cpu_features.vmx)
-		rc = vmx_probe(&ops);
+		rc = vmx_probe(&ops, &caps);
 	else {
 		pr_err("no hardware virtualization: CPU has neither SVM nor VMX\n");
 		return -ENODEV;

@@ -47,28 +47,10 @@ static inline u64 rdtsc(void)
 
 /* ---- exit counters (KEEL_DOMCTL_get_exit_counts on dom0 itself) ----------- */
 
-static const char *const exit_names[KEEL_EXIT_NR] = {
-	[KEEL_EXIT_NONE] = "none",
-	[KEEL_EXIT_CPUID] = "cpuid",
-	[KEEL_EXIT_HLT] = "hlt",
-	[KEEL_EXIT_IO] = "io",
-	[KEEL_EXIT_MSR_READ] = "msr_read",
-	[KEEL_EXIT_MSR_WRITE] = "msr_write",
-	[KEEL_EXIT_HYPERCALL] = "hypercall",
-	[KEEL_EXIT_NPF] = "npf",
-	[KEEL_EXIT_EXCEPTION] = "exception",
-	[KEEL_EXIT_TRIPLE_FAULT] = "triple_fault",
-	[KEEL_EXIT_EXTINT] = "extint",
-	[KEEL_EXIT_NMI] = "nmi",
-	[KEEL_EXIT_INTR_WINDOW] = "intr_window",
-	[KEEL_EXIT_VIRT_INSN] = "virt_insn",
-	[KEEL_EXIT_CR_ACCESS] = "cr_access",
-	[KEEL_EXIT_XSETBV] = "xsetbv",
-	[KEEL_EXIT_CACHE_FLUSH] = "cache_flush",
-	[KEEL_EXIT_ENTRY_FAILED] = "entry_failed",
-	[KEEL_EXIT_UNKNOWN] = "unknown",
-	[KEEL_EXIT_PREEMPT] = "preempt",
-};
+/* From the one list of reasons (public/domctl.h). */
+#define EXIT_NAME_ENTRY_(name, num, str, what) [KEEL_EXIT_##name] = str,
+static const char *const exit_names[KEEL_EXIT_NR] = { KEEL_EXIT_REASONS(EXIT_NAME_ENTRY_) };
+#undef EXIT_NAME_ENTRY_
 
 static bool have_exit_counts = true;
 

@@ -7,33 +7,23 @@
 #define KEEL_EXIT_H
 
 #include <lib/types.h>
+#include <public/domctl.h>
 
+/*
+ * The neutral exit reasons, generated from the one list in
+ * include/public/domctl.h (KEEL_EXIT_REASONS): EXIT_CPUID ==
+ * KEEL_EXIT_CPUID and so on, so the per-reason counters dom0 reads are
+ * indexed by the same numbers. Which fields of struct vm_exit a reason
+ * fills: EXIT_IO exit.io, EXIT_MSR_READ/WRITE exit.msr (the value of a
+ * write in EDX:EAX), EXIT_NPF exit.npf, EXIT_EXCEPTION exit.exc,
+ * EXIT_CR_ACCESS exit.cr.
+ */
+#define EXIT_ENUM_ENTRY_(name, num, str, what) EXIT_##name = KEEL_EXIT_##name,
 enum exit_reason {
-	EXIT_NONE = 0,      /* no exit (e.g. entry was not attempted) */
-	EXIT_CPUID,
-	EXIT_HLT,
-	EXIT_IO,            /* port I/O: exit.io */
-	EXIT_MSR_READ,      /* exit.msr */
-	EXIT_MSR_WRITE,     /* exit.msr; value in EDX:EAX */
-	EXIT_HYPERCALL,     /* VMMCALL on AMD / VMCALL on Intel */
-	EXIT_NPF,           /* nested page fault / EPT violation: exit.npf */
-	EXIT_EXCEPTION,     /* intercepted guest exception: exit.exc */
-	EXIT_TRIPLE_FAULT,  /* shutdown */
-	EXIT_EXTINT,        /* a host interrupt arrived while the guest ran */
-	EXIT_NMI,
-	EXIT_INTR_WINDOW,   /* the guest can now take an interrupt */
-	EXIT_VIRT_INSN,     /* the guest used a virtualization instruction */
-	EXIT_CR_ACCESS,     /* exit.cr */
-	EXIT_XSETBV,
-	EXIT_CACHE_FLUSH,   /* INVD / WBINVD */
-	EXIT_ENTRY_FAILED,  /* VM entry refused the guest state */
-	EXIT_UNKNOWN,       /* anything vendor code does not decode */
-	/* The back end's own time-slice backstop expired (the guest's turn
-	 * may be over; the vCPU loop asks the scheduler). Appended so that
-	 * the counters' numbering (KEEL_EXIT_*) stays as it was. */
-	EXIT_PREEMPT,
-	EXIT_NR
+	KEEL_EXIT_REASONS(EXIT_ENUM_ENTRY_)
+	EXIT_NR = KEEL_EXIT_NR
 };
+#undef EXIT_ENUM_ENTRY_
 
 struct io_exit {
 	u16 port;
@@ -83,7 +73,16 @@ struct vm_exit {
 	};
 };
 
-/* Printable name of a reason ("cpuid", "npf", ...). */
+/* Printable name of a reason ("cpuid", "npf", ...; the list's), "invalid"
+ * for a number outside it. */
 const char *exit_reason_name(enum exit_reason r);
+
+/* Counts one exit of v (v->nr_exits and its domain's per-reason counter,
+ * which KEEL_DOMCTL_get_exit_counts reads). The vCPU loop counts every
+ * exit the back end returns; the back end counts those it deals with
+ * itself and does not return (asm/vendor.h, run()). A reason outside the
+ * list counts in v->nr_exits only. */
+struct vcpu;
+void exit_count(struct vcpu *v, enum exit_reason r);
 
 #endif

@@ -21,7 +21,6 @@ enum exit_action {
 
 struct exit_handler {
 	enum exit_action (*handle)(struct vcpu *v, struct vm_exit *e);
-	const char *name;
 };
 
 /* Runs the handler for e->reason (bounds-checked; a missing handler

@@ -180,28 +180,50 @@ struct keel_domctl_exit_counts {
 	uint32_t total;
 };
 
-/* Exit reasons as counted (the order of Keel's enum exit_reason). */
-#define KEEL_EXIT_NONE          0
-#define KEEL_EXIT_CPUID         1
-#define KEEL_EXIT_HLT           2
-#define KEEL_EXIT_IO            3
-#define KEEL_EXIT_MSR_READ      4
-#define KEEL_EXIT_MSR_WRITE     5
-#define KEEL_EXIT_HYPERCALL     6
-#define KEEL_EXIT_NPF           7
-#define KEEL_EXIT_EXCEPTION     8
-#define KEEL_EXIT_TRIPLE_FAULT  9
-#define KEEL_EXIT_EXTINT       10
-#define KEEL_EXIT_NMI          11
-#define KEEL_EXIT_INTR_WINDOW  12
-#define KEEL_EXIT_VIRT_INSN    13
-#define KEEL_EXIT_CR_ACCESS    14
-#define KEEL_EXIT_XSETBV       15
-#define KEEL_EXIT_CACHE_FLUSH  16
-#define KEEL_EXIT_ENTRY_FAILED 17
-#define KEEL_EXIT_UNKNOWN      18
-#define KEEL_EXIT_PREEMPT      19
-#define KEEL_EXIT_NR           20
+/*
+ * The VM-exit reasons: the one list, as X(NAME, number, "name", what).
+ * Keel's enum exit_reason (include/keel/exit.h: EXIT_NAME), the names in
+ * the hypervisor's messages and dom0's bench output are all generated
+ * from it. The numbers index the KEEL_DOMCTL_get_exit_counts counters:
+ * dense from 0, in this order, and a published number keeps its meaning
+ * (new reasons are appended), so a dom0 built against an older list reads
+ * a newer hypervisor's counters correctly. The name is NAME in lower case,
+ * without spaces or '=' ("name=count" lists parse);
+ * tests/unit/test_exit_list.c checks these rules.
+ *
+ * Every exit is counted, also those a back end deals with without the
+ * rest of the hypervisor (a window it opened to deliver an event it
+ * holds, a control-register write it refuses with #GP).
+ */
+#define KEEL_EXIT_REASONS(X)                                                          \
+	X(NONE,          0, "none",         "no exit (entry not attempted)")          \
+	X(CPUID,         1, "cpuid",        "CPUID")                                  \
+	X(HLT,           2, "hlt",          "HLT")                                    \
+	X(IO,            3, "io",           "port I/O (IN, OUT, INS, OUTS)")          \
+	X(MSR_READ,      4, "msr_read",     "RDMSR")                                  \
+	X(MSR_WRITE,     5, "msr_write",    "WRMSR")                                  \
+	X(HYPERCALL,     6, "hypercall",    "VMMCALL (AMD) / VMCALL (Intel)")         \
+	X(NPF,           7, "npf",          "nested page fault / EPT violation")      \
+	X(EXCEPTION,     8, "exception",    "intercepted guest exception")            \
+	X(TRIPLE_FAULT,  9, "triple_fault", "shutdown (triple fault)")                \
+	X(EXTINT,       10, "extint",       "a host interrupt arrived in the guest")  \
+	X(NMI,          11, "nmi",          "a host NMI arrived in the guest")        \
+	X(INTR_WINDOW,  12, "intr_window",  "the guest can now take an interrupt")    \
+	X(VIRT_INSN,    13, "virt_insn",    "a virtualization instruction")           \
+	X(CR_ACCESS,    14, "cr_access",    "control-register access")                \
+	X(XSETBV,       15, "xsetbv",       "XSETBV")                                 \
+	X(CACHE_FLUSH,  16, "cache_flush",  "INVD / WBINVD")                          \
+	X(ENTRY_FAILED, 17, "entry_failed", "VM entry refused the guest state")       \
+	X(UNKNOWN,      18, "unknown",      "anything the back end does not decode")  \
+	X(PREEMPT,      19, "preempt",      "the back end's time-slice backstop")     \
+	X(NMI_WINDOW,   20, "nmi_window",   "the guest can now take an NMI")
+
+#define KEEL_EXIT_ENUM_ENTRY_(name, num, str, what) KEEL_EXIT_##name = num,
+enum keel_exit_reason {
+	KEEL_EXIT_REASONS(KEEL_EXIT_ENUM_ENTRY_)
+	KEEL_EXIT_NR
+};
+#undef KEEL_EXIT_ENUM_ENTRY_
 
 struct xen_domctl {
 	uint32_t cmd;

@@ -18,6 +18,16 @@ EXIT_CHECKS = [
     "hcall-unknown", "hcall-bad-pointer", "hcall-crossing", "hcall-vmmcall", "hcall-vmcall",
 ]
 
+# Checks only one back end can make. cr4-refused-counted: a reserved CR4
+# bit exits under VT-x and the VMX back end refuses it with #GP without
+# returning to the hypervisor's exit table; the domain's cr_access counter
+# must count it all the same (SVM lets the guest own CR4: no exit).
+BACKEND_CHECKS = {"svm": [], "vmx": ["cr4-refused-counted"]}
+
+
+def exit_checks(backend):
+    return EXIT_CHECKS + BACKEND_CHECKS[backend]
+
 BACKEND_LINE = {"svm": r"^keel: virtualization: SVM \(", "vmx": r"^keel: virtualization: VMX \("}
 
 
@@ -58,8 +68,8 @@ def exit_kinds_from_guest(backend, loader, timeout):
     """Every exit kind, checked from inside the guest (test=exits)."""
     r = boot(cfg("test=exits"), loader=loader, timeout=timeout)
     expect_lines_in_order(r.log, [BACKEND_LINE[backend], r"^\(d0\) dom0: exit self-test \(exits\)"] +
-                          [r"^\(d0\) dom0: test %s: PASS" % c for c in EXIT_CHECKS] +
-                          [r"^\(d0\) dom0: tests done: %d passed, 0 failed" % len(EXIT_CHECKS),
+                          [r"^\(d0\) dom0: test %s: PASS" % c for c in exit_checks(backend)] +
+                          [r"^\(d0\) dom0: tests done: %d passed, 0 failed" % len(exit_checks(backend)),
                            r"^keel: machine stop: poweroff"])
     expect_no_line(r.log, r": FAIL", "a self-test check failed")
     expect_status(r, POWEROFF)
@@ -71,7 +81,8 @@ def fatal_step(backend, loader, timeout, step, announce, keel_lines, status):
     way `keel_lines` describe; the hypervisor survives to report it."""
     r = boot(cfg("test=" + step), loader=loader, timeout=timeout)
     expect_lines_in_order(r.log, [BACKEND_LINE[backend],
-                                  r"^\(d0\) dom0: tests done: %d passed, 0 failed" % len(EXIT_CHECKS),
+                                  r"^\(d0\) dom0: tests done: %d passed, 0 failed"
+                                  % len(exit_checks(backend)),
                                   announce] + keel_lines)
     expect_no_line(r.log, r"dom0: test %s: FAIL" % step, "the fatal step did not end dom0")
     expect_no_line(r.log, r"^keel: (FATAL|PANIC)", "the hypervisor itself failed")

@@ -4,7 +4,7 @@
  * directly, per-domain port passthrough, and the intercept vectors a new
  * VMCB gets.
  *
- * unit-sources: arch/x86/svm/intercepts.c
+ * unit-sources: arch/x86/svm/intercepts.c arch/x86/svm/iomap.c
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +162,35 @@ START_TEST(io_allow_opens_a_range_for_one_domain_only)
 }
 END_TEST
 
+/*
+ * The map hangs off the domain object (its arch.vendor part), not off the
+ * domain id: a domain that reuses the id of one still being torn down
+ * (a DOM_DYING zombie) starts with the deny-all map, and destroying one
+ * leaves the other's alone. (Before, both shared one slot by id.)
+ */
+START_TEST(io_map_belongs_to_the_domain_not_its_id)
+{
+	static struct domain old, reused;
+	paddr_t deny_all, old_map;
+
+	ck_assert_int_eq(svm_intercepts_init(), 0);
+	old.id = reused.id = 5;
+	deny_all = svm_iopm_pa(&reused);
+	ck_assert_int_eq(svm_io_allow(&old, 0x60, 1, true), 0);
+	old_map = svm_iopm_pa(&old);
+	ck_assert_msg(old_map != deny_all, "the domain did not get its own map");
+	ck_assert_msg(svm_iopm_pa(&reused) == deny_all,
+		      "a domain with the same id got the other's open ports");
+	ck_assert_int_eq(svm_io_allow(&reused, 0x70, 2, true), 0);
+	ck_assert_msg(svm_iopm_pa(&reused) != old_map, "two domains share one map");
+	svm_io_domain_destroy(&old);
+	ck_assert_msg(svm_iopm_pa(&reused) != deny_all, "destroying one domain closed the other's map");
+	ck_assert(!iopm_get((const u8 *)(uintptr_t)svm_iopm_pa(&reused), 0x70));
+	ck_assert(iopm_get((const u8 *)(uintptr_t)svm_iopm_pa(&reused), 0x60));
+	svm_io_domain_destroy(&reused);
+}
+END_TEST
+
 START_TEST(iopm_set_bit_positions)
 {
 	static u8 map[IOPM_SIZE];
@@ -214,6 +243,8 @@ const struct unit_case unit_cases[] = {
 	{ "svm-msrpm-rejects-msrs-outside-its-ranges", &msrpm_rejects_msrs_outside_its_ranges_ttest },
 	{ "svm-msrpm-guest-reaches-only-msrs-the-vmcb-switches", &guest_reaches_only_msrs_the_vmcb_switches_ttest },
 	{ "svm-iopm-every-port-intercepted-by-default", &every_port_intercepted_by_default_ttest },
+	{ "svm-iopm-map-belongs-to-the-domain-not-its-id",
+	  &io_map_belongs_to_the_domain_not_its_id_ttest },
 	{ "svm-iopm-io-allow-opens-a-range-for-one-domain-only", &io_allow_opens_a_range_for_one_domain_only_ttest },
 	{ "svm-iopm-set-bit-positions", &iopm_set_bit_positions_ttest },
 	{ "svm-intercepts-new-vmcb-intercepts-what-the-policy-names", &new_vmcb_intercepts_what_the_policy_names_ttest },

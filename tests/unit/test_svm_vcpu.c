@@ -5,7 +5,7 @@
  * the interrupt window, ASID allocation, and the VMRUN consistency-check
  * diagnosis.
  *
- * unit-sources: arch/x86/svm/vmcb.c arch/x86/svm/inject.c arch/x86/svm/npt.c arch/x86/svm/intercepts.c arch/x86/debugreg.c
+ * unit-sources: arch/x86/svm/vmcb.c arch/x86/svm/inject.c arch/x86/svm/npt.c arch/x86/svm/domain.c arch/x86/svm/intercepts.c arch/x86/svm/iomap.c arch/x86/debugreg.c
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -7,6 +7,7 @@
 #include <keel/domain.h>
 #include <asm/spec.h>
 #include "../vmx/vmcs.h"
+#include "../vmx/vmx.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" ::"i"(val))
 #define GPR_OFF(r) (offsetof(struct vcpu, arch.gprs) + 8 * (r))
@@ -30,7 +31,8 @@ void asm_offsets(void)
 	DEFINE(VCPU_R14, GPR_OFF(GPR_R14));
 	DEFINE(VCPU_R15, GPR_OFF(GPR_R15));
 	DEFINE(VCPU_VMCX_PA, offsetof(struct vcpu, arch.vmcx_pa));
-	DEFINE(VCPU_LAUNCHED, offsetof(struct vcpu, arch.launched));
+	/* VMX's own per-vCPU state, inside the vCPU (vmx/vmx.h). */
+	DEFINE(VCPU_VMX_LAUNCHED, offsetof(struct vcpu, arch.vendor) + offsetof(struct vmx_vcpu, launched));
 	DEFINE(VCPU_SPEC_CTRL, offsetof(struct vcpu, arch.spec_ctrl));
 	/* asm/spec.inc */
 	DEFINE(SPEC_ASM_CTRL_SWAP, SPEC_ASM_CTRL_SWAP);

@@ -147,15 +147,8 @@ void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 		e->reason = EXIT_TRIPLE_FAULT;
 		return;
 	case VMEXIT_INTR:
-		/* A physical interrupt (the host timer): still pending in the
-		 * APIC, as the guest exited before acknowledging it. Let it in
-		 * for one instruction so its handler runs now (the hypervisor
-		 * otherwise keeps IF=0), as the VMX back end does without
-		 * "acknowledge interrupt on exit". The guest resumes at the
-		 * same RIP. */
-#ifndef UNIT_TEST /* the host unit tests run this decoder in user mode */
-		__asm__ volatile("sti; nop; cli" ::: "memory");
-#endif
+		/* A physical interrupt (the host timer), taken by the host
+		 * already (run.c). The guest resumes at the same RIP. */
 		e->reason = EXIT_EXTINT;
 		return;
 	case VMEXIT_SMI:

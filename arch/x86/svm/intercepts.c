@@ -1,7 +1,7 @@
 /*
  * What a guest may do without the hypervisor seeing it: the intercept
- * vectors of the VMCB control area, the MSR permission map and the I/O
- * permission map (AMD APM vol. 2, 15.9-15.13).
+ * vectors of the VMCB control area and the MSR permission map (AMD APM
+ * vol. 2, 15.9-15.13). The I/O permission map is iomap.c's.
  *
  * The policy: intercept what would let a guest reach host state or the
  * hardware, what Keel must emulate (CPUID, port I/O, most MSRs, VMMCALL,
@@ -16,12 +16,6 @@
 
 /* Shared by every vCPU: the policy is the same for all domains. */
 static paddr_t msrpm_pa;
-/* Intercepts every port; domains with passthrough ports get their own. */
-static paddr_t iopm_deny_all_pa;
-
-/* Per-domain I/O maps, by domain id (struct domain_arch has no room for
- * vendor state; see the report). 0 = the deny-all map. */
-static paddr_t domain_iopm_pa[DOMID_MAX];
 
 /* ---- intercept vectors ---------------------------------------------------- */
 
@@ -108,7 +102,7 @@ void svm_intercepts_setup(struct vmcb *vmcb)
 	vmcb->control.intercept_misc2 = MISC2_INTERCEPTS;
 	vmcb->control.intercept_misc3 = 0;
 	vmcb->control.msrpm_base_pa = msrpm_pa;
-	vmcb->control.iopm_base_pa = iopm_deny_all_pa;
+	vmcb->control.iopm_base_pa = svm_iopm_deny_all_pa(); /* run.c: the domain's */
 }
 
 /* ---- MSR permission map (APM 15.11) ----------------------------------------
@@ -171,88 +165,21 @@ static const u32 msr_passthrough[] = {
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 };
 
-/* ---- I/O permission map (APM 15.10.1) --------------------------------------
- *
- * 12 KiB, one bit per port. An access of n bytes at port p is intercepted
- * if any of the bits p..p+n-1 is set, which is why the map runs past port
- * 0xffff: those trailing bits stay set so accesses that wrap are caught.
- */
-int iopm_set(u8 *iopm, u32 first, u32 count, bool intercept)
-{
-	if (first > 0xffff || count > 0x10000 - first)
-		return -EINVAL;
-	for (u32 p = first; p < first + count; p++) {
-		if (intercept)
-			iopm[p / 8] |= 1u << (p % 8);
-		else
-			iopm[p / 8] &= ~(1u << (p % 8));
-	}
-	return 0;
-}
-
-bool iopm_get(const u8 *iopm, u32 port)
-{
-	return iopm[port / 8] & (1u << (port % 8));
-}
-
 int svm_intercepts_init(void)
 {
 	u8 *msrpm;
+	int rc = svm_iomap_init();
 
-	if (msrpm_pa)
-		return 0;
-	/* Both maps must be physically contiguous and 4 KiB aligned. */
+	if (rc || msrpm_pa)
+		return rc;
+	/* Physically contiguous and 4 KiB aligned (APM 15.11). */
 	msrpm_pa = frame_alloc_contig(MSRPM_SIZE / PAGE_SIZE, PAGE_SIZE);
-	iopm_deny_all_pa = frame_alloc_contig(IOPM_SIZE / PAGE_SIZE, PAGE_SIZE);
-	if (!msrpm_pa || !iopm_deny_all_pa)
+	if (!msrpm_pa)
 		return -ENOMEM;
 
 	msrpm = phys_to_virt(msrpm_pa);
 	memset(msrpm, 0xff, MSRPM_SIZE);
 	for (unsigned i = 0; i < ARRAY_SIZE(msr_passthrough); i++)
 		msrpm_set(msrpm, msr_passthrough[i], false, false);
-
-	memset(phys_to_virt(iopm_deny_all_pa), 0xff, IOPM_SIZE);
 	return 0;
-}
-
-/*
- * Port passthrough for a domain (dom0's devices, later). A domain's own
- * map is a copy of the deny-all map with holes; vCPUs pick it up at their
- * next entry (run.c reads svm_iopm_pa() every time), so this may be called
- * while the domain exists, but not while one of its vCPUs is in guest mode
- * (only one CPU for now, so never).
- */
-int svm_io_allow(struct domain *d, u32 first, u32 count, bool allow)
-{
-	paddr_t pa;
-
-	if (d->id >= DOMID_MAX)
-		return -EINVAL;
-	if (first > 0xffff || count > 0x10000 - first)
-		return -EINVAL;
-	pa = domain_iopm_pa[d->id];
-	if (!pa) {
-		pa = frame_alloc_contig(IOPM_SIZE / PAGE_SIZE, PAGE_SIZE);
-		if (!pa)
-			return -ENOMEM;
-		memset(phys_to_virt(pa), 0xff, IOPM_SIZE);
-		domain_iopm_pa[d->id] = pa;
-	}
-	return iopm_set(phys_to_virt(pa), first, count, !allow);
-}
-
-paddr_t svm_iopm_pa(const struct domain *d)
-{
-	if (d->id < DOMID_MAX && domain_iopm_pa[d->id])
-		return domain_iopm_pa[d->id];
-	return iopm_deny_all_pa;
-}
-
-void svm_io_domain_destroy(struct domain *d)
-{
-	if (d->id >= DOMID_MAX || !domain_iopm_pa[d->id])
-		return;
-	frame_free_contig(domain_iopm_pa[d->id], IOPM_SIZE / PAGE_SIZE);
-	domain_iopm_pa[d->id] = 0;
 }

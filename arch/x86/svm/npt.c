@@ -81,23 +81,6 @@ void svm_asid_entry_failed(const struct vmcb *vmcb)
 void svm_p2m_flush(struct domain *d)
 {
 	for (unsigned i = 0; i < d->nr_vcpus && i < MAX_VCPUS; i++)
-		if (d->vcpus[i] && d->vcpus[i]->arch.priv)
+		if (d->vcpus[i])
 			vcpu_svm(d->vcpus[i])->need_flush = true;
-}
-
-/*
- * Domains need no SVM state of their own beyond an optional I/O map
- * (intercepts.c): ASIDs belong to vCPUs, so d->arch.tag stays 0 on SVM.
- */
-int svm_domain_init(struct domain *d)
-{
-	if (d->id >= DOMID_MAX)
-		return -EINVAL;
-	d->arch.tag = 0;
-	return 0;
-}
-
-void svm_domain_destroy(struct domain *d)
-{
-	svm_io_domain_destroy(d);
 }

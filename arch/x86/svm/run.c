@@ -1,6 +1,7 @@
 /*
  * One trip into the guest: everything the VMCB must say before VMRUN,
- * the VMRUN stub (svm_run.asm), and the decoding of the #VMEXIT.
+ * the VMRUN stub (svm_run.asm), the host's interrupt window after the
+ * #VMEXIT, and the decoding of the exit (exit.c).
  *
  * Host interrupts: Keel runs with RFLAGS.IF=0. The stub brackets the
  * world switch with CLGI/STGI (GIF=0, APM 15.17), so that no NMI or SMI
@@ -9,10 +10,11 @@
  * physical interrupts while the guest runs (APM 15.21). The stub sets IF
  * just before VMRUN (HOST_IRQ_EXITS in svm_run.asm): GIF=0 still holds
  * interrupts until the guest runs, the guest then exits on them (INTR is
- * intercepted: EXIT_EXTINT), and exit.c lets the pending interrupt in
- * (the host's timer handler runs then), or the next VMRUN would exit at
- * once. That is how the scheduler's timer preempts a spinning guest.
- * NMIs and SMIs also cause exits and are taken by the host at STGI.
+ * intercepted: EXIT_EXTINT), and svm_run() lets the pending interrupt in
+ * (host_interrupt_window(): the host's timer handler runs then), or the
+ * next VMRUN would exit at once. That is how the scheduler's timer
+ * preempts a spinning guest. NMIs and SMIs also cause exits and are taken
+ * by the host at STGI.
  */
 #include <asm/spec.h>
 #include "svm.h"
@@ -55,6 +57,25 @@ static void entry_state_restore(const struct entry_state *e, struct vmcb_save *s
 	s->rflags = e->rflags, s->rip = e->rip, s->rsp = e->rsp, s->cpl = e->cpl;
 }
 
+/*
+ * The host's interrupt window between #VMEXIT and the next VMRUN. An INTR
+ * intercept exits before the guest acknowledges the physical interrupt,
+ * so it stays pending in the local APIC (APM vol. 2 15.13.1, "INTR
+ * Intercept"). Once the stub has executed STGI, the only thing holding it
+ * is the host's RFLAGS.IF, which Keel keeps clear (15.17, "Global
+ * Interrupt Flag": with GIF set, interrupts are taken subject to IF).
+ * Opening IF for one instruction lets it in here, between the exit and
+ * the re-entry: its handler (the scheduler's tick, a device's pirq) runs
+ * now. Left pending, it would end the next VMRUN at once, forever. The
+ * VMX back end does the same without "acknowledge interrupt on exit"
+ * (vmx/exit.c). Not in exit.c, which only decodes (and which the host
+ * unit tests run in user mode, where STI faults).
+ */
+static void host_interrupt_window(void)
+{
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+}
+
 void svm_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct entry_state entry;
@@ -76,7 +97,7 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	injected = vmcb->control.eventinj;
 	/* Guest writes are intercepted (kernel/msr.c), so the field is only
 	 * ever written here. */
-	if (vendor->switches_spec_ctrl)
+	if (svm_caps.v_spec_ctrl)
 		vmcb->save.spec_ctrl = v->arch.spec_ctrl;
 	spec_enter_guest(v); /* last before the stub (asm/spec.h) */
 
@@ -89,6 +110,8 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	} else {
 		v->arch.gprs[GPR_RAX] = vmcb->save.rax;
 		svm_events_after_exit(vmcb, injected);
+		if (vmcb->control.exitcode == VMEXIT_INTR)
+			host_interrupt_window();
 	}
 	svm_exit_decode(v, vmcb, exit);
 }

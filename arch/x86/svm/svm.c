@@ -58,24 +58,20 @@ static int svm_cpu_init(void)
 	return 0;
 }
 
-/* The vendor contract's io_allow (u16 first) over intercepts.c's map
- * editor, which takes any u32 and checks the range itself. */
+/* The vendor contract's io_allow (u16 first) over iomap.c's map editor,
+ * which takes any u32 and checks the range itself. */
 static int svm_io_allow_op(struct domain *d, u16 first, u32 count, bool allow)
 {
 	return svm_io_allow(d, first, count, allow);
 }
 
-/*
- * Not const: p2m_max_leaf_level depends on the CPU and is set by
- * svm_probe() before the table is handed out (as a const pointer).
- */
-static struct vendor_ops svm_ops = {
+/* What depends on the CPU goes to struct vendor_caps (svm_probe()). */
+static const struct vendor_ops svm_ops = {
 	.name = "SVM",
 	.cpu_init = svm_cpu_init,
 	/* APM 15.25: the nested tables use the long-mode format; walks are
 	 * user accesses, so every entry carries U (asm/paging.h). */
 	.p2m_format = &x86_pt_format_user,
-	.p2m_max_leaf_level = 2,
 	.p2m_flush = svm_p2m_flush,
 	.domain_init = svm_domain_init,
 	.domain_destroy = svm_domain_destroy,
@@ -99,7 +95,7 @@ static struct vendor_ops svm_ops = {
  * VM_CR.SVMDIS says whether firmware let us use it. Keel also needs nested
  * paging (CPUID 8000_000a EDX[0]): it never shadows guest page tables.
  */
-int svm_probe(const struct vendor_ops **ops)
+int svm_probe(const struct vendor_ops **ops, struct vendor_caps *caps)
 {
 	struct cpuid_regs r;
 
@@ -127,7 +123,7 @@ int svm_probe(const struct vendor_ops **ops)
 	/* With V_SPEC_CTRL, VMRUN loads the guest's IA32_SPEC_CTRL from the
 	 * VMCB and #VMEXIT saves it there and restores the host's: always,
 	 * so run.c must keep the field current (asm/spec.h). */
-	svm_ops.switches_spec_ctrl = r.edx & SVM_EDX_V_SPEC_CTRL;
+	svm_caps.v_spec_ctrl = r.edx & SVM_EDX_V_SPEC_CTRL;
 
 	if (!svm_caps.npt) {
 		pr_err("no hardware virtualization: SVM without nested paging (NPT)\n");
@@ -141,7 +137,8 @@ int svm_probe(const struct vendor_ops **ops)
 
 	/* Nested tables may use 1 GiB leaves when the CPU has 1 GiB pages
 	 * (APM 15.25.1 follows the host's paging features). */
-	svm_ops.p2m_max_leaf_level = cpu_features.pdpe1gb ? 3 : 2;
+	caps->p2m_max_leaf_level = cpu_features.pdpe1gb ? 3 : 2;
+	caps->switches_spec_ctrl = svm_caps.v_spec_ctrl;
 
 	pr_info("virtualization: SVM (NPT%s, %u ASIDs, %s)\n",
 		cpu_features.pdpe1gb ? " with 1 GiB pages" : "", svm_caps.nasid,

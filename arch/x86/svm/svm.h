@@ -2,12 +2,18 @@
  * What the files of the SVM back end share. Nothing outside arch/x86/svm/
  * includes this: the rest of Keel sees SVM only through asm/vendor.h.
  *
+ * The files match arch/x86/vmx/'s concept for concept where both have
+ * the concept (domain.c, iomap.c, run.c, exit.c, inject.c):
+ *
  *   svm.c         probe, per-CPU enable, the vendor_ops table
+ *   domain.c      per-domain state: set-up and tear-down
  *   vmcb.c        vCPU creation, guest state accessors, dump
- *   intercepts.c  intercept vectors, MSR and I/O permission maps
- *   run.c         one guest entry: prepare, VMRUN stub, decode
+ *   intercepts.c  intercept vectors, MSR permission map
+ *   iomap.c       I/O permission maps (port passthrough)
+ *   run.c         one guest entry: prepare, VMRUN stub, host interrupt
+ *                 window, decode
  *   svm_run.asm   the VMRUN stub (GPRs, VMLOAD/VMSAVE, GIF)
- *   exit.c        #VMEXIT code -> struct vm_exit
+ *   exit.c        #VMEXIT code -> struct vm_exit (decoding only)
  *   npt.c         nested paging format, ASIDs, TLB flushes
  *   inject.c      EVENTINJ, interrupt window, EXITINTINFO re-injection
  */
@@ -29,14 +35,20 @@ struct svm_caps {
 	bool vmcb_clean;     /* EDX[5] VMCB clean bits */
 	bool flush_by_asid;  /* EDX[6] TLB_CONTROL 3 and 7 */
 	bool decode_assists; /* EDX[7] CR/DR/INTn/INVLPG exit information */
+	bool v_spec_ctrl;    /* EDX[20] guest IA32_SPEC_CTRL in the VMCB */
 };
 extern struct svm_caps svm_caps;
 
-/* Per-vCPU back-end state (vcpu->arch.priv). */
+/* Per-vCPU back-end state (in vcpu->arch.vendor). */
 struct svm_vcpu {
 	u32 asid;           /* ASID of this vCPU in generation asid_gen */
 	u64 asid_gen;       /* 0: none yet */
 	bool need_flush;    /* the domain's p2m changed since asid was taken */
+};
+
+/* Per-domain back-end state (in domain->arch.vendor). */
+struct svm_domain {
+	paddr_t iopm_pa;    /* the domain's own I/O map; 0 = the deny-all map */
 };
 
 static inline struct vmcb *vcpu_vmcb(const struct vcpu *v)
@@ -44,9 +56,16 @@ static inline struct vmcb *vcpu_vmcb(const struct vcpu *v)
 	return v->arch.vmcx;
 }
 
-static inline struct svm_vcpu *vcpu_svm(const struct vcpu *v)
+static inline struct svm_vcpu *vcpu_svm(struct vcpu *v)
 {
-	return v->arch.priv;
+	BUILD_BUG_ON(sizeof(struct svm_vcpu) > sizeof(v->arch.vendor));
+	return (struct svm_vcpu *)&v->arch.vendor;
+}
+
+static inline struct svm_domain *domain_svm(struct domain *d)
+{
+	BUILD_BUG_ON(sizeof(struct svm_domain) > sizeof(d->arch.vendor));
+	return (struct svm_domain *)&d->arch.vendor;
 }
 
 /* svm.c: this CPU's host state areas (one CPU for now). */
@@ -77,9 +96,8 @@ const char *svm_vmcb_check(const struct vmcb *vmcb);
 
 /* intercepts.c */
 #define MSRPM_SIZE (2 * PAGE_SIZE)
-#define IOPM_SIZE (3 * PAGE_SIZE)
-/* Allocates the shared MSR permission map and the deny-all I/O map (once;
- * later calls return 0). 0 or -ENOMEM. */
+/* Allocates the shared MSR permission map and (svm_iomap_init) the
+ * deny-all I/O map (once; later calls return 0). 0 or -ENOMEM. */
 int svm_intercepts_init(void);
 /* Writes Keel's intercept policy into a fresh VMCB's control area. */
 void svm_intercepts_setup(struct vmcb *vmcb);
@@ -90,17 +108,23 @@ int msrpm_set(u8 *msrpm, u32 msr, bool intercept_read, bool intercept_write);
 /* Reads them back: bit 0 = read intercepted, bit 1 = write; MSRs outside
  * the map report 3. */
 unsigned msrpm_get(const u8 *msrpm, u32 msr);
+
+/* iomap.c */
+#define IOPM_SIZE (3 * PAGE_SIZE)
+/* Allocates the shared deny-all I/O map (once). 0 or -ENOMEM. */
+int svm_iomap_init(void);
+/* The deny-all map every domain starts with. */
+paddr_t svm_iopm_deny_all_pa(void);
 /* Sets or clears the intercept bit of ports [first, first+count) in an
  * I/O permission map. -EINVAL if the range passes port 0xffff. */
 int iopm_set(u8 *iopm, u32 first, u32 count, bool intercept);
 bool iopm_get(const u8 *iopm, u32 port);
 /* Lets d's vCPUs access ports [first, first+count) directly (allow) or
  * intercepts them again. The first call gives d its own I/O map. 0,
- * -EINVAL or -ENOMEM. For dom0's device passthrough; not in vendor_ops
- * yet. */
+ * -EINVAL or -ENOMEM. vendor_ops.io_allow (dom0's device ports). */
 int svm_io_allow(struct domain *d, u32 first, u32 count, bool allow);
 /* The I/O map d's vCPUs run with. */
-paddr_t svm_iopm_pa(const struct domain *d);
+paddr_t svm_iopm_pa(struct domain *d);
 void svm_io_domain_destroy(struct domain *d);
 
 /* npt.c */
@@ -110,6 +134,8 @@ void svm_asid_prepare(struct vcpu *v, struct vmcb *vmcb);
 /* After a failed VMRUN: a flush it carried did not happen. */
 void svm_asid_entry_failed(const struct vmcb *vmcb);
 void svm_p2m_flush(struct domain *d);
+
+/* domain.c */
 int svm_domain_init(struct domain *d);
 void svm_domain_destroy(struct domain *d);
 

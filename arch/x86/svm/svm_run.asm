@@ -23,7 +23,8 @@
 ; exit; GIF=0 still holds them until VMRUN sets GIF for the guest. The
 ; #VMEXIT restores the host RFLAGS saved by VMRUN (IF=1) with GIF=0, and
 ; the CLI after it puts the hypervisor back to IF=0 before STGI. The
-; interrupt stays pending in the APIC; exit.c lets it in (VMEXIT_INTR).
+; interrupt stays pending in the APIC; run.c lets it in (VMEXIT_INTR,
+; host_interrupt_window).
 
 %include "asm-offsets.h"
 %include "asm/guest_gprs.inc"

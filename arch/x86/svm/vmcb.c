@@ -16,10 +16,6 @@
 #define SEG_L (1u << 9)
 #define SEG_DB (1u << 10)
 
-/* Back-end state of every possible vCPU, by domain and vCPU id: struct
- * vcpu_arch has a pointer for it but Keel has no small-object allocator. */
-static struct svm_vcpu svm_vcpus[DOMID_MAX][MAX_VCPUS];
-
 /*
  * The PVH entry state (xen docs/misc/pvh.pandoc): 32-bit protected mode,
  * paging off; CS a 32-bit execute/read segment and DS/ES/SS 32-bit
@@ -60,18 +56,16 @@ static void vmcb_set_pvh_state(struct vmcb *vmcb)
 int svm_vcpu_init(struct vcpu *v)
 {
 	struct domain *d = v->dom;
-	struct svm_vcpu *sv;
 	struct vmcb *vmcb;
 	paddr_t pa;
 
-	if (!d || d->id >= DOMID_MAX || v->id >= MAX_VCPUS)
+	if (!d)
 		return -EINVAL;
 	pa = frame_alloc(); /* zeroed: every field not set below is 0 */
 	if (!pa)
 		return -ENOMEM;
 	vmcb = phys_to_virt(pa);
-	sv = &svm_vcpus[d->id][v->id];
-	memset(sv, 0, sizeof(*sv));
+	memset(vcpu_svm(v), 0, sizeof(struct svm_vcpu)); /* no ASID yet */
 
 	svm_intercepts_setup(vmcb);
 	vmcb->control.np_enable = NP_ENABLE;
@@ -84,7 +78,6 @@ int svm_vcpu_init(struct vcpu *v)
 
 	v->arch.vmcx = vmcb;
 	v->arch.vmcx_pa = pa;
-	v->arch.priv = sv;
 	return 0;
 }
 
@@ -95,7 +88,7 @@ void svm_vcpu_destroy(struct vcpu *v)
 		frame_free(v->arch.vmcx_pa);
 	v->arch.vmcx = NULL;
 	v->arch.vmcx_pa = 0;
-	v->arch.priv = NULL;
+	memset(&v->arch.vendor, 0, sizeof(v->arch.vendor));
 }
 
 /* ---- guest state ------------------------------------------------------ */

@@ -49,7 +49,7 @@ static const struct vmx_exit_desc exit_table[VMX_EXIT_REASON_NR] = {
 	[VMX_EXIT_OTHER_SMI] = { "other SMI", UNK, false, NULL },
 	[VMX_EXIT_INTERRUPT_WINDOW] = { "interrupt window", EXIT_INTR_WINDOW, false,
 					decode_intr_window },
-	[VMX_EXIT_NMI_WINDOW] = { "NMI window", EXIT_NONE, false, decode_nmi_window },
+	[VMX_EXIT_NMI_WINDOW] = { "NMI window", EXIT_NMI_WINDOW, false, decode_nmi_window },
 	[VMX_EXIT_TASK_SWITCH] = { "task switch", UNK, false, NULL },
 	[VMX_EXIT_CPUID] = { "CPUID", EXIT_CPUID, true, NULL },
 	[VMX_EXIT_GETSEC] = { "GETSEC", UNK, true, NULL },
@@ -423,7 +423,7 @@ static void dump_host_state(void)
  */
 void vmx_report_entry_fail(struct vcpu *v, int rc)
 {
-	const char *insn = v->arch.launched ? "VMRESUME" : "VMLAUNCH";
+	const char *insn = vmx_vcpu(v)->launched ? "VMRESUME" : "VMLAUNCH";
 
 	if (rc == 1) {
 		pr_err("VMX: d%uv%u: %s failed with VMfailInvalid (no current VMCS; "

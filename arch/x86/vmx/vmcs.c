@@ -440,13 +440,11 @@ static void write_controls(struct vcpu *v)
 
 int vmx_vcpu_init(struct vcpu *v)
 {
-	BUILD_BUG_ON(sizeof(struct vmx_vcpu) > PAGE_SIZE);
 	paddr_t vmcs = frame_alloc();
-	paddr_t priv = frame_alloc();
 	paddr_t vapic = frame_alloc();
 	int rc = -ENOMEM;
 
-	if (!vmcs || !priv || !vapic) {
+	if (!vmcs || !vapic) {
 		pr_err("VMX: out of memory for the VMCS of d%uv%u\n", v->dom->id, v->id);
 		goto fail;
 	}
@@ -460,8 +458,8 @@ int vmx_vcpu_init(struct vcpu *v)
 	}
 	v->arch.vmcx = phys_to_virt(vmcs);
 	v->arch.vmcx_pa = vmcs;
-	v->arch.priv = phys_to_virt(priv);
-	v->arch.launched = false;
+	/* A clear VMCS is entered with VMLAUNCH (launched = false). */
+	memset(vmx_vcpu(v), 0, sizeof(struct vmx_vcpu));
 	vmx_vcpu(v)->vapic = vapic;
 	vmcs_load(v);
 
@@ -486,12 +484,10 @@ fail_loaded:
 	vmx_this_cpu.current_vmcs = 0;
 	v->arch.vmcx = NULL;
 	v->arch.vmcx_pa = 0;
-	v->arch.priv = NULL;
+	memset(&v->arch.vendor, 0, sizeof(v->arch.vendor));
 fail:
 	if (vmcs)
 		frame_free(vmcs);
-	if (priv)
-		frame_free(priv);
 	if (vapic)
 		frame_free(vapic);
 	return rc;
@@ -512,11 +508,9 @@ void vmx_vcpu_destroy(struct vcpu *v)
 	debugregs_forget(v);
 	frame_free(vmx_vcpu(v)->vapic);
 	frame_free(v->arch.vmcx_pa);
-	frame_free(virt_to_phys(v->arch.priv));
 	v->arch.vmcx = NULL;
 	v->arch.vmcx_pa = 0;
-	v->arch.priv = NULL;
-	v->arch.launched = false;
+	memset(&v->arch.vendor, 0, sizeof(v->arch.vendor));
 }
 
 /* ---- dump ------------------------------------------------------------------------- */

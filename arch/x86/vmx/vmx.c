@@ -1,6 +1,7 @@
 /*
- * Intel VT-x: detection, enabling VMX operation on a CPU (VMXON), and the
- * vendor_ops table (Intel SDM vol. 3, chapters 24-32).
+ * Intel VT-x: detection, enabling VMX operation on a CPU (VMXON), the
+ * vendor_ops table and the record of failed VMREAD/VMWRITEs (Intel SDM
+ * vol. 3, chapters 24-32).
  */
 #include <lib/errno.h>
 #include <keel/frame.h>
@@ -171,13 +172,7 @@ static int vmx_cpu_init(void)
 	return 0;
 }
 
-static void vmx_run(struct vcpu *v, struct vm_exit *exit);
-
-/*
- * Not const: p2m_max_leaf_level depends on the CPU and is set by
- * vmx_probe() before the table is handed out (as a const pointer).
- */
-/* The vendor contract's io_allow over domain.c's per-domain I/O bitmaps. */
+/* The vendor contract's io_allow over iomap.c's per-domain I/O bitmaps. */
 static int vmx_io_allow_op(struct domain *d, u16 first, u32 count, bool allow)
 {
 	if (count > 0x10000u - first)
@@ -185,11 +180,11 @@ static int vmx_io_allow_op(struct domain *d, u16 first, u32 count, bool allow)
 	return vmx_io_allow(d, first, count, allow);
 }
 
-static struct vendor_ops vmx_ops = {
+/* What depends on the CPU goes to struct vendor_caps (vmx_probe()). */
+static const struct vendor_ops vmx_ops = {
 	.name = "VMX",
 	.cpu_init = vmx_cpu_init,
 	.p2m_format = &ept_format,
-	.p2m_max_leaf_level = 2,
 	.p2m_flush = vmx_p2m_flush,
 	.domain_init = vmx_domain_init,
 	.domain_destroy = vmx_domain_destroy,
@@ -208,7 +203,7 @@ static struct vendor_ops vmx_ops = {
 	.hypercall_insn = { 0x0f, 0x01, 0xc1 }, /* VMCALL */
 };
 
-int vmx_probe(const struct vendor_ops **ops)
+int vmx_probe(const struct vendor_ops **ops, struct vendor_caps *caps)
 {
 	struct vmx_caps *c = &vmx.caps;
 	struct cpuid_regs r;
@@ -281,7 +276,9 @@ int vmx_probe(const struct vendor_ops **ops)
 	setup_fixed_bits();
 
 	/* 29.3.2: 1 GiB EPT leaves only where the CPU has them. */
-	vmx_ops.p2m_max_leaf_level = (c->ept_vpid & EPT_CAP_1G_PAGES) ? 3 : 2;
+	caps->p2m_max_leaf_level = (c->ept_vpid & EPT_CAP_1G_PAGES) ? 3 : 2;
+	/* VMX has no control that switches IA32_SPEC_CTRL (asm/spec.h). */
+	caps->switches_spec_ctrl = false;
 
 	pr_info("virtualization: VMX (EPT with %s pages, %s, unrestricted guest, %s, %s; "
 		"VMCS revision 0x%x%s)\n",
@@ -298,62 +295,6 @@ int vmx_probe(const struct vendor_ops **ops)
 		 vmx.ctl.val[VMX_CTL_PROC2], vmx.ctl.val[VMX_CTL_EXIT], vmx.ctl.val[VMX_CTL_ENTRY]);
 	*ops = &vmx_ops;
 	return 0;
-}
-
-/* ---- running a vCPU ---------------------------------------------------------- */
-
-/*
- * One vendor_ops.run(): enter the guest, decode the exit. A few exits are
- * the back end's own business (a window it opened to deliver a queued
- * event, a guest CR write that needs a #GP); those re-enter here without
- * bothering the kernel.
- */
-static void vmx_run(struct vcpu *v, struct vm_exit *exit)
-{
-	struct vmx_vcpu *p = vmx_vcpu(v);
-
-	for (;;) {
-		vmcs_load(v);
-		vmx_switch_guest_msrs(v);
-		if (!p->flushed)
-			vmx_flush_vcpu_first_entry(v);
-		else
-			vmx_tlb_switch(v);
-		vmx_this_cpu.last_run = v;
-		vmx_inject_pending(v);
-		/* DR7 and DEBUGCTL come from the VMCS; DR0-3 and DR6 are
-		 * swapped here when another vCPU had them. */
-		debugregs_switch_to(v, true);
-		vmx_preemption_arm();
-		spec_enter_guest(v); /* IBPB, SPEC_CTRL, L1D flush (asm/spec.h) */
-
-		/* CR2 is not part of the VMCS; nothing between here and
-		 * the entry can fault, so the guest's value survives. */
-		if (read_cr2() != p->cr2)
-			write_cr2(p->cr2);
-		int rc = vmx_enter(v);
-		p->cr2 = read_cr2();
-
-		if (rc) {
-			spec_entry_failed();
-			memset(exit, 0, sizeof(*exit));
-			exit->reason = EXIT_ENTRY_FAILED;
-			vmx_report_entry_fail(v, rc);
-			p->last_exit = *exit;
-			return;
-		}
-		bool was_launched = v->arch.launched;
-		v->arch.launched = true;
-		vmx_save_vectoring(v);
-		bool internal = vmx_decode_exit(v, exit);
-		/* An entry that failed while loading the guest state (exit
-		 * reason bit 31) leaves the launch state as it was (27.8). */
-		if (exit->reason == EXIT_ENTRY_FAILED)
-			v->arch.launched = was_launched;
-		p->last_exit = *exit;
-		if (!internal)
-			return;
-	}
 }
 
 unsigned vmx_access_failures;

@@ -4,6 +4,24 @@
  * Nothing outside arch/x86/vmx/ includes this; the rest of Keel sees VMX
  * only through struct vendor_ops (asm/vendor.h).
  *
+ * The files match arch/x86/svm/'s concept for concept where both have
+ * the concept (domain.c, iomap.c, run.c, exit.c, inject.c):
+ *
+ *   vmx.c          probe, VMXON, the vendor_ops table
+ *   controls.c     the VM-execution/exit/entry controls from the MSRs
+ *   domain.c       per-domain state: set-up (VPID) and tear-down
+ *   vmcs.c         vCPU creation, guest state accessors, dump
+ *   cr.c           guest CR0/CR3/CR4/EFER (fixed bits, read shadows)
+ *   msr.c          MSR bitmap, lazily switched MSRs
+ *   iomap.c        I/O bitmaps (port passthrough)
+ *   run.c          the run loop: prepare, VMLAUNCH/VMRESUME, decode
+ *   vmx_run.asm    the VMLAUNCH/VMRESUME stub (GPRs, host RSP/RIP)
+ *   exit.c         exit reason -> struct vm_exit; entry-failure reports
+ *   entry_check.c  the SDM's VM-entry checks, for reports
+ *   ept.c          EPT format, INVEPT/INVVPID
+ *   inject.c       event injection, interrupt/NMI windows
+ *   preempt.c      the VMX-preemption timer
+ *
  * Section numbers in arch/x86/vmx/ are those of the current Intel SDM
  * vol. 3C (24 introduction, 25 VMCS, 26 non-root operation, 27 VM entries,
  * 28 VM exits, 29 EPT and VPID, 31 instruction reference, appendix A
@@ -179,11 +197,14 @@ struct vmx_cpu {
 };
 extern struct vmx_cpu vmx_this_cpu;
 
-/* ---- per-vCPU state (v->arch.priv) --------------------------------------- */
+/* ---- per-vCPU and per-domain state (in their arch.vendor) ---------------- */
 
 #define VMX_LAZY_MSRS 6
 
 struct vmx_vcpu {
+	/* VMLAUNCH done on the current VMCS (its launch state, 25.11.3):
+	 * the next entry is VMRESUME. Read by vmx_run.asm (asm-offsets). */
+	bool launched;
 	u64 cr2;              /* VMX does not switch CR2 (SDM 27.3, 28.5) */
 	/* inject.c */
 	bool queued;          /* an event from vendor_ops.inject() */
@@ -198,6 +219,10 @@ struct vmx_vcpu {
 	u64 lazy_msrs[VMX_LAZY_MSRS]; /* msr.c */
 	paddr_t vapic;        /* virtual-APIC page: the guest's CR8 (TPR shadow) */
 	struct vm_exit last_exit;     /* for dump() */
+};
+
+struct vmx_domain {
+	paddr_t io_bitmap;    /* bitmap A (ports 0-7fff) then B (8000-ffff) */
 };
 
 /* ---- VMX instructions ------------------------------------------------------ */
@@ -291,7 +316,14 @@ static inline bool vmx_invvpid(u64 type, u16 vpid)
 
 static inline struct vmx_vcpu *vmx_vcpu(struct vcpu *v)
 {
-	return v->arch.priv;
+	BUILD_BUG_ON(sizeof(struct vmx_vcpu) > sizeof(v->arch.vendor));
+	return (struct vmx_vcpu *)&v->arch.vendor;
+}
+
+static inline struct vmx_domain *domain_vmx(struct domain *d)
+{
+	BUILD_BUG_ON(sizeof(struct vmx_domain) > sizeof(d->arch.vendor));
+	return (struct vmx_domain *)&d->arch.vendor;
 }
 
 /* ---- between the files ------------------------------------------------------ */
@@ -381,13 +413,22 @@ void vmx_drop_guest_msrs(struct vcpu *v);
 /* domain.c */
 int vmx_domain_init(struct domain *d);
 void vmx_domain_destroy(struct domain *d);
-paddr_t vmx_io_bitmap(const struct domain *d);
+
+/* iomap.c */
+/* Gives d its I/O bitmaps, every port exiting. 0 or -ENOMEM. */
+int vmx_iomap_init(struct domain *d);
+void vmx_iomap_destroy(struct domain *d);
+paddr_t vmx_io_bitmap(struct domain *d);
 /* Lets d access ports [port, port+count) directly (allow) or intercepts
  * them again. 0 or -EINVAL. */
 int vmx_io_allow(struct domain *d, u16 port, unsigned count, bool allow);
 
+/* run.c */
+/* vendor_ops.run: enters v's guest until an exit the kernel must see. */
+void vmx_run(struct vcpu *v, struct vm_exit *exit);
+
 /* vmx_run.asm */
-/* Enters the guest (VMLAUNCH unless v->arch.launched, else VMRESUME) with
+/* Enters the guest (VMRESUME if vmx_vcpu(v)->launched, else VMLAUNCH) with
  * its GPRs from v->arch.gprs, and saves them again on exit. Returns 0
  * after a VM exit, 1 on VMfailInvalid, 2 on VMfailValid. */
 int vmx_enter(struct vcpu *v);

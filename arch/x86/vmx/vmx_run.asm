@@ -48,7 +48,7 @@ vmx_enter:
 	SPEC_BEFORE_ENTRY		; VERW (asm/spec.inc); clobbers flags
 	; The flags of this compare survive the loads (MOV leaves flags
 	; alone) and choose VMLAUNCH or VMRESUME below.
-	cmp byte [rdi + VCPU_LAUNCHED], 0
+	cmp byte [rdi + VCPU_VMX_LAUNCHED], 0
 	mov rax, [rdi + VCPU_RAX]
 	GUEST_GPRS_LOAD rdi
 	mov rdi, [rdi + VCPU_RDI]	; last: it held v

@@ -69,8 +69,6 @@ struct vendor_ops {
 
 	/* Page-table format of this vendor's guest-physical tables. */
 	const struct pt_format *p2m_format;
-	/* Largest leaf level the p2m may use (2 = 2 MiB, 3 = 1 GiB). */
-	unsigned p2m_max_leaf_level;
 	/* Makes changes to d's p2m visible (TLB/ASID/INVEPT flush). */
 	void (*p2m_flush)(struct domain *d);
 
@@ -85,7 +83,11 @@ struct vendor_ops {
 	void (*vcpu_destroy)(struct vcpu *v);
 
 	/* Enters the guest and returns when it exits, with the exit decoded
-	 * into *exit. An event queued with inject() is delivered on entry. */
+	 * into *exit. An event queued with inject() is delivered on entry.
+	 * An exit the back end deals with itself and re-enters from (e.g. a
+	 * window it opened for an event it holds) is not returned, but
+	 * counted with exit_count() (keel/exit.h), so the per-reason
+	 * counters see every exit; the returned one the caller counts. */
 	void (*run)(struct vcpu *v, struct vm_exit *exit);
 
 	/* Queues one event for delivery at the next entry. */
@@ -113,24 +115,37 @@ struct vendor_ops {
 	/* The 3-byte hypercall instruction this vendor intercepts natively
 	 * (VMMCALL 0f 01 d9 or VMCALL 0f 01 c1), for the hypercall page. */
 	u8 hypercall_insn[3];
+};
 
+/*
+ * What the probe learned about this CPU that the rest of Keel needs. Kept
+ * apart so that each back end's vendor_ops is a const table (in .rodata,
+ * which the host page tables map read-only: no stray write can redirect
+ * an operation); these are written once, by the probe.
+ */
+struct vendor_caps {
+	/* Largest leaf level the p2m may use (2 = 2 MiB, 3 = 1 GiB). */
+	unsigned p2m_max_leaf_level;
 	/* The hardware loads the guest's IA32_SPEC_CTRL (vcpu->arch.spec_ctrl,
 	 * copied in by run()) at entry and the host's at exit, so software
 	 * need not (asm/spec.h). */
 	bool switches_spec_ctrl;
 };
 
-/* The bound back end; valid after vendor_probe() returned 0. */
+/* The bound back end and what its probe found; valid after
+ * vendor_probe() returned 0. */
 extern const struct vendor_ops *vendor;
+extern const struct vendor_caps *vendor_caps;
 
 /* Probes SVM then VMX; binds `vendor`, enables it on the boot CPU and
  * prints the features found. Returns 0, or -ENODEV after printing one line
  * saying what is missing. */
 int vendor_probe(void);
 
-/* Each back end's probe: 0 if usable (ops returned in *ops), else -ENODEV
- * with the reason printed. */
-int svm_probe(const struct vendor_ops **ops);
-int vmx_probe(const struct vendor_ops **ops);
+/* Each back end's probe: 0 if usable (its const ops table returned in
+ * *ops, what it found about the CPU filled into *caps), else -ENODEV with
+ * the reason printed. */
+int svm_probe(const struct vendor_ops **ops, struct vendor_caps *caps);
+int vmx_probe(const struct vendor_ops **ops, struct vendor_caps *caps);
 
 #endif
