@@ -21,6 +21,7 @@
 #include <public/version.h>
 #include "cpu.h"
 #include "dom0.h"
+#include "selftests.h"
 #include "guest.h"
 #include "selftest.h"
 #include "hypercall.h"
