@@ -105,6 +105,12 @@ bool loop_port_take(evtchn_port_t port)
 	return __atomic_fetch_and(&marked[port / 64], ~bit, __ATOMIC_SEQ_CST) & bit;
 }
 
+void loop_port_kick(evtchn_port_t port)
+{
+	if (port && port < NR_EVENT_CHANNELS)
+		mark(port, NULL);
+}
+
 /* ---- timers ----------------------------------------------------------------- */
 
 static void timer_fired(evtchn_port_t port, void *arg)
@@ -288,6 +294,27 @@ bool loop_run_once(bool may_block)
 	if (may_block && !ran && !busy)
 		block(0, due_or_marked);
 	return ran || busy;
+}
+
+static void deadline_passed(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+bool loop_run_until(bool (*cond)(void *arg), void *arg, u64 deadline_ns)
+{
+	static bool late; /* not reentrant: handlers never call this */
+	struct loop_timer t = { .fn = deadline_passed, .arg = &late };
+	bool ok;
+
+	late = false;
+	if (loop_init())
+		return cond(arg);
+	loop_timer_arm(&t, deadline_ns);
+	while (!(ok = cond(arg)) && !late)
+		loop_run_once(true);
+	loop_timer_cancel(&t);
+	return ok;
 }
 
 void loop_run(void)

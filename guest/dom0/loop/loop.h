@@ -50,6 +50,17 @@ void loop_unbind_port(evtchn_port_t port);
 bool loop_port_take(evtchn_port_t port);
 bool loop_wait_port(evtchn_port_t port, u64 deadline_ns);
 
+/* Marks `port` as if it had fired: its handler runs again on the next
+ * iteration (a handler that stopped at its budget with work left). */
+void loop_port_kick(evtchn_port_t port);
+
+/*
+ * For scenario and start-up code outside the handlers: runs iterations
+ * until cond(arg) is true (checked after each) or the system time
+ * `deadline_ns` passes. Returns cond's last value.
+ */
+bool loop_run_until(bool (*cond)(void *arg), void *arg, u64 deadline_ns);
+
 /* A timer: fn(arg) runs once from the loop when the PV clock reaches
  * `deadline` (system time, ns). The struct is the caller's (static or
  * inside its service state) and must live while armed. */
