@@ -5,6 +5,7 @@
  */
 #include <keel/lib.h>
 #include "cpu.h"
+#include "console/backend.h"
 #include "dom0.h"
 #include "hw/hw.h"
 #include "guest.h"
@@ -70,6 +71,9 @@ void guest_main(const struct hvm_start_info *si)
 	print_hypervisor();
 	if (cmdline_has(si_cmdline(si), "bench"))
 		dom0_bench_run(si);
+	/* cons_mirror=0: domUs' PV console output is kept, not shown. */
+	if (cmdline_get(si_cmdline(si), "cons_mirror", test, sizeof(test)) && !strcmp(test, "0"))
+		cons_back_mirror = false;
 	if (cmdline_get(si_cmdline(si), "test", test, sizeof(test)))
 		dom0_selftest_run(si, test);
 

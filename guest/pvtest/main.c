@@ -140,6 +140,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_ticker();
 	else if (!strcmp(role, "spec"))
 		role_spec();
+	else if (!strcmp(role, "pvcons"))
+		role_pvcons();
+	else if (!strcmp(role, "pvcons-hostile"))
+		role_pvcons_hostile();
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -56,4 +56,20 @@ int dom_map_foreign_one(domid_t fd, u64 gfn, u64 gpa);
 /* Removes a foreign mapping made by dom_map_foreign at `gpa`. */
 int dom_unmap_foreign(u64 gpa);
 
+/*
+ * A PV console for a built (not yet running) domU, as Xen's toolstack
+ * sets one up: one zeroed page of the domain's, placed at guest frame
+ * ram_mib * 256 — just past the RAM of its memory map, so the guest never
+ * takes it for RAM — and an unbound event-channel port of the domain's
+ * that dom0 may bind; both announced to the guest through
+ * HVM_PARAM_CONSOLE_PFN and HVM_PARAM_CONSOLE_EVTCHN. Call it after the
+ * image is loaded (the memory map is made then). Returns the frame and
+ * the port for the backend (console/backend.h cons_back_attach). On
+ * failure what was made stays the domain's until it is destroyed.
+ *
+ * TODO(issue 12, launcher): also write /local/domain/N/console/
+ * {ring-ref,port,type} ("xenconsoled") once xenstored runs in dom0.
+ */
+int dom_console_create(domid_t id, unsigned ram_mib, u64 *gfn, evtchn_port_t *port);
+
 #endif

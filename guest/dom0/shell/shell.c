@@ -16,6 +16,7 @@
 #include "evtchn.h"
 #include "guest.h"
 #include "hypercall.h"
+#include "console/backend.h"
 #include "loop/loop.h"
 #include "pvclock.h"
 
@@ -29,6 +30,7 @@ struct command {
 
 static void cmd_help(const struct hvm_start_info *si, const char *args);
 static void cmd_idle(const struct hvm_start_info *si, const char *args);
+static void cmd_console(const struct hvm_start_info *si, const char *args);
 
 static void cmd_mem(const struct hvm_start_info *si, const char *args)
 {
@@ -122,6 +124,7 @@ static const struct command commands[] = {
 	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
 	{ "destroy", "destroy domain ID (every page back)", cmd_destroy },
 	{ "idle", "sleep N s in the event loop, then count dom0's exits", cmd_idle },
+	{ "console", "attach to domain ID's PV console (Ctrl-] detaches)", cmd_console },
 	{ "poweroff", "power the machine off", cmd_poweroff },
 	{ "reboot", "reboot the machine", cmd_reboot },
 };
@@ -245,6 +248,47 @@ static void cmd_idle(const struct hvm_start_info *si, const char *args)
 	loop_timer_arm(&idle_timer, idle_start_ns + secs * 1000000000ULL);
 }
 
+/* `console N`: typed bytes go to domain N's PV console until Ctrl-]
+ * (as `xl console`); 0 = the shell has them. */
+#define DETACH_KEY 0x1d
+static domid_t attached;
+
+static void cmd_console(const struct hvm_start_info *si, const char *args)
+{
+	const char *end;
+	u64 id;
+	struct cons_back_stats st;
+	(void)si;
+	if (parse_u64(args, &end, &id) || *end || !id || id >= DOMID_FIRST_RESERVED) {
+		puts("usage: console ID (Ctrl-] comes back)");
+		return;
+	}
+	if (cons_back_stats((domid_t)id, &st) || !st.attached) {
+		printf("console: d%lu has no PV console served by dom0\n", id);
+		return;
+	}
+	attached = (domid_t)id;
+	printf("dom0: console: attached to d%u; Ctrl-] detaches\n", attached);
+}
+
+/* A byte typed while attached: to the domain's ring, or detach. */
+static void forward_char(char c)
+{
+	if (c == DETACH_KEY) {
+		printf("\ndom0: console: detached from d%u\n", attached);
+		attached = 0;
+		prompt();
+		return;
+	}
+	if (cons_back_input(attached, &c, 1) <= 0) {
+		/* Full (the guest does not read) or gone: say so once, stay. */
+		static domid_t warned;
+		if (warned != attached)
+			printf("dom0: console: d%u does not take input\n", attached);
+		warned = attached;
+	}
+}
+
 /* One typed byte: echo, edit, or run the line. */
 static void take_char(char c)
 {
@@ -253,7 +297,7 @@ static void take_char(char c)
 		line[line_len] = 0;
 		line_len = 0;
 		run_line(shell_si, line);
-		if (!idle_running)
+		if (!idle_running && !attached)
 			prompt();
 		return;
 	}
@@ -279,8 +323,12 @@ static void drain_input(void)
 	while ((n = HYPERVISOR_console_io(CONSOLEIO_read, sizeof(buf), buf)) > 0) {
 		/* While `idle` measures, typing would spoil it: keys are
 		 * read (so the buffer cannot fill) but ignored. */
-		for (long i = 0; i < n && !idle_running; i++)
-			take_char(buf[i]);
+		for (long i = 0; i < n && !idle_running; i++) {
+			if (attached)
+				forward_char(buf[i]);
+			else
+				take_char(buf[i]);
+		}
 	}
 	if (n < 0) {
 		printf("dom0: console read failed (%ld); no interactive console\n", n);
@@ -305,14 +353,14 @@ static void poll_input(void *arg)
 	loop_timer_arm(&poll_timer, pvclock_now_ns() + 20000000ULL);
 }
 
-__noreturn void dom0_shell(const struct hvm_start_info *si)
+int dom0_shell_start(const struct hvm_start_info *si)
 {
 	int rc;
 
 	shell_si = si;
 	if ((rc = loop_init())) {
 		printf("dom0: shell: no event channels (%d)\n", rc);
-		guest_poweroff();
+		return rc;
 	}
 	if ((rc = evtchn_bind_virq(VIRQ_CONSOLE, 0, &console_port)) ||
 	    (rc = loop_bind_port(console_port, on_console_input, NULL))) {
@@ -323,5 +371,12 @@ __noreturn void dom0_shell(const struct hvm_start_info *si)
 	puts("dom0: console ready; type 'help'");
 	prompt();
 	drain_input(); /* typed before the port was bound */
+	return 0;
+}
+
+__noreturn void dom0_shell(const struct hvm_start_info *si)
+{
+	if (dom0_shell_start(si))
+		guest_poweroff();
 	loop_run();
 }

@@ -45,6 +45,9 @@
  *             each domain keeps its own.
  *   rowrite   a domU writes through a read-only grant mapping of another
  *             domU's page: it is killed, the page is unchanged.
+ *   pvcons    PV consoles: a domU's output through its ring (a 100 KiB
+ *             burst, every line checked), input typed for it on the
+ *             serial console, a hostile ring dropped (console_test.c).
  *   soak      create/destroy cycles and hostile domUs for a long time,
  *             every resource count back at the end (soak.c, make soak).
  */
@@ -660,6 +663,7 @@ static const struct {
 	{ "spec", scenario_spec },
 	{ "rowrite", scenario_rowrite },
 	{ "soak", scenario_soak },
+	{ "pvcons", scenario_pvcons },
 };
 
 void domains_test_run(const struct hvm_start_info *si, const char *which)

@@ -61,6 +61,7 @@ void scenario_foreign(const struct hvm_start_info *si);
 void scenario_held(const struct hvm_start_info *si);
 void scenario_flood(const struct hvm_start_info *si);
 void scenario_domctl(const struct hvm_start_info *si);
+void scenario_pvcons(const struct hvm_start_info *si);
 
 /* The soak scenario (soak.c, `scenario=soak`). */
 __noreturn void soak_run(const char *cmdline);
