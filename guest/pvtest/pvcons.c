@@ -3,8 +3,8 @@
  * scenario `pvcons` (guest/dom0/test/console_test.c) serves them.
  *
  * role=pvcons [bytes=N] [input=1]
- *     everything it prints goes through its console ring, never
- *     console_io: a banner, then a burst of N bytes (default 102400) of
+ *     everything it prints goes through its console ring (main.c attaches
+ *     it before any role runs), never console_io: a banner, then a burst of N bytes (default 102400) of
  *     64-byte lines "pvcons: burst NNNNNN xxx...\n" numbered from 0,
  *     written as fast as the ring takes them, then (input=1) waits for one
  *     line of input from the ring and prints it back.
@@ -78,12 +78,9 @@ static void echo_one_line(void)
 
 void role_pvcons(void)
 {
-	int rc = pvcons_init(true);
-
-	if (rc) {
-		/* Still on console_io: say so there. */
-		fail("no PV console: %d", rc);
-	}
+	/* main() attached the console if the toolstack gave one. */
+	if (!pvcons_active())
+		fail("no PV console"); /* still on console_io: said there */
 	printf("pvtest: pvcons: console ring at gfn 0x%lx, port %u; console_io unused from here\n",
 	       pvcons_gfn(), pvcons_port());
 	burst(arg_u64_or("bytes", 100 * 1024));
@@ -95,10 +92,8 @@ void role_pvcons(void)
 
 void role_pvcons_hostile(void)
 {
-	int rc = pvcons_init(true);
-
-	if (rc)
-		fail("no PV console: %d", rc);
+	if (!pvcons_active())
+		fail("no PV console");
 	puts("pvtest: pvcons-hostile: one good line, then corrupting out_prod");
 	console_flush();
 	/* Let the backend take the good line first. */
