@@ -38,10 +38,15 @@ void drv_udelay(u64 us);
 /*
  * Device interrupts. drv_irq_attach routes the device's interrupt to the
  * driver: entry 0 of its MSI-X table if it has one, else its MSI, else its
- * INTx line (in dom0: PHYSDEVOP_map_pirq and EVTCHNOP_bind_pirq; a masked
- * event channel the driver sleeps on; cmdline msi=off keeps INTx). NULL when the device has no
- * usable interrupt: the driver then polls. The protocol:
- *   drv_irq_wait()  sleeps until the line fires or `us` passes;
+ * INTx line (in dom0: PHYSDEVOP_map_pirq and EVTCHNOP_bind_pirq; an
+ * event channel on dom0's event loop; cmdline msi=off keeps INTx). NULL
+ * when the device has no usable interrupt: the driver then polls. The
+ * protocol:
+ *   drv_irq_wait()  sleeps until the line fires or `us` passes (for
+ *                   synchronous callers: probing, self-tests; never from
+ *                   a function run by the image's event loop);
+ *   or drv_irq_set_handler()'s function runs from the event loop each
+ *                   time it fires (asynchronous completion);
  *   the driver acknowledges the device (reads/clears its status);
  *   drv_irq_done()  lets the line fire again (a level line stays masked
  *                   from the interrupt until then).
@@ -56,6 +61,10 @@ bool drv_irq_is_msix(const struct drv_irq *irq);
 /* True if the interrupt fired (now or while sleeping). */
 bool drv_irq_wait(struct drv_irq *irq, u64 us);
 void drv_irq_done(struct drv_irq *irq);
+/* fn(arg) runs from the image's event loop (not in interrupt context)
+ * each time the interrupt fires; NULL stops it. drv_irq_wait still sees
+ * the interrupt afterwards. */
+void drv_irq_set_handler(struct drv_irq *irq, void (*fn)(void *arg), void *arg);
 /* Interrupts seen so far. */
 u64 drv_irq_count(const struct drv_irq *irq);
 /* "GSI 11, pirq 11, port 5" for reports. */

@@ -28,7 +28,13 @@ GUEST_LIBS := $(GUEST_LIB) $(LIB_GUEST)
 # dom0's device drivers (drivers/drv.h is their environment), built with
 # the guest flags.
 DOM0_DRIVERS := $(wildcard drivers/pci/*.c drivers/virtio/*.c drivers/block/*.c drivers/net/*.c)
-DOM0_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/dom0/*.c)) \
+# dom0's sources: guest/dom0/ and every folder under it (one folder per
+# service, test/ for the self-tests). They include each other's headers
+# by folder ("hw/hw.h"), relative to guest/dom0. A service's host-only
+# sources (a host build of it, e.g. xenstored's) are named *_host.c or sit
+# one folder deeper (guest/dom0/SERVICE/host/), and are not dom0's.
+DOM0_SRC := $(filter-out %_host.c,$(wildcard guest/dom0/*.c guest/dom0/*/*.c))
+DOM0_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(DOM0_SRC)) \
 	$(patsubst %.c,$(BUILD)/guest/%.o,$(DOM0_DRIVERS))
 PVTEST_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/pvtest/*.c))
 
@@ -49,6 +55,8 @@ GUEST_SIMD_CFLAGS := $(filter-out -mno-sse -mno-mmx -mno-sse2 -mno-avx -mgeneral
 $(BUILD)/guest/%.o: guest/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest/dom0/%.o: GUEST_CFLAGS += -Iguest/dom0
 
 $(BUILD)/guest/%.o: guest/%.asm
 	@mkdir -p $(dir $@)

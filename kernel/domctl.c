@@ -9,6 +9,7 @@
  * everything before changing anything, so an error leaves all as it was.
  */
 #include <keel/domain.h>
+#include <keel/guest_console.h>
 #include <keel/domctl.h>
 #include <lib/errno.h>
 #include <keel/evtchn.h>
@@ -276,6 +277,26 @@ static long domctl_exit_counts(struct vcpu *cur, struct domain *d,
 	return 0;
 }
 
+/* dom0's console backend shows a domU's PV console output as that
+ * domain's (guest_console_write: the same "(dN)" lines and throttle as
+ * console_io). Copied whole first, so a bad buffer changes nothing. */
+static long domctl_console_write(struct vcpu *cur, struct domain *d,
+				 const struct keel_domctl_console_write *w)
+{
+	static char buf[KEEL_DOMCTL_CONSOLE_MAX];
+
+	/* A domain that has shut down may still have output in its ring,
+	 * written before it stopped: shown until it is destroyed. */
+	if (d == cur->dom || d->state == DOM_DYING)
+		return -EINVAL;
+	if (w->len > KEEL_DOMCTL_CONSOLE_MAX)
+		return -E2BIG;
+	if (w->len && copy_from_guest(cur, buf, w->buffer, w->len))
+		return -EFAULT;
+	guest_console_write(d, buf, w->len);
+	return 0;
+}
+
 long do_domctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)
 {
 	struct xen_domctl op;
@@ -339,6 +360,9 @@ long do_domctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)
 	case KEEL_DOMCTL_get_exit_counts:
 		rc = domctl_exit_counts(v, d, &op.u.exit_counts);
 		copyback = rc == 0;
+		break;
+	case KEEL_DOMCTL_console_write:
+		rc = domctl_console_write(v, d, &op.u.console_write);
 		break;
 	default:
 		rc = -ENOSYS;

@@ -1,9 +1,9 @@
 /* console_io (Xen public/xen.h CONSOLEIO_*): guest text to the console. */
+#include <keel/console_rx.h>
 #include <keel/domain.h>
 #include <lib/errno.h>
 #include <keel/guest_console.h>
 #include <keel/hypercall.h>
-#include <keel/uart.h>
 #include <asm/guest_mem.h>
 #include <public/xen.h>
 
@@ -13,8 +13,9 @@
 /*
  * CONSOLEIO_read: the control domain reads what the operator typed on the
  * hypervisor's serial console (Xen gives dom0 the serial input the same
- * way; hvc_xen in a Linux dom0 polls it). Non-blocking: returns the number
- * of bytes read, 0 when nothing is waiting. Other domains have their own
+ * way). Non-blocking: returns the number of bytes read, 0 when nothing is
+ * waiting; VIRQ_CONSOLE tells dom0 when there is something
+ * (keel/console_rx.h), so it need not poll. Other domains have their own
  * consoles through the console backend, so they get -EPERM here.
  */
 static long console_read(struct vcpu *v, u64 count, u64 buf)
@@ -28,10 +29,7 @@ static long console_read(struct vcpu *v, u64 count, u64 buf)
 		return -EINVAL;
 	guest_console_show_partial(v->dom); /* the prompt, echoed keys */
 	while (n < count) {
-		size_t got = 0;
-		int c;
-		while (got < sizeof(chunk) && n + got < count && (c = uart_getc()) >= 0)
-			chunk[got++] = (char)c;
+		size_t got = console_rx_read(chunk, MIN(sizeof(chunk), count - n));
 		if (!got)
 			break;
 		if (copy_to_guest(v, buf + n, chunk, got))

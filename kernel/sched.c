@@ -14,6 +14,7 @@
  * here. sched_must_leave() also compares the clock itself, so a guest
  * that exits often is preempted on time even if an interrupt was late.
  */
+#include <keel/console_rx.h>
 #include <keel/console_tx.h>
 #include <keel/domain.h>
 #include <lib/errno.h>
@@ -242,16 +243,18 @@ static unsigned collect(u64 now, u64 *next)
 /* Nothing to run: sleep until the next timer. */
 static void idle(u64 now, u64 next)
 {
-	if (!next && !pirq_any_bound()) {
-		/* Every vCPU sleeps, no timer is armed and no device
-		 * interrupt is routed to a domain: no event can come, so
-		 * nothing would ever run again. */
+	if (!next && !pirq_any_bound() && !console_rx_next_poll(now)) {
+		/* Every vCPU sleeps, no timer is armed, no device interrupt
+		 * is routed to a domain and dom0 does not wait for console
+		 * input: no event can come, so nothing would ever run again. */
 		pr_err("every vCPU is blocked and nothing can wake them\n");
 		machine_stop(STOP_PANIC);
 	}
 	sched_this_cpu()->timer_fired = false;
-	/* Console output still queued: wake up to move it on. */
+	/* Console output still queued: wake up to move it on; dom0 waits
+	 * for console input: wake up to look for it (no UART interrupt). */
 	next = earliest(next, console_tx_next_poll(now));
+	next = earliest(next, console_rx_next_poll(now));
 	if (next)
 		apic_timer_oneshot(next - now);
 	else
@@ -279,6 +282,7 @@ void sched_run(void)
 		 * dom0's vCPU) before the pick. */
 		pirq_deliver_pending();
 		console_tx_poll();
+		console_rx_poll();
 		u64 now = time_now_ns(), next;
 		unsigned n = collect(now, &next);
 		int pick = sched_pick(entities, n);

@@ -3,7 +3,7 @@
 
 Boots Keel under QEMU TCG with `-icount shift=0,sleep=off` (scripts/run
 --icount), where the guest's RDTSC counts instructions, with dom0's command
-line `bench` (guest/dom0/bench.c). dom0 prints one line per figure; this
+line `bench` (guest/dom0/test/bench.c). dom0 prints one line per figure; this
 script runs the boot twice (in parallel), parses the lines, prints a table,
 says whether the two runs agreed exactly, adds the image sizes and writes
 build/bench.json.

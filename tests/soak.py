@@ -2,7 +2,7 @@
 """Keel's soak run (`make soak`; docs/soak.md).
 
 Boots Keel once (QEMU TCG, UEFI) with dom0's `test=domains scenario=soak`
-(guest/dom0/soak.c): domU create/destroy cycles and hostile domUs making
+(guest/dom0/test/soak.c): domU create/destroy cycles and hostile domUs making
 random hypercalls, with the hypervisor's counts of free frames, domains,
 event-channel ports and grant frames/mappings read before and after each
 round; every figure must come back. Not part of `make test` (it takes a

@@ -5,12 +5,15 @@
  */
 #include <lib/string.h>
 #include "cpu.h"
+#include "console/backend.h"
 #include "dom0.h"
-#include "hw.h"
+#include "hw/hw.h"
 #include "guest.h"
 #include "hypercall.h"
+#include "test/selftests.h"
 
 const char guest_name[] = "dom0";
+u64 dom0_tsc_entry, dom0_tsc_first_line;
 
 static void print_hypervisor(void)
 {
@@ -68,21 +71,11 @@ void guest_main(const struct hvm_start_info *si)
 	print_hypervisor();
 	if (cmdline_has(si_cmdline(si), "bench"))
 		dom0_bench_run(si);
-	if (cmdline_get(si_cmdline(si), "test", test, sizeof(test))) {
-		if (strcmp(test, "grant") == 0)
-			grant_test_run(si);
-		if (strcmp(test, "domains") == 0)
-			domains_test_run(si);
-		if (strcmp(test, "spec") == 0)
-			spec_test_run();
-		if (strncmp(test, "evtchn", 6) == 0)
-			evtchn_test_run(si, test);
-		if (strcmp(test, "pci-hostile") == 0)
-			pci_hostile_test_run(si);
-		if (dom0_hw_test_known(test))
-			dom0_hw_test_run(si, test);
-		exit_test_run(si, test);
-	}
+	/* cons_mirror=0: domUs' PV console output is kept, not shown. */
+	if (cmdline_get(si_cmdline(si), "cons_mirror", test, sizeof(test)) && !strcmp(test, "0"))
+		cons_back_mirror = false;
+	if (cmdline_get(si_cmdline(si), "test", test, sizeof(test)))
+		dom0_selftest_run(si, test);
 
 	printf("dom0: start_info version %u flags 0x%x rsdp 0x%lx\n", si->version,
 	       si->flags, si->rsdp_paddr);

@@ -13,6 +13,12 @@
 static char line[160];
 static size_t line_len;
 static bool use_port_e9;
+static void (*sink)(const char *s, size_t n);
+
+void console_set_sink(void (*fn)(const char *s, size_t n))
+{
+	sink = fn;
+}
 
 bool console_uses_port_e9(void)
 {
@@ -30,6 +36,10 @@ static void port_e9_write(const char *s, size_t n)
  * Linux's early Xen console does. */
 static void raw_write(const char *s, size_t n)
 {
+	if (sink) {
+		sink(s, n);
+		return;
+	}
 	if (!console_uses_port_e9()) {
 		long rc = HYPERVISOR_console_io(CONSOLEIO_write, (int)n, s);
 

@@ -144,6 +144,15 @@ int domctl_exit_counts(domid_t domid, u64 *counts, u32 nr, u32 *total)
 	return rc;
 }
 
+int domctl_console_write(domid_t domid, const char *buf, u32 len)
+{
+	struct xen_domctl op;
+	op_init(&op, KEEL_DOMCTL_console_write, domid);
+	op.u.console_write.buffer = (u64)(uintptr_t)buf;
+	op.u.console_write.len = len;
+	return (int)HYPERVISOR_domctl(&op);
+}
+
 int sysctl_physinfo(struct xen_sysctl_physinfo *info)
 {
 	struct xen_sysctl op;

@@ -33,6 +33,9 @@ int domctl_get_weight(domid_t domid, u16 *weight);
 /* Copies up to nr exit counters (indexed by KEEL_EXIT_*); *total = how
  * many reasons there are. */
 int domctl_exit_counts(domid_t domid, u64 *counts, u32 nr, u32 *total);
+/* Shows len (<= KEEL_DOMCTL_CONSOLE_MAX) bytes on Keel's console as
+ * domain domid's output ("(dN) ..."): the PV console backend's mirror. */
+int domctl_console_write(domid_t domid, const char *buf, u32 len);
 
 int sysctl_physinfo(struct xen_sysctl_physinfo *info);
 /* Up to max records for domains with id >= first; *n = how many. */

@@ -40,6 +40,9 @@ void console_putc(char c);
 void console_write(const char *s, size_t n);
 void console_flush(void);
 bool console_uses_port_e9(void);
+/* Sends every flushed line to `sink` instead of console_io (the PV
+ * console, pvcons.h); NULL goes back to console_io. */
+void console_set_sink(void (*sink)(const char *s, size_t n));
 
 __printf(1, 2) int printf(const char *fmt, ...);
 int vprintf(const char *fmt, va_list ap);

@@ -1,7 +1,7 @@
 /*
  * Console isolation (pvtest.h): one domU floods the console while another
  * measures how late its timers fire. dom0's scenario `flood`
- * (guest/dom0/domains.c) runs them side by side.
+ * (guest/dom0/test/domains.c) runs them side by side.
  *
  * role=flood peer=D rport=P bytes=N e9=M
  *     writes N bytes of text lines through console_io and M bytes

@@ -10,6 +10,7 @@
 #include "evtchn.h"
 #include "guest.h"
 #include "pvclock.h"
+#include "pvcons.h"
 #include "pvtest.h"
 
 const char guest_name[] = "pvtest";
@@ -108,6 +109,12 @@ void guest_main(const struct hvm_start_info *si)
 	int rc = evtchn_init();
 	if (rc)
 		fail("evtchn_init: %d", rc);
+	/* A PV console page from the toolstack: everything printed from
+	 * here on goes through its ring (guest/lib/pvcons.h); without one
+	 * (-ENODEV), console_io as before. */
+	rc = pvcons_init(true);
+	if (rc && rc != -ENODEV)
+		printf("pvtest: %s: PV console unusable (%d): console_io\n", role, rc);
 	printf("pvtest: %s: system time %lu ms, TSC %lu kHz%s\n", role,
 	       pvclock_now_ns() / 1000000, pvclock_tsc_khz(),
 	       pvclock_tsc_stable() ? " (stable)" : "");
@@ -140,6 +147,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_ticker();
 	else if (!strcmp(role, "spec"))
 		role_spec();
+	else if (!strcmp(role, "pvcons"))
+		role_pvcons();
+	else if (!strcmp(role, "pvcons-hostile"))
+		role_pvcons_hostile();
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -40,6 +40,12 @@
  *   role=spec [rounds=N]                     speculation-control CPUID and
  *                                            MSRs (guest/lib/spec_check.c),
  *                                            its SPEC_CTRL over N yields
+ *   role=pvcons [bytes=N] [input=1]          writes through its PV console
+ *                                            ring only: a banner, a burst
+ *                                            of N bytes of numbered lines,
+ *                                            then echoes one input line
+ *   role=pvcons-hostile                      corrupts its console ring's
+ *                                            out_prod (pvcons.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -79,6 +85,8 @@ void role_simd(const struct hvm_start_info *si) __attribute__((weak));
 void role_flood(void);
 void role_ticker(void);
 void role_spec(void);
+void role_pvcons(void);
+void role_pvcons_hostile(void);
 
 /* The hostile role's exit-level phase (hostile_exits.c): n random
  * exit-causing or privileged instructions, then n / 10 physmap and

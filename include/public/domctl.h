@@ -36,6 +36,7 @@
 #define KEEL_DOMCTL_populate_ram    (KEEL_DOMCTL_BASE + 1)
 #define KEEL_DOMCTL_pvh_build       (KEEL_DOMCTL_BASE + 2)
 #define KEEL_DOMCTL_get_exit_counts (KEEL_DOMCTL_BASE + 3)
+#define KEEL_DOMCTL_console_write   (KEEL_DOMCTL_BASE + 4)
 
 /* Limits Keel enforces (hostile sizes get -EINVAL or -ENOMEM). */
 #define KEEL_DOMCTL_MAX_VCPUS     4               /* MAX_VCPUS */
@@ -181,6 +182,22 @@ struct keel_domctl_exit_counts {
 };
 
 /*
+ * KEEL_DOMCTL_console_write: dom0's console backend hands the hypervisor
+ * bytes a domU wrote into its PV console ring (include/public/io/
+ * console.h); they are shown on Keel's console as that domain's output,
+ * "(dN) line" with its throttle, exactly as if it had used console_io.
+ * len <= KEEL_DOMCTL_CONSOLE_MAX; -EINVAL for the caller itself or a
+ * domain being destroyed (one that shut down may still have output in its
+ * ring), -E2BIG beyond the limit.
+ */
+#define KEEL_DOMCTL_CONSOLE_MAX 1024
+struct keel_domctl_console_write {
+	uint64_t buffer; /* guest-virtual char[len] */
+	uint32_t len;
+	uint32_t _pad;
+};
+
+/*
  * The VM-exit reasons: the one list, as X(NAME, number, "name", what).
  * Keel's enum exit_reason (include/keel/exit.h: EXIT_NAME), the names in
  * the hypervisor's messages and dom0's bench output are all generated
@@ -240,6 +257,7 @@ struct xen_domctl {
 		struct keel_domctl_populate_ram populate_ram;
 		struct keel_domctl_pvh_build pvh_build;
 		struct keel_domctl_exit_counts exit_counts;
+		struct keel_domctl_console_write console_write;
 		uint8_t pad[128];
 	} u;
 };

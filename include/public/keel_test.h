@@ -1,6 +1,6 @@
 /*
  * Keel's own test hooks: NOT part of the Xen ABI. dom0's exit self-test
- * (cmdline test=exits, guest/dom0/exit_test.c) relies on these, so the
+ * (cmdline test=exits, guest/dom0/test/exit_test.c) relies on these, so the
  * hypervisor emulates them for every domain.
  *
  * Scratch port (KEEL_TEST_PORT, 0x5E0): a 32-bit register per domain,

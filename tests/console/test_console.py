@@ -3,6 +3,7 @@ shell on the serial console; what is typed there reaches dom0 through
 console_io(CONSOLEIO_read), and dom0's answers come back prefixed (d0)."""
 
 import os
+import re
 import select
 import subprocess
 import sys
@@ -63,6 +64,57 @@ def _():
         status = proc.wait(20)
         if status != 0:
             fail("scripts/run status %d after poweroff, expected 0" % status)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+# How many VM exits per second an idle dom0 with the shell open may take:
+# "a few". It sleeps in its event loop (SCHEDOP_block) until VIRQ_CONSOLE
+# says something was typed; the old shell, which yielded in a loop around
+# console_io(CONSOLEIO_read), took thousands.
+IDLE_EXITS_PER_SECOND_MAX = 5
+IDLE_SECONDS = 5
+
+
+@test("console-dom0-shell-idle-exits", timeout=150)
+def _():
+    proc = subprocess.Popen([sys.executable, RUN, "--timeout", "120"], cwd=TREE,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    buf = [b""]
+    try:
+        _read_until(proc, buf, "dom0> ", 60)
+        # dom0 measures itself: it reads its exit counters (domctl exit
+        # counts), sleeps IDLE_SECONDS in its event loop with the shell's
+        # VIRQ_CONSOLE port bound, reads them again and prints the rate.
+        start = len(buf[0])
+        proc.stdin.write(b"idle %d\r" % IDLE_SECONDS)
+        proc.stdin.flush()
+        _read_until(proc, buf, "dom0> ", IDLE_SECONDS + 30, start)
+        out = clean(buf[0][start:].decode("utf-8", "replace"))
+        m = re.search(r"dom0: idle (\d+) s: (\d+) exits, (\d+)\.(\d+) per second; "
+                      r"loop blocked (\d+) times", out)
+        if not m:
+            fail("no idle report from dom0", "console:\n" + out)
+        exits = int(m.group(2))
+        rate = int(m.group(3)) + int(m.group(4)) / 100.0
+        print("idle dom0 with the shell open: %d exits in %s s (%.2f per second, at most %d "
+              "allowed); loop blocked %s times" % (exits, m.group(1), rate,
+                                                   IDLE_EXITS_PER_SECOND_MAX, m.group(5)))
+        if rate > IDLE_EXITS_PER_SECOND_MAX:
+            fail("idle dom0 took %.2f exits per second (at most %d allowed)"
+                 % (rate, IDLE_EXITS_PER_SECOND_MAX), "console:\n" + out)
+        # And the shell still answers by event afterwards.
+        start = len(buf[0])
+        proc.stdin.write(b"version\r")
+        proc.stdin.flush()
+        _read_until(proc, buf, "Xen-compatible ABI 4.17", 20, start)
+        proc.stdin.write(b"poweroff\r")
+        proc.stdin.flush()
+        _read_until(proc, buf, "keel: machine stop: poweroff", 20, len(buf[0]))
+        proc.wait(20)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -1,6 +1,6 @@
 """Domain control, scheduling and PV time with real domUs: dom0 builds
 pvtest domUs from the image in its boot modules (keel.cfg `module pvtest
-/pvtest.elf`) with domctl, runs a scenario (guest/dom0/domains.c, cmdline
+/pvtest.elf`) with domctl, runs a scenario (guest/dom0/test/domains.c, cmdline
 `test=domains scenario=...`), destroys them and checks that the
 hypervisor's free-page count (sysctl physinfo) is back where it was.
 

@@ -1,7 +1,7 @@
 """Event channels (2-level ABI), shared_info, the callback vector, blocking
 and HVM params, checked from inside dom0 on QEMU TCG (SVM).
 
-dom0's self-test (guest/dom0/evtchn_test.c, cmdline test=evtchn) does
+dom0's self-test (guest/dom0/test/evtchn_test.c, cmdline test=evtchn) does
 everything one domain can do on its own: it places shared_info, sends IPIs
 to itself, binds VIRQs, loops an interdomain channel back into itself and
 pings over it, sleeps in HLT until a VIRQ_TIMER wakes it, and issues every

@@ -1,5 +1,5 @@
 """FPU/SIMD state isolation (docs/fpu.md): dom0 (`test=domains
-scenario=fpu`, guest/dom0/domains.c) keeps a pattern of its own in every
+scenario=fpu`, guest/dom0/test/domains.c) keeps a pattern of its own in every
 x87/MMX/XMM/YMM register, MXCSR and FCW while two pvtest-simd domUs
 (role=simd, guest/pvtest/simd/simd.c) check that they start with clean
 registers, that XSETBV refuses bad XCR0 values and keeps good ones, that

@@ -1,5 +1,5 @@
 """Grant tables v1 from inside a guest: dom0 runs its grant self-test
-(guest/dom0/grant_test.c, cmdline test=grant), granting its own pages to
+(guest/dom0/test/grant_test.c, cmdline test=grant), granting its own pages to
 itself (Xen lets a domain map and copy its own grants): query_size,
 set/get_version, XENMEM_add_to_physmap of table frames, setup_table,
 map/unmap with the in-use flags, read-only grants, copies, Xen's GNTST_*

@@ -36,7 +36,7 @@ def cfg(dom0_cmdline):
             "module dom0 /dom0.elf %s\n" % dom0_cmdline)
 
 
-# ---- the disk pattern (guest/dom0/hw_blk_test.c has the same generator) ----
+# ---- the disk pattern (guest/dom0/test/hw_blk_test.c has the same generator) ----
 
 def pattern_word(w, seed):
     return (((w + seed * 0x10000000) * 2654435761) & 0xffffffff) ^ ((w >> 13) & 0xffffffff)

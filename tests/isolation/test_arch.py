@@ -4,7 +4,7 @@ both back ends (issue 10): a meddler domU (pvtest role=meddler) sets CR8 =
 which the timer domU next to it runs) and executes WBINVD 1000 times,
 yielding in between.
 The timer domU checks its PV timers and its own DR0-3; dom0
-(guest/dom0/domains.c, scenario isolation) meanwhile takes 50 ms timer
+(guest/dom0/test/domains.c, scenario isolation) meanwhile takes 50 ms timer
 ticks, then finds its own DR0-3, DR6, DR7 and CR8 as it set them,
 and reads the meddler's exit counters: every WBINVD was a cache-flush
 exit. Before the fix, VT-x let CR8 reach the physical TPR (the hypervisor's

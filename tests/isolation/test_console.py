@@ -1,7 +1,7 @@
 """Console isolation: a domU flooding the console (console_io and port
 0xE9) must not delay other domains or push the hypervisor's messages out
 of its log ring (kernel/console_tx.c, kernel/guest_console.c; dom0
-scenario `flood` in guest/dom0/domains.c, pvtest roles flood and ticker
+scenario `flood` in guest/dom0/test/domains_console.c, pvtest roles flood and ticker
 in guest/pvtest/flood.c)."""
 
 import re

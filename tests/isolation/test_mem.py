@@ -4,7 +4,7 @@ without its page reference, whatever path changes dom0's map (another
 mapping, a BAR move, MSI-X re-protection), and a dying domU's grant table
 cannot grow. The proof is the domU's reaping and the hypervisor's
 free-page count (sysctl physinfo) coming back to its value before the
-domU (guest/dom0/domains.c, scenario `held`)."""
+domU (guest/dom0/test/domains_mem.c, scenario `held`)."""
 
 import re
 

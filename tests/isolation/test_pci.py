@@ -1,5 +1,5 @@
 """dom0 owns the real devices, but the hypervisor keeps what it relies on
-(docs/dom0-devices.md): dom0 (test=pci-hostile, guest/dom0/pci_hostile_test.c)
+(docs/dom0-devices.md): dom0 (test=pci-hostile, guest/dom0/test/pci_hostile_test.c)
 tries to rewrite the host bridge's address decoding, the LPC's decoding of
 Keel's UART, a bridge's bus numbers and MSI-X tables, and checks by reading
 back (and by effect where QEMU shows one) that nothing changed."""

@@ -2,7 +2,7 @@
 at boot which mitigations it uses and why, and CPUID and MSRs agree for
 guests.
 
-dom0's self-test (guest/dom0/spec_test.c, cmdline `test=spec`) reads CPUID
+dom0's self-test (guest/dom0/test/spec_test.c, cmdline `test=spec`) reads CPUID
 leaf 7 (subleaves 0 and 2) and 0x80000008 and, for every bit it finds that
 names an MSR, uses that MSR the way Linux does: no #GP, values read back.
 Its list comes from the manuals, not from the hypervisor's table

@@ -1,6 +1,6 @@
 """The dom0 boot and exit-kind checks, shared by the SVM tests (QEMU TCG) and
 the VMX tests (Bochs): the same guest, the same expectations, one back end
-each. dom0's self-test (guest/dom0/exit_test.c, cmdline test=...) drives
+each. dom0's self-test (guest/dom0/test/exit_test.c, cmdline test=...) drives
 every exit kind from inside the guest and prints one line per check;
 these functions check those lines and what the hypervisor reported.
 """

@@ -1,4 +1,4 @@
-"""A short soak (tests/soak.py, guest/dom0/soak.c) inside `make test`, so
+"""A short soak (tests/soak.py, guest/dom0/test/soak.c) inside `make test`, so
 the scenario keeps working between the long `make soak` runs: a few
 create/destroy cycles of each kind and two hostile rounds, with the
 hypervisor's free frames, domains, event-channel ports and grant

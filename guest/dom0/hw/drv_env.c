@@ -15,6 +15,7 @@
 #include "evtchn.h"
 #include "guest.h"
 #include "hw.h"
+#include "loop/loop.h"
 #include "pages.h"
 #include "pci/pci.h"
 #include "physdev.h"
@@ -96,11 +97,16 @@ void drv_udelay(u64 us)
 /* ---- device interrupts ----------------------------------------------------- */
 
 /*
- * Each device's pirq is bound to an event channel that stays masked: no
- * upcall, no handler running in interrupt context. A driver that wants
- * to sleep polls the port (SCHEDOP_poll with a time-out), which wakes it
- * when the port goes pending, masked or not. The pending bit is cleared
- * here; PHYSDEVOP_eoi follows once the driver has quieted the device.
+ * Each device's pirq is bound to an event channel registered with dom0's
+ * event loop (loop/loop.h): the upcall only marks it, and the
+ * notification reaches the driver from the loop, never in interrupt
+ * context. Two ways to take it:
+ *   - asynchronously: drv_irq_set_handler's function runs from the loop
+ *     each time the interrupt fires (services such as a block backend);
+ *   - synchronously: drv_irq_wait sleeps in the loop's SCHEDOP_block
+ *     until this port fires or the time-out passes (probing, the
+ *     self-tests); other ports' events stay marked for the loop.
+ * PHYSDEVOP_eoi follows once the driver has quieted the device.
  */
 #define DRV_IRQ_MAX 16
 
@@ -112,13 +118,40 @@ struct drv_irq {
 	evtchn_port_t port;
 	bool needs_eoi;    /* the line is level: the hypervisor masked it */
 	bool eoi_pending;  /* we took an interrupt and owe the EOI */
+	bool fired;        /* the loop saw the port fire; not yet taken */
+	void (*handler)(void *arg); /* drv_irq_set_handler's, from the loop */
+	void *handler_arg;
 	u64 count;
 	char name[64];
 };
 
 static struct drv_irq irqs[DRV_IRQ_MAX];
 static unsigned nr_irqs;
-bool drv_msi_disabled; /* cmdline msi=off (guest/dom0/hw.c) */
+bool drv_msi_disabled; /* cmdline msi=off (guest/dom0/hw/hw.c) */
+
+/* The loop's handler of a device's port. */
+static void irq_event(evtchn_port_t port, void *arg)
+{
+	struct drv_irq *irq = arg;
+
+	(void)port;
+	irq->fired = true;
+	if (irq->handler)
+		irq->handler(irq->handler_arg);
+}
+
+/* Hands the port to the loop. If that fails the port stays masked and
+ * drv_irq_wait still wakes on it through SCHEDOP_poll. */
+static void irq_bind(struct drv_irq *irq)
+{
+	int rc = loop_bind_port(irq->port, irq_event, irq);
+
+	if (rc) {
+		printf("%s: port %u: not on the event loop (%d): polled\n", guest_name, irq->port,
+		       rc);
+		evtchn_mask(irq->port);
+	}
+}
 
 /* The function's MSI as a pirq bound to a port, or NULL (no MSI
  * capability, msi=off, or the hypervisor refused: the caller falls back
@@ -146,9 +179,9 @@ static struct drv_irq *attach_msi(struct pci_dev *d)
 		physdev_unmap_pirq(pirq);
 		return NULL;
 	}
-	evtchn_mask(port); /* polled with SCHEDOP_poll, never an upcall */
 	struct drv_irq *irq = &irqs[nr_irqs++];
 	*irq = (struct drv_irq){ .msi = true, .bdf = d->bdf, .pirq = pirq, .port = port };
+	irq_bind(irq);
 	physdev_needs_eoi(pirq, &irq->needs_eoi); /* false: MSIs are edge */
 	snprintf(irq->name, sizeof(irq->name), "MSI %02x:%02x.%u, pirq %u, port %u",
 		 PCI_BUS(d->bdf), PCI_DEV(d->bdf), PCI_FN(d->bdf), pirq, port);
@@ -184,10 +217,10 @@ static struct drv_irq *attach_msix(struct pci_dev *d)
 		physdev_unmap_pirq(pirq);
 		return NULL;
 	}
-	evtchn_mask(port); /* polled with SCHEDOP_poll, never an upcall */
 	struct drv_irq *irq = &irqs[nr_irqs++];
 	*irq = (struct drv_irq){ .msi = true, .msix = true, .bdf = d->bdf, .pirq = pirq,
 				 .port = port };
+	irq_bind(irq);
 	physdev_needs_eoi(pirq, &irq->needs_eoi); /* false: edge */
 	snprintf(irq->name, sizeof(irq->name), "MSI-X %02x:%02x.%u entry 0, pirq %u, port %u",
 		 PCI_BUS(d->bdf), PCI_DEV(d->bdf), PCI_FN(d->bdf), pirq, port);
@@ -238,25 +271,29 @@ struct drv_irq *drv_irq_attach(struct pci_dev *d)
 		printf("%s: pirq %u: EVTCHNOP_bind_pirq failed (%d)\n", guest_name, pirq, rc);
 		return NULL;
 	}
-	evtchn_mask(port); /* polled with SCHEDOP_poll, never an upcall */
 	struct drv_irq *irq = &irqs[nr_irqs++];
-	irq->msi = false;
-	irq->gsi = gsi;
-	irq->pirq = pirq;
-	irq->port = port;
-	irq->needs_eoi = false;
+	*irq = (struct drv_irq){ .gsi = gsi, .pirq = pirq, .port = port };
+	irq_bind(irq);
 	physdev_needs_eoi(pirq, &irq->needs_eoi);
 	snprintf(irq->name, sizeof(irq->name), "GSI %u %s, pirq %u, port %u", gsi,
 		 level ? "level" : "edge", pirq, port);
 	return irq;
 }
 
-/* Takes the port's pending bit, if set. */
+/* Takes an interrupt the loop dispatched (fired), or one the loop has
+ * marked but not dispatched yet, or (a port not on the loop) its pending
+ * bit. */
 static bool take_event(struct drv_irq *irq)
 {
-	if (!evtchn_is_pending(irq->port))
+	bool got = irq->fired || loop_port_take(irq->port);
+
+	if (!got && evtchn_is_masked(irq->port) && evtchn_is_pending(irq->port)) {
+		evtchn_clear_pending(irq->port);
+		got = true;
+	}
+	if (!got)
 		return false;
-	evtchn_clear_pending(irq->port);
+	irq->fired = false;
 	irq->count++;
 	irq->eoi_pending = irq->needs_eoi;
 	return true;
@@ -269,8 +306,23 @@ bool drv_irq_wait(struct drv_irq *irq, u64 us)
 	if (take_event(irq))
 		return true;
 	u64 now = pvclock_now_ns();
-	evtchn_poll(&irq->port, 1, now ? now + us * 1000 : 0);
+	if (!evtchn_is_masked(irq->port)) {
+		/* loop_wait_port takes the port's mark itself. */
+		if (loop_wait_port(irq->port, now ? now + us * 1000 : 0))
+			irq->fired = true;
+	} else {
+		evtchn_poll(&irq->port, 1, now ? now + us * 1000 : 0);
+	}
 	return take_event(irq);
+}
+
+void drv_irq_set_handler(struct drv_irq *irq, void (*fn)(void *arg), void *arg)
+{
+	if (!irq)
+		return;
+	irq->handler = NULL;
+	irq->handler_arg = arg;
+	irq->handler = fn;
 }
 
 void drv_irq_done(struct drv_irq *irq)

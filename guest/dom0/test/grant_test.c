@@ -12,6 +12,7 @@
 #include <lib/errno.h>
 #include <lib/string.h>
 #include "dom0.h"
+#include "selftests.h"
 #include "gnttab.h"
 #include "guest.h"
 #include "selftest.h"
@@ -508,8 +509,9 @@ static void test_swap(void)
 	gnttab_end_access(101);
 }
 
-__noreturn void grant_test_run(const struct hvm_start_info *si)
+__noreturn void grant_test_run(const struct hvm_start_info *si, const char *which)
 {
+	(void)which;
 	puts("dom0: grant-table self-test");
 	test_query_size();
 	test_versions();

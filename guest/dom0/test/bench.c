@@ -24,6 +24,7 @@
 #include <public/version.h>
 #include "cpu.h"
 #include "dom0.h"
+#include "selftests.h"
 #include "domctl.h"
 #include "evtchn.h"
 #include "guest.h"
@@ -33,7 +34,6 @@
 #define BENCH_BATCH 100
 #define BENCH_ITERS_DEFAULT 100000
 
-u64 dom0_tsc_entry, dom0_tsc_first_line;
 
 static u64 iters = BENCH_ITERS_DEFAULT;
 

@@ -23,6 +23,7 @@
 #include "cpu.h"
 #include "dom0.h"
 #include "domctl.h"
+#include "selftests.h"
 #include "guest.h"
 #include "selftest.h"
 #include "hypercall.h"

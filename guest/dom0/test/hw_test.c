@@ -1,98 +1,18 @@
 /*
- * dom0's devices: enumeration, binding, inventory (contract in hw.h).
- *
- * The binding table lists the drivers in the order they are offered a
- * device; a device no driver matches is listed as unbound.
+ * dom0's hardware self-tests (cmdline `test=blk|blk-past-end|net|pci-bar|
+ * pirq`, tests/hw/test_hw.py): the pci-bar and pirq checks here, the disk
+ * and NIC tests in hw_blk_test.c and hw_net_test.c. Options and expected
+ * lines: guest/dom0/README.md.
  */
+#include <lib/errno.h>
 #include <lib/string.h>
-#include "block/blkdev.h"
 #include "drivers.h"
 #include "evtchn.h"
 #include "guest.h"
-#include "hw.h"
+#include "hw/hw.h"
 #include "hypercall.h"
 #include "physdev.h"
-#include "net/netdev.h"
-#include "pages.h"
-
-static const struct pci_driver *const dom0_drivers[] = {
-	&virtio_blk_driver,
-	&nvme_driver,
-	&ahci_driver,
-	&virtio_net_driver,
-	&e1000_driver,
-};
-
-static bool hw_ready;
-
-static void print_size(char *buf, size_t n, u64 bytes)
-{
-	if (bytes >= (10ULL << 30))
-		snprintf(buf, n, "%lu GiB", bytes >> 30);
-	else if (bytes >= (10ULL << 20))
-		snprintf(buf, n, "%lu MiB", bytes >> 20);
-	else
-		snprintf(buf, n, "%lu KiB", bytes >> 10);
-}
-
-void dom0_hw_inventory(void)
-{
-	if (!hw_ready) {
-		puts("dom0: hardware not initialized (hw=off)");
-		return;
-	}
-	printf("dom0: pci: %u functions, config space through %s\n", pci_ndevs,
-	       pci_access_method());
-	for (unsigned i = 0; i < pci_ndevs; i++) {
-		const struct pci_dev *d = &pci_devs[i];
-		printf("dom0: pci %02x:%02x.%u %04x:%04x class %02x%02x%02x %s: %s%s%s%s\n",
-		       PCI_BUS(d->bdf), PCI_DEV(d->bdf), PCI_FN(d->bdf), d->vendor, d->device,
-		       d->class, d->subclass, d->progif, pci_class_name(d->class, d->subclass),
-		       d->driver ? "driver " : "no driver", d->driver ? d->driver : "",
-		       d->note[0] ? " - " : "", d->note);
-	}
-	for (unsigned i = 0; i < blkdev_count(); i++) {
-		const struct blkdev *b = blkdev_get(i);
-		char size[24];
-		print_size(size, sizeof(size), b->sectors * b->sector_size);
-		/* Two lines: the console takes at most 160 characters. */
-		printf("dom0: disk %s: %s, %s, model \"%s\", serial \"%s\"%s\n", b->name, b->driver,
-		       size, b->model, b->serial, b->read_only ? ", read-only" : "");
-		printf("dom0: disk %s: %lu sectors of %u bytes, queue depth %u, max request %u "
-		       "sectors, irq %s\n", b->name, b->sectors, b->sector_size, b->queue_depth,
-		       b->max_sectors, drv_irq_name(b->irq));
-	}
-	for (unsigned i = 0; i < netdev_count(); i++) {
-		struct netdev *n = netdev_get(i);
-		netdev_poll(n); /* refreshes the link state */
-		printf("dom0: nic %s: %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, link %s, irq %s\n",
-		       n->name, n->driver, n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
-		       n->mac[5], n->link_up ? "up" : "down", drv_irq_name(n->irq));
-	}
-	printf("dom0: inventory: %u PCI functions, %u disks, %u NICs\n", pci_ndevs, blkdev_count(),
-	       netdev_count());
-}
-
-void dom0_hw_init(const struct hvm_start_info *si)
-{
-	char opt[8];
-
-	if (cmdline_get(si_cmdline(si), "hw", opt, sizeof(opt)) && !strcmp(opt, "off"))
-		return;
-	/* msi=off: every device on INTx, as before MSI existed. */
-	if (cmdline_get(si_cmdline(si), "msi", opt, sizeof(opt)) && !strcmp(opt, "off"))
-		drv_msi_disabled = true;
-	/* shared_info first: drivers' clock (PV time) and interrupts need it;
-	 * without it they fall back to the TSC and polling. */
-	if (evtchn_init())
-		puts("dom0: event channels unavailable: drivers poll, TSC clock");
-	u64 pages = pages_init(si);
-	printf("dom0: page pool: %lu MiB for DMA and buffers\n", pages >> 8);
-	pci_init(si->rsdp_paddr);
-	pci_bind(dom0_drivers, ARRAY_SIZE(dom0_drivers));
-	hw_ready = true;
-	dom0_hw_inventory();
-}
+#include "selftests.h"
 
 /* ---- self-tests ----------------------------------------------------------- */
 
@@ -270,19 +190,13 @@ static int hw_pirq_test(const char *cl)
 	return failed;
 }
 
-bool dom0_hw_test_known(const char *test)
-{
-	return !strcmp(test, "blk") || !strcmp(test, "blk-past-end") || !strcmp(test, "net") ||
-	       !strcmp(test, "pci-bar") || !strcmp(test, "pirq");
-}
-
 void dom0_hw_test_run(const struct hvm_start_info *si, const char *test)
 {
 	const char *cl = si_cmdline(si);
 	int failed = 0;
 
 	dom0_hw_init(si);
-	if (!hw_ready) {
+	if (!dom0_hw_ready()) {
 		puts("dom0: hardware tests need hw=on");
 		failed = 1;
 	} else if (!strcmp(test, "blk")) {

@@ -21,6 +21,7 @@
 #include <public/sched.h>
 #include <public/vcpu.h>
 #include "dom0.h"
+#include "selftests.h"
 #include "evtchn.h"
 #include "guest.h"
 #include "selftest.h"

@@ -29,7 +29,8 @@
 #include "cpu.h"
 #include "drivers.h"
 #include "guest.h"
-#include "hw.h"
+#include "selftests.h"
+#include "hw/hw.h"
 #include "physdev.h"
 #include "selftest.h"
 
@@ -392,9 +393,11 @@ static void case_msix_move(bool mem64)
 	}
 }
 
-void pci_hostile_test_run(const struct hvm_start_info *si)
+void pci_hostile_test_run(const struct hvm_start_info *si, const char *test)
 {
 	char which[16] = "";
+
+	(void)test;
 
 	cmdline_get(si_cmdline(si), "case", which, sizeof(which));
 	pci_init(si->rsdp_paddr);

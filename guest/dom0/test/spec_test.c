@@ -6,6 +6,7 @@
  */
 #include <lib/string.h>
 #include "dom0.h"
+#include "selftests.h"
 #include "guest.h"
 #include "selftest.h"
 #include "spec_check.h"
@@ -17,8 +18,10 @@ static void report(const char *name, bool ok, const char *detail)
 	selftest_check(&tally, name, ok, "%s", detail);
 }
 
-__noreturn void spec_test_run(void)
+__noreturn void spec_test_run(const struct hvm_start_info *si, const char *which)
 {
+	(void)si;
+	(void)which;
 	puts("dom0: speculation-control self-test (spec)");
 	spec_check_all("dom0", report);
 	printf("dom0: tests done: %u passed, %u failed\n", tally.passed, tally.failed);

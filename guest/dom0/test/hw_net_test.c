@@ -15,7 +15,8 @@
  */
 #include <lib/string.h>
 #include "guest.h"
-#include "hw.h"
+#include "selftests.h"
+#include "hw/hw.h"
 #include "net/netdev.h"
 
 #define NET_TEST_TIMEOUT_US (120ULL * 1000 * 1000)

@@ -17,7 +17,8 @@
 #include <lib/string.h>
 #include "block/blkdev.h"
 #include "guest.h"
-#include "hw.h"
+#include "selftests.h"
+#include "hw/hw.h"
 
 /* The host's generator (tests/hw/test_hw.py has the same): the 32-bit
  * little-endian word at byte offset 4*w of the disk. */

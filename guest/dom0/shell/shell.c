@@ -1,0 +1,382 @@
+/*
+ * dom0's console shell: what an operator gets on the serial console after
+ * boot (dom0 cmdline `shell`). One service on dom0's event loop
+ * (loop/loop.h): input comes from the hypervisor's serial port through
+ * console_io(CONSOLEIO_read) when VIRQ_CONSOLE says there is some; while
+ * nothing is typed dom0 sleeps. Commands run from the loop, so each must
+ * be short (the loop serves every other service meanwhile). Commands
+ * grow with the control domain.
+ */
+#include <lib/string.h>
+#include <public/sched.h>
+#include <public/version.h>
+#include <public/xen.h>
+#include "dom0.h"
+#include "domctl.h"
+#include "evtchn.h"
+#include "guest.h"
+#include "hypercall.h"
+#include "console/backend.h"
+#include "loop/loop.h"
+#include "pvclock.h"
+
+#define LINE_MAX 128
+
+struct command {
+	const char *name;
+	const char *help;
+	void (*run)(const struct hvm_start_info *si, const char *args);
+};
+
+static void cmd_help(const struct hvm_start_info *si, const char *args);
+static void cmd_idle(const struct hvm_start_info *si, const char *args);
+static void cmd_console(const struct hvm_start_info *si, const char *args);
+
+static void cmd_mem(const struct hvm_start_info *si, const char *args)
+{
+	(void)args;
+	dom0_print_memmap(si);
+}
+
+static void cmd_modules(const struct hvm_start_info *si, const char *args)
+{
+	(void)args;
+	dom0_print_modules(si);
+}
+
+static void cmd_version(const struct hvm_start_info *si, const char *args)
+{
+	char extra[16];
+	long v = HYPERVISOR_xen_version(XENVER_version, NULL);
+	(void)si;
+	(void)args;
+	memset(extra, 0, sizeof(extra));
+	HYPERVISOR_xen_version(XENVER_extraversion, extra);
+	extra[15] = 0;
+	printf("Xen-compatible ABI %ld.%ld%s\n", v >> 16, v & 0xffff, extra);
+}
+
+static void cmd_poweroff(const struct hvm_start_info *si, const char *args)
+{
+	(void)si;
+	(void)args;
+	puts("dom0: powering off");
+	guest_poweroff();
+}
+
+static void cmd_reboot(const struct hvm_start_info *si, const char *args)
+{
+	(void)si;
+	(void)args;
+	puts("dom0: rebooting");
+	guest_reboot();
+}
+
+static void cmd_domains(const struct hvm_start_info *si, const char *args)
+{
+	(void)si;
+	(void)args;
+	domctl_print_list();
+	printf("  hypervisor: %lu pages free\n", sysctl_free_pages());
+}
+
+static void cmd_destroy(const struct hvm_start_info *si, const char *args)
+{
+	const char *end;
+	u64 id;
+	(void)si;
+	if (parse_u64(args, &end, &id) || *end || id > 0xffff) {
+		puts("usage: destroy ID");
+		return;
+	}
+	int rc = domctl_destroy((domid_t)id);
+	if (rc)
+		printf("destroy d%lu: error %d\n", id, rc);
+}
+
+/* The hypervisor's log ring (every level), as Xen's `xl dmesg`. */
+static void cmd_dmesg(const struct hvm_start_info *si, const char *args)
+{
+	static char text[16 * 1024];
+	u32 n = 0;
+	(void)si;
+	(void)args;
+	int rc = sysctl_readconsole(text, sizeof(text), &n);
+	if (rc) {
+		printf("dmesg: sysctl readconsole failed (%d)\n", rc);
+		return;
+	}
+	/* Start at a line boundary: the ring's oldest line may be cut. */
+	u32 start = 0;
+	if (n == sizeof(text))
+		while (start < n && text[start++] != '\n')
+			;
+	console_write(text + start, n - start);
+	console_flush();
+}
+
+static const struct command commands[] = {
+	{ "help", "list commands", cmd_help },
+	{ "mem", "dom0's memory map", cmd_mem },
+	{ "modules", "boot modules handed to dom0", cmd_modules },
+	{ "version", "hypervisor ABI version", cmd_version },
+	{ "dmesg", "the hypervisor's log", cmd_dmesg },
+	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
+	{ "destroy", "destroy domain ID (every page back)", cmd_destroy },
+	{ "idle", "sleep N s in the event loop, then count dom0's exits", cmd_idle },
+	{ "console", "attach to domain ID's PV console (Ctrl-] detaches)", cmd_console },
+	{ "poweroff", "power the machine off", cmd_poweroff },
+	{ "reboot", "reboot the machine", cmd_reboot },
+};
+
+static void cmd_help(const struct hvm_start_info *si, const char *args)
+{
+	(void)si;
+	(void)args;
+	for (unsigned i = 0; i < ARRAY_SIZE(commands); i++)
+		printf("  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+static void run_line(const struct hvm_start_info *si, char *line)
+{
+	char *p = line;
+	while (*p == ' ')
+		p++;
+	if (!*p)
+		return;
+	char *args = p;
+	while (*args && *args != ' ')
+		args++;
+	if (*args)
+		*args++ = 0;
+	for (unsigned i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(p, commands[i].name) == 0) {
+			commands[i].run(si, args);
+			return;
+		}
+	}
+	printf("unknown command '%s' (try help)\n", p);
+}
+
+/* ---- input, by event ------------------------------------------------------ */
+
+/*
+ * The line being typed. Input arrives as VIRQ_CONSOLE (the hypervisor
+ * raises it when serial input is buffered for dom0, keel/console_rx.h);
+ * the loop runs on_console_input, which takes everything waiting with
+ * console_io(CONSOLEIO_read) and feeds it to the line editor. Between
+ * keystrokes dom0 sleeps in the loop: no polling.
+ */
+static const struct hvm_start_info *shell_si;
+static char line[LINE_MAX];
+static size_t line_len;
+static evtchn_port_t console_port;
+static struct loop_timer poll_timer; /* only without VIRQ_CONSOLE */
+
+/* `idle N`: the measurement in progress. */
+static struct loop_timer idle_timer;
+static u64 idle_exits_before, idle_start_ns, idle_seconds;
+static struct loop_stats idle_loop_before;
+static bool idle_running;
+
+/* The hypervisor holds a domain's output until a newline, except that a
+ * console_io read shows dom0's partial line (kernel/hc_console.c): a read
+ * of 0 bytes puts the prompt and the echoed keys on the screen now. */
+static void show_partial(void)
+{
+	char none;
+
+	console_flush();
+	HYPERVISOR_console_io(CONSOLEIO_read, 0, &none);
+}
+
+static void prompt(void)
+{
+	printf("dom0> ");
+	show_partial();
+}
+
+/* Every exit dom0 has taken since boot, summed over the reasons. */
+static u64 dom0_exits(void)
+{
+	u64 c[KEEL_EXIT_NR], sum = 0;
+	u32 total;
+
+	if (domctl_exit_counts(0, c, KEEL_EXIT_NR, &total))
+		return 0;
+	for (unsigned i = 0; i < KEEL_EXIT_NR; i++)
+		sum += c[i];
+	return sum;
+}
+
+static void idle_done(void *arg)
+{
+	u64 exits = dom0_exits() - idle_exits_before;
+	u64 ns = pvclock_now_ns() - idle_start_ns;
+	struct loop_stats now;
+	(void)arg;
+
+	loop_get_stats(&now);
+	/* Per second, in hundredths, from the time that really passed. */
+	u64 centi = ns ? exits * 100 * 1000000000ULL / ns : 0;
+	printf("dom0: idle %lu s: %lu exits, %lu.%02lu per second; loop blocked %lu times, "
+	       "ran %lu handlers\n", idle_seconds, exits, centi / 100, centi % 100,
+	       now.blocks - idle_loop_before.blocks, now.handled - idle_loop_before.handled);
+	idle_running = false;
+	prompt();
+}
+
+/* Sleeps in the loop for N seconds, then reports dom0's exits meanwhile:
+ * what an idle dom0 with the shell open costs the machine. */
+static void cmd_idle(const struct hvm_start_info *si, const char *args)
+{
+	const char *end;
+	u64 secs;
+	(void)si;
+	if (parse_u64(args, &end, &secs) || *end || !secs || secs > 600) {
+		puts("usage: idle SECONDS (1-600)");
+		return;
+	}
+	printf("dom0: idle for %lu s\n", secs);
+	console_flush();
+	idle_seconds = secs;
+	idle_running = true;
+	loop_get_stats(&idle_loop_before);
+	idle_exits_before = dom0_exits();
+	idle_start_ns = pvclock_now_ns();
+	idle_timer.fn = idle_done;
+	loop_timer_arm(&idle_timer, idle_start_ns + secs * 1000000000ULL);
+}
+
+/* `console N`: typed bytes go to domain N's PV console until Ctrl-]
+ * (as `xl console`); 0 = the shell has them. */
+#define DETACH_KEY 0x1d
+static domid_t attached;
+
+static void cmd_console(const struct hvm_start_info *si, const char *args)
+{
+	const char *end;
+	u64 id;
+	struct cons_back_stats st;
+	(void)si;
+	if (parse_u64(args, &end, &id) || *end || !id || id >= DOMID_FIRST_RESERVED) {
+		puts("usage: console ID (Ctrl-] comes back)");
+		return;
+	}
+	if (cons_back_stats((domid_t)id, &st) || !st.attached) {
+		printf("console: d%lu has no PV console served by dom0\n", id);
+		return;
+	}
+	attached = (domid_t)id;
+	printf("dom0: console: attached to d%u; Ctrl-] detaches\n", attached);
+}
+
+/* A byte typed while attached: to the domain's ring, or detach. */
+static void forward_char(char c)
+{
+	if (c == DETACH_KEY) {
+		printf("\ndom0: console: detached from d%u\n", attached);
+		attached = 0;
+		prompt();
+		return;
+	}
+	if (cons_back_input(attached, &c, 1) <= 0) {
+		/* Full (the guest does not read) or gone: say so once, stay. */
+		static domid_t warned;
+		if (warned != attached)
+			printf("dom0: console: d%u does not take input\n", attached);
+		warned = attached;
+	}
+}
+
+/* One typed byte: echo, edit, or run the line. */
+static void take_char(char c)
+{
+	if (c == '\r' || c == '\n') {
+		console_putc('\n');
+		line[line_len] = 0;
+		line_len = 0;
+		run_line(shell_si, line);
+		if (!idle_running && !attached)
+			prompt();
+		return;
+	}
+	if (c == 0x7f || c == '\b') {
+		if (line_len) {
+			line_len--;
+			printf("\b \b");
+		}
+		return;
+	}
+	if (c < 0x20 || line_len + 1 >= sizeof(line))
+		return;
+	line[line_len++] = c;
+	console_putc(c);
+}
+
+/* Takes everything typed so far. */
+static void drain_input(void)
+{
+	char buf[64];
+	long n;
+
+	while ((n = HYPERVISOR_console_io(CONSOLEIO_read, sizeof(buf), buf)) > 0) {
+		/* While `idle` measures, typing would spoil it: keys are
+		 * read (so the buffer cannot fill) but ignored. */
+		for (long i = 0; i < n && !idle_running; i++) {
+			if (attached)
+				forward_char(buf[i]);
+			else
+				take_char(buf[i]);
+		}
+	}
+	if (n < 0) {
+		printf("dom0: console read failed (%ld); no interactive console\n", n);
+		guest_poweroff();
+	}
+	show_partial(); /* echoed keys */
+}
+
+static void on_console_input(evtchn_port_t port, void *arg)
+{
+	(void)port;
+	(void)arg;
+	drain_input();
+}
+
+/* Without VIRQ_CONSOLE (a hypervisor that does not raise it), the shell
+ * falls back to looking every 20 ms: still from the loop, never spinning. */
+static void poll_input(void *arg)
+{
+	(void)arg;
+	drain_input();
+	loop_timer_arm(&poll_timer, pvclock_now_ns() + 20000000ULL);
+}
+
+int dom0_shell_start(const struct hvm_start_info *si)
+{
+	int rc;
+
+	shell_si = si;
+	if ((rc = loop_init())) {
+		printf("dom0: shell: no event channels (%d)\n", rc);
+		return rc;
+	}
+	if ((rc = evtchn_bind_virq(VIRQ_CONSOLE, 0, &console_port)) ||
+	    (rc = loop_bind_port(console_port, on_console_input, NULL))) {
+		printf("dom0: shell: VIRQ_CONSOLE unavailable (%d): polling the console\n", rc);
+		poll_timer.fn = poll_input;
+		loop_timer_arm(&poll_timer, pvclock_now_ns());
+	}
+	puts("dom0: console ready; type 'help'");
+	prompt();
+	drain_input(); /* typed before the port was bound */
+	return 0;
+}
+
+__noreturn void dom0_shell(const struct hvm_start_info *si)
+{
+	if (dom0_shell_start(si))
+		guest_poweroff();
+	loop_run();
+}
