@@ -76,9 +76,12 @@ int xs_parse_uint(const char *s, u64 max, u64 *out)
 	for (; *s; s++) {
 		if (*s < '0' || *s > '9')
 			return -EINVAL;
-		v = v * 10 + (u64)(*s - '0');
-		if (v > max)
+		u64 digit = (u64)(*s - '0');
+
+		/* v * 10 + digit > max, asked without overflowing */
+		if (v > (max - digit) / 10)
 			return -EINVAL;
+		v = v * 10 + digit;
 	}
 	*out = v;
 	return 0;
