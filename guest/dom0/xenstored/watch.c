@@ -110,6 +110,15 @@ void xs_watch_remove_all(struct xs_conn *c)
 	}
 }
 
+u32 xs_watch_count(const struct xs_conn *c)
+{
+	u32 n = 0;
+
+	for (const struct xs_watch *w = c->watches; w; w = w->next)
+		n++;
+	return n;
+}
+
 void xs_watch_fire(struct xs_store *s, const char *path, bool removed,
 		   const struct xs_perms *perms)
 {

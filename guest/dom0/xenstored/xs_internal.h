@@ -183,6 +183,8 @@ int xs_watch_add(struct xs_conn *c, const char *path, const char *token);
 /* 0 or -ENOENT / -EINVAL. */
 int xs_watch_remove(struct xs_conn *c, const char *path, const char *token);
 void xs_watch_remove_all(struct xs_conn *c);
+/* Watches the connection holds. */
+u32 xs_watch_count(const struct xs_conn *c);
 /* A committed change at `path` (absolute, or a special "@..." name):
  * every watch at or above it (and, when removed, every watch below it)
  * whose connection may read a node with `perms` gets an event. */
