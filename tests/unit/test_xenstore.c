@@ -870,6 +870,50 @@ START_TEST(wire_args_split_strings)
 }
 END_TEST
 
+
+/* ---- in-process callers ------------------------------------------------------------ */
+
+static int notified;
+
+static void count_notify(struct xs_conn *c, void *ctx)
+{
+	(void)c;
+	ck_assert_ptr_eq(ctx, &notified);
+	notified++;
+}
+
+START_TEST(conn_in_process_request_and_notify)
+{
+	struct xs_quota q = XS_QUOTA_DEFAULT;
+	q.outstanding = 1;
+	struct xs_store *s = store_new(&q);
+	struct xs_conn *svc = xs_conn_new(s, 0, true, count_notify, &notified);
+	struct xsd_sockmsg h = { .type = XS_WRITE, .req_id = 5, .len = 7 };
+	u8 out[128];
+	struct xsd_sockmsg r;
+
+	notified = 0;
+	ck_assert_int_eq(xs_conn_request(svc, &h, "/svc\0on"), 0);
+	ck_assert_int_eq(notified, 1);
+	/* the reply has not been taken: the next request must wait */
+	h.type = XS_READ;
+	h.len = 5;
+	ck_assert_int_eq(xs_conn_request(svc, &h, "/svc"), -EBUSY);
+	ck_assert_uint_eq(xs_conn_output(svc, out, sizeof(out)), sizeof(r) + 3);
+	memcpy(&r, out, sizeof(r));
+	ck_assert_uint_eq(r.req_id, 5);
+	ck_assert_int_eq(memcmp(out + sizeof(r), "OK", 3), 0);
+	ck_assert_int_eq(xs_conn_request(svc, &h, "/svc"), 0);
+	ck_assert_uint_eq(xs_conn_output(svc, out, sizeof(out)), sizeof(r) + 2);
+	ck_assert_int_eq(memcmp(out + sizeof(r), "on", 2), 0);
+	ck_assert(!xs_conn_output_pending(svc));
+	h.len = XENSTORE_PAYLOAD_MAX + 1;
+	ck_assert_int_eq(xs_conn_request(svc, &h, "/svc"), -EIO);
+	ck_assert_uint_eq(xs_conn_domid(svc), 0);
+	store_free(s);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "xenstore-tree-write-creates-parents-and-reads-back", &tree_write_creates_parents_and_reads_back_ttest },
 	{ "xenstore-tree-mkdir-keeps-existing-value", &tree_mkdir_keeps_existing_value_ttest },
@@ -898,5 +942,6 @@ const struct unit_case unit_cases[] = {
 	{ "xenstore-wire-payload-beyond-max-drops-the-connection", &wire_payload_beyond_max_drops_the_connection_ttest },
 	{ "xenstore-wire-bad-requests-get-xen-error-names", &wire_bad_requests_get_xen_error_names_ttest },
 	{ "xenstore-wire-args-split-strings", &wire_args_split_strings_ttest },
+	{ "xenstore-conn-in-process-request-and-notify", &conn_in_process_request_and_notify_ttest },
 	{ 0 },
 };
