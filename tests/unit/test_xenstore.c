@@ -5,7 +5,7 @@
  * transport would (bytes in with xs_conn_input, bytes out with
  * xs_conn_output), as dom0 (privileged) and as domUs.
  *
- * unit-sources: guest/dom0/xenstored/conn.c guest/dom0/xenstored/dispatch.c guest/dom0/xenstored/ops.c guest/dom0/xenstored/perms.c guest/dom0/xenstored/quota.c guest/dom0/xenstored/transaction.c guest/dom0/xenstored/tree.c guest/dom0/xenstored/watch.c guest/dom0/xenstored/wire.c
+ * unit-sources: guest/dom0/xenstored/conn.c guest/dom0/xenstored/dispatch.c guest/dom0/xenstored/ops.c guest/dom0/xenstored/perms.c guest/dom0/xenstored/quota.c guest/dom0/xenstored/ring.c guest/dom0/xenstored/transaction.c guest/dom0/xenstored/tree.c guest/dom0/xenstored/watch.c guest/dom0/xenstored/wire.c
  *
  * The store's allocator here counts live allocations and bytes; every
  * test ends with xs_store_free and checks that nothing is left.
@@ -914,6 +914,137 @@ START_TEST(conn_in_process_request_and_notify)
 }
 END_TEST
 
+/* ---- the ring transport ------------------------------------------------------------- */
+
+/* The guest's side: put a request into req at req_prod. */
+static void guest_put(struct xenstore_domain_interface *r, u32 type, u32 req_id, const void *p,
+		      u32 len)
+{
+	struct xsd_sockmsg h = { .type = type, .req_id = req_id, .len = len };
+	u8 m[sizeof(h) + 256];
+
+	memcpy(m, &h, sizeof(h));
+	memcpy(m + sizeof(h), p, len);
+	for (u32 i = 0; i < sizeof(h) + len; i++)
+		r->req[MASK_XENSTORE_IDX(r->req_prod + i)] = (char)m[i];
+	r->req_prod += (u32)sizeof(h) + len;
+}
+
+/* The guest's side: take one whole message from rsp (false if none). */
+static bool guest_get(struct xenstore_domain_interface *r, struct xsd_sockmsg *h, char *body)
+{
+	u8 m[sizeof(*h) + XENSTORE_PAYLOAD_MAX];
+	u32 avail = r->rsp_prod - r->rsp_cons;
+
+	if (avail < sizeof(*h))
+		return false;
+	for (u32 i = 0; i < sizeof(*h); i++)
+		m[i] = (u8)r->rsp[MASK_XENSTORE_IDX(r->rsp_cons + i)];
+	memcpy(h, m, sizeof(*h));
+	if (avail < sizeof(*h) + h->len)
+		return false;
+	for (u32 i = 0; i < h->len; i++)
+		body[i] = r->rsp[MASK_XENSTORE_IDX(r->rsp_cons + (u32)sizeof(*h) + i)];
+	body[h->len] = '\0';
+	r->rsp_cons += (u32)sizeof(*h) + h->len;
+	return true;
+}
+
+START_TEST(ring_requests_and_replies_cross_the_wrap)
+{
+	struct xs_store *s = store_new(NULL);
+	struct xs_conn *d0 = conn(s, 0, 0, true);
+	struct xs_conn *d3 = conn(s, 1, 3, false);
+	static struct xenstore_domain_interface r;
+	struct xsd_sockmsg h;
+	char body[XENSTORE_PAYLOAD_MAX + 1];
+
+	memset(&r, 0, sizeof(r));
+	/* free-running indices near the end of the ring and of u32 */
+	r.req_cons = r.req_prod = 0xfffffff0u;
+	r.rsp_cons = r.rsp_prod = 0xfffffff8u;
+	xs_ring_init(&r);
+	ck_assert_uint_eq(r.server_features, XENSTORE_SERVER_FEATURE_ERROR);
+	rq(d0, XS_MKDIR, 0, S("/local/domain/3"));
+	rq(d0, XS_SET_PERMS, 0, S("/local/domain/3\0n3"));
+	rq(d0, XS_WRITE, 0, V("/local/domain/3/name\0guest-three"));
+	guest_put(&r, XS_READ, 1, "name", 5);
+	guest_put(&r, XS_WRITE, 2, "/x\0y", 4);
+	ck_assert_int_eq(xs_ring_pump(&r, d3), 1);
+	ck_assert_uint_eq(r.req_cons, r.req_prod);
+	ck_assert(guest_get(&r, &h, body));
+	ck_assert_uint_eq(h.req_id, 1);
+	ck_assert_str_eq(body, "guest-three");
+	ck_assert(guest_get(&r, &h, body));
+	ck_assert_uint_eq(h.type, XS_ERROR); /* "/" is not its to write */
+	ck_assert_str_eq(body, "EACCES");
+	ck_assert(!guest_get(&r, &h, body));
+	ck_assert_int_eq(xs_ring_pump(&r, d3), 0); /* nothing more to move */
+	store_free(s);
+}
+END_TEST
+
+START_TEST(ring_full_reply_side_waits_for_the_guest)
+{
+	struct xs_store *s = store_new(NULL);
+	struct xs_conn *d3 = conn(s, 0, 3, false);
+	static struct xenstore_domain_interface r;
+	struct xsd_sockmsg h;
+	char body[XENSTORE_PAYLOAD_MAX + 1];
+	int got = 0, sent = 0;
+
+	memset(&r, 0, sizeof(r));
+	xs_ring_init(&r);
+	/* 500 requests, more than both rings hold; the guest reads slowly */
+	while (got < 500) {
+		while (sent < 500 && XENSTORE_RING_SIZE - (r.req_prod - r.req_cons) >= 18) {
+			guest_put(&r, XS_GET_DOMAIN_PATH, (u32)sent, "3", 2);
+			sent++;
+		}
+		ck_assert_int_ge(xs_ring_pump(&r, d3), 0);
+		ck_assert_uint_le(r.rsp_prod - r.rsp_cons, XENSTORE_RING_SIZE);
+		for (int k = 0; k < 3 && guest_get(&r, &h, body); k++, got++) {
+			ck_assert_uint_eq(h.req_id, (u32)got);
+			ck_assert_str_eq(body, "/local/domain/3");
+		}
+	}
+	store_free(s);
+}
+END_TEST
+
+START_TEST(ring_bad_indices_or_length_break_the_connection)
+{
+	struct xs_store *s = store_new(NULL);
+	struct xs_conn *d3 = conn(s, 0, 3, false);
+	static struct xenstore_domain_interface r;
+
+	memset(&r, 0, sizeof(r));
+	xs_ring_init(&r);
+	r.req_prod = XENSTORE_RING_SIZE + 1; /* more in flight than the ring holds */
+	ck_assert_int_eq(xs_ring_pump(&r, d3), -EIO);
+	ck_assert_uint_eq(r.error, XENSTORE_ERROR_RINGIDX);
+	ck_assert_uint_eq(r.req_cons, 0);
+	r.req_prod = 0; /* repairing it does not revive the connection */
+	ck_assert_int_eq(xs_ring_pump(&r, d3), -EIO);
+
+	memset(&r, 0, sizeof(r));
+	xs_ring_init(&r);
+	r.rsp_cons = 5; /* the guest consumed replies that were never produced */
+	ck_assert_int_eq(xs_ring_pump(&r, d3), -EIO);
+	ck_assert_uint_eq(r.error, XENSTORE_ERROR_RINGIDX);
+
+	struct xs_conn *d4 = conn(s, 1, 4, false);
+	struct xsd_sockmsg h = { .type = XS_READ, .len = XENSTORE_PAYLOAD_MAX + 1 };
+	memset(&r, 0, sizeof(r));
+	xs_ring_init(&r);
+	memcpy(r.req, &h, sizeof(h));
+	r.req_prod = sizeof(h);
+	ck_assert_int_eq(xs_ring_pump(&r, d4), -EIO);
+	ck_assert_uint_eq(r.error, XENSTORE_ERROR_PROTO);
+	store_free(s);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "xenstore-tree-write-creates-parents-and-reads-back", &tree_write_creates_parents_and_reads_back_ttest },
 	{ "xenstore-tree-mkdir-keeps-existing-value", &tree_mkdir_keeps_existing_value_ttest },
@@ -943,5 +1074,8 @@ const struct unit_case unit_cases[] = {
 	{ "xenstore-wire-bad-requests-get-xen-error-names", &wire_bad_requests_get_xen_error_names_ttest },
 	{ "xenstore-wire-args-split-strings", &wire_args_split_strings_ttest },
 	{ "xenstore-conn-in-process-request-and-notify", &conn_in_process_request_and_notify_ttest },
+	{ "xenstore-ring-requests-and-replies-cross-the-wrap", &ring_requests_and_replies_cross_the_wrap_ttest },
+	{ "xenstore-ring-full-reply-side-waits-for-the-guest", &ring_full_reply_side_waits_for_the_guest_ttest },
+	{ "xenstore-ring-bad-indices-or-length-break-the-connection", &ring_bad_indices_or_length_break_the_connection_ttest },
 	{ 0 },
 };

@@ -105,6 +105,17 @@ bool xs_conn_output_pending(const struct xs_conn *c);
  * (hdr->len beyond XENSTORE_PAYLOAD_MAX). */
 int xs_conn_request(struct xs_conn *c, const struct xsd_sockmsg *hdr, const void *payload);
 
+/* The ring transport (ring.c) for a domain's xenstore page.
+ * xs_ring_init: sets the fields the server owns (features, error); call
+ * once when the page is mapped. xs_ring_pump: moves the bytes it can in
+ * both directions, in a bounded number of rounds; returns 1 if it moved
+ * any (notify the domain's event channel, and pump again soon: there may
+ * be more), 0 if none, or -EIO if the ring is broken (indices out of
+ * range, or a payload beyond XENSTORE_PAYLOAD_MAX): `error` is set in the
+ * page, and the caller drops the connection with one log line. */
+void xs_ring_init(struct xenstore_domain_interface *intf);
+int xs_ring_pump(struct xenstore_domain_interface *intf, struct xs_conn *c);
+
 u16 xs_conn_domid(const struct xs_conn *c);
 /* Watch events dropped on this connection because its queue was full. */
 u32 xs_conn_events_dropped(const struct xs_conn *c);
