@@ -1,14 +1,16 @@
 /*
  * xenstored as a state machine (guest/dom0/xenstored/, docs/xenstore.md):
- * the fuzzer's bytes are a sequence of operations on three connections --
- * dom0 (privileged) and domains 1 and 2 -- each either raw bytes fed to
- * the wire parser, or a well-framed request whose arguments come from a
- * small dictionary of paths, permissions and domids (so that the fuzzer
- * reaches the tree, transactions and watches quickly), the transport
- * taking some output, a connection going away and coming back, or a
- * domain dying. After each operation the invariants below are checked.
+ * the fuzzer's bytes are a sequence of operations on four connections --
+ * dom0 (privileged) and domains 1 and 2 fed directly, and domain 3
+ * served through a xenstore ring page (ring.c) that the "guest" also
+ * scribbles on -- each either raw bytes for the wire parser, or a
+ * well-framed request whose arguments come from a small dictionary of
+ * paths, permissions and domids (so that the fuzzer reaches the tree,
+ * transactions and watches quickly), the client taking some output, a
+ * connection going away and coming back, or a domain dying. After each
+ * operation the invariants below are checked.
  *
- * unit-sources: guest/dom0/xenstored/conn.c guest/dom0/xenstored/dispatch.c guest/dom0/xenstored/ops.c guest/dom0/xenstored/perms.c guest/dom0/xenstored/quota.c guest/dom0/xenstored/transaction.c guest/dom0/xenstored/tree.c guest/dom0/xenstored/watch.c guest/dom0/xenstored/wire.c
+ * unit-sources: guest/dom0/xenstored/conn.c guest/dom0/xenstored/dispatch.c guest/dom0/xenstored/ops.c guest/dom0/xenstored/perms.c guest/dom0/xenstored/quota.c guest/dom0/xenstored/ring.c guest/dom0/xenstored/transaction.c guest/dom0/xenstored/tree.c guest/dom0/xenstored/watch.c guest/dom0/xenstored/wire.c
  *
  * Invariants:
  *  - every byte of output is a well-framed message: len within
@@ -18,6 +20,10 @@
  *    connection come in request order (req_id echoes);
  *  - xs_conn_input returns 0..len, or -EIO only once a header announced
  *    more than XENSTORE_PAYLOAD_MAX;
+ *  - the ring: xs_ring_pump returns 0/1, or -EIO with the page's error
+ *    set; after a good pump both rings hold at most XENSTORE_RING_SIZE
+ *    bytes in flight (the server never overwrites unread replies nor
+ *    consumes requests that were not there);
  *  - the per-domain node counts equal a recount of the tree's owners;
  *    an unprivileged domain never exceeds its quota by its own requests
  *    (only dom0's SET_PERMS can hand it nodes, and then it cannot grow);
@@ -27,7 +33,8 @@
 #include "../../guest/dom0/xenstored/xs_internal.h"
 #include "fuzz.h"
 
-#define NCONN 3
+#define NCONN 4
+#define RING_CONN 3 /* served through `ring` */
 #define QUOTA_NODES 30
 
 struct tconn {
@@ -39,10 +46,13 @@ struct tconn {
 	u32 next_req;      /* req_id of our next framed request */
 	u32 expect_req;    /* req_id of the next reply we expect (framed only) */
 	bool raw_sent;     /* raw bytes fed since it was created: no order check */
+	bool scribbled;    /* the guest moved its reply indices: its view of
+			      the output stream is its own doing, unchecked */
 };
 
 static struct xs_store *store;
 static struct tconn conns[NCONN];
+static struct xenstore_domain_interface ring;
 static long live_allocs, live_bytes;
 
 static void *f_alloc(void *ctx, size_t size)
@@ -81,6 +91,11 @@ static void conn_open(int i)
 	t->out_have = 0;
 	t->next_req = t->expect_req = 1;
 	t->raw_sent = false;
+	t->scribbled = false;
+	if (i == RING_CONN) {
+		memset(&ring, 0, sizeof(ring));
+		xs_ring_init(&ring);
+	}
 }
 
 static void conn_close(int i)
@@ -126,34 +141,84 @@ static void check_msg(struct tconn *t, const struct xsd_sockmsg *h, const u8 *bo
 	}
 }
 
+/* Output bytes of connection t, as its client receives them. */
+static void check_bytes(struct tconn *t, const u8 *buf, size_t n)
+{
+	if (t->scribbled)
+		return;
+	for (size_t k = 0; k < n; k++) {
+		t->out[t->out_have++] = buf[k];
+		if (t->out_have < sizeof(struct xsd_sockmsg))
+			continue;
+		struct xsd_sockmsg h;
+
+		memcpy(&h, t->out, sizeof(h));
+		fuzz_check(h.len <= XENSTORE_PAYLOAD_MAX, "output len %u", h.len);
+		if (t->out_have == sizeof(h) + h.len) {
+			check_msg(t, &h, t->out + sizeof(h));
+			t->out_have = 0;
+		}
+	}
+}
+
+static void pump_ring(void)
+{
+	int r = xs_ring_pump(&ring, conns[RING_CONN].c);
+
+	fuzz_check(r == 0 || r == 1 || r == -EIO, "xs_ring_pump returned %d", r);
+	if (r == -EIO) {
+		fuzz_check(ring.error != XENSTORE_ERROR_NONE, "broken ring without error");
+		conn_close(RING_CONN);
+		conn_open(RING_CONN);
+		return;
+	}
+	fuzz_check(ring.req_prod - ring.req_cons <= XENSTORE_RING_SIZE, "req in flight %u",
+		   ring.req_prod - ring.req_cons);
+	fuzz_check(ring.rsp_prod - ring.rsp_cons <= XENSTORE_RING_SIZE, "rsp in flight %u",
+		   ring.rsp_prod - ring.rsp_cons);
+}
+
 static void take_output(struct tconn *t, size_t want)
 {
 	u8 buf[2048];
 
+	if (t == &conns[RING_CONN]) {
+		/* the guest consumes replies from its ring */
+		while (want && ring.rsp_prod != ring.rsp_cons) {
+			u8 b = (u8)ring.rsp[MASK_XENSTORE_IDX(ring.rsp_cons)];
+
+			ring.rsp_cons++;
+			want--;
+			check_bytes(t, &b, 1);
+		}
+		pump_ring();
+		return;
+	}
 	while (want) {
 		size_t n = xs_conn_output(t->c, buf, MIN(want, sizeof(buf)));
 
 		if (!n)
 			break;
 		want -= n;
-		for (size_t k = 0; k < n; k++) {
-			t->out[t->out_have++] = buf[k];
-			if (t->out_have < sizeof(struct xsd_sockmsg))
-				continue;
-			struct xsd_sockmsg h;
-
-			memcpy(&h, t->out, sizeof(h));
-			fuzz_check(h.len <= XENSTORE_PAYLOAD_MAX, "output len %u", h.len);
-			if (t->out_have == sizeof(h) + h.len) {
-				check_msg(t, &h, t->out + sizeof(h));
-				t->out_have = 0;
-			}
-		}
+		check_bytes(t, buf, n);
 	}
+}
+
+/* The guest writes bytes at req_prod (a hostile one past the space it has). */
+static void ring_put(const u8 *buf, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		ring.req[MASK_XENSTORE_IDX(ring.req_prod + (u32)k)] = (char)buf[k];
+	ring.req_prod += (u32)n;
+	pump_ring();
 }
 
 static void feed(struct tconn *t, const u8 *buf, size_t len)
 {
+	if (t == &conns[RING_CONN]) {
+		ring_put(buf, len);
+		return;
+	}
 	long n = xs_conn_input(t->c, buf, len);
 
 	fuzz_check(n == -EIO || (n >= 0 && (size_t)n <= len), "xs_conn_input returned %ld", n);
@@ -202,6 +267,16 @@ static void framed_request(struct tconn *t, struct fuzz_in *in)
 	}
 	h.len = len;
 	memcpy(msg, &h, sizeof(h));
+	if (t == &conns[RING_CONN]) {
+		/* a well-behaved guest writes only into free space */
+		if (XENSTORE_RING_SIZE - (ring.req_prod - ring.req_cons) < sizeof(h) + len)
+			return;
+		/* counted first: a pump that breaks the ring reopens the
+		 * connection, which starts counting again */
+		t->next_req++;
+		ring_put(msg, sizeof(h) + len);
+		return;
+	}
 	/* a paused connection (outstanding quota) takes only part: the
 	 * transport would offer the rest later, which a new connection
 	 * state would not match -- send it whole or not at all */
@@ -277,6 +352,18 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			for (size_t k = 0; k < n; k++)
 				buf[k] = fuzz_u8(&in);
 			t->raw_sent = true;
+			if (t == &conns[RING_CONN] && n && (buf[0] & 0xc0) == 0xc0) {
+				/* scribble on an index instead */
+				u32 v = fuzz_u32(&in);
+				volatile u32 *idx[] = { &ring.req_cons, &ring.req_prod,
+							&ring.rsp_cons, &ring.rsp_prod };
+
+				*idx[buf[0] & 3] = (buf[0] & 4) ? v : *idx[buf[0] & 3] + (v & 0x7ff);
+				if ((buf[0] & 3) >= 2)
+					t->scribbled = true;
+				pump_ring();
+				break;
+			}
 			feed(t, buf, n);
 			break;
 		}
@@ -306,7 +393,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		check_store();
 	}
 	for (int i = 0; i < NCONN; i++)
-		take_output(&conns[i], ~(size_t)0 >> 1);
+		take_output(&conns[i], 1 << 20);
 	xs_store_free(store);
 	fuzz_check(live_allocs == 0 && live_bytes == 0, "leaked %ld allocations, %ld bytes",
 		   live_allocs, live_bytes);
