@@ -914,6 +914,41 @@ START_TEST(conn_in_process_request_and_notify)
 }
 END_TEST
 
+START_TEST(conn_xs_call_returns_reply_and_keeps_events)
+{
+	struct xs_store *s = store_new(NULL);
+	struct xs_conn *svc = conn(s, 0, 0, true);
+	char buf[64];
+	u32 len;
+
+	len = sizeof(buf);
+	ck_assert_int_eq(xs_call(svc, XS_WRITE, 0, "/launch/name\0web", 16, buf, &len), 0);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_int_eq(memcmp(buf, "OK", 3), 0);
+	len = sizeof(buf);
+	ck_assert_int_eq(xs_call(svc, XS_WATCH, 0, "/launch\0t", 10, buf, &len), 0);
+	len = sizeof(buf);
+	ck_assert_int_eq(xs_call(svc, XS_READ, 0, "/launch/name", 13, buf, &len), 0);
+	ck_assert_uint_eq(len, 3);
+	ck_assert_int_eq(memcmp(buf, "web", 3), 0);
+	/* a reply longer than the buffer: truncated copy, full length */
+	len = 2;
+	ck_assert_int_eq(xs_call(svc, XS_READ, 0, "/launch/name", 13, buf, &len), 0);
+	ck_assert_uint_eq(len, 3);
+	len = sizeof(buf);
+	ck_assert_int_eq(xs_call(svc, XS_READ, 0, "/nope", 6, buf, &len), -ENOENT);
+	ck_assert_int_eq(xs_call(svc, XS_RM, 0, "/", 2, buf, &len), -EINVAL);
+	/* the watch's registration event is still queued, alone */
+	expect_events(svc, 1, "/launch t");
+	ck_assert(!xs_conn_output_pending(svc));
+	/* and events keep flowing after calls */
+	len = sizeof(buf);
+	ck_assert_int_eq(xs_call(svc, XS_WRITE, 0, "/launch/x\0" "1", 11, buf, &len), 0);
+	expect_events(svc, 1, "/launch/x t");
+	store_free(s);
+}
+END_TEST
+
 /* ---- the ring transport ------------------------------------------------------------- */
 
 /* The guest's side: put a request into req at req_prod. */
@@ -1074,6 +1109,7 @@ const struct unit_case unit_cases[] = {
 	{ "xenstore-wire-bad-requests-get-xen-error-names", &wire_bad_requests_get_xen_error_names_ttest },
 	{ "xenstore-wire-args-split-strings", &wire_args_split_strings_ttest },
 	{ "xenstore-conn-in-process-request-and-notify", &conn_in_process_request_and_notify_ttest },
+	{ "xenstore-conn-xs-call-returns-reply-and-keeps-events", &conn_xs_call_returns_reply_and_keeps_events_ttest },
 	{ "xenstore-ring-requests-and-replies-cross-the-wrap", &ring_requests_and_replies_cross_the_wrap_ttest },
 	{ "xenstore-ring-full-reply-side-waits-for-the-guest", &ring_full_reply_side_waits_for_the_guest_ttest },
 	{ "xenstore-ring-bad-indices-or-length-break-the-connection", &ring_bad_indices_or_length_break_the_connection_ttest },

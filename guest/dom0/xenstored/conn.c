@@ -235,6 +235,52 @@ int xs_conn_request(struct xs_conn *c, const struct xsd_sockmsg *hdr, const void
 	return 0;
 }
 
+int xs_call(struct xs_conn *c, u32 type, u32 tx, const void *payload, u32 len, void *reply,
+	    u32 *reply_len)
+{
+	static u32 next_id = 0x80000000u; /* apart from ids a client might pick */
+	struct xsd_sockmsg h = { .type = type, .req_id = next_id++, .tx_id = tx, .len = len };
+	struct xs_msg **pp, *m = NULL;
+	struct xsd_sockmsg r;
+	int err = xs_conn_request(c, &h, payload);
+
+	if (err)
+		return err;
+	/* The reply is queued by now (dispatch is synchronous), possibly
+	 * after events and followed by some (a watch's first firing). */
+	for (pp = &c->out_head; *pp; pp = &(*pp)->next) {
+		memcpy(&r, (*pp)->data, sizeof(r));
+		if (!(*pp)->event && r.req_id == h.req_id && !(pp == &c->out_head && c->out_off)) {
+			m = *pp;
+			break;
+		}
+	}
+	if (!m)
+		return -ENOMEM; /* not even an error reply could be queued */
+	*pp = m->next;
+	if (c->out_tail == m) {
+		c->out_tail = NULL;
+		for (struct xs_msg *k = c->out_head; k; k = k->next)
+			c->out_tail = k;
+	}
+	c->out_replies--;
+	if (r.type == XS_ERROR) {
+		static const struct xsd_errors table[] = XSD_ERROR_TABLE;
+
+		err = -EINVAL;
+		for (unsigned i = 0; i < ARRAY_SIZE(table); i++)
+			if (r.len == strlen(table[i].errstring) + 1 &&
+			    memcmp(m->data + sizeof(r), table[i].errstring, r.len) == 0)
+				err = -table[i].errnum;
+	} else {
+		if (reply && *reply_len)
+			memcpy(reply, m->data + sizeof(r), MIN(*reply_len, r.len));
+		*reply_len = r.len;
+	}
+	xs_free(c->store, m, sizeof(*m) + m->size);
+	return err;
+}
+
 long xs_conn_input(struct xs_conn *c, const void *buf, size_t len)
 {
 	const u8 *p = buf;

@@ -116,6 +116,16 @@ int xs_conn_request(struct xs_conn *c, const struct xsd_sockmsg *hdr, const void
 void xs_ring_init(struct xenstore_domain_interface *intf);
 int xs_ring_pump(struct xenstore_domain_interface *intf, struct xs_conn *c);
 
+/* A whole request/reply exchange for in-process callers: handles the
+ * request (payload of len bytes, tx 0 or a transaction id) and takes its
+ * reply out of the connection's queue, leaving watch events queued for
+ * xs_conn_output. On success copies up to *reply_len bytes of the reply
+ * payload into reply (may be NULL when *reply_len is 0), sets *reply_len
+ * to the full payload length and returns 0; an XS_ERROR reply returns
+ * the negative errno it names; -EBUSY/-EIO as xs_conn_request. */
+int xs_call(struct xs_conn *c, u32 type, u32 tx, const void *payload, u32 len, void *reply,
+	    u32 *reply_len);
+
 u16 xs_conn_domid(const struct xs_conn *c);
 /* Watch events dropped on this connection because its queue was full. */
 u32 xs_conn_events_dropped(const struct xs_conn *c);
