@@ -78,7 +78,9 @@ u32 xs_store_nr_owned(const struct xs_store *s, u16 domid);
 /* A connection: one client speaking the wire protocol as domain `domid`.
  * privileged connections act as dom0 (full access, may INTRODUCE).
  * notify (may be NULL) is called whenever output becomes available, so
- * the transport can kick its event channel or poll for POLLOUT. */
+ * the transport can kick its event channel or poll for POLLOUT; it runs
+ * in the middle of a request (another connection's, for watch events)
+ * and must only note the fact: no store calls, no freeing connections. */
 struct xs_conn *xs_conn_new(struct xs_store *s, u16 domid, bool privileged,
 			    void (*notify)(struct xs_conn *c, void *ctx), void *ctx);
 /* Ends a connection: its watches and transactions go, queued output is
