@@ -4,9 +4,10 @@
  * drains as a byte stream at its own pace (a 1 KiB ring, a socket); the
  * store never waits for it. Replies are bounded by pausing input when
  * `outstanding` are queued; watch events, which a client does not ask
- * for one by one, are bounded by dropping the newest beyond `events`
- * (Xen 4.17 drops them likewise rather than let a slow reader grow
- * xenstored's memory).
+ * for one by one, are bounded by dropping the newest beyond `events`:
+ * a slow or hostile reader must not grow dom0's memory (Xen's fix for
+ * XSA-326 likewise discards watch events of a domain with too much
+ * pending output).
  */
 #include "xs_internal.h"
 

@@ -426,6 +426,7 @@ static const struct xs_op ops[XS_TYPE_COUNT] = {
 	[XS_MKDIR] = { .handle = do_mkdir, .name = "MKDIR", .tx = true },
 	[XS_RM] = { .handle = do_rm, .name = "RM", .tx = true },
 	[XS_SET_PERMS] = { .handle = do_set_perms, .name = "SET_PERMS", .tx = true },
+	/* privileged since XSA-115, as in Xen */
 	[XS_IS_DOMAIN_INTRODUCED] = { .handle = do_is_domain_introduced,
 				      .name = "IS_DOMAIN_INTRODUCED", .priv = true },
 	[XS_RESUME] = { .handle = do_resume, .name = "RESUME", .priv = true },
@@ -441,7 +442,8 @@ void xs_dispatch(struct xs_conn *c, const struct xsd_sockmsg *hdr, const u8 *pay
 	const struct xs_op *op = hdr->type < ARRAY_SIZE(ops) ? &ops[hdr->type] : NULL;
 	int err;
 
-	/* unknown types, and the server-to-client ones, are not requests */
+	/* unknown types, and the server-to-client ones, are not requests:
+	 * ENOSYS, and EACCES for privileged ones, as cxenstored answers */
 	if (!op || !op->handle) {
 		xs_reply_error(c, hdr, -ENOSYS);
 		return;
