@@ -654,6 +654,42 @@ START_TEST(tx_abort_discards)
 }
 END_TEST
 
+START_TEST(tx_copy_is_taken_at_first_write_only)
+{
+	struct xs_store *s = store_new(NULL);
+	struct xs_conn *d0 = conn(s, 0, 0, true);
+	char req[32];
+
+	for (int i = 0; i < 100; i++) {
+		int n = snprintf(req, sizeof(req), "/many/%d%cvalue", i, 0);
+		rq(d0, XS_WRITE, 0, req, (size_t)n + 5);
+	}
+	long before = live_bytes;
+	u32 tx = (u32)atoi(rq(d0, XS_TRANSACTION_START, 0, S("")));
+	ck_assert_str_eq(rq(d0, XS_READ, tx, S("/many/42")), "value");
+	rq(d0, XS_DIRECTORY, tx, S("/many"));
+	ck_assert_msg(live_bytes - before < 512, "a read-only transaction holds %ld bytes",
+		      live_bytes - before);
+	ck_assert_str_eq(rq(d0, XS_WRITE, tx, V("/many/42\0new")), "OK");
+	ck_assert_msg(live_bytes - before > 100 * 32, "no copy after a write (%ld bytes)",
+		      live_bytes - before);
+	ck_assert_str_eq(rq(d0, XS_READ, tx, S("/many/42")), "new");
+	ck_assert_str_eq(rq(d0, XS_READ, 0, S("/many/42")), "value");
+	ck_assert_str_eq(rq(d0, XS_TRANSACTION_END, tx, S("T")), "OK");
+	ck_assert_str_eq(rq(d0, XS_READ, 0, S("/many/42")), "new");
+	/* a read-only transaction commits when nothing intervened, and
+	 * conflicts when something did */
+	tx = (u32)atoi(rq(d0, XS_TRANSACTION_START, 0, S("")));
+	rq(d0, XS_READ, tx, S("/many/1"));
+	ck_assert_str_eq(rq(d0, XS_TRANSACTION_END, tx, S("T")), "OK");
+	tx = (u32)atoi(rq(d0, XS_TRANSACTION_START, 0, S("")));
+	rq(d0, XS_READ, tx, S("/many/1"));
+	rq(d0, XS_WRITE, 0, V("/many/1\0changed"));
+	ck_assert_str_eq(rq(d0, XS_TRANSACTION_END, tx, S("T")), "!EAGAIN");
+	store_free(s);
+}
+END_TEST
+
 /* ---- quotas --------------------------------------------------------------------- */
 
 START_TEST(quota_nodes_enospc_and_rm_gives_back)
@@ -1100,6 +1136,7 @@ const struct unit_case unit_cases[] = {
 	{ "xenstore-tx-commit-applies-changes-and-fires-then", &tx_commit_applies_changes_and_fires_then_ttest },
 	{ "xenstore-tx-conflict-gets-eagain-and-changes-nothing", &tx_conflict_gets_eagain_and_changes_nothing_ttest },
 	{ "xenstore-tx-abort-discards", &tx_abort_discards_ttest },
+	{ "xenstore-tx-copy-is-taken-at-first-write-only", &tx_copy_is_taken_at_first_write_only_ttest },
 	{ "xenstore-quota-nodes-enospc-and-rm-gives-back", &quota_nodes_enospc_and_rm_gives_back_ttest },
 	{ "xenstore-quota-watches-transactions-value-perms", &quota_watches_transactions_value_perms_ttest },
 	{ "xenstore-quota-outstanding-pauses-input-until-output-is-taken", &quota_outstanding_pauses_input_until_output_is_taken_ttest },

@@ -20,6 +20,7 @@ struct xs_op {
 	const char *name;
 	bool priv; /* privileged connections only (EACCES otherwise) */
 	bool tx;   /* runs in the transaction named by tx_id */
+	bool writes; /* may change the tree (a transaction then needs its copy) */
 };
 
 static int reply_ok(struct xs_req *r)
@@ -422,10 +423,10 @@ static const struct xs_op ops[XS_TYPE_COUNT] = {
 	[XS_INTRODUCE] = { .handle = do_introduce, .name = "INTRODUCE", .priv = true },
 	[XS_RELEASE] = { .handle = do_release, .name = "RELEASE", .priv = true },
 	[XS_GET_DOMAIN_PATH] = { .handle = do_get_domain_path, .name = "GET_DOMAIN_PATH" },
-	[XS_WRITE] = { .handle = do_write, .name = "WRITE", .tx = true },
-	[XS_MKDIR] = { .handle = do_mkdir, .name = "MKDIR", .tx = true },
-	[XS_RM] = { .handle = do_rm, .name = "RM", .tx = true },
-	[XS_SET_PERMS] = { .handle = do_set_perms, .name = "SET_PERMS", .tx = true },
+	[XS_WRITE] = { .handle = do_write, .name = "WRITE", .tx = true, .writes = true },
+	[XS_MKDIR] = { .handle = do_mkdir, .name = "MKDIR", .tx = true, .writes = true },
+	[XS_RM] = { .handle = do_rm, .name = "RM", .tx = true, .writes = true },
+	[XS_SET_PERMS] = { .handle = do_set_perms, .name = "SET_PERMS", .tx = true, .writes = true },
 	/* privileged since XSA-115, as in Xen */
 	[XS_IS_DOMAIN_INTRODUCED] = { .handle = do_is_domain_introduced,
 				      .name = "IS_DOMAIN_INTRODUCED", .priv = true },
@@ -460,7 +461,15 @@ void xs_dispatch(struct xs_conn *c, const struct xsd_sockmsg *hdr, const u8 *pay
 			xs_reply_error(c, hdr, -ENOENT);
 			return;
 		}
-		r.x.root = r.x.tx->root;
+		if (op->writes) {
+			err = xs_tx_prepare_write(c->store, r.x.tx);
+			if (err) {
+				xs_reply_error(c, hdr, err);
+				return;
+			}
+		}
+		if (r.x.tx->root)
+			r.x.root = r.x.tx->root;
 	}
 	err = op->handle(&r);
 	if (err)

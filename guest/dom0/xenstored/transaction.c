@@ -1,8 +1,12 @@
 /*
  * Transactions (docs/misc/xenstore.txt "TRANSACTION_START/END"). A
- * transaction works on its own copy of the whole tree, as the spec
- * describes; its changes become visible, and its watches fire, only when
- * it commits. Conflicts are detected the way the spec's text states them:
+ * transaction that writes works on its own copy of the whole tree, as the
+ * spec describes; its changes become visible, and its watches fire, only
+ * when it commits. The copy is taken at its first write, not at START:
+ * until then its reads see the committed tree, which is the snapshot as
+ * long as nothing was committed -- and once something was, the
+ * transaction can only end in EAGAIN, so what it read no longer matters.
+ * Read-only transactions (and a domain's idle ones) thus cost no copy. Conflicts are detected the way the spec's text states them:
  * if anything was committed since the transaction started, its commit
  * fails with EAGAIN and the client retries. (Finer-grained detection,
  * only for paths the transaction touched, would cut retries under load;
@@ -46,11 +50,6 @@ int xs_tx_start(struct xs_conn *c, u32 *id)
 	if (!tx)
 		return -ENOMEM;
 	memset(tx, 0, sizeof(*tx));
-	tx->root = xs_node_clone(s, s->root, NULL);
-	if (!tx->root) {
-		xs_free(s, tx, sizeof(*tx));
-		return -ENOMEM;
-	}
 	tx->base_gen = s->commit_gen;
 	/* ids are never 0 (0 means "no transaction") and not reused soon */
 	do {
@@ -61,6 +60,14 @@ int xs_tx_start(struct xs_conn *c, u32 *id)
 	c->nr_tx++;
 	*id = tx->id;
 	return 0;
+}
+
+int xs_tx_prepare_write(struct xs_store *s, struct xs_tx *tx)
+{
+	if (tx->root)
+		return 0;
+	tx->root = xs_node_clone(s, s->root, NULL);
+	return tx->root ? 0 : -ENOMEM;
 }
 
 struct xs_tx *xs_tx_find(struct xs_conn *c, u32 id)

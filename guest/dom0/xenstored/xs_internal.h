@@ -206,13 +206,16 @@ struct xs_tx {
 	u32 id;
 	u32 base_gen;     /* the store's commit generation when it started */
 	int node_delta;   /* nodes it added for its own domain (quota) */
-	struct xs_node *root;
+	struct xs_node *root;     /* its copy, taken at its first write (NULL before) */
 	struct xs_change *changes, *changes_tail;
 };
 
-/* Starts a transaction on a private copy of the tree. Returns its id in
- * *id. 0, -ENOSPC (quota), -ENOMEM. */
+/* Starts a transaction. Returns its id in *id. 0, -ENOSPC (quota),
+ * -ENOMEM. */
 int xs_tx_start(struct xs_conn *c, u32 *id);
+/* Before a transaction's first change: gives it its private copy of the
+ * tree. 0 or -ENOMEM. */
+int xs_tx_prepare_write(struct xs_store *s, struct xs_tx *tx);
 struct xs_tx *xs_tx_find(struct xs_conn *c, u32 id);
 /* Ends a transaction: commit (0, or -EAGAIN if anything was committed
  * since it started: then nothing of it is applied) or abort (0). */
