@@ -621,16 +621,115 @@ START_TEST(tx_conflict_gets_eagain_and_changes_nothing)
 	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, tb, S("T")), "!EAGAIN");
 	ck_assert_str_eq(rq(a, XS_READ, 0, S("/n")), "a");
 	ck_assert_str_eq(rq(a, XS_READ, 0, S("/only-b")), "!ENOENT");
-	/* a write outside any transaction conflicts too */
+	/* a write outside any transaction to a node it had read conflicts too */
 	tb = (u32)atoi(rq(b, XS_TRANSACTION_START, 0, S("")));
+	ck_assert_str_eq(rq(b, XS_READ, tb, S("/n")), "a");
 	rq(a, XS_WRITE, 0, V("/n\0" "c"));
 	rq(b, XS_WRITE, tb, V("/n\0" "b"));
 	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, tb, S("T")), "!EAGAIN");
+	ck_assert_str_eq(rq(a, XS_READ, 0, S("/n")), "c");
 	/* the retry succeeds */
 	tb = (u32)atoi(rq(b, XS_TRANSACTION_START, 0, S("")));
 	rq(b, XS_WRITE, tb, V("/n\0" "b"));
 	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, tb, S("T")), "OK");
 	ck_assert_str_eq(rq(a, XS_READ, 0, S("/n")), "b");
+	store_free(s);
+}
+END_TEST
+
+START_TEST(tx_unrelated_commits_do_not_conflict)
+{
+	struct xs_store *s = store_new(NULL);
+	struct xs_conn *d0 = conn(s, 0, 0, true);
+	struct xs_conn *w = conn(s, 1, 0, true);
+	struct xs_conn *d5 = conn(s, 2, 5, false);
+	u32 tx;
+
+	rq(d0, XS_MKDIR, 0, S("/local/domain/5"));
+	rq(d0, XS_SET_PERMS, 0, S("/local/domain/5\0n5"));
+	rq(d0, XS_WRITE, 0, V("/local/domain/5/device/vif/0/state\0" "1"));
+	rq(w, XS_WATCH, 0, S("/local/domain/5\0w"));
+	expect_events(w, 1, "/local/domain/5 w");
+
+	/* a frontend's usual transaction, while another domain writes all
+	 * the time (a hostile neighbour must not starve it) */
+	tx = (u32)atoi(rq(d5, XS_TRANSACTION_START, 0, S("")));
+	ck_assert_str_eq(rq(d5, XS_READ, tx, S("device/vif/0/state")), "1");
+	rq(d0, XS_WRITE, 0, V("/local/domain/9/noise\0" "1"));
+	ck_assert_str_eq(rq(d5, XS_WRITE, tx, V("device/vif/0/ring-ref\0" "8")), "OK");
+	rq(d0, XS_WRITE, 0, V("/local/domain/9/noise\0" "2"));
+	ck_assert_str_eq(rq(d5, XS_WRITE, tx, V("device/vif/0/state\0" "3")), "OK");
+	rq(d0, XS_WRITE, 0, V("/local/domain/9/more\0" "3"));
+	expect_events(w, 0); /* nothing of the transaction is visible yet */
+	ck_assert_str_eq(rq(d5, XS_TRANSACTION_END, tx, S("T")), "OK");
+	/* applied on top of the neighbour's changes, which are kept */
+	ck_assert_str_eq(rq(d0, XS_READ, 0, S("/local/domain/5/device/vif/0/ring-ref")), "8");
+	ck_assert_str_eq(rq(d0, XS_READ, 0, S("/local/domain/5/device/vif/0/state")), "3");
+	ck_assert_str_eq(rq(d0, XS_READ, 0, S("/local/domain/9/noise")), "2");
+	ck_assert_str_eq(rq(d0, XS_READ, 0, S("/local/domain/9/more")), "3");
+	expect_events(w, 2, "/local/domain/5/device/vif/0/ring-ref w",
+		      "/local/domain/5/device/vif/0/state w");
+	/* node accounting after a replayed commit: 5 owns what it made */
+	ck_assert_uint_eq(xs_store_nr_owned(s, 5), 1 + 4 + 1);
+	store_free(s);
+}
+END_TEST
+
+START_TEST(tx_conflicts_on_what_it_looked_at)
+{
+	struct xs_store *s = store_new(NULL);
+	struct xs_conn *a = conn(s, 0, 0, true);
+	struct xs_conn *b = conn(s, 1, 0, true);
+	u32 tx;
+
+	rq(a, XS_WRITE, 0, V("/d/x\0" "1"));
+	/* a listed directory gains a child */
+	tx = (u32)atoi(rq(b, XS_TRANSACTION_START, 0, S("")));
+	rq(b, XS_DIRECTORY, tx, S("/d"));
+	rq(a, XS_WRITE, 0, V("/d/y\0" "2"));
+	rq(b, XS_WRITE, tx, V("/other\0" "1"));
+	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, tx, S("T")), "!EAGAIN");
+	/* a node it found missing appears */
+	tx = (u32)atoi(rq(b, XS_TRANSACTION_START, 0, S("")));
+	ck_assert_str_eq(rq(b, XS_READ, tx, S("/d/z")), "!ENOENT");
+	rq(a, XS_WRITE, 0, V("/d/z\0" "3"));
+	rq(b, XS_WRITE, tx, V("/other\0" "1"));
+	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, tx, S("T")), "!EAGAIN");
+	/* a node it read changes permissions */
+	tx = (u32)atoi(rq(b, XS_TRANSACTION_START, 0, S("")));
+	rq(b, XS_READ, tx, S("/d/x"));
+	rq(a, XS_SET_PERMS, 0, S("/d/x\0r1"));
+	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, tx, S("T")), "!EAGAIN");
+	/* a node it removes gets a child elsewhere meanwhile */
+	tx = (u32)atoi(rq(b, XS_TRANSACTION_START, 0, S("")));
+	rq(b, XS_RM, tx, S("/d"));
+	rq(a, XS_WRITE, 0, V("/d/late\0" "4"));
+	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, tx, S("T")), "!EAGAIN");
+	ck_assert_str_eq(rq(a, XS_READ, 0, S("/d/late")), "4");
+	/* its own creations are not conflicts with itself; a value changed
+	 * elsewhere is no conflict either */
+	rq(a, XS_WRITE, 0, V("/elsewhere\0" "0"));
+	tx = (u32)atoi(rq(b, XS_TRANSACTION_START, 0, S("")));
+	rq(b, XS_WRITE, tx, V("/new/deep/node\0" "5"));
+	ck_assert_str_eq(rq(b, XS_READ, tx, S("/new/deep")), "");
+	rq(b, XS_DIRECTORY, tx, S("/new"));
+	rq(a, XS_WRITE, 0, V("/elsewhere\0" "6"));
+	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, tx, S("T")), "OK");
+	ck_assert_str_eq(rq(a, XS_READ, 0, S("/new/deep/node")), "5");
+	/* creating under a parent conflicts with a sibling created there
+	 * meanwhile (the parent's list of children changed), as in cxenstored */
+	tx = (u32)atoi(rq(b, XS_TRANSACTION_START, 0, S("")));
+	rq(b, XS_WRITE, tx, V("/new/one\0" "1"));
+	rq(a, XS_WRITE, 0, V("/new/two\0" "2"));
+	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, tx, S("T")), "!EAGAIN");
+	/* but two transactions creating the same new path do conflict */
+	u32 t1 = (u32)atoi(rq(a, XS_TRANSACTION_START, 0, S("")));
+	u32 t2 = (u32)atoi(rq(b, XS_TRANSACTION_START, 0, S("")));
+	rq(a, XS_WRITE, t1, V("/race/x\0" "a"));
+	rq(b, XS_WRITE, t2, V("/race/x\0" "b"));
+	ck_assert_str_eq(rq(a, XS_TRANSACTION_END, t1, S("T")), "OK");
+	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, t2, S("T")), "!EAGAIN");
+	ck_assert_str_eq(rq(a, XS_READ, 0, S("/race/x")), "a");
 	store_free(s);
 }
 END_TEST
@@ -1136,6 +1235,8 @@ const struct unit_case unit_cases[] = {
 	{ "xenstore-tx-commit-applies-changes-and-fires-then", &tx_commit_applies_changes_and_fires_then_ttest },
 	{ "xenstore-tx-conflict-gets-eagain-and-changes-nothing", &tx_conflict_gets_eagain_and_changes_nothing_ttest },
 	{ "xenstore-tx-abort-discards", &tx_abort_discards_ttest },
+	{ "xenstore-tx-unrelated-commits-do-not-conflict", &tx_unrelated_commits_do_not_conflict_ttest },
+	{ "xenstore-tx-conflicts-on-what-it-looked-at", &tx_conflicts_on_what_it_looked_at_ttest },
 	{ "xenstore-tx-copy-is-taken-at-first-write-only", &tx_copy_is_taken_at_first_write_only_ttest },
 	{ "xenstore-quota-nodes-enospc-and-rm-gives-back", &quota_nodes_enospc_and_rm_gives_back_ttest },
 	{ "xenstore-quota-watches-transactions-value-perms", &quota_watches_transactions_value_perms_ttest },

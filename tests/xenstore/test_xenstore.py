@@ -230,6 +230,22 @@ def _():
         b.write("/counter", str(int(b.read("/counter", tb)) + 1), tb)
         b.tx_end(tb)
         _expect("counter after retry", _tool(s, "xenstore-read", "/counter")[1], "2\n")
+        # a domain writing in a loop does not starve another's transactions
+        a.mkdir("/local/domain/8")
+        a.set_perms("/local/domain/8", "n8")
+        a.write("/local/domain/8/device/vbd/0/state", "1")
+        a.introduce(8)
+        c8 = XsClient(s.domain_socket(8))
+        for i in range(50):
+            t = c8.tx_start()
+            state = c8.read("device/vbd/0/state", t)
+            a.write("/local/domain/0/noise", str(i))  # another domain's commit
+            c8.write("device/vbd/0/ring-ref", str(i), t)
+            a.write("/local/domain/0/noise-%d" % i, "x")
+            c8.write("device/vbd/0/state", str(int(state) + 1), t)
+            c8.tx_end(t)  # EAGAIN here would be starvation
+        _expect("state after 50 transactions", a.read("/local/domain/8/device/vbd/0/state"),
+                "51")
         t = a.tx_start()
         a.write("/aborted", "x", t)
         a.tx_end(t, commit=False)

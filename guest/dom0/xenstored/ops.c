@@ -30,27 +30,42 @@ static int write_denied(struct xs_ctx *x, const struct xs_perms *p)
  * its own domain and the commit recounts everything. */
 static void account(struct xs_ctx *x, u16 owner, int delta)
 {
+	if (x->replay)
+		return; /* the commit recounts */
 	if (!x->tx)
 		xs_domain_own(x->conn->store, owner, delta);
 	else if (owner == x->conn->domid)
 		x->tx->node_delta += delta;
 }
 
-int xs_changed(struct xs_ctx *x, const char *path, bool removed, const struct xs_perms *perms)
+int xs_changed(struct xs_ctx *x, u32 op, const char *path, bool removed,
+	       const struct xs_perms *perms, const void *value, u32 vlen)
 {
+	if (x->replay)
+		return 0; /* recorded already; fired after the commit */
 	if (x->tx)
-		return xs_tx_record(x->conn->store, x->tx, path, removed, perms);
+		return xs_tx_record(x->conn->store, x->tx, op, path, removed, perms, value, vlen);
 	x->conn->store->commit_gen++;
 	xs_watch_fire(x->conn->store, path, removed, perms);
 	return 0;
 }
 
+/* Inside a transaction: remember what this request looks at. */
+static void look(struct xs_ctx *x, const char *path)
+{
+	if (x->tx)
+		xs_tx_access(x->conn->store, x->tx, x->root, path);
+}
+
 int xs_op_read(struct xs_ctx *x, const char *path, struct xs_node **out)
 {
 	unsigned missing;
-	struct xs_node *n = xs_node_closest(x->root, path, &missing);
-	int err = read_denied(x, &n->perms);
+	struct xs_node *n;
+	int err;
 
+	look(x, path);
+	n = xs_node_closest(x->root, path, &missing);
+	err = read_denied(x, &n->perms);
 	if (err)
 		return err;
 	if (missing)
@@ -71,9 +86,11 @@ static int create(struct xs_ctx *x, const char *path, struct xs_node **out)
 
 	if (err)
 		return err;
-	err = xs_quota_nodes(x->conn, x->tx ? x->tx->node_delta : 0, missing);
-	if (err)
-		return err;
+	if (!x->replay) {
+		err = xs_quota_nodes(x->conn, x->tx ? x->tx->node_delta : 0, missing);
+		if (err)
+			return err;
+	}
 
 	/* skip the components that exist */
 	const char *p = path + 1;
@@ -122,9 +139,12 @@ static int create(struct xs_ctx *x, const char *path, struct xs_node **out)
 int xs_op_write(struct xs_ctx *x, const char *path, const void *v, u32 len)
 {
 	struct xs_store *s = x->conn->store;
-	struct xs_node *n = xs_node_lookup(x->root, path);
+	struct xs_node *n;
 	bool created = false;
 	int err;
+
+	look(x, path);
+	n = xs_node_lookup(x->root, path);
 
 	if (!x->conn->privileged && len > s->quota.value_size)
 		return -ENOSPC;
@@ -144,20 +164,33 @@ int xs_op_write(struct xs_ctx *x, const char *path, const void *v, u32 len)
 			xs_op_rm(x, path); /* undo: no half-made nodes */
 		return err;
 	}
-	return xs_changed(x, path, false, &n->perms);
+	return xs_changed(x, XS_WRITE, path, false, &n->perms, v, len);
 }
 
 int xs_op_mkdir(struct xs_ctx *x, const char *path)
 {
-	struct xs_node *n = xs_node_lookup(x->root, path);
+	struct xs_node *n;
 	int err;
 
+	look(x, path);
+	n = xs_node_lookup(x->root, path);
 	if (n)
 		return 0; /* exists: left unchanged, no event */
 	err = create(x, path, &n);
 	if (err)
 		return err;
-	return xs_changed(x, path, false, &n->perms);
+	return xs_changed(x, XS_MKDIR, path, false, &n->perms, NULL, 0);
+}
+
+/* The last '/' of an absolute path (Keel's libc has no strrchr). */
+static const char *strrchr_slash(const char *path)
+{
+	const char *last = path;
+
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			last = p;
+	return last;
 }
 
 struct unaccount {
@@ -178,6 +211,16 @@ int xs_op_rm(struct xs_ctx *x, const char *path)
 	struct unaccount u = { x };
 	int err;
 
+	if (!missing && n != x->root && x->tx) {
+		/* the parent's list of children changes too */
+		char parent[XENSTORE_ABS_PATH_MAX + 1];
+		size_t plen = (size_t)(strrchr_slash(path) - path);
+
+		memcpy(parent, path, plen ? plen : 1);
+		parent[plen ? plen : 1] = '\0';
+		look(x, parent);
+	}
+	look(x, path);
 	if (missing) {
 		/* not there: fine if its parent exists (docs/misc/xenstore.txt) */
 		err = read_denied(x, &n->perms);
@@ -197,13 +240,16 @@ int xs_op_rm(struct xs_ctx *x, const char *path)
 	xs_node_unlink(n);
 	parent->gen = ++s->node_gen;
 	xs_node_free_tree(s, n);
-	return xs_changed(x, path, true, &perms);
+	return xs_changed(x, XS_RM, path, true, &perms, NULL, 0);
 }
 
 int xs_op_set_perms(struct xs_ctx *x, const char *path, const struct xs_perms *p)
 {
 	struct xs_store *s = x->conn->store;
-	struct xs_node *n = xs_node_lookup(x->root, path);
+	struct xs_node *n;
+
+	look(x, path);
+	n = xs_node_lookup(x->root, path);
 
 	if (p->n > s->quota.perms && !x->conn->privileged)
 		return -ENOSPC;
@@ -225,5 +271,5 @@ int xs_op_set_perms(struct xs_ctx *x, const char *path, const struct xs_perms *p
 	}
 	n->perms = *p;
 	n->gen = ++s->node_gen;
-	return xs_changed(x, path, false, &n->perms);
+	return xs_changed(x, XS_SET_PERMS, path, false, &n->perms, NULL, 0);
 }

@@ -193,21 +193,31 @@ void xs_watch_fire(struct xs_store *s, const char *path, bool removed,
 
 /* ---- transactions (transaction.c) --------------------------------------------- */
 
-/* A change made inside a transaction, fired when it commits. */
+/* A change made inside a transaction: replayed (if need be) and fired
+ * when it commits. path[] is followed by the vlen bytes of a WRITE's value. */
 struct xs_change {
 	struct xs_change *next;
+	u32 op;          /* XS_WRITE, XS_MKDIR, XS_RM, XS_SET_PERMS */
 	bool removed;
-	struct xs_perms perms;
+	struct xs_perms perms; /* the node's after the change (SET_PERMS: the new list) */
+	u32 vlen;
 	char path[];
 };
+
+struct xs_access;
 
 struct xs_tx {
 	struct xs_tx *next;
 	u32 id;
-	u32 base_gen;     /* the store's commit generation when it started */
-	int node_delta;   /* nodes it added for its own domain (quota) */
+	u32 base_gen;         /* the store's commit generation when it started */
+	u32 clone_commit_gen; /* ... when its copy was taken */
+	u32 clone_node_gen;   /* the last node generation in use then */
+	int node_delta;       /* nodes it added for its own domain (quota) */
 	struct xs_node *root;     /* its copy, taken at its first write (NULL before) */
 	struct xs_change *changes, *changes_tail;
+	struct xs_access *accesses; /* paths it looked at (transaction.c) */
+	u32 access_bytes;
+	bool coarse;          /* too many to remember: any commit conflicts */
 };
 
 /* Starts a transaction. Returns its id in *id. 0, -ENOSPC (quota),
@@ -221,9 +231,13 @@ struct xs_tx *xs_tx_find(struct xs_conn *c, u32 id);
  * since it started: then nothing of it is applied) or abort (0). */
 int xs_tx_end(struct xs_conn *c, struct xs_tx *tx, bool commit);
 void xs_tx_end_all(struct xs_conn *c);
-/* Records a change for firing at commit. -ENOMEM. */
-int xs_tx_record(struct xs_store *s, struct xs_tx *tx, const char *path, bool removed,
-		 const struct xs_perms *perms);
+/* Records a change for replay and firing at commit. -ENOMEM. */
+int xs_tx_record(struct xs_store *s, struct xs_tx *tx, u32 op, const char *path, bool removed,
+		 const struct xs_perms *perms, const void *value, u32 vlen);
+/* Remembers that the transaction looked at path (in the tree `root` it
+ * reads): the node's generation, or its absence and its closest existing
+ * ancestor. Never fails (it falls back to coarse conflict detection). */
+void xs_tx_access(struct xs_store *s, struct xs_tx *tx, struct xs_node *root, const char *path);
 
 /* ---- operations on a tree (ops.c): the context of one request --------------- */
 
@@ -231,11 +245,14 @@ struct xs_ctx {
 	struct xs_conn *conn;
 	struct xs_tx *tx;    /* NULL: the committed tree */
 	struct xs_node *root;
+	bool replay;         /* a commit replaying changes: no quota, no events, no accounting */
 };
 
 /* A change just made through ctx: fired now, or recorded in the
- * transaction. Returns 0 or -ENOMEM (transaction only). */
-int xs_changed(struct xs_ctx *x, const char *path, bool removed, const struct xs_perms *perms);
+ * transaction (op and value for the replay). Returns 0 or -ENOMEM
+ * (transaction only). */
+int xs_changed(struct xs_ctx *x, u32 op, const char *path, bool removed,
+	       const struct xs_perms *perms, const void *value, u32 vlen);
 
 int xs_op_read(struct xs_ctx *x, const char *path, struct xs_node **out);
 int xs_op_write(struct xs_ctx *x, const char *path, const void *v, u32 len);
