@@ -818,6 +818,19 @@ START_TEST(quota_nodes_enospc_and_rm_gives_back)
 	ck_assert_str_eq(rq(d6, XS_MKDIR, tx, S("m2")), "!ENOSPC");
 	ck_assert_str_eq(rq(d6, XS_TRANSACTION_END, tx, S("T")), "OK");
 	ck_assert_uint_eq(xs_store_nr_owned(s, 6), 5);
+	/* two transactions, each within the quota alone, not together */
+	ck_assert_str_eq(rq(d6, XS_RM, 0, S("n2")), "OK");
+	ck_assert_str_eq(rq(d6, XS_RM, 0, S("n3")), "OK"); /* owns 3: room for 2 */
+	u32 t1 = (u32)atoi(rq(d6, XS_TRANSACTION_START, 0, S("")));
+	u32 t2 = (u32)atoi(rq(d6, XS_TRANSACTION_START, 0, S("")));
+	ck_assert_str_eq(rq(d6, XS_WRITE, t1, V("n4/a\0")), "OK");
+	ck_assert_str_eq(rq(d6, XS_WRITE, t1, V("n4/b\0")), "OK");
+	ck_assert_str_eq(rq(d6, XS_WRITE, t2, V("m1/c\0")), "OK");
+	ck_assert_str_eq(rq(d6, XS_WRITE, t2, V("m1/d\0")), "OK");
+	ck_assert_str_eq(rq(d6, XS_TRANSACTION_END, t1, S("T")), "OK");
+	ck_assert_str_eq(rq(d6, XS_TRANSACTION_END, t2, S("T")), "!ENOSPC");
+	ck_assert_uint_eq(xs_store_nr_owned(s, 6), 5);
+	ck_assert_str_eq(rq(d0, XS_READ, 0, S("/local/domain/6/m1/c")), "!ENOENT");
 	/* dom0 is not limited */
 	for (int i = 0; i < 10; i++) {
 		int n = snprintf(req, sizeof(req), "/d0/%d", i);

@@ -244,6 +244,35 @@ static struct xs_node *replay(struct xs_conn *c, struct xs_tx *tx)
 	return x.root;
 }
 
+struct owned {
+	u16 domid;
+	u32 count;
+};
+
+static void count_owned(struct xs_node *n, void *arg)
+{
+	struct owned *o = arg;
+
+	if (n->perms.p[0].domid == o->domid)
+		o->count++;
+}
+
+/* The node quota, checked on the tree a commit would install: each
+ * transaction was checked against the committed count when it ran, but
+ * several of a domain's transactions replayed one after the other could
+ * together exceed it. */
+static int quota_after(struct xs_conn *c, struct xs_node *next)
+{
+	struct owned o = { .domid = c->domid };
+
+	if (c->privileged)
+		return 0;
+	xs_node_walk(next, count_owned, &o);
+	if (o.count > c->store->quota.nodes && o.count > xs_store_nr_owned(c->store, c->domid))
+		return -ENOSPC;
+	return 0;
+}
+
 int xs_tx_end(struct xs_conn *c, struct xs_tx *tx, bool commit)
 {
 	struct xs_store *s = c->store;
@@ -260,7 +289,6 @@ int xs_tx_end(struct xs_conn *c, struct xs_tx *tx, bool commit)
 	if (tx->changes) {
 		if (s->commit_gen == tx->clone_commit_gen) {
 			next = tx->root; /* nothing committed since the copy */
-			tx->root = NULL;
 		} else {
 			next = replay(c, tx);
 			if (!next) {
@@ -268,6 +296,16 @@ int xs_tx_end(struct xs_conn *c, struct xs_tx *tx, bool commit)
 				return -EAGAIN;
 			}
 		}
+		int err = quota_after(c, next);
+
+		if (err) {
+			if (next != tx->root)
+				xs_node_free_tree(s, next);
+			tx_free(c, tx);
+			return err;
+		}
+		if (next == tx->root)
+			tx->root = NULL;
 		xs_node_free_tree(s, s->root);
 		s->root = next;
 		xs_domain_recount(s);
