@@ -734,6 +734,31 @@ START_TEST(tx_conflicts_on_what_it_looked_at)
 }
 END_TEST
 
+START_TEST(tx_remembering_too_much_falls_back_to_the_coarse_rule)
+{
+	struct xs_store *s = store_new(NULL);
+	struct xs_conn *a = conn(s, 0, 0, true);
+	struct xs_conn *b = conn(s, 1, 0, true);
+	static char path[1100];
+	u32 tx = (u32)atoi(rq(b, XS_TRANSACTION_START, 0, S("")));
+	long before = live_bytes;
+
+	/* 40 missing paths of ~1 KiB: more than the 16 KiB it remembers */
+	memset(path, 'p', sizeof(path));
+	path[0] = '/';
+	for (int i = 0; i < 40; i++) {
+		int n = snprintf(path + 1000, 20, "%d", i);
+		ck_assert_str_eq(rq(b, XS_READ, tx, path, 1000 + (size_t)n + 1), "!ENOENT");
+	}
+	ck_assert_msg(live_bytes - before < 20 * 1024, "remembered %ld bytes",
+		      live_bytes - before);
+	/* coarse now: any commit, even unrelated, is a conflict */
+	rq(a, XS_WRITE, 0, V("/unrelated\0" "1"));
+	ck_assert_str_eq(rq(b, XS_TRANSACTION_END, tx, S("T")), "!EAGAIN");
+	store_free(s);
+}
+END_TEST
+
 START_TEST(tx_abort_discards)
 {
 	struct xs_store *s = store_new(NULL);
@@ -1250,6 +1275,7 @@ const struct unit_case unit_cases[] = {
 	{ "xenstore-tx-abort-discards", &tx_abort_discards_ttest },
 	{ "xenstore-tx-unrelated-commits-do-not-conflict", &tx_unrelated_commits_do_not_conflict_ttest },
 	{ "xenstore-tx-conflicts-on-what-it-looked-at", &tx_conflicts_on_what_it_looked_at_ttest },
+	{ "xenstore-tx-remembering-too-much-falls-back-to-the-coarse-rule", &tx_remembering_too_much_falls_back_to_the_coarse_rule_ttest },
 	{ "xenstore-tx-copy-is-taken-at-first-write-only", &tx_copy_is_taken_at_first_write_only_ttest },
 	{ "xenstore-quota-nodes-enospc-and-rm-gives-back", &quota_nodes_enospc_and_rm_gives_back_ttest },
 	{ "xenstore-quota-watches-transactions-value-perms", &quota_watches_transactions_value_perms_ttest },
