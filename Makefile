@@ -104,6 +104,10 @@ include tests/unit/unit.mk
 
 include tests/fuzz/fuzz.mk
 
+# ---- xenstored's host build (docs/xenstore.md) ------------------------------
+
+include tests/xenstore/xenstore.mk
+
 # ---- running and testing ----------------------------------------------------
 
 deps:

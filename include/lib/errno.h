@@ -22,10 +22,12 @@
 #define EEXIST 17
 #define EXDEV 18
 #define ENODEV 19
+#define EISDIR 21
 #define EINVAL 22
 #define ENFILE 23
 #define EMFILE 24
 #define ENOSPC 28
+#define EROFS 30
 #define EDOM 33
 #define ERANGE 34
 #define ENAMETOOLONG 36
