@@ -2,7 +2,8 @@
  * Hypercalls (kernel/hypercall.c): Xen's numbers and x86-64 convention
  * (RAX = number; RDI, RSI, RDX, R10, R8 = arguments; result in RAX).
  * Each table entry records who may call it, so privilege is checked in
- * one place (STYLE.md rule 7).
+ * one place (STYLE.md rule 7): hc_check_caller() in include/keel/priv.h,
+ * which the domctl, sysctl and physdev sub-op tables use too.
  */
 #ifndef KEEL_HYPERCALL_H
 #define KEEL_HYPERCALL_H
@@ -12,6 +13,7 @@
 struct vcpu;
 
 enum hc_caller {
+	HC_NOBODY,    /* 0: an entry that forgot its rule admits no one */
 	HC_ANY,       /* any domain */
 	HC_DOM0_ONLY, /* the control domain only; others get -EPERM */
 };
