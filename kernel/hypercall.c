@@ -4,6 +4,7 @@
 #include <keel/hypercall.h>
 #include <keel/pirq.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <keel/vmexit.h>
 #include <asm/vendor.h>
 #include <public/xen.h>
@@ -58,7 +59,7 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vm_exit *e)
 		ret = -EPERM;
 	} else if (nr >= ARRAY_SIZE(hypercall_table) || !hypercall_table[nr].fn) {
 		ret = -ENOSYS;
-	} else if (hypercall_table[nr].who == HC_DOM0_ONLY && !v->dom->privileged) {
+	} else if (hc_check_caller(hypercall_table[nr].who, v->dom)) {
 		ret = -EPERM;
 	} else {
 		/* 32-bit guests pass arguments in EBX, ECX, EDX, ESI, EDI;

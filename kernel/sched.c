@@ -21,6 +21,7 @@
 #include <keel/machine.h>
 #include <keel/pirq.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <keel/sched.h>
 #include <keel/vmexit.h>
 #include <keel/vtimer.h>
@@ -269,7 +270,7 @@ void sched_run(void)
 
 	console_tx_start_async();
 	for (;;) {
-		struct domain *d0 = domain_by_id(0);
+		struct domain *d0 = control_domain();
 		if (!d0 || !domain_is_alive(d0)) {
 			pr_info("dom0 has stopped: stopping the machine\n");
 			machine_stop(d0 ? dom0_stop_reason(d0) : STOP_PANIC);
