@@ -134,12 +134,6 @@ bool domain_is_alive(const struct domain *d)
 	return d->state == DOM_CREATED || d->state == DOM_RUNNING || d->state == DOM_PAUSED;
 }
 
-const char *shutdown_reason_name(int reason);
-const char *shutdown_reason_name(int reason)
-{
-	return reason >= 0 && reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown";
-}
-
 /* A dying domain whose last frames came back can give up its id. */
 static void domain_reap(struct domain *d)
 {

@@ -9,8 +9,6 @@
 #include <asm/vendor.h>
 #include <public/xen.h>
 
-u64 hypercall_counts[64];
-
 static const struct hypercall_desc hypercall_table[] = {
 	[__HYPERVISOR_xen_version] = { do_xen_version, "xen_version", HC_ANY },
 	[__HYPERVISOR_console_io] = { do_console_io, "console_io", HC_ANY },
@@ -68,8 +66,6 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vm_exit *e)
 		ret = hypercall_table[nr].fn(v, g[GPR_RDI], g[GPR_RSI], g[GPR_RDX], g[GPR_R10],
 					     g[GPR_R8]);
 	}
-	if (nr < ARRAY_SIZE(hypercall_counts))
-		hypercall_counts[nr]++;
 	if (!v->runnable)
 		return EXIT_STOP; /* the call shut the domain down */
 	if (ret == -ERESTART)

@@ -148,11 +148,6 @@ void sched_vcpu_init(struct vcpu *v)
 		.state = RUNSTATE_offline, .state_entry_time = time_now_ns() };
 }
 
-const struct vcpu_runstate_info *sched_runstate(const struct vcpu *v)
-{
-	return &v->sched.runstate;
-}
-
 /* Where a vCPU that is not on the CPU stands. Xen counts a vCPU of a
  * paused domain as offline. */
 static int idle_runstate(const struct vcpu *v)

@@ -64,12 +64,6 @@ void evtchn_mask(evtchn_port_t port)
 		__atomic_fetch_or(&shinfo->evtchn_mask[port / 64], bit(port), __ATOMIC_SEQ_CST);
 }
 
-bool evtchn_is_masked(evtchn_port_t port)
-{
-	return !shinfo || port >= NR_EVENT_CHANNELS ||
-	       (__atomic_load_n(&shinfo->evtchn_mask[port / 64], __ATOMIC_SEQ_CST) & bit(port));
-}
-
 bool evtchn_is_pending(evtchn_port_t port)
 {
 	return shinfo && port < NR_EVENT_CHANNELS &&

@@ -75,7 +75,6 @@ int evtchn_unmask(evtchn_port_t port);
 /* ---- bits in shared_info (no hypercall) ------------------------------------------ */
 
 void evtchn_mask(evtchn_port_t port);
-bool evtchn_is_masked(evtchn_port_t port);
 bool evtchn_is_pending(evtchn_port_t port);
 void evtchn_clear_pending(evtchn_port_t port);
 

@@ -51,7 +51,4 @@ long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop, u64 count, u64 a4, u64 
  */
 long hypercall_continue(struct vcpu *v, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
 
-/* Per-number call counts, for statistics. */
-extern u64 hypercall_counts[64];
-
 #endif
