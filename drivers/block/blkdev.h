@@ -4,8 +4,9 @@
  * later) program against.
  *
  * Requests are asynchronous: blk_submit() hands one to the device and
- * returns; blk_poll() (or, later, the device's interrupt) completes what
- * the device finished, setting r->status and calling r->done. A device
+ * returns; blk_poll() completes what the device finished, setting
+ * r->status and calling r->done (blk_idle() sleeps until the device's
+ * interrupt, where it has one, says there is something). A device
  * takes up to queue_depth requests at once. Buffers are physically
  * contiguous guest memory (dom0: host memory, used for DMA as is), e.g.
  * from dma_alloc(); drivers split them at page or segment boundaries as

@@ -60,7 +60,8 @@ paddr_t vmx_io_bitmap(const struct domain *d)
  * An access exits if the bit of any port it touches is 1, and always when
  * it wraps past 0xffff (26.1.3), so opening a range is exact. Takes effect
  * at the next entry of each of d's vCPUs (the CPU reads the bitmap then).
- * Not in the vendor contract yet: for dom0's device ports later.
+ * The vendor contract's io_allow (vmx.c); kernel/passthrough.c opens dom0's
+ * device ports with it.
  */
 int vmx_io_allow(struct domain *d, u16 port, unsigned count, bool allow)
 {
