@@ -2,7 +2,7 @@
  * What a dom0 device driver (drivers/pci, virtio, block, net) may use:
  * the environment its image provides. Drivers include this and nothing
  * of guest/ directly, so that any guest image that implements these
- * functions (guest/lib/drv_env.c for Keel's guests) can link them.
+ * functions (guest/dom0/drv_env.c for dom0) can link them.
  *
  * Addresses: drivers run identity-mapped with guest-physical = the
  * address a device sees (dom0 is 1:1 and there is no IOMMU), so a DMA

@@ -14,6 +14,7 @@
 #include <keel/mmap.h>
 #include <keel/page.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <keel/pvh.h>
 #include <asm/p2m.h>
 
@@ -140,7 +141,7 @@ int dom0_build(const struct boot_info *bi, const struct boot_mem_range *map, uns
 
 	if (!kernel)
 		return -ENOEXEC;
-	struct domain *d = domain_create(0, "dom0", true);
+	struct domain *d = domain_create(DOMID_CONTROL, "dom0", true);
 	if (!d || !vcpu_create(d)) {
 		pr_err("dom0: cannot create the domain\n");
 		return -ENOMEM;

@@ -9,6 +9,7 @@
 #include <keel/guest_console.h>
 #include <lib/string.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <asm/fpu.h>
 #include <asm/p2m.h>
 #include <asm/vendor.h>
@@ -111,7 +112,7 @@ void domain_shutdown(struct domain *d, int reason)
 	pr_info("domain %u (%s) shut down: %s\n", d->id, d->name,
 		reason >= 0 && reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown");
 	/* Tell the control domain, as Xen does (its toolstack watches it). */
-	evtchn_send_global_virq(domain_by_id(0), VIRQ_DOM_EXC);
+	evtchn_send_global_virq(control_domain(), VIRQ_DOM_EXC);
 }
 
 void domain_crash(struct vcpu *v, const char *why)
@@ -125,18 +126,12 @@ void domain_crash(struct vcpu *v, const char *why)
 	pr_err("domain %u (%s) vCPU %u killed at RIP 0x%lx: %s\n", d->id, d->name, v->id,
 	       vendor->get_reg(v, VREG_RIP), why);
 	pr_info("hypervisor unaffected; domain %u stopped\n", d->id);
-	evtchn_send_global_virq(domain_by_id(0), VIRQ_DOM_EXC);
+	evtchn_send_global_virq(control_domain(), VIRQ_DOM_EXC);
 }
 
 bool domain_is_alive(const struct domain *d)
 {
 	return d->state == DOM_CREATED || d->state == DOM_RUNNING || d->state == DOM_PAUSED;
-}
-
-const char *shutdown_reason_name(int reason);
-const char *shutdown_reason_name(int reason)
-{
-	return reason >= 0 && reason <= SHUTDOWN_MAX ? shutdown_names[reason] : "unknown";
 }
 
 /* A dying domain whose last frames came back can give up its id. */
@@ -200,5 +195,5 @@ void domain_destroy(struct domain *d)
 		domain_used[d->id] = false;
 	}
 	/* Xen raises VIRQ_DOM_EXC when a domain dies too (domain_kill). */
-	evtchn_send_global_virq(domain_by_id(0), VIRQ_DOM_EXC);
+	evtchn_send_global_virq(control_domain(), VIRQ_DOM_EXC);
 }

@@ -1,8 +1,10 @@
 /*
  * domctl (hypercall 36) and sysctl (35): domain control for dom0. The ABI
  * is include/public/domctl.h and sysctl.h, the commands are described in
- * docs/domctl.md. Only dom0 gets here: the hypercall table says
- * HC_DOM0_ONLY, so a domU gets -EPERM before any of this runs.
+ * docs/domctl.md. Each command's entry in domctl_table/sysctl_table says
+ * who may call it (hc_check_caller, keel/priv.h). Today every command is
+ * the control domain's, so the hypercall table gates both families as
+ * HC_DOM0_ONLY too, and a domU gets -EPERM before its frame is read.
  *
  * Even dom0's arguments are checked like anyone's: a buggy control domain
  * must get an error, not a broken hypervisor. Each command validates
@@ -18,6 +20,7 @@
 #include <keel/hypercall.h>
 #include <lib/string.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <keel/sched.h>
 #include <keel/vtimer.h>
 #include <asm/guest_mem.h>
@@ -83,11 +86,12 @@ static void fill_domaininfo(struct domain *d, struct xen_domctl_getdomaininfo *i
 
 /* ---- the commands ------------------------------------------------------ */
 
-static long domctl_createdomain(struct xen_domctl *op)
+static long domctl_createdomain(struct vcpu *cur, struct domain *unused, struct xen_domctl *op)
 {
 	struct xen_domctl_createdomain *c = &op->u.createdomain;
 	char name[sizeof(c->name) + 1];
 	int id;
+	(void)cur, (void)unused;
 
 	if (c->flags & ~(XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap))
 		return -EINVAL;
@@ -130,8 +134,9 @@ static long domctl_createdomain(struct xen_domctl *op)
 	return 0;
 }
 
-static long domctl_pause(struct vcpu *cur, struct domain *d)
+static long domctl_pause(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
+	(void)op;
 	if (d == cur->dom)
 		return -EINVAL; /* Xen: no pausing oneself (it could not unpause) */
 	if (!domain_is_alive(d))
@@ -144,8 +149,9 @@ static long domctl_pause(struct vcpu *cur, struct domain *d)
 	return 0;
 }
 
-static long domctl_unpause(struct domain *d)
+static long domctl_unpause(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
+	(void)cur, (void)op;
 	if (!domain_is_alive(d) || d->controller_pause_count == 0)
 		return -EINVAL;
 	if (--d->controller_pause_count)
@@ -156,18 +162,28 @@ static long domctl_unpause(struct domain *d)
 	return 0;
 }
 
-static long domctl_destroy(struct vcpu *cur, struct domain *d)
+static long domctl_destroy(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
+	(void)op;
 	if (d == cur->dom)
 		return -EINVAL; /* Xen's domain_kill refuses the caller's own */
-	if (d->privileged)
+	if (is_control_domain(d))
 		return -EPERM;  /* the control domain is not anyone's to kill */
 	domain_destroy(d);
 	return 0;
 }
 
-static long domctl_max_mem(struct domain *d, const struct xen_domctl_max_mem *m)
+static long domctl_getdomaininfo(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
+	(void)cur;
+	fill_domaininfo(d, &op->u.getdomaininfo);
+	return 0;
+}
+
+static long domctl_max_mem(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
+{
+	const struct xen_domctl_max_mem *m = &op->u.max_mem;
+	(void)cur;
 	if (d->state == DOM_DYING)
 		return -EINVAL;
 	/* Like Xen, lowering the limit below what the domain has frees
@@ -176,9 +192,9 @@ static long domctl_max_mem(struct domain *d, const struct xen_domctl_max_mem *m)
 	return 0;
 }
 
-static long domctl_setvcpucontext(struct vcpu *cur, struct domain *d,
-				  const struct xen_domctl_vcpucontext *c)
+static long domctl_setvcpucontext(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
+	const struct xen_domctl_vcpucontext *c = &op->u.vcpucontext;
 	if (d == cur->dom || c->vcpu >= d->nr_vcpus || d->state != DOM_CREATED)
 		return -EINVAL;
 	struct vcpu *v = d->vcpus[c->vcpu];
@@ -189,8 +205,10 @@ static long domctl_setvcpucontext(struct vcpu *cur, struct domain *d,
 	return 0;
 }
 
-static long domctl_getvcpuinfo(struct domain *d, struct xen_domctl_getvcpuinfo *g)
+static long domctl_getvcpuinfo(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
+	struct xen_domctl_getvcpuinfo *g = &op->u.getvcpuinfo;
+	(void)cur;
 	if (g->vcpu >= d->nr_vcpus)
 		return -ENOENT;
 	struct vcpu *v = d->vcpus[g->vcpu];
@@ -204,8 +222,10 @@ static long domctl_getvcpuinfo(struct domain *d, struct xen_domctl_getvcpuinfo *
 	return 0;
 }
 
-static long domctl_scheduler_op(struct domain *d, struct xen_domctl_scheduler_op *s)
+static long domctl_scheduler_op(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
+	struct xen_domctl_scheduler_op *s = &op->u.scheduler_op;
+	(void)cur;
 	if (s->sched_id != XEN_SCHEDULER_CREDIT)
 		return -EINVAL;
 	switch (s->cmd) {
@@ -223,9 +243,9 @@ static long domctl_scheduler_op(struct domain *d, struct xen_domctl_scheduler_op
 	}
 }
 
-static long domctl_populate_ram(struct vcpu *cur, struct domain *d,
-				const struct keel_domctl_populate_ram *p)
+static long domctl_populate_ram(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
+	const struct keel_domctl_populate_ram *p = &op->u.populate_ram;
 	if (d == cur->dom || !domain_is_alive(d))
 		return -EINVAL;
 	return domain_populate_ram(d, p->gpa, p->nr_pages, KEEL_DOMCTL_GPA_LIMIT);
@@ -236,9 +256,9 @@ static long domctl_populate_ram(struct vcpu *cur, struct domain *d,
  * parsed: dom0 cannot change it under the ELF checks, and the builder
  * reads a plain buffer.
  */
-static long domctl_pvh_build(struct vcpu *cur, struct domain *d,
-			     const struct keel_domctl_pvh_build *b)
+static long domctl_pvh_build(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
+	const struct keel_domctl_pvh_build *b = &op->u.pvh_build;
 	static char cmdline[KEEL_DOMCTL_CMDLINE_MAX];
 	long rc;
 
@@ -266,9 +286,9 @@ static long domctl_pvh_build(struct vcpu *cur, struct domain *d,
 	return rc;
 }
 
-static long domctl_exit_counts(struct vcpu *cur, struct domain *d,
-			       struct keel_domctl_exit_counts *x)
+static long domctl_exit_counts(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
+	struct keel_domctl_exit_counts *x = &op->u.exit_counts;
 	u32 n = MIN(x->nr, (u32)EXIT_NR);
 	if (n && copy_to_guest(cur, x->buffer, d->exit_counts, n * sizeof(u64)))
 		return -EFAULT;
@@ -281,8 +301,9 @@ static long domctl_exit_counts(struct vcpu *cur, struct domain *d,
  * domain's (guest_console_write: the same "(dN)" lines and throttle as
  * console_io). Copied whole first, so a bad buffer changes nothing. */
 static long domctl_console_write(struct vcpu *cur, struct domain *d,
-				 const struct keel_domctl_console_write *w)
+				 struct xen_domctl *op)
 {
+	const struct keel_domctl_console_write *w = &op->u.console_write;
 	static char buf[KEEL_DOMCTL_CONSOLE_MAX];
 
 	/* A domain that has shut down may still have output in its ring,
@@ -297,87 +318,88 @@ static long domctl_console_write(struct vcpu *cur, struct domain *d,
 	return 0;
 }
 
+/* One domctl command: its handler and who may call it. */
+struct domctl_desc {
+	u32 cmd;
+	long (*fn)(struct vcpu *cur, struct domain *d, struct xen_domctl *op);
+	enum hc_caller who; /* hc_check_caller() */
+	bool copyback;      /* the frame goes back to the caller on success */
+	bool new_domain;    /* names no existing domain: d is NULL */
+};
+
+static const struct domctl_desc domctl_table[] = {
+	{ .cmd = XEN_DOMCTL_createdomain, .fn = domctl_createdomain, .who = HC_DOM0_ONLY,
+	  .copyback = true, .new_domain = true },
+	{ .cmd = XEN_DOMCTL_destroydomain, .fn = domctl_destroy, .who = HC_DOM0_ONLY },
+	{ .cmd = XEN_DOMCTL_pausedomain, .fn = domctl_pause, .who = HC_DOM0_ONLY },
+	{ .cmd = XEN_DOMCTL_unpausedomain, .fn = domctl_unpause, .who = HC_DOM0_ONLY },
+	{ .cmd = XEN_DOMCTL_getdomaininfo, .fn = domctl_getdomaininfo, .who = HC_DOM0_ONLY,
+	  .copyback = true },
+	{ .cmd = XEN_DOMCTL_max_mem, .fn = domctl_max_mem, .who = HC_DOM0_ONLY },
+	{ .cmd = XEN_DOMCTL_setvcpucontext, .fn = domctl_setvcpucontext, .who = HC_DOM0_ONLY },
+	{ .cmd = XEN_DOMCTL_getvcpuinfo, .fn = domctl_getvcpuinfo, .who = HC_DOM0_ONLY,
+	  .copyback = true },
+	{ .cmd = XEN_DOMCTL_scheduler_op, .fn = domctl_scheduler_op, .who = HC_DOM0_ONLY,
+	  .copyback = true },
+	{ .cmd = KEEL_DOMCTL_populate_ram, .fn = domctl_populate_ram, .who = HC_DOM0_ONLY },
+	{ .cmd = KEEL_DOMCTL_pvh_build, .fn = domctl_pvh_build, .who = HC_DOM0_ONLY },
+	{ .cmd = KEEL_DOMCTL_get_exit_counts, .fn = domctl_exit_counts, .who = HC_DOM0_ONLY,
+	  .copyback = true },
+	{ .cmd = KEEL_DOMCTL_console_write, .fn = domctl_console_write, .who = HC_DOM0_ONLY },
+};
+
+static const struct domctl_desc *domctl_find(u32 cmd)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(domctl_table); i++)
+		if (domctl_table[i].cmd == cmd)
+			return &domctl_table[i];
+	return NULL;
+}
+
 long do_domctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)
 {
+	const struct domctl_desc *desc;
 	struct xen_domctl op;
+	struct domain *d = NULL;
 	long rc;
-	bool copyback = false;
 	(void)a2, (void)a3, (void)a4, (void)a5;
 
 	if (copy_from_guest(v, &op, arg, sizeof(op)))
 		return -EFAULT;
 	if (op.interface_version != XEN_DOMCTL_INTERFACE_VERSION)
 		return -EACCES;
+	desc = domctl_find(op.cmd);
+	if (desc && hc_check_caller(desc->who, v->dom))
+		return -EPERM;
 
-	if (op.cmd == XEN_DOMCTL_createdomain) {
+	if (desc && desc->new_domain) {
 		/* Make sure the new id can be returned before creating
 		 * anything: a domain nobody knows the id of would leak. */
 		if (copy_to_guest(v, arg, &op, sizeof(op)))
 			return -EFAULT;
-		rc = domctl_createdomain(&op);
-		copyback = rc == 0;
-		goto out;
+	} else {
+		/* domctl does not resolve DOMID_SELF (Xen's
+		 * rcu_lock_domain_by_id): the target is named by its id, and
+		 * a missing one is -ESRCH even for an unknown command. */
+		d = domain_by_id(op.domain);
+		if (!d)
+			return -ESRCH;
+		if (!desc)
+			return -ENOSYS;
 	}
-
-	struct domain *d = domain_by_id(op.domain);
-	if (!d)
-		return -ESRCH;
-	switch (op.cmd) {
-	case XEN_DOMCTL_destroydomain:
-		rc = domctl_destroy(v, d);
-		break;
-	case XEN_DOMCTL_pausedomain:
-		rc = domctl_pause(v, d);
-		break;
-	case XEN_DOMCTL_unpausedomain:
-		rc = domctl_unpause(d);
-		break;
-	case XEN_DOMCTL_getdomaininfo:
-		fill_domaininfo(d, &op.u.getdomaininfo);
-		rc = 0;
-		copyback = true;
-		break;
-	case XEN_DOMCTL_max_mem:
-		rc = domctl_max_mem(d, &op.u.max_mem);
-		break;
-	case XEN_DOMCTL_setvcpucontext:
-		rc = domctl_setvcpucontext(v, d, &op.u.vcpucontext);
-		break;
-	case XEN_DOMCTL_getvcpuinfo:
-		rc = domctl_getvcpuinfo(d, &op.u.getvcpuinfo);
-		copyback = rc == 0;
-		break;
-	case XEN_DOMCTL_scheduler_op:
-		rc = domctl_scheduler_op(d, &op.u.scheduler_op);
-		copyback = rc == 0;
-		break;
-	case KEEL_DOMCTL_populate_ram:
-		rc = domctl_populate_ram(v, d, &op.u.populate_ram);
-		break;
-	case KEEL_DOMCTL_pvh_build:
-		rc = domctl_pvh_build(v, d, &op.u.pvh_build);
-		break;
-	case KEEL_DOMCTL_get_exit_counts:
-		rc = domctl_exit_counts(v, d, &op.u.exit_counts);
-		copyback = rc == 0;
-		break;
-	case KEEL_DOMCTL_console_write:
-		rc = domctl_console_write(v, d, &op.u.console_write);
-		break;
-	default:
-		rc = -ENOSYS;
-		break;
-	}
-out:
-	if (copyback && copy_to_guest(v, arg, &op, sizeof(op)))
+	rc = desc->fn(v, d, &op);
+	if (rc == 0 && desc->copyback && copy_to_guest(v, arg, &op, sizeof(op)))
 		rc = -EFAULT;
 	return rc;
 }
 
 /* ---- sysctl -------------------------------------------------------------- */
 
-static void fill_physinfo(struct xen_sysctl_physinfo *p)
+static long sysctl_physinfo(struct vcpu *v, struct xen_sysctl *op)
 {
+	struct xen_sysctl_physinfo *p = &op->u.physinfo;
+	(void)v;
+
 	memset(p, 0, sizeof(*p));
 	p->threads_per_core = 1;
 	p->cores_per_socket = 1;
@@ -388,10 +410,14 @@ static void fill_physinfo(struct xen_sysctl_physinfo *p)
 	p->capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap;
 	p->total_pages = frames_total();
 	p->free_pages = frames_free();
+	return 0;
 }
 
-static void fill_counts(struct keel_sysctl_counts *c)
+static long sysctl_counts(struct vcpu *v, struct xen_sysctl *op)
 {
+	struct keel_sysctl_counts *c = &op->u.counts;
+	(void)v;
+
 	memset(c, 0, sizeof(*c));
 	c->free_pages = frames_free();
 	for (unsigned id = 0; id < DOMID_MAX; id++) {
@@ -403,10 +429,12 @@ static void fill_counts(struct keel_sysctl_counts *c)
 		c->grant_frames += gnttab_nr_frames(d);
 		c->grant_mappings += gnttab_nr_mappings(d);
 	}
+	return 0;
 }
 
-static long sysctl_domaininfolist(struct vcpu *v, struct xen_sysctl_getdomaininfolist *l)
+static long sysctl_domaininfolist(struct vcpu *v, struct xen_sysctl *op)
 {
+	struct xen_sysctl_getdomaininfolist *l = &op->u.getdomaininfolist;
 	struct xen_domctl_getdomaininfo info;
 	u32 n = 0;
 
@@ -426,8 +454,9 @@ static long sysctl_domaininfolist(struct vcpu *v, struct xen_sysctl_getdomaininf
 /* The log ring for dom0's `dmesg`; bounded so one call stays short. */
 #define READCONSOLE_MAX (16 * 1024)
 
-static long sysctl_readconsole(struct vcpu *v, struct xen_sysctl_readconsole *rc)
+static long sysctl_readconsole(struct vcpu *v, struct xen_sysctl *op)
 {
+	struct xen_sysctl_readconsole *rc = &op->u.readconsole;
 	static char text[READCONSOLE_MAX];
 
 	if (rc->clear || rc->incremental)
@@ -439,8 +468,24 @@ static long sysctl_readconsole(struct vcpu *v, struct xen_sysctl_readconsole *rc
 	return 0;
 }
 
+/* One sysctl command: its handler and who may call it. The frame goes
+ * back to the caller when the handler succeeds. */
+struct sysctl_desc {
+	u32 cmd;
+	long (*fn)(struct vcpu *v, struct xen_sysctl *op);
+	enum hc_caller who; /* hc_check_caller() */
+};
+
+static const struct sysctl_desc sysctl_table[] = {
+	{ .cmd = XEN_SYSCTL_readconsole, .fn = sysctl_readconsole, .who = HC_DOM0_ONLY },
+	{ .cmd = XEN_SYSCTL_physinfo, .fn = sysctl_physinfo, .who = HC_DOM0_ONLY },
+	{ .cmd = XEN_SYSCTL_getdomaininfolist, .fn = sysctl_domaininfolist, .who = HC_DOM0_ONLY },
+	{ .cmd = KEEL_SYSCTL_counts, .fn = sysctl_counts, .who = HC_DOM0_ONLY },
+};
+
 long do_sysctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)
 {
+	const struct sysctl_desc *desc = NULL;
 	struct xen_sysctl op;
 	long rc;
 	(void)a2, (void)a3, (void)a4, (void)a5;
@@ -449,24 +494,14 @@ long do_sysctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)
 		return -EFAULT;
 	if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
 		return -EACCES;
-	switch (op.cmd) {
-	case XEN_SYSCTL_readconsole:
-		rc = sysctl_readconsole(v, &op.u.readconsole);
-		break;
-	case XEN_SYSCTL_physinfo:
-		fill_physinfo(&op.u.physinfo);
-		rc = 0;
-		break;
-	case XEN_SYSCTL_getdomaininfolist:
-		rc = sysctl_domaininfolist(v, &op.u.getdomaininfolist);
-		break;
-	case KEEL_SYSCTL_counts:
-		fill_counts(&op.u.counts);
-		rc = 0;
-		break;
-	default:
+	for (unsigned i = 0; i < ARRAY_SIZE(sysctl_table) && !desc; i++)
+		if (sysctl_table[i].cmd == op.cmd)
+			desc = &sysctl_table[i];
+	if (!desc)
 		return -ENOSYS;
-	}
+	if (hc_check_caller(desc->who, v->dom))
+		return -EPERM;
+	rc = desc->fn(v, &op);
 	if (rc == 0 && copy_to_guest(v, arg, &op, sizeof(op)))
 		rc = -EFAULT;
 	return rc;

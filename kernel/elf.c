@@ -2,8 +2,8 @@
  * ELF parsing for PVH kernels (System V gABI; Xen's docs/misc/pvh.pandoc:
  * the entry point is the XEN_ELFNOTE_PHYS32_ENTRY note, segments load at
  * their physical addresses). Everything about the image is untrusted: a
- * module is whatever was on the boot medium, and later dom0 hands us
- * domU images.
+ * module is whatever was on the boot medium, and dom0 hands us domU
+ * images (KEEL_DOMCTL_pvh_build).
  */
 #include <keel/elf.h>
 #include <lib/errno.h>

@@ -15,6 +15,7 @@
 #include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/pirq.h>
+#include <keel/priv.h>
 #include <keel/frame.h>
 #include <lib/string.h>
 
@@ -26,19 +27,6 @@ BUILD_BUG_ON(NR_EVENT_CHANNELS > 65536);      /* virq_port is a u16 */
 #define PORT_TABLE_FRAMES (ALIGN_UP(NR_EVENT_CHANNELS * sizeof(struct evtchn), PAGE_SIZE) / PAGE_SIZE)
 
 /* ---- lookups ------------------------------------------------------------ */
-
-/* Xen's rcu_lock_domain_by_any_id: DOMID_SELF is the caller's domain. */
-static struct domain *domain_by_any_id(struct vcpu *cur, domid_t id)
-{
-	return id == DOMID_SELF ? cur->dom : domain_by_id(id);
-}
-
-/* Xen's dummy XSM policy for XSM_TARGET: a domain may act on itself, the
- * control domain on anyone. */
-static int check_target(struct vcpu *cur, struct domain *d)
-{
-	return cur->dom == d || cur->dom->privileged ? 0 : -EPERM;
-}
 
 static struct evtchn *port_of(struct domain *d, u32 port)
 {
@@ -72,10 +60,11 @@ static enum virq_type virq_type(u32 virq)
 }
 
 /* Global VIRQs go to the hardware domain unless a handler was set (Xen's
- * get_global_virq_handler); Keel has no way to set one, so it is dom0. */
+ * get_global_virq_handler); Keel has no way to set one, so it is dom0,
+ * the control domain (keel/priv.h). */
 static bool is_global_virq_handler(const struct domain *d)
 {
-	return d->id == 0;
+	return is_control_domain(d);
 }
 
 /* The first free port (lowest first, as Xen's get_free_port), making it
@@ -217,17 +206,18 @@ static void make_unbound(struct domain *d, u32 port, u16 remote)
 
 int evtchn_op_alloc_unbound(struct vcpu *cur, struct evtchn_alloc_unbound *a)
 {
-	struct domain *d = domain_by_any_id(cur, a->dom);
+	struct domain *d = domain_by_any_id(cur->dom, a->dom);
 	int port, rc;
 
 	if (!d)
 		return -ESRCH;
 	/* Xen takes the port first and checks permission after; on failure
-	 * the port is simply not used. */
+	 * the port is simply not used. So the two steps of
+	 * domain_lookup_target, with the port in between. */
 	port = get_free_port(d);
 	if (port < 0)
 		return port;
-	rc = check_target(cur, d);
+	rc = domain_check_target(cur->dom, d);
 	if (rc)
 		return rc;
 	/* remote_dom is not checked: the remote domain may not exist yet
@@ -253,7 +243,7 @@ int evtchn_alloc_unbound_for(struct domain *d, u16 remote, u32 *port)
 int evtchn_op_bind_interdomain(struct vcpu *cur, struct evtchn_bind_interdomain *b)
 {
 	struct domain *ld = cur->dom;
-	struct domain *rd = domain_by_any_id(cur, b->remote_dom);
+	struct domain *rd = domain_by_any_id(cur->dom, b->remote_dom);
 	struct evtchn *lchn, *rchn;
 	int lport;
 
@@ -434,16 +424,17 @@ int evtchn_op_send(struct domain *d, u32 port)
 
 int evtchn_op_status(struct vcpu *cur, struct evtchn_status *s)
 {
-	struct domain *d = domain_by_any_id(cur, s->dom);
+	struct domain *d = domain_by_any_id(cur->dom, s->dom);
 	struct evtchn *chn;
 	int rc;
 
+	/* Xen checks the port before the permission (-EINVAL first). */
 	if (!d)
 		return -ESRCH;
 	chn = port_of(d, s->port);
 	if (!chn)
 		return -EINVAL;
-	rc = check_target(cur, d);
+	rc = domain_check_target(cur->dom, d);
 	if (rc)
 		return rc;
 	memset(&s->u, 0, sizeof(s->u));
@@ -521,12 +512,9 @@ int evtchn_op_unmask(struct domain *d, u32 port)
 
 int evtchn_op_reset(struct vcpu *cur, domid_t dom)
 {
-	struct domain *d = domain_by_any_id(cur, dom);
-	int rc;
+	struct domain *d;
+	int rc = domain_lookup_target(cur->dom, dom, &d);
 
-	if (!d)
-		return -ESRCH;
-	rc = check_target(cur, d);
 	if (rc)
 		return rc;
 	/* Xen lets the controller reset only a domain it has paused. */

@@ -26,6 +26,7 @@
 #include <lib/string.h>
 #include <keel/page.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <asm/p2m.h>
 
 static struct grant_table tables[DOMID_MAX];
@@ -254,11 +255,13 @@ bool gnttab_gpa_is_mapped(struct domain *d, gpa_t gpa)
 
 s16 gnttab_target(struct domain *caller, domid_t dom, struct domain **out)
 {
-	struct domain *d = dom == DOMID_SELF ? caller : domain_by_id(dom);
+	/* The two steps of domain_lookup_target: a dying domain is a bad
+	 * domain even to a caller that may not act on it. */
+	struct domain *d = domain_by_any_id(caller, dom);
 
 	if (!d || d->state == DOM_DYING)
 		return GNTST_bad_domain; /* a dying domain's table only shrinks */
-	if (d != caller && !caller->privileged)
+	if (domain_check_target(caller, d))
 		return GNTST_permission_denied;
 	*out = d;
 	return GNTST_okay;
@@ -376,7 +379,7 @@ static void unpin_grant(struct domain *rd, grant_ref_t ref, bool readonly, paddr
  */
 static u32 get_handle(struct domain *ld, struct grant_table *lgt)
 {
-	u32 max = ld->privileged ? MAPTRACK_MAX_FRAMES : MAPTRACK_MAX_FRAMES_DOMU;
+	u32 max = is_control_domain(ld) ? MAPTRACK_MAX_FRAMES : MAPTRACK_MAX_FRAMES_DOMU;
 	u32 h = maptrack_get(&lgt->maptrack);
 	paddr_t pa;
 

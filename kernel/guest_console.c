@@ -22,6 +22,7 @@
 #include <keel/guest_console.h>
 #include <lib/string.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <keel/vtimer.h>
 
 #define LINE_MAX 160
@@ -87,7 +88,7 @@ static void emit(struct domain *d, struct line_buf *l, bool newline)
 			     newline ? "\n" : "");
 	if (n >= (int)sizeof(out))
 		n = sizeof(out) - 1;
-	if (d->privileged) {
+	if (is_control_domain(d)) {
 		console_guest_write(out, (size_t)n, false);
 	} else {
 		u64 now = time_now_ns();
@@ -126,7 +127,7 @@ void guest_console_write(struct domain *d, const char *buf, size_t len)
 			 * (its own keys, after the prompt). */
 			if (l->len)
 				l->len--;
-			else if (l->open && d->privileged)
+			else if (l->open && is_control_domain(d))
 				console_guest_write("\b", 1, false);
 			continue;
 		}

@@ -4,6 +4,8 @@
 #include <lib/errno.h>
 #include <keel/guest_console.h>
 #include <keel/hypercall.h>
+#include <keel/priv.h>
+#include <keel/uart.h>
 #include <asm/guest_mem.h>
 #include <public/xen.h>
 
@@ -23,7 +25,7 @@ static long console_read(struct vcpu *v, u64 count, u64 buf)
 	char chunk[64];
 	u64 n = 0;
 
-	if (!v->dom->privileged)
+	if (!is_control_domain(v->dom))
 		return -EPERM;
 	if (count > CONSOLE_IO_MAX)
 		return -EINVAL;

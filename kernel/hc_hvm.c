@@ -18,6 +18,7 @@
 #include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <keel/hypercall.h>
+#include <keel/priv.h>
 #include <asm/guest_mem.h>
 #include <public/hvm_op.h>
 #include <public/params.h>
@@ -53,16 +54,6 @@ static bool deprecated(u32 index)
 	default:
 		return false;
 	}
-}
-
-/* The domain an hvm_op names (DOMID_SELF or an id), checked against the
- * caller with Xen's XSM_TARGET rule. *d is set on success. */
-static int target_domain(struct vcpu *v, domid_t id, struct domain **d)
-{
-	*d = id == DOMID_SELF ? v->dom : domain_by_id(id);
-	if (!*d)
-		return -ESRCH;
-	return *d == v->dom || v->dom->privileged ? 0 : -EPERM;
 }
 
 static int allow_set(struct vcpu *v, struct domain *d, u32 index, u64 value)
@@ -169,7 +160,7 @@ static long param_op(struct vcpu *v, bool set, gva_t arg)
 		return -EFAULT;
 	if (a.index >= HVM_NR_PARAMS)
 		return -EINVAL;
-	rc = target_domain(v, a.domid, &d);
+	rc = domain_lookup_target(v->dom, a.domid, &d); /* Xen: XSM_TARGET */
 	if (rc)
 		return rc;
 	if (set)
@@ -203,7 +194,8 @@ static long pagetable_dying(struct vcpu *v, gva_t arg)
 
 	if (copy_from_guest(v, &a, arg, sizeof(a)))
 		return -EFAULT;
-	d = a.domid == DOMID_SELF ? v->dom : domain_by_id(a.domid);
+	/* Itself only: -ESRCH for no such domain, -EOPNOTSUPP for another. */
+	d = domain_by_any_id(v->dom, a.domid);
 	if (!d)
 		return -ESRCH;
 	if (d != v->dom)

@@ -21,6 +21,7 @@
 #include <lib/string.h>
 #include <keel/page.h>
 #include <keel/physmap.h>
+#include <keel/priv.h>
 #include <keel/vtimer.h>
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>
@@ -124,13 +125,15 @@ static long add_to_physmap(struct vcpu *v, gva_t arg)
 	/* Foreign mappings only go through add_to_physmap_batch (Xen). */
 	if (x.space == XENMAPSPACE_gmfn_foreign)
 		return -ENOSYS;
-	d = x.domid == DOMID_SELF ? v->dom : domain_by_id(x.domid);
+	/* The two steps of domain_lookup_target, with the dev_mmio rule in
+	 * between: its -EACCES comes before -EPERM. */
+	d = domain_by_any_id(v->dom, x.domid);
 	if (!d)
 		return -ESRCH;
 	/* Device memory: the hardware domain, for itself only. */
-	if (x.space == XENMAPSPACE_dev_mmio && (d != v->dom || !d->privileged))
+	if (x.space == XENMAPSPACE_dev_mmio && (d != v->dom || !is_control_domain(d)))
 		return -EACCES;
-	if (d != v->dom && !v->dom->privileged)
+	if (domain_check_target(v->dom, d))
 		return -EPERM;
 	/* A dying domain is a zombie kept only for the frames others still
 	 * map: its p2m is gone, and a table frame grown now would be owned
@@ -220,9 +223,9 @@ static long add_to_physmap_batch(struct vcpu *v, gva_t arg)
 		return -EFAULT;
 	if (b.space != XENMAPSPACE_gmfn_foreign)
 		return -EOPNOTSUPP;
-	if (!d->privileged)
+	if (!is_control_domain(d))
 		return -EPERM; /* Xen: only a privileged domain maps others' memory */
-	if (b.domid != DOMID_SELF && b.domid != d->id)
+	if (!domid_is_self(d, b.domid))
 		return -EOPNOTSUPP; /* mapping into a third domain */
 	if (b.size > FOREIGN_BATCH_MAX)
 		return -E2BIG;
@@ -258,7 +261,7 @@ static long remove_from_physmap(struct vcpu *v, gva_t arg)
 
 	if (copy_from_guest(v, &r, arg, sizeof(r)))
 		return -EFAULT;
-	if (r.domid != DOMID_SELF && r.domid != d->id)
+	if (!domid_is_self(d, r.domid))
 		return -EOPNOTSUPP;
 	if (!gfn_addressable(r.gpfn) || p2m_lookup(d, r.gpfn << PAGE_SHIFT, NULL, &perms))
 		return -ENOENT;

@@ -2,6 +2,7 @@
 #include <keel/domain.h>
 #include <lib/errno.h>
 #include <keel/hypercall.h>
+#include <keel/priv.h>
 #include <keel/sched.h>
 #include <asm/guest_mem.h>
 #include <public/sched.h>
@@ -38,7 +39,7 @@ long do_sched_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
 		struct domain *d = domain_by_id(r.domain_id);
 		if (!d)
 			return -ESRCH;
-		if (!v->dom->privileged)
+		if (!is_control_domain(v->dom))
 			return -EPERM;
 		if (r.reason > SHUTDOWN_MAX)
 			return -EINVAL;

@@ -28,7 +28,7 @@ long do_xen_version(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
 			return -EFAULT;
 		/* Submap 0 only: auto-translated physmap (PVH guests never see
 		 * machine frames), the HVM callback vector and safe pvclock
-		 * (ABI-NOTES section 3). Not hvm_pirqs. */
+		 * (docs/xen-abi.md section 1). Not hvm_pirqs. */
 		fi.submap = 0;
 		if (fi.submap_idx == 0)
 			fi.submap = (1u << XENFEAT_auto_translated_physmap) |

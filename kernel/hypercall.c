@@ -4,11 +4,10 @@
 #include <keel/hypercall.h>
 #include <keel/pirq.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <keel/vmexit.h>
 #include <asm/vendor.h>
 #include <public/xen.h>
-
-u64 hypercall_counts[64];
 
 static const struct hypercall_desc hypercall_table[] = {
 	[__HYPERVISOR_xen_version] = { do_xen_version, "xen_version", HC_ANY },
@@ -58,7 +57,7 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vm_exit *e)
 		ret = -EPERM;
 	} else if (nr >= ARRAY_SIZE(hypercall_table) || !hypercall_table[nr].fn) {
 		ret = -ENOSYS;
-	} else if (hypercall_table[nr].who == HC_DOM0_ONLY && !v->dom->privileged) {
+	} else if (hc_check_caller(hypercall_table[nr].who, v->dom)) {
 		ret = -EPERM;
 	} else {
 		/* 32-bit guests pass arguments in EBX, ECX, EDX, ESI, EDI;
@@ -67,8 +66,6 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vm_exit *e)
 		ret = hypercall_table[nr].fn(v, g[GPR_RDI], g[GPR_RSI], g[GPR_RDX], g[GPR_R10],
 					     g[GPR_R8]);
 	}
-	if (nr < ARRAY_SIZE(hypercall_counts))
-		hypercall_counts[nr]++;
 	if (!v->runnable)
 		return EXIT_STOP; /* the call shut the domain down */
 	if (ret == -ERESTART)

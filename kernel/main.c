@@ -18,6 +18,7 @@
 #include <keel/page.h>
 #include <keel/passthrough.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <keel/sched.h>
 #include <keel/uart.h>
 #include <keel/version.h>
@@ -232,7 +233,7 @@ void kernel_main(const struct boot_info *loader_bi)
 	sched_init();
 	if (dom0_build(&bi, map, nmap, &opts))
 		boot_fail();
-	if (dom0_devices_init(domain_by_id(0), bi.rsdp, map, nmap, &opts))
+	if (dom0_devices_init(control_domain(), bi.rsdp, map, nmap, &opts))
 		boot_fail();
 	pr_info("starting dom0\n");
 	sched_run();

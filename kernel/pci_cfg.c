@@ -40,6 +40,7 @@
 #include <keel/passthrough.h>
 #include <keel/pci.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 
 static u32 all_ones(unsigned size)
 {
@@ -346,7 +347,7 @@ static u32 cf8_latch; /* dom0's CONFIG_ADDRESS (the only domain with access) */
 
 static u32 cf8_read(struct vcpu *v, u16 port, unsigned size)
 {
-	if (!v->dom->privileged || port != 0xcf8 || size != 4)
+	if (!is_control_domain(v->dom) || port != 0xcf8 || size != 4)
 		return all_ones(size);
 	return cf8_latch;
 }
@@ -356,7 +357,7 @@ static void cf8_write(struct vcpu *v, u16 port, unsigned size, u32 val)
 	/* Only a dword at CF8 is CONFIG_ADDRESS (PCI 3.0, 3.2.2.3.2); bytes
 	 * at CF8-CFB reach other chipset registers, CF9 being the reset
 	 * control, which stays the hypervisor's: dropped. */
-	if (v->dom->privileged && port == 0xcf8 && size == 4)
+	if (is_control_domain(v->dom) && port == 0xcf8 && size == 4)
 		cf8_latch = val;
 }
 
@@ -375,7 +376,7 @@ static u32 cfc_read(struct vcpu *v, u16 port, unsigned size)
 	u16 bdf;
 	unsigned reg;
 
-	if (!v->dom->privileged || !cfc_target(port, &bdf, &reg) || (reg & 3) + size > 4)
+	if (!is_control_domain(v->dom) || !cfc_target(port, &bdf, &reg) || (reg & 3) + size > 4)
 		return all_ones(size);
 	return vpci_read(v->dom, bdf, reg, size);
 }
@@ -385,7 +386,7 @@ static void cfc_write(struct vcpu *v, u16 port, unsigned size, u32 val)
 	u16 bdf;
 	unsigned reg;
 
-	if (v->dom->privileged && cfc_target(port, &bdf, &reg) && (reg & 3) + size <= 4)
+	if (is_control_domain(v->dom) && cfc_target(port, &bdf, &reg) && (reg & 3) + size <= 4)
 		vpci_write(v->dom, bdf, reg, size, val);
 }
 

@@ -12,10 +12,12 @@
 #include <lib/errno.h>
 #include <keel/evtchn.h>
 #include <lib/string.h>
+#include <keel/hypercall.h>
 #include <keel/msix.h>
 #include <keel/pci.h>
 #include <keel/pirq.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <keel/sched.h>
 #include <asm/apic.h>
 #include <asm/cpu.h>
@@ -86,7 +88,7 @@ static void msi_interrupt(struct trap_frame *f)
 
 void pirq_deliver_pending(void)
 {
-	struct domain *d0 = domain_by_id(0);
+	struct domain *d0 = control_domain();
 
 	for (unsigned w = 0; w < ARRAY_SIZE(pending); w++) {
 		if (!pending[w])
@@ -119,7 +121,7 @@ bool pirq_any_bound(void)
 
 static struct pirq_info *dom0_pirq(struct domain *d, u32 pirq)
 {
-	if (d->id != 0 || pirq >= NR_ALL_PIRQS)
+	if (!is_control_domain(d) || pirq >= NR_ALL_PIRQS)
 		return NULL;
 	return &pirqs[pirq];
 }
@@ -306,7 +308,7 @@ static long map_msi(struct physdev_map_pirq *m)
 
 static long map_pirq(struct vcpu *v, struct physdev_map_pirq *m)
 {
-	if (m->domid != DOMID_SELF && m->domid != v->dom->id)
+	if (!domid_is_self(v->dom, m->domid))
 		return -EPERM; /* pirqs for other domains: not implemented */
 	if (m->type == MAP_PIRQ_TYPE_MSI || m->type == MAP_PIRQ_TYPE_MSI_SEG ||
 	    m->type == MAP_PIRQ_TYPE_MULTI_MSI)
@@ -339,7 +341,7 @@ static long map_pirq(struct vcpu *v, struct physdev_map_pirq *m)
 
 static long unmap_pirq(struct vcpu *v, const struct physdev_unmap_pirq *u)
 {
-	if (u->domid != DOMID_SELF && u->domid != v->dom->id)
+	if (!domid_is_self(v->dom, u->domid))
 		return -EPERM;
 	if (u->pirq < 0 || u->pirq >= NR_ALL_PIRQS || !pirqs[u->pirq].mapped)
 		return -EINVAL;
@@ -395,51 +397,77 @@ static long eoi(u32 irq)
 	return 0;
 }
 
+/* ---- PHYSDEVOP_*: one function per sub-op, and who may call it ----------- */
+
+static long physdev_eoi(struct vcpu *v, u64 arg)
+{
+	struct physdev_eoi e;
+	if (copy_from_guest(v, &e, arg, sizeof(e)))
+		return -EFAULT;
+	return eoi(e.irq);
+}
+
+static long physdev_irq_status_query(struct vcpu *v, u64 arg)
+{
+	struct physdev_irq_status_query q;
+	if (copy_from_guest(v, &q, arg, sizeof(q)))
+		return -EFAULT;
+	if (q.irq >= NR_ALL_PIRQS)
+		return -EINVAL;
+	q.flags = pirqs[q.irq].mapped && pirqs[q.irq].level ? XENIRQSTAT_needs_eoi : 0;
+	return copy_to_guest(v, arg, &q, sizeof(q)) ? -EFAULT : 0;
+}
+
+static long physdev_map_pirq(struct vcpu *v, u64 arg)
+{
+	struct physdev_map_pirq m;
+	if (copy_from_guest(v, &m, arg, sizeof(m)))
+		return -EFAULT;
+	long rc = map_pirq(v, &m);
+	if (rc == 0 && copy_to_guest(v, arg, &m, sizeof(m)))
+		return -EFAULT;
+	return rc;
+}
+
+static long physdev_unmap_pirq(struct vcpu *v, u64 arg)
+{
+	struct physdev_unmap_pirq u;
+	if (copy_from_guest(v, &u, arg, sizeof(u)))
+		return -EFAULT;
+	return unmap_pirq(v, &u);
+}
+
+static long physdev_setup_gsi(struct vcpu *v, u64 arg)
+{
+	struct physdev_setup_gsi s;
+	if (copy_from_guest(v, &s, arg, sizeof(s)))
+		return -EFAULT;
+	return setup_gsi(&s);
+}
+
+/* Every sub-op is the control domain's (it owns the pirqs), so the
+ * hypercall table gates physdev_op as HC_DOM0_ONLY as well. */
+static const struct {
+	long (*fn)(struct vcpu *v, u64 arg);
+	enum hc_caller who; /* hc_check_caller() */
+} physdev_table[] = {
+	[PHYSDEVOP_eoi] = { .fn = physdev_eoi, .who = HC_DOM0_ONLY },
+	[PHYSDEVOP_irq_status_query] = { .fn = physdev_irq_status_query, .who = HC_DOM0_ONLY },
+	[PHYSDEVOP_map_pirq] = { .fn = physdev_map_pirq, .who = HC_DOM0_ONLY },
+	[PHYSDEVOP_unmap_pirq] = { .fn = physdev_unmap_pirq, .who = HC_DOM0_ONLY },
+	[PHYSDEVOP_setup_gsi] = { .fn = physdev_setup_gsi, .who = HC_DOM0_ONLY },
+};
+
 long do_physdev_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
 {
 	(void)a3;
 	(void)a4;
 	(void)a5;
-	switch (cmd) {
-	case PHYSDEVOP_eoi: {
-		struct physdev_eoi e;
-		if (copy_from_guest(v, &e, arg, sizeof(e)))
-			return -EFAULT;
-		return eoi(e.irq);
-	}
-	case PHYSDEVOP_irq_status_query: {
-		struct physdev_irq_status_query q;
-		if (copy_from_guest(v, &q, arg, sizeof(q)))
-			return -EFAULT;
-		if (q.irq >= NR_ALL_PIRQS)
-			return -EINVAL;
-		q.flags = pirqs[q.irq].mapped && pirqs[q.irq].level ? XENIRQSTAT_needs_eoi : 0;
-		return copy_to_guest(v, arg, &q, sizeof(q)) ? -EFAULT : 0;
-	}
-	case PHYSDEVOP_map_pirq: {
-		struct physdev_map_pirq m;
-		if (copy_from_guest(v, &m, arg, sizeof(m)))
-			return -EFAULT;
-		long rc = map_pirq(v, &m);
-		if (rc == 0 && copy_to_guest(v, arg, &m, sizeof(m)))
-			return -EFAULT;
-		return rc;
-	}
-	case PHYSDEVOP_unmap_pirq: {
-		struct physdev_unmap_pirq u;
-		if (copy_from_guest(v, &u, arg, sizeof(u)))
-			return -EFAULT;
-		return unmap_pirq(v, &u);
-	}
-	case PHYSDEVOP_setup_gsi: {
-		struct physdev_setup_gsi s;
-		if (copy_from_guest(v, &s, arg, sizeof(s)))
-			return -EFAULT;
-		return setup_gsi(&s);
-	}
-	default:
+	if (cmd >= ARRAY_SIZE(physdev_table) || !physdev_table[cmd].fn)
 		return -ENOSYS;
-	}
+	if (hc_check_caller(physdev_table[cmd].who, v->dom))
+		return -EPERM;
+	return physdev_table[cmd].fn(v, arg);
 }
 
 void pirq_init(u16 console_port)

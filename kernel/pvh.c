@@ -14,8 +14,8 @@
 #include <asm/vendor.h>
 #include <public/start_info.h>
 
-/* Linux copies at most this many memmap entries into its e820 table
- * without a bounds check (ABI-NOTES section 2). */
+/* Linux copies the memmap into its 128-entry e820 table without a
+ * bounds check (docs/xen-abi.md section 2): at most this many. */
 #define PVH_MEMMAP_MAX 127
 #define START_INFO_PAGES 3
 /* Linux reads the start_info, memmap and modlist through its early

@@ -22,6 +22,7 @@
 #include <keel/machine.h>
 #include <keel/pirq.h>
 #include <keel/printk.h>
+#include <keel/priv.h>
 #include <keel/sched.h>
 #include <keel/vmexit.h>
 #include <keel/vtimer.h>
@@ -148,11 +149,6 @@ void sched_vcpu_init(struct vcpu *v)
 		.state = RUNSTATE_offline, .state_entry_time = time_now_ns() };
 }
 
-const struct vcpu_runstate_info *sched_runstate(const struct vcpu *v)
-{
-	return &v->sched.runstate;
-}
-
 /* Where a vCPU that is not on the CPU stands. Xen counts a vCPU of a
  * paused domain as offline. */
 static int idle_runstate(const struct vcpu *v)
@@ -272,7 +268,7 @@ void sched_run(void)
 
 	console_tx_start_async();
 	for (;;) {
-		struct domain *d0 = domain_by_id(0);
+		struct domain *d0 = control_domain();
 		if (!d0 || !domain_is_alive(d0)) {
 			pr_info("dom0 has stopped: stopping the machine\n");
 			machine_stop(d0 ? dom0_stop_reason(d0) : STOP_PANIC);

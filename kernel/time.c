@@ -8,7 +8,7 @@
  * (no offset, no RDTSC exits), and there is one physical CPU, so the TSC
  * every vCPU sees is the same monotonic counter: vcpu_time_info carries
  * XEN_PVCLOCK_TSC_STABLE_BIT, which lets Linux skip its cross-CPU
- * monotonicity clamp (ABI-NOTES section 4).
+ * monotonicity clamp (docs/xen-abi.md section 3).
  */
 #include <keel/domain.h>
 #include <lib/errno.h>
@@ -170,7 +170,7 @@ void time_update_vcpu(struct vcpu *v)
 
 	write_time(t, tsc);
 	/* Linux reads vcpu_info[0].time in shared_info for the TSC rate even
-	 * after moving its vcpu_info elsewhere (ABI-NOTES section 4), so the
+	 * after moving its vcpu_info elsewhere (docs/xen-abi.md section 3), so the
 	 * legacy slot stays valid too. */
 	if (v->id < XEN_LEGACY_MAX_VCPUS && &s->vcpu_info[v->id].time != t)
 		write_time(&s->vcpu_info[v->id].time, tsc);

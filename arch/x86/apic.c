@@ -63,11 +63,6 @@ u64 apic_tsc_hz(void)
 	return tsc_hz;
 }
 
-u64 apic_timer_hz(void)
-{
-	return timer_hz;
-}
-
 void apic_eoi(void)
 {
 	apic_write(APIC_EOI, 0);

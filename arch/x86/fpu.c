@@ -94,11 +94,6 @@ static void fp_ptrs_clear(void)
 	__asm__ volatile("fnclex; ffree %%st(7); fildl %0" ::"m"(zero));
 }
 
-const struct xstate_host *fpu_host(void)
-{
-	return &host;
-}
-
 static void describe(char *buf, size_t n)
 {
 	static const char *const names[XSTATE_NR] = {

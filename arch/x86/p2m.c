@@ -178,16 +178,6 @@ int p2m_unmap_grant(struct domain *d, gpa_t gpa, paddr_t hpa)
 	return rc;
 }
 
-int p2m_protect(struct domain *d, gpa_t gpa, u64 size, unsigned perms)
-{
-	if (!d->arch.p2m.root)
-		return -ESRCH;
-	int rc = pt_protect(&d->arch.p2m, gpa, size, perms);
-
-	vendor->p2m_flush(d);
-	return rc;
-}
-
 int p2m_lookup(struct domain *d, gpa_t gpa, paddr_t *hpa, unsigned *perms)
 {
 	return pt_lookup(&d->arch.p2m, gpa, hpa, perms, NULL);

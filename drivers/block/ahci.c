@@ -12,7 +12,9 @@
  * stopped, its error registers are cleared and it is started again
  * (AHCI 6.2.2.1); after a queued-command error the drive's NCQ error log
  * is read (ACS-3 7.20.3 page 10h), which is what returns an ATA drive to
- * accepting queued commands. Polled: port interrupts are left disabled.
+ * accepting queued commands. Completions are found by polling the ports;
+ * when drv_irq_attach gives the HBA an interrupt (one for every port),
+ * its interrupts are enabled so that a waiter sleeps until one arrives.
  */
 #include "block/blkdev.h"
 #include "drivers.h"

@@ -30,11 +30,6 @@ struct blkdev *blkdev_by_serial(const char *serial)
 	return NULL;
 }
 
-bool blk_in_range(const struct blkdev *bd, u64 sector, u64 count)
-{
-	return sector <= bd->sectors && count <= bd->sectors - sector;
-}
-
 int blk_submit(struct blkdev *bd, struct blk_req *r)
 {
 	int rc;

@@ -4,8 +4,9 @@
  * later) program against.
  *
  * Requests are asynchronous: blk_submit() hands one to the device and
- * returns; blk_poll() (or, later, the device's interrupt) completes what
- * the device finished, setting r->status and calling r->done. A device
+ * returns; blk_poll() completes what the device finished, setting
+ * r->status and calling r->done (blk_idle() sleeps until the device's
+ * interrupt, where it has one, says there is something). A device
  * takes up to queue_depth requests at once. Buffers are physically
  * contiguous guest memory (dom0: host memory, used for DMA as is), e.g.
  * from dma_alloc(); drivers split them at page or segment boundaries as
@@ -17,7 +18,7 @@
  * device is marked failed (every later request gets -EIO at submit).
  * Requests beyond the end of the disk are sent to the device like any
  * other (so that its error path is what is exercised); users that want
- * the check do it themselves with blk_in_range().
+ * the check make it themselves against bd->sectors.
  */
 #ifndef DRIVERS_BLKDEV_H
 #define DRIVERS_BLKDEV_H
@@ -104,8 +105,6 @@ void blk_idle(struct blkdev *bd, u64 us);
 int blk_wait(struct blkdev *bd, struct blk_req *r);
 /* Submit (retrying while the queue is full) and wait: r->status. */
 int blk_sync(struct blkdev *bd, u8 op, u64 sector, u32 count, void *buf);
-/* True if [sector, sector+count) lies on the disk. */
-bool blk_in_range(const struct blkdev *bd, u64 sector, u64 count);
 
 /* For drivers: finishes r with status (updates counters, calls done). */
 void blk_complete(struct blkdev *bd, struct blk_req *r, int status);

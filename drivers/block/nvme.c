@@ -309,7 +309,7 @@ static int nvme_enable(struct nvme *n, u64 cap)
 		mmio_write32(n->regs + NVME_CC, 0);
 	if (!drv_wait(!(mmio_read32(n->regs + NVME_CSTS) & CSTS_RDY), timeout))
 		return -ETIMEDOUT;
-	mmio_write32(n->regs + NVME_INTMS, 0xffffffffu); /* polled */
+	mmio_write32(n->regs + NVME_INTMS, 0xffffffffu); /* masked until the I/O queue exists */
 	mmio_write32(n->regs + NVME_AQA, (ADMIN_QSIZE - 1) << 16 | (ADMIN_QSIZE - 1));
 	mmio_write64(n->regs + NVME_ASQ, dma_addr((const void *)n->admin.sq));
 	mmio_write64(n->regs + NVME_ACQ, dma_addr((const void *)n->admin.cq));

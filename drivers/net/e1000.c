@@ -3,7 +3,10 @@
  * Gigabit Ethernet Controllers Software Developer's Manual (317453),
  * sections 13 (registers), 3.2-3.4 (legacy descriptors), 14 (init).
  * One receive and one transmit ring of legacy descriptors, 2 KiB receive
- * buffers, CRC stripped; interrupts masked (polled).
+ * buffers, CRC stripped. Interrupts (receive, transmit done, link change)
+ * are enabled when drv_irq_attach gives the NIC an interrupt (MSI or
+ * INTx as a pirq event); without one they stay masked and the NIC is
+ * polled. Either way the work is done in e1000_poll.
  */
 #include "drivers.h"
 #include "net/netdev.h"

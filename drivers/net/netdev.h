@@ -6,8 +6,9 @@
  * Frames are Ethernet frames without the FCS: destination MAC first, at
  * most NETDEV_MAX_FRAME bytes. netdev_xmit() copies the frame into the
  * driver's own DMA buffer, so the caller's memory is free on return.
- * netdev_poll() (or, later, the interrupt) hands each received frame to
- * nd->rx, reaps finished transmissions and refreshes the link state.
+ * netdev_poll() hands each received frame to nd->rx, reaps finished
+ * transmissions and refreshes the link state; the NIC's interrupt, where
+ * it has one, only wakes a waiter (netdev_wait).
  */
 #ifndef DRIVERS_NETDEV_H
 #define DRIVERS_NETDEV_H

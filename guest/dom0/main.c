@@ -1,7 +1,9 @@
 /*
- * dom0, the Keel control domain. For now: report what the domain builder
- * handed over (memory map, command line, modules) and power off, or run
- * the exit-kind self-test with `test=...` (exit_test.c).
+ * dom0, the Keel control domain. guest_main reports what the domain
+ * builder handed over (memory map, command line, modules), brings up the
+ * machine's devices (hw.c), then runs the console shell (`shell`),
+ * reboots (`reboot`) or powers off. `bench` runs the benchmarks
+ * (bench.c) and `test=NAME` one self-test instead (dom0.h lists them).
  */
 #include <lib/string.h>
 #include "cpu.h"

@@ -77,9 +77,6 @@ u64 si_ram_total(const struct hvm_start_info *si);
 /* True if [base, base + len) lies inside one RAM entry. */
 bool si_is_ram(const struct hvm_start_info *si, u64 base, u64 len);
 
-/* End of the highest entry of any type (0 with no map). */
-u64 si_memmap_end(const struct hvm_start_info *si);
-
 /* ---- command line ------------------------------------------------------ */
 
 /*

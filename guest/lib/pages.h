@@ -30,8 +30,7 @@ void *pages_alloc(u64 n, u64 align);
  * what was not allocated is reported and ignored. */
 void pages_free(void *p, u64 n);
 
-/* Pages still free in the pool, and its size. */
-u64 pages_free_count(void);
+/* The pool's size in pages. */
 u64 pages_total(void);
 
 /* The guest-physical address of a pointer into the identity map (the

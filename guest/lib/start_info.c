@@ -86,15 +86,3 @@ bool si_is_ram(const struct hvm_start_info *si, u64 base, u64 len)
 			return true;
 	return false;
 }
-
-u64 si_memmap_end(const struct hvm_start_info *si)
-{
-	const struct hvm_memmap_table_entry *map;
-	unsigned i, n;
-	u64 end = 0;
-
-	map = si_memmap(si, &n);
-	for (i = 0; i < n; i++)
-		end = MAX(end, map[i].addr + map[i].size);
-	return end;
-}

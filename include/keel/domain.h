@@ -66,7 +66,7 @@ struct domain {
 	char name[32];
 	enum domain_state state;
 	int shutdown_reason;      /* SHUTDOWN_*, valid when shut down or crashed */
-	bool privileged;          /* dom0: may call control hypercalls */
+	bool privileged;          /* the control domain: ask is_control_domain() */
 	u64 nr_pages;             /* RAM pages owned */
 	u64 max_pages;
 	/* RAM layout (guest-physical), sorted; for dom0 gpa == hpa. */

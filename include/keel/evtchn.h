@@ -231,7 +231,7 @@ int register_vcpu_info(struct vcpu *v, u64 gfn, u32 offset);
 /* ---- the 2-level bit logic (kernel/evtchn_2l.c), pure ----------------- */
 
 /*
- * Marks `port` pending in s (Xen's evtchn_2l_set_pending, ABI-NOTES 4):
+ * Marks `port` pending in s (Xen's evtchn_2l_set_pending, docs/xen-abi.md 3):
  * test-and-set the pending bit and stop if it was set; if the port is not
  * masked, set bit port/64 of vi->evtchn_pending_sel and, if that bit was
  * clear, returns true: the caller must then set upcall_pending (and kick).

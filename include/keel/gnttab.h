@@ -252,7 +252,8 @@ unsigned gnttab_nr_mappings(const struct domain *d);
 /*
  * The domain `dom` names for a caller (query_size, setup_table,
  * get_version): DOMID_SELF or the caller's own id -> caller; another
- * existing domain -> it, if the caller is privileged. Sets *out and
+ * existing domain -> it, if the caller is the control domain (the rule of
+ * keel/priv.h); a dying domain is a bad domain to everyone. Sets *out and
  * returns GNTST_okay, or GNTST_bad_domain / GNTST_permission_denied (Xen:
  * rcu_lock_domain_by_any_id, then the XSM_TARGET check).
  */

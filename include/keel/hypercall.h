@@ -2,7 +2,8 @@
  * Hypercalls (kernel/hypercall.c): Xen's numbers and x86-64 convention
  * (RAX = number; RDI, RSI, RDX, R10, R8 = arguments; result in RAX).
  * Each table entry records who may call it, so privilege is checked in
- * one place (STYLE.md rule 7).
+ * one place (STYLE.md rule 7): hc_check_caller() in include/keel/priv.h,
+ * which the domctl, sysctl and physdev sub-op tables use too.
  */
 #ifndef KEEL_HYPERCALL_H
 #define KEEL_HYPERCALL_H
@@ -12,6 +13,7 @@
 struct vcpu;
 
 enum hc_caller {
+	HC_NOBODY,    /* 0: an entry that forgot its rule admits no one */
 	HC_ANY,       /* any domain */
 	HC_DOM0_ONLY, /* the control domain only; others get -EPERM */
 };
@@ -48,8 +50,5 @@ long do_grant_table_op(struct vcpu *v, u64 cmd, u64 uop, u64 count, u64 a4, u64 
  * executes the same hypercall instruction again with the new arguments.
  */
 long hypercall_continue(struct vcpu *v, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5);
-
-/* Per-number call counts, for statistics. */
-extern u64 hypercall_counts[64];
 
 #endif

@@ -2,7 +2,8 @@
  * The PVH domain builder (kernel/pvh.c): loads an ELF kernel into a
  * domain whose RAM (d->ram) is already populated and mapped, writes an
  * hvm_start_info (version 1, docs/misc/pvh.pandoc) and sets vCPU 0 to
- * the PVH entry state. Used for dom0 at boot and, later, for domUs.
+ * the PVH entry state. Used for dom0 at boot and for domUs (domctl
+ * KEEL_DOMCTL_pvh_build, through domain_build_pvh in domain_mem.c).
  */
 #ifndef KEEL_PVH_H
 #define KEEL_PVH_H

@@ -119,10 +119,6 @@ void sched_softirq_raise(void);
 /* Sets d's weight (1..SCHED_WEIGHT_MAX). 0 or -EINVAL. */
 int sched_set_weight(struct domain *d, u32 weight);
 
-/* v's runstate (state, entry time, ns in each state), as the guest's
- * registered runstate area receives it (VCPUOP_get_runstate_info). */
-const struct vcpu_runstate_info *sched_runstate(const struct vcpu *v);
-
 /* Called by vcpu_create: v starts offline in the runstate accounting. */
 void sched_vcpu_init(struct vcpu *v);
 

@@ -5,7 +5,7 @@
  * and being created again, and guests writing their shared_info; after
  * each operation the invariants below are checked.
  *
- * unit-sources: kernel/evtchn.c kernel/evtchn_2l.c
+ * unit-sources: kernel/evtchn.c kernel/evtchn_2l.c kernel/priv.c
  *
  * Environment: as tests/unit/test_evtchn.c, frames and shared_info pages
  * come from the C heap (counted: none may be left when every domain has

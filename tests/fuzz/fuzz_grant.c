@@ -6,7 +6,7 @@
  * (dom0 privileged), with domains dying and coming back; after each
  * operation the invariants below are checked.
  *
- * unit-sources: kernel/grant_check.c kernel/grant_table.c
+ * unit-sources: kernel/grant_check.c kernel/grant_table.c kernel/priv.c
  *
  * Environment: as tests/unit/test_grant.c, frames and pages come from the
  * C heap and the direct map is the identity; pages carry an owner and a

@@ -4,7 +4,7 @@
  * ports and mismatched interdomain binds (Xen common/event_channel.c,
  * common/event_2l.c; docs/xen-abi.md section 3).
  *
- * unit-sources: kernel/evtchn.c kernel/evtchn_2l.c
+ * unit-sources: kernel/evtchn.c kernel/evtchn_2l.c kernel/priv.c
  *
  * evtchn.c is compiled as in the hypervisor; the environment below gives
  * it two domains with two vCPUs each (dom0 privileged, dom1 not) whose

@@ -3,7 +3,7 @@
  * pin counts, the maptrack handles, and the page references that keep a
  * granted page alive while it is mapped (include/keel/gnttab.h).
  *
- * unit-sources: kernel/grant_check.c kernel/grant_table.c
+ * unit-sources: kernel/grant_check.c kernel/grant_table.c kernel/priv.c
  *
  * grant_table.c runs here against stand-ins for what it uses from the
  * rest of the hypervisor: frames and pages come from the C heap (the

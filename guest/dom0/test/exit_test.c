@@ -318,8 +318,8 @@ static __noreturn void step_ud(void)
 {
 	puts("dom0: executing ud2");
 	console_flush();
-	/* If the hypervisor reflects the #UD, traps.c reports it and crashes
-	 * the domain itself; either way the domain ends crashed. */
+	/* The hypervisor reflects the #UD (it is no hypercall instruction):
+	 * guest/lib/traps.c reports it and crashes the domain. */
 	asm volatile("ud2");
 	puts("dom0: test ud: FAIL survived ud2");
 	guest_poweroff();

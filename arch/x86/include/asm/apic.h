@@ -28,9 +28,8 @@
  */
 int apic_init(void);
 
-/* Frequencies measured by apic_init (Hz). */
+/* The TSC frequency apic_init measured (Hz). */
 u64 apic_tsc_hz(void);
-u64 apic_timer_hz(void);
 
 /* The function the timer interrupt calls (after EOI), in interrupt
  * context with interrupts off. */

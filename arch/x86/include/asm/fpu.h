@@ -90,9 +90,6 @@ void xstate_cpuid(const struct xstate_host *h, const struct xstate_guest *g, u32
  */
 void fpu_init(void);
 
-/* The host facts (valid after fpu_init). */
-const struct xstate_host *fpu_host(void);
-
 /* Gives v its save area in the initial state (FNINIT: FCW 0x37f, FSW 0,
  * all registers empty and zero; MXCSR 0x1f80; XMM/YMM zero; PKRU 0) and
  * XCR0 = x87 only (the reset value). 0 or -ENOMEM. */

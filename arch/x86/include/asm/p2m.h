@@ -64,9 +64,6 @@ int p2m_unmap_grant(struct domain *d, gpa_t gpa, paddr_t hpa);
  */
 int p2m_check_replace(struct domain *d, gpa_t gpa, u64 size, const char *what);
 
-/* pt_protect's contract (held bits are kept); -ESRCH after destroy. */
-int p2m_protect(struct domain *d, gpa_t gpa, u64 size, unsigned perms);
-
 /* pt_lookup's contract; *perms includes the PT_HELD_* bits. */
 int p2m_lookup(struct domain *d, gpa_t gpa, paddr_t *hpa, unsigned *perms);
 
