@@ -24,8 +24,12 @@ GUEST_LIB_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/lib/*.
 # dom0's device drivers (drivers/drv.h is their environment), built with
 # the guest flags.
 DOM0_DRIVERS := $(wildcard drivers/pci/*.c drivers/virtio/*.c drivers/block/*.c drivers/net/*.c)
+# The PCI/ACPI core the hypervisor shares (hw/, docs/design.md "hw/"),
+# compiled again with the guest flags.
+DOM0_HW := $(wildcard hw/*.c)
 DOM0_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/dom0/*.c)) \
-	$(patsubst %.c,$(BUILD)/guest/%.o,$(DOM0_DRIVERS))
+	$(patsubst %.c,$(BUILD)/guest/%.o,$(DOM0_DRIVERS)) \
+	$(patsubst %.c,$(BUILD)/guest/%.o,$(DOM0_HW))
 PVTEST_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/pvtest/*.c))
 
 # Load addresses (p_paddr): dom0 at 16 MiB like Linux; pvtest at 2 MiB so
@@ -59,6 +63,10 @@ $(BUILD)/guest/pvtest/simd/%.o: guest/pvtest/simd/%.c
 	$(CC) $(GUEST_CFLAGS) -Iguest/pvtest -c -o $@ $<
 
 $(BUILD)/guest/drivers/%.o: drivers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest/hw/%.o: hw/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
 

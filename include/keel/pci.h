@@ -13,24 +13,7 @@
 
 #include <keel/types.h>
 #include <keel/pci_regs.h>
-
-
-
-
-
-enum pci_bar_kind {
-	PCI_BAR_NONE,  /* not implemented, or the upper half of a 64-bit BAR */
-	PCI_BAR_IO32,  /* I/O ports */
-	PCI_BAR_MEM32,
-	PCI_BAR_MEM64, /* occupies this register and the next */
-};
-
-struct pci_bar {
-	u8 kind;       /* enum pci_bar_kind */
-	bool prefetch;
-	u64 addr;      /* what the hardware decodes now */
-	u64 size;      /* a power of two; 0 when kind is PCI_BAR_NONE */
-};
+#include <hw/pci_core.h> /* struct pci_bar: BARs are sized by the shared core */
 
 #define PCI_MAX_FUNCS 64
 
