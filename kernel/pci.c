@@ -144,6 +144,14 @@ static void add_func(u16 bdf)
 	f->irq_line = pci_conf_read(bdf, PCI_INTERRUPT_LINE, 1);
 	f->msi_cap = pci_find_cap(bdf, PCI_CAP_ID_MSI);
 	f->msix_cap = pci_find_cap(bdf, PCI_CAP_ID_MSIX);
+	f->exp_cap = pci_find_cap(bdf, PCI_CAP_ID_EXP);
+	f->pm_cap = pci_find_cap(bdf, PCI_CAP_ID_PM);
+	f->af_cap = pci_find_cap(bdf, PCI_CAP_ID_AF);
+	if (f->header == PCI_HEADER_TYPE_BRIDGE) {
+		f->bus_primary = pci_conf_read(bdf, PCI_PRIMARY_BUS, 1);
+		f->bus_secondary = pci_conf_read(bdf, PCI_SECONDARY_BUS, 1);
+		f->bus_subordinate = pci_conf_read(bdf, PCI_SUBORDINATE_BUS, 1);
+	}
 
 	/* Sized with decoding off (the core restores it); dom0's emulated
 	 * BAR registers (kernel/pci_cfg.c) start as the values found. */

@@ -30,6 +30,13 @@
  *    host bridges take no writes, ISA/LPC bridges none to their
  *    device-specific registers, bridge bus numbers stay as at boot, and
  *    header types other than 0 and 1 take only command and status.
+ *  - Bridge windows (0x1c-0x33) are emulated; the device gets only
+ *    windows that cover neither RAM nor what the hypervisor keeps
+ *    (kernel/pci_bridge.c).
+ *  - Resets dom0 starts (secondary bus reset, FLR, D3hot -> D0) pass, and
+ *    the hypervisor writes back what it keeps in the device once it is
+ *    ready (kernel/pci_reset.c: pci_reset_watch before a write passes,
+ *    pci_reset_settle at every access).
  *
  * The same filter serves both paths: vpci_read/vpci_write below.
  */
@@ -200,7 +207,10 @@ static void log_msi_refused(struct pci_func *f, const char *what, const char *wh
  *    (0x04-0x07) are writable, since the hypervisor has no BAR model for
  *    it.
  */
-enum cfg_refusal { CFG_REFUSED_HOST, CFG_REFUSED_LPC, CFG_REFUSED_BUSNR, CFG_REFUSED_HEADER };
+enum cfg_refusal {
+	CFG_REFUSED_HOST, CFG_REFUSED_LPC, CFG_REFUSED_BUSNR, CFG_REFUSED_HEADER,
+	CFG_REFUSED_WINDOW, /* emulated bytes: kernel/pci_bridge.c logs, with the range */
+};
 
 static const char *const cfg_refusal_why[] = {
 	[CFG_REFUSED_HOST] = "host bridge (the chipset's registers are the hypervisor's)",
@@ -208,6 +218,7 @@ static const char *const cfg_refusal_why[] = {
 			     "is the hypervisor's)"),
 	[CFG_REFUSED_BUSNR] = "bridge bus numbers are fixed after boot",
 	[CFG_REFUSED_HEADER] = "unknown header type (only command and status are writable)",
+	[CFG_REFUSED_WINDOW] = "bridge window over a range the hypervisor keeps",
 };
 
 /* Bit i set: byte reg + i of the write may reach the device. *why: the
@@ -257,11 +268,12 @@ u32 vpci_read(struct domain *d, u16 bdf, unsigned reg, unsigned size)
 
 	if (!f || (reg & (size - 1)))
 		return f ? all_ones(size) : pci_conf_read(bdf, reg, size);
+	pci_reset_settle(f);
 	if (in_bars(f, dw))
 		return (bar_read(f, (dw - PCI_BAR0) / 4) >> shift) & all_ones(size);
 	if (is_rom(f, dw))
 		return 0;
-	return pci_conf_read(bdf, reg, size);
+	return pci_bridge_window_read(f, reg, size, pci_conf_read(bdf, reg, size));
 }
 
 void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
@@ -271,8 +283,19 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 
 	if (!f || (reg & (size - 1)))
 		return; /* no such function (as hardware: dropped), or misaligned */
+	pci_reset_settle(f);
 	enum cfg_refusal why = CFG_REFUSED_HOST;
 	u8 keep = cfg_write_mask(f, reg, size, &why), all = (u8)((1u << size) - 1);
+	/* Bridge windows are emulated (kernel/pci_bridge.c, which programs
+	 * the device and logs refusals): their bytes are done here, the
+	 * rest of the write (the secondary status) goes on. */
+	u8 window = keep ? pci_bridge_window_write(f, reg, size, val) : 0;
+	if (window) {
+		keep &= (u8)~window;
+		why = CFG_REFUSED_WINDOW;
+		if (!keep)
+			return;
+	}
 	if (keep != all) {
 		/* The refused bytes keep the device's value (only bus numbers
 		 * share a dword with a writable byte: no write-1-to-clear bits
@@ -282,7 +305,8 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 		for (unsigned i = 0; i < size; i++)
 			if (keep & (1u << i))
 				bm |= 0xffu << (8 * i);
-		if ((val & ~bm & all_ones(size)) != (cur & ~bm & all_ones(size)))
+		if ((val & ~bm & all_ones(size)) != (cur & ~bm & all_ones(size)) &&
+		    why != CFG_REFUSED_WINDOW)
 			log_cfg_refused(f, why, reg);
 		if (!keep)
 			return;
@@ -330,6 +354,7 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 		pci_conf_write(bdf, f->msix_cap + 2, 2, c | (on ? PCI_MSIX_FLAGS_ENABLE : 0));
 		return;
 	}
+	pci_reset_watch(f, reg, size, val);
 	pci_conf_write(bdf, reg, size, val);
 	if (dw == PCI_COMMAND && (pci_conf_read(bdf, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY)) {
 		/* Decoding on: a 64-bit BAR whose upper half was not

@@ -105,6 +105,21 @@
 #define PCI_CAP_ID_VNDR 0x09
 #define PCI_CAP_ID_EXP 0x10
 
+/* Power management (PCI Bus Power Management 1.2, 3.2.4): PMCSR at +4. A
+ * D3hot -> D0 transition resets the function unless No_Soft_Reset. */
+#define PCI_CAP_ID_PM 0x01
+#define PCI_PM_CTRL 4
+#define PCI_PM_CTRL_STATE_MASK 0x3
+#define PCI_PM_STATE_D0 0x0
+#define PCI_PM_STATE_D3HOT 0x3
+#define PCI_PM_CTRL_NO_SOFT_RESET 0x8
+
+/* Advanced Features (conventional PCI FLR; PCI Advanced Capabilities ECN):
+ * control at +4, bit 0 initiates a function level reset. */
+#define PCI_CAP_ID_AF 0x13
+#define PCI_AF_CTRL 4
+#define PCI_AF_CTRL_FLR 0x01
+
 /* PCI Express capability (PCI Express Base 4.0, 7.5.3): Device
  * Capabilities at +4, Device Control at +8. */
 #define PCI_EXP_DEVCAP 4
