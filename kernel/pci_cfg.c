@@ -76,7 +76,7 @@ static struct pci_bar *bar_of_reg(struct pci_func *f, unsigned i, unsigned *bar,
 static u32 bar_mask_lo(const struct pci_bar *b)
 {
 	u32 m = (u32)~(b->size - 1);
-	return b->kind == PCI_BAR_IO32 ? m & ~0x3u : m & ~0xfu;
+	return b->kind == PCI_BAR_IO32 ? m & PCI_BAR_IO_ADDR_MASK : m & PCI_BAR_MEM_ADDR_MASK;
 }
 
 static u32 bar_mask_hi(const struct pci_bar *b)
@@ -105,7 +105,7 @@ static u64 vbar_address(const struct pci_func *f, unsigned i, bool *parked)
 static void vbar_reset(struct pci_func *f, unsigned i)
 {
 	const struct pci_bar *b = &f->bar[i];
-	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? 0x3u : 0xfu);
+	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? PCI_BAR_IO_FLAGS : PCI_BAR_MEM_FLAGS);
 
 	f->vbar[i] = ((u32)b->addr & bar_mask_lo(b)) | flags;
 	if (b->kind == PCI_BAR_MEM64)
@@ -137,7 +137,7 @@ static void bar_write(struct domain *d, struct pci_func *f, unsigned i, u32 val)
 		bar_commit(d, f, bi);
 		return;
 	}
-	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? 0x3u : 0xfu);
+	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? PCI_BAR_IO_FLAGS : PCI_BAR_MEM_FLAGS);
 	f->vbar[i] = (val & bar_mask_lo(b)) | flags;
 	if (b->kind != PCI_BAR_MEM64)
 		bar_commit(d, f, bi);
@@ -167,7 +167,7 @@ static bool is_rom(const struct pci_func *f, unsigned dw)
 static unsigned msi_cap_len(u16 bdf, u8 cap)
 {
 	u16 ctl = pci_conf_read(bdf, cap + 2, 2);
-	return 10 + ((ctl & 0x80) ? 4 : 0) + ((ctl & 0x100) ? 10 : 0);
+	return 10 + ((ctl & PCI_MSI_FLAGS_64BIT) ? 4 : 0) + ((ctl & PCI_MSI_FLAGS_MASKBIT) ? 10 : 0);
 }
 
 static void log_msi_refused(struct pci_func *f, const char *what, const char *why)
