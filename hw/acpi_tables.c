@@ -384,8 +384,10 @@ int acpi_walk(const struct acpi_source *src, u64 rsdp, acpi_table_fn *fn, void *
 		if (!pa || !table_at(src, pa, NULL, &t))
 			continue;
 		if (sig_is(&t, "FACP", 4)) {
+			/* Quietly: acpi_read_tables parses it again, with notes. */
+			const struct acpi_source quiet = { .map = src->map, .ctx = src->ctx };
 			struct acpi_info fadt = { 0 };
-			acpi_parse_fadt(src, pa, &t, &fadt);
+			acpi_parse_fadt(&quiet, pa, &t, &fadt);
 			dsdt = fadt.dsdt;
 			facs = fadt.facs;
 		}

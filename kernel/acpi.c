@@ -78,8 +78,13 @@ struct each_ctx {
 static void each_table(void *arg, const char *sig, u64 pa, const struct acpi_buf *t)
 {
 	struct each_ctx *c = arg;
-	(void)sig;
-	c->fn(pa, t->len, c->arg);
+	/* The RSDP as a whole 36-byte structure even when only its first 20
+	 * bytes count (ACPI 1.0): a reader checking its revision-2 fields
+	 * finds them mapped. */
+	u64 len = sig[0] == 'R' && sig[1] == 'S' && sig[2] == 'D' && sig[3] == 'P'
+			  ? MAX(t->len, (size_t)ACPI_RSDP_V2_LEN)
+			  : t->len;
+	c->fn(pa, len, c->arg);
 }
 
 void acpi_for_each_table(void (*fn)(paddr_t pa, u64 len, void *arg), void *arg)
