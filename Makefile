@@ -30,6 +30,8 @@ HV_CFLAGS := $(filter-out -mcmodel=kernel,$(HV_CFLAGS)) -mcmodel=small
 
 HV_SRC_C := $(wildcard boot/multiboot2/*.c arch/x86/*.c arch/x86/svm/*.c arch/x86/vmx/*.c \
 	kernel/*.c drivers/uart/*.c)
+# The PCI/ACPI core every image shares (hw/, docs/design.md "hw/").
+HV_SRC_C += $(wildcard hw/*.c)
 HV_SRC_ASM := $(wildcard boot/multiboot2/*.asm arch/x86/*.asm arch/x86/svm/*.asm arch/x86/vmx/*.asm)
 HV_OBJ := $(patsubst %.c,$(BUILD)/hv/%.o,$(HV_SRC_C)) $(patsubst %.asm,$(BUILD)/hv/%.o,$(HV_SRC_ASM))
 

@@ -34,8 +34,12 @@ DOM0_DRIVERS := $(wildcard drivers/pci/*.c drivers/virtio/*.c drivers/block/*.c 
 # sources (a host build of it, e.g. xenstored's) are named *_host.c or sit
 # one folder deeper (guest/dom0/SERVICE/host/), and are not dom0's.
 DOM0_SRC := $(filter-out %_host.c,$(wildcard guest/dom0/*.c guest/dom0/*/*.c))
+# The PCI/ACPI core the hypervisor shares (hw/, docs/design.md "hw/"),
+# compiled again with the guest flags.
+DOM0_HW := $(wildcard hw/*.c)
 DOM0_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(DOM0_SRC)) \
-	$(patsubst %.c,$(BUILD)/guest/%.o,$(DOM0_DRIVERS))
+	$(patsubst %.c,$(BUILD)/guest/%.o,$(DOM0_DRIVERS)) \
+	$(patsubst %.c,$(BUILD)/guest/%.o,$(DOM0_HW))
 PVTEST_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/pvtest/*.c))
 
 # Load addresses (p_paddr): dom0 at 16 MiB like Linux; pvtest at 2 MiB so
@@ -71,6 +75,10 @@ $(BUILD)/guest/pvtest/simd/%.o: guest/pvtest/simd/%.c
 	$(CC) $(GUEST_CFLAGS) -Iguest/pvtest -c -o $@ $<
 
 $(BUILD)/guest/drivers/%.o: drivers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/guest/hw/%.o: hw/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
 

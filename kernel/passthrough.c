@@ -230,7 +230,7 @@ int passthrough_bar_move(struct domain *d, struct pci_func *f, unsigned i, u64 a
 	 * half-written address (the low dword of a 64-bit BAR first). */
 	u16 cmd = pci_conf_read(f->bdf, PCI_COMMAND, 2);
 	pci_conf_write(f->bdf, PCI_COMMAND, 2, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
-	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? 0x3u : 0xfu);
+	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? PCI_BAR_IO_FLAGS : PCI_BAR_MEM_FLAGS);
 	pci_conf_write(f->bdf, reg, 4, (u32)addr | flags);
 	if (b->kind == PCI_BAR_MEM64)
 		pci_conf_write(f->bdf, reg + 4, 4, (u32)(addr >> 32));

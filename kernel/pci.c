@@ -32,21 +32,15 @@ static volatile void *ecam_addr(u16 bdf, unsigned reg)
 {
 	if (!ecam_base || PCI_BUS(bdf) < ecam_start || PCI_BUS(bdf) > ecam_end)
 		return NULL;
-	return phys_to_virt(ecam_base + ((u64)bdf << 12) + reg);
-}
-
-/* Configuration mechanism #1: enable bit, bus, device, function and the
- * dword-aligned register in CF8; the data in CFC-CFF (PCI 3.0, 3.2.2.3.2). */
-static u32 cf8_address(u16 bdf, unsigned reg)
-{
-	return 0x80000000u | ((u32)bdf << 8) | (reg & 0xfc);
+	return phys_to_virt(ecam_base + ((u64)bdf << PCI_ECAM_FUNC_SHIFT) + reg);
 }
 
 u32 pci_conf_read(u16 bdf, unsigned reg, unsigned size)
 {
 	volatile void *p;
 
-	if ((size != 1 && size != 2 && size != 4) || (reg & (size - 1)) || reg > 0xfff)
+	if ((size != 1 && size != 2 && size != 4) || (reg & (size - 1)) ||
+	    reg >= PCI_CFG_SPACE_EXP_SIZE)
 		return 0xffffffffu;
 	p = ecam_addr(bdf, reg);
 	if (p) {
@@ -57,13 +51,14 @@ u32 pci_conf_read(u16 bdf, unsigned reg, unsigned size)
 		default: return *(volatile u32 *)p;
 		}
 	}
-	if (reg > 0xff)
+	/* Configuration mechanism #1 reaches the first 256 bytes only. */
+	if (reg >= PCI_CONF1_REGS)
 		return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
-	outl(0xcf8, cf8_address(bdf, reg));
+	outl(PCI_CONF1_ADDRESS_PORT, PCI_CONF1_ADDRESS(bdf, reg));
 	switch (size) {
-	case 1: return inb(0xcfc + (reg & 3));
-	case 2: return inw(0xcfc + (reg & 2));
-	default: return inl(0xcfc);
+	case 1: return inb(PCI_CONF1_DATA_PORT + (reg & 3));
+	case 2: return inw(PCI_CONF1_DATA_PORT + (reg & 2));
+	default: return inl(PCI_CONF1_DATA_PORT);
 	}
 }
 
@@ -71,7 +66,8 @@ void pci_conf_write(u16 bdf, unsigned reg, unsigned size, u32 val)
 {
 	volatile void *p;
 
-	if ((size != 1 && size != 2 && size != 4) || (reg & (size - 1)) || reg > 0xfff)
+	if ((size != 1 && size != 2 && size != 4) || (reg & (size - 1)) ||
+	    reg >= PCI_CFG_SPACE_EXP_SIZE)
 		return;
 	p = ecam_addr(bdf, reg);
 	if (p) {
@@ -82,28 +78,38 @@ void pci_conf_write(u16 bdf, unsigned reg, unsigned size, u32 val)
 		}
 		return;
 	}
-	if (reg > 0xff)
+	if (reg >= PCI_CONF1_REGS)
 		return;
-	outl(0xcf8, cf8_address(bdf, reg));
+	outl(PCI_CONF1_ADDRESS_PORT, PCI_CONF1_ADDRESS(bdf, reg));
 	switch (size) {
-	case 1: outb(0xcfc + (reg & 3), (u8)val); break;
-	case 2: outw(0xcfc + (reg & 2), (u16)val); break;
-	default: outl(0xcfc, val); break;
+	case 1: outb(PCI_CONF1_DATA_PORT + (reg & 3), (u8)val); break;
+	case 2: outw(PCI_CONF1_DATA_PORT + (reg & 2), (u16)val); break;
+	default: outl(PCI_CONF1_DATA_PORT, val); break;
 	}
+}
+
+/* The shared core's view of one function's config space (hw/pci_core.c):
+ * the hypervisor's own accessors, unfiltered. */
+static u32 core_read(void *ctx, unsigned reg, unsigned size)
+{
+	return pci_conf_read((u16)(uintptr_t)ctx, reg, size);
+}
+
+static void core_write(void *ctx, unsigned reg, unsigned size, u32 val)
+{
+	pci_conf_write((u16)(uintptr_t)ctx, reg, size, val);
+}
+
+static struct pci_cfg_io core_io(u16 bdf)
+{
+	return (struct pci_cfg_io){ .read = core_read, .write = core_write,
+				    .ctx = (void *)(uintptr_t)bdf };
 }
 
 u8 pci_find_cap(u16 bdf, u8 id)
 {
-	if (!(pci_conf_read(bdf, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
-		return 0;
-	u8 pos = pci_conf_read(bdf, PCI_CAPABILITY_LIST, 1) & 0xfc;
-	/* At most 48 capabilities fit in 192 bytes: a loop is a broken list. */
-	for (unsigned n = 0; pos >= 0x40 && n < 48; n++) {
-		if (pci_conf_read(bdf, pos, 1) == id)
-			return pos;
-		pos = pci_conf_read(bdf, pos + 1, 1) & 0xfc;
-	}
-	return 0;
+	struct pci_cfg_io io = core_io(bdf);
+	return pci_core_find_cap(&io, id, 0);
 }
 
 struct pci_func *pci_func_find(u16 bdf)
@@ -112,56 +118,6 @@ struct pci_func *pci_func_find(u16 bdf)
 		if (pci_funcs[i].bdf == bdf)
 			return &pci_funcs[i];
 	return NULL;
-}
-
-/*
- * Sizes BAR i the usual way (PCI 3.0, 6.2.5.1): write all ones, read
- * back which address bits stuck, restore. The caller has turned decoding
- * off so that the device never answers at the all-ones address. Returns
- * the number of registers the BAR uses (2 for a 64-bit BAR).
- */
-static unsigned size_bar(struct pci_func *f, unsigned i)
-{
-	unsigned reg = PCI_BAR0 + 4 * i;
-	struct pci_bar *b = &f->bar[i];
-	u32 lo = pci_conf_read(f->bdf, reg, 4), hi = 0, mlo, mhi = 0xffffffffu;
-	u64 mask;
-
-	pci_conf_write(f->bdf, reg, 4, 0xffffffffu);
-	mlo = pci_conf_read(f->bdf, reg, 4);
-	pci_conf_write(f->bdf, reg, 4, lo);
-	if (lo & PCI_BAR_IO) {
-		b->kind = PCI_BAR_IO32;
-		/* x86 ports are 16-bit: bits above 15 need not stick. */
-		mask = (mlo & 0xfffcu) ? 0xffffffffffff0000ULL | (mlo & 0xfffcu) : 0;
-		b->addr = lo & 0xfffcu;
-	} else if ((lo & PCI_BAR_MEM_TYPE_MASK) == PCI_BAR_MEM_TYPE_64 && i + 1 < f->nr_bars) {
-		b->kind = PCI_BAR_MEM64;
-		hi = pci_conf_read(f->bdf, reg + 4, 4);
-		pci_conf_write(f->bdf, reg + 4, 4, 0xffffffffu);
-		mhi = pci_conf_read(f->bdf, reg + 4, 4);
-		pci_conf_write(f->bdf, reg + 4, 4, hi);
-		mask = ((u64)mhi << 32) | (mlo & ~0xfu);
-		b->addr = ((u64)hi << 32) | (lo & ~0xfu);
-	} else {
-		b->kind = PCI_BAR_MEM32;
-		mask = (mlo & ~0xfu) ? 0xffffffff00000000ULL | (mlo & ~0xfu) : 0;
-		b->addr = lo & ~0xfu;
-	}
-	b->prefetch = !(lo & PCI_BAR_IO) && (lo & PCI_BAR_MEM_PREFETCH);
-	b->size = mask ? (~mask + 1) : 0;
-	if (!b->size || (b->size & (b->size - 1))) {
-		b->kind = b->kind == PCI_BAR_MEM64 ? PCI_BAR_MEM64 : PCI_BAR_NONE;
-		b->size = 0;
-		b->addr = 0;
-	}
-	f->vbar[i] = lo;
-	if (b->kind == PCI_BAR_MEM64) {
-		f->vbar[i + 1] = hi;
-		f->bar[i + 1] = (struct pci_bar){ .kind = PCI_BAR_NONE };
-		return 2;
-	}
-	return 1;
 }
 
 static void add_func(u16 bdf)
@@ -180,36 +136,40 @@ static void add_func(u16 bdf)
 	f->vendor = id & 0xffff;
 	f->device = id >> 16;
 	f->class = pci_conf_read(bdf, PCI_CLASS_REVISION, 4) >> 8;
-	f->header = pci_conf_read(bdf, PCI_HEADER_TYPE, 1) & 0x7f;
-	f->nr_bars = f->header == 0 ? 6 : f->header == 1 ? 2 : 0;
+	f->header = pci_conf_read(bdf, PCI_HEADER_TYPE, 1) & PCI_HEADER_TYPE_MASK;
+	f->nr_bars = f->header == PCI_HEADER_TYPE_NORMAL   ? PCI_NR_BARS_NORMAL
+		     : f->header == PCI_HEADER_TYPE_BRIDGE ? PCI_NR_BARS_BRIDGE
+							   : 0;
 	f->irq_pin = pci_conf_read(bdf, PCI_INTERRUPT_PIN, 1);
 	f->irq_line = pci_conf_read(bdf, PCI_INTERRUPT_LINE, 1);
 	f->msi_cap = pci_find_cap(bdf, PCI_CAP_ID_MSI);
 	f->msix_cap = pci_find_cap(bdf, PCI_CAP_ID_MSIX);
+	f->exp_cap = pci_find_cap(bdf, PCI_CAP_ID_EXP);
+	f->pm_cap = pci_find_cap(bdf, PCI_CAP_ID_PM);
+	f->af_cap = pci_find_cap(bdf, PCI_CAP_ID_AF);
+	if (f->header == PCI_HEADER_TYPE_BRIDGE) {
+		f->bus_primary = pci_conf_read(bdf, PCI_PRIMARY_BUS, 1);
+		f->bus_secondary = pci_conf_read(bdf, PCI_SECONDARY_BUS, 1);
+		f->bus_subordinate = pci_conf_read(bdf, PCI_SUBORDINATE_BUS, 1);
+	}
 
-	if (!f->nr_bars)
-		return;
-	u16 cmd = pci_conf_read(bdf, PCI_COMMAND, 2);
-	pci_conf_write(bdf, PCI_COMMAND, 2, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
-	for (unsigned i = 0; i < f->nr_bars;)
-		i += size_bar(f, i);
-	pci_conf_write(bdf, PCI_COMMAND, 2, cmd);
+	/* Sized with decoding off (the core restores it); dom0's emulated
+	 * BAR registers (kernel/pci_cfg.c) start as the values found. */
+	struct pci_cfg_io io = core_io(bdf);
+	pci_core_size_bars(&io, f->nr_bars, f->bar, f->vbar);
 }
 
 unsigned pci_scan(void)
 {
 	unsigned first = 0, last = 255;
 
-	for (unsigned i = 0; i < acpi.nr_ecam; i++) {
-		const struct acpi_ecam *e = &acpi.ecam[i];
-		if (e->segment != 0)
-			continue;
+	const struct acpi_ecam *e = acpi_ecam_of_segment(&acpi, 0);
+	if (e) {
 		ecam_base = e->base;
 		ecam_start = e->start_bus;
 		ecam_end = e->end_bus;
 		first = e->start_bus;
 		last = e->end_bus;
-		break;
 	}
 	pr_info("pci: config space through %s, buses %02x-%02x\n",
 		ecam_base ? "ECAM" : "ports cf8/cfc", first, last);
@@ -221,7 +181,8 @@ unsigned pci_scan(void)
 			u16 bdf = PCI_BDF(bus, dev, 0);
 			if ((pci_conf_read(bdf, PCI_VENDOR_ID, 2) & 0xffff) == 0xffff)
 				continue;
-			unsigned nfn = (pci_conf_read(bdf, PCI_HEADER_TYPE, 1) & 0x80) ? 8 : 1;
+			unsigned nfn =
+				(pci_conf_read(bdf, PCI_HEADER_TYPE, 1) & PCI_HEADER_TYPE_MULTIFUNC) ? 8 : 1;
 			for (unsigned fn = 0; fn < nfn; fn++) {
 				bdf = PCI_BDF(bus, dev, fn);
 				if ((pci_conf_read(bdf, PCI_VENDOR_ID, 2) & 0xffff) != 0xffff)

@@ -30,6 +30,13 @@
  *    host bridges take no writes, ISA/LPC bridges none to their
  *    device-specific registers, bridge bus numbers stay as at boot, and
  *    header types other than 0 and 1 take only command and status.
+ *  - Bridge windows (0x1c-0x33) are emulated; the device gets only
+ *    windows that cover neither RAM nor what the hypervisor keeps
+ *    (kernel/pci_bridge.c).
+ *  - Resets dom0 starts (secondary bus reset, FLR, D3hot -> D0) pass, and
+ *    the hypervisor writes back what it keeps in the device once it is
+ *    ready (kernel/pci_reset.c: pci_reset_watch before a write passes,
+ *    pci_reset_settle at every access).
  *
  * The same filter serves both paths: vpci_read/vpci_write below.
  */
@@ -70,7 +77,7 @@ static struct pci_bar *bar_of_reg(struct pci_func *f, unsigned i, unsigned *bar,
 static u32 bar_mask_lo(const struct pci_bar *b)
 {
 	u32 m = (u32)~(b->size - 1);
-	return b->kind == PCI_BAR_IO32 ? m & ~0x3u : m & ~0xfu;
+	return b->kind == PCI_BAR_IO32 ? m & PCI_BAR_IO_ADDR_MASK : m & PCI_BAR_MEM_ADDR_MASK;
 }
 
 static u32 bar_mask_hi(const struct pci_bar *b)
@@ -99,7 +106,7 @@ static u64 vbar_address(const struct pci_func *f, unsigned i, bool *parked)
 static void vbar_reset(struct pci_func *f, unsigned i)
 {
 	const struct pci_bar *b = &f->bar[i];
-	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? 0x3u : 0xfu);
+	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? PCI_BAR_IO_FLAGS : PCI_BAR_MEM_FLAGS);
 
 	f->vbar[i] = ((u32)b->addr & bar_mask_lo(b)) | flags;
 	if (b->kind == PCI_BAR_MEM64)
@@ -131,7 +138,7 @@ static void bar_write(struct domain *d, struct pci_func *f, unsigned i, u32 val)
 		bar_commit(d, f, bi);
 		return;
 	}
-	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? 0x3u : 0xfu);
+	u32 flags = f->vbar[i] & (b->kind == PCI_BAR_IO32 ? PCI_BAR_IO_FLAGS : PCI_BAR_MEM_FLAGS);
 	f->vbar[i] = (val & bar_mask_lo(b)) | flags;
 	if (b->kind != PCI_BAR_MEM64)
 		bar_commit(d, f, bi);
@@ -161,7 +168,7 @@ static bool is_rom(const struct pci_func *f, unsigned dw)
 static unsigned msi_cap_len(u16 bdf, u8 cap)
 {
 	u16 ctl = pci_conf_read(bdf, cap + 2, 2);
-	return 10 + ((ctl & 0x80) ? 4 : 0) + ((ctl & 0x100) ? 10 : 0);
+	return 10 + ((ctl & PCI_MSI_FLAGS_64BIT) ? 4 : 0) + ((ctl & PCI_MSI_FLAGS_MASKBIT) ? 10 : 0);
 }
 
 static void log_msi_refused(struct pci_func *f, const char *what, const char *why)
@@ -201,7 +208,10 @@ static void log_msi_refused(struct pci_func *f, const char *what, const char *wh
  *    (0x04-0x07) are writable, since the hypervisor has no BAR model for
  *    it.
  */
-enum cfg_refusal { CFG_REFUSED_HOST, CFG_REFUSED_LPC, CFG_REFUSED_BUSNR, CFG_REFUSED_HEADER };
+enum cfg_refusal {
+	CFG_REFUSED_HOST, CFG_REFUSED_LPC, CFG_REFUSED_BUSNR, CFG_REFUSED_HEADER,
+	CFG_REFUSED_WINDOW, /* emulated bytes: kernel/pci_bridge.c logs, with the range */
+};
 
 static const char *const cfg_refusal_why[] = {
 	[CFG_REFUSED_HOST] = "host bridge (the chipset's registers are the hypervisor's)",
@@ -209,6 +219,7 @@ static const char *const cfg_refusal_why[] = {
 			     "is the hypervisor's)"),
 	[CFG_REFUSED_BUSNR] = "bridge bus numbers are fixed after boot",
 	[CFG_REFUSED_HEADER] = "unknown header type (only command and status are writable)",
+	[CFG_REFUSED_WINDOW] = "bridge window over a range the hypervisor keeps",
 };
 
 /* Bit i set: byte reg + i of the write may reach the device. *why: the
@@ -258,11 +269,12 @@ u32 vpci_read(struct domain *d, u16 bdf, unsigned reg, unsigned size)
 
 	if (!f || (reg & (size - 1)))
 		return f ? all_ones(size) : pci_conf_read(bdf, reg, size);
+	pci_reset_settle(f);
 	if (in_bars(f, dw))
 		return (bar_read(f, (dw - PCI_BAR0) / 4) >> shift) & all_ones(size);
 	if (is_rom(f, dw))
 		return 0;
-	return pci_conf_read(bdf, reg, size);
+	return pci_bridge_window_read(f, reg, size, pci_conf_read(bdf, reg, size));
 }
 
 void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
@@ -272,8 +284,19 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 
 	if (!f || (reg & (size - 1)))
 		return; /* no such function (as hardware: dropped), or misaligned */
+	pci_reset_settle(f);
 	enum cfg_refusal why = CFG_REFUSED_HOST;
 	u8 keep = cfg_write_mask(f, reg, size, &why), all = (u8)((1u << size) - 1);
+	/* Bridge windows are emulated (kernel/pci_bridge.c, which programs
+	 * the device and logs refusals): their bytes are done here, the
+	 * rest of the write (the secondary status) goes on. */
+	u8 window = keep ? pci_bridge_window_write(f, reg, size, val) : 0;
+	if (window) {
+		keep &= (u8)~window;
+		why = CFG_REFUSED_WINDOW;
+		if (!keep)
+			return;
+	}
 	if (keep != all) {
 		/* The refused bytes keep the device's value (only bus numbers
 		 * share a dword with a writable byte: no write-1-to-clear bits
@@ -283,7 +306,8 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 		for (unsigned i = 0; i < size; i++)
 			if (keep & (1u << i))
 				bm |= 0xffu << (8 * i);
-		if ((val & ~bm & all_ones(size)) != (cur & ~bm & all_ones(size)))
+		if ((val & ~bm & all_ones(size)) != (cur & ~bm & all_ones(size)) &&
+		    why != CFG_REFUSED_WINDOW)
 			log_cfg_refused(f, why, reg);
 		if (!keep)
 			return;
@@ -331,6 +355,7 @@ void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val)
 		pci_conf_write(bdf, f->msix_cap + 2, 2, c | (on ? PCI_MSIX_FLAGS_ENABLE : 0));
 		return;
 	}
+	pci_reset_watch(f, reg, size, val);
 	pci_conf_write(bdf, reg, size, val);
 	if (dw == PCI_COMMAND && (pci_conf_read(bdf, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY)) {
 		/* Decoding on: a 64-bit BAR whose upper half was not

@@ -220,6 +220,27 @@ static void msix_enable(struct pci_func *f, bool on)
 	pci_conf_write(f->bdf, f->msix_cap + 2, 2, ctl | (on ? PCI_MSIX_FLAGS_ENABLE : 0));
 }
 
+void pirq_msi_restore(struct pci_func *f)
+{
+	if (f->msi_cap && f->msi_pirq)
+		msi_program(f, (u8)(MSI_VECTOR_BASE + (f->msi_pirq - PIRQ_MSI_BASE)));
+	if (!f->msix_cap || !f->msix_nr_mapped)
+		return;
+	/* The table answers only with memory decoding on; the BARs are back
+	 * at the addresses Keel checked (pci_reset_settle), so turning it on
+	 * for these writes exposes nothing new. dom0 sets its own command
+	 * register afterwards. */
+	u16 cmd = pci_conf_read(f->bdf, PCI_COMMAND, 2);
+	pci_conf_write(f->bdf, PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY);
+	for (u32 q = PIRQ_MSI_BASE; q < NR_ALL_PIRQS; q++) {
+		const struct pirq_info *p = &pirqs[q];
+		if (p->mapped && p->msix && p->bdf == f->bdf)
+			msix_entry_program(f, p->entry, (u8)(MSI_VECTOR_BASE + (q - PIRQ_MSI_BASE)));
+	}
+	msix_enable(f, true);
+	pci_conf_write(f->bdf, PCI_COMMAND, 2, cmd);
+}
+
 /* Xen's MSI-X convention: MAP_PIRQ_TYPE_MSI with table_base (the
  * address of the BAR holding the table) != 0 and entry_nr the entry. */
 static long map_msix(struct physdev_map_pirq *m, struct pci_func *f)

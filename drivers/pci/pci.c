@@ -1,7 +1,8 @@
 /*
  * PCI enumeration and configuration access for dom0; contract in pci.h.
- * Register layout: PCI Local Bus 3.0, 6.1-6.2 (header), 6.7 (capability
- * list); ECAM: PCI Express Base 4.0, 7.2.2; MCFG: PCI Firmware 3.2, 4.1.2.
+ * Register layout: PCI Local Bus 3.0, 6.1-6.2 (header); ECAM: PCI Express
+ * Base 4.0, 7.2.2. BAR sizing, the capability walk and the ACPI tables
+ * (MCFG, MADT) are the shared core's (include/hw/), as in the hypervisor.
  */
 #include "pci.h"
 
@@ -9,78 +10,50 @@ struct pci_dev pci_devs[PCI_MAX_DEVS];
 unsigned pci_ndevs;
 
 static u64 ecam_base; /* bus 0's address; 0 = CF8/CFC */
-static const u8 *acpi_root; /* the XSDT or RSDT, for the MADT */
-static unsigned acpi_esize;
 static u8 ecam_start, ecam_end;
+static struct acpi_info acpi; /* what the shared core read (hw/acpi_tables.c) */
 static char access_method[48];
 
-/* ---- finding the ECAM window ------------------------------------------ */
+/* ---- ACPI: the ECAM window and the interrupt overrides ------------------- */
 
-static bool acpi_sum_ok(const void *p, u32 len)
+/* dom0 is 1:1: the tables the hypervisor mapped for it (every table the
+ * RSDP reaches, read-only) are at their physical addresses, below 4 GiB
+ * in dom0's identity map. */
+static const u8 *map_identity(void *ctx, u64 pa, size_t *avail)
 {
-	const u8 *b = p;
-	u8 sum = 0;
-	while (len--)
-		sum += *b++;
-	return sum == 0;
-}
-
-/* The table at pa with signature sig, checksummed, or NULL. */
-static const u8 *acpi_table(u64 pa, const char *sig)
-{
-	const u8 *t = (const u8 *)(uintptr_t)pa;
-	u32 len;
-
-	if (!pa || pa >= (4ULL << 30))
+	(void)ctx;
+	if (!pa || pa >= (4ULL << 30)) {
+		*avail = 0;
 		return NULL;
-	memcpy(&len, t + 4, 4);
-	if (memcmp(t, sig, 4) || len < 36 || len > 65536 || !acpi_sum_ok(t, len))
-		return NULL;
-	return t;
-}
-
-static void find_mcfg(u64 rsdp_pa)
-{
-	const u8 *rsdp = (const u8 *)(uintptr_t)rsdp_pa;
-	const u8 *root;
-	u64 root_pa = 0;
-	unsigned esize = 8;
-	u32 len;
-
-	if (!rsdp_pa || memcmp(rsdp, "RSD PTR ", 8) || !acpi_sum_ok(rsdp, 20))
-		return;
-	if (rsdp[15] >= 2)
-		memcpy(&root_pa, rsdp + 24, 8);
-	root = acpi_table(root_pa, "XSDT");
-	if (!root) {
-		u32 r32;
-		memcpy(&r32, rsdp + 16, 4);
-		root = acpi_table(r32, "RSDT");
-		esize = 4;
 	}
-	if (!root)
+	*avail = MIN(ACPI_TABLE_MAX, (4ULL << 30) - pa);
+	return (const u8 *)(uintptr_t)pa;
+}
+
+static void log_note(void *ctx, const struct acpi_note *n)
+{
+	(void)ctx;
+	if (n->off)
+		drv_log("pci: ACPI %s at 0x%lx, entry at offset 0x%x (length %u): %s\n", n->sig,
+			n->pa, n->off, n->len, n->why);
+	else
+		drv_log("pci: ACPI table '%s' at 0x%lx (length %u): %s, skipped\n", n->sig, n->pa,
+			n->len, n->why);
+}
+
+static void read_acpi(u64 rsdp_pa)
+{
+	static const struct acpi_source src = { .map = map_identity, .note = log_note };
+	const struct acpi_ecam *e;
+
+	ecam_base = 0;
+	if (!rsdp_pa || acpi_read_tables(&src, rsdp_pa, &acpi))
 		return;
-	acpi_root = root;
-	acpi_esize = esize;
-	memcpy(&len, root + 4, 4);
-	for (u32 off = 36; off + esize <= len; off += esize) {
-		u64 pa = 0;
-		memcpy(&pa, root + off, esize);
-		const u8 *mcfg = acpi_table(pa, "MCFG");
-		if (!mcfg)
-			continue;
-		u32 mlen;
-		memcpy(&mlen, mcfg + 4, 4);
-		for (u32 e = 44; e + 16 <= mlen; e += 16) {
-			u16 seg;
-			memcpy(&seg, mcfg + e + 8, 2);
-			if (seg != 0)
-				continue;
-			memcpy(&ecam_base, mcfg + e, 8);
-			ecam_start = mcfg[e + 10];
-			ecam_end = mcfg[e + 11];
-			return;
-		}
+	e = acpi_ecam_of_segment(&acpi, 0);
+	if (e) {
+		ecam_base = e->base;
+		ecam_start = e->start_bus;
+		ecam_end = e->end_bus;
 	}
 }
 
@@ -93,38 +66,24 @@ static void find_mcfg(u64 rsdp_pa)
  */
 bool pci_intx_route(const struct pci_dev *d, u32 *gsi, bool *level, bool *active_low)
 {
-	u32 len;
+	const struct acpi_iso *iso;
 
+	/* Pin 1-4 = INTA-INTD; line 0xff = "unknown or not connected"
+	 * (PCI Local Bus 3.0, 6.2.4). */
 	if (!d->irq_pin || d->irq_pin > 4 || !d->irq_line || d->irq_line >= 0xff)
 		return false;
 	*gsi = d->irq_line;
 	*level = true;
 	*active_low = true;
-	if (!acpi_root)
-		return true;
-	memcpy(&len, acpi_root + 4, 4);
-	for (u32 off = 36; off + acpi_esize <= len; off += acpi_esize) {
-		u64 pa = 0;
-		memcpy(&pa, acpi_root + off, acpi_esize);
-		const u8 *madt = acpi_table(pa, "APIC");
-		if (!madt)
-			continue;
-		u32 mlen;
-		memcpy(&mlen, madt + 4, 4);
-		/* Entries after the 36-byte header, LAPIC address and flags. */
-		for (u32 e = 44; e + 2 <= mlen && madt[e + 1] >= 2 && e + madt[e + 1] <= mlen;
-		     e += madt[e + 1]) {
-			if (madt[e] != 2 || madt[e + 1] < 10 || madt[e + 3] != d->irq_line)
-				continue;
-			u16 flags;
-			memcpy(gsi, madt + e + 4, 4);
-			memcpy(&flags, madt + e + 8, 2);
-			if (flags & 3)
-				*active_low = (flags & 3) == 3;
-			if ((flags >> 2) & 3)
-				*level = ((flags >> 2) & 3) == 3;
-		}
-		break;
+	iso = acpi_iso_of_irq(&acpi, d->irq_line);
+	if (iso) {
+		u16 pol = iso->flags & ACPI_MPS_POLARITY_MASK;
+		u16 trig = (iso->flags >> ACPI_MPS_TRIGGER_SHIFT) & ACPI_MPS_TRIGGER_MASK;
+		*gsi = iso->gsi;
+		if (pol) /* 0: conforms to the bus */
+			*active_low = pol == ACPI_MPS_POLARITY_LOW;
+		if (trig)
+			*level = trig == ACPI_MPS_TRIGGER_LEVEL;
 	}
 	return true;
 }
@@ -135,7 +94,7 @@ static volatile u8 *ecam_ptr(u16 bdf, unsigned reg)
 {
 	if (!ecam_base || PCI_BUS(bdf) < ecam_start || PCI_BUS(bdf) > ecam_end)
 		return NULL;
-	return (volatile u8 *)(uintptr_t)(ecam_base + ((u64)bdf << 12) + reg);
+	return (volatile u8 *)(uintptr_t)(ecam_base + ((u64)bdf << PCI_ECAM_FUNC_SHIFT) + reg);
 }
 
 static u32 cfg_read(u16 bdf, unsigned reg, unsigned size)
@@ -144,11 +103,12 @@ static u32 cfg_read(u16 bdf, unsigned reg, unsigned size)
 
 	if (p)
 		return size == 1 ? mmio_read8(p) : size == 2 ? mmio_read16(p) : mmio_read32(p);
-	if (reg > 0xff)
+	if (reg >= PCI_CONF1_REGS)
 		return 0xffffffffu;
-	port_out32(0xcf8, 0x80000000u | (u32)bdf << 8 | (reg & 0xfc));
-	return size == 1 ? port_in8(0xcfc + (reg & 3))
-	       : size == 2 ? port_in16(0xcfc + (reg & 2)) : port_in32(0xcfc);
+	port_out32(PCI_CONF1_ADDRESS_PORT, PCI_CONF1_ADDRESS(bdf, reg));
+	return size == 1   ? port_in8(PCI_CONF1_DATA_PORT + (reg & 3))
+	       : size == 2 ? port_in16(PCI_CONF1_DATA_PORT + (reg & 2))
+			   : port_in32(PCI_CONF1_DATA_PORT);
 }
 
 static void cfg_write(u16 bdf, unsigned reg, unsigned size, u32 val)
@@ -164,15 +124,15 @@ static void cfg_write(u16 bdf, unsigned reg, unsigned size, u32 val)
 			mmio_write32(p, val);
 		return;
 	}
-	if (reg > 0xff)
+	if (reg >= PCI_CONF1_REGS)
 		return;
-	port_out32(0xcf8, 0x80000000u | (u32)bdf << 8 | (reg & 0xfc));
+	port_out32(PCI_CONF1_ADDRESS_PORT, PCI_CONF1_ADDRESS(bdf, reg));
 	if (size == 1)
-		port_out8(0xcfc + (reg & 3), (u8)val);
+		port_out8(PCI_CONF1_DATA_PORT + (reg & 3), (u8)val);
 	else if (size == 2)
-		port_out16(0xcfc + (reg & 2), (u16)val);
+		port_out16(PCI_CONF1_DATA_PORT + (reg & 2), (u16)val);
 	else
-		port_out32(0xcfc, val);
+		port_out32(PCI_CONF1_DATA_PORT, val);
 }
 
 u32 pci_cfg_read(const struct pci_dev *d, unsigned reg, unsigned size)
@@ -190,20 +150,26 @@ const char *pci_access_method(void)
 	return access_method;
 }
 
+/* The shared core's view of a function (hw/pci_core.c). */
+static u32 core_read(void *ctx, unsigned reg, unsigned size)
+{
+	return pci_cfg_read(ctx, reg, size);
+}
+
+static void core_write(void *ctx, unsigned reg, unsigned size, u32 val)
+{
+	pci_cfg_write(ctx, reg, size, val);
+}
+
+static struct pci_cfg_io core_io(const struct pci_dev *d)
+{
+	return (struct pci_cfg_io){ .read = core_read, .write = core_write, .ctx = (void *)d };
+}
+
 u8 pci_cap_find(const struct pci_dev *d, u8 id, u8 after)
 {
-	u8 pos;
-
-	if (!(pci_cfg_read(d, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST))
-		return 0;
-	pos = after ? pci_cfg_read(d, after + 1, 1) : pci_cfg_read(d, PCI_CAPABILITY_LIST, 1);
-	for (unsigned n = 0; (pos & 0xfc) >= 0x40 && n < 48; n++) {
-		pos &= 0xfc;
-		if (pci_cfg_read(d, pos, 1) == id)
-			return pos;
-		pos = pci_cfg_read(d, pos + 1, 1);
-	}
-	return 0;
+	struct pci_cfg_io io = core_io(d);
+	return pci_core_find_cap(&io, id, after);
 }
 
 void pci_enable(const struct pci_dev *d, bool mem, bool io, bool master)
@@ -228,37 +194,24 @@ volatile void *pci_bar_map(const struct pci_dev *d, unsigned i)
 
 /* ---- enumeration ----------------------------------------------------- */
 
-/* Sizes BAR i (decoding is off): write all ones, read the mask, restore.
- * Returns how many registers it spans. */
-static unsigned size_bar(struct pci_dev *d, unsigned i)
+/* Sizes the BARs through the shared core (decoding off meanwhile) and
+ * keeps what drivers use of them. */
+static void size_bars(struct pci_dev *d, unsigned nbars)
 {
-	unsigned reg = PCI_BAR0 + 4 * i;
-	struct pci_bar_info *b = &d->bar[i];
-	u32 lo = pci_cfg_read(d, reg, 4), mlo, hi = 0, mhi = 0;
-	u64 mask;
+	struct pci_bar bars[PCI_NR_BARS_NORMAL];
+	struct pci_cfg_io io = core_io(d);
 
-	pci_cfg_write(d, reg, 4, 0xffffffffu);
-	mlo = pci_cfg_read(d, reg, 4);
-	pci_cfg_write(d, reg, 4, lo);
-	if (lo & 1) {
-		b->io = true;
-		mask = (mlo & 0xfffc) ? (0xffffffffffff0000ULL | (mlo & 0xfffc)) : 0;
-		b->addr = lo & 0xfffc;
-	} else if ((lo & 6) == 4 && i < 5) {
-		b->mem64 = true;
-		hi = pci_cfg_read(d, reg + 4, 4);
-		pci_cfg_write(d, reg + 4, 4, 0xffffffffu);
-		mhi = pci_cfg_read(d, reg + 4, 4);
-		pci_cfg_write(d, reg + 4, 4, hi);
-		mask = ((u64)mhi << 32) | (mlo & ~0xfu);
-		b->addr = ((u64)hi << 32) | (lo & ~0xfu);
-	} else {
-		mask = (mlo & ~0xfu) ? (0xffffffff00000000ULL | (mlo & ~0xfu)) : 0;
-		b->addr = lo & ~0xfu;
+	pci_core_size_bars(&io, nbars, bars, NULL);
+	for (unsigned i = 0; i < nbars; i++) {
+		const struct pci_bar *b = &bars[i];
+		d->bar[i] = (struct pci_bar_info){
+			.addr = b->addr,
+			.size = b->size,
+			.io = b->kind == PCI_BAR_IO32,
+			.mem64 = b->kind == PCI_BAR_MEM64,
+			.prefetch = b->prefetch,
+		};
 	}
-	b->prefetch = !b->io && (lo & 8);
-	b->size = mask ? ~mask + 1 : 0;
-	return b->mem64 ? 2 : 1;
 }
 
 static void scan_bus(unsigned bus, unsigned depth);
@@ -283,27 +236,23 @@ static void add_function(u16 bdf, unsigned depth)
 	d->subclass = cr >> 16;
 	d->progif = cr >> 8;
 	d->rev = cr;
-	d->header = pci_cfg_read(d, PCI_HEADER_TYPE, 1) & 0x7f;
+	d->header = pci_cfg_read(d, PCI_HEADER_TYPE, 1) & PCI_HEADER_TYPE_MASK;
 	d->irq_pin = pci_cfg_read(d, PCI_INTERRUPT_PIN, 1);
 	d->irq_line = pci_cfg_read(d, PCI_INTERRUPT_LINE, 1);
-	if (d->header == 0) {
+	if (d->header == PCI_HEADER_TYPE_NORMAL) {
 		d->subsys_vendor = pci_cfg_read(d, PCI_SUBSYSTEM_VENDOR_ID, 2);
 		d->subsys = pci_cfg_read(d, PCI_SUBSYSTEM_ID, 2);
 	}
 
-	unsigned nbars = d->header == 0 ? 6 : d->header == 1 ? 2 : 0;
+	unsigned nbars = d->header == PCI_HEADER_TYPE_NORMAL   ? PCI_NR_BARS_NORMAL
+			 : d->header == PCI_HEADER_TYPE_BRIDGE ? PCI_NR_BARS_BRIDGE
+								: 0;
 	/* A host bridge's registers are the hypervisor's (its writes are
 	 * dropped, docs/dom0-devices.md): nothing to size or toggle there. */
 	if (d->class == 0x06 && d->subclass == 0x00)
 		nbars = 0;
-	if (nbars) {
-		u16 cmd = pci_cfg_read(d, PCI_COMMAND, 2);
-		pci_cfg_write(d, PCI_COMMAND, 2, cmd & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
-		for (unsigned i = 0; i < nbars;)
-			i += size_bar(d, i);
-		pci_cfg_write(d, PCI_COMMAND, 2, cmd);
-	}
-	if (d->header == 1) {
+	size_bars(d, nbars);
+	if (d->header == PCI_HEADER_TYPE_BRIDGE) {
 		unsigned sec = pci_cfg_read(d, PCI_SECONDARY_BUS, 1);
 		if (sec > PCI_BUS(bdf) && depth < 8)
 			scan_bus(sec, depth + 1);
@@ -316,7 +265,7 @@ static void scan_bus(unsigned bus, unsigned depth)
 		u16 bdf = PCI_BDF(bus, dev, 0);
 		if ((cfg_read(bdf, PCI_VENDOR_ID, 2) & 0xffff) == 0xffff)
 			continue;
-		unsigned nfn = (cfg_read(bdf, PCI_HEADER_TYPE, 1) & 0x80) ? 8 : 1;
+		unsigned nfn = (cfg_read(bdf, PCI_HEADER_TYPE, 1) & PCI_HEADER_TYPE_MULTIFUNC) ? 8 : 1;
 		for (unsigned fn = 0; fn < nfn; fn++) {
 			bdf = PCI_BDF(bus, dev, fn);
 			if ((cfg_read(bdf, PCI_VENDOR_ID, 2) & 0xffff) != 0xffff)
@@ -328,10 +277,10 @@ static void scan_bus(unsigned bus, unsigned depth)
 unsigned pci_init(u64 rsdp)
 {
 	pci_ndevs = 0;
-	find_mcfg(rsdp);
+	read_acpi(rsdp);
 	if (ecam_base)
 		snprintf(access_method, sizeof(access_method), "ECAM at 0x%lx, buses %02x-%02x",
-			 ecam_base + ((u64)ecam_start << 20), ecam_start, ecam_end);
+			 ecam_base + ((u64)ecam_start << PCI_ECAM_BUS_SHIFT), ecam_start, ecam_end);
 	else
 		snprintf(access_method, sizeof(access_method), "ports cf8/cfc");
 	scan_bus(0, 0);

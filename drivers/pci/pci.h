@@ -13,9 +13,8 @@
 
 #include "drv.h"
 #include <lib/pci_regs.h>
-
-
-
+#include <hw/acpi_tables.h>
+#include <hw/pci_core.h>
 
 struct pci_bar_info {
 	u64 addr;

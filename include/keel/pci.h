@@ -13,24 +13,7 @@
 
 #include <lib/types.h>
 #include <lib/pci_regs.h>
-
-
-
-
-
-enum pci_bar_kind {
-	PCI_BAR_NONE,  /* not implemented, or the upper half of a 64-bit BAR */
-	PCI_BAR_IO32,  /* I/O ports */
-	PCI_BAR_MEM32,
-	PCI_BAR_MEM64, /* occupies this register and the next */
-};
-
-struct pci_bar {
-	u8 kind;       /* enum pci_bar_kind */
-	bool prefetch;
-	u64 addr;      /* what the hardware decodes now */
-	u64 size;      /* a power of two; 0 when kind is PCI_BAR_NONE */
-};
+#include <hw/pci_core.h> /* struct pci_bar: BARs are sized by the shared core */
 
 #define PCI_MAX_FUNCS 64
 
@@ -60,6 +43,22 @@ struct pci_func {
 	/* Register classes of the config filter whose refusal was logged
 	 * (kernel/pci_cfg.c, one bit per class): one line per function. */
 	u8 cfg_refused_logged;
+#define PCI_CFG_LOGGED_WINDOW 0x80 /* ... and bridge windows (kernel/pci_bridge.c) */
+	/* More capability offsets (0 when absent): PCI Express (FLR), power
+	 * management (D3hot -> D0 resets), Advanced Features (FLR). */
+	u8 exp_cap, pm_cap, af_cap;
+	/* A type 1 header's bus numbers as found at boot (fixed since). */
+	u8 bus_primary, bus_secondary, bus_subordinate;
+	/* dom0's view of a bridge's window registers 0x1c-0x33
+	 * (kernel/pci_bridge.c), read from the device at first use. */
+	u8 vwin[0x18];
+	bool vwin_valid;
+	/* dom0 reset the function (FLR, secondary bus reset, D3hot -> D0) at
+	 * time_now_ns() reset_at: the state Keel keeps in the device (BARs,
+	 * bus numbers, MSI/MSI-X messages and enables) is written back once
+	 * the device is ready (kernel/pci_reset.c). */
+	bool reset_pending;
+	u64 reset_at;
 };
 
 extern struct pci_func pci_funcs[PCI_MAX_FUNCS];
@@ -99,5 +98,38 @@ void pci_cfg_init(struct domain *d0);
  * kernel/pci_cfg.c. Same size/alignment rules as pci_conf_read. */
 u32 vpci_read(struct domain *d, u16 bdf, unsigned reg, unsigned size);
 void vpci_write(struct domain *d, u16 bdf, unsigned reg, unsigned size, u32 val);
+
+/* ---- bridges and resets (kernel/pci_bridge.c, kernel/pci_reset.c) ------ */
+
+/* Bridge windows (I/O, memory, prefetchable base/limit and their upper
+ * halves: 0x1c-0x33 but the secondary status at 0x1e) are emulated for
+ * dom0 (f->vwin). pci_bridge_window_write takes dom0's write into the
+ * copy and programs the device with every window the copy describes that
+ * is disabled or passes passthrough_mmio_ok / passthrough_io_ok (a window
+ * the device decodes already is left alone); a window that does not is
+ * turned off in the device, logged once per function. Returns the bytes
+ * of the write it handled (bit i: reg + i); 0 for other registers and
+ * headers. pci_bridge_window_read returns `hw` (the device's value at
+ * reg) with the window bytes replaced by dom0's copy. */
+u8 pci_bridge_window_write(struct pci_func *f, unsigned reg, unsigned size, u32 val);
+u32 pci_bridge_window_read(struct pci_func *f, unsigned reg, unsigned size, u32 hw);
+
+/* Called with each dom0 write about to reach f's registers (`val` as
+ * vpci_write has it, after the filter): notices the writes that reset
+ * functions (secondary bus reset through bridge control, PCIe or AF
+ * "initiate FLR", a D3hot -> D0 transition without No_Soft_Reset) and
+ * marks the functions concerned reset_pending. */
+void pci_reset_watch(struct pci_func *f, unsigned reg, unsigned size, u32 val);
+
+/* If f is reset_pending, at least PCI_RESET_SETTLE_NS have passed and the
+ * device answers (vendor ID neither all ones nor the PCIe "retry" value),
+ * writes back what Keel keeps in it: BAR addresses, a bridge's bus
+ * numbers, and through pirq_msi_restore the MSI message/enable and every
+ * mapped MSI-X entry and the MSI-X enable. Called on every dom0 access. */
+void pci_reset_settle(struct pci_func *f);
+
+/* After a reset the PCIe spec lets a function take 100 ms before it must
+ * answer configuration requests (PCI Express Base 4.0, 6.6.1/6.6.2). */
+#define PCI_RESET_SETTLE_NS 100000000ULL
 
 #endif

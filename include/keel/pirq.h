@@ -66,6 +66,14 @@ void pirq_unbound(struct domain *d, u32 pirq);
  * interrupt arrived since the last call. */
 void pirq_deliver_pending(void);
 
+/* After a reset of f (kernel/pci_reset.c): writes again the MSI message
+ * and enable of a mapped MSI pirq, and every mapped MSI-X entry and the
+ * MSI-X enable (memory decoding turned on only while the table is
+ * written), as PHYSDEVOP_map_pirq left them. Nothing when nothing is
+ * mapped. */
+struct pci_func;
+void pirq_msi_restore(struct pci_func *f);
+
 /* True while some pirq is bound (an interrupt may still wake a vCPU, so
  * an idle CPU with no timer armed must wait rather than give up). */
 bool pirq_any_bound(void);

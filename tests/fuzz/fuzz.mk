@@ -41,7 +41,6 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(call unit_sources
 # Harnesses that #include their Keel source instead of naming it on a
 # unit-sources line (reasons in each file).
 $(BUILD)/fuzz/fuzz_cmdline: kernel/cmdline.c lib/format.c
-$(BUILD)/fuzz/fuzz_acpi: kernel/acpi.c
 $(BUILD)/fuzz/fuzz_msix: kernel/msix.c
 
 fuzz: deps

@@ -1,76 +1,65 @@
 /*
- * The ACPI table reader (kernel/acpi.c): RSDP -> XSDT/RSDT -> MCFG, MADT,
- * HPET, FADT, as firmware (or a malicious boot chain) left them in memory.
+ * The shared ACPI core (hw/acpi_tables.c, used by the hypervisor's
+ * kernel/acpi.c and dom0's drivers/pci/pci.c): RSDP -> XSDT/RSDT -> MCFG,
+ * MADT, HPET, FADT (-> DSDT, FACS), as firmware (or a malicious boot
+ * chain) left them in memory.
  *
- * acpi.c reads physical memory through phys_to_virt (the direct map). It
- * is included here after keel/frame.h with phys_to_virt redirected to
- * fuzz_phys_to_virt, so each table it asks for comes from the input (no
- * unit-sources line; tests/fuzz/fuzz.mk names acpi.c as a dependency).
+ * unit-sources: hw/acpi_tables.c
  *
  * Input: a flags byte (bit 0: fix up the checksums, so that the parsers
  * behind them get exercised), then chunks of u16 length + bytes: chunk 0
- * is the RSDP at RSDP_PA, chunk k >= 1 the table at TABLE_PA(k). Each is
- * in a heap buffer of exactly the bytes acpi.c may read there (36 for a
- * header whose length is refused, else its length; for the RSDP, 20 or
- * its extended length), so a read past a table's own length is an ASan
- * report. Any other address is memory that reads as zeros.
+ * is the RSDP at RSDP_PA, chunk k >= 1 the table at TABLE_PA(k). The
+ * core's map callback hands out each chunk as a heap buffer of exactly its
+ * bytes, so any read past what the callback said was readable is an ASan
+ * report. Any other address is unreadable (NULL).
  *
- * Checks: the counts within their arrays, every MCFG window acpi_init
- * kept valid (aligned, non-zero, start <= end), and every range
- * acpi_for_each_table reports non-empty and where a table was found.
+ * Checks: rc 0 or -ENOENT; the counts within their arrays; every MCFG
+ * window kept valid (aligned, non-zero, start <= end); every note carries
+ * a reason; every table acpi_walk reports lies inside its chunk, is at
+ * least a header long (20 bytes for a v1 RSDP, 64 for the FACS) and, but
+ * for the FACS, sums to 0.
  */
-#include <stdarg.h>
-
-#include <keel/frame.h>
+#include <lib/errno.h>
+#include <hw/acpi_tables.h>
 
 #include "fuzz.h"
-
-static void *fuzz_phys_to_virt(paddr_t pa);
-#define phys_to_virt(pa) fuzz_phys_to_virt(pa)
-#include "../../kernel/acpi.c"
-#undef phys_to_virt
-
-void printk(int level, const char *fmt, ...)
-{
-	(void)level;
-	(void)fmt;
-}
 
 #define RSDP_PA 0xe0000ULL
 #define TABLE_PA(k) (0x10000000ULL + (u64)(k) * 0x10000)
 #define MAX_CHUNKS 16
 
 static u8 *chunk[MAX_CHUNKS];
+static size_t chunk_len[MAX_CHUNKS];
 static unsigned nr_chunks;
-static u8 zeros[ACPI_TABLE_MAX + 64];
 
-static void *fuzz_phys_to_virt(paddr_t pa)
+static int which_chunk(u64 pa)
 {
 	if (pa == RSDP_PA && nr_chunks > 0)
-		return chunk[0];
+		return 0;
 	for (unsigned k = 1; k < nr_chunks; k++)
 		if (pa == TABLE_PA(k))
-			return chunk[k];
-	return zeros;
+			return (int)k;
+	return -1;
 }
+
+static const u8 *map_chunk(void *ctx, u64 pa, size_t *avail)
+{
+	int k = which_chunk(pa);
+	(void)ctx;
+
+	*avail = k < 0 ? 0 : chunk_len[k];
+	return k < 0 ? NULL : chunk[k];
+}
+
+static void check_note(void *ctx, const struct acpi_note *n)
+{
+	(void)ctx;
+	fuzz_check(n->why && n->why[0] && n->sig[4] == 0, "note without a reason");
+}
+
+static const struct acpi_source src = { .map = map_chunk, .note = check_note };
 
 static u32 le32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
-
-/* Bytes acpi.c may read at a chunk: see the comment at the top. */
-static size_t readable(unsigned k, const u8 *b, size_t n)
-{
-	u8 h[36] = { 0 };
-
-	memcpy(h, b, n < 36 ? n : 36);
-	if (k == 0) {
-		u32 len = le32(h + 20);
-		if (h[15] < 2)
-			return 20;
-		return len >= 36 && len <= 4096 ? len : 24;
-	}
-	u32 len = le32(h + 4);
-	return len >= 36 && len <= ACPI_TABLE_MAX ? len : 36;
-}
 
 static void fix_sum(u8 *p, size_t len, size_t at)
 {
@@ -78,49 +67,69 @@ static void fix_sum(u8 *p, size_t len, size_t at)
 	p[at] = (u8)-acpi_checksum(p, len);
 }
 
-static void each(paddr_t pa, u64 len, void *arg)
+static void each(void *arg, const char *sig, u64 pa, const struct acpi_buf *t)
 {
+	int k = which_chunk(pa);
 	(void)arg;
-	fuzz_check(len > 0 && pa, "table range 0x%lx+0x%lx", (unsigned long)pa, (unsigned long)len);
+
+	fuzz_check(k >= 0 && t->p == chunk[k] && t->len <= chunk_len[k],
+		   "%.4s at 0x%lx: %zu bytes outside its chunk", sig, (unsigned long)pa, t->len);
+	/* The FADT's FACS (a root may list a table signed FACS too: that
+	 * one is checked as any table). */
+	if (!memcmp(sig, "FACS", 4) && t->len == ACPI_FACS_LEN)
+		return;
+	if (!memcmp(sig, "RSDP", 4) && pa == RSDP_PA) {
+		fuzz_check(t->len >= ACPI_RSDP_V1_LEN && !acpi_checksum(t->p, ACPI_RSDP_V1_LEN) &&
+				   (t->len == ACPI_RSDP_V1_LEN || !acpi_checksum(t->p, t->len)),
+			   "RSDP of %zu bytes", t->len);
+		return;
+	}
+	fuzz_check(t->len >= ACPI_SDT_HEADER_LEN && t->len <= ACPI_TABLE_MAX &&
+			   le32(t->p + 4) == t->len && !acpi_checksum(t->p, t->len),
+		   "%.4s at 0x%lx: length %zu", sig, (unsigned long)pa, t->len);
 }
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	struct fuzz_in in = { data, size };
 	bool fix = fuzz_u8(&in) & 1;
+	struct acpi_info info;
 
 	for (nr_chunks = 0; nr_chunks < MAX_CHUNKS && fuzz_more(&in); nr_chunks++) {
 		size_t want = fuzz_u16(&in), n = want < in.n ? want : in.n;
-		size_t len = readable(nr_chunks, in.p, n);
-		u8 *c = malloc(len);
-		memset(c, 0, len);
-		memcpy(c, in.p, n < len ? n : len);
+		u8 *c = malloc(n ? n : 1);
+		memcpy(c, in.p, n);
 		in.p += n;
 		in.n -= n;
 		if (fix && nr_chunks == 0) {
-			fix_sum(c, 20, 8);
-			if (len >= 36)
-				fix_sum(c, len, 32);
-		} else if (fix) {
-			fix_sum(c, len, 9);
+			if (n >= ACPI_RSDP_V1_LEN)
+				fix_sum(c, ACPI_RSDP_V1_LEN, 8);
+			if (n >= ACPI_RSDP_V2_LEN) {
+				u32 len = le32(c + 20);
+				fix_sum(c, len < n ? len : n, 32);
+			}
+		} else if (fix && n >= ACPI_SDT_HEADER_LEN) {
+			u32 len = le32(c + 4);
+			fix_sum(c, len < n ? len : n, 9);
 		}
 		chunk[nr_chunks] = c;
+		chunk_len[nr_chunks] = n;
 	}
 
-	memset(&acpi, 0, sizeof(acpi));
-	int rc = acpi_init(RSDP_PA);
+	int rc = acpi_read_tables(&src, RSDP_PA, &info);
 	fuzz_check(rc == 0 || rc == -ENOENT, "rc %d", rc);
-	fuzz_check(acpi.nr_ecam <= ACPI_MAX_ECAM && acpi.nr_ioapic <= ACPI_MAX_IOAPIC &&
-			   acpi.nr_iso <= ACPI_MAX_ISO,
-		   "counts %u %u %u", acpi.nr_ecam, acpi.nr_ioapic, acpi.nr_iso);
-	for (unsigned i = 0; i < acpi.nr_ecam; i++)
-		fuzz_check(acpi.ecam[i].base && !(acpi.ecam[i].base & 0xfffff) &&
-				   acpi.ecam[i].start_bus <= acpi.ecam[i].end_bus,
-			   "ECAM %u: 0x%lx buses %u-%u", i, (unsigned long)acpi.ecam[i].base,
-			   acpi.ecam[i].start_bus, acpi.ecam[i].end_bus);
-	if (rc == 0)
-		acpi_for_each_table(each, NULL);
-	acpi_init(0);
+	fuzz_check(info.nr_ecam <= ACPI_MAX_ECAM && info.nr_ioapic <= ACPI_MAX_IOAPIC &&
+			   info.nr_iso <= ACPI_MAX_ISO,
+		   "counts %u %u %u", info.nr_ecam, info.nr_ioapic, info.nr_iso);
+	for (unsigned i = 0; i < info.nr_ecam; i++)
+		fuzz_check(info.ecam[i].base && !(info.ecam[i].base & 0xfffff) &&
+				   info.ecam[i].start_bus <= info.ecam[i].end_bus,
+			   "ECAM %u: 0x%lx buses %u-%u", i, (unsigned long)info.ecam[i].base,
+			   info.ecam[i].start_bus, info.ecam[i].end_bus);
+	fuzz_check(rc != 0 || info.rsdp == RSDP_PA, "rsdp 0x%lx", (unsigned long)info.rsdp);
+	int wrc = acpi_walk(&src, RSDP_PA, each, NULL);
+	fuzz_check(wrc == rc, "walk %d, read %d", wrc, rc);
+	acpi_read_tables(&src, 0, &info);
 	for (unsigned k = 0; k < nr_chunks; k++)
 		free(chunk[k]);
 	return 0;

@@ -5,7 +5,7 @@
  * every size and alignment, by dom0 and by an unprivileged domain, while
  * the hypervisor maps and unmaps MSI/MSI-X (as kernel/pirq.c does).
  *
- * unit-sources: kernel/pci_cfg.c
+ * unit-sources: kernel/pci_cfg.c kernel/pci_bridge.c kernel/pci_reset.c
  *
  * The first bytes describe up to three functions the way pci_scan() would
  * have recorded them (header type, BARs of powers-of-two sizes, 64-bit
@@ -22,7 +22,13 @@
  *  - the device's MSI enable bit is set exactly while the hypervisor has
  *    mapped a pirq for it, its MSI-X enable bit exactly while an entry is
  *    mapped, and MSI's multiple-message-enable stays 0;
- *  - an unprivileged domain changes nothing and reads all ones.
+ *  - an unprivileged domain changes nothing and reads all ones;
+ *  - a bridge's memory window, once changed from its boot value, never
+ *    covers a kept range (RAM below 1 GiB, the LAPIC/MSI window) in the
+ *    device (kernel/pci_bridge.c);
+ *  - after a reset dom0 starts (FLR, secondary bus reset, D3hot -> D0;
+ *    the fake device forgets nothing), the write-back (kernel/pci_reset.c)
+ *    writes a BAR only with the address the hypervisor keeps for it.
  */
 #include <stdarg.h>
 
@@ -49,6 +55,41 @@ static unsigned msi_len[NR_FUNCS]; /* the MSI capability's length (PCI 3.0 6.8.1
 static u16 msi_ro[NR_FUNCS];       /* its read-only control bits (64-bit, per-vector mask) */
 static bool in_move;        /* passthrough_bar_move is running */
 static const char *violation;
+static u64 now_ns;          /* advanced by an operation */
+static u32 boot_memwin[NR_FUNCS]; /* a bridge's memory window register at boot */
+
+u64 time_now_ns(void)
+{
+	return now_ns;
+}
+
+bool passthrough_mmio_ok(u64 base, u64 len, const char **why)
+{
+	*why = "kept";
+	return !(base < (1ULL << 30) || (base < 0xfef00000ULL && base + len > 0xfee00000ULL));
+}
+
+bool passthrough_io_ok(u64 first, u64 count, const char **why)
+{
+	*why = "kept";
+	return first >= 0x1000 && first + count <= 0x10000;
+}
+
+/* As kernel/pirq.c: the hypervisor's enable bits back on while mapped. */
+void pirq_msi_restore(struct pci_func *f)
+{
+	u16 ctl;
+	in_move = true;
+	if (f->msi_cap && f->msi_pirq) {
+		memcpy(&ctl, &space[f - pci_funcs][f->msi_cap + 2], 2);
+		pci_conf_write(f->bdf, f->msi_cap + 2, 2, ctl | PCI_MSI_FLAGS_ENABLE);
+	}
+	if (f->msix_cap && f->msix_nr_mapped) {
+		memcpy(&ctl, &space[f - pci_funcs][f->msix_cap + 2], 2);
+		pci_conf_write(f->bdf, f->msix_cap + 2, 2, ctl | PCI_MSIX_FLAGS_ENABLE);
+	}
+	in_move = false;
+}
 
 void printk(int level, const char *fmt, ...)
 {
@@ -102,7 +143,20 @@ void pci_conf_write(u16 bdf, unsigned reg, unsigned size, u32 val)
 
 	if ((size != 1 && size != 2 && size != 4) || (reg & (size - 1)) || reg > 0xfff || i < 0)
 		return;
-	for (unsigned b = 0; b < size && !in_move && !violation; b++)
+	/* The reset write-back (kernel/pci_reset.c) rewrites a BAR register
+	 * with exactly what the hypervisor keeps: that is no guest write. */
+	const struct pci_func *pf = &pci_funcs[i];
+	bool restore = false;
+	if (size == 4 && reg >= PCI_BAR0 && reg < PCI_BAR0 + 4u * pf->nr_bars) {
+		unsigned k = (reg - PCI_BAR0) / 4;
+		const struct pci_bar *b = &pf->bar[k];
+		if (b->size)
+			restore = (val & ~0xfu) == ((u32)b->addr & ~0xfu) ||
+				  (b->kind == PCI_BAR_IO32 && (val & ~3u) == ((u32)b->addr & ~3u));
+		else if (k > 0 && pf->bar[k - 1].kind == PCI_BAR_MEM64 && pf->bar[k - 1].size)
+			restore = val == (u32)(pf->bar[k - 1].addr >> 32);
+	}
+	for (unsigned b = 0; b < size && !in_move && !restore && !violation; b++)
 		violation = protected_reg(&pci_funcs[i], reg + b);
 	memcpy(&space[i][reg], &val, size);
 	if (pci_funcs[i].msi_cap) { /* the capability bits of MSI control are read-only */
@@ -212,6 +266,21 @@ static void add_function(struct fuzz_in *in, u16 bdf)
 		f->msix_cap = 0x80 + 4 * (fuzz_u8(in) % 16);
 		cfg[f->msix_cap] = PCI_CAP_ID_MSIX;
 	}
+	if (shape & 8) { /* a PCIe capability (FLR) and power management */
+		f->exp_cap = 0xc0;
+		cfg[f->exp_cap] = PCI_CAP_ID_EXP;
+		f->pm_cap = 0xd0;
+		cfg[f->pm_cap] = PCI_CAP_ID_PM;
+	}
+	if (f->header == 1) {
+		f->class = 0x060400;
+		f->bus_primary = 0;
+		f->bus_secondary = cfg[PCI_SECONDARY_BUS] = 1;
+		f->bus_subordinate = cfg[PCI_SUBORDINATE_BUS] = 1;
+		u32 w = fuzz_u32(in);
+		memcpy(cfg + PCI_MEMORY_BASE, &w, 4);
+		boot_memwin[pci_nr_funcs] = w;
+	}
 	cfg[PCI_ROM_ADDRESS] = 1;
 	pci_nr_funcs++;
 }
@@ -230,6 +299,16 @@ static void check_all(void)
 				   "function %u: MSI enable %d with pirq %u", i,
 				   ctl & PCI_MSI_FLAGS_ENABLE, f->msi_pirq);
 			fuzz_check(!(ctl & PCI_MSI_FLAGS_QSIZE), "function %u: MSI QSIZE %#x", i, ctl);
+		}
+		if (f->header == 1) {
+			u32 w;
+			memcpy(&w, &space[i][PCI_MEMORY_BASE], 4);
+			u64 base = (u64)(w & 0xfff0) << 16, limit = ((u64)(w >> 16 & 0xfff0) << 16) | 0xfffff;
+			const char *why;
+			fuzz_check(w == boot_memwin[i] || base > limit ||
+					   passthrough_mmio_ok(base, limit - base + 1, &why),
+				   "function %u: memory window 0x%lx-0x%lx", i, (unsigned long)base,
+				   (unsigned long)limit);
 		}
 		if (f->msix_cap) {
 			memcpy(&ctl, &space[i][f->msix_cap + 2], 2);
@@ -342,7 +421,10 @@ static void one_op(struct fuzz_in *in, struct vcpu *v0, struct vcpu *vu)
 		return;
 	}
 	default:
-		refuse_moves = !refuse_moves;
+		if (fuzz_u8(in) & 1)
+			refuse_moves = !refuse_moves;
+		else
+			now_ns += PCI_RESET_SETTLE_NS; /* lets a reset settle */
 		return;
 	}
 }

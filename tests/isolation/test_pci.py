@@ -78,6 +78,53 @@ def _():
     ])
 
 
+def bridged_nic():
+    return ["-device", "pcie-root-port,id=rp1,chassis=1,slot=1",
+            "-device", "virtio-net-pci,bus=rp1,romfile="]
+
+
+@test("isolation-pci-bridge-window-kept-off-hypervisor-ranges", timeout=240)
+def _():
+    """dom0 widening a PCIe root port's memory window up to 0xfeffffff (over
+    the IOAPIC, HPET and LAPIC/MSI window, still covering the NIC behind
+    it), and moving its I/O window over ports 0-0xfff (COM1 included): dom0
+    reads back what it wrote, but the device's window is off meanwhile (the
+    NIC behind it stops answering at its MSI-X table; had the write landed,
+    it would still answer),
+    the hypervisor's console keeps working, and restoring the old window
+    makes the NIC answer again."""
+    run_case("bridge-window", extra=bridged_nic(), lines=[
+        r"^\(d0\) dom0: test pci-bridge-window-function-answers: PASS",
+        r"^keel: pci \S+: dom0 setting the bridge's memory window to 0x[0-9a-f]+-0xfeffffff "
+        r"refused: over ",
+        r"^\(d0\) dom0: test pci-bridge-window-reads-back: PASS",
+        r"^\(d0\) dom0: test pci-bridge-window-off-in-device: PASS",
+        r"^\(d0\) dom0: test pci-bridge-window-restored: PASS",
+        r"^\(d0\) dom0: pci-hostile: console line with dom0's bridge I/O window over port 0x3f8",
+        r"^\(d0\) dom0: test pci-bridge-window-all-functions-answer: PASS",
+    ])
+
+
+@test("isolation-pci-bridge-reset-restores-msix", timeout=240)
+def _():
+    """A function behind a PCIe root port with MSI-X entry 0 mapped, reset
+    by dom0 with an FLR, then with a secondary bus reset on the port: each
+    time the hypervisor notices the reset and, once the function is ready,
+    writes back its BARs and the MSI-X entry and enable (dom0's writes to
+    those are dropped, so only Keel can): the table answers at its BAR with
+    the hypervisor's message and MSI-X is enabled."""
+    run_case("bridge-reset", extra=bridged_nic(), lines=[
+        r"^\(d0\) dom0: test pci-bridge-flr-mapped: PASS",
+        r"^keel: pci (\S+): reset by dom0 \(function level reset\)",
+        r"^keel: pci \S+: after the reset: BARs, MSI-X entries written back",
+        r"^\(d0\) dom0: test pci-bridge-flr-msix-written-back: PASS",
+        r"^\(d0\) dom0: test pci-bridge-sbr-mapped: PASS",
+        r"^keel: pci \S+: reset by dom0 \(secondary bus reset\)",
+        r"^keel: pci \S+: after the reset: BARs, MSI-X entries written back",
+        r"^\(d0\) dom0: test pci-bridge-sbr-msix-written-back: PASS",
+    ])
+
+
 MANY = 18
 
 

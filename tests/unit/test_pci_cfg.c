@@ -5,9 +5,12 @@
  * hidden, MSI enable held by the hypervisor (clear until map_pirq), MSI-X
  * enable held clear (and clear for an untrapped table even when mapped);
  * the registers the hypervisor keeps: host bridges, the LPC's
- * device-specific registers, bridge bus numbers, unknown header types.
+ * device-specific registers, bridge bus numbers, unknown header types;
+ * bridge windows over kept ranges (kernel/pci_bridge.c); resets by dom0
+ * (secondary bus reset, FLR, D3hot -> D0) and the write-back after them
+ * (kernel/pci_reset.c).
  *
- * unit-sources: kernel/pci_cfg.c
+ * unit-sources: kernel/pci_cfg.c kernel/pci_bridge.c kernel/pci_reset.c
  *
  * The "device" is a 4 KiB array of registers with hardware BAR behaviour
  * (address bits below the size read back as 0); pci_conf_* count the
@@ -41,6 +44,17 @@ static struct domain dom0;
 struct pci_func pci_funcs[PCI_MAX_FUNCS];
 unsigned pci_nr_funcs;
 
+/* A second function (reset tests): its own config space, registered in
+ * pci_funcs[0] when `child_present`. */
+#define CHILD_BDF PCI_BDF(1, 0, 0)
+static u8 child_cfg[4096];
+static bool child_present;
+#define child (pci_funcs[0])
+
+static u64 now_ns;            /* the fake clock */
+static unsigned msi_restores; /* pirq_msi_restore calls */
+static struct pci_func *msi_restored;
+
 /* Hardware BARs: BAR0 32-bit memory 4 KiB, BAR2/3 64-bit memory 16 KiB,
  * BAR4 I/O 32 ports. */
 static u64 hw_mask(unsigned reg)
@@ -54,30 +68,80 @@ static u64 hw_mask(unsigned reg)
 	}
 }
 
+static u8 *space(u16 bdf)
+{
+	return bdf == CHILD_BDF ? child_cfg : cfg;
+}
+
 u32 pci_conf_read(u16 bdf, unsigned reg, unsigned size)
 {
 	u32 v = 0;
-	(void)bdf;
-	memcpy(&v, cfg + reg, size);
+	memcpy(&v, space(bdf) + reg, size);
 	return v;
 }
 
 void pci_conf_write(u16 bdf, unsigned reg, unsigned size, u32 val)
 {
-	(void)bdf;
-	if (func.header == 0 && reg >= 0x10 && reg < 0x28) {
+	u8 header = bdf == CHILD_BDF ? child.header : func.header;
+	if (header == 0 && reg >= 0x10 && reg < 0x28) {
 		bar_writes++;
 		u32 flags = reg == 0x10 ? 0x0 : reg == 0x18 ? 0x4 : reg == 0x20 ? 0x1 : 0;
-		val = (val & (u32)hw_mask(reg) & (reg == 0x20 ? ~3u : ~0xfu)) | flags;
-		if (reg == 0x1c)
-			val = val & (u32)hw_mask(reg);
+		/* 0x1c is the upper half of the 64-bit BAR2: all address bits. */
+		if (reg != 0x1c)
+			val = (val & (u32)hw_mask(reg) & (reg == 0x20 ? ~3u : ~0xfu)) | flags;
 	}
-	memcpy(cfg + reg, &val, size);
+	memcpy(space(bdf) + reg, &val, size);
 }
 
 struct pci_func *pci_func_find(u16 bdf)
 {
+	if (child_present && bdf == CHILD_BDF)
+		return &child;
 	return bdf == func.bdf ? &func : NULL;
+}
+
+/* What the hypervisor keeps (kernel/passthrough.c's table, in short): RAM
+ * below 2 GiB, the IOAPIC page, the LAPIC/MSI window; ports 0-0xfff stand
+ * for the PIT, PICs, CF8/CFC and Keel's UART. */
+bool passthrough_mmio_ok(u64 base, u64 len, const char **why)
+{
+	if (base < 0x80000000ULL) {
+		*why = "RAM";
+		return false;
+	}
+	if (base < 0xfec01000ULL && base + len > 0xfec00000ULL) {
+		*why = "an IOAPIC";
+		return false;
+	}
+	if (base < 0xfef00000ULL && base + len > 0xfee00000ULL) {
+		*why = "the LAPIC/MSI window";
+		return false;
+	}
+	return true;
+}
+
+bool passthrough_io_ok(u64 first, u64 count, const char **why)
+{
+	if (first + count > 0x10000) {
+		*why = "beyond port 0xffff";
+		return false;
+	}
+	if (first < 0x1000) {
+		*why = "Keel's console UART";
+		return false;
+	}
+	return true;
+}
+
+u64 time_now_ns(void)
+{
+	return now_ns;
+}
+
+void pirq_msi_restore(struct pci_func *f)
+{
+	msi_restores++;
+	msi_restored = f;
 }
 
 bool pci_ecam_window(paddr_t *base, u8 *start_bus, u8 *end_bus)
@@ -123,6 +187,13 @@ static void setup(void)
 	memset(&func, 0, sizeof(func));
 	bar_writes = moves = 0;
 	refuse_moves = false;
+	memset(child_cfg, 0, sizeof(child_cfg));
+	memset(pci_funcs, 0, sizeof(pci_funcs));
+	child_present = false;
+	pci_nr_funcs = 0;
+	now_ns = 1000000000ULL;
+	msi_restores = 0;
+	msi_restored = NULL;
 	func.bdf = PCI_BDF(0, 3, 0);
 	func.header = 0;
 	func.nr_bars = 6;
@@ -313,6 +384,9 @@ static void setup_bridge(void)
 	cfg[0x1a] = 2;
 	cfg[0x1b] = 0;
 	memset(cfg + 0x1c, 0, 4);
+	func.bus_primary = 0;
+	func.bus_secondary = 1;
+	func.bus_subordinate = 2;
 }
 
 START_TEST(pci_cfg_bridge_bus_numbers_fixed)
@@ -459,6 +533,225 @@ START_TEST(pci_cfg_msix_enable_needs_a_trapped_table)
 }
 END_TEST
 
+/* Windows of the bridge from setup_bridge(): 32-bit I/O (type 1) and
+ * 64-bit prefetchable (type 1) decoding, all disabled (base > limit). */
+static void setup_bridge_windows(void)
+{
+	setup_bridge();
+	cfg[0x1c] = 0xf1; cfg[0x1d] = 0x01;          /* I/O 0xf000 > 0x0fff: off */
+	cfg[0x20] = 0xf0; cfg[0x21] = 0xff; cfg[0x22] = 0; cfg[0x23] = 0; /* memory off */
+	cfg[0x24] = 0xf1; cfg[0x25] = 0xff; cfg[0x26] = 0x01; cfg[0x27] = 0; /* pref off */
+	memset(cfg + 0x28, 0, 12);
+}
+
+START_TEST(pci_cfg_bridge_window_over_kept_range_refused)
+{
+	setup_bridge_windows();
+	/* Memory window 0xfe000000-0xfeefffff covers the IOAPIC and the
+	 * LAPIC/MSI window: the device's window stays off; dom0 reads back
+	 * what it wrote (the registers are emulated). */
+	wr(0x20, 0xfee0fe00);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x20, 4), 0x0000fff0);
+	ck_assert_uint_eq(rd(0x20), 0xfee0fe00);
+	ck_assert(func.cfg_refused_logged & PCI_CFG_LOGGED_WINDOW);
+	/* Somewhere harmless (0xc0000000-0xc0ffffff): the device gets it. */
+	wr(0x20, 0xc0f0c000);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x20, 4), 0xc0f0c000);
+	ck_assert_uint_eq(rd(0x20), 0xc0f0c000);
+	/* Moved over RAM: the device's window is turned off. */
+	wr(0x20, 0x10001000);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x20, 4), 0x0000fff0);
+	ck_assert_uint_eq(rd(0x20), 0x10001000);
+	/* I/O window 0x0000-0x0fff: the legacy ports; stays off. 0x2000-0x2fff
+	 * lands (the type nibbles are the device's). */
+	vpci_write(&dom0, func.bdf, 0x1c, 2, 0x0000);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x1c, 2), 0x01f1);
+	ck_assert_uint_eq(vpci_read(&dom0, func.bdf, 0x1c, 2), 0x0101);
+	vpci_write(&dom0, func.bdf, 0x1c, 2, 0x2020);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x1c, 2), 0x2121);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x30, 4), 0);
+	/* Back to 0x0000-0x0fff in a dword with the secondary status: the
+	 * window goes off in the device, the status (0x1e) still lands. */
+	wr(0x1c, 0x80000001);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x1c, 2), 0x01f1);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x30, 2), 0xffff);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x1e, 2), 0x8000);
+	/* Disabling a window (base > limit) always lands. */
+	wr(0x20, 0x0000fff0);
+	ck_assert_uint_eq(rd(0x20), 0x0000fff0);
+	ck_assert_uint_eq(moves + bar_writes, 0);
+}
+END_TEST
+
+START_TEST(pci_cfg_bridge_window_linux_sequence_lands)
+{
+	setup_bridge_windows();
+	/* Linux (pci_setup_bridge_mmio_pref) moving the 64-bit prefetchable
+	 * window to 0x8_0000_0000-0x8_00ff_ffff: upper limit 0, base/limit
+	 * dword (0-0xffffff for a moment: over RAM, kept off), upper base,
+	 * upper limit. The device ends with the final window. */
+	wr(0x2c, 0);
+	wr(0x24, 0x00f10001);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x24, 2) & 0xfff0, 0xfff0); /* off */
+	wr(0x28, 0x8);
+	wr(0x2c, 0x8);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x24, 4), 0x00f10001);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x28, 4), 0x8);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x2c, 4), 0x8);
+	ck_assert_uint_eq(rd(0x24), 0x00f10001);
+	/* The same sequence towards 0x1000_0000 (RAM): the device's window
+	 * goes off at the first step that would widen it and stays off. */
+	wr(0x2c, 0);
+	wr(0x24, 0x10f11001);
+	wr(0x28, 0);
+	ck_assert_uint_eq(rd(0x28), 0);
+	u64 base = ((u64)pci_conf_read(func.bdf, 0x28, 4) << 32) |
+		   ((u64)(pci_conf_read(func.bdf, 0x24, 2) & 0xfff0) << 16);
+	u64 limit = ((u64)pci_conf_read(func.bdf, 0x2c, 4) << 32) |
+		    ((u64)(pci_conf_read(func.bdf, 0x26, 2) & 0xfff0) << 16) | 0xfffff;
+	ck_assert_uint_gt(base, limit);
+	/* A window the device decodes already (the firmware put it over a
+	 * kept range) may be rewritten unchanged: no refusal. */
+	setup_bridge_windows();
+	cfg[0x20] = 0xe0; cfg[0x21] = 0xfe; cfg[0x22] = 0xe0; cfg[0x23] = 0xfe;
+	wr(0x20, 0xfee0fee0);
+	ck_assert(!(func.cfg_refused_logged & PCI_CFG_LOGGED_WINDOW));
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x20, 4), 0xfee0fee0);
+}
+END_TEST
+
+/* The device forgets its state, as a reset does. */
+static void device_reset(u8 *c)
+{
+	memset(c + 0x04, 0, 2);
+	memset(c + 0x10, 0, 0x18);
+	c[0x72] = c[0x73] = 0; /* MSI-X control */
+}
+
+START_TEST(pci_cfg_flr_writes_keels_state_back)
+{
+	setup();
+	/* PCIe capability at 0x90 (FLR capable); MSI-X entry mapped. */
+	cfg[0x00] = 0xf4; cfg[0x01] = 0x1a;
+	cfg[0x90] = PCI_CAP_ID_EXP;
+	func.exp_cap = 0x90;
+	func.msix_trapped = true;
+	func.msix_nr_mapped = 1;
+	cfg[0x04] = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	/* dom0 initiates FLR (a word write of Device Control). */
+	vpci_write(&dom0, func.bdf, 0x98, 2, PCI_EXP_DEVCTL_BCR_FLR);
+	ck_assert(func.reset_pending);
+	device_reset(cfg);
+	unsigned before = bar_writes;
+	/* Within 100 ms: nothing is written back (the device may not
+	 * answer yet). */
+	now_ns += PCI_RESET_SETTLE_NS / 2;
+	ck_assert_uint_eq(rd(0x00), 0x1af4);
+	ck_assert(func.reset_pending);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x10, 4), 0);
+	/* Not ready (the PCIe "retry" vendor ID): still nothing. */
+	now_ns += PCI_RESET_SETTLE_NS;
+	cfg[0x00] = 0x01; cfg[0x01] = 0x00;
+	rd(0x00);
+	ck_assert(func.reset_pending);
+	ck_assert_uint_eq(msi_restores, 0);
+	/* Ready: the BARs are where Keel has them, and MSI-X is rewritten. */
+	cfg[0x00] = 0xf4; cfg[0x01] = 0x1a;
+	ck_assert_uint_eq(rd(0x00), 0x1af4);
+	ck_assert(!func.reset_pending);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x10, 4), 0xc0001000);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x18, 4), 0x4);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x1c, 4), 0x8);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x20, 4), 0x6001);
+	ck_assert_uint_gt(bar_writes, before);
+	ck_assert_uint_eq(msi_restores, 1);
+	ck_assert_ptr_eq(msi_restored, &func);
+	/* The command register is dom0's to restore: left as the reset left
+	 * it. dom0's restore of a BAR is no move. */
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x04, 2), 0);
+	wr(0x10, 0xc0001000);
+	ck_assert_uint_eq(moves, 0);
+	/* Only the FLR bit resets: other Device Control writes do not. */
+	vpci_write(&dom0, func.bdf, 0x98, 2, 0x2810);
+	ck_assert(!func.reset_pending);
+	/* The byte write of 0x99 with bit 7 does. */
+	vpci_write(&dom0, func.bdf, 0x99, 1, 0x80);
+	ck_assert(func.reset_pending);
+}
+END_TEST
+
+START_TEST(pci_cfg_secondary_bus_reset_marks_the_bus)
+{
+	setup_bridge();
+	/* Behind the bridge (bus 1): another bridge with BAR0 and buses
+	 * 1 -> 2..2 as found at boot. */
+	child_present = true;
+	pci_nr_funcs = 1;
+	child.bdf = CHILD_BDF;
+	child.header = 1;
+	child.class = 0x060400;
+	child.nr_bars = 2;
+	child.bar[0] = (struct pci_bar){ .kind = PCI_BAR_MEM32, .addr = 0xc0200000, .size = 0x1000 };
+	child.vbar[0] = 0xc0200000;
+	child.bus_primary = 1;
+	child.bus_secondary = 2;
+	child.bus_subordinate = 2;
+	child_cfg[0x00] = 0x36; child_cfg[0x01] = 0x1b;
+	/* dom0 sets Secondary Bus Reset (bridge control, 0x3e). */
+	vpci_write(&dom0, func.bdf, 0x3e, 2, PCI_BRIDGE_CTL_BUS_RESET);
+	ck_assert_uint_eq(pci_conf_read(func.bdf, 0x3e, 2), PCI_BRIDGE_CTL_BUS_RESET);
+	ck_assert(child.reset_pending);
+	ck_assert(!func.reset_pending);
+	/* While held in reset the child answers nothing. */
+	now_ns += 2 * PCI_RESET_SETTLE_NS;
+	child_cfg[0x00] = child_cfg[0x01] = 0xff;
+	vpci_read(&dom0, CHILD_BDF, 0, 4);
+	ck_assert(child.reset_pending);
+	/* Cleared: the child comes out of reset with everything at 0. */
+	vpci_write(&dom0, func.bdf, 0x3e, 2, 0);
+	memset(child_cfg, 0, 0x40);
+	child_cfg[0x00] = 0x36; child_cfg[0x01] = 0x1b;
+	vpci_read(&dom0, CHILD_BDF, 0, 4);
+	ck_assert(child.reset_pending); /* 100 ms from the release */
+	now_ns += PCI_RESET_SETTLE_NS;
+	vpci_read(&dom0, CHILD_BDF, 0, 4);
+	ck_assert(!child.reset_pending);
+	ck_assert_uint_eq(pci_conf_read(CHILD_BDF, 0x10, 4), 0xc0200000);
+	ck_assert_uint_eq(pci_conf_read(CHILD_BDF, 0x18, 4) & 0xffffff, 0x020201);
+	ck_assert_uint_eq(msi_restores, 1);
+	/* A function outside secondary..subordinate is not touched. */
+	setup_bridge();
+	child_present = true;
+	pci_nr_funcs = 1;
+	child.bdf = PCI_BDF(3, 0, 0);
+	vpci_write(&dom0, func.bdf, 0x3e, 2, PCI_BRIDGE_CTL_BUS_RESET);
+	ck_assert(!child.reset_pending);
+}
+END_TEST
+
+START_TEST(pci_cfg_d3hot_to_d0_is_a_reset)
+{
+	setup();
+	cfg[0x00] = 0xf4; cfg[0x01] = 0x1a;
+	cfg[0xa0] = PCI_CAP_ID_PM;
+	func.pm_cap = 0xa0;
+	cfg[0xa4] = PCI_PM_STATE_D3HOT;
+	vpci_write(&dom0, func.bdf, 0xa4, 2, PCI_PM_STATE_D0);
+	ck_assert(func.reset_pending);
+	/* With No_Soft_Reset the function keeps its state: no reset. */
+	setup();
+	cfg[0xa0] = PCI_CAP_ID_PM;
+	func.pm_cap = 0xa0;
+	cfg[0xa4] = PCI_PM_STATE_D3HOT | PCI_PM_CTRL_NO_SOFT_RESET;
+	vpci_write(&dom0, func.bdf, 0xa4, 2, PCI_PM_STATE_D0 | PCI_PM_CTRL_NO_SOFT_RESET);
+	ck_assert(!func.reset_pending);
+	/* D0 -> D3hot is no reset either. */
+	cfg[0xa4] = PCI_PM_STATE_D0;
+	vpci_write(&dom0, func.bdf, 0xa4, 2, PCI_PM_STATE_D3HOT);
+	ck_assert(!func.reset_pending);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "pci-cfg-bar-sizing-never-reaches-the-device", &pci_cfg_bar_sizing_never_reaches_the_device_ttest },
 	{ "pci-cfg-bar-move-goes-through-the-check", &pci_cfg_bar_move_goes_through_the_check_ttest },
@@ -472,5 +765,10 @@ const struct unit_case unit_cases[] = {
 	{ "pci-cfg-lpc-decode-writes-dropped", &pci_cfg_lpc_decode_writes_dropped_ttest },
 	{ "pci-cfg-unknown-header-only-command-status", &pci_cfg_unknown_header_only_command_status_ttest },
 	{ "pci-cfg-msix-enable-needs-a-trapped-table", &pci_cfg_msix_enable_needs_a_trapped_table_ttest },
+	{ "pci-cfg-bridge-window-over-kept-range-refused", &pci_cfg_bridge_window_over_kept_range_refused_ttest },
+	{ "pci-cfg-bridge-window-linux-sequence-lands", &pci_cfg_bridge_window_linux_sequence_lands_ttest },
+	{ "pci-cfg-flr-writes-keels-state-back", &pci_cfg_flr_writes_keels_state_back_ttest },
+	{ "pci-cfg-secondary-bus-reset-marks-the-bus", &pci_cfg_secondary_bus_reset_marks_the_bus_ttest },
+	{ "pci-cfg-d3hot-to-d0-is-a-reset", &pci_cfg_d3hot_to_d0_is_a_reset_ttest },
 	{ 0 },
 };

@@ -21,6 +21,17 @@
  *               refused; trapped at the new place once assigned.
  *   msix-move64 the same with a 64-bit table BAR (QEMU's NVMe BAR0), moved
  *               above 4 GiB.
+ *   bridge-window  a bridge's memory window widened over the IOAPIC, HPET and
+ *               LAPIC/MSI window (still covering the function behind it),
+ *               its I/O window over the legacy ports: the device's window
+ *               is off meanwhile (the function behind it stops answering),
+ *               the console keeps working, and the old window restored
+ *               makes the function answer again.
+ *   bridge-reset  an MSI-X entry of the function behind a bridge mapped, then
+ *               a function level reset, then a secondary bus reset: after
+ *               each (and dom0 restoring its command register), the table
+ *               answers at its BAR with the hypervisor's message in entry 0
+ *               and MSI-X enabled.
  *
  * Drivers are not bound (the devices stay as the firmware left them). One
  * line per check (selftest.h), then `dom0: pci-hostile: PASS|FAIL`.
@@ -393,6 +404,136 @@ static void case_msix_move(bool mem64)
 	}
 }
 
+/* ---- bridge windows and resets ------------------------------------------------ */
+
+/* A PCI-to-PCI bridge with an MSI-X function behind it (its table BAR
+ * assigned), or false. */
+static bool find_behind(struct pci_dev **bridge, struct pci_dev **behind, struct msix_info *m)
+{
+	for (unsigned i = 0; i < pci_ndevs; i++) {
+		if (pci_devs[i].header != 1)
+			continue;
+		unsigned sec = pci_cfg_read(&pci_devs[i], PCI_SECONDARY_BUS, 1);
+		for (unsigned j = 0; j < pci_ndevs && sec; j++)
+			if (PCI_BUS(pci_devs[j].bdf) == sec && msix_info(&pci_devs[j], m) &&
+			    pci_devs[j].bar[m->bir].addr && !pci_devs[j].bar[m->bir].io) {
+				*bridge = &pci_devs[i];
+				*behind = &pci_devs[j];
+				return true;
+			}
+	}
+	CHECK("bridge-present", false, "no PCI-to-PCI bridge with an MSI-X function behind it");
+	return false;
+}
+
+static void case_bridge_window(void)
+{
+	struct pci_dev *b, *d;
+	struct msix_info m;
+
+	if (!find_behind(&b, &d, &m))
+		return;
+	pci_enable(d, true, false, false);
+	volatile u8 *e = entry0(&m, d->bar[m.bir].addr);
+	if (!e) {
+		CHECK("bridge-window-table-mapped", false, "cannot map %s's table", bdf_str(d->bdf));
+		return;
+	}
+	/* Entry 0 is masked (vector control 1) until mapped: a value no
+	 * absent device gives (hardware reads all ones, QEMU 0). */
+	u32 vc0 = mmio_read32(e + 12);
+	CHECK("bridge-window-function-answers", vc0 != 0xffffffffu && vc0 != 0,
+	      "%s entry 0 vector control 0x%x", bdf_str(d->bdf), vc0);
+
+	/* The memory window widened up to 0xfeffffff: it still covers the
+	 * function's table, and now the IOAPIC, the HPET and the LAPIC/MSI
+	 * window too. dom0 reads back what it wrote; the device's window is
+	 * off (had the write landed, the function would still answer). */
+	u32 w0 = pci_cfg_read(b, PCI_MEMORY_BASE, 4), bad = 0xfef00000u | (w0 & 0xfff0);
+	pci_cfg_write(b, PCI_MEMORY_BASE, 4, bad);
+	u32 rb = pci_cfg_read(b, PCI_MEMORY_BASE, 4), vc1 = mmio_read32(e + 12);
+	CHECK("bridge-window-reads-back", rb == bad, "%s 0x20 reads 0x%08x after writing 0x%08x",
+	      bdf_str(b->bdf), rb, bad);
+	CHECK("bridge-window-off-in-device", vc1 != vc0,
+	      "%s's table (in the window) still answers 0x%x with the window over the "
+	      "hypervisor's ranges", bdf_str(d->bdf), vc1);
+	pci_cfg_write(b, PCI_MEMORY_BASE, 4, w0);
+	u32 vc2 = mmio_read32(e + 12);
+	CHECK("bridge-window-restored", vc2 == vc0, "%s entry 0 vector control 0x%x (was 0x%x) "
+	      "after restoring window 0x%08x", bdf_str(d->bdf), vc2, vc0, w0);
+
+	/* I/O window 0x0000-0x0fff (the PIT, PICs, CF8/CFC, COM1): refused;
+	 * the console line must reach the serial log meanwhile. */
+	u32 io0 = pci_cfg_read(b, PCI_IO_BASE, 2), up0 = pci_cfg_read(b, PCI_IO_BASE_UPPER16, 4);
+	pci_cfg_write(b, PCI_IO_BASE_UPPER16, 4, 0);
+	pci_cfg_write(b, PCI_IO_BASE, 2, io0 & 0x0f0f);
+	printf("dom0: pci-hostile: console line with dom0's bridge I/O window over port 0x3f8\n");
+	pci_cfg_write(b, PCI_IO_BASE, 2, io0);
+	pci_cfg_write(b, PCI_IO_BASE_UPPER16, 4, up0);
+	unsigned bad_n;
+	bool answer = all_functions_answer(&bad_n);
+	CHECK("bridge-window-all-functions-answer", answer, "%u of %u do not", bad_n, pci_ndevs);
+}
+
+/* Maps entry 0 of d's table, resets d (FLR or, sbr, through bridge b),
+ * restores the command register as an OS does after a reset, and checks
+ * that the table is back with the hypervisor's message and enable. */
+static void reset_and_check(const char *name, struct pci_dev *b, struct pci_dev *d,
+			    const struct msix_info *m, bool sbr)
+{
+	char check[48];
+	u32 pirq = 0;
+
+	pci_enable(d, true, false, true);
+	volatile u8 *e = entry0(m, d->bar[m->bir].addr);
+	int rc = e ? physdev_map_msix(d->bdf, 0, d->bar[m->bir].addr, &pirq) : -1;
+	u32 a0 = e ? mmio_read32(e) : 0;
+	u16 ctl0 = pci_cfg_read(d, m->cap + 2, 2);
+	snprintf(check, sizeof(check), "bridge-%s-mapped", name);
+	CHECK(check, rc == 0 && (a0 & 0xfff00000u) == 0xfee00000u && (ctl0 & PCI_MSIX_FLAGS_ENABLE),
+	      "map_pirq %d, entry 0 address 0x%x, control 0x%x", rc, a0, ctl0);
+	if (rc)
+		return;
+	u16 cmd = pci_cfg_read(d, PCI_COMMAND, 2);
+	if (sbr) {
+		u16 bc = pci_cfg_read(b, PCI_BRIDGE_CONTROL, 2);
+		pci_cfg_write(b, PCI_BRIDGE_CONTROL, 2, bc | PCI_BRIDGE_CTL_BUS_RESET);
+		drv_udelay(2000); /* Trst, PCI 3.0: at least 1 ms */
+		pci_cfg_write(b, PCI_BRIDGE_CONTROL, 2, bc);
+	} else {
+		u8 exp = pci_cap_find(d, PCI_CAP_ID_EXP, 0);
+		u32 devcap = exp ? pci_cfg_read(d, exp + PCI_EXP_DEVCAP, 4) : 0;
+		snprintf(check, sizeof(check), "bridge-%s-capable", name);
+		CHECK(check, devcap & PCI_EXP_DEVCAP_FLR, "%s: PCIe capability 0x%x, DEVCAP 0x%x",
+		      bdf_str(d->bdf), exp, devcap);
+		u16 dc = pci_cfg_read(d, exp + PCI_EXP_DEVCTL, 2);
+		pci_cfg_write(d, exp + PCI_EXP_DEVCTL, 2, dc | PCI_EXP_DEVCTL_BCR_FLR);
+	}
+	/* PCIe Base 4.0, 6.6.2: 100 ms before the function must answer. */
+	drv_udelay(150000);
+	pci_cfg_write(d, PCI_COMMAND, 2, cmd);
+	u32 a1 = mmio_read32(e), d1 = mmio_read32(e + 8);
+	u16 ctl1 = pci_cfg_read(d, m->cap + 2, 2);
+	snprintf(check, sizeof(check), "bridge-%s-msix-written-back", name);
+	CHECK(check, a1 == a0 && (ctl1 & PCI_MSIX_FLAGS_ENABLE),
+	      "%s after the reset: entry 0 address 0x%x (was 0x%x), data 0x%x, control 0x%x",
+	      bdf_str(d->bdf), a1, a0, d1, ctl1);
+	rc = physdev_unmap_pirq(pirq);
+	snprintf(check, sizeof(check), "bridge-%s-unmap", name);
+	CHECK(check, rc == 0, "unmap_pirq = %d", rc);
+}
+
+static void case_bridge_reset(void)
+{
+	struct pci_dev *b, *d;
+	struct msix_info m;
+
+	if (!find_behind(&b, &d, &m))
+		return;
+	reset_and_check("flr", b, d, &m, false);
+	reset_and_check("sbr", b, d, &m, true);
+}
+
 void pci_hostile_test_run(const struct hvm_start_info *si, const char *test)
 {
 	char which[16] = "";
@@ -415,6 +556,10 @@ void pci_hostile_test_run(const struct hvm_start_info *si, const char *test)
 		case_msix_move(false);
 	else if (!strcmp(which, "msix-move64"))
 		case_msix_move(true);
+	else if (!strcmp(which, "bridge-window"))
+		case_bridge_window();
+	else if (!strcmp(which, "bridge-reset"))
+		case_bridge_reset();
 	else
 		CHECK("case", false, "unknown case \"%s\"", which);
 	printf("dom0: pci-hostile: %s %u passed, %u failed\n", st.failed ? "FAIL" : "PASS",
