@@ -1,7 +1,8 @@
 """Layout: code that runs in domains (guest/ and dom0's drivers) reaches
 nothing of the hypervisor's. It includes only the shared headers
 (include/lib/, the freestanding library's and the shared hardware facts;
-include/public/, the guest ABI) and its own, and each guest links its own
+include/hw/, the PCI/ACPI core both images compile from hw/; include/public/,
+the guest ABI) and its own, and each guest links its own
 objects plus the two archives built with the guest flags:
 build/guest/libguest.a (guest/lib) and build/lib/guest/lib.a (lib/).
 README.md "Layout" describes the folders.
@@ -16,7 +17,7 @@ from keeltest import test, fail
 TREE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Top-level include folders guest code may name in #include <...>.
-SHARED_INCLUDE_DIRS = ("lib", "public")
+SHARED_INCLUDE_DIRS = ("lib", "hw", "public")
 # Folders of hypervisor code and headers: nothing in a guest may resolve there.
 HYPERVISOR_DIRS = ("kernel", "arch", os.path.join("include", "keel"), "boot")
 
@@ -29,7 +30,7 @@ def guest_source_dirs():
     m = re.search(r"^DOM0_DRIVERS\s*:=\s*\$\(wildcard ([^)]*)\)", mk, re.M)
     if not m:
         fail("guest/guest.mk: no DOM0_DRIVERS := $(wildcard ...) line")
-    dirs = ["guest"] + sorted({os.path.dirname(g) for g in m.group(1).split()})
+    dirs = ["guest", "hw"] + sorted({os.path.dirname(g) for g in m.group(1).split()})
     if not any(d.startswith("drivers/") for d in dirs):
         fail("guest/guest.mk: DOM0_DRIVERS names no drivers/ folder", m.group(0))
     return dirs
@@ -99,8 +100,8 @@ def guests_link_archives():
         for w in words:
             if w.endswith((".o", ".a")) and not w.startswith(("build/guest/", "build/lib/guest/")):
                 fail("%s links %s, not built with the guest flags" % (img, w), link[0])
-    # Everything compiled on the way comes from guest code or lib/.
+    # Everything compiled on the way comes from guest code, lib/ or hw/.
     for c in cmds:
         m = re.search(r"\s-c\s+-o\s+\S+\s+(\S+\.c)\b", c)
-        if m and not m.group(1).startswith(tuple(d + "/" for d in guest_source_dirs()) + ("lib/",)):
+        if m and not m.group(1).startswith(tuple(d + "/" for d in guest_source_dirs()) + ("lib/", "hw/")):
             fail("building the guests compiles %s" % m.group(1), c)
