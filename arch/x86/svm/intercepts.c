@@ -88,20 +88,26 @@ static paddr_t domain_iopm_pa[DOMID_MAX];
  * (the kernel would only reflect it; intercept once the host has a
  * machine-check policy), the rest (guest business).
  */
+/* intercept_cr bits 16 + n: writes of CRn (APM 15.9). */
+#define INTERCEPT_CR_WRITES ((1u << (16 + 0)) | (1u << (16 + 3)) | (1u << (16 + 4)))
+
 #define EXCEPTION_INTERCEPTS \
 	((1u << X86_EXC_UD) | (1u << X86_EXC_DB) | (1u << X86_EXC_AC))
 
 /*
- * Control and debug registers: none. With nested paging the guest owns
- * CR0/CR3/CR4 (the VMCB switches them, and CR3 writes need no shadow);
- * with V_INTR_MASKING, guest CR8 writes only change V_TPR. DR6/DR7 are
+ * Control registers: writes to CR0, CR3 and CR4, so that a value the CPU
+ * must refuse with #GP never reaches the VMCB (cr.c: QEMU's TCG turns
+ * such writes into VMEXIT_INVALID). Reads are not intercepted: with
+ * nested paging the VMCB holds the guest's own values. With
+ * V_INTR_MASKING, guest CR8 writes only change V_TPR.
+ * Debug registers: none. DR6/DR7 are
  * switched by the VMCB; DR0-3 are not, so run.c swaps them between vCPUs
  * (arch/x86/debugreg.c, shared with VMX).
  */
 
 void svm_intercepts_setup(struct vmcb *vmcb)
 {
-	vmcb->control.intercept_cr = 0;
+	vmcb->control.intercept_cr = INTERCEPT_CR_WRITES;
 	vmcb->control.intercept_dr = 0;
 	vmcb->control.intercept_exceptions = EXCEPTION_INTERCEPTS;
 	vmcb->control.intercept_misc1 = MISC1_INTERCEPTS;
