@@ -115,6 +115,11 @@ static enum exit_action handle_virt_insn(struct vcpu *v, struct vm_exit *e)
 static enum exit_action handle_cr_access(struct vcpu *v, struct vm_exit *e)
 {
 	static const enum vreg crs[] = { [0] = VREG_CR0, [3] = VREG_CR3, [4] = VREG_CR4 };
+	/* CR8 is the back end's (its TPR lives in the VMCB or the virtual-
+	 * APIC page): a back end that intercepts a CR8 write has stored the
+	 * checked value; only RIP moves here. */
+	if (e->cr.cr == 8 && e->cr.write && e->cr.has_val)
+		return EXIT_ADVANCE;
 	if (e->cr.cr > 4 || (e->cr.cr != 0 && e->cr.cr != 3 && e->cr.cr != 4) ||
 	    (e->cr.gpr >= GPR_NR && !(e->cr.write && e->cr.has_val))) {
 		domain_crash(v, "unsupported control-register access");

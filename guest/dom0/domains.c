@@ -387,6 +387,25 @@ static void scenario_rowrite(void)
 	       "writer; the victim's page is unchanged");
 }
 
+/* A domU checks that its CR8 holds back its per-vCPU upcall vector
+ * (guest/pvtest/tpr.c). */
+static void scenario_tpr(void)
+{
+	u64 before = sysctl_free_pages();
+	domid_t t = domu_create("tpr");
+	domu_build(t, "role=tpr hold_ms=200");
+	check("unpause-tpr", domctl_unpause(t), 0);
+	check("tpr-domu-finished", wait_shutdown(&t, 1, WAIT_NS), 0);
+	struct xen_domctl_getdomaininfo it = info_of(t);
+	check("tpr-powered-off", shutdown_code(&it), SHUTDOWN_poweroff);
+	print_exits(t);
+	destroy_all(&t, 1);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "tpr: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "tpr: PASS");
+}
+
 static void scenario_timer(void)
 {
 	u64 before = sysctl_free_pages();
@@ -1186,6 +1205,8 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_domctl();
 	else if (!strcmp(scenario, "timer"))
 		scenario_timer();
+	else if (!strcmp(scenario, "tpr"))
+		scenario_tpr();
 	else if (!strcmp(scenario, "zombie"))
 		scenario_zombie(si);
 	else if (!strcmp(scenario, "foreign"))

@@ -140,6 +140,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_ticker();
 	else if (!strcmp(role, "spec"))
 		role_spec();
+	else if (!strcmp(role, "tpr"))
+		role_tpr();
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -40,6 +40,9 @@
  *   role=spec [rounds=N]                     speculation-control CPUID and
  *                                            MSRs (guest/lib/spec_check.c),
  *                                            its SPEC_CTRL over N yields
+ *   role=tpr [hold_ms=M]                     CR8 holds back the per-vCPU
+ *                                            upcall vector, not the
+ *                                            callback vector (tpr.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -79,6 +82,7 @@ void role_simd(const struct hvm_start_info *si) __attribute__((weak));
 void role_flood(void);
 void role_ticker(void);
 void role_spec(void);
+void role_tpr(void);
 
 /* The hostile role's exit-level phase (hostile_exits.c): n random
  * exit-causing or privileged instructions, then n / 10 physmap and

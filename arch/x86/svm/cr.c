@@ -20,7 +20,8 @@
  *
  * The cost is an exit per CR0/CR3/CR4 write. CR3 writes are the frequent
  * ones (a guest's address-space switches); Keel's guests make few. CR8
- * stays unintercepted: with V_INTR_MASKING a CR8 write only sets V_TPR.
+ * writes are intercepted only while an interrupt window is armed
+ * (inject.c says why); otherwise with V_INTR_MASKING they only set V_TPR.
  *
  * Without decode assists (QEMU has none) EXITINFO1 does not name the
  * source register, so the instruction at RIP is decoded: MOV CRn, r
@@ -189,6 +190,9 @@ bool svm_cr_write_valid(const struct svm_cr_state *s, unsigned cr, u64 *val)
 			return false;
 		*val = v;
 		return true;
+	case 8:
+		/* Bits 63:4 are reserved (APM vol. 2 15.21.4: "MOV CR8"). */
+		return !(v >> 4);
 	case 4:
 		if (v & ~s->cr4_allowed)
 			return false;
@@ -294,6 +298,14 @@ void svm_cr_write_decode(struct vcpu *v, const struct vmcb *vmcb, unsigned cr,
 	e->cr.has_val = true;
 	e->cr.val = val;
 	e->insn_len = insn.len;
+	if (cr == 8) {
+		/* Only while a window is armed (inject.c): the TPR is V_TPR,
+		 * stored here; the kernel advances RIP and then sees whether
+		 * the held-back upcall may go in. */
+		struct vmcb *w = vcpu_vmcb(v);
+		w->control.v_intr = (w->control.v_intr & ~0xfULL) | val;
+		return;
+	}
 	/* MOV to CR3 flushes the guest's non-global translations, and CR0/
 	 * CR4 paging bits (PG, WP, PAE, PGE, PSE, SMEP, ...) change how they
 	 * are formed. VMRUN does not flush for a new VMCB CR3, so the vCPU

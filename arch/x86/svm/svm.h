@@ -121,6 +121,8 @@ void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 void svm_inject(struct vcpu *v, const struct vevent *e);
 bool svm_intr_open(struct vcpu *v);
 void svm_want_intr_window(struct vcpu *v, bool on);
+u8 svm_get_tpr(struct vcpu *v);
+void svm_want_tpr_window(struct vcpu *v, u8 prio);
 /* After every #VMEXIT: EVENTINJ is consumed, and an event whose delivery
  * the exit interrupted (EXITINTINFO) is queued again. `injected` is the
  * EVENTINJ value the entry carried. */
@@ -165,7 +167,7 @@ struct svm_cr_state {
 u64 svm_cr4_allowed(const struct cpuid_regs *l1, const struct cpuid_regs *l7);
 
 /*
- * True if MOV to CR`cr` (0, 3 or 4) of *val is accepted in state s; false
+ * True if MOV to CR`cr` (0, 3, 4 or 8) of *val is accepted in state s; false
  * where the APM says #GP(0). On true, *val is what the register holds
  * afterwards (CR0.ET set, CR3 truncated outside long mode or without the
  * PCID no-flush bit). Pure.

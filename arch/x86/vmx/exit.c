@@ -84,7 +84,9 @@ static const struct vmx_exit_desc exit_table[VMX_EXIT_REASON_NR] = {
 	[VMX_EXIT_PAUSE] = { "PAUSE", UNK, true, NULL },
 	[VMX_EXIT_MACHINE_CHECK] = { "VM-entry failure due to machine-check event",
 				     EXIT_ENTRY_FAILED, false, decode_entry_failure },
-	[VMX_EXIT_TPR_BELOW_THRESHOLD] = { "TPR below threshold", UNK, false, NULL },
+	/* The TPR window (inject.c): trap-like, RIP is past the MOV CR8. */
+	[VMX_EXIT_TPR_BELOW_THRESHOLD] = { "TPR below threshold", EXIT_INTR_WINDOW, false,
+					   vmx_tpr_below_threshold },
 	[VMX_EXIT_APIC_ACCESS] = { "APIC access", UNK, false, NULL },
 	[VMX_EXIT_VIRTUALIZED_EOI] = { "virtualized EOI", UNK, false, NULL },
 	[VMX_EXIT_GDTR_IDTR] = { "access to GDTR or IDTR", UNK, true, NULL },
