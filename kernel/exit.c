@@ -104,9 +104,10 @@ static enum exit_action handle_interrupt(struct vcpu *v, struct vm_exit *e)
 
 static enum exit_action handle_virt_insn(struct vcpu *v, struct vm_exit *e)
 {
-	/* Keel does not offer nested virtualization: CPUID hides the
-	 * virtualization extensions, and their instructions raise #UD as on
-	 * a CPU without them. */
+	/* Instructions of features CPUID hides: Keel does not offer nested
+	 * virtualization (the virtualization extensions) nor MONITOR/MWAIT
+	 * (kernel/cpuid.c), and their instructions raise #UD as on a CPU
+	 * without them (Xen does the same for MONITOR/MWAIT in HVM guests). */
 	(void)v;
 	(void)e;
 	return EXIT_INJECT_UD;

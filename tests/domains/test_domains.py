@@ -221,6 +221,10 @@ def hostile_exits(loader, exits, calls, kinds, timeout, wait_s):
     # on AMD, injected by Keel on Intel (where they exit).
     if "vmx-insn" in got and got["vmx-insn"][2] != got["vmx-insn"][0]:
         problems.append("vmx-insn: %s (every one must raise #UD)" % (got["vmx-insn"],))
+    # CPUID hides MONITOR/MWAIT and both back ends intercept them: #UD,
+    # never a native MWAIT choosing the CPU's sleep state.
+    if "monitor-mwait" in got and got["monitor-mwait"][2] != got["monitor-mwait"][0]:
+        problems.append("monitor-mwait: %s (every one must raise #UD)" % (got["monitor-mwait"],))
     if "vmcall-vmmcall" in got and got["vmcall-vmmcall"][1] != got["vmcall-vmmcall"][0]:
         problems.append("vmcall-vmmcall: %s (each must return -ENOSYS)" % (got["vmcall-vmmcall"],))
     for c in PHYSMAP_CALLS:

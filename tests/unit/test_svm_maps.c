@@ -189,6 +189,9 @@ START_TEST(new_vmcb_intercepts_what_the_policy_names)
 	ck_assert(c->intercept_misc2 & INTERCEPT2_XSETBV);
 	ck_assert(c->intercept_misc2 & INTERCEPT2_VMLOAD);
 	ck_assert(c->intercept_misc2 & INTERCEPT2_CLGI);
+	/* Hidden by CPUID: #UD, never run natively. */
+	ck_assert(c->intercept_misc2 & INTERCEPT2_MONITOR);
+	ck_assert(c->intercept_misc2 & INTERCEPT2_MWAIT);
 	ck_assert(c->intercept_misc1 & INTERCEPT_CPUID);
 	ck_assert(c->intercept_misc1 & INTERCEPT_HLT);
 	ck_assert(c->intercept_misc1 & INTERCEPT_IOIO_PROT);

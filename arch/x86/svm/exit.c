@@ -182,6 +182,8 @@ void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 	case VMEXIT_CLGI:
 	case VMEXIT_SKINIT:
 	case VMEXIT_INVLPGA:
+	case VMEXIT_MONITOR: /* hidden by CPUID: #UD as well */
+	case VMEXIT_MWAIT:
 		e->reason = EXIT_VIRT_INSN;
 		break;
 	case VMEXIT_XSETBV:

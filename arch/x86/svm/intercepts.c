@@ -66,15 +66,19 @@ static paddr_t domain_iopm_pa[DOMID_MAX];
  *              decides (EXIT_CACHE_FLUSH).
  *  XSETBV      XCR0 is not switched by VMRUN: the kernel validates the
  *              guest's value and loads it only while it runs (docs/fpu.md).
- * Not intercepted: RDTSCP, ICEBP (delivers #DB in the guest), MONITOR/
- * MWAIT (hidden in CPUID; an MWAIT ends on any interrupt like a guest's
- * busy loop would), RDPRU. INVLPGB/TLBSYNC raise #UD in a guest unless
+ *  MONITOR, MWAIT  hidden by CPUID (kernel/cpuid.c): #UD, as on a CPU
+ *              without them and as Xen does; run natively, MWAIT would let
+ *              a guest choose the CPU's sleep state. (MWAIT_COND, bit 12,
+ *              is the armed variant of the same instruction; it needs a
+ *              MONITOR first, which now faults.)
+ * Not intercepted: RDTSCP, ICEBP (delivers #DB in the guest), RDPRU. INVLPGB/TLBSYNC raise #UD in a guest unless
  * the VMCB enables them (VMCB 090h bit 7), so misc3 stays 0.
  */
 #define MISC2_INTERCEPTS                                                   \
 	(INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD |       \
 	 INTERCEPT2_VMSAVE | INTERCEPT2_STGI | INTERCEPT2_CLGI |           \
-	 INTERCEPT2_SKINIT | INTERCEPT2_WBINVD | INTERCEPT2_XSETBV)
+	 INTERCEPT2_SKINIT | INTERCEPT2_WBINVD | INTERCEPT2_XSETBV |          \
+	 INTERCEPT2_MONITOR | INTERCEPT2_MWAIT)
 
 /*
  * Exceptions:

@@ -78,9 +78,10 @@ static const struct vmx_exit_desc exit_table[VMX_EXIT_REASON_NR] = {
 					   EXIT_ENTRY_FAILED, false, decode_entry_failure },
 	[VMX_EXIT_MSR_LOADING] = { "VM-entry failure due to MSR loading", EXIT_ENTRY_FAILED,
 				   false, decode_entry_failure },
-	[VMX_EXIT_MWAIT] = { "MWAIT", UNK, true, NULL },
+	/* Hidden by CPUID: #UD (kernel/exit.c handle_hidden_insn). */
+	[VMX_EXIT_MWAIT] = { "MWAIT", EXIT_VIRT_INSN, true, NULL },
 	[VMX_EXIT_MONITOR_TRAP_FLAG] = { "monitor trap flag", UNK, false, NULL },
-	[VMX_EXIT_MONITOR] = { "MONITOR", UNK, true, NULL },
+	[VMX_EXIT_MONITOR] = { "MONITOR", EXIT_VIRT_INSN, true, NULL },
 	[VMX_EXIT_PAUSE] = { "PAUSE", UNK, true, NULL },
 	[VMX_EXIT_MACHINE_CHECK] = { "VM-entry failure due to machine-check event",
 				     EXIT_ENTRY_FAILED, false, decode_entry_failure },
