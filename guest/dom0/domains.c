@@ -406,6 +406,28 @@ static void scenario_tpr(void)
 	finish(true, "tpr: PASS");
 }
 
+/* Two domUs, each with its own IA32_TSC_AUX, yielding to each other
+ * (guest/pvtest/tscaux.c). */
+static void scenario_tscaux(void)
+{
+	u64 before = sysctl_free_pages();
+	domid_t d[2] = { domu_create("aux1"), domu_create("aux2") };
+	domu_build(d[0], "role=tscaux tag=0x1111 rounds=50");
+	domu_build(d[1], "role=tscaux tag=0x2222 rounds=50");
+	check("unpause-aux1", domctl_unpause(d[0]), 0);
+	check("unpause-aux2", domctl_unpause(d[1]), 0);
+	check("tscaux-domus-finished", wait_shutdown(d, 2, WAIT_NS), 0);
+	for (unsigned i = 0; i < 2; i++) {
+		struct xen_domctl_getdomaininfo it = info_of(d[i]);
+		check("tscaux-powered-off", shutdown_code(&it), SHUTDOWN_poweroff);
+	}
+	destroy_all(d, 2);
+	check_free_pages(before);
+	if (nr_bad)
+		finish(false, "tscaux: FAIL %u of %u checks", nr_bad, nr_checks);
+	finish(true, "tscaux: PASS");
+}
+
 static void scenario_timer(void)
 {
 	u64 before = sysctl_free_pages();
@@ -1219,6 +1241,8 @@ void domains_test_run(const struct hvm_start_info *si)
 		scenario_timer();
 	else if (!strcmp(scenario, "tpr"))
 		scenario_tpr();
+	else if (!strcmp(scenario, "tscaux"))
+		scenario_tscaux();
 	else if (!strcmp(scenario, "zombie"))
 		scenario_zombie(si);
 	else if (!strcmp(scenario, "foreign"))

@@ -142,6 +142,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_spec();
 	else if (!strcmp(role, "tpr"))
 		role_tpr();
+	else if (!strcmp(role, "tscaux"))
+		role_tscaux();
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -40,6 +40,8 @@
  *   role=spec [rounds=N]                     speculation-control CPUID and
  *                                            MSRs (guest/lib/spec_check.c),
  *                                            its SPEC_CTRL over N yields
+ *   role=tscaux tag=T [rounds=N]             its own IA32_TSC_AUX seen by
+ *                                            RDTSCP over N yields (tscaux.c)
  *   role=tpr [hold_ms=M]                     CR8 holds back the per-vCPU
  *                                            upcall vector, not the
  *                                            callback vector (tpr.c)
@@ -83,6 +85,7 @@ void role_flood(void);
 void role_ticker(void);
 void role_spec(void);
 void role_tpr(void);
+void role_tscaux(void);
 
 /* The hostile role's exit-level phase (hostile_exits.c): n random
  * exit-causing or privileged instructions, then n / 10 physmap and

@@ -129,3 +129,38 @@ def _():
     is the TPR threshold ("TPR below threshold" exit)."""
     r = tpr("bochs", 540)
     expect_lines_in_order(r.log, [r"^keel: virtualization: VMX \("])
+
+
+def tscaux(loader, timeout, extra=(), run_args=()):
+    """dom0's scenario tscaux: two domUs with their own IA32_TSC_AUX."""
+    r = boot("cmdline console=com1,115200 loglvl=info\n"
+             "module dom0 /dom0.elf test=domains scenario=tscaux\n"
+             "module pvtest /pvtest.elf\n", loader=loader, timeout=timeout, extra=extra,
+             run_args=run_args)
+    expect_no_line(r.log, r"^keel: .*(PANIC|FATAL|BUG at)", "the hypervisor must not fault")
+    for tag in ("0x1111", "0x2222"):
+        expect_lines_in_order(r.log, [
+            r"pvtest: tscaux: PASS RDTSCP and RDMSR returned this vCPU's TSC_AUX %s over 50 "
+            r"yields" % tag])
+    expect_lines_in_order(r.log, [r"^\(d0\) dom0: domains: tscaux: PASS",
+                                  r"^keel: machine stop: poweroff"])
+    expect_status(r, POWEROFF)
+    return r
+
+
+@test("isolation-svm-tsc-aux-per-vcpu", timeout=300)
+def _():
+    """SVM (QEMU with +rdtscp): IA32_TSC_AUX is not in the VMCB, so each
+    vCPU's value is kept by the kernel (kernel/msr.c) and loaded before
+    VMRUN (svm/run.c); two domUs with different values, yielding to each
+    other, each read their own through RDTSCP. Before, the guest's WRMSR
+    got #GP (and RDTSCP returned the host's value in every domain)."""
+    tscaux("uefi", 240, extra=("-cpu", "qemu64,+svm,+npt,+pdpe1gb,+rdtscp"))
+
+
+@test("isolation-vmx-tsc-aux-per-vcpu", timeout=600)
+def _():
+    """The same on VT-x (Bochs): "enable RDTSCP", TSC_AUX passed through
+    and switched lazily with the vCPU (vmx/msr.c)."""
+    r = tscaux("bochs", 540)
+    expect_lines_in_order(r.log, [r"^keel: virtualization: VMX \("])

@@ -71,7 +71,8 @@ static paddr_t domain_iopm_pa[DOMID_MAX];
  *              a guest choose the CPU's sleep state. (MWAIT_COND, bit 12,
  *              is the armed variant of the same instruction; it needs a
  *              MONITOR first, which now faults.)
- * Not intercepted: RDTSCP, ICEBP (delivers #DB in the guest), RDPRU. INVLPGB/TLBSYNC raise #UD in a guest unless
+ * Not intercepted: RDTSCP (its TSC_AUX is the running vCPU's: run.c),
+ * ICEBP (delivers #DB in the guest), RDPRU. INVLPGB/TLBSYNC raise #UD in a guest unless
  * the VMCB enables them (VMCB 090h bit 7), so misc3 stays 0.
  */
 #define MISC2_INTERCEPTS                                                   \

@@ -30,6 +30,7 @@ struct svm_caps {
 	bool vmcb_clean;     /* EDX[5] VMCB clean bits */
 	bool flush_by_asid;  /* EDX[6] TLB_CONTROL 3 and 7 */
 	bool decode_assists; /* EDX[7] CR/DR/INTn/INVLPG exit information */
+	bool tsc_aux;        /* the host has IA32_TSC_AUX (RDTSCP or RDPID) */
 };
 extern struct svm_caps svm_caps;
 
