@@ -7,12 +7,17 @@
  * off on one CPU, and nothing prints from interrupt context.
  */
 #include <keel/console_tx.h>
+#include <keel/printk.h>
 #include <keel/uart.h>
 #include <asm/cpu.h>
 
 static char ring[CONSOLE_TX_RING];
 static u64 head, tail;   /* bytes queued / sent, ever */
 static bool async;
+/* What console_tx_report() prints: bytes a domain (may_drop) wrote
+ * synchronously -- each of them held the CPU, interrupts off, until the
+ * UART took it -- and bytes it had queued. */
+static u64 guest_sync_bytes, guest_queued_bytes;
 
 static u64 queued(void)
 {
@@ -84,6 +89,8 @@ bool console_tx_queue(const char *s, size_t n, bool may_drop)
 		need += s[i] == '\n';
 	if (!async || need > CONSOLE_TX_RING) {
 		/* Synchronous: what is queued first, then this, in order. */
+		if (may_drop)
+			guest_sync_bytes += n;
 		drain(~0ULL, true);
 		uart_write(s, n);
 		return true;
@@ -98,6 +105,16 @@ bool console_tx_queue(const char *s, size_t n, bool may_drop)
 			put('\r');
 		put(s[i]);
 	}
+	if (may_drop)
+		guest_queued_bytes += n;
 	console_tx_poll();
 	return true;
+}
+
+void console_tx_report(void)
+{
+	if (!guest_queued_bytes && !guest_sync_bytes)
+		return; /* no domain wrote: nothing to say */
+	printk(LOG_ERR, "keel: console: domains' output: %lu bytes queued, %lu bytes written "
+	       "synchronously\n", guest_queued_bytes, guest_sync_bytes);
 }

@@ -65,12 +65,9 @@ static void xen_leaves(struct vcpu *v, u32 leaf, struct cpuid_regs *r)
 	}
 }
 
-enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
+void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *out)
 {
-	u64 *g = v->arch.gprs;
-	u32 leaf = (u32)g[GPR_RAX], sub = (u32)g[GPR_RCX];
 	struct cpuid_regs r;
-	(void)e;
 
 	if (leaf >= XEN_CPUID_FIRST_LEAF && leaf <= 0x4000ffff) {
 		if (leaf <= KEEL_XEN_LAST_LEAF)
@@ -112,6 +109,16 @@ enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
 		 * from the same table as their MSRs (kernel/spec_msr.c). */
 		spec_guest_cpuid(&spec_guest, leaf, sub, &r);
 	}
+	*out = r;
+}
+
+enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e)
+{
+	u64 *g = v->arch.gprs;
+	struct cpuid_regs r;
+	(void)e;
+
+	cpuid_guest(v, (u32)g[GPR_RAX], (u32)g[GPR_RCX], &r);
 	g[GPR_RAX] = r.eax;
 	g[GPR_RBX] = r.ebx;
 	g[GPR_RCX] = r.ecx;

@@ -16,6 +16,13 @@
  * interrupt in Xen (the guest EOIs it). Keel has no virtual LAPIC yet, so
  * it is injected the same way as the callback vector; CPUID does not
  * advertise it (XEN_HVM_CPUID_UPCALL_VECTOR), so Linux does not use it.
+ * What a LAPIC interrupt has that the callback vector has not is the
+ * guest's task priority: Xen holds it back while the TPR's class is at
+ * least the vector's (hvm_interrupt_blocked(), hvm_intblk_tpr, for
+ * hvm_intsrc_lapic only; the callback vector is hvm_intsrc_vector and
+ * ignores the TPR). Keel does the same, with the guest's CR8 as its TPR:
+ * a masked upcall waits, and a TPR window brings the vCPU back when the
+ * guest lowers CR8.
  */
 #include <keel/domain.h>
 #include <lib/errno.h>
@@ -48,11 +55,18 @@ static bool upcall_pending(struct vcpu *v)
 	       __atomic_load_n(&vcpu_info(v)->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
 }
 
+/* A per-vCPU upcall vector is a LAPIC interrupt: held back while the
+ * guest's TPR class is >= the vector's (Xen's hvm_intblk_tpr). */
+static bool tpr_masked(struct vcpu *v, u8 vec)
+{
+	return v->ev.upcall_vector && vendor->get_tpr(v) >= (vec >> 4);
+}
+
 bool evtchn_upcall_deliverable(struct vcpu *v)
 {
 	u8 vec;
 
-	return upcall_vector(v, &vec) && upcall_pending(v);
+	return upcall_vector(v, &vec) && upcall_pending(v) && !tpr_masked(v, vec);
 }
 
 static void window_off(struct vcpu *v)
@@ -63,14 +77,32 @@ static void window_off(struct vcpu *v)
 	}
 }
 
+static void tpr_window_off(struct vcpu *v)
+{
+	if (v->ev.tpr_window) {
+		vendor->want_tpr_window(v, 0);
+		v->ev.tpr_window = false;
+	}
+}
+
 void evtchn_upcall_deliver(struct vcpu *v)
 {
 	u8 vec;
 
 	if (!upcall_vector(v, &vec) || !upcall_pending(v)) {
 		window_off(v);
+		tpr_window_off(v);
 		return;
 	}
+	if (tpr_masked(v, vec)) {
+		/* Vectors 0x10-0x1f (class 1) are masked even at TPR 1;
+		 * class 0 does not exist (hc_hvm.c refuses vectors < 0x10). */
+		window_off(v);
+		vendor->want_tpr_window(v, vec >> 4);
+		v->ev.tpr_window = true;
+		return;
+	}
+	tpr_window_off(v);
 	if (vendor->intr_open(v)) {
 		struct vevent ev = { .vector = vec, .type = VEVENT_EXTINT };
 		vendor->inject(v, &ev);

@@ -104,9 +104,10 @@ static enum exit_action handle_interrupt(struct vcpu *v, struct vm_exit *e)
 
 static enum exit_action handle_virt_insn(struct vcpu *v, struct vm_exit *e)
 {
-	/* Keel does not offer nested virtualization: CPUID hides the
-	 * virtualization extensions, and their instructions raise #UD as on
-	 * a CPU without them. */
+	/* Instructions of features CPUID hides: Keel does not offer nested
+	 * virtualization (the virtualization extensions) nor MONITOR/MWAIT
+	 * (kernel/cpuid.c), and their instructions raise #UD as on a CPU
+	 * without them (Xen does the same for MONITOR/MWAIT in HVM guests). */
 	(void)v;
 	(void)e;
 	return EXIT_INJECT_UD;
@@ -115,11 +116,21 @@ static enum exit_action handle_virt_insn(struct vcpu *v, struct vm_exit *e)
 static enum exit_action handle_cr_access(struct vcpu *v, struct vm_exit *e)
 {
 	static const enum vreg crs[] = { [0] = VREG_CR0, [3] = VREG_CR3, [4] = VREG_CR4 };
-	if (e->cr.cr > 4 || (e->cr.cr != 0 && e->cr.cr != 3 && e->cr.cr != 4) || e->cr.gpr >= GPR_NR) {
+	/* CR8 is the back end's (its TPR lives in the VMCB or the virtual-
+	 * APIC page): a back end that intercepts a CR8 write has stored the
+	 * checked value; only RIP moves here. */
+	if (e->cr.cr == 8 && e->cr.write && e->cr.has_val)
+		return EXIT_ADVANCE;
+	if (e->cr.cr > 4 || (e->cr.cr != 0 && e->cr.cr != 3 && e->cr.cr != 4) ||
+	    (e->cr.gpr >= GPR_NR && !(e->cr.write && e->cr.has_val))) {
 		domain_crash(v, "unsupported control-register access");
 		return EXIT_STOP;
 	}
-	if (e->cr.write)
+	/* Vendor code has refused (#GP) what the CPU would refuse; what
+	 * arrives here is a value the guest may have. */
+	if (e->cr.write && e->cr.has_val)
+		vendor->set_reg(v, crs[e->cr.cr], e->cr.val);
+	else if (e->cr.write)
 		vendor->set_reg(v, crs[e->cr.cr], e->cr.gpr == GPR_RSP ? vendor->get_reg(v, VREG_RSP)
 									 : v->arch.gprs[e->cr.gpr]);
 	else if (e->cr.gpr == GPR_RSP)

@@ -22,6 +22,7 @@ static const char *const stop_names[] = {
 void machine_stop(enum stop_reason why)
 {
 	irq_disable();
+	console_tx_report();
 	printk(LOG_ERR, "keel: machine stop: %s\n", stop_names[why]);
 	console_tx_sync(); /* everything queued reaches the UART first */
 	if (debugexit_port)

@@ -19,6 +19,20 @@
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_XEN_HYPERCALL_PAGE 0x40000000 /* CPUID base+2 EBX */
 
+/* IA32_TSC_AUX exists where RDTSCP (CPUID 8000_0001 EDX[27]) or RDPID
+ * (CPUID 7.0 ECX[22]) does (SDM vol. 4 table 2-2): as the guest's CPUID
+ * says, so a guest told neither gets #GP. */
+static bool has_tsc_aux(struct vcpu *v)
+{
+	struct cpuid_regs r;
+
+	cpuid_guest(v, 0x80000001, 0, &r);
+	if (r.edx & (1u << 27))
+		return true;
+	cpuid_guest(v, 7, 0, &r);
+	return r.ecx & (1u << 22);
+}
+
 #define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
 #define STUB_SIZE XEN_HYPERCALL_STUB_SIZE
 #define HYPERCALL_IRET 23
@@ -88,6 +102,11 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 	case MSR_XEN_HYPERCALL_PAGE:
 		val = 0; /* Xen: reads return 0 */
 		break;
+	case MSR_TSC_AUX:
+		if (!has_tsc_aux(v))
+			return EXIT_INJECT_GP;
+		val = v->arch.tsc_aux;
+		break;
 	default:
 		/* The speculation-control MSRs, as their CPUID bits say. */
 		rc = spec_msr_read(&spec_guest, v->arch.spec_ctrl, e->msr.index, &val);
@@ -125,6 +144,13 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 		if (val & ~0xcffULL)
 			return EXIT_INJECT_GP;
 		v->msr_mtrr_def_type = val;
+		break;
+	case MSR_TSC_AUX:
+		/* Bits 63:32 are reserved (#GP). Each vCPU has its own value;
+		 * the back end puts it in the register while the vCPU runs. */
+		if (!has_tsc_aux(v) || (val >> 32))
+			return EXIT_INJECT_GP;
+		v->arch.tsc_aux = val;
 		break;
 	case MSR_XEN_HYPERCALL_PAGE:
 		/* The low 12 bits select which page of a multi-page area;

@@ -28,10 +28,30 @@ u8 spec_asm_flags;
 u64 spec_host_spec_ctrl;
 u16 spec_verw_sel = GDT_DATA; /* any writable data segment will do */
 
-/* The last domain whose vCPU ran on this CPU (one CPU for now), by a
- * number no other domain ever gets: domain structures are reused by id. */
-static u64 last_domain_gen, next_domain_gen;
-static unsigned last_domain_id;
+/*
+ * What the IBPB decision needs per physical CPU: the last domain whose
+ * vCPU ran on it, by a number no other domain ever gets (domain
+ * structures are reused by id). The predictors are per core (per thread
+ * with SMT), so the state must be too: two CPUs running different
+ * domains would otherwise each see "the same domain as last time" or
+ * flush for the other's switches. Keel brings up one CPU today; like the
+ * scheduler's (kernel/sched.c sched_this_cpu()), the state is reached
+ * through spec_this_cpu() so that SMP gives each CPU its own.
+ */
+struct spec_percpu {
+	u64 last_domain_gen;  /* 0: no guest has run here yet */
+	unsigned last_domain_id;
+};
+
+static struct spec_percpu spec_cpu0;
+
+static struct spec_percpu *spec_this_cpu(void)
+{
+	return &spec_cpu0;
+}
+
+/* Global: handed out once per domain, whichever CPU runs it first. */
+static u64 next_domain_gen;
 static bool ibpb_reported;
 
 static void read_cpu(struct spec_cpu *c)
@@ -103,25 +123,26 @@ static void ibpb(void)
 void spec_enter_guest(struct vcpu *v)
 {
 	const struct spec_mitigations *m = &spec_mitigations;
+	struct spec_percpu *c = spec_this_cpu();
 	struct domain *d = v->dom;
 
 	if (!d->arch.spec_gen)
 		d->arch.spec_gen = ++next_domain_gen;
-	if (d->arch.spec_gen != last_domain_gen) {
+	if (d->arch.spec_gen != c->last_domain_gen) {
 		/* Branch predictions trained by the last domain must not
 		 * steer this one (nor the hypervisor on its behalf). */
-		if (m->ibpb_on_switch.on && last_domain_gen) {
+		if (m->ibpb_on_switch.on && c->last_domain_gen) {
 			ibpb();
 			/* Once, so that the log shows the path is taken. */
 			if (!ibpb_reported) {
 				ibpb_reported = true;
 				pr_info("speculation: IBPB on switching from domain %u to domain %u "
-					"(the first of many; not reported again)\n", last_domain_id,
+					"(the first of many; not reported again)\n", c->last_domain_id,
 					d->id);
 			}
 		}
-		last_domain_gen = d->arch.spec_gen;
-		last_domain_id = d->id;
+		c->last_domain_gen = d->arch.spec_gen;
+		c->last_domain_id = d->id;
 	}
 	/* The host's value is in the MSR; SPEC_AFTER_EXIT puts it back. */
 	if (m->spec_ctrl_swap.on && v->arch.spec_ctrl != m->host_spec_ctrl)

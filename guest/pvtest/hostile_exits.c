@@ -87,14 +87,11 @@ static bool record(enum kind k)
 
 /*
  * exit_kinds bit 16: MOV to CR0, CR3, CR4 and CR8 (and CR4.OSXSAVE for
- * XSETBV). Under QEMU's TCG as an SVM host, a guest's MOV to one of these
- * (not intercepted: the guest owns them with nested paging) leaves QEMU's
- * emulated CPU such that the next VMRUN that injects an event -- the #UD
- * of the next undefined instruction -- fails its consistency checks
- * (exit code -1), and Keel kills this domain "VM entry failed", although
- * the VMCB it dumps passes every check Keel and the APM know. Neither the
- * hypervisor nor any other domain is affected. The SVM test leaves this
- * bit clear; see docs/hostile-fuzzing.md.
+ * XSETBV). Under QEMU's TCG as an SVM host, a reserved-bit MOV to CR3/CR4
+ * used to end this domain "VM entry failed" (TCG exits VMEXIT_INVALID
+ * where hardware raises #GP); Keel now intercepts and checks these writes
+ * (arch/x86/svm/cr.c), so both back ends' tests set this bit; see
+ * docs/hostile-fuzzing.md.
  */
 #define EXIT_KIND_CR_WRITES (1ULL << 16)
 
@@ -370,9 +367,7 @@ static void do_xsetbv(void)
 	static const u64 values[] = { 0, 1, 3, 7, 0x207, 0xe7, 0x2ff, 1ULL << 62 };
 	u64 cr4 = cr_read(4);
 	/* CR4.OSXSAVE only where CPUID offers XSAVE (leaf 1 ECX bit 26):
-	 * elsewhere it is reserved. (QEMU's TCG accepts the MOV anyway and
-	 * then refuses the VMCB on the next VMRUN, killing this domain; see
-	 * docs/hostile-fuzzing.md.) */
+	 * elsewhere it is reserved (#GP). */
 	bool set_osxsave = have_xsave && (kinds & EXIT_KIND_CR_WRITES) && rnd_below(2) &&
 			   !(cr4 & CR4_OSXSAVE);
 	u32 ecx = rnd_below(3) ? 0 : (u32)rnd_below(4);

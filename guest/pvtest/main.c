@@ -151,6 +151,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_pvcons();
 	else if (!strcmp(role, "pvcons-hostile"))
 		role_pvcons_hostile();
+	else if (!strcmp(role, "tpr"))
+		role_tpr();
+	else if (!strcmp(role, "tscaux"))
+		role_tscaux();
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

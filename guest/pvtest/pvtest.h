@@ -46,6 +46,11 @@
  *                                            then echoes one input line
  *   role=pvcons-hostile                      corrupts its console ring's
  *                                            out_prod (pvcons.c)
+ *   role=tscaux tag=T [rounds=N]             its own IA32_TSC_AUX seen by
+ *                                            RDTSCP over N yields (tscaux.c)
+ *   role=tpr [hold_ms=M]                     CR8 holds back the per-vCPU
+ *                                            upcall vector, not the
+ *                                            callback vector (tpr.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -87,6 +92,8 @@ void role_ticker(void);
 void role_spec(void);
 void role_pvcons(void);
 void role_pvcons_hostile(void);
+void role_tpr(void);
+void role_tscaux(void);
 
 /* The hostile role's exit-level phase (hostile_exits.c): n random
  * exit-causing or privileged instructions, then n / 10 physmap and

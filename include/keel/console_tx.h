@@ -43,6 +43,12 @@ u64 console_tx_next_poll(u64 now);
  * it starts; before, every write is synchronous). */
 void console_tx_start_async(void);
 
+/* Prints one line: how many bytes of the domains' (droppable) output were
+ * queued and how many were written synchronously, i.e. with the CPU
+ * waiting for the UART (0 while the queue works: a domain's line that
+ * finds no room is dropped, not waited for). At machine stop. */
+void console_tx_report(void);
+
 /* Writes everything queued, waiting for the UART (machine stop, panic);
  * output stays synchronous afterwards. */
 void console_tx_sync(void);

@@ -82,6 +82,7 @@ struct evtchn_vcpu {
 	u64 poll_deadline;            /* absolute system time (ns), 0 = none */
 	u8 upcall_vector;             /* HVMOP_set_evtchn_upcall_vector, 0 = none */
 	bool upcall_window;           /* we asked the vendor for an intr window */
+	bool tpr_window;              /* ... or for a TPR window (upcall_vector) */
 	gva_t runstate_gva;           /* VCPUOP_register_runstate_memory_area, 0 */
 };
 

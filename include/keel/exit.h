@@ -57,6 +57,10 @@ struct cr_exit {
 	u8 cr;       /* 0, 3, 4, 8 */
 	bool write;
 	u8 gpr;      /* general register number (0 = RAX ... 15 = R15), if known */
+	/* A write whose value no GPR holds (CLTS, LMSW): has_val and the
+	 * value to write, already checked by the vendor code. */
+	bool has_val;
+	u64 val;
 };
 
 struct vm_exit {

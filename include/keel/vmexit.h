@@ -27,6 +27,12 @@ struct exit_handler {
  * kills the domain with a one-line report). */
 enum exit_action exit_dispatch(struct vcpu *v, struct vm_exit *e);
 
+struct cpuid_regs;
+/* CPUID leaf/sub-leaf as v sees it (kernel/cpuid.c): the answer
+ * handle_cpuid gives, for back ends that must keep the guest's state
+ * within what it was told (e.g. the CR4 bits a guest may set). */
+void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *out);
+
 /* Handlers, one file each under kernel/. */
 enum exit_action handle_cpuid(struct vcpu *v, struct vm_exit *e);
 enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e);

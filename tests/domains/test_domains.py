@@ -221,6 +221,10 @@ def hostile_exits(loader, exits, calls, kinds, timeout, wait_s):
     # on AMD, injected by Keel on Intel (where they exit).
     if "vmx-insn" in got and got["vmx-insn"][2] != got["vmx-insn"][0]:
         problems.append("vmx-insn: %s (every one must raise #UD)" % (got["vmx-insn"],))
+    # CPUID hides MONITOR/MWAIT and both back ends intercept them: #UD,
+    # never a native MWAIT choosing the CPU's sleep state.
+    if "monitor-mwait" in got and got["monitor-mwait"][2] != got["monitor-mwait"][0]:
+        problems.append("monitor-mwait: %s (every one must raise #UD)" % (got["monitor-mwait"],))
     if "vmcall-vmmcall" in got and got["vmcall-vmmcall"][1] != got["vmcall-vmmcall"][0]:
         problems.append("vmcall-vmmcall: %s (each must return -ENOSYS)" % (got["vmcall-vmmcall"],))
     for c in PHYSMAP_CALLS:
@@ -263,10 +267,38 @@ def _():
     instructions, RDTSCP/RDPID/RDPMC, MONITOR/MWAIT, XSAVES, ...) and
     2,000 physmap/vcpu_info/runstate calls with hostile arguments, after
     1,000 random hypercalls: the hypervisor, dom0 and the victim domU are
-    unaffected, the counts add up. Without CR0/3/4/8 writes, which QEMU's
-    TCG mishandles in an SVM guest (guest/pvtest/hostile_exits.c,
-    EXIT_KIND_CR_WRITES)."""
-    hostile_exits("uefi", exits=20000, calls=1000, kinds=0xffff, timeout=T + 60, wait_s=150)
+    unaffected, the counts add up. CR0/3/4/8 writes included
+    (EXIT_KIND_CR_WRITES): Keel intercepts CR0/3/4 writes and refuses the
+    invalid ones with #GP before they reach the VMCB (arch/x86/svm/cr.c);
+    before that, QEMU's TCG ended the domain "VM entry failed"."""
+    hostile_exits("uefi", exits=20000, calls=1000, kinds=0x1ffff, timeout=T + 60, wait_s=150)
+
+
+@test("isolation-svm-cr-writes-refused-with-gp", timeout=T)
+def _():
+    """SVM (QEMU): the hostile domU's control-register kind alone, with
+    writes (exit_kinds bit 4 + bit 16): CR0 bits 63:32, NW without CD, CR3
+    bits above MAXPHYADDR and reserved CR4 bits must each raise #GP in
+    the guest, valid writes (put back after) complete, and the domain
+    lives. Before arch/x86/svm/cr.c, QEMU's TCG turned the first reserved
+    CR3/CR4 write into VMEXIT_INVALID and Keel killed the domain "VM entry
+    failed"."""
+    seed = random.randrange(1, 1 << 31)
+    r = run_scenario("hostile", "calls=10 exits=8000 exit_kinds=%d seed=%d wait_s=100"
+                     % (0x10010, seed))
+    expect_no_line(r.log, r"^keel: domain \d+ \(hostile\) vCPU \d+ killed",
+                   "a refused CR write is the guest's #GP, not its death (seed %d)" % seed)
+    m = re.search(r"pvtest: hostile: exits cr: (\d+) issued: (\d+) completed, (\d+) #UD, "
+                  r"(\d+) #GP, (\d+) other", r.log)
+    if not m:
+        fail("the hostile domU did not report its CR accesses (seed %d)" % seed, r.tail(60))
+    issued, ok, ud, gp, other = (int(g) for g in m.groups())
+    print("CR accesses (seed %d): %d issued, %d completed, %d #UD, %d #GP, %d other"
+          % (seed, issued, ok, ud, gp, other))
+    if issued < 200 or gp == 0 or ok == 0 or other or ok + ud + gp != issued:
+        fail("CR accesses (seed %d): %s; want at least 200, some completed, some #GP, "
+             "no other fault" % (seed, m.group(0)), r.tail(60))
+    check_hostile(r, 10, seed, extra_hypercalls=8000 // 10)
 
 
 @test("isolation-hostile-exits-vmx", timeout=900)

@@ -260,6 +260,34 @@ START_TEST(intr_window_is_one_shot)
 }
 END_TEST
 
+/* CR8 writes exit whenever V_IRQ is set (QEMU 7.2 aborts otherwise) and
+ * while a TPR window waits for the guest to lower CR8; never else. */
+START_TEST(cr8_write_intercepted_only_while_a_window_is_armed)
+{
+	const u32 cr8_write = 1u << (16 + 8);
+	struct vmcb *vmcb;
+
+	setup();
+	vmcb = vcpu_vmcb(&vcpu0);
+	ck_assert(!(vmcb->control.intercept_cr & cr8_write));
+	svm_want_intr_window(&vcpu0, true);
+	ck_assert(vmcb->control.intercept_cr & cr8_write);
+	svm_want_intr_window(&vcpu0, false);
+	ck_assert(!(vmcb->control.intercept_cr & cr8_write));
+	vmcb->control.v_intr |= 15; /* the guest wrote CR8 = 15 */
+	ck_assert_uint_eq(svm_get_tpr(&vcpu0), 15);
+	svm_want_tpr_window(&vcpu0, 15);
+	ck_assert(vmcb->control.intercept_cr & cr8_write);
+	ck_assert_msg(!(vmcb->control.v_intr & V_IRQ), "the TPR window uses no V_IRQ");
+	ck_assert(!(vmcb->control.intercept_misc1 & INTERCEPT_VINTR));
+	svm_want_tpr_window(&vcpu0, 0);
+	ck_assert(!(vmcb->control.intercept_cr & cr8_write));
+	ck_assert_uint_eq(svm_get_tpr(&vcpu0), 15);
+	/* The CR0/CR3/CR4 write intercepts are untouched by all this. */
+	ck_assert_uint_eq(vmcb->control.intercept_cr, (1u << 16) | (1u << 19) | (1u << 20));
+}
+END_TEST
+
 /* ---- ASIDs ---------------------------------------------------------------- */
 
 static void prepare(struct vcpu *v, u32 want_asid, u8 want_tlb)
@@ -331,6 +359,8 @@ const struct unit_case unit_cases[] = {
 	{ "svm-inject-intr-open-needs-if-no-shadow-nothing-queued", &intr_open_needs_if_no_shadow_nothing_queued_ttest },
 	{ "svm-inject-interrupted-delivery-is-reinjected", &interrupted_delivery_is_reinjected_ttest },
 	{ "svm-inject-intr-window-is-one-shot", &intr_window_is_one_shot_ttest },
+	{ "svm-inject-cr8-write-intercepted-only-while-a-window-is-armed",
+	  &cr8_write_intercepted_only_while_a_window_is_armed_ttest },
 	{ "svm-asid-per-vcpu-renewed-after-p2m-change", &asids_per_vcpu_renewed_after_p2m_change_ttest },
 	{ "svm-asid-failed-entry-keeps-the-pending-full-flush", &failed_entry_keeps_the_pending_full_flush_ttest },
 	{ "svm-vmcb-check-names-the-failing-rule", &vmcb_check_names_the_failing_rule_ttest },

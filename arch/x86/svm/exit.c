@@ -93,16 +93,21 @@ static void decode_exception(const struct vmcb *vmcb, unsigned vector,
 }
 
 /*
- * CR access (exit codes 0x00-0x1f). Keel intercepts no CR today; the
- * decoding is here for when it does. Only decode assists (APM "Decode
- * Assists") say which GPR a MOV used; otherwise `gpr` is GPR_NR, an index
- * the kernel refuses, and the length comes from decoding the instruction.
+ * CR access (exit codes 0x00-0x1f). Keel intercepts writes to CR0, CR3
+ * and CR4 (cr.c says why), which cr.c decodes and checks. Reads are not
+ * intercepted; for them only decode assists (APM "Decode Assists") say
+ * which GPR a MOV used; otherwise `gpr` is GPR_NR, an index the kernel
+ * refuses.
  */
 static void decode_cr(struct vcpu *v, const struct vmcb *vmcb, u64 code,
 		      struct vm_exit *e)
 {
 	u64 info = vmcb->control.exitinfo1;
 
+	if (code >= VMEXIT_CR0_WRITE) {
+		svm_cr_write_decode(v, vmcb, (unsigned)(code & 0xf), e);
+		return;
+	}
 	e->reason = EXIT_CR_ACCESS;
 	e->cr.cr = code & 0xf;
 	e->cr.write = code >= VMEXIT_CR0_WRITE;
@@ -170,6 +175,8 @@ void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 	case VMEXIT_CLGI:
 	case VMEXIT_SKINIT:
 	case VMEXIT_INVLPGA:
+	case VMEXIT_MONITOR: /* hidden by CPUID: #UD as well */
+	case VMEXIT_MWAIT:
 		e->reason = EXIT_VIRT_INSN;
 		break;
 	case VMEXIT_XSETBV:

@@ -71,17 +71,27 @@ bool svm_intr_open(struct vcpu *v)
  * svm_events_after_exit() lowers it when it fires, so a kernel that no
  * longer needs it pays no further exits.
  */
+/* intercept_cr bit 16 + 8: MOV to CR8. */
+#define INTERCEPT_CR8_WRITE (1u << 24)
+
 static void intr_window(struct vmcb *vmcb, bool on)
 {
 	u64 vintr = vmcb->control.v_intr;
 
 	vintr &= ~(V_IRQ | V_IGN_TPR | (0xfULL << V_INTR_PRIO_SHIFT) |
 		   (0xffULL << V_INTR_VECTOR_SHIFT));
+	/* CR8 writes exit while V_IRQ is set: QEMU 7.2's TCG, on a guest
+	 * MOV to CR8 with a virtual interrupt pending, raises it without
+	 * the lock its interrupt code asserts, and aborts the whole
+	 * emulator (tcg_handle_interrupt: qemu_mutex_iothread_locked()).
+	 * Intercepted, the write never reaches that path (cr.c stores it). */
 	if (on) {
 		vintr |= V_IRQ | V_IGN_TPR | (0xfULL << V_INTR_PRIO_SHIFT);
 		vmcb->control.intercept_misc1 |= INTERCEPT_VINTR;
+		vmcb->control.intercept_cr |= INTERCEPT_CR8_WRITE;
 	} else {
 		vmcb->control.intercept_misc1 &= ~INTERCEPT_VINTR;
+		vmcb->control.intercept_cr &= ~INTERCEPT_CR8_WRITE;
 	}
 	vmcb->control.v_intr = vintr;
 }
@@ -89,6 +99,33 @@ static void intr_window(struct vmcb *vmcb, bool on)
 void svm_want_intr_window(struct vcpu *v, bool on)
 {
 	intr_window(vcpu_vmcb(v), on);
+}
+
+/*
+ * With V_INTR_MASKING the guest's CR8 is V_TPR (APM 15.21.4), so its
+ * task priority is in the VMCB without an exit.
+ */
+u8 svm_get_tpr(struct vcpu *v)
+{
+	return vcpu_vmcb(v)->control.v_intr & 0xf; /* CR8 = V_TPR[3:0] */
+}
+
+/*
+ * The TPR window: the guest's next MOV to CR8 exits (as Xen does for a
+ * TPR-blocked interrupt, svm_intr_assist), cr.c stores the new V_TPR and
+ * the kernel looks again. A V_IRQ-based window (V_INTR_PRIO against
+ * V_TPR, APM 15.21.4) would avoid the exit, but QEMU's TCG compares with
+ * >= where the APM has >, and aborts on CR8 writes while V_IRQ is set
+ * (intr_window()). The two windows are exclusive: the kernel arms one or
+ * the other.
+ */
+void svm_want_tpr_window(struct vcpu *v, u8 prio)
+{
+	struct vmcb *vmcb = vcpu_vmcb(v);
+
+	intr_window(vmcb, false);
+	if (prio)
+		vmcb->control.intercept_cr |= INTERCEPT_CR8_WRITE;
 }
 
 /*

@@ -60,15 +60,20 @@ static paddr_t msrpm_pa;
  *              decides (EXIT_CACHE_FLUSH).
  *  XSETBV      XCR0 is not switched by VMRUN: the kernel validates the
  *              guest's value and loads it only while it runs (docs/fpu.md).
- * Not intercepted: RDTSCP, ICEBP (delivers #DB in the guest), MONITOR/
- * MWAIT (hidden in CPUID; an MWAIT ends on any interrupt like a guest's
- * busy loop would), RDPRU. INVLPGB/TLBSYNC raise #UD in a guest unless
+ *  MONITOR, MWAIT  hidden by CPUID (kernel/cpuid.c): #UD, as on a CPU
+ *              without them and as Xen does; run natively, MWAIT would let
+ *              a guest choose the CPU's sleep state. (MWAIT_COND, bit 12,
+ *              is the armed variant of the same instruction; it needs a
+ *              MONITOR first, which now faults.)
+ * Not intercepted: RDTSCP (its TSC_AUX is the running vCPU's: run.c),
+ * ICEBP (delivers #DB in the guest), RDPRU. INVLPGB/TLBSYNC raise #UD in a guest unless
  * the VMCB enables them (VMCB 090h bit 7), so misc3 stays 0.
  */
 #define MISC2_INTERCEPTS                                                   \
 	(INTERCEPT2_VMRUN | INTERCEPT2_VMMCALL | INTERCEPT2_VMLOAD |       \
 	 INTERCEPT2_VMSAVE | INTERCEPT2_STGI | INTERCEPT2_CLGI |           \
-	 INTERCEPT2_SKINIT | INTERCEPT2_WBINVD | INTERCEPT2_XSETBV)
+	 INTERCEPT2_SKINIT | INTERCEPT2_WBINVD | INTERCEPT2_XSETBV |          \
+	 INTERCEPT2_MONITOR | INTERCEPT2_MWAIT)
 
 /*
  * Exceptions:
@@ -82,20 +87,26 @@ static paddr_t msrpm_pa;
  * (the kernel would only reflect it; intercept once the host has a
  * machine-check policy), the rest (guest business).
  */
+/* intercept_cr bits 16 + n: writes of CRn (APM 15.9). */
+#define INTERCEPT_CR_WRITES ((1u << (16 + 0)) | (1u << (16 + 3)) | (1u << (16 + 4)))
+
 #define EXCEPTION_INTERCEPTS \
 	((1u << X86_EXC_UD) | (1u << X86_EXC_DB) | (1u << X86_EXC_AC))
 
 /*
- * Control and debug registers: none. With nested paging the guest owns
- * CR0/CR3/CR4 (the VMCB switches them, and CR3 writes need no shadow);
- * with V_INTR_MASKING, guest CR8 writes only change V_TPR. DR6/DR7 are
+ * Control registers: writes to CR0, CR3 and CR4, so that a value the CPU
+ * must refuse with #GP never reaches the VMCB (cr.c: QEMU's TCG turns
+ * such writes into VMEXIT_INVALID). Reads are not intercepted: with
+ * nested paging the VMCB holds the guest's own values. With
+ * V_INTR_MASKING, guest CR8 writes only change V_TPR.
+ * Debug registers: none. DR6/DR7 are
  * switched by the VMCB; DR0-3 are not, so run.c swaps them between vCPUs
  * (arch/x86/debugreg.c, shared with VMX).
  */
 
 void svm_intercepts_setup(struct vmcb *vmcb)
 {
-	vmcb->control.intercept_cr = 0;
+	vmcb->control.intercept_cr = INTERCEPT_CR_WRITES;
 	vmcb->control.intercept_dr = 0;
 	vmcb->control.intercept_exceptions = EXCEPTION_INTERCEPTS;
 	vmcb->control.intercept_misc1 = MISC1_INTERCEPTS;

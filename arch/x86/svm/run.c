@@ -16,6 +16,7 @@
  * preempts a spinning guest. NMIs and SMIs also cause exits and are taken
  * by the host at STGI.
  */
+#include <asm/cpu.h>
 #include <asm/spec.h>
 #include "svm.h"
 
@@ -76,6 +77,32 @@ static void host_interrupt_window(void)
 	__asm__ volatile("sti; nop; cli" ::: "memory");
 }
 
+/*
+ * IA32_TSC_AUX is not in the VMCB (outside SEV-ES) and RDTSCP/RDPID read
+ * it directly in the guest, so the register must hold the running
+ * vCPU's value; guest writes are intercepted (kernel/msr.c keeps it in
+ * vcpu->arch.tsc_aux). The hypervisor itself never uses it, so it is
+ * written only when it differs from what this CPU last loaded. Per-CPU
+ * state; one CPU for now, reached as spec.c's is.
+ */
+struct tsc_aux_percpu {
+	bool loaded;
+	u64 value;
+};
+
+static struct tsc_aux_percpu tsc_aux_cpu0;
+
+static void tsc_aux_switch_to(const struct vcpu *v)
+{
+	struct tsc_aux_percpu *c = &tsc_aux_cpu0;
+
+	if (!svm_caps.tsc_aux || (c->loaded && c->value == v->arch.tsc_aux))
+		return;
+	wrmsr(MSR_TSC_AUX, v->arch.tsc_aux);
+	c->loaded = true;
+	c->value = v->arch.tsc_aux;
+}
+
 void svm_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct entry_state entry;
@@ -93,6 +120,7 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	/* RAX lives in the VMCB for VMRUN; the kernel keeps it in gprs. */
 	vmcb->save.rax = v->arch.gprs[GPR_RAX];
 	debugregs_switch_to(v, false);
+	tsc_aux_switch_to(v);
 	entry_state_save(&entry, &vmcb->save);
 	injected = vmcb->control.eventinj;
 	/* Guest writes are intercepted (kernel/msr.c), so the field is only

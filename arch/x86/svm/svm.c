@@ -81,6 +81,8 @@ static const struct vendor_ops svm_ops = {
 	.inject = svm_inject,
 	.intr_open = svm_intr_open,
 	.want_intr_window = svm_want_intr_window,
+	.get_tpr = svm_get_tpr,
+	.want_tpr_window = svm_want_tpr_window,
 	.get_reg = svm_get_reg,
 	.set_reg = svm_set_reg,
 	.get_seg = svm_get_seg,
@@ -124,6 +126,14 @@ int svm_probe(const struct vendor_ops **ops, struct vendor_caps *caps)
 	 * VMCB and #VMEXIT saves it there and restores the host's: always,
 	 * so run.c must keep the field current (asm/spec.h). */
 	svm_caps.v_spec_ctrl = r.edx & SVM_EDX_V_SPEC_CTRL;
+	/* IA32_TSC_AUX: RDTSCP (8000_0001 EDX[27]) or RDPID (7.0 ECX[22]). */
+	cpuid(0x80000001, &r);
+	svm_caps.tsc_aux = r.edx & (1u << 27);
+	cpuid(0, &r);
+	if (r.eax >= 7) {
+		cpuid_count(7, 0, &r);
+		svm_caps.tsc_aux |= (r.ecx >> 22) & 1;
+	}
 
 	if (!svm_caps.npt) {
 		pr_err("no hardware virtualization: SVM without nested paging (NPT)\n");

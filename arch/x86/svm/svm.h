@@ -16,6 +16,7 @@
  *   exit.c        #VMEXIT code -> struct vm_exit (decoding only)
  *   npt.c         nested paging format, ASIDs, TLB flushes
  *   inject.c      EVENTINJ, interrupt window, EXITINTINFO re-injection
+ *   cr.c          intercepted CR0/CR3/CR4 writes: decoding, #GP rules
  */
 #ifndef SVM_SVM_H
 #define SVM_SVM_H
@@ -36,6 +37,7 @@ struct svm_caps {
 	bool flush_by_asid;  /* EDX[6] TLB_CONTROL 3 and 7 */
 	bool decode_assists; /* EDX[7] CR/DR/INTn/INVLPG exit information */
 	bool v_spec_ctrl;    /* EDX[20] guest IA32_SPEC_CTRL in the VMCB */
+	bool tsc_aux;        /* the host has IA32_TSC_AUX (RDTSCP or RDPID) */
 };
 extern struct svm_caps svm_caps;
 
@@ -146,6 +148,8 @@ void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 void svm_inject(struct vcpu *v, const struct vevent *e);
 bool svm_intr_open(struct vcpu *v);
 void svm_want_intr_window(struct vcpu *v, bool on);
+u8 svm_get_tpr(struct vcpu *v);
+void svm_want_tpr_window(struct vcpu *v, u8 prio);
 /* After every #VMEXIT: EVENTINJ is consumed, and an event whose delivery
  * the exit interrupted (EXITINTINFO) is queued again. `injected` is the
  * EVENTINJ value the entry carried. */
@@ -153,5 +157,58 @@ void svm_events_after_exit(struct vmcb *vmcb, u64 injected);
 
 /* run.c */
 void svm_run(struct vcpu *v, struct vm_exit *exit);
+
+/* ---- cr.c: intercepted CR0/CR3/CR4 writes ---------------------------- */
+
+struct cpuid_regs;
+
+enum svm_cr_insn_kind { CR_INSN_MOV, CR_INSN_CLTS, CR_INSN_LMSW_REG, CR_INSN_LMSW_MEM };
+
+/* A decoded CR-writing instruction: which CR, the source GPR (MOV, LMSW
+ * register form), and its length (0 for LMSW with a memory operand). */
+struct svm_cr_insn {
+	enum svm_cr_insn_kind kind;
+	u8 cr;
+	u8 gpr;
+	u8 len;
+};
+
+/*
+ * Decodes MOV CRn,r (0f 22, REX.R/REX.B, LOCK = CR8 on AMD), CLTS (0f 06)
+ * and LMSW (0f 01 /6) from the `avail` bytes at b; lm64: 64-bit code
+ * (REX prefixes exist). 0, -EAGAIN if more bytes are needed, -EINVAL for
+ * anything else. Pure; host unit tests: test_svm_cr.c.
+ */
+int svm_cr_insn_decode(const u8 *b, size_t avail, bool lm64, struct svm_cr_insn *out);
+
+/* The guest state the #GP rules of MOV CRn depend on. */
+struct svm_cr_state {
+	u64 cr0, cr3, cr4, efer;
+	bool cs_l;          /* CS.L: 64-bit code when EFER.LMA */
+	u64 cr4_allowed;    /* svm_cr4_allowed() for this guest */
+	u32 phys_bits;      /* MAXPHYADDR */
+};
+
+/* The CR4 bits a guest may set: the architectural ones plus those whose
+ * feature its CPUID leaf 1 / leaf 7.0 answers show. Pure. */
+u64 svm_cr4_allowed(const struct cpuid_regs *l1, const struct cpuid_regs *l7);
+
+/*
+ * True if MOV to CR`cr` (0, 3, 4 or 8) of *val is accepted in state s; false
+ * where the APM says #GP(0). On true, *val is what the register holds
+ * afterwards (CR0.ET set, CR3 truncated outside long mode or without the
+ * PCID no-flush bit). Pure.
+ */
+bool svm_cr_write_valid(const struct svm_cr_state *s, unsigned cr, u64 *val);
+
+/*
+ * Decodes the intercepted write to CR`cr` at the VMCB's RIP into e:
+ * EXIT_CR_ACCESS with cr.has_val and the value when valid (and a fresh
+ * ASID asked for), EXIT_EXCEPTION #GP(0) when the CPU would refuse it,
+ * or EXIT_CR_ACCESS without a value (the kernel stops the domain) when
+ * the instruction cannot be decoded.
+ */
+void svm_cr_write_decode(struct vcpu *v, const struct vmcb *vmcb, unsigned cr,
+			 struct vm_exit *e);
 
 #endif

@@ -285,6 +285,8 @@ _Static_assert(sizeof(struct vmcb) == PAGE_SIZE, "VMCB is one page");
 #define VMEXIT_CLGI 0x085
 #define VMEXIT_SKINIT 0x086
 #define VMEXIT_WBINVD 0x089
+#define VMEXIT_MONITOR 0x08a
+#define VMEXIT_MWAIT 0x08b
 #define VMEXIT_XSETBV 0x08d
 #define VMEXIT_NPF 0x400
 #define VMEXIT_INVALID ((u64)-1)

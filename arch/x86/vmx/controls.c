@@ -28,7 +28,7 @@
  */
 enum {
 	W_EXTINT_EXIT, W_NMI_EXIT, W_VIRTUAL_NMIS, W_PREEMPTION_TIMER,
-	W_INTR_WINDOW, W_NMI_WINDOW, W_HLT, W_IO_BITMAPS, W_MSR_BITMAPS,
+	W_INTR_WINDOW, W_NMI_WINDOW, W_HLT, W_MWAIT, W_MONITOR, W_IO_BITMAPS, W_MSR_BITMAPS,
 	W_TPR_SHADOW, W_SECONDARY,
 	W_EPT, W_VPID, W_UNRESTRICTED, W_RDTSCP, W_INVPCID, W_WBINVD,
 	W_HOST_64, W_SAVE_EFER, W_LOAD_EFER_EXIT, W_SAVE_PAT, W_LOAD_PAT_EXIT,
@@ -65,6 +65,12 @@ const struct vmx_ctl_want vmx_wanted_controls[] = {
 			     "NMI-window exiting"),
 	/* A halted vCPU must give the CPU back to the scheduler. */
 	[W_HLT] = ROW(VMX_CTL_PROC, CPU_HLT_EXITING, REQ, -1, "HLT exiting"),
+	/* MONITOR/MWAIT are hidden by CPUID (kernel/cpuid.c) and raise #UD
+	 * as on a CPU without them, as Xen does for HVM guests: run
+	 * natively, MWAIT would let a guest pick the physical CPU's sleep
+	 * state (C-states). Every VT-x CPU offers both controls. */
+	[W_MWAIT] = ROW(VMX_CTL_PROC, CPU_MWAIT_EXITING, REQ, -1, "MWAIT exiting"),
+	[W_MONITOR] = ROW(VMX_CTL_PROC, CPU_MONITOR_EXITING, REQ, -1, "MONITOR exiting"),
 	/* Port and MSR intercepts are chosen per port / per MSR. */
 	[W_IO_BITMAPS] = ROW(VMX_CTL_PROC, CPU_USE_IO_BITMAPS, REQ, -1, "use I/O bitmaps"),
 	[W_MSR_BITMAPS] = ROW(VMX_CTL_PROC, CPU_USE_MSR_BITMAPS, REQ, -1, "use MSR bitmaps"),

@@ -14,6 +14,7 @@
  * re-enters (vmx_window_exit), without the kernel seeing it.
  */
 #include <keel/domain.h>
+#include <keel/frame.h>
 #include <asm/cpu.h>
 #include "vmcs.h"
 #include "vmx.h"
@@ -64,6 +65,35 @@ bool vmx_intr_open(struct vcpu *v)
 		return false;
 	return !(vmread(GUEST_INTERRUPTIBILITY_INFO) &
 		 (INTR_BLOCKING_BY_STI | INTR_BLOCKING_BY_MOV_SS));
+}
+
+/* With the TPR shadow the guest's CR8 is VTPR[7:4], byte 0x80 of its
+ * virtual-APIC page (SDM 30.1.1): readable without an exit. */
+u8 vmx_get_tpr(struct vcpu *v)
+{
+	return ((const volatile u8 *)phys_to_virt(vmx_vcpu(v)->vapic))[0x80] >> 4;
+}
+
+/*
+ * The TPR window: a TPR threshold (26.6.1). A MOV to CR8 that takes
+ * VTPR[7:4] below it exits "TPR below threshold" (trap-like, 30.1.2).
+ * VM entry requires threshold <= VTPR[7:4] (27.2.1.1 with TPR shadow and
+ * no virtual-interrupt delivery): the kernel asks only while the TPR
+ * masks (VTPR[7:4] >= prio), and cancels before any entry where it does
+ * not. The exit clears it again (vmx_tpr_below_threshold).
+ */
+void vmx_want_tpr_window(struct vcpu *v, u8 prio)
+{
+	vmcs_load(v);
+	vmwrite(TPR_THRESHOLD, prio & 0xf);
+}
+
+bool vmx_tpr_below_threshold(struct vcpu *v, struct vm_exit *e)
+{
+	(void)e;
+	vmcs_load(v);
+	vmwrite(TPR_THRESHOLD, 0);
+	return false; /* the kernel sees EXIT_INTR_WINDOW and delivers */
 }
 
 /* One-shot: the exit clears it again (vmx_window_exit). */

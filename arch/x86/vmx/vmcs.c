@@ -430,7 +430,9 @@ static void write_controls(struct vcpu *v)
 	 * threshold of 0 means no TPR-below-threshold exits (26.6.1), and
 	 * satisfies the entry check that it not exceed VTPR[7:4] (27.2.1.1).
 	 * Injected events do not consult the VTPR (no virtual-interrupt
-	 * delivery), as with SVM's EVENTINJ. */
+	 * delivery), as with SVM's EVENTINJ: the kernel holds back what the
+	 * TPR masks and raises the threshold to hear when it drops
+	 * (inject.c, vmx_want_tpr_window). */
 	vmwrite(VIRTUAL_APIC_PAGE_ADDR, p->vapic);
 	vmwrite(TPR_THRESHOLD, 0);
 	/* Armed before every entry (preempt.c); expired until then. */

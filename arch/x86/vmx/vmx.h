@@ -396,6 +396,11 @@ void vmx_inject_pending(struct vcpu *v);
 void vmx_save_vectoring(struct vcpu *v);
 /* Interrupt/NMI window exits: true if the back end asked for it alone. */
 bool vmx_window_exit(struct vcpu *v, bool nmi);
+/* The guest's CR8 (VTPR[7:4]); the TPR window (TPR threshold) and its
+ * exit. vendor.h: get_tpr, want_tpr_window. */
+u8 vmx_get_tpr(struct vcpu *v);
+void vmx_want_tpr_window(struct vcpu *v, u8 prio);
+bool vmx_tpr_below_threshold(struct vcpu *v, struct vm_exit *e);
 /* Queues a hardware exception from inside the back end. */
 void vmx_queue_exception(struct vcpu *v, u8 vector, bool has_error, u32 code);
 

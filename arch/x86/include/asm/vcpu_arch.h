@@ -49,6 +49,10 @@ struct vcpu_arch {
 	u64 xcr0;         /* the guest's XCR0 (loaded only while it runs) */
 	u64 spec_ctrl;    /* the guest's IA32_SPEC_CTRL (asm/spec.h) */
 	struct vcpu_vendor_state vendor;
+	/* The guest's IA32_TSC_AUX (what RDTSCP/RDPID return), when the
+	 * back end keeps it here: SVM (kernel/msr.c, svm/run.c); VMX passes
+	 * the MSR through and switches it itself (vmx/msr.c). 0 at reset. */
+	u64 tsc_aux;
 };
 
 struct domain_arch {

@@ -97,6 +97,14 @@ struct vendor_ops {
 	bool (*intr_open)(struct vcpu *v);
 	/* Asks for EXIT_INTR_WINDOW when the guest becomes interruptible. */
 	void (*want_intr_window)(struct vcpu *v, bool on);
+	/* The guest's task-priority class: CR8 (0-15), the TPR's bits 7:4,
+	 * which hold back its LAPIC interrupts of that class and below. */
+	u8 (*get_tpr)(struct vcpu *v);
+	/* Asks for EXIT_INTR_WINDOW (possibly early; the kernel checks
+	 * again) once the guest's TPR class drops below `prio` (1-15); the
+	 * caller guarantees get_tpr() >= prio now. 0 cancels it. The back end
+	 * may drop the request once it has fired. */
+	void (*want_tpr_window)(struct vcpu *v, u8 prio);
 
 	u64 (*get_reg)(struct vcpu *v, enum vreg r);
 	void (*set_reg)(struct vcpu *v, enum vreg r, u64 val);
