@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Keel's performance figures (`make bench`; docs/bench.md).
+"""Keel's performance figures (`make bench`; docs/PERFORMANCE.md).
 
 Boots Keel under QEMU TCG with `-icount shift=0,sleep=off` (scripts/run
 --icount), where the guest's RDTSC counts instructions, with dom0's command
@@ -272,7 +272,7 @@ def print_table(rows, headers, right=(1, 3)):
 
 # Figures that include the firmware's and GRUB's disk reads: QEMU completes
 # those asynchronously, at host-timing-dependent instruction counts, so
-# they differ between runs even under -icount (docs/bench.md).
+# they differ between runs even under -icount (docs/PERFORMANCE.md).
 VARIES = {"boot-dom0-entry"}
 
 
@@ -527,8 +527,9 @@ def main():
                          "-icount takes about 4 minutes to reach Keel")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds per boot (default 150, uefi 600)")
-    ap.add_argument("--json", default=os.path.join(BUILD, "bench.json"),
-                    help="where to write the results (default build/bench.json)")
+    ap.add_argument("--json", default=None,
+                    help="where to write the results (default build/bench.json; "
+                         "with --smoke build/bench-smoke.json)")
     ap.add_argument("--compare", metavar="OLD.json",
                     help="print deltas against an earlier bench.json")
     ap.add_argument("--smoke", action="store_true",
@@ -539,6 +540,8 @@ def main():
     ap.add_argument("--compare-only", action="store_true",
                     help="run nothing: compare the --json file with --compare OLD.json")
     a = ap.parse_args()
+    if a.json is None:
+        a.json = os.path.join(BUILD, "bench-smoke.json" if a.smoke else "bench.json")
     if a.compare_only:
         if not a.compare:
             ap.error("--compare-only needs --compare OLD.json")

@@ -1,6 +1,6 @@
 /*
  * dom0's micro-benchmarks (cmdline `bench`; `make bench` runs them under
- * QEMU -icount, where RDTSC counts guest instructions: docs/bench.md).
+ * QEMU -icount, where RDTSC counts guest instructions: docs/PERFORMANCE.md).
  *
  * Each figure runs its operation `iters` times (cmdline `bench_iters=N`,
  * default 100000; a multiple of BENCH_BATCH) in batches of BENCH_BATCH,
