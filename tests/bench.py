@@ -343,7 +343,8 @@ SIZES = {}
 # The figures dom0's `bench` must print; a run without one of them fails.
 EXPECTED = ("loop-baseline", "cpuid-exit", "hypercall-page", "hypercall-direct",
             "pio-unemulated", "pio-testport", "msr-read", "evtchn-loopback",
-            "boot-dom0-entry", "boot-first-line", "boot-hv-to-dom0")
+            "boot-dom0-entry", "boot-first-line", "boot-hv-to-dom0",
+            "domain-create", "domain-destroy", "domain-mem", "vcpu-mem")
 
 # The summary table: (key, what, target, Xen 4.17 on this platform). key is
 # a figure name, or None for what cannot be measured yet (the reason in
@@ -365,10 +366,11 @@ TARGETS = [
     ("boot-hv-to-dom0-line", "boot: hypervisor -> dom0's first console line", ("report",),
      9000000000),
     (None, "create -> guest's first instruction", ("<=", 2000000), None, NOT_YET_DOMU),
+    ("domain-create", "create hypercall alone (1 vCPU, no RAM)", ("report",), None),
     (None, "create -> guest ready (pvtest's first line)", ("report",), None, NOT_YET_DOMU),
-    (None, "destroy done", ("<=", 1000000), None, NOT_YET_DOMU),
-    (None, "hypervisor memory per domain (no RAM, no NPT)", ("<=", 65536), None, NOT_YET_DOMU),
-    (None, "hypervisor memory per vCPU", ("report",), None, NOT_YET_DOMU),
+    ("domain-destroy", "destroy done (1 vCPU, no RAM)", ("<=", 1000000), None),
+    ("domain-mem", "hypervisor memory per domain, 1 vCPU, no RAM", ("<=", 65536), None),
+    ("vcpu-mem", "hypervisor memory per extra vCPU", ("report",), None),
     ("hv-loc", "hypervisor lines of code (boot arch kernel include lib uart)",
      ("<=", 15000), None),
     ("ring-suppressed", "host ring, notification suppression (median of 3)", ("report",), None),

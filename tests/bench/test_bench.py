@@ -30,6 +30,7 @@ def _():
     figs = res.get("figures", {})
     want = ["cpuid-exit", "hypercall-direct", "pio-unemulated", "evtchn-loopback",
             "boot-hv-to-dom0", "boot-hv-to-dom0-line", "hv-loc",
+            "domain-create", "domain-destroy", "domain-mem", "vcpu-mem",
             "ring-suppressed", "ring-always", "ring-mutex"]
     for name in want:
         v = figs.get(name, {}).get("value")
