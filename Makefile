@@ -5,7 +5,8 @@
 #   make test       install missing packages, build, run every test
 #   make test TESTS=PATTERN   run the tests whose names match PATTERN (a glob or substring)
 #   make test-list  list test names
-#   make bench      performance figures (QEMU -icount)
+#   make bench      performance figures (QEMU -icount), build/bench.json
+#   make bench-compare OLD=old.json   deltas of build/bench.json against old.json
 #   make fuzz       run the libFuzzer harnesses (FUZZ_SECONDS each; docs/fuzzing.md)
 #   make soak       hostile domUs and create/destroy cycles for a long time (docs/soak.md)
 #   make usb|iso|pxe   boot media from configs/keel.cfg (docs/boot-media.md)
@@ -37,7 +38,7 @@ HV_OBJ := $(patsubst %.c,$(BUILD)/hv/%.o,$(HV_SRC_C)) $(patsubst %.asm,$(BUILD)/
 
 ASM_OFFSETS := $(BUILD)/include/asm-offsets.h
 
-all: $(BUILD)/keel.elf $(BUILD)/keel.efi guests unit
+all: $(BUILD)/keel.elf $(BUILD)/keel.efi guests unit $(BUILD)/ring_bench
 
 $(ASM_OFFSETS): arch/x86/asm-offsets/asm-offsets.c include/keel/*.h include/lib/*.h arch/x86/include/asm/*.h
 	@mkdir -p $(dir $@)
@@ -130,6 +131,18 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@python3 tests/bench.py
 
+# Deltas of build/bench.json (the last `make bench`) against an older one:
+#   make bench-compare OLD=/tmp/bench-before.json
+bench-compare:
+	@test -n "$(OLD)" || { echo "usage: make bench-compare OLD=path/to/old-bench.json"; exit 2; }
+	@python3 tests/bench.py --compare-only --compare $(OLD)
+
+# The host-side ring microbenchmark (tests/bench/ring_bench.c; docs/PERFORMANCE.md).
+$(BUILD)/ring_bench: tests/bench/ring_bench.c include/public/io/ring.h include/lib/types.h
+	@mkdir -p $(@D)
+	@echo "  HOSTCC  $@"
+	@$(CC) -O2 -Wall -Wextra -Werror -pthread -Iinclude $< -o $@
+
 # ---- boot media (docs/boot-media.md) ----------------------------------------
 # All three from one keel.cfg (MEDIA_CFG), its module paths resolved in build/.
 
@@ -154,6 +167,6 @@ pxe: deps
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps run test test-list bench clean guests unit usb iso pxe
+.PHONY: all deps run test test-list bench bench-compare clean guests unit usb iso pxe
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Keel's performance figures (`make bench`; docs/bench.md).
+"""Keel's performance figures (`make bench`; docs/PERFORMANCE.md).
 
 Boots Keel under QEMU TCG with `-icount shift=0,sleep=off` (scripts/run
 --icount), where the guest's RDTSC counts instructions, with dom0's command
@@ -258,7 +258,7 @@ def exits_summary(fig):
                      for k, v in sorted(c.items(), key=lambda kv: -kv[1]))
 
 
-def print_table(rows, headers):
+def print_table(rows, headers, right=(1, 3)):
     widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
     say(("  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths))).rstrip())
     say("  " + "  ".join("-" * w for w in widths))
@@ -266,13 +266,13 @@ def print_table(rows, headers):
         cells = []
         for i, (c, w) in enumerate(zip(r, widths)):
             c = str(c)
-            cells.append(c.rjust(w) if i in (1, 3) else c.ljust(w))
+            cells.append(c.rjust(w) if i in right else c.ljust(w))
         say("  " + "  ".join(cells).rstrip())
 
 
 # Figures that include the firmware's and GRUB's disk reads: QEMU completes
 # those asynchronously, at host-timing-dependent instruction counts, so
-# they differ between runs even under -icount (docs/bench.md).
+# they differ between runs even under -icount (docs/PERFORMANCE.md).
 VARIES = {"boot-dom0-entry"}
 
 
@@ -338,6 +338,163 @@ def print_compare(old_path, figs):
 
 SIZES = {}
 
+# ---- targets (issue 16; docs/PERFORMANCE.md) ----------------------------------
+
+# The figures dom0's `bench` must print; a run without one of them fails.
+EXPECTED = ("loop-baseline", "cpuid-exit", "hypercall-page", "hypercall-direct",
+            "pio-unemulated", "pio-testport", "msr-read", "evtchn-loopback",
+            "boot-dom0-entry", "boot-first-line", "boot-hv-to-dom0",
+            "domain-create", "domain-destroy", "domain-mem", "vcpu-mem")
+
+# The summary table: (key, what, target, Xen 4.17 on this platform). key is
+# a figure name, or None for what cannot be measured yet (the reason in
+# place of a value). target: ("<=", N), ("<=", N, "KiB"), ("report",) or
+# ("floor",).
+NOT_YET_PV = "not measurable yet (split PV block/net drivers)"
+NOT_YET_LINUX = "not measurable yet (Linux guests)"
+NOT_YET_DOMU = "not measurable yet (no bench domU)"
+TARGETS = [
+    ("cpuid-exit", "CPUID exit round trip (dom0 PVH, no NRIP save)", ("<=", 800), 6500),
+    (None, "CPUID round trip, instruction length known",
+     ("<=", 400), None, "not measurable here (QEMU's SVM has no NRIP save)"),
+    ("hypercall-direct", "null hypercall xen_version, direct VMMCALL", ("<=", 500), 6630),
+    ("pio-unemulated", "intercepted port read (inb 0x99)", ("<=", 400), None),
+    ("evtchn-loopback", "evtchn send to self, upcall delivered", ("<=", 1500), None),
+    (None, "evtchn ping-pong domU <-> domU, round trip", ("<=", 6000), None, NOT_YET_DOMU),
+    (None, "evtchn ping-pong domU <-> dom0, round trip", ("<=", 6000), None, NOT_YET_DOMU),
+    ("boot-hv-to-dom0", "boot: hypervisor -> dom0's first instruction", ("<=", 5000000), None),
+    ("boot-hv-to-dom0-line", "boot: hypervisor -> dom0's first console line", ("report",),
+     9000000000),
+    (None, "create -> guest's first instruction", ("<=", 2000000), None, NOT_YET_DOMU),
+    ("domain-create", "create hypercall alone (1 vCPU, no RAM)", ("report",), None),
+    (None, "create -> guest ready (pvtest's first line)", ("report",), None, NOT_YET_DOMU),
+    ("domain-destroy", "destroy done (1 vCPU, no RAM)", ("<=", 1000000), None),
+    ("domain-mem", "hypervisor memory per domain, 1 vCPU, no RAM", ("<=", 65536), None),
+    ("vcpu-mem", "hypervisor memory per extra vCPU", ("report",), None),
+    ("hv-loc", "hypervisor lines of code (boot arch kernel include lib uart)",
+     ("<=", 15000), None),
+    ("ring-suppressed", "host ring, notification suppression (median of 3)", ("report",), None),
+    ("ring-always", "host ring, notify every message (median of 3)", ("report",), None),
+    ("ring-mutex", "host mutex+condvar queue, the floor (median of 3)", ("floor",), None),
+    (None, "PV block seq 64 KiB QD32, domU/dom0", (">=", 0.90), None, NOT_YET_PV),
+    (None, "PV block rand 4 KiB QD32, domU/dom0", (">=", 0.80), None, NOT_YET_PV),
+    (None, "PV block exits and notifications per request", ("<=", 0.2), None, NOT_YET_PV),
+    (None, "PV net 1500 B frames/s, domU vs dom0", (">=", 0.80), None, NOT_YET_PV),
+    (None, "PV net exits per frame", ("<=", 0.1), None, NOT_YET_PV),
+    (None, "Linux domU CPU-bound work vs alone / dom0", (">=", 0.98), None, NOT_YET_LINUX),
+]
+
+# The hypervisor proper: what keel.elf is built from (drivers/uart is the
+# one driver it links; lib/ its string and format code).
+LOC_DIRS = ("boot", "arch", "kernel", "include", "lib", "drivers/uart")
+LOC_EXT = (".c", ".h", ".S", ".s", ".ld")
+
+
+def code_lines(text):
+    """Lines that hold code: not blank, not only a comment (C /* */ and //,
+    assembler # lines that are not preprocessor directives)."""
+    n, in_block = 0, False
+    for line in text.split("\n"):
+        code, i = "", 0
+        while i < len(line):
+            if in_block:
+                j = line.find("*/", i)
+                if j < 0:
+                    i = len(line)
+                else:
+                    in_block, i = False, j + 2
+            elif line.startswith("/*", i):
+                in_block, i = True, i + 2
+            elif line.startswith("//", i):
+                break
+            else:
+                code += line[i]
+                i += 1
+        if code.strip():
+            n += 1
+    return n
+
+
+def hv_loc():
+    total, per = 0, {}
+    for d in LOC_DIRS:
+        n = 0
+        for base, _, files in os.walk(os.path.join(TREE, d)):
+            for f in files:
+                if f.endswith(LOC_EXT):
+                    with open(os.path.join(base, f), errors="replace") as fh:
+                        n += code_lines(fh.read())
+        per[d] = n
+        total += n
+    return total, per
+
+
+RING_BENCH = os.path.join(BUILD, "ring_bench")
+RING_RE = re.compile(r"^ring ([a-z]+): median ([0-9]+) req/s, spread ([0-9]+)\.\.([0-9]+)$")
+
+
+def ring_figures(secs):
+    """Runs build/ring_bench (tests/bench/ring_bench.c; no icount: wall
+    clock, 3 runs per mode) and returns its figures."""
+    if not os.path.isfile(RING_BENCH):
+        raise BenchError("build/ring_bench does not exist (did `make` fail?)")
+    r = subprocess.run([RING_BENCH, str(secs), "3"], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=120)
+    out = r.stdout.decode(errors="replace")
+    figs = {}
+    for l in out.splitlines():
+        m = RING_RE.match(l.strip())
+        if m:
+            figs["ring-" + m.group(1)] = {
+                "value": int(m.group(2)), "unit": "req/s",
+                "detail": "3 runs, spread %s..%s" % (m.group(3), m.group(4)),
+                "spread": [int(m.group(3)), int(m.group(4))]}
+    for mode in ("suppressed", "always", "mutex"):
+        if "ring-" + mode not in figs:
+            raise BenchError("ring_bench printed no `ring %s: median` line:\n%s" % (mode, out))
+    return figs
+
+
+def derived(figs):
+    """Figures computed from dom0's: hypervisor to dom0's first line."""
+    if "boot-hv-to-dom0" in figs and "boot-first-line" in figs:
+        figs["boot-hv-to-dom0-line"] = {
+            "value": figs["boot-hv-to-dom0"]["value"] + figs["boot-first-line"]["value"],
+            "unit": "insns", "detail": "boot-hv-to-dom0 + boot-first-line"}
+
+
+def met(target, value):
+    if target[0] == "<=":
+        return "yes" if value <= target[1] else "NO"
+    if target[0] == ">=":
+        return "yes" if value >= target[1] else "NO"
+    return ""
+
+
+def fmt_target(t):
+    if t[0] in ("<=", ">="):
+        v = t[1]
+        return "%s %s" % (t[0], fmt_val(v) if isinstance(v, float) else "{:,}".format(v))
+    return t[0]
+
+
+def print_summary(figs):
+    rows = []
+    for entry in TARGETS:
+        key, what, target, xen = entry[:4]
+        f = figs.get(key) if key else None
+        xs = "{:,}".format(xen) if isinstance(xen, int) else ""
+        if key == "boot-hv-to-dom0-line" and xen:
+            xs = "~9e9 (to Linux init)"
+        if f is None:
+            rows.append([what, "-", "", fmt_target(target), "", xs,
+                         entry[4] if len(entry) > 4 else "MISSING"])
+            continue
+        rows.append([what, fmt_val(f["value"]), f["unit"], fmt_target(target),
+                     met(target, f["value"]), xs, ""])
+    print_table(rows, ["figure", "value", "unit", "target", "met", "Xen 4.17", "note"],
+                right=(1,))
+
 
 def git_commit():
     try:
@@ -372,11 +529,36 @@ def main():
                          "-icount takes about 4 minutes to reach Keel")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds per boot (default 150, uefi 600)")
-    ap.add_argument("--json", default=os.path.join(BUILD, "bench.json"),
-                    help="where to write the results (default build/bench.json)")
+    ap.add_argument("--json", default=None,
+                    help="where to write the results (default build/bench.json; "
+                         "with --smoke build/bench-smoke.json)")
     ap.add_argument("--compare", metavar="OLD.json",
                     help="print deltas against an earlier bench.json")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a quick check that every figure is produced and parses (make test): "
+                         "1 run, 100 iterations, ring 0.05 s; no values are judged")
+    ap.add_argument("--ring-secs", type=float, default=0.5,
+                    help="seconds per ring_bench run (default 0.5)")
+    ap.add_argument("--compare-only", action="store_true",
+                    help="run nothing: compare the --json file with --compare OLD.json")
     a = ap.parse_args()
+    if a.json is None:
+        a.json = os.path.join(BUILD, "bench-smoke.json" if a.smoke else "bench.json")
+    if a.compare_only:
+        if not a.compare:
+            ap.error("--compare-only needs --compare OLD.json")
+        try:
+            with open(a.json) as f:
+                new = json.load(f)
+            SIZES.update(new.get("sizes", {}))
+            say("%s (%s, commit %s)" % (a.json, new.get("date", "?"), new.get("commit", "?")[:12]))
+            print_compare(a.compare, new.get("figures", {}))
+        except (OSError, ValueError, BenchError) as e:
+            sys.stderr.write("bench: %s\n" % e)
+            return 1
+        return 0
+    if a.smoke:
+        a.iters, a.runs, a.ring_secs = 100, 1, 0.05
     if a.iters < 100:
         ap.error("--iters must be at least 100")
     a.iters -= a.iters % 100
@@ -405,11 +587,22 @@ def main():
                     err = err or e
             if err:
                 raise err
+        for k, r in enumerate(runs, 1):
+            missing = [n for n in EXPECTED if n not in r["figures"]]
+            if missing:
+                raise BenchError("run %d: dom0 printed no (parsable) figure for: %s" % (
+                    k, ", ".join(missing)))
+            derived(r["figures"])
+        loc, loc_per = hv_loc()
+        ring = ring_figures(a.ring_secs)
     except BenchError as e:
         sys.stderr.write("bench: FAILED: %s\n" % e)
         return 1
 
-    figs = runs[0]["figures"]
+    figs = dict(runs[0]["figures"])
+    figs["hv-loc"] = {"value": loc, "unit": "lines", "detail": ", ".join(
+        "%s %d" % kv for kv in loc_per.items())}
+    figs.update(ring)
     say("")
     rows = []
     for name, f in figs.items():
@@ -444,6 +637,9 @@ def main():
         say("  " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
                              for i, (c, w) in enumerate(zip(r, widths))))
 
+    say("\nSummary against issue 16's targets (docs/PERFORMANCE.md):")
+    print_summary(figs)
+
     diffs, expected = compare_runs(runs) if len(runs) > 1 else ([], [])
     if len(runs) > 1:
         if diffs:
@@ -459,6 +655,11 @@ def main():
 
     result = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "smoke": a.smoke,
+        "targets": {e[0]: {"target": list(e[2]), "xen": e[3],
+                           "met": met(e[2], figs[e[0]]["value"])}
+                    for e in TARGETS if e[0] and e[0] in figs},
+        "not_measured": {e[1]: e[4] for e in TARGETS if not e[0]},
         "commit": git_commit(),
         "qemu": qemu_version(),
         "loader": a.loader,

@@ -1,6 +1,6 @@
 /*
  * dom0's micro-benchmarks (cmdline `bench`; `make bench` runs them under
- * QEMU -icount, where RDTSC counts guest instructions: docs/bench.md).
+ * QEMU -icount, where RDTSC counts guest instructions: docs/PERFORMANCE.md).
  *
  * Each figure runs its operation `iters` times (cmdline `bench_iters=N`,
  * default 100000; a multiple of BENCH_BATCH) in batches of BENCH_BATCH,
@@ -262,6 +262,59 @@ static void bench_evtchn(void)
 	evtchn_close(a);
 }
 
+/*
+ * The domain life cycle with no RAM: KEEL_DOMCTL_create (1 and 2 vCPUs)
+ * and destroy, timed with RDTSC around the hypercall, and the hypervisor's
+ * free pages before, after creating and after destroying. A domain with no
+ * RAM has no guest memory and only the p2m's root table, so the free-page
+ * difference is the hypervisor's own memory per domain (its structures and
+ * per-vCPU state; the root table included). Per vCPU: the 2-vCPU domain
+ * minus the 1-vCPU one.
+ */
+static int domain_once(unsigned vcpus, u64 *create, u64 *destroy, u64 *pages)
+{
+	u64 before = sysctl_free_pages(), t0, t1, mid;
+	domid_t id = 0;
+	int rc;
+
+	t0 = rdtsc();
+	rc = domctl_create(&id, vcpus, "bench");
+	t1 = rdtsc();
+	if (rc)
+		return rc;
+	*create = t1 - t0;
+	mid = sysctl_free_pages();
+	t0 = rdtsc();
+	rc = domctl_destroy(id);
+	t1 = rdtsc();
+	if (rc)
+		return rc;
+	*destroy = t1 - t0;
+	*pages = before - mid;
+	if (sysctl_free_pages() != before)
+		return -EBUSY; /* pages not given back */
+	return 0;
+}
+
+static void bench_domain(void)
+{
+	u64 c1, d1, p1, c2, d2, p2;
+	int rc = domain_once(1, &c1, &d1, &p1);
+
+	if (!rc)
+		rc = domain_once(2, &c2, &d2, &p2);
+	if (rc) {
+		printf("dom0: bench domain-create: FAIL %d\n", rc);
+		return;
+	}
+	printf("dom0: bench domain-create: %lu insns (KEEL_DOMCTL_create, 1 vCPU, no RAM)\n", c1);
+	printf("dom0: bench domain-destroy: %lu insns (KEEL_DOMCTL_destroy of it)\n", d1);
+	printf("dom0: bench domain-mem: %lu bytes (hypervisor pages per domain with 1 vCPU: %lu)\n",
+	       p1 * 4096, p1);
+	printf("dom0: bench vcpu-mem: %lu bytes (2-vCPU domain minus 1-vCPU domain: %lu pages)\n",
+	       (p2 - p1) * 4096, p2 - p1);
+}
+
 /* The boot timeline: RDTSC (the host's TSC: Keel sets no offset) at
  * guest_main's entry and after the first console line, and the
  * hypervisor's TSC at boot, recovered from the pvclock record (system
@@ -307,6 +360,7 @@ __noreturn void dom0_bench_run(const struct hvm_start_info *si)
 	bench_ports();
 	bench_msr();
 	bench_evtchn();
+	bench_domain();
 	bench_boot();
 	if (have_exit_counts) {
 		exits_read(all);

@@ -56,7 +56,7 @@ int hw_blk_past_end_test(const char *cmdline);
 int hw_net_test(const char *cmdline);
 
 /* The micro-benchmarks (bench.c, cmdline `bench`, `make bench`): one
- * line per figure, then power-off. docs/bench.md. */
+ * line per figure, then power-off. docs/PERFORMANCE.md. */
 __noreturn void dom0_bench_run(const struct hvm_start_info *si);
 
 #endif
