@@ -78,3 +78,26 @@ def _():
         r"^\(d\d+\) .*xs-hostile: sent \d+",
         r"^\(d0\) dom0: domains: check store-answers-dom0: 0 \(want 0\)",
     ])
+
+
+@test("xenstore-ring-service-dom0-plays-guest", timeout=T + 60)
+def _():
+    """dom0's xenstored over a real ring page and event channel, with dom0
+    writing the requests a paused domU would: relative reads of its own
+    entries, its data/ writes, EACCES on dom0's and its own read-only
+    nodes, ENOSYS for an unknown type, a watch whose event dom0's own
+    write pushes into the ring, then a corrupted index drops the
+    connection (one line) while the store keeps answering; destroy leaves
+    nothing behind."""
+    r = run("xsring")
+    expect_lines_in_order(r.log, [
+        r"^\(d0\) dom0: domains: check ring read own name: type 2 'ringside': 1 \(want 1\)",
+        r"^\(d0\) dom0: domains: check ring read dom0's name: type 16 'EACCES': 1 \(want 1\)",
+        r"^\(d0\) dom0: domains: check ring watch event on dom0's write: 1 \(want 1\)",
+        r"^\(d0\) dom0: xenstored: d\d+: ring broken \(error 2\): connection dropped",
+        r"^\(d0\) dom0: domains: check store-answers-dom0-after-drop: 0 \(want 0\)",
+        r"^\(d0\) dom0: domains: check after-destroy-nodes-back",
+    ])
+    n = len(re.findall(r"dom0: xenstored: .*connection dropped", r.log))
+    if n != 1:
+        fail("expected exactly one dropped-connection line, saw %d" % n, r.tail(60))

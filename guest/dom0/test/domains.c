@@ -670,6 +670,7 @@ static const struct {
 	{ "pvcons", scenario_pvcons },
 	{ "launch", scenario_launch },
 	{ "xenstore", scenario_xenstore },
+	{ "xsring", scenario_xsring },
 };
 
 void domains_test_run(const struct hvm_start_info *si, const char *which)

@@ -11,6 +11,10 @@
  *             /local/domain/N entries and permissions read back
  *             in-process, @introduceDomain/@releaseDomain seen by an
  *             in-process watch, nothing of theirs left after destroy.
+ *   xsring    dom0 plays a paused domU's side of its store ring: requests
+ *             answered (own nodes, EACCES on others', ENOSYS), a watch
+ *             event pushed into the ring on dom0's write, a corrupted
+ *             index dropping the connection while the store carries on.
  *   xenstore  the same with the domUs' own xenbus clients: two domUs run
  *             `xs_role` (default role=xs; `xs_role=xs-hostile` makes the
  *             second one hostile); dom0 waits for the good ones'
@@ -25,6 +29,7 @@
 #include "domain/launch.h"
 #include "domains.h"
 #include "domctl.h"
+#include "gnttab.h"
 #include "guest.h"
 #include "loop/loop.h"
 #include "pvclock.h"
@@ -415,4 +420,163 @@ void scenario_xenstore(const struct hvm_start_info *si)
 		domains_finish(false, "xenstore: FAIL %u of %u checks", domains_nr_bad(),
 			       domains_nr_checks());
 	domains_finish(true, "xenstore: PASS %u checks", domains_nr_checks());
+}
+
+/* ---- the ring path, with dom0 playing the guest (scenario `xsring`) ---- */
+
+static struct xenstore_domain_interface *guest_ring;
+
+static void ring_put(const void *buf, u32 len)
+{
+	struct xenstore_domain_interface *r = guest_ring;
+	u32 prod = r->req_prod;
+
+	for (u32 i = 0; i < len; i++)
+		r->req[MASK_XENSTORE_IDX(prod + i)] = ((const char *)buf)[i];
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	r->req_prod = prod + len;
+}
+
+static void ring_request(u32 type, u32 req_id, const char *a, const char *b)
+{
+	char buf[256];
+	struct xsd_sockmsg h = { .type = type, .req_id = req_id };
+	size_t al = strlen(a) + 1, bl = b ? strlen(b) + (type == XS_WRITE ? 0 : 1) : 0;
+
+	memcpy(buf + sizeof(h), a, al);
+	if (b)
+		memcpy(buf + sizeof(h) + al, b, bl);
+	h.len = (u32)(al + bl);
+	memcpy(buf, &h, sizeof(h));
+	ring_put(buf, (u32)(sizeof(h) + h.len));
+}
+
+static bool rsp_has(void *arg)
+{
+	u32 want = *(u32 *)arg;
+
+	return guest_ring->rsp_prod - guest_ring->rsp_cons >= want;
+}
+
+/* Waits for one whole message in rsp and takes it: its header, and its
+ * payload NUL-terminated in buf. false on timeout. */
+static bool ring_reply(struct xsd_sockmsg *h, char *buf, u32 size)
+{
+	struct xenstore_domain_interface *r = guest_ring;
+	u32 need = sizeof(*h);
+
+	if (!loop_run_until(rsp_has, &need, pvclock_now_ns() + 5 * NS_PER_SEC))
+		return false;
+	u32 cons = r->rsp_cons;
+	for (u32 i = 0; i < sizeof(*h); i++)
+		((char *)h)[i] = r->rsp[MASK_XENSTORE_IDX(cons + i)];
+	need = sizeof(*h) + h->len;
+	if (h->len >= size || !loop_run_until(rsp_has, &need, pvclock_now_ns() + 5 * NS_PER_SEC))
+		return false;
+	for (u32 i = 0; i < h->len; i++)
+		buf[i] = r->rsp[MASK_XENSTORE_IDX(cons + sizeof(*h) + i)];
+	buf[h->len] = 0;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	r->rsp_cons = cons + need;
+	return true;
+}
+
+/* Sends one request as the guest, pokes the service, checks the reply's
+ * type and payload. */
+static void ring_expect(const char *what, u32 type, const char *a, const char *b, u32 want_type,
+			const char *want)
+{
+	static u32 id = 100;
+	struct xsd_sockmsg h;
+	char buf[512], name[160];
+
+	ring_request(type, ++id, a, b);
+	bool ok = ring_reply(&h, buf, sizeof(buf));
+	snprintf(name, sizeof(name), "ring %s: type %u '%s'", what, ok ? h.type : 0u,
+		 ok ? buf : "(no reply)");
+	domains_check(name, ok && h.type == want_type && h.req_id == id && !strcmp(buf, want), 1);
+}
+
+static domid_t ring_dom;
+
+static bool ring_dropped(void *arg)
+{
+	struct xsd_ring_stats st;
+
+	(void)arg;
+	return !xsd_ring_stats(ring_dom, &st) && st.dropped;
+}
+
+void scenario_xsring(const struct hvm_start_info *si)
+{
+	struct launch_params p = {
+		.name = "ringside", .mem_mib = DOMAINS_DOMU_RAM_MIB, .vcpus = 1,
+		.image = domains_image, .image_size = domains_image_size,
+		.cmdline = "role=work steps=1", .paused = true,
+	};
+	struct launch_domain d;
+	char err[128], path[64];
+	unsigned slot = GNTTAB_MAP_SLOTS - 1 - CONS_MAX_DOMAINS - XSD_MAX_DOMAINS;
+	int rc;
+
+	(void)si;
+	setup();
+	struct counts before = counts_now();
+	/* Never unpaused: dom0 writes the requests the guest would. */
+	if ((rc = launch_domain(&p, &d, err, sizeof(err))))
+		domains_finish(false, "FAIL %s", err);
+	ring_dom = d.id;
+	if ((rc = dom_map_foreign_one(d.id, d.store_gfn, gnttab_slot_gpa(slot))))
+		domains_finish(false, "FAIL map d%u's store page: %d", d.id, rc);
+	guest_ring = gnttab_slot_va(slot);
+	domains_check("ring-server-features", guest_ring->server_features,
+		      XENSTORE_SERVER_FEATURE_ERROR);
+
+	/* Relative paths are under /local/domain/N. */
+	ring_expect("read own name", XS_READ, "name", NULL, XS_READ, "ringside");
+	ring_expect("get domain path", XS_GET_DOMAIN_PATH, "5", NULL, XS_GET_DOMAIN_PATH,
+		    "/local/domain/5");
+	ring_expect("write data/x", XS_WRITE, "data/x", "hello", XS_WRITE, "OK");
+	ring_expect("read data/x", XS_READ, "data/x", NULL, XS_READ, "hello");
+	ring_expect("read dom0's name", XS_READ, "/local/domain/0/name", NULL, XS_ERROR, "EACCES");
+	ring_expect("write dom0's node", XS_WRITE, "/local/domain/0/x", "1", XS_ERROR, "EACCES");
+	ring_expect("write own name", XS_WRITE, "name", "evil", XS_ERROR, "EACCES");
+	ring_expect("unknown type", 999, "x", NULL, XS_ERROR, "ENOSYS");
+	/* A watch: OK, then its registration event. */
+	ring_expect("watch data", XS_WATCH, "data", "tok", XS_WATCH, "OK");
+	struct xsd_sockmsg h;
+	char buf[256];
+	bool ok = ring_reply(&h, buf, sizeof(buf));
+	domains_check("ring watch registration event", ok && h.type == XS_WATCH_EVENT &&
+		      !strcmp(buf, "data"), 1);
+	/* dom0 writes under it in-process: the event is pushed into the ring
+	 * (notify -> loop -> pump) without the guest asking. */
+	snprintf(path, sizeof(path), "/local/domain/%u/data/from-dom0", d.id);
+	domains_check("dom0 writes the domU's data/", xsd_write(path, "1"), 0);
+	ok = ring_reply(&h, buf, sizeof(buf));
+	domains_check("ring watch event on dom0's write", ok && h.type == XS_WATCH_EVENT &&
+		      !strcmp(buf, "data/from-dom0"), 1);
+
+	/* A corrupted ring: a producer index 4 KiB ahead. Dropped with one
+	 * line, the page's error set; the store answers dom0 still. */
+	guest_ring->req_prod = guest_ring->req_cons + 4096;
+	xsd_ring_poke(d.id);
+	domains_check("corrupt-ring-dropped",
+		      loop_run_until(ring_dropped, NULL, pvclock_now_ns() + 5 * NS_PER_SEC), 1);
+	domains_check("corrupt-ring-error-set", guest_ring->error, XENSTORE_ERROR_RINGIDX);
+	domains_check("poke-after-drop", xsd_ring_poke(d.id), -ENOENT);
+	domains_check("store-answers-dom0-after-drop", xsd_write("/local/domain/0/alive", "1"), 0);
+	domains_check("store-rm-dom0", xsd_rm("/local/domain/0/alive"), 0);
+
+	dom_unmap_foreign(gnttab_slot_gpa(slot));
+	domains_check("launch-destroy", launch_destroy(&d), 0);
+	check_gone(d.id);
+	take_events();
+	domains_check("release-events", released_events, 1);
+	check_back("after-destroy", &before);
+	domains_check_free_pages(before.free_pages);
+	if (domains_nr_bad())
+		domains_finish(false, "xsring: FAIL %u of %u checks", domains_nr_bad(),
+			       domains_nr_checks());
+	domains_finish(true, "xsring: PASS %u checks", domains_nr_checks());
 }

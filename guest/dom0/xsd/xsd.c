@@ -265,6 +265,16 @@ int xsd_ring_stats(domid_t dom, struct xsd_ring_stats *s)
 	return 0;
 }
 
+int xsd_ring_poke(domid_t dom)
+{
+	struct xsd_ring *r = find(dom);
+
+	if (!r || !r->st.attached)
+		return -ENOENT;
+	loop_port_kick(r->port);
+	return 0;
+}
+
 unsigned xsd_nr_rings(void)
 {
 	unsigned n = 0;

@@ -55,6 +55,11 @@ struct xsd_ring_stats {
 /* -ENOENT if dom was never attached since its last release. */
 int xsd_ring_stats(domid_t dom, struct xsd_ring_stats *s);
 
+/* Runs dom's ring handler on the next loop iteration as if its channel
+ * had fired (tests that play the guest's side from dom0). -ENOENT if
+ * dom's ring is not attached. */
+int xsd_ring_poke(domid_t dom);
+
 /* Rings attached right now (leak checks). */
 unsigned xsd_nr_rings(void);
 
