@@ -19,8 +19,8 @@ def cfg(scenario, extra=""):
             "module pvtest /pvtest.elf\n" % (scenario, extra))
 
 
-def run(scenario, extra=""):
-    r = boot(cfg(scenario, extra), timeout=T)
+def run(scenario, extra="", loader="uefi", timeout=T):
+    r = boot(cfg(scenario, extra), loader=loader, timeout=timeout)
     expect_domains_sound(r)
     expect_lines_in_order(r.log, [
         r"^\(d0\) dom0: domains: %s: PASS" % scenario,
@@ -101,3 +101,16 @@ def _():
     n = len(re.findall(r"dom0: xenstored: .*connection dropped", r.log))
     if n != 1:
         fail("expected exactly one dropped-connection line, saw %d" % n, r.tail(60))
+
+
+@test("xenstore-vmx-ring-service-dom0-plays-guest", timeout=480)
+def _():
+    """The ring scenario under Bochs (VT-x with EPT): the launcher's
+    foreign mappings, channels and undo through the VMX back end."""
+    r = run("xsring", loader="bochs", timeout=420)
+    expect_lines_in_order(r.log, [
+        r"^keel: virtualization: VMX \(",
+        r"^\(d0\) dom0: domains: check ring watch event on dom0's write: 1 \(want 1\)",
+        r"^\(d0\) dom0: xenstored: d\d+: ring broken \(error 2\): connection dropped",
+        r"^\(d0\) dom0: domains: xsring: PASS",
+    ])
