@@ -120,6 +120,13 @@ static void expect_failure(const char *what, const struct launch_params *p, int 
 	if (!rc)
 		launch_destroy(&d);
 	check_back(what, &before);
+	/* The id it had (a reused id would hide leftovers from the counts). */
+	if (d.id) {
+		char path[48], v[8];
+		snprintf(path, sizeof(path), "/local/domain/%u", d.id);
+		snprintf(name, sizeof(name), "%s-no-domain-dir", what);
+		domains_check(name, xsd_read(path, v, sizeof(v)), -ENOENT);
+	}
 }
 
 static void failures(void)
@@ -392,6 +399,7 @@ static void setup(void)
 	char err[128];
 	if (launch_domain(&p, &d, err, sizeof(err)) || launch_destroy(&d))
 		domains_finish(false, "FAIL warm-up launch: %s", err);
+	check_gone(d.id);
 	take_events(); /* the registration events, the warm-up's */
 	introduced_events = released_events = 0;
 }
