@@ -67,8 +67,9 @@ int dom_unmap_foreign(u64 gpa);
  * the port for the backend (console/backend.h cons_back_attach). On
  * failure what was made stays the domain's until it is destroyed.
  *
- * TODO(issue 12, launcher): also write /local/domain/N/console/
- * {ring-ref,port,type} ("xenconsoled") once xenstored runs in dom0.
+ * The launcher (launch.h) does the same for its domains, with a store
+ * page next to it, and writes /local/domain/N/console/{ring-ref,port,
+ * type,limit}.
  */
 int dom_console_create(domid_t id, unsigned ram_mib, u64 *gfn, evtchn_port_t *port);
 

@@ -48,6 +48,10 @@
  *   pvcons    PV consoles: a domU's output through its ring (a 100 KiB
  *             burst, every line checked), input typed for it on the
  *             serial console, a hostile ring dropped (console_test.c).
+ *   launch    the domain launcher and xenstored in dom0: failures undone,
+ *             two domUs' xenstore entries (domains_launch.c).
+ *   xenstore  two pvtest role=xs domUs (or xs_role=xs-hostile) talk to
+ *             dom0's xenstored through their rings (domains_launch.c).
  *   soak      create/destroy cycles and hostile domUs for a long time,
  *             every resource count back at the end (soak.c, make soak).
  */
@@ -721,6 +725,9 @@ static const struct {
 	{ "rowrite", scenario_rowrite },
 	{ "soak", scenario_soak },
 	{ "pvcons", scenario_pvcons },
+	{ "launch", scenario_launch },
+	{ "xenstore", scenario_xenstore },
+	{ "xsring", scenario_xsring },
 };
 
 void domains_test_run(const struct hvm_start_info *si, const char *which)

@@ -62,6 +62,9 @@ void scenario_held(const struct hvm_start_info *si);
 void scenario_flood(const struct hvm_start_info *si);
 void scenario_domctl(const struct hvm_start_info *si);
 void scenario_pvcons(const struct hvm_start_info *si);
+void scenario_launch(const struct hvm_start_info *si);
+void scenario_xenstore(const struct hvm_start_info *si);
+void scenario_xsring(const struct hvm_start_info *si);
 
 /* The soak scenario (soak.c, `scenario=soak`). */
 __noreturn void soak_run(const char *cmdline);

@@ -1,0 +1,249 @@
+/*
+ * The domain launcher (contract in launch.h; docs/launcher.md).
+ *
+ * Xenstore layout and permissions as libxl writes them
+ * (docs/misc/xenstore-paths.pandoc in Xen): /local/domain/N belongs to
+ * dom0 with read access for N ("n0", "rN") and so do the nodes under it
+ * that the guest may only read (name, domid, memory/, console/); the
+ * nodes the guest writes (device/, control/, data/) belong to N ("nN").
+ */
+#include <lib/errno.h>
+#include <lib/string.h>
+#include <public/hvm_op.h>
+#include <public/params.h>
+#include "console/backend.h"
+#include "domctl.h"
+#include "evtchn.h"
+#include "guest.h"
+#include "hypercall.h"
+#include "launch.h"
+#include "xsd/xsd.h"
+
+static const char *const step_names[LAUNCH_STEP_NR] = {
+	[LAUNCH_STEP_CREATE] = "create",       [LAUNCH_STEP_MEMORY] = "memory",
+	[LAUNCH_STEP_BUILD] = "build",         [LAUNCH_STEP_PAGES] = "console and store pages",
+	[LAUNCH_STEP_CONSOLE] = "console",     [LAUNCH_STEP_NODES] = "xenstore nodes",
+	[LAUNCH_STEP_INTRODUCE] = "introduce", [LAUNCH_STEP_UNPAUSE] = "unpause",
+};
+
+const char *launch_step_name(unsigned step)
+{
+	return step && step < LAUNCH_STEP_NR ? step_names[step] : "?";
+}
+
+static int set_param(domid_t id, u32 index, u64 value)
+{
+	struct xen_hvm_param p = { .domid = id, .index = index, .value = value };
+
+	return (int)HYPERVISOR_hvm_op(HVMOP_set_param, &p);
+}
+
+/* Writes "/local/domain/<id><rest>" = value, with perms (owner first) when
+ * given. */
+static int node(domid_t id, const char *rest, const char *value, const char *owner,
+		const char *reader)
+{
+	char path[96];
+	const char *perms[2] = { owner, reader };
+	int rc;
+
+	snprintf(path, sizeof(path), "/local/domain/%u%s", id, rest);
+	if (value)
+		rc = xsd_write(path, value);
+	else
+		rc = xsd_mkdir(path);
+	if (!rc && owner)
+		rc = xsd_set_perms(path, perms, reader ? 2 : 1);
+	return rc;
+}
+
+static int write_nodes(const struct launch_params *p, struct launch_domain *d)
+{
+	char n0[] = "n0", rn[8], nn[8], v[64];
+	domid_t id = d->id;
+	unsigned max = p->max_mem_mib ? p->max_mem_mib : p->mem_mib;
+	int rc;
+
+	snprintf(rn, sizeof(rn), "r%u", id);
+	snprintf(nn, sizeof(nn), "n%u", id);
+	/* The domain's directory first: children inherit its list. */
+	if ((rc = node(id, "", NULL, n0, rn)) || (rc = node(id, "/name", p->name, NULL, NULL)))
+		return rc;
+	snprintf(v, sizeof(v), "%u", id);
+	if ((rc = node(id, "/domid", v, NULL, NULL)))
+		return rc;
+	snprintf(v, sizeof(v), "/vm/%u", id);
+	if ((rc = node(id, "/vm", v, NULL, NULL)))
+		return rc;
+	snprintf(v, sizeof(v), "%u", p->mem_mib * 1024);
+	if ((rc = node(id, "/memory/target", v, NULL, NULL)))
+		return rc;
+	snprintf(v, sizeof(v), "%u", max * 1024);
+	if ((rc = node(id, "/memory/static-max", v, NULL, NULL)))
+		return rc;
+	snprintf(v, sizeof(v), "%lu", d->console_gfn);
+	if ((rc = node(id, "/console/ring-ref", v, NULL, NULL)))
+		return rc;
+	snprintf(v, sizeof(v), "%u", d->console_port);
+	if ((rc = node(id, "/console/port", v, NULL, NULL)) ||
+	    (rc = node(id, "/console/type", "xenconsoled", NULL, NULL)))
+		return rc;
+	snprintf(v, sizeof(v), "%u", CONS_HISTORY);
+	if ((rc = node(id, "/console/limit", v, NULL, NULL)))
+		return rc;
+	/* The guest's own: it creates and changes nodes here. */
+	if ((rc = node(id, "/device", NULL, nn, NULL)) ||
+	    (rc = node(id, "/control", NULL, nn, NULL)) ||
+	    (rc = node(id, "/data", NULL, nn, NULL)))
+		return rc;
+	return 0;
+}
+
+static void remove_nodes(domid_t id)
+{
+	char path[48];
+
+	snprintf(path, sizeof(path), "/local/domain/%u", id);
+	xsd_rm(path);
+}
+
+static int introduce(struct launch_domain *d)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), "%u%c%lu%c%u", d->id, 0, d->store_gfn, 0,
+			 d->store_port);
+
+	return xsd_call(XS_INTRODUCE, 0, buf, (u32)n + 1, NULL, NULL);
+}
+
+#define DONE(d, s) ((d)->done & (1u << (s)))
+
+/* Undoes every step done, newest first. Returns the first error. */
+static int undo(struct launch_domain *d)
+{
+	int rc = 0, r;
+
+	if (DONE(d, LAUNCH_STEP_INTRODUCE))
+		xs_store_domain_gone(xsd_store(), d->id); /* @releaseDomain */
+	if (DONE(d, LAUNCH_STEP_NODES))
+		remove_nodes(d->id);
+	if (DONE(d, LAUNCH_STEP_CONSOLE))
+		cons_back_detach(d->id);
+	/* The pages, ports and memory are the domain's: they go with it. */
+	if (DONE(d, LAUNCH_STEP_CREATE) && (r = domctl_destroy(d->id)))
+		rc = r;
+	d->done = 0;
+	return rc;
+}
+
+int launch_domain(const struct launch_params *p, struct launch_domain *d, char *err,
+		  size_t errlen)
+{
+	unsigned max = p->max_mem_mib ? p->max_mem_mib : p->mem_mib;
+	unsigned step = 0;
+	domid_t id = 0;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (err && errlen)
+		err[0] = 0;
+	if (!p->name || !p->mem_mib || max < p->mem_mib || !p->image) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (p->nr_modules) {
+		rc = -EOPNOTSUPP;
+		goto fail;
+	}
+	if ((rc = xsd_init()))
+		goto fail;
+#define STEP(s)                                  \
+	do {                                     \
+		step = (s);                      \
+		if (p->fail_at == (s)) {         \
+			rc = -EINTR;         \
+			goto fail;               \
+		}                                \
+	} while (0)
+
+	STEP(LAUNCH_STEP_CREATE);
+	if ((rc = domctl_create(&id, p->vcpus ? p->vcpus : 1, p->name)))
+		goto fail;
+	d->id = id;
+	d->done |= 1u << step;
+
+	/* RAM at 0, and room for the console and store pages past it (two
+	 * more frames; max_mem is in KiB). */
+	STEP(LAUNCH_STEP_MEMORY);
+	if ((rc = domctl_max_mem(id, (u64)max * 1024 + 8)) ||
+	    (rc = domctl_populate_ram(id, 0, (u64)p->mem_mib * 256)))
+		goto fail;
+	d->done |= 1u << step;
+
+	STEP(LAUNCH_STEP_BUILD);
+	if ((rc = domctl_pvh_build(id, p->image, p->image_size, p->cmdline ? p->cmdline : "")))
+		goto fail;
+	d->done |= 1u << step;
+
+	/* As dom_console_create: just past the RAM of its memory map (made
+	 * by the build), so the guest never takes them for RAM. The ports
+	 * are the domain's, unbound, for dom0 to bind. */
+	STEP(LAUNCH_STEP_PAGES);
+	d->console_gfn = (u64)p->mem_mib * 256;
+	d->store_gfn = d->console_gfn + 1;
+	if ((rc = domctl_populate_ram(id, d->console_gfn << PAGE_SHIFT, 2)) ||
+	    (rc = evtchn_alloc_unbound(id, 0, &d->console_port)) ||
+	    (rc = evtchn_alloc_unbound(id, 0, &d->store_port)) ||
+	    (rc = set_param(id, HVM_PARAM_CONSOLE_PFN, d->console_gfn)) ||
+	    (rc = set_param(id, HVM_PARAM_CONSOLE_EVTCHN, d->console_port)) ||
+	    (rc = set_param(id, HVM_PARAM_STORE_PFN, d->store_gfn)) ||
+	    (rc = set_param(id, HVM_PARAM_STORE_EVTCHN, d->store_port)))
+		goto fail;
+	d->done |= 1u << step;
+
+	STEP(LAUNCH_STEP_CONSOLE);
+	if ((rc = cons_back_attach(id, d->console_gfn, d->console_port)))
+		goto fail;
+	d->done |= 1u << step;
+
+	STEP(LAUNCH_STEP_NODES);
+	/* Marked first: a failure half-way still removes what was written. */
+	d->done |= 1u << step;
+	if ((rc = write_nodes(p, d)))
+		goto fail;
+
+	STEP(LAUNCH_STEP_INTRODUCE);
+	if ((rc = introduce(d)))
+		goto fail;
+	d->done |= 1u << step;
+
+	if (!p->paused) {
+		STEP(LAUNCH_STEP_UNPAUSE);
+		if ((rc = domctl_unpause(id)))
+			goto fail;
+		d->done |= 1u << step;
+	}
+#undef STEP
+	return 0;
+
+fail:
+	if (err && errlen)
+		snprintf(err, errlen, "launch %s: %s failed: %d", p->name ? p->name : "?",
+			 step ? launch_step_name(step) : "parameters", rc);
+	undo(d);
+	return rc;
+}
+
+int launch_unpause(struct launch_domain *d)
+{
+	int rc = domctl_unpause(d->id);
+
+	if (!rc)
+		d->done |= 1u << LAUNCH_STEP_UNPAUSE;
+	return rc;
+}
+
+int launch_destroy(struct launch_domain *d)
+{
+	return undo(d);
+}

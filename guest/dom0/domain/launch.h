@@ -1,0 +1,83 @@
+/*
+ * The domain launcher (guest/dom0/domain/launch.c): the one way dom0
+ * starts and stops a domU (self-test scenarios now, the CLI next),
+ * following Xen's toolstack (libxl). docs/launcher.md has the sequence.
+ *
+ * launch_domain: creates the domain (name, vCPUs, memory, static max),
+ * builds the PVH image with its command line, gives it a PV console page
+ * and port (served by console/backend.h) and a xenstore page and port
+ * (HVM_PARAM_STORE_PFN / STORE_EVTCHN), writes /local/domain/N
+ * (name, domid, vm, memory/{target,static-max}, console/{ring-ref,port,
+ * type,limit}, and device/, control/, data/ owned by N), INTRODUCEs it to
+ * dom0's xenstored (guest/dom0/xsd/xsd.h; @introduceDomain fires) and
+ * unpauses it. On any failure it undoes every step already done (nodes
+ * removed, released, console detached, domain destroyed, so dom0 holds
+ * nothing and the hypervisor's pages are back), writes a one-line reason
+ * into err, and returns the failing step's -errno.
+ *
+ * launch_destroy: releases the domain from xenstored (@releaseDomain
+ * fires; dom0's mapping of the store page and its channel go), detaches
+ * its console (mapping and channel go), removes its xenstore nodes and
+ * destroys it. 0 or the first error (every step is still tried).
+ */
+#ifndef GUEST_DOM0_LAUNCH_H
+#define GUEST_DOM0_LAUNCH_H
+
+#include <public/event_channel.h>
+#include <public/xen.h>
+
+/* A module for the domain (an initrd): bytes in dom0's memory. */
+struct launch_module {
+	const void *data;
+	u64 size;
+	const char *cmdline;
+};
+
+struct launch_params {
+	const char *name;      /* the domain's name (xenstore `name`) */
+	unsigned mem_mib;      /* RAM at guest-physical 0: memory/target */
+	unsigned max_mem_mib;  /* memory/static-max; 0 = mem_mib */
+	unsigned vcpus;        /* 0 = 1 */
+	const void *image;     /* PVH ELF (e.g. a boot module, dom_module_find) */
+	u64 image_size;
+	const char *cmdline;   /* NULL = empty */
+	/* Modules: the hypervisor's PVH builder (KEEL_DOMCTL_pvh_build) takes
+	 * none yet, so nr_modules > 0 fails with -EOPNOTSUPP (nothing done). */
+	const struct launch_module *modules;
+	unsigned nr_modules;
+	bool paused;           /* leave it paused (launch_unpause later) */
+	/* Tests: fail with -EINTR just before step `fail_at`
+	 * (LAUNCH_STEP_*), to prove the undo of the steps before it. */
+	unsigned fail_at;
+};
+
+/* The steps, in order (docs/launcher.md). */
+enum {
+	LAUNCH_STEP_CREATE = 1,
+	LAUNCH_STEP_MEMORY,
+	LAUNCH_STEP_BUILD,
+	LAUNCH_STEP_PAGES,
+	LAUNCH_STEP_CONSOLE,
+	LAUNCH_STEP_NODES,
+	LAUNCH_STEP_INTRODUCE,
+	LAUNCH_STEP_UNPAUSE,
+	LAUNCH_STEP_NR
+};
+
+/* A launched domain: what dom0 set up for it. */
+struct launch_domain {
+	domid_t id;
+	u64 console_gfn, store_gfn;
+	evtchn_port_t console_port, store_port; /* the domain's ends */
+	unsigned done; /* steps done (bit per LAUNCH_STEP_*) */
+};
+
+int launch_domain(const struct launch_params *p, struct launch_domain *d, char *err,
+		  size_t errlen);
+int launch_unpause(struct launch_domain *d);
+int launch_destroy(struct launch_domain *d);
+
+/* Step name ("create", "memory" ...) for messages. */
+const char *launch_step_name(unsigned step);
+
+#endif
