@@ -296,7 +296,7 @@ static void copy_cut(char *dst, size_t size, const char *src)
 int xb_next_event(struct xb_client *c, char *path, size_t psize, char *token, size_t tsize,
 		  u64 timeout_ns)
 {
-	bool waited = false;
+	unsigned waits = 0;
 
 	while (!c->ev_count) {
 		if (c->dead)
@@ -310,16 +310,13 @@ int xb_next_event(struct xb_client *c, char *path, size_t psize, char *token, si
 		}
 		if (c->ev_count)
 			break;
-		if (!timeout_ns || waited)
+		/* One wait of timeout_ns; more only while a message is half
+		 * in (the server writes it in pieces), at most 16. */
+		if (!timeout_ns || (waits && !c->got) || waits >= 16)
 			return -ETIMEDOUT;
 		if (c->t.wait(c->t.ctx, timeout_ns))
 			return -ETIMEDOUT;
-		waited = true; /* one more look at what arrived, then give up */
-		r = take(c);
-		if (r < 0)
-			return r;
-		if (r)
-			c->stray_replies++;
+		waits++;
 	}
 	struct xb_event *e = &c->ev[c->ev_head];
 	const char *p, *t;

@@ -151,6 +151,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_pvcons();
 	else if (!strcmp(role, "pvcons-hostile"))
 		role_pvcons_hostile();
+	else if (!strcmp(role, "xs"))
+		role_xs();
+	else if (!strcmp(role, "xs-hostile"))
+		role_xs_hostile();
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");
