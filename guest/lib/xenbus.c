@@ -2,10 +2,9 @@
  * The xenbus ring transport (contract in xenbus.h): the page and event
  * channel the toolstack announces in HVM_PARAM_STORE_PFN and
  * HVM_PARAM_STORE_EVTCHN (Xen public/hvm/params.h), used as Xen's
- * public/io/xs_wire.h describes: the guest produces into req[] and
- * consumes rsp[], indices run freely and are masked with
- * MASK_XENSTORE_IDX, data before index (write barrier), index before data
- * (read barrier), and the port is notified after every index move.
+ * public/io/xs_wire.h describes (byte I/O and barriers: xenbus_ring.c);
+ * the port is notified after every index move, and a full or empty ring
+ * sleeps in SCHEDOP_poll on the (masked) port.
  */
 #include <lib/errno.h>
 #include <lib/string.h>
@@ -45,49 +44,28 @@ static int ring_send(void *ctx, const void *buf, size_t n, u64 timeout_ns)
 	(void)ctx;
 
 	while (n) {
-		u32 cons = __atomic_load_n(&ring->req_cons, __ATOMIC_RELAXED);
-		u32 prod = __atomic_load_n(&ring->req_prod, __ATOMIC_RELAXED);
-		if (prod - cons > XENSTORE_RING_SIZE)
-			return -EIO; /* the server moved req_cons past us */
-		u32 room = XENSTORE_RING_SIZE - (prod - cons);
-		if (!room) {
+		long k = xb_ring_put(ring, s, n);
+		if (k < 0)
+			return (int)k; /* the server moved req_cons past us */
+		if (!k) {
 			if (pvclock_now_ns() >= deadline)
 				return -ETIMEDOUT;
 			wait_port(deadline);
 			continue;
 		}
-		/* The slots are free only once cons has been read. */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		u32 k = (u32)MIN((size_t)room, n);
-		for (u32 i = 0; i < k; i++)
-			ring->req[MASK_XENSTORE_IDX(prod + i)] = s[i];
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		__atomic_store_n(&ring->req_prod, prod + k, __ATOMIC_RELAXED);
 		evtchn_send(port);
 		s += k;
-		n -= k;
+		n -= (size_t)k;
 	}
 	return 0;
 }
 
 static long ring_recv(void *ctx, void *buf, size_t n)
 {
-	char *d = buf;
 	(void)ctx;
-
-	u32 cons = __atomic_load_n(&ring->rsp_cons, __ATOMIC_RELAXED);
-	u32 prod = __atomic_load_n(&ring->rsp_prod, __ATOMIC_RELAXED);
-	if (prod - cons > XENSTORE_RING_SIZE)
-		return -EIO;
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	u32 k = (u32)MIN((size_t)(prod - cons), n);
-	for (u32 i = 0; i < k; i++)
-		d[i] = ring->rsp[MASK_XENSTORE_IDX(cons + i)];
-	/* Our reads before the slots go back to the server. */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	__atomic_store_n(&ring->rsp_cons, cons + k, __ATOMIC_RELAXED);
-	if (k)
-		evtchn_send(port);
+	long k = xb_ring_get(ring, buf, n);
+	if (k > 0)
+		evtchn_send(port); /* room for the server's next bytes */
 	return k;
 }
 
@@ -97,6 +75,7 @@ static int ring_wait(void *ctx, u64 timeout_ns)
 	(void)ctx;
 
 	for (;;) {
+		/* Corrupted indices count as "something": recv reports it. */
 		u32 cons = __atomic_load_n(&ring->rsp_cons, __ATOMIC_RELAXED);
 		if (__atomic_load_n(&ring->rsp_prod, __ATOMIC_RELAXED) != cons)
 			return 0;

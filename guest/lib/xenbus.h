@@ -144,6 +144,20 @@ int xb_read_state(struct xb_client *c, const char *dir);
  * seen (a non-negative number != want) on time-out, or negative errno. */
 int xb_wait_state(struct xb_client *c, const char *dir, enum xenbus_state want, u64 timeout_ns);
 
+/* ---- the ring's byte I/O (xenbus_ring.c, pure; the guest's side) ---- */
+
+/* Copies up to n bytes into r->req (as many as there is room for) and
+ * publishes them: the count (0 when full), or -EIO if the indices are
+ * further apart than the ring (the server corrupted them). The caller
+ * notifies the server when the count is not 0. */
+long xb_ring_put(struct xenstore_domain_interface *r, const void *buf, size_t n);
+/* Takes up to n bytes from r->rsp and frees their room: the count (0 when
+ * none), or -EIO for corrupted indices. The caller notifies the server
+ * when the count is not 0. */
+long xb_ring_get(struct xenstore_domain_interface *r, void *buf, size_t n);
+/* Bytes waiting in r->rsp (0 also for corrupted indices: get says so). */
+u32 xb_ring_rsp_avail(const struct xenstore_domain_interface *r);
+
 /* ---- the ring transport (xenbus.c, guests only) ---- */
 
 /* Connects to the store ring (needs evtchn_init): 0, -ENODEV when the

@@ -7,9 +7,12 @@
  *   xenstore-client-host-*  the client against xenstored's own store and
  *                           protocol code (the sources build/xenstored-host
  *                           and dom0 run), through xs_conn_input/output as
- *                           a byte-stream transport, as dom0 and as a domU.
+ *                           a byte-stream transport, as dom0 and as a domU;
+ *                           and -host-ring: the client's ring code
+ *                           (xenbus_ring.c) against xenstored's (ring.c)
+ *                           on a shared page in memory.
  *
- * unit-sources: guest/lib/xenbus_core.c guest/dom0/xenstored/conn.c guest/dom0/xenstored/dispatch.c guest/dom0/xenstored/ops.c guest/dom0/xenstored/perms.c guest/dom0/xenstored/quota.c guest/dom0/xenstored/ring.c guest/dom0/xenstored/transaction.c guest/dom0/xenstored/tree.c guest/dom0/xenstored/watch.c guest/dom0/xenstored/wire.c
+ * unit-sources: guest/lib/xenbus_core.c guest/lib/xenbus_ring.c guest/dom0/xenstored/conn.c guest/dom0/xenstored/dispatch.c guest/dom0/xenstored/ops.c guest/dom0/xenstored/perms.c guest/dom0/xenstored/quota.c guest/dom0/xenstored/ring.c guest/dom0/xenstored/transaction.c guest/dom0/xenstored/tree.c guest/dom0/xenstored/watch.c guest/dom0/xenstored/wire.c
  */
 #include <stdlib.h>
 #include <string.h>
@@ -450,6 +453,114 @@ START_TEST(host_state)
 }
 END_TEST
 
+/* ---- the client's ring code against xenstored's ring code ---- */
+
+struct ringpair {
+	struct xenstore_domain_interface *page;
+	struct xs_conn *server;
+	int server_rc; /* the last pump's answer */
+};
+
+static void rp_pump(struct ringpair *rp)
+{
+	/* Pumps until the server has nothing more to move (bounded). */
+	for (int i = 0; i < 64; i++) {
+		rp->server_rc = xs_ring_pump(rp->page, rp->server);
+		if (rp->server_rc <= 0)
+			break;
+	}
+}
+
+static int rp_send(void *ctx, const void *buf, size_t n, u64 timeout_ns)
+{
+	struct ringpair *rp = ctx;
+	const char *b = buf;
+	(void)timeout_ns;
+	while (n) {
+		long k = xb_ring_put(rp->page, b, n);
+		if (k < 0)
+			return (int)k;
+		rp_pump(rp);
+		if (!k)
+			return -ETIMEDOUT; /* the server took nothing: no room */
+		b += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static long rp_recv(void *ctx, void *buf, size_t n)
+{
+	struct ringpair *rp = ctx;
+	rp_pump(rp);
+	return xb_ring_get(rp->page, buf, n);
+}
+
+static int rp_wait(void *ctx, u64 timeout_ns)
+{
+	struct ringpair *rp = ctx;
+	(void)timeout_ns;
+	rp_pump(rp);
+	return xb_ring_rsp_avail(rp->page) ? 0 : -ETIMEDOUT;
+}
+
+START_TEST(host_ring)
+{
+	static struct xenstore_domain_interface page __attribute__((aligned(4096)));
+	static struct ringpair rp;
+	static struct xb_client c;
+	static char big[3001], back[3100];
+	struct xb_client *d5, *d6, *c0 = host_setup(&d5, &d6);
+	(void)c0;
+	(void)d6;
+
+	memset(&page, 0, sizeof(page));
+	/* Indices near the 32-bit wrap, as after a long uptime. */
+	page.req_cons = page.req_prod = 0xfffffe00u;
+	page.rsp_cons = page.rsp_prod = 0xffffff00u;
+	xs_ring_init(&page);
+	rp.page = &page;
+	rp.server = xs_conn_new(store, 5, false, NULL, NULL);
+	struct xb_transport t = { rp_send, rp_recv, rp_wait, &rp };
+	xb_client_init(&c, &t);
+
+	char buf[64];
+	ck_assert_int_eq(xb_read(&c, 0, "name", buf, sizeof(buf)), 4);
+	ck_assert_str_eq(buf, "five");
+	/* A value twice the 1 KiB ring (a domU's default value quota is
+	 * 2048), crossing the index wrap both ways: request and reply go
+	 * through in pieces, the server taking as the client produces. */
+	for (int i = 0; i < 2000; i++)
+		big[i] = (char)('a' + i % 26);
+	ck_assert_int_eq(xb_write(&c, 0, "data/big", big), 0);
+	ck_assert_int_eq(xb_read(&c, 0, "data/big", back, sizeof(back)), 2000);
+	ck_assert_mem_eq(back, big, 2000);
+	ck_assert_uint_gt(page.req_prod, 0);
+	ck_assert_uint_lt(page.req_prod, 0x1000); /* wrapped */
+	ck_assert_int_eq(xb_watch(&c, "data", "r"), 0);
+	char p[64], tk[8];
+	ck_assert_int_eq(xb_next_event(&c, p, sizeof(p), tk, sizeof(tk), 1), 0);
+	ck_assert_str_eq(p, "data");
+	for (int i = 0; i < 50; i++)
+		ck_assert_int_eq(xb_write(&c, 0, "data/n", "x"), 0);
+	/* 50 events through the ring between replies: the queue keeps
+	 * XB_EVENTS, counts the rest. */
+	ck_assert_uint_eq(c.ev_count, XB_EVENTS);
+	ck_assert_uint_eq(c.events_dropped, 50 - XB_EVENTS);
+	ck_assert_int_eq(c.dead, 0);
+
+	/* The server corrupts rsp_prod: the client notices and stops. */
+	page.rsp_prod = page.rsp_cons + XENSTORE_RING_SIZE + 1;
+	ck_assert_int_eq(xb_ring_get(&page, buf, sizeof(buf)), -EIO);
+	ck_assert_int_eq(xb_read(&c, 0, "name", buf, sizeof(buf)), -EIO);
+	ck_assert_int_eq(c.dead, -EIO);
+	page.rsp_prod = page.rsp_cons;
+	page.req_cons = page.req_prod + 1; /* cons past prod */
+	ck_assert_int_eq(xb_ring_put(&page, "x", 1), -EIO);
+	host_done();
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "xenstore-client-frame", &frame_ttest },
 	{ "xenstore-client-errors", &errors_ttest },
@@ -462,5 +573,6 @@ const struct unit_case unit_cases[] = {
 	{ "xenstore-client-host-watch", &host_watch_ttest },
 	{ "xenstore-client-host-transactions", &host_transactions_ttest },
 	{ "xenstore-client-host-state", &host_state_ttest },
+	{ "xenstore-client-host-ring", &host_ring_ttest },
 	{ 0 },
 };
