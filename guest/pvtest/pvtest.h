@@ -51,6 +51,12 @@
  *   role=tpr [hold_ms=M]                     CR8 holds back the per-vCPU
  *                                            upcall vector, not the
  *                                            callback vector (tpr.c)
+ *   role=xs [xs_peer=D]                      xenstore checks through the
+ *                                            xenbus client: "xs: PASS/FAIL
+ *                                            <check>", "xs: done ..." (xs.c)
+ *   role=xs-hostile [xs_msgs=N xs_idle_s=S]  bad inputs on its store ring,
+ *                                            "xs-hostile: sent N"
+ *                                            (xs_hostile.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -94,6 +100,8 @@ void role_pvcons(void);
 void role_pvcons_hostile(void);
 void role_tpr(void);
 void role_tscaux(void);
+void role_xs(void);
+void role_xs_hostile(void);
 
 /* The hostile role's exit-level phase (hostile_exits.c): n random
  * exit-causing or privileged instructions, then n / 10 physmap and
