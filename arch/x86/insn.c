@@ -10,9 +10,7 @@
 #include <lib/types.h>
 #include <asm/insn.h>
 
-/* Legacy prefixes (SDM vol. 2 2.1.1): lock/rep, segment overrides,
- * operand and address size. */
-static bool is_legacy_prefix(u8 b)
+bool insn_is_legacy_prefix(u8 b)
 {
 	switch (b) {
 	case 0xf0: case 0xf2: case 0xf3:
@@ -71,7 +69,7 @@ int insn_length(const u8 *bytes, size_t avail, bool long_mode_64)
 			return -EINVAL;
 		if (i >= avail)
 			return -EAGAIN;
-		if (!is_legacy_prefix(bytes[i]) &&
+		if (!insn_is_legacy_prefix(bytes[i]) &&
 		    !(long_mode_64 && (bytes[i] & 0xf0) == 0x40))
 			break;
 	}

@@ -21,7 +21,7 @@
  * the linear address is CS.base + EIP, wrapping at 4 GiB; in 64-bit mode
  * the CS base is ignored (SDM vol. 3 3.4.4).
  */
-int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len)
+int insn_fetch_decode(struct vcpu *v, u64 rip, insn_decode_fn decode, void *ctx)
 {
 	u8 buf[INSN_MAX_LEN];
 	struct vseg cs;
@@ -42,8 +42,21 @@ int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len)
 		if (gva_to_gpa(v, at, PT_X, &gpa) || copy_from_gpa(v->dom, buf + have, gpa, n))
 			return -EFAULT;
 		have += n;
-		rc = insn_length(buf, have, l64);
+		rc = decode(buf, have, l64, ctx);
 	}
+	return rc == -EAGAIN ? -EINVAL : rc;
+}
+
+static int length_of(const u8 *bytes, size_t avail, bool l64, void *ctx)
+{
+	(void)ctx;
+	return insn_length(bytes, avail, l64);
+}
+
+int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len)
+{
+	int rc = insn_fetch_decode(v, rip, length_of, NULL);
+
 	if (rc < 0)
 		return rc;
 	*len = (u8)rc;

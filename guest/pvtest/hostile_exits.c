@@ -837,6 +837,13 @@ static void physmap_fuzz(u64 rounds, domid_t victim)
 			/* gmfn spaces move pages of ours: only scratch ones. */
 			if (x.space == XENMAPSPACE_gmfn || x.space == XENMAPSPACE_gmfn_range)
 				x.idx = ((u64)(uintptr_t)scratch >> PAGE_SHIFT) + rnd_below(4);
+			/* A frame placed over our own code or data would be our
+			 * own death (Xen allows it too): below the top of RAM,
+			 * only scratch pages are targets. */
+			u64 sfn = (u64)(uintptr_t)scratch >> PAGE_SHIFT;
+			if (x.gpfn < (ramtop >> PAGE_SHIFT) &&
+			    (x.gpfn < sfn || x.gpfn >= sfn + SCRATCH / PAGE_SIZE))
+				x.gpfn += ramtop >> PAGE_SHIFT;
 			pm_record(PM_ADD, HYPERVISOR_memory_op(XENMEM_add_to_physmap, &x));
 			break;
 		}

@@ -6,7 +6,7 @@
  * writes (reserved CR4 bits, CR3 bits above MAXPHYADDR, CR0 bits 63:32)
  * are refused.
  *
- * unit-sources: arch/x86/svm/cr_rules.c
+ * unit-sources: arch/x86/svm/cr_rules.c arch/x86/insn.c
  */
 #include <stdio.h>
 #include <string.h>

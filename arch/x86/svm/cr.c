@@ -45,30 +45,17 @@
 
 #define SEG_L (1u << 9) /* CS.L in the VMCB attribute format */
 
-/*
- * The bytes at CS:RIP, up to the end of RIP's page first (an instruction
- * that ends before an unmapped page must still decode), then from the
- * next page only if needed. As insn_fetch_and_length() (arch/x86/insn.c).
- */
-static int fetch_and_decode(struct vcpu *v, const struct vmcb *vmcb, bool lm64,
-			    struct svm_cr_insn *insn)
+static int cr_decode(const u8 *bytes, size_t avail, bool l64, void *insn)
 {
-	u8 buf[INSN_MAX_LEN];
-	u64 va = lm64 ? vmcb->save.rip : (vmcb->save.cs.base + vmcb->save.rip) & 0xffffffffULL;
-	size_t have = 0;
-	int rc = -EAGAIN;
+	return svm_cr_insn_decode(bytes, avail, l64, insn);
+}
 
-	while (rc == -EAGAIN && have < INSN_MAX_LEN) {
-		u64 at = lm64 ? va + have : (va + have) & 0xffffffffULL;
-		size_t n = MIN(INSN_MAX_LEN - have, PAGE_SIZE - (at & (PAGE_SIZE - 1)));
-		gpa_t gpa;
+/* The instruction at CS:RIP, fetched page by page (insn_fetch_decode). */
+static int fetch_and_decode(struct vcpu *v, const struct vmcb *vmcb, struct svm_cr_insn *insn)
+{
+	int rc = insn_fetch_decode(v, vmcb->save.rip, cr_decode, insn);
 
-		if (gva_to_gpa(v, at, PT_X, &gpa) || copy_from_gpa(v->dom, buf + have, gpa, n))
-			return -EFAULT;
-		have += n;
-		rc = svm_cr_insn_decode(buf, have, lm64, insn);
-	}
-	return rc;
+	return rc < 0 ? rc : 0;
 }
 
 static u64 gpr_value(struct vcpu *v, const struct vmcb *vmcb, unsigned gpr, bool lm64)
@@ -97,7 +84,7 @@ void svm_cr_write_decode(struct vcpu *v, const struct vmcb *vmcb, unsigned cr,
 	e->cr.cr = (u8)cr;
 	e->cr.write = true;
 	e->cr.gpr = GPR_NR; /* the kernel refuses this unless has_val */
-	if (fetch_and_decode(v, vmcb, lm64, &insn) || insn.cr != cr ||
+	if (fetch_and_decode(v, vmcb, &insn) || insn.cr != cr ||
 	    insn.kind == CR_INSN_LMSW_MEM)
 		return;
 	switch (insn.kind) {

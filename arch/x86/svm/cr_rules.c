@@ -11,23 +11,8 @@
 #include <asm/insn.h>
 #include "svm.h"
 
-
 #define CR4_PCIDE (1ULL << 17)
 #define CR4_LA57 (1ULL << 12)
-
-/* ---- pure rules --------------------------------------------------------- */
-
-static bool is_legacy_prefix(u8 b)
-{
-	switch (b) {
-	case 0xf0: case 0xf2: case 0xf3:
-	case 0x2e: case 0x36: case 0x3e: case 0x26: case 0x64: case 0x65:
-	case 0x66: case 0x67:
-		return true;
-	default:
-		return false;
-	}
-}
 
 int svm_cr_insn_decode(const u8 *b, size_t avail, bool lm64, struct svm_cr_insn *out)
 {
@@ -42,7 +27,7 @@ int svm_cr_insn_decode(const u8 *b, size_t avail, bool lm64, struct svm_cr_insn 
 			return -EINVAL;
 		if (i >= avail)
 			return -EAGAIN;
-		if (is_legacy_prefix(b[i])) {
+		if (insn_is_legacy_prefix(b[i])) {
 			lock |= b[i] == 0xf0;
 			rex = 0;
 		} else if (lm64 && (b[i] & 0xf0) == 0x40) {

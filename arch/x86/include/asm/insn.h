@@ -33,6 +33,10 @@
  */
 int insn_length(const u8 *bytes, size_t avail, bool long_mode_64);
 
+/* A legacy prefix (SDM vol. 2 2.1.1): lock/rep, segment overrides,
+ * operand and address size. */
+bool insn_is_legacy_prefix(u8 b);
+
 struct vcpu;
 
 /*
@@ -43,5 +47,21 @@ struct vcpu;
  * instruction. For the SVM back end when NRIP save is absent.
  */
 int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len);
+
+/*
+ * A decoder over the bytes fetched so far (`avail` of them; l64: 64-bit
+ * code): >= 0 done (its result), -EAGAIN to be given more bytes, another
+ * negative errno to stop.
+ */
+typedef int (*insn_decode_fn)(const u8 *bytes, size_t avail, bool l64, void *ctx);
+
+/*
+ * Hypervisor only (insn_fetch.c). Fetches the instruction at CS:rip of v
+ * as insn_fetch_and_length() does, page by page, handing the bytes to
+ * `decode` until it stops asking for more. Returns decode's result,
+ * -EFAULT if the bytes cannot be fetched, -EINVAL if 15 bytes were not
+ * enough.
+ */
+int insn_fetch_decode(struct vcpu *v, u64 rip, insn_decode_fn decode, void *ctx);
 
 #endif
