@@ -487,6 +487,7 @@ void scenario_modules(const struct hvm_start_info *si)
 	domains_check("modules-destroy", launch_destroy(&d), 0);
 	check_gone(d.id);
 	check_back("modules-after-destroy", &before);
+	domains_check_free_pages(before.free_pages);
 	if (domains_nr_bad())
 		domains_finish(false, "modules: FAIL %u of %u checks", domains_nr_bad(),
 			       domains_nr_checks());
