@@ -142,7 +142,8 @@ u64 domain_release_memory(struct domain *d)
 	return held;
 }
 
-int domain_build_pvh(struct domain *d, const void *image, u64 size, const char *cmdline)
+int domain_build_pvh(struct domain *d, const void *image, u64 size, const char *cmdline,
+		     const struct pvh_load_module *load, unsigned nr_load)
 {
 	static struct boot_mem_range memmap[DOMAIN_MEM_RANGES];
 	static char err[160];
@@ -156,6 +157,8 @@ int domain_build_pvh(struct domain *d, const void *image, u64 size, const char *
 		.cmdline = cmdline,
 		.memmap = memmap,
 		.nr_memmap = d->nr_ram,
+		.load = load,
+		.nr_load = nr_load,
 	};
 	int rc = pvh_build(d, &p, err, sizeof(err));
 	if (rc)

@@ -21,6 +21,7 @@
 #include <lib/string.h>
 #include <keel/printk.h>
 #include <keel/priv.h>
+#include <keel/pvh.h>
 #include <keel/sched.h>
 #include <keel/vtimer.h>
 #include <asm/guest_mem.h>
@@ -256,23 +257,83 @@ static long domctl_populate_ram(struct vcpu *cur, struct domain *d, struct xen_d
  * parsed: dom0 cannot change it under the ELF checks, and the builder
  * reads a plain buffer.
  */
+/* A module's bytes are read from dom0's memory while they are copied into
+ * the domain (through the builder's bounce page), so no hypervisor frames
+ * are held for them. */
+static int module_read(const struct pvh_load_module *m, u64 off, void *buf, u64 len)
+{
+	return copy_from_guest(m->ctx, buf, m->addr + off, len) ? -EFAULT : 0;
+}
+
+/* Copies a command line of len bytes (no NUL) at guest-virtual va into
+ * buf[KEEL_DOMCTL_CMDLINE_MAX]: -E2BIG, -EFAULT, -EINVAL (NUL inside). */
+static int fetch_cmdline(struct vcpu *cur, char *buf, u64 va, u32 len)
+{
+	if (len >= KEEL_DOMCTL_CMDLINE_MAX)
+		return -E2BIG;
+	if (len && copy_from_guest(cur, buf, va, len))
+		return -EFAULT;
+	buf[len] = 0;
+	return strlen(buf) == len ? 0 : -EINVAL;
+}
+
+/*
+ * The module descriptors are copied once (dom0 cannot change them after
+ * the checks) and every size is bounded before the builder places
+ * anything; the total is bounded by KEEL_DOMCTL_MODULES_TOTAL_MAX and by
+ * the domain's RAM (the builder's placement check), so no sum can wrap.
+ */
+static int fetch_modules(struct vcpu *cur, struct domain *d, const struct keel_domctl_pvh_build *b,
+			 struct pvh_load_module *load)
+{
+	static struct keel_domctl_pvh_module desc[KEEL_DOMCTL_MODULES_MAX];
+	static char cmdlines[KEEL_DOMCTL_MODULES_MAX][KEEL_DOMCTL_CMDLINE_MAX];
+	u64 total = 0;
+	int rc;
+
+	if (b->_pad)
+		return -EINVAL;
+	if (!b->nr_modules)
+		return 0;
+	if (b->nr_modules > KEEL_DOMCTL_MODULES_MAX)
+		return -E2BIG;
+	if (copy_from_guest(cur, desc, b->modules, b->nr_modules * sizeof(desc[0])))
+		return -EFAULT;
+	for (unsigned i = 0; i < b->nr_modules; i++) {
+		const struct keel_domctl_pvh_module *m = &desc[i];
+		if (!m->size || m->reserved)
+			return -EINVAL;
+		if (m->size > KEEL_DOMCTL_MODULES_TOTAL_MAX || m->size > d->nr_pages * PAGE_SIZE)
+			return -ENOMEM;
+		total += m->size;
+		if (total > KEEL_DOMCTL_MODULES_TOTAL_MAX || total > d->nr_pages * PAGE_SIZE)
+			return -ENOMEM;
+		if (m->buffer + m->size < m->buffer)
+			return -EFAULT; /* wraps: cannot be readable */
+		if ((rc = fetch_cmdline(cur, cmdlines[i], m->cmdline, m->cmdline_len)))
+			return rc;
+		load[i] = (struct pvh_load_module){ .size = m->size, .cmdline = cmdlines[i],
+						    .read = module_read, .ctx = cur, .addr = m->buffer };
+	}
+	return 0;
+}
+
 static long domctl_pvh_build(struct vcpu *cur, struct domain *d, struct xen_domctl *op)
 {
 	const struct keel_domctl_pvh_build *b = &op->u.pvh_build;
 	static char cmdline[KEEL_DOMCTL_CMDLINE_MAX];
+	static struct pvh_load_module load[KEEL_DOMCTL_MODULES_MAX];
 	long rc;
 
+	_Static_assert(KEEL_DOMCTL_MODULES_MAX <= PVH_LOAD_MAX, "module limits");
 	if (d == cur->dom || d->state != DOM_CREATED || !d->nr_vcpus || vcpu_started(d->vcpus[0]))
 		return -EINVAL;
 	if (!b->image_size || b->image_size > KEEL_DOMCTL_IMAGE_MAX)
 		return -EINVAL;
-	if (b->cmdline_len >= KEEL_DOMCTL_CMDLINE_MAX)
-		return -E2BIG;
-	if (b->cmdline_len && copy_from_guest(cur, cmdline, b->cmdline, b->cmdline_len))
-		return -EFAULT;
-	cmdline[b->cmdline_len] = 0;
-	if (strlen(cmdline) != b->cmdline_len)
-		return -EINVAL; /* a NUL inside */
+	if ((rc = fetch_cmdline(cur, cmdline, b->cmdline, b->cmdline_len)))
+		return rc;
+	if ((rc = fetch_modules(cur, d, b, load)))
+		return rc;
 
 	u64 frames = ALIGN_UP(b->image_size, PAGE_SIZE) >> PAGE_SHIFT;
 	paddr_t buf = frame_alloc_contig(frames, PAGE_SIZE);
@@ -281,7 +342,8 @@ static long domctl_pvh_build(struct vcpu *cur, struct domain *d, struct xen_domc
 	if (copy_from_guest(cur, phys_to_virt(buf), b->image, b->image_size))
 		rc = -EFAULT;
 	else
-		rc = domain_build_pvh(d, phys_to_virt(buf), b->image_size, cmdline);
+		rc = domain_build_pvh(d, phys_to_virt(buf), b->image_size, cmdline, load,
+				      b->nr_modules);
 	frame_free_contig(buf, frames);
 	return rc;
 }

@@ -36,11 +36,18 @@ static bool in_ram(const struct domain *d, gpa_t gpa, u64 len)
 	return false;
 }
 
+/* Where the builder puts p->load[i] (pvh_build is not reentered: its
+ * callers hold the domctl lock or run at boot, as for `area` below). */
+static gpa_t load_gpa[PVH_LOAD_MAX];
+
 static bool is_free(const struct domain *d, const struct pvh_params *p,
 		    const struct elf_image *img, gpa_t gpa, u64 len)
 {
 	if (!in_ram(d, gpa, len))
 		return false;
+	for (unsigned i = 0; i < p->nr_load; i++)
+		if (overlaps(gpa, len, load_gpa[i], p->load[i].size))
+			return false;
 	for (unsigned i = 0; i < img->nr_load; i++)
 		if (overlaps(gpa, len, img->load[i].paddr, img->load[i].memsz))
 			return false;
@@ -79,6 +86,52 @@ static gpa_t find_start_info_area(const struct domain *d, const struct pvh_param
 	return 0;
 }
 
+/*
+ * Places the load modules page-aligned one after the other just past the
+ * kernel's highest segment (as Xen's PVH dom0 builder puts the initrd
+ * after the kernel, xen/arch/x86/hvm/dom0_build.c); each must lie in RAM,
+ * clear of the kernel and of the avoided ranges. Sizes are bounded here
+ * again (the domctl bounds them too) so gpa + size cannot wrap.
+ */
+static int place_load_modules(const struct domain *d, const struct pvh_params *p,
+			      const struct elf_image *img, char *err, size_t errlen)
+{
+	gpa_t next = ALIGN_UP(img->highest, PAGE_SIZE);
+
+	if (p->nr_load > PVH_LOAD_MAX) {
+		snprintf(err, errlen, "%u modules, at most %d", p->nr_load, PVH_LOAD_MAX);
+		return -E2BIG;
+	}
+	for (unsigned i = 0; i < p->nr_load; i++) {
+		const struct pvh_load_module *m = &p->load[i];
+		bool clear = m->size && m->size <= SZ_1G * 1024ULL && in_ram(d, next, m->size);
+		for (unsigned j = 0; clear && j < img->nr_load; j++)
+			clear = !overlaps(next, m->size, img->load[j].paddr, img->load[j].memsz);
+		for (unsigned j = 0; clear && j < p->nr_avoid; j++)
+			clear = !overlaps(next, m->size, p->avoid[j].base, p->avoid[j].len);
+		if (!clear) {
+			snprintf(err, errlen, "module %u (%lu bytes) does not fit in RAM at 0x%lx", i,
+				 m->size, next);
+			return -ENOMEM;
+		}
+		load_gpa[i] = next;
+		next = ALIGN_UP(next + m->size, PAGE_SIZE);
+	}
+	return 0;
+}
+
+static int copy_load_module(struct domain *d, const struct pvh_load_module *m, gpa_t gpa)
+{
+	static u8 bounce[PAGE_SIZE];
+	for (u64 done = 0; done < m->size;) {
+		u64 n = MIN(m->size - done, (u64)sizeof(bounce));
+		if (m->read(m, done, bounce, n) || copy_to_gpa(d, gpa + done, bounce, n))
+			return -EFAULT;
+		done += n;
+	}
+	return 0;
+}
+
 int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t errlen)
 {
 	struct elf_image img;
@@ -105,14 +158,8 @@ int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t er
 			}
 		}
 	}
-	for (unsigned i = 0; i < img.nr_load; i++) {
-		const struct elf_load *l = &img.load[i];
-		if (copy_to_gpa(d, l->paddr, (const u8 *)p->image + l->offset, l->filesz) ||
-		    zero_gpa(d, l->paddr + l->filesz, l->memsz - l->filesz)) {
-			snprintf(err, errlen, "cannot write segment at 0x%lx", l->paddr);
-			return -EFAULT;
-		}
-	}
+	if ((rc = place_load_modules(d, p, &img, err, errlen)))
+		return rc;
 
 	/* start_info, then modlist, memmap and strings, in one area. */
 	static u8 area[START_INFO_PAGES * PAGE_SIZE];
@@ -126,7 +173,8 @@ int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t er
 	size_t off = ALIGN_UP(sizeof(*si), 16);
 
 	struct hvm_modlist_entry *mods = (void *)(area + off);
-	off += ALIGN_UP(p->nr_modules * sizeof(*mods), 16);
+	unsigned nr_mods = p->nr_modules + p->nr_load;
+	off += ALIGN_UP(nr_mods * sizeof(*mods), 16);
 	struct hvm_memmap_table_entry *mm = (void *)(area + off);
 	unsigned nr_mm = MIN(p->nr_memmap, PVH_MEMMAP_MAX);
 	off += ALIGN_UP(nr_mm * sizeof(*mm), 16);
@@ -136,9 +184,27 @@ int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t er
 	size_t need = strlen(p->cmdline) + 1;
 	for (unsigned i = 0; i < p->nr_modules; i++)
 		need += strlen(p->modules[i].cmdline) + 1;
+	for (unsigned i = 0; i < p->nr_load; i++)
+		need += strlen(p->load[i].cmdline ? p->load[i].cmdline : "") + 1;
 	if (off + need > sizeof(area)) {
 		snprintf(err, errlen, "PVH start info does not fit in %d pages", START_INFO_PAGES);
 		return -E2BIG;
+	}
+
+	/* Everything checked: now write the domain's RAM. */
+	for (unsigned i = 0; i < img.nr_load; i++) {
+		const struct elf_load *l = &img.load[i];
+		if (copy_to_gpa(d, l->paddr, (const u8 *)p->image + l->offset, l->filesz) ||
+		    zero_gpa(d, l->paddr + l->filesz, l->memsz - l->filesz)) {
+			snprintf(err, errlen, "cannot write segment at 0x%lx", l->paddr);
+			return -EFAULT;
+		}
+	}
+	for (unsigned i = 0; i < p->nr_load; i++) {
+		if (copy_load_module(d, &p->load[i], load_gpa[i])) {
+			snprintf(err, errlen, "cannot read module %u", i);
+			return -EFAULT;
+		}
 	}
 	strlcpy((char *)area + off, p->cmdline, sizeof(area) - off);
 	off += strlen(p->cmdline) + 1;
@@ -148,6 +214,15 @@ int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t er
 		mods[i].cmdline_paddr = base + off;
 		strlcpy((char *)area + off, p->modules[i].cmdline, sizeof(area) - off);
 		off += strlen(p->modules[i].cmdline) + 1;
+	}
+	for (unsigned i = 0; i < p->nr_load; i++) {
+		const char *c = p->load[i].cmdline ? p->load[i].cmdline : "";
+		struct hvm_modlist_entry *e = &mods[p->nr_modules + i];
+		e->paddr = load_gpa[i];
+		e->size = p->load[i].size;
+		e->cmdline_paddr = base + off;
+		strlcpy((char *)area + off, c, sizeof(area) - off);
+		off += strlen(c) + 1;
 	}
 	for (unsigned i = 0; i < nr_mm; i++) {
 		mm[i].addr = p->memmap[i].base;
@@ -160,8 +235,8 @@ int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t er
 	si->magic = XEN_HVM_START_MAGIC_VALUE;
 	si->version = 1;
 	si->flags = 0;
-	si->nr_modules = p->nr_modules;
-	si->modlist_paddr = p->nr_modules ? base + ((u8 *)mods - area) : 0;
+	si->nr_modules = nr_mods;
+	si->modlist_paddr = nr_mods ? base + ((u8 *)mods - area) : 0;
 	si->cmdline_paddr = base + cmd_off;
 	si->rsdp_paddr = p->rsdp;
 	si->memmap_paddr = base + ((u8 *)mm - area);

@@ -78,7 +78,8 @@ int domctl_populate_ram(domid_t domid, u64 gpa, u64 nr_pages)
 	return (int)HYPERVISOR_domctl(&op);
 }
 
-int domctl_pvh_build(domid_t domid, const void *image, u64 size, const char *cmdline)
+int domctl_pvh_build_mods(domid_t domid, const void *image, u64 size, const char *cmdline,
+			  const struct keel_domctl_pvh_module *mods, u32 nr)
 {
 	struct xen_domctl op;
 	op_init(&op, KEEL_DOMCTL_pvh_build, domid);
@@ -86,7 +87,14 @@ int domctl_pvh_build(domid_t domid, const void *image, u64 size, const char *cmd
 	op.u.pvh_build.image_size = size;
 	op.u.pvh_build.cmdline = (u64)(uintptr_t)cmdline;
 	op.u.pvh_build.cmdline_len = cmdline ? (u32)strlen(cmdline) : 0;
+	op.u.pvh_build.modules = (u64)(uintptr_t)mods;
+	op.u.pvh_build.nr_modules = nr;
 	return (int)HYPERVISOR_domctl(&op);
+}
+
+int domctl_pvh_build(domid_t domid, const void *image, u64 size, const char *cmdline)
+{
+	return domctl_pvh_build_mods(domid, image, size, cmdline, NULL, 0);
 }
 
 int domctl_getdomaininfo(domid_t domid, struct xen_domctl_getdomaininfo *info)

@@ -26,6 +26,10 @@ int domctl_max_mem(domid_t domid, u64 max_kb);
 int domctl_populate_ram(domid_t domid, u64 gpa, u64 nr_pages);
 /* Builds the PVH ELF at image (size bytes) into the domain with cmdline. */
 int domctl_pvh_build(domid_t domid, const void *image, u64 size, const char *cmdline);
+/* The same with nr descriptors of modules (public/domctl.h: copied into
+ * the domain past the kernel and listed in its start info's modlist). */
+int domctl_pvh_build_mods(domid_t domid, const void *image, u64 size, const char *cmdline,
+			  const struct keel_domctl_pvh_module *mods, u32 nr);
 int domctl_getdomaininfo(domid_t domid, struct xen_domctl_getdomaininfo *info);
 int domctl_getvcpuinfo(domid_t domid, u32 vcpu, struct xen_domctl_getvcpuinfo *info);
 int domctl_set_weight(domid_t domid, u16 weight);

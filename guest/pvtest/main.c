@@ -159,6 +159,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_xs();
 	else if (!strcmp(role, "xs-hostile"))
 		role_xs_hostile();
+	else if (!strcmp(role, "modules"))
+		role_modules(si);
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -57,6 +57,10 @@
  *   role=xs-hostile [xs_msgs=N xs_idle_s=S]  bad inputs on its store ring,
  *                                            "xs-hostile: sent N"
  *                                            (xs_hostile.c)
+ *   role=modules count=N                     its start info's modlist: N
+ *                                            modules in RAM, each one's
+ *                                            size, cmdline and FNV-1a sum
+ *                                            (modules.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -102,6 +106,7 @@ void role_tpr(void);
 void role_tscaux(void);
 void role_xs(void);
 void role_xs_hostile(void);
+void role_modules(const struct hvm_start_info *si);
 
 /* The hostile role's exit-level phase (hostile_exits.c): n random
  * exit-causing or privileged instructions, then n / 10 physmap and

@@ -26,6 +26,19 @@ struct pvh_avoid {
 	u64 len;
 };
 
+/* A module the builder copies into the domain (a domU's initrd): it
+ * places it page-aligned past the kernel and past the modules before it,
+ * and lists it in the modlist after `modules`. read() copies bytes
+ * [off, off+len) of it into buf (len <= PAGE_SIZE): 0 or -EFAULT. */
+#define PVH_LOAD_MAX 4
+struct pvh_load_module {
+	u64 size; /* > 0 */
+	const char *cmdline;
+	int (*read)(const struct pvh_load_module *m, u64 off, void *buf, u64 len);
+	void *ctx;
+	u64 addr;
+};
+
 struct pvh_params {
 	const void *image; /* ELF, hypervisor-readable */
 	u64 image_size;
@@ -37,9 +50,14 @@ struct pvh_params {
 	const struct pvh_avoid *avoid;
 	unsigned nr_avoid;
 	u64 rsdp; /* guest-physical, 0 = none */
+	const struct pvh_load_module *load; /* copied in by the builder */
+	unsigned nr_load;
 };
 
-/* Returns 0, or -errno with a one-line reason in err. */
+/* Returns 0, or -errno with a one-line reason in err. Everything that
+ * can be checked without reading a load module's bytes (placement in
+ * RAM, sizes, the start-info area) is checked before the domain's RAM is
+ * written; a failing read() (-EFAULT) may leave it partly written. */
 int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t errlen);
 
 #endif

@@ -156,18 +156,49 @@ struct keel_domctl_populate_ram {
  * KEEL_DOMCTL_pvh_build: runs the hypervisor's PVH domain builder (the one
  * that builds dom0) on an ELF image in the caller's memory: loads it at
  * its p_paddr into the domain's RAM, writes an hvm_start_info (version 1,
- * the domain's RAM as its memory map, the command line, no modules) and
+ * the domain's RAM as its memory map, the command line, the modules) and
  * sets vCPU 0's entry state. Only before the first unpause (-EINVAL
  * after). -EFAULT for unreadable buffers, -EINVAL / -E2BIG for sizes
  * beyond the limits above, the builder's error (-ENOEXEC, -ENOMEM ...)
  * for a bad image or one that does not fit.
+ *
+ * Modules (an initrd): `modules` points to nr_modules (at most
+ * KEEL_DOMCTL_MODULES_MAX) keel_domctl_pvh_module descriptors in the
+ * caller's memory. The builder copies each module's bytes into the
+ * domain's RAM, page-aligned, one after the other just past the kernel's
+ * highest segment, and lists them in hvm_start_info's modlist (paddr,
+ * size, cmdline_paddr) in this order. Checks: nr_modules beyond the
+ * maximum -E2BIG; a module of size 0, a non-zero `_pad`/`reserved`, or a
+ * command line with a NUL inside -EINVAL; a module or the modules
+ * together beyond KEEL_DOMCTL_MODULES_TOTAL_MAX or past the end of the
+ * domain's RAM -ENOMEM; a module command line of KEEL_DOMCTL_CMDLINE_MAX
+ * or more -E2BIG; an unreadable descriptor array, buffer or command line
+ * -EFAULT. All sizes and placements are checked before anything is
+ * written into the domain, except that a buffer found unreadable half-way
+ * leaves the (not started) domain's RAM partly written: a later
+ * successful build overwrites it. The hypervisor keeps nothing for the
+ * modules (they are copied through a bounce buffer). Callers built before
+ * modules existed zero the whole op, so nr_modules = 0: no modules.
  */
+#define KEEL_DOMCTL_MODULES_MAX       4
+#define KEEL_DOMCTL_MODULES_TOTAL_MAX (256ULL << 20)
+struct keel_domctl_pvh_module {
+	uint64_t buffer;      /* guest-virtual address of the bytes */
+	uint64_t size;        /* 1 .. KEEL_DOMCTL_MODULES_TOTAL_MAX */
+	uint64_t cmdline;     /* guest-virtual, 0 = empty */
+	uint32_t cmdline_len; /* bytes without NUL, < KEEL_DOMCTL_CMDLINE_MAX */
+	uint32_t reserved;    /* 0 */
+};
+
 struct keel_domctl_pvh_build {
 	uint64_t image;       /* guest-virtual address of the ELF */
 	uint64_t image_size;  /* 1 .. KEEL_DOMCTL_IMAGE_MAX */
 	uint64_t cmdline;     /* guest-virtual, 0 = empty */
 	uint32_t cmdline_len; /* bytes without NUL, < KEEL_DOMCTL_CMDLINE_MAX */
 	uint32_t pad;
+	uint64_t modules;     /* guest-virtual keel_domctl_pvh_module[nr] */
+	uint32_t nr_modules;  /* 0 .. KEEL_DOMCTL_MODULES_MAX */
+	uint32_t _pad;        /* 0 */
 };
 
 /*

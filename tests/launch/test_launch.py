@@ -33,7 +33,7 @@ def run(scenario, extra="", loader="uefi", timeout=T):
 @test("launch-failures-undone-and-entries-written", timeout=T + 60)
 def _():
     """Launch failures (memory beyond the free pages, a bad image,
-    modules, and a forced failure before each step) leave no domain, no
+    too many, unreadable or oversized modules, and a forced failure before each step) leave no domain, no
     xenstore node, no ring and every free page back, with a line naming
     the failed step; two launched domUs get /local/domain/N with Xen's
     nodes and permissions, @introduceDomain/@releaseDomain reach an
@@ -113,4 +113,29 @@ def _():
         r"^\(d0\) dom0: domains: check ring watch event on dom0's write: 1 \(want 1\)",
         r"^\(d0\) dom0: xenstored: d\d+: ring broken \(error 2\): connection dropped",
         r"^\(d0\) dom0: domains: xsring: PASS",
+    ])
+
+
+@test("launch-module-reaches-guest", timeout=T + 60)
+def _():
+    """A pvtest role=modules domU launched with two modules (an odd-sized
+    pseudo-random one and one with a command line) finds both in its
+    start info's modlist, in RAM, with the size and FNV-1a sum dom0
+    computed over its own copy; destroy gives every page back."""
+    r = run("modules")
+    want = dict((int(m.group(1)), (int(m.group(2)), m.group(3))) for m in re.finditer(
+        r"^\(d0\) dom0: launch: module (\d+) size (\d+) sum ([0-9a-f]+)$", r.log, re.M))
+    got = dict((int(m.group(1)), (int(m.group(2)), m.group(3), m.group(4))) for m in re.finditer(
+        r"^\(d\d+\) pvtest: modules: module (\d+) size (\d+) sum ([0-9a-f]+) cmdline \"(.*)\"$",
+        r.log, re.M))
+    if len(want) != 2 or sorted(got) != sorted(want):
+        fail("modules dom0 sent %s, guest saw %s" % (want, got), r.tail(60))
+    for i in want:
+        if got[i][:2] != want[i]:
+            fail("module %d: dom0 size/sum %s, guest %s" % (i, want[i], got[i][:2]), r.tail(60))
+    if got[1][2] != "second module" or got[0][2] != "":
+        fail("module command lines: %r, %r" % (got[0][2], got[1][2]), r.tail(60))
+    expect_lines_in_order(r.log, [
+        r"^\(d\d+\) pvtest: modules: PASS 2 modules",
+        r"^\(d0\) dom0: domains: check modules-after-destroy-free-pages-back",
     ])

@@ -151,8 +151,8 @@ int launch_domain(const struct launch_params *p, struct launch_domain *d, char *
 		rc = -EINVAL;
 		goto fail;
 	}
-	if (p->nr_modules) {
-		rc = -EOPNOTSUPP;
+	if (p->nr_modules > KEEL_DOMCTL_MODULES_MAX || (p->nr_modules && !p->modules)) {
+		rc = -E2BIG;
 		goto fail;
 	}
 	if ((rc = xsd_init()))
@@ -181,7 +181,16 @@ int launch_domain(const struct launch_params *p, struct launch_domain *d, char *
 	d->done |= 1u << step;
 
 	STEP(LAUNCH_STEP_BUILD);
-	if ((rc = domctl_pvh_build(id, p->image, p->image_size, p->cmdline ? p->cmdline : "")))
+	struct keel_domctl_pvh_module mods[KEEL_DOMCTL_MODULES_MAX];
+	for (unsigned i = 0; i < p->nr_modules; i++) {
+		const char *c = p->modules[i].cmdline;
+		mods[i] = (struct keel_domctl_pvh_module){ .buffer = (u64)(uintptr_t)p->modules[i].data,
+							   .size = p->modules[i].size,
+							   .cmdline = (u64)(uintptr_t)c,
+							   .cmdline_len = c ? (u32)strlen(c) : 0 };
+	}
+	if ((rc = domctl_pvh_build_mods(id, p->image, p->image_size, p->cmdline ? p->cmdline : "",
+					mods, p->nr_modules)))
 		goto fail;
 	d->done |= 1u << step;
 

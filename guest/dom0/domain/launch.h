@@ -41,8 +41,10 @@ struct launch_params {
 	const void *image;     /* PVH ELF (e.g. a boot module, dom_module_find) */
 	u64 image_size;
 	const char *cmdline;   /* NULL = empty */
-	/* Modules: the hypervisor's PVH builder (KEEL_DOMCTL_pvh_build) takes
-	 * none yet, so nr_modules > 0 fails with -EOPNOTSUPP (nothing done). */
+	/* Modules (an initrd), at most KEEL_DOMCTL_MODULES_MAX (else -E2BIG,
+	 * nothing done): the hypervisor's PVH builder copies them into the
+	 * domain past the kernel and lists them in its start info's modlist
+	 * (KEEL_DOMCTL_pvh_build); its errors fail the build step. */
 	const struct launch_module *modules;
 	unsigned nr_modules;
 	bool paused;           /* leave it paused (launch_unpause later) */

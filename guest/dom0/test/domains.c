@@ -726,6 +726,7 @@ static const struct {
 	{ "soak", scenario_soak },
 	{ "pvcons", scenario_pvcons },
 	{ "launch", scenario_launch },
+	{ "modules", scenario_modules },
 	{ "xenstore", scenario_xenstore },
 	{ "xsring", scenario_xsring },
 };

@@ -63,6 +63,7 @@ void scenario_flood(const struct hvm_start_info *si);
 void scenario_domctl(const struct hvm_start_info *si);
 void scenario_pvcons(const struct hvm_start_info *si);
 void scenario_launch(const struct hvm_start_info *si);
+void scenario_modules(const struct hvm_start_info *si);
 void scenario_xenstore(const struct hvm_start_info *si);
 void scenario_xsring(const struct hvm_start_info *si);
 

@@ -88,6 +88,41 @@ void scenario_domctl(const struct hvm_start_info *si)
 	static char long_cmdline[2048];
 	memset(long_cmdline, 'x', sizeof(long_cmdline) - 1);
 	domains_check("build-cmdline-too-long", domctl_pvh_build(id, domains_image, domains_image_size, long_cmdline), -E2BIG);
+	/* Modules (public/domctl.h): every bad descriptor is refused with
+	 * its error and the hypervisor keeps nothing. */
+	static const u8 initrd[8192] = { 1, 2, 3 };
+	struct keel_domctl_pvh_module mods[KEEL_DOMCTL_MODULES_MAX + 1];
+	for (unsigned i = 0; i <= KEEL_DOMCTL_MODULES_MAX; i++)
+		mods[i] = (struct keel_domctl_pvh_module){ (u64)(uintptr_t)initrd, sizeof(initrd), 0, 0, 0 };
+	u64 free_before_mods = sysctl_free_pages();
+#define BUILD_MODS(n) domctl_pvh_build_mods(id, domains_image, domains_image_size, "", mods, (n))
+	domains_check("build-too-many-modules", BUILD_MODS(KEEL_DOMCTL_MODULES_MAX + 1), -E2BIG);
+	domains_check("build-modules-unreadable-descriptors",
+		      domctl_pvh_build_mods(id, domains_image, domains_image_size, "",
+					    (void *)0xffff800000000000ULL, 1), -EFAULT);
+	mods[1].size = 0;
+	domains_check("build-module-empty", BUILD_MODS(2), -EINVAL);
+	mods[1].size = sizeof(initrd);
+	mods[1].reserved = 1;
+	domains_check("build-module-reserved-set", BUILD_MODS(2), -EINVAL);
+	mods[1].reserved = 0;
+	mods[1].size = 1ULL << 40;
+	domains_check("build-module-beyond-limit", BUILD_MODS(2), -ENOMEM);
+	mods[1].size = 3ULL << 20; /* within the 4 MiB, not past the kernel at 2 MiB */
+	domains_check("build-module-beyond-ram-end", BUILD_MODS(2), -ENOMEM);
+	mods[1].size = sizeof(initrd);
+	mods[1].buffer = 0xffff800000000000ULL;
+	domains_check("build-module-unreadable", BUILD_MODS(2), -EFAULT);
+	mods[1].buffer = ~0ULL - 100; /* buffer + size wraps */
+	domains_check("build-module-wrapping", BUILD_MODS(2), -EFAULT);
+	mods[1].buffer = (u64)(uintptr_t)initrd;
+	mods[1].cmdline_len = KEEL_DOMCTL_CMDLINE_MAX;
+	domains_check("build-module-cmdline-too-long", BUILD_MODS(2), -E2BIG);
+	mods[1].cmdline_len = 0;
+	domains_check("free-pages-unchanged-after-bad-modules", (long)sysctl_free_pages(),
+		      (long)free_before_mods);
+	domains_check("build-with-modules", BUILD_MODS(2), 0);
+#undef BUILD_MODS
 	domains_check("build", domctl_pvh_build(id, domains_image, domains_image_size, "role=work steps=2"), 0);
 
 	struct xen_domctl_getvcpuinfo vi;

@@ -148,9 +148,22 @@ static void failures(void)
 	expect_failure("launch-bad-image", &p, -ENOEXEC);
 	p.image = domains_image;
 	p.image_size = domains_image_size;
-	p.modules = &mod;
+	/* Modules: the launcher's limit, then the build domctl's checks
+	 * (docs/domctl.md): an unreadable buffer, a module larger than the
+	 * domain's RAM. Each undoes the whole launch. */
+	struct launch_module mods[KEEL_DOMCTL_MODULES_MAX + 1];
+	for (unsigned i = 0; i <= KEEL_DOMCTL_MODULES_MAX; i++)
+		mods[i] = mod;
+	p.modules = mods;
+	p.nr_modules = KEEL_DOMCTL_MODULES_MAX + 1;
+	expect_failure("launch-too-many-modules", &p, -E2BIG);
 	p.nr_modules = 1;
-	expect_failure("launch-modules-unsupported", &p, -EOPNOTSUPP);
+	mods[0].data = (const void *)0xffff800000000000ULL;
+	expect_failure("launch-module-unreadable", &p, -EFAULT);
+	mods[0].data = junk;
+	mods[0].size = (u64)DOMAINS_DOMU_RAM_MIB << 20;
+	expect_failure("launch-module-beyond-memory", &p, -ENOMEM);
+	p.modules = NULL;
 	p.nr_modules = 0;
 	p.paused = false;
 	for (unsigned s = LAUNCH_STEP_CREATE; s < LAUNCH_STEP_NR; s++) {
@@ -414,6 +427,71 @@ void scenario_launch(const struct hvm_start_info *si)
 		domains_finish(false, "launch: FAIL %u of %u checks", domains_nr_bad(),
 			       domains_nr_checks());
 	domains_finish(true, "launch: PASS %u checks", domains_nr_checks());
+}
+
+/* FNV-1a, 32 bits: the sum pvtest role=modules prints (modules.c). */
+static u32 fnv1a(const u8 *p, u64 n)
+{
+	u32 h = 2166136261u;
+	for (u64 i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static bool one_down(void *arg)
+{
+	return domains_is_shut_down(*(const domid_t *)arg);
+}
+
+/*
+ * scenario=modules: a pvtest role=modules domU launched with two modules
+ * (an odd-sized pseudo-random "initrd" and a small one with a command
+ * line); dom0 prints each one's size and FNV-1a sum, the guest prints
+ * what it finds through its start info's modlist, and the test compares
+ * them (tests/launch/test_launch.py). Destroy gives every page back.
+ */
+void scenario_modules(const struct hvm_start_info *si)
+{
+	static u8 big[300001], small[5000];
+	u32 x = 12345;
+	(void)si;
+
+	setup();
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (u8)((x = x * 1103515245u + 12345u) >> 16);
+	for (size_t i = 0; i < sizeof(small); i++)
+		small[i] = (u8)(i * 7 + 3);
+	struct launch_module mods[2] = {
+		{ big, sizeof(big), NULL },
+		{ small, sizeof(small), "second module" },
+	};
+	for (unsigned i = 0; i < 2; i++)
+		printf("dom0: launch: module %u size %lu sum %x\n", i, mods[i].size,
+		       fnv1a(mods[i].data, mods[i].size));
+
+	struct counts before = counts_now();
+	struct launch_params p = {
+		.name = "modules", .mem_mib = DOMAINS_DOMU_RAM_MIB, .vcpus = 1,
+		.image = domains_image, .image_size = domains_image_size,
+		.cmdline = "role=modules count=2", .modules = mods, .nr_modules = 2,
+	};
+	struct launch_domain d;
+	char err[128];
+	if (launch_domain(&p, &d, err, sizeof(err)))
+		domains_finish(false, "FAIL %s", err);
+	bool down = loop_run_until(one_down, &d.id, pvclock_now_ns() + 2 * DOMAINS_WAIT_NS);
+	for (unsigned i = 0; i < 1000 && loop_run_once(false); i++)
+		;
+	domains_check("modules-domU-finished", down, 1);
+	domains_check("modules-shutdown-poweroff", domains_shutdown_code(d.id), SHUTDOWN_poweroff);
+	domains_check("modules-destroy", launch_destroy(&d), 0);
+	check_gone(d.id);
+	check_back("modules-after-destroy", &before);
+	domains_check_free_pages(before.free_pages);
+	if (domains_nr_bad())
+		domains_finish(false, "modules: FAIL %u of %u checks", domains_nr_bad(),
+			       domains_nr_checks());
+	domains_finish(true, "modules: PASS %u checks", domains_nr_checks());
 }
 
 void scenario_xenstore(const struct hvm_start_info *si)
