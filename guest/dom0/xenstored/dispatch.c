@@ -332,15 +332,22 @@ void xs_store_domain_gone(struct xs_store *s, u16 domid)
 		release(s, d);
 }
 
-static int do_release(struct xs_req *r)
+/* The requests whose one argument is a domain id (RELEASE,
+ * GET_DOMAIN_PATH, IS_DOMAIN_INTRODUCED). */
+static int one_domid(struct xs_req *r, u16 *domid)
 {
 	const char *argv[1];
-	struct xs_domain *d;
-	u16 domid;
 	int err = args(r, argv, 1);
 
-	if (!err)
-		err = domid_arg(argv[0], &domid);
+	return err ? err : domid_arg(argv[0], domid);
+}
+
+static int do_release(struct xs_req *r)
+{
+	struct xs_domain *d;
+	u16 domid;
+	int err = one_domid(r, &domid);
+
 	if (err)
 		return err;
 	d = xs_domain_find(r->c->store, domid);
@@ -353,13 +360,10 @@ static int do_release(struct xs_req *r)
 
 static int do_get_domain_path(struct xs_req *r)
 {
-	const char *argv[1];
 	char path[32];
 	u16 domid;
-	int err = args(r, argv, 1);
+	int err = one_domid(r, &domid);
 
-	if (!err)
-		err = domid_arg(argv[0], &domid);
 	if (err)
 		return err;
 	int len = snprintf(path, sizeof(path), "/local/domain/%u", (unsigned)domid);
@@ -369,13 +373,10 @@ static int do_get_domain_path(struct xs_req *r)
 
 static int do_is_domain_introduced(struct xs_req *r)
 {
-	const char *argv[1];
 	struct xs_domain *d;
 	u16 domid;
-	int err = args(r, argv, 1);
+	int err = one_domid(r, &domid);
 
-	if (!err)
-		err = domid_arg(argv[0], &domid);
 	if (err)
 		return err;
 	d = xs_domain_find(r->c->store, domid);
@@ -387,13 +388,10 @@ static int do_is_domain_introduced(struct xs_req *r)
 
 static int do_resume(struct xs_req *r)
 {
-	const char *argv[1];
 	struct xs_domain *d;
 	u16 domid;
-	int err = args(r, argv, 1);
+	int err = one_domid(r, &domid);
 
-	if (!err)
-		err = domid_arg(argv[0], &domid);
 	if (err)
 		return err;
 	d = xs_domain_find(r->c->store, domid);
