@@ -30,15 +30,27 @@ struct blkdev *blkdev_by_serial(const char *serial)
 	return NULL;
 }
 
+struct blkdev *blkdev_by_name(const char *name)
+{
+	for (unsigned i = 0; i < nr_disks; i++)
+		if (!strcmp(disks[i]->name, name))
+			return disks[i];
+	return NULL;
+}
+
 int blk_submit(struct blkdev *bd, struct blk_req *r)
 {
 	int rc;
 
 	if (bd->failed)
 		return -EIO;
-	if (r->op > BLK_FLUSH)
+	if (r->op > BLK_DISCARD)
 		return -EINVAL;
-	if (r->op != BLK_FLUSH &&
+	if (r->op == BLK_DISCARD) {
+		if (!bd->discard || bd->read_only || !r->count ||
+		    r->count > bd->max_discard_sectors)
+			return -EINVAL;
+	} else if (r->op != BLK_FLUSH &&
 	    (!r->count || r->count > bd->max_sectors || !r->buf || ((uintptr_t)r->buf & 3)))
 		return -EINVAL;
 	if (r->op == BLK_WRITE && bd->read_only)
@@ -102,6 +114,8 @@ void blk_complete(struct blkdev *bd, struct blk_req *r, int status)
 		bd->nr_reads++;
 	else if (r->op == BLK_WRITE)
 		bd->nr_writes++;
+	else if (r->op == BLK_DISCARD)
+		bd->nr_discards++;
 	else
 		bd->nr_flushes++;
 	r->complete = true;

@@ -32,6 +32,8 @@ enum blk_op {
 	BLK_READ,
 	BLK_WRITE,
 	BLK_FLUSH,   /* make completed writes durable; sector/count ignored */
+	BLK_DISCARD, /* the sectors' contents may be dropped; buf ignored
+	              * (only where bd->discard; blk_submit refuses it otherwise) */
 };
 
 #define BLK_TIMEOUT_US (10ULL * 1000 * 1000)
@@ -73,13 +75,16 @@ struct blkdev {
 	unsigned queue_depth;
 	bool read_only;
 	bool flush;          /* the device has a volatile cache to flush */
+	bool discard;        /* the device takes BLK_DISCARD */
+	u32 discard_granularity; /* sectors; its unit of discarding (>= 1) */
+	u32 max_discard_sectors; /* largest single discard */
 	bool failed;         /* timed out: requests are refused */
 	unsigned inflight;   /* maintained by blk_submit / completion */
 	const struct blkdev_ops *ops;
 	void *priv;
 	struct pci_dev *pci;
 	struct drv_irq *irq;  /* the device's interrupt, NULL when polled */
-	u64 nr_reads, nr_writes, nr_flushes, nr_errors;
+	u64 nr_reads, nr_writes, nr_flushes, nr_discards, nr_errors;
 	u64 nr_sleeps;        /* waits that slept until the interrupt */
 };
 
@@ -91,6 +96,9 @@ unsigned blkdev_count(void);
 struct blkdev *blkdev_get(unsigned i);
 /* The disk whose serial is `serial`, or NULL. */
 struct blkdev *blkdev_by_serial(const char *serial);
+/* The disk (or partition, which registers as a blkdev of its own, e.g.
+ * "vda1") whose name is `name`, or NULL. */
+struct blkdev *blkdev_by_name(const char *name);
 
 /* Validates the request's shape (op, count vs max_sectors, buffer) and
  * submits it: 0, -EBUSY (queue full), -EINVAL, -EIO (device failed). */
