@@ -5,6 +5,7 @@
 #include <lib/string.h>
 #include <public/memory.h>
 #include "domain.h"
+#include "loop/loop.h"
 #include "domctl.h"
 #include "evtchn.h"
 #include "guest.h"
@@ -65,28 +66,40 @@ int dom_shutdown_code(domid_t id)
 	return (int)((i.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask);
 }
 
-int dom_wait_shutdown(const domid_t *ids, unsigned n, u64 timeout_ns, evtchn_port_t wake)
-{
-	u64 deadline = pvclock_now_ns() + timeout_ns;
+struct wait_down {
+	const domid_t *ids;
+	unsigned n;
+	int rc;
+};
 
+static bool all_down(void *arg)
+{
+	struct wait_down *w = arg;
+
+	for (unsigned i = 0; i < w->n; i++) {
+		struct xen_domctl_getdomaininfo info;
+		if ((w->rc = dom_info(w->ids[i], &info)))
+			return true;
+		if (!(info.flags & XEN_DOMINF_shutdown))
+			return false;
+	}
+	return true;
+}
+
+int dom_wait_shutdown(const domid_t *ids, unsigned n, u64 timeout_ns)
+{
+	struct wait_down w = { ids, n, 0 };
+	u64 deadline = pvclock_now_ns() + timeout_ns;
+	int rc;
+
+	if ((rc = dom_exc_init()))
+		return rc;
 	for (;;) {
-		unsigned down = 0;
-		for (unsigned i = 0; i < n; i++) {
-			struct xen_domctl_getdomaininfo info;
-			int rc = dom_info(ids[i], &info);
-			if (rc)
-				return rc;
-			down += !!(info.flags & XEN_DOMINF_shutdown);
-		}
-		if (down == n)
-			return 0;
 		u64 now = pvclock_now_ns();
-		if (now >= deadline)
+		if (loop_run_until(all_down, &w, MIN(deadline, now + NS_PER_SEC)))
+			return w.rc;
+		if (pvclock_now_ns() >= deadline)
 			return -ETIMEDOUT;
-		/* SCHEDOP_poll wakes on the port whether or not it is
-		 * masked; its pending bit is ours to clear. */
-		evtchn_poll(&wake, 1, MIN(deadline, now + NS_PER_SEC));
-		evtchn_clear_pending(wake);
 	}
 }
 

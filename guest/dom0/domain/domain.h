@@ -32,12 +32,26 @@ int dom_info(domid_t id, struct xen_domctl_getdomaininfo *info);
 int dom_shutdown_code(domid_t id);
 
 /*
- * Sleeps until every domain in ids has shut down: 0, or -ETIMEDOUT after
- * timeout_ns, or the first domain-info error. `wake` is a port dom0 has
- * bound to VIRQ_DOM_EXC (polled, so it may stay masked); a 1 s tick
- * covers a missed event.
+ * VIRQ_DOM_EXC as a dom0 service (exc.c): the hypervisor raises it when a
+ * domain shuts down, crashes or is destroyed. dom_exc_init binds it on
+ * the event loop once (idempotent; 0 or -errno); each event runs every
+ * subscriber from the loop, which then looks at the domains it cares
+ * about with getdomaininfo (the VIRQ says only "something changed", as in
+ * Xen). dom_exc_subscribe: 0, or -ENOSPC past DOM_EXC_MAX_SUBS.
+ * dom_exc_events counts the events handled.
  */
-int dom_wait_shutdown(const domid_t *ids, unsigned n, u64 timeout_ns, evtchn_port_t wake);
+#define DOM_EXC_MAX_SUBS 4
+int dom_exc_init(void);
+int dom_exc_subscribe(void (*fn)(void *arg), void *arg);
+u64 dom_exc_events(void);
+
+/*
+ * Runs dom0's event loop until every domain in ids has shut down: 0, or
+ * -ETIMEDOUT after timeout_ns, or the first domain-info error. Woken by
+ * VIRQ_DOM_EXC (dom_exc_init); a 1 s tick covers a missed event. Not
+ * from a loop handler.
+ */
+int dom_wait_shutdown(const domid_t *ids, unsigned n, u64 timeout_ns);
 
 /* One line "<prefix>dN exits: hypercall A, extint B, ..." of the domain's
  * exit counters (nothing if they cannot be read). */

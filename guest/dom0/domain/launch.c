@@ -17,6 +17,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "launch.h"
+#include "pvclock.h"
 #include "xsd/xsd.h"
 
 static const char *const step_names[LAUNCH_STEP_NR] = {
@@ -57,6 +58,34 @@ static int node(domid_t id, const char *rest, const char *value, const char *own
 	return rc;
 }
 
+/*
+ * /vm/N: libxl keeps the domain's VM-level entries under /vm/<uuid> and
+ * links it from /local/domain/N/vm. Keel has no domain handle yet, so the
+ * directory is named by the domain id and the uuid is derived from it
+ * (unique among running domains, not across reboots).
+ */
+static int write_vm(const struct launch_params *p, domid_t id, const char *rn)
+{
+	char path[48], v[48];
+	const char *perms[2] = { "n0", rn };
+	int rc;
+
+	snprintf(path, sizeof(path), "/vm/%u", id);
+	if ((rc = xsd_mkdir(path)) || (rc = xsd_set_perms(path, perms, 2)))
+		return rc;
+	snprintf(path, sizeof(path), "/vm/%u/name", id);
+	if ((rc = xsd_write(path, p->name)))
+		return rc;
+	snprintf(path, sizeof(path), "/vm/%u/uuid", id);
+	snprintf(v, sizeof(v), "00000000-0000-0000-0000-%012x", id);
+	if ((rc = xsd_write(path, v)))
+		return rc;
+	snprintf(path, sizeof(path), "/vm/%u/start_time", id);
+	u64 now = pvclock_now_ns();
+	snprintf(v, sizeof(v), "%lu.%02lu", now / 1000000000, now / 10000000 % 100);
+	return xsd_write(path, v);
+}
+
 static int write_nodes(const struct launch_params *p, struct launch_domain *d)
 {
 	char n0[] = "n0", rn[8], nn[8], v[64];
@@ -91,12 +120,30 @@ static int write_nodes(const struct launch_params *p, struct launch_domain *d)
 	snprintf(v, sizeof(v), "%u", CONS_HISTORY);
 	if ((rc = node(id, "/console/limit", v, NULL, NULL)))
 		return rc;
+	snprintf(v, sizeof(v), "%lu", d->store_gfn);
+	if ((rc = node(id, "/store/ring-ref", v, NULL, NULL)))
+		return rc;
+	snprintf(v, sizeof(v), "%u", d->store_port);
+	if ((rc = node(id, "/store/port", v, NULL, NULL)))
+		return rc;
+	/* libxl's vCPU availability (Linux's cpu_hotplug.c watches cpu/). */
+	for (unsigned i = 0; i < p->vcpus; i++) {
+		char rest[32];
+		snprintf(rest, sizeof(rest), "/cpu/%u/availability", i);
+		if ((rc = node(id, rest, "online", NULL, NULL)))
+			return rc;
+	}
 	/* The guest's own: it creates and changes nodes here. */
 	if ((rc = node(id, "/device", NULL, nn, NULL)) ||
 	    (rc = node(id, "/control", NULL, nn, NULL)) ||
 	    (rc = node(id, "/data", NULL, nn, NULL)))
 		return rc;
-	return 0;
+	/* Read-only for the guest: xenstored takes XS_RESET_WATCHES, so
+	 * Linux's xenbus may clear stale watches at start (xs_reset_watches
+	 * checks this node). */
+	if ((rc = node(id, "/control/platform-feature-xs_reset_watches", "1", n0, rn)))
+		return rc;
+	return write_vm(p, id, rn);
 }
 
 static void remove_nodes(domid_t id)
@@ -104,6 +151,8 @@ static void remove_nodes(domid_t id)
 	char path[48];
 
 	snprintf(path, sizeof(path), "/local/domain/%u", id);
+	xsd_rm(path);
+	snprintf(path, sizeof(path), "/vm/%u", id);
 	xsd_rm(path);
 }
 
@@ -129,8 +178,10 @@ static int undo(struct launch_domain *d)
 		remove_nodes(d->id);
 	if (DONE(d, LAUNCH_STEP_CONSOLE))
 		cons_back_detach(d->id);
-	/* The pages, ports and memory are the domain's: they go with it. */
-	if (DONE(d, LAUNCH_STEP_CREATE) && (r = domctl_destroy(d->id)))
+	/* The pages, ports and memory are the domain's: they go with it.
+	 * -ESRCH: someone destroyed it already (what dom0 held for it was
+	 * released above all the same). */
+	if (DONE(d, LAUNCH_STEP_CREATE) && (r = domctl_destroy(d->id)) && r != -ESRCH)
 		rc = r;
 	d->done = 0;
 	return rc;

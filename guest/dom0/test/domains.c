@@ -79,7 +79,6 @@
 
 const void *domains_image;
 u64 domains_image_size;
-static evtchn_port_t dom_exc_port;
 static unsigned nr_checks, nr_bad;
 
 /* ---- the scenarios' shared steps (domains.h) -------------------------------- */
@@ -167,7 +166,7 @@ int domains_shutdown_code(domid_t id)
 
 int domains_wait_shutdown(const domid_t *ids, unsigned n, u64 timeout_ns)
 {
-	int rc = dom_wait_shutdown(ids, n, timeout_ns, dom_exc_port);
+	int rc = dom_wait_shutdown(ids, n, timeout_ns);
 
 	if (rc && rc != -ETIMEDOUT)
 		domains_finish(false, "FAIL getdomaininfo while waiting: %d", rc);
@@ -745,8 +744,8 @@ void domains_test_run(const struct hvm_start_info *si, const char *which)
 		domains_finish(false, "FAIL no module named pvtest (keel.cfg: module pvtest /pvtest.elf)");
 	if ((rc = evtchn_init()))
 		domains_finish(false, "FAIL evtchn_init: %d", rc);
-	if ((rc = evtchn_bind_virq(VIRQ_DOM_EXC, 0, &dom_exc_port)))
-		domains_finish(false, "FAIL bind VIRQ_DOM_EXC: %d", rc);
+	if ((rc = dom_exc_init()))
+		domains_finish(false, "FAIL VIRQ_DOM_EXC service: %d", rc);
 	printf("dom0: domains: pvtest image %lu bytes; hypervisor has %lu free pages\n",
 	       domains_image_size, sysctl_free_pages());
 

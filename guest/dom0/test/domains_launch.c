@@ -221,6 +221,19 @@ static void check_entries(const struct launch_domain *d, const char *name)
 	expect_node(d->id, "/console/type", "xenconsoled");
 	expect_node(d->id, "/device", "");
 	expect_node(d->id, "/control", "");
+	snprintf(v, sizeof(v), "%lu", d->store_gfn);
+	expect_node(d->id, "/store/ring-ref", v);
+	snprintf(v, sizeof(v), "%u", d->store_port);
+	expect_node(d->id, "/store/port", v);
+	expect_node(d->id, "/cpu/0/availability", "online");
+	expect_node(d->id, "/control/platform-feature-xs_reset_watches", "1");
+	{
+		char path[48], got[64];
+		snprintf(path, sizeof(path), "/vm/%u/name", d->id);
+		domains_check("vm-name", xsd_read(path, got, sizeof(got)) ? 1 : strcmp(got, name), 0);
+		snprintf(path, sizeof(path), "/vm/%u/uuid", d->id);
+		domains_check("vm-uuid-36-chars", xsd_read(path, got, sizeof(got)) ? 0 : strlen(got), 36);
+	}
 	/* "n0\0rN\0" on the domain's directory and what it may only read;
 	 * "nN\0" on what it writes. */
 	int l = snprintf(v, sizeof(v), "n0%cr%u", 0, d->id);
@@ -240,6 +253,8 @@ static void check_gone(domid_t id)
 	snprintf(path, sizeof(path), "/local/domain/%u", id);
 	domains_check("domain-dir-gone", xsd_read(path, v, sizeof(v)), -ENOENT);
 	domains_check("nodes-owned-after-destroy", xs_store_nr_owned(xsd_store(), id), 0);
+	snprintf(path, sizeof(path), "/vm/%u", id);
+	domains_check("vm-dir-gone", xsd_read(path, v, sizeof(v)), -ENOENT);
 	domains_check("getdomaininfo-after-destroy",
 		      dom_info(id, &(struct xen_domctl_getdomaininfo){ 0 }), -ESRCH);
 }
@@ -356,9 +371,14 @@ static void run_two(const char *role0, const char *role1, bool wait_xs0, bool wa
 	for (unsigned i = 0; i < 1000 && loop_run_once(false); i++)
 		;
 	domains_check("domUs-finished", down, 1);
+	/* Their own power-off, seen through VIRQ_DOM_EXC: @releaseDomain
+	 * once each, connections kept until they die (Xen's check_domains). */
+	take_events();
+	domains_check("release-on-own-shutdown", released_events, 2);
+	released_events = 0;
 	for (unsigned i = 0; i < 2; i++) {
 		struct xsd_ring_stats st = { 0 };
-		xsd_ring_stats(d[i].id, &st);
+		int kept = xsd_ring_stats(d[i].id, &st);
 		printf("dom0: xenstored: d%u: %lu events, %lu pumps%s\n", d[i].id, st.events,
 		       st.pumps, st.dropped ? ", dropped" : "");
 		if (i == 0 ? wait_xs0 : wait_xs1) {
@@ -369,6 +389,8 @@ static void run_two(const char *role0, const char *role1, bool wait_xs0, bool wa
 			domains_check("xs-failed", taps[i].failed, 0);
 		}
 		domains_check("shutdown-poweroff", domains_shutdown_code(d[i].id), SHUTDOWN_poweroff);
+		/* (a hostile one's may have been dropped, but not released) */
+		domains_check("ring-kept-while-shut-down", kept, 0);
 	}
 	/* dom0's own store still answers. */
 	domains_check("store-answers-dom0", xsd_write("/local/domain/0/alive", "1"), 0);
@@ -381,6 +403,53 @@ static void run_two(const char *role0, const char *role1, bool wait_xs0, bool wa
 	domains_check("release-events", released_events, 2);
 	check_back("after-destroy", &before);
 	domains_check_free_pages(before.free_pages);
+}
+
+static bool rings_at(void *arg)
+{
+	return xsd_nr_rings() == *(const unsigned *)arg;
+}
+
+/*
+ * A domain destroyed behind the launcher's back (domctl_destroy, as a
+ * crash-and-kill or another toolstack would): xenstored learns it from
+ * VIRQ_DOM_EXC alone, drops the connection and fires @releaseDomain; the
+ * launcher's destroy afterwards still removes the rest.
+ */
+static void died_alone(void)
+{
+	struct counts before = counts_now();
+	struct launch_params p = {
+		.name = "dies-alone", .mem_mib = DOMAINS_DOMU_RAM_MIB, .vcpus = 1,
+		.image = domains_image, .image_size = domains_image_size,
+		.cmdline = "role=work steps=1",
+	};
+	struct launch_domain d;
+	char err[128];
+
+	if (launch_domain(&p, &d, err, sizeof(err)))
+		domains_finish(false, "FAIL %s", err);
+	domains_check("dies-alone-powers-off", domains_wait_shutdown(&d.id, 1, DOMAINS_WAIT_NS), 0);
+	for (unsigned i = 0; i < 1000 && loop_run_once(false); i++)
+		;
+	take_events();
+	domains_check("dies-alone-release-on-shutdown", released_events, 1);
+	domains_check("dies-alone-ring-kept", xsd_nr_rings(), before.rings + 1);
+	released_events = 0;
+	domains_check("dies-alone-destroyed-directly", domctl_destroy(d.id), 0);
+	unsigned want = before.rings;
+	domains_check("dies-alone-ring-released",
+		      loop_run_until(rings_at, &want, pvclock_now_ns() + DOMAINS_WAIT_NS), 1);
+	take_events();
+	domains_check("dies-alone-release-on-death", released_events, 1);
+	released_events = 0;
+	domains_check("dies-alone-launch-destroy-after", launch_destroy(&d), 0);
+	check_gone(d.id);
+	take_events();
+	domains_check("dies-alone-no-second-release", released_events, 0);
+	check_back("dies-alone", &before);
+	domains_check("dies-alone-introduce-events", introduced_events, 1);
+	introduced_events = released_events = 0;
 }
 
 static void setup(void)
@@ -422,6 +491,7 @@ void scenario_launch(const struct hvm_start_info *si)
 	(void)si;
 	setup();
 	failures();
+	died_alone();
 	run_two("role=work steps=2", "role=work steps=2", false, false);
 	if (domains_nr_bad())
 		domains_finish(false, "launch: FAIL %u of %u checks", domains_nr_bad(),

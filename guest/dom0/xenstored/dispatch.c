@@ -308,6 +308,7 @@ static int do_introduce(struct xs_req *r)
 			return err;
 	}
 	d->introduced = true;
+	d->shutdown = false;
 	d->mfn = mfn;
 	d->port = (u32)port;
 	err = reply_ok(r);
@@ -330,6 +331,18 @@ void xs_store_domain_gone(struct xs_store *s, u16 domid)
 
 	if (d && d->introduced)
 		release(s, d);
+}
+
+/* Xen's check_domains(): a shut-down domain is announced once; its
+ * connection goes only when the domain dies (xs_store_domain_gone). */
+void xs_store_domain_shutdown(struct xs_store *s, u16 domid)
+{
+	struct xs_domain *d = xs_domain_find(s, domid);
+
+	if (!d || !d->introduced || d->shutdown)
+		return;
+	d->shutdown = true;
+	xs_watch_fire(s, "@releaseDomain", false, &s->root->perms);
 }
 
 /* The requests whose one argument is a domain id (RELEASE,

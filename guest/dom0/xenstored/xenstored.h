@@ -70,6 +70,12 @@ void xs_store_free(struct xs_store *s);
  * someone removes them, as in Xen. */
 void xs_store_domain_gone(struct xs_store *s, u16 domid);
 
+/* Tells the store that an introduced domain has shut down or crashed but
+ * still exists: fires @releaseDomain once (its toolstack watches that to
+ * notice) and keeps the connection, as Xen's xenstored does on
+ * VIRQ_DOM_EXC until the domain is dying. Repeats are ignored. */
+void xs_store_domain_shutdown(struct xs_store *s, u16 domid);
+
 /* Number of nodes in the committed tree, and those owned by domid (tests,
  * the shell). */
 u32 xs_store_nr_nodes(const struct xs_store *s);

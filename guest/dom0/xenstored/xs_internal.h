@@ -88,6 +88,7 @@ struct xs_domain {
 	struct xs_domain *next;
 	u16 domid;
 	bool introduced;
+	bool shutdown; /* @releaseDomain already fired for its shutdown */
 	u64 mfn;
 	u32 port;
 	u32 nodes;   /* nodes it owns in the committed tree */

@@ -161,6 +161,31 @@ static void hook_release(void *ctx, u16 domid)
 	r->used = false;
 }
 
+/*
+ * VIRQ_DOM_EXC (domain/exc.c): Xen's check_domains(). Each attached
+ * domain is looked up; one that is gone or dying loses its connection
+ * (@releaseDomain fires, the ring is unmapped and its channel closed),
+ * one that has shut down but still exists is announced once with
+ * @releaseDomain so that a toolstack watching it can act (destroy or
+ * restart), as xl does.
+ */
+static void on_dom_exc(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < XSD_MAX_DOMAINS; i++) {
+		struct xen_domctl_getdomaininfo info;
+		int rc;
+
+		if (!rings[i].used)
+			continue;
+		rc = dom_info(rings[i].dom, &info);
+		if (rc || (info.flags & XEN_DOMINF_dying))
+			xs_store_domain_gone(store, rings[i].dom);
+		else if (info.flags & XEN_DOMINF_shutdown)
+			xs_store_domain_shutdown(store, rings[i].dom);
+	}
+}
+
 int xsd_init(void)
 {
 	static const struct xs_hooks hooks = { hook_introduce, hook_release, NULL };
@@ -181,6 +206,11 @@ int xsd_init(void)
 		store = NULL;
 		return -ENOMEM;
 	}
+	/* Without the VIRQ the store still works; only domains that die on
+	 * their own stay introduced until the launcher releases them. */
+	if ((rc = dom_exc_init()) || (rc = dom_exc_subscribe(on_dom_exc, NULL)))
+		printf("dom0: xenstored: no VIRQ_DOM_EXC (%d): dead domains are released by the launcher only\n",
+		       rc);
 	return 0;
 }
 
