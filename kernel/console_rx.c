@@ -14,6 +14,7 @@
 static char ring[CONSOLE_RX_RING];
 static u64 head, tail; /* bytes received / read, ever */
 static u64 dropped;
+static bool irq_on;
 
 /* True if dom0 has a port bound to VIRQ_CONSOLE (global VIRQs sit on
  * vCPU 0), i.e. something will read what we raise. */
@@ -59,7 +60,14 @@ size_t console_rx_read(char *buf, size_t n)
 
 u64 console_rx_next_poll(u64 now)
 {
-	return dom0_listens() ? now + CONSOLE_RX_POLL_NS : 0;
+	if (!dom0_listens())
+		return 0;
+	return now + (irq_on ? CONSOLE_RX_SAFETY_NS : CONSOLE_RX_POLL_NS);
+}
+
+void console_rx_irq_on(void)
+{
+	irq_on = true;
 }
 
 u64 console_rx_dropped(void)

@@ -482,6 +482,7 @@ static long sysctl_counts(struct vcpu *v, struct xen_sysctl *op)
 
 	memset(c, 0, sizeof(*c));
 	c->free_pages = frames_free();
+	c->idle_wakeups = (u32)sched_idle_wakeups();
 	for (unsigned id = 0; id < DOMID_MAX; id++) {
 		struct domain *d = domain_by_id(id);
 		if (!d)

@@ -8,6 +8,7 @@
  * may wake a vCPU) happens at the scheduler's safe point, like the timer.
  */
 #include <keel/acpi.h>
+#include <keel/console_rx.h>
 #include <keel/domain.h>
 #include <lib/errno.h>
 #include <keel/evtchn.h>
@@ -19,6 +20,7 @@
 #include <keel/printk.h>
 #include <keel/priv.h>
 #include <keel/sched.h>
+#include <keel/uart.h>
 #include <asm/apic.h>
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>
@@ -491,18 +493,63 @@ long do_physdev_op(struct vcpu *v, u64 cmd, u64 arg, u64 a3, u64 a4, u64 a5)
 	return physdev_table[cmd].fn(v, arg);
 }
 
+/*
+ * The console UART's interrupt: only wakes the scheduler, which reads the
+ * bytes (console_rx_poll before every pick), so nothing runs in interrupt
+ * context. An edge-triggered ISA line: the UART lowers it once its
+ * receive buffer has been read empty and raises a new edge for the next
+ * byte (PC16550D datasheet, IIR priorities; FIFO trigger level 1).
+ */
+static void console_uart_interrupt(struct trap_frame *f)
+{
+	(void)f;
+	apic_eoi();
+	sched_softirq_raise();
+}
+
+/* Routes the console UART's line (ISA IRQ `isa`, through the MADT's
+ * override if any) to the hypervisor and turns on its receive interrupt.
+ * A level-triggered or absent line keeps the polling. */
+static void console_irq_init(u8 isa)
+{
+	const struct acpi_iso *iso = acpi_iso_of_irq(&acpi, isa);
+	u32 gsi = iso ? iso->gsi : isa;
+	bool level, low;
+
+	if (gsi >= NR_PIRQS || !ioapic_has_gsi(gsi))
+		return;
+	pirqs[gsi].reserved = true;
+	default_wiring(gsi, &level, &low);
+	if (level || ioapic_route(gsi, (u8)(PIRQ_VECTOR_BASE + gsi), level, low)) {
+		pr_info("console: UART input polled (GSI %u is %s)\n", gsi,
+			level ? "level-triggered" : "not routable");
+		return;
+	}
+	irq_register((u8)(PIRQ_VECTOR_BASE + gsi), console_uart_interrupt);
+	ioapic_unmask(gsi);
+	uart_rx_irq_enable();
+	console_rx_irq_on();
+	pr_info("console: UART input by interrupt: ISA IRQ %u, GSI %u, vector 0x%x\n", isa, gsi,
+		PIRQ_VECTOR_BASE + gsi);
+}
+
 void pirq_init(u16 console_port)
 {
 	unsigned gsis = ioapic_init();
+	u8 isa = 0;
 
 	/* The hypervisor's own lines: the PIT/timer (ISA IRQ 0, usually GSI
-	 * 2) and its console UART's IRQ (COM1/COM3: 4, COM2/COM4: 3). Keel
-	 * polls the UART, but dom0 must not get its interrupt either. */
+	 * 2) and its console UART's IRQ (COM1/COM3: 4, COM2/COM4: 3), which
+	 * dom0 never gets. */
 	pirqs[0].reserved = pirqs[2].reserved = true;
 	if (console_port == 0x3f8 || console_port == 0x3e8)
-		pirqs[4].reserved = true;
+		isa = 4;
 	else if (console_port == 0x2f8 || console_port == 0x2e8)
-		pirqs[3].reserved = true;
+		isa = 3;
+	if (isa) {
+		pirqs[isa].reserved = true;
+		console_irq_init(isa);
+	}
 	pr_info("pirq: %u GSIs for dom0's devices, vectors 0x%x-0x%x\n", MIN(gsis, (unsigned)NR_PIRQS),
 		PIRQ_VECTOR_BASE, PIRQ_VECTOR_BASE + MIN(gsis, (unsigned)NR_PIRQS) - 1);
 	/* The MSI range, all handled from the start: an MSI still in flight

@@ -236,6 +236,8 @@ static unsigned collect(u64 now, u64 *next)
 	return n;
 }
 
+static u64 idle_wakeups;
+
 /* Nothing to run: sleep until the next timer. */
 static void idle(u64 now, u64 next)
 {
@@ -260,6 +262,12 @@ static void idle(u64 now, u64 next)
 	 * interrupt ends the wait; the scheduler then looks again (a timer
 	 * cut short by the counter's range simply idles once more). */
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	idle_wakeups++;
+}
+
+u64 sched_idle_wakeups(void)
+{
+	return idle_wakeups;
 }
 
 void sched_run(void)

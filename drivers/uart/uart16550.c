@@ -1,7 +1,8 @@
 /*
- * 16550 UART driver for the hypervisor console. Polled: the hypervisor
- * never takes the UART's interrupt (its console input is polled from the
- * vCPU loop), which keeps the console usable from fault handlers.
+ * 16550 UART driver for the hypervisor console. Output is polled (which
+ * keeps the console usable from fault handlers); input may raise the
+ * UART's interrupt (uart_rx_irq_enable), whose handler only wakes the
+ * scheduler, which reads the bytes (kernel/console_rx.c).
  */
 #include <keel/uart.h>
 #include <asm/cpu.h>
@@ -75,6 +76,14 @@ void uart_tx_put(const char *s, size_t n)
 		return;
 	for (size_t i = 0; i < n; i++)
 		outb(uart_port + UART_THR, (u8)s[i]);
+}
+
+void uart_rx_irq_enable(void)
+{
+	if (!uart_port)
+		return;
+	outb(uart_port + UART_MCR, 0x0b); /* DTR, RTS, OUT2 */
+	outb(uart_port + UART_IER, 0x01); /* received data available */
 }
 
 int uart_getc(void)

@@ -2,10 +2,13 @@
  * The serial console's receive side (kernel/console_rx.c): what the
  * operator types, for the control domain.
  *
- * The UART's interrupt is not used (drivers/uart/uart16550.c), so the
- * hypervisor polls it: from the scheduler loop (sched.c) before every
- * pick, and while every vCPU sleeps about every CONSOLE_RX_POLL_NS — but
- * only once dom0 has bound VIRQ_CONSOLE, i.e. once someone listens. New
+ * The UART is read from the scheduler loop (sched.c) before every pick.
+ * While every vCPU sleeps, its receive interrupt (routed through the
+ * IOAPIC by kernel/pirq.c when the platform has the line) wakes the
+ * scheduler; a poll every CONSOLE_RX_SAFETY_NS stays as a safety net. On
+ * a platform without the line it is polled every CONSOLE_RX_POLL_NS
+ * instead. Either only once dom0 has bound VIRQ_CONSOLE, i.e. once
+ * someone listens. New
  * bytes go into a small ring and raise VIRQ_CONSOLE to dom0 (Xen does
  * the same for its serial console: xen/drivers/char/console.c,
  * serial_rx -> send_global_virq(VIRQ_CONSOLE)); dom0 then takes them with
@@ -22,6 +25,7 @@
 
 #define CONSOLE_RX_RING 1024      /* bytes buffered (a power of two) */
 #define CONSOLE_RX_POLL_NS 5000000 /* poll period while every vCPU sleeps */
+#define CONSOLE_RX_SAFETY_NS 1000000000ULL /* the same with the interrupt */
 
 /* Moves what the UART has received into the ring; raises VIRQ_CONSOLE to
  * dom0 if anything new arrived. Cheap when nothing did (one port read). */
@@ -34,6 +38,10 @@ size_t console_rx_read(char *buf, size_t n);
 /* When the scheduler should poll next while idle (system time), given
  * `now`; 0 while nobody listens for VIRQ_CONSOLE. */
 u64 console_rx_next_poll(u64 now);
+
+/* The UART's receive interrupt is routed and enabled: idle polling slows
+ * down to the safety net. */
+void console_rx_irq_on(void);
 
 /* Bytes dropped because the ring was full. */
 u64 console_rx_dropped(void);

@@ -116,6 +116,10 @@ void sched_deadline_changed(u64 deadline);
  * work (kernel/pirq.c's delivery) runs. */
 void sched_softirq_raise(void);
 
+/* Times a CPU woke from its idle wait (the idle-power figure: an idle
+ * machine should wake only for what it waits for). */
+u64 sched_idle_wakeups(void);
+
 /* Sets d's weight (1..SCHED_WEIGHT_MAX). 0 or -EINVAL. */
 int sched_set_weight(struct domain *d, u32 weight);
 

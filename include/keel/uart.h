@@ -18,6 +18,11 @@ void uart_write(const char *s, size_t n);
  */
 unsigned uart_tx_room(void);
 void uart_tx_put(const char *s, size_t n);
+/* Enables the receive-data interrupt (IER bit 0) and the PC's OUT2 gate
+ * that connects the UART's interrupt pin to the ISA line (MCR bit 3). The
+ * interrupt drops when the receive buffer has been read empty. */
+void uart_rx_irq_enable(void);
+
 /* A received byte, or -1 when none is waiting. */
 int uart_getc(void);
 

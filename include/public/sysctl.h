@@ -84,7 +84,8 @@ struct keel_sysctl_counts {
 	uint32_t evtchn_ports;   /* ports in use (not free), port 0 excluded */
 	uint32_t grant_frames;   /* grant-table frames */
 	uint32_t grant_mappings; /* grant mappings held (maptrack handles in use) */
-	uint32_t pad[2];
+	uint32_t idle_wakeups;   /* times the CPU woke from its idle wait (mod 2^32) */
+	uint32_t pad;
 };
 _Static_assert(sizeof(struct keel_sysctl_counts) == 32, "keel_sysctl_counts size");
 

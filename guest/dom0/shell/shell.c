@@ -176,6 +176,7 @@ static struct loop_timer poll_timer; /* only without VIRQ_CONSOLE */
 /* `idle N`: the measurement in progress. */
 static struct loop_timer idle_timer;
 static u64 idle_exits_before, idle_start_ns, idle_seconds;
+static u32 idle_wakeups_before;
 static struct loop_stats idle_loop_before;
 static bool idle_running;
 
@@ -222,6 +223,14 @@ static void idle_done(void *arg)
 	printf("dom0: idle %lu s: %lu exits, %lu.%02lu per second; loop blocked %lu times, "
 	       "ran %lu handlers\n", idle_seconds, exits, centi / 100, centi % 100,
 	       now.blocks - idle_loop_before.blocks, now.handled - idle_loop_before.handled);
+	/* The hypervisor's side: how often the CPU left its idle wait. */
+	struct keel_sysctl_counts c;
+	if (!sysctl_counts(&c)) {
+		u64 w = (u32)(c.idle_wakeups - idle_wakeups_before);
+		centi = ns ? w * 100 * 1000000000ULL / ns : 0;
+		printf("dom0: idle %lu s: the CPU woke %lu times, %lu.%02lu per second\n",
+		       idle_seconds, w, centi / 100, centi % 100);
+	}
 	idle_running = false;
 	prompt();
 }
@@ -243,6 +252,8 @@ static void cmd_idle(const struct hvm_start_info *si, const char *args)
 	idle_running = true;
 	loop_get_stats(&idle_loop_before);
 	idle_exits_before = dom0_exits();
+	struct keel_sysctl_counts c;
+	idle_wakeups_before = sysctl_counts(&c) ? 0 : c.idle_wakeups;
 	idle_start_ns = pvclock_now_ns();
 	idle_timer.fn = idle_done;
 	loop_timer_arm(&idle_timer, idle_start_ns + secs * 1000000000ULL);
