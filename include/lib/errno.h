@@ -22,6 +22,7 @@
 #define EEXIST 17
 #define EXDEV 18
 #define ENODEV 19
+#define ENOTDIR 20
 #define EISDIR 21
 #define EINVAL 22
 #define ENFILE 23
