@@ -47,7 +47,15 @@ PVTEST_OBJ := $(patsubst guest/%.c,$(BUILD)/guest/%.o,$(wildcard guest/pvtest/*.
 DOM0_BASE := 0x1000000
 PVTEST_BASE := 0x200000
 
-guests: $(BUILD)/dom0.elf $(BUILD)/pvtest.elf $(BUILD)/pvtest-simd.elf
+# Example guest configs (configs/guests/), next to the images so that
+# keel.cfg can hand them to dom0 as modules (/boot/NAME, docs/cli.md).
+GUEST_CFGS := $(patsubst configs/guests/%,$(BUILD)/guests/%,$(wildcard configs/guests/*.cfg))
+
+guests: $(BUILD)/dom0.elf $(BUILD)/pvtest.elf $(BUILD)/pvtest-simd.elf $(GUEST_CFGS)
+
+$(BUILD)/guests/%.cfg: configs/guests/%.cfg
+	@mkdir -p $(dir $@)
+	@cp $< $@
 
 # pvtest-simd.elf: pvtest plus role=simd (guest/pvtest/simd/, docs/fpu.md).
 # Its *_sse2.c files are compiled with SSE2 code generation; the rest stays

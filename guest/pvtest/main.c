@@ -155,6 +155,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_tpr();
 	else if (!strcmp(role, "tscaux"))
 		role_tscaux();
+	else if (!strcmp(role, "guest"))
+		role_guest();
 	else if (!strcmp(role, "xs"))
 		role_xs();
 	else if (!strcmp(role, "xs-hostile"))

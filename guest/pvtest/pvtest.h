@@ -107,6 +107,7 @@ void role_tscaux(void);
 void role_xs(void);
 void role_xs_hostile(void);
 void role_modules(const struct hvm_start_info *si);
+void role_guest(void);
 
 /* The hostile role's exit-level phase (hostile_exits.c): n random
  * exit-causing or privileged instructions, then n / 10 physmap and

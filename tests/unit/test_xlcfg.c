@@ -270,7 +270,29 @@ START_TEST(xlcfg_vif_specs)
 }
 END_TEST
 
+START_TEST(xlcfg_command_line_overrides_replace_the_file)
+{
+	ck_assert_int_eq(parse("name='a'\nkernel='k'\nmemory=4\n"), 0);
+	ck_assert_int_eq(xlcfg_override(&cfg, "memory=8", 8, err, sizeof(err)), 0);
+	ck_assert_int_eq(xlcfg_override(&cfg, "name=\"b\"", 8, err, sizeof(err)), 0);
+	ck_assert_int_eq(domcfg_from_xlcfg(&cfg, &dom, err, sizeof(err)), 0);
+	ck_assert_uint_eq(dom.memory_mib, 8);
+	ck_assert_str_eq(dom.name, "b");
+	/* errors in an override say so */
+	ck_assert_int_eq(xlcfg_override(&cfg, "vcpus=[", 7, err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "command line:1: key 'vcpus': list opened on line 1 is not closed");
+	ck_assert_int_eq(parse("name='a'\nkernel='k'\n"), 0);
+	ck_assert_int_eq(xlcfg_override(&cfg, "vcpus=0", 7, err, sizeof(err)), 0);
+	ASSERT_ERR(domcfg_from_xlcfg(&cfg, &dom, err, sizeof(err)),
+		   "command line:1: key 'vcpus': 0 is out of range (1 to 4)");
+	/* two overrides of the same key: the second is an error */
+	ck_assert_int_eq(xlcfg_override(&cfg, "vcpus=2", 7, err, sizeof(err)), -EINVAL);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
+	{ "cli-xlcfg-command-line-overrides-replace-the-file",
+	  &xlcfg_command_line_overrides_replace_the_file_ttest },
 	{ "cli-xlcfg-values-lists-comments", &xlcfg_values_lists_comments_ttest },
 	{ "cli-xlcfg-syntax-errors-name-file-line-key", &xlcfg_syntax_errors_name_file_line_key_ttest },
 	{ "cli-xlcfg-limits-are-errors-not-overflows", &xlcfg_limits_are_errors_not_overflows_ttest },

@@ -367,7 +367,8 @@ struct ctx {
 static int bad(struct ctx *x, const struct xlcfg_setting *s, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(x->err, x->errlen, "%s:%u: key '%s': ", x->c->file, s->line, s->key);
+	int n = snprintf(x->err, x->errlen, "%s:%u: key '%s': ", xlcfg_origin(x->c, s), s->line,
+			 s->key);
 
 	if (n >= 0 && (size_t)n < x->errlen) {
 		va_start(ap, fmt);
@@ -515,6 +516,8 @@ static int check_keys(struct ctx *x)
 	for (unsigned i = 0; i < x->c->nr_settings; i++) {
 		const struct xlcfg_setting *s = &x->c->settings[i];
 		bool ok = false;
+		if (!s->key[0])
+			continue; /* replaced by an override */
 		for (unsigned k = 0; k < ARRAY_SIZE(known) && !ok; k++)
 			ok = !strcmp(s->key, known[k]);
 		if (ok)

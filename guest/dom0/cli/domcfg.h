@@ -27,6 +27,7 @@
 #define GUEST_DOM0_CLI_DOMCFG_H
 
 #include <lib/types.h>
+#include <public/domctl.h>
 #include "xlcfg.h"
 
 #define DOMCFG_MAX_DISKS 8
@@ -69,7 +70,7 @@ struct domcfg {
 
 /* Limits Keel applies (the launcher's and the hypervisor's). */
 #define DOMCFG_MEMORY_MAX_MIB (1u << 20)
-#define DOMCFG_VCPUS_MAX 64
+#define DOMCFG_VCPUS_MAX KEEL_DOMCTL_MAX_VCPUS /* the hypervisor's MAX_VCPUS */
 
 /*
  * Fills d from the parsed settings c. Defaults as xl's: memory 128,

@@ -11,6 +11,8 @@ enum tok { T_EOF, T_NL, T_IDENT, T_STRING, T_NUMBER, T_EQ, T_LBR, T_RBR, T_COMMA
 
 struct lex {
 	struct xlcfg *c;
+	const char *file;  /* for messages */
+	bool override;     /* settings replace the file's */
 	const char *p, *end;
 	unsigned line;
 	char *err;
@@ -25,7 +27,7 @@ struct lex {
 static int fail(struct lex *l, int rc, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(l->err, l->errlen, "%s:%u: ", l->c->file, l->tline ? l->tline : l->line);
+	int n = snprintf(l->err, l->errlen, "%s:%u: ", l->file, l->tline ? l->tline : l->line);
 
 	if (n < 0 || (size_t)n >= l->errlen)
 		return rc;
@@ -277,10 +279,11 @@ static int parse_setting(struct lex *l)
 	unsigned line = l->tline;
 	int rc;
 
-	if (xlcfg_find(c, key)) {
-		unsigned first = xlcfg_find(c, key)->line;
-		return fail(l, -EINVAL, "key '%s' set again (first on line %u)", key, first);
-	}
+	struct xlcfg_setting *old = (struct xlcfg_setting *)xlcfg_find(c, key);
+	if (old && !(l->override && !old->override))
+		return fail(l, -EINVAL, "key '%s' set again (first on line %u)", key, old->line);
+	if (old)
+		old->key = ""; /* replaced: no longer found */
 	if (c->nr_settings == XLCFG_MAX_SETTINGS)
 		return fail(l, -E2BIG, "more than %u settings", XLCFG_MAX_SETTINGS);
 	if ((rc = next(l)))
@@ -293,6 +296,7 @@ static int parse_setting(struct lex *l)
 	s->list = false;
 	s->first = c->nr_atoms;
 	s->count = 0;
+	s->override = l->override;
 	if ((rc = next(l)))
 		return rc;
 	if (l->t == T_LBR) {
@@ -319,38 +323,59 @@ static int parse_setting(struct lex *l)
 	return 0;
 }
 
-int xlcfg_parse(struct xlcfg *c, const char *file, const char *text, size_t len, char *err,
-		size_t errlen)
+static int parse(struct lex *l)
 {
-	struct lex l = { .c = c, .p = text, .end = text + len, .line = 1, .err = err,
-			 .errlen = errlen };
 	int rc;
 
-	c->file = file ? file : "config";
-	c->nr_settings = c->nr_atoms = 0;
-	c->pool_used = 0;
-	if (errlen)
-		err[0] = 0;
 	for (;;) {
-		if ((rc = next(&l)))
+		if ((rc = next(l)))
 			return rc;
-		switch (l.t) {
+		switch (l->t) {
 		case T_EOF:
 			return 0;
 		case T_NL:
 		case T_SEMI:
 			continue;
 		case T_IDENT:
-			if ((rc = parse_setting(&l)))
+			if ((rc = parse_setting(l)))
 				return rc;
-			if (l.t == T_EOF)
+			if (l->t == T_EOF)
 				return 0;
 			continue;
 		default:
-			return fail(&l, -EINVAL, "expected a setting (name = value), found %s",
-				    tok_name(l.t));
+			return fail(l, -EINVAL, "expected a setting (name = value), found %s",
+				    tok_name(l->t));
 		}
 	}
+}
+
+int xlcfg_parse(struct xlcfg *c, const char *file, const char *text, size_t len, char *err,
+		size_t errlen)
+{
+	c->file = file ? file : "config";
+	struct lex l = { .c = c, .file = c->file, .p = text, .end = text + len, .line = 1,
+			 .err = err, .errlen = errlen };
+
+	c->nr_settings = c->nr_atoms = 0;
+	c->pool_used = 0;
+	if (errlen)
+		err[0] = 0;
+	return parse(&l);
+}
+
+int xlcfg_override(struct xlcfg *c, const char *text, size_t len, char *err, size_t errlen)
+{
+	struct lex l = { .c = c, .file = "command line", .override = true, .p = text,
+			 .end = text + len, .line = 1, .err = err, .errlen = errlen };
+
+	if (errlen)
+		err[0] = 0;
+	return parse(&l);
+}
+
+const char *xlcfg_origin(const struct xlcfg *c, const struct xlcfg_setting *s)
+{
+	return s->override ? "command line" : c->file;
 }
 
 const struct xlcfg_setting *xlcfg_find(const struct xlcfg *c, const char *key)

@@ -45,6 +45,7 @@ struct xlcfg_setting {
 	bool list;      /* written as [ ... ] (possibly empty) */
 	unsigned first; /* index of its first atom */
 	unsigned count; /* atoms: 1 for a plain value */
+	bool override;  /* from xlcfg_override (messages say "command line") */
 };
 
 struct xlcfg {
@@ -62,6 +63,17 @@ struct xlcfg {
  */
 int xlcfg_parse(struct xlcfg *c, const char *file, const char *text, size_t len, char *err,
 		size_t errlen);
+
+/*
+ * Adds settings given after the file (xl's `create CFG KEY=VALUE ...`):
+ * text in the same syntax, whose keys replace the file's. 0, or an error
+ * as xlcfg_parse's, its message starting "command line:".
+ */
+int xlcfg_override(struct xlcfg *c, const char *text, size_t len, char *err, size_t errlen);
+
+/* Where setting s came from, for messages: the file's name or "command
+ * line". */
+const char *xlcfg_origin(const struct xlcfg *c, const struct xlcfg_setting *s);
 
 /* The setting named key, or NULL. */
 const struct xlcfg_setting *xlcfg_find(const struct xlcfg *c, const char *key);

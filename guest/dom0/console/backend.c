@@ -104,21 +104,19 @@ static void drop(struct cons_conn *c, const char *what)
 	c->st.dropped = true;
 }
 
-/* The loop's handler: drain, keep, mirror, tap; notify the guest that
- * there is room again. */
-static void on_event(evtchn_port_t port, void *arg)
+/* Takes up to `budget` bytes of output: keeps, mirrors, taps them. The
+ * bytes taken, or -1 after dropping a corrupt ring. */
+static long take_output(struct cons_conn *c, size_t budget)
 {
-	struct cons_conn *c = arg;
 	char buf[2048];
 	size_t taken = 0;
 	int n;
 
-	c->st.events++;
-	while (taken < CONS_EVENT_BUDGET) {
+	while (taken < budget) {
 		n = cons_ring_read_out(c->ring, buf, sizeof(buf));
 		if (n < 0) {
 			drop(c, "output");
-			return;
+			return -1;
 		}
 		if (n == 0)
 			break;
@@ -130,9 +128,21 @@ static void on_event(evtchn_port_t port, void *arg)
 		if (c->tap)
 			c->tap(c->dom, buf, (size_t)n, c->tap_arg);
 	}
-	if (taken)
-		evtchn_send(port); /* a writer waiting for room */
-	if (taken >= CONS_EVENT_BUDGET)
+	return (long)taken;
+}
+
+/* The loop's handler: drain, keep, mirror, tap; notify the guest that
+ * there is room again. */
+static void on_event(evtchn_port_t port, void *arg)
+{
+	struct cons_conn *c = arg;
+
+	c->st.events++;
+	long taken = take_output(c, CONS_EVENT_BUDGET);
+	if (taken <= 0)
+		return;
+	evtchn_send(port); /* a writer waiting for room */
+	if ((size_t)taken >= CONS_EVENT_BUDGET)
 		loop_port_kick(port); /* more next iteration, others first */
 }
 
@@ -189,6 +199,11 @@ void cons_back_detach(domid_t dom)
 
 	if (!c)
 		return;
+	/* What the guest wrote just before it stopped (its last words, a
+	 * panic message) is still in the ring: take it, as xenconsoled
+	 * reads a dying domain's ring once more. One ring's worth at most. */
+	if (c->attached)
+		take_output(c, sizeof(c->ring->out));
 	release(c);
 	c->used = false;
 }

@@ -7,6 +7,7 @@
  * be short (the loop serves every other service meanwhile). Commands
  * grow with the control domain.
  */
+#include <lib/errno.h>
 #include <lib/string.h>
 #include <public/sched.h>
 #include <public/version.h>
@@ -16,6 +17,7 @@
 #include "evtchn.h"
 #include "guest.h"
 #include "hypercall.h"
+#include "cli/cli.h"
 #include "console/backend.h"
 #include "loop/loop.h"
 #include "pvclock.h"
@@ -30,7 +32,6 @@ struct command {
 
 static void cmd_help(const struct hvm_start_info *si, const char *args);
 static void cmd_idle(const struct hvm_start_info *si, const char *args);
-static void cmd_console(const struct hvm_start_info *si, const char *args);
 
 static void cmd_mem(const struct hvm_start_info *si, const char *args)
 {
@@ -80,20 +81,6 @@ static void cmd_domains(const struct hvm_start_info *si, const char *args)
 	printf("  hypervisor: %lu pages free\n", sysctl_free_pages());
 }
 
-static void cmd_destroy(const struct hvm_start_info *si, const char *args)
-{
-	const char *end;
-	u64 id;
-	(void)si;
-	if (parse_u64(args, &end, &id) || *end || id > 0xffff) {
-		puts("usage: destroy ID");
-		return;
-	}
-	int rc = domctl_destroy((domid_t)id);
-	if (rc)
-		printf("destroy d%lu: error %d\n", id, rc);
-}
-
 /* The hypervisor's log ring (every level), as Xen's `xl dmesg`. */
 static void cmd_dmesg(const struct hvm_start_info *si, const char *args)
 {
@@ -122,9 +109,7 @@ static const struct command commands[] = {
 	{ "version", "hypervisor ABI version", cmd_version },
 	{ "dmesg", "the hypervisor's log", cmd_dmesg },
 	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
-	{ "destroy", "destroy domain ID (every page back)", cmd_destroy },
 	{ "idle", "sleep N s in the event loop, then count dom0's exits", cmd_idle },
-	{ "console", "attach to domain ID's PV console (Ctrl-] detaches)", cmd_console },
 	{ "poweroff", "power the machine off", cmd_poweroff },
 	{ "reboot", "reboot the machine", cmd_reboot },
 };
@@ -132,9 +117,15 @@ static const struct command commands[] = {
 static void cmd_help(const struct hvm_start_info *si, const char *args)
 {
 	(void)si;
-	(void)args;
+	if (*args) { /* help CMD: the xl command's own help */
+		char line[96];
+		snprintf(line, sizeof(line), "help %s", args);
+		cli_run(si, line);
+		return;
+	}
 	for (unsigned i = 0; i < ARRAY_SIZE(commands); i++)
 		printf("  %-10s %s\n", commands[i].name, commands[i].help);
+	cli_help();
 }
 
 static void run_line(const struct hvm_start_info *si, char *line)
@@ -149,12 +140,21 @@ static void run_line(const struct hvm_start_info *si, char *line)
 		args++;
 	if (*args)
 		*args++ = 0;
-	for (unsigned i = 0; i < ARRAY_SIZE(commands); i++) {
-		if (strcmp(p, commands[i].name) == 0) {
-			commands[i].run(si, args);
-			return;
+	if (strcmp(p, "xl")) {
+		for (unsigned i = 0; i < ARRAY_SIZE(commands); i++) {
+			if (strcmp(p, commands[i].name) == 0) {
+				commands[i].run(si, args);
+				return;
+			}
 		}
 	}
+	/* xl's commands, with or without "xl " (cli/cli.h). */
+	if (*args)
+		args[-1] = ' ';
+	if (cli_run(si, p) != -ENOENT)
+		return;
+	if (*args)
+		args[-1] = 0;
 	printf("unknown command '%s' (try help)\n", p);
 }
 
@@ -264,22 +264,17 @@ static void cmd_idle(const struct hvm_start_info *si, const char *args)
 #define DETACH_KEY 0x1d
 static domid_t attached;
 
-static void cmd_console(const struct hvm_start_info *si, const char *args)
+/* xl console / xl create -c (cli/cli.h): typed bytes go to the domain's
+ * ring until Ctrl-]. */
+static int console_attach(domid_t id)
 {
-	const char *end;
-	u64 id;
 	struct cons_back_stats st;
-	(void)si;
-	if (parse_u64(args, &end, &id) || *end || !id || id >= DOMID_FIRST_RESERVED) {
-		puts("usage: console ID (Ctrl-] comes back)");
-		return;
-	}
-	if (cons_back_stats((domid_t)id, &st) || !st.attached) {
-		printf("console: d%lu has no PV console served by dom0\n", id);
-		return;
-	}
-	attached = (domid_t)id;
+
+	if (!id || id >= DOMID_FIRST_RESERVED || cons_back_stats(id, &st) || !st.attached)
+		return -ENOENT;
+	attached = id;
 	printf("dom0: console: attached to d%u; Ctrl-] detaches\n", attached);
+	return 0;
 }
 
 /* A byte typed while attached: to the domain's ring, or detach. */
@@ -369,6 +364,7 @@ int dom0_shell_start(const struct hvm_start_info *si)
 	int rc;
 
 	shell_si = si;
+	cli_console_attach = console_attach;
 	if ((rc = loop_init())) {
 		printf("dom0: shell: no event channels (%d)\n", rc);
 		return rc;

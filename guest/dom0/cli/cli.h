@@ -1,0 +1,56 @@
+/*
+ * The control domain's xl-like commands (guest/dom0/cli/): what an admin
+ * types at dom0's console, named, shaped and answering as `xl` does for
+ * what Keel supports (docs/cli.md).
+ *
+ *   cli_files.c     where configs and images come from (/boot/NAME: the
+ *                   boot modules)
+ *   cli_registry.c  the domains the CLI created: their configs, and the
+ *                   on_poweroff/on_reboot/on_crash actions taken when one
+ *                   shuts down by itself (VIRQ_DOM_EXC, domain/exc.c)
+ *   cli_xl.c        the commands
+ *   xlcfg.c, domcfg.c  the config files (docs/xlcfg.md)
+ *
+ * Everything runs from dom0's event loop (the shell's input handler):
+ * commands are short and never wait for a guest.
+ */
+#ifndef GUEST_DOM0_CLI_H
+#define GUEST_DOM0_CLI_H
+
+#include <lib/types.h>
+#include <public/start_info.h>
+#include <public/xen.h>
+
+/*
+ * Runs one command line if its first word is a CLI command ("xl list",
+ * or the bare "list"): its exit status (0 success, 1 failure, as xl's),
+ * stored for cli_last_status(); -ENOENT if the word is no CLI command.
+ */
+int cli_run(const struct hvm_start_info *si, const char *line);
+int cli_last_status(void);
+/* One line per command, for the shell's help. */
+void cli_help(void);
+
+/* ---- files (cli_files.c) ---- */
+
+/* The bytes of `path` in dom0's memory (read-only): "/boot/NAME" is the
+ * boot module named NAME. 0, or -ENOENT / -EINVAL with the reason in err. */
+int cli_file(const struct hvm_start_info *si, const char *path, const void **data, u64 *size,
+	     char *err, size_t errlen);
+
+/* ---- domains (cli_registry.c) ---- */
+
+/* Looks up DOM as xl does: a name (xenstore /local/domain/N/name, else the
+ * hypervisor's) or a number. 0 with *id, or -ENOENT. */
+int cli_find_domain(const char *dom, domid_t *id);
+/* The domain's name into buf ("Domain-0" for 0). */
+void cli_domain_name(domid_t id, char *buf, size_t size);
+
+/* Starts the VIRQ_DOM_EXC subscription that applies on_* actions. */
+int cli_registry_init(void);
+
+/* Set by the shell: attach the console to a domain (xl create -c,
+ * xl console). 0 or -errno. */
+extern int (*cli_console_attach)(domid_t id);
+
+#endif

@@ -1,0 +1,642 @@
+/*
+ * The xl-like commands (contract in cli.h; docs/cli.md). Names, options
+ * and output columns follow xl(1) of Xen 4.17 for what Keel supports;
+ * what it does not support is refused with a sentence saying so.
+ */
+#include <lib/errno.h>
+#include <lib/string.h>
+#include <public/sched.h>
+#include <public/sysctl.h>
+#include <public/version.h>
+#include "cli_internal.h"
+#include "cpu.h"
+#include "domain/domain.h"
+#include "domctl.h"
+#include "guest.h"
+#include "hypercall.h"
+#include "pvclock.h"
+#include "xsd/xsd.h"
+
+#define ARGS_MAX 16
+
+int (*cli_console_attach)(domid_t id);
+static int last_status;
+
+struct xl_cmd {
+	const char *name;
+	const char *usage;
+	const char *help;
+	int (*run)(const struct hvm_start_info *si, int argc, char **argv);
+};
+
+static int usage(const struct xl_cmd *c);
+static const struct xl_cmd *find_cmd(const char *name);
+
+/* ---- domains by name or id ---- */
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+void cli_domain_name(domid_t id, char *buf, size_t size)
+{
+	char path[48];
+	struct xen_domctl_getdomaininfo info;
+
+	snprintf(path, sizeof(path), "/local/domain/%u/name", id);
+	if (xsd_store() && xsd_read(path, buf, (u32)size) >= 0 && buf[0])
+		return;
+	if (id == 0) {
+		snprintf(buf, size, "Domain-0");
+		return;
+	}
+	if (!dom_info(id, &info)) {
+		snprintf(buf, size, "%.*s", (int)sizeof(info.name), info.name);
+		return;
+	}
+	snprintf(buf, size, "(d%u)", id);
+}
+
+#define LIST_MAX 64
+static struct xen_domctl_getdomaininfo list_buf[LIST_MAX];
+
+static u32 domain_list(void)
+{
+	u32 n = 0;
+
+	if (sysctl_domain_list(0, list_buf, LIST_MAX, &n))
+		return 0;
+	return n;
+}
+
+int cli_find_domain(const char *dom, domid_t *id)
+{
+	char name[DOMCFG_NAME_MAX + 8];
+	u32 n = domain_list();
+
+	for (u32 i = 0; i < n; i++) {
+		if (all_digits(dom)) {
+			u64 v;
+			const char *end;
+			if (!parse_u64(dom, &end, &v) && v == list_buf[i].domain) {
+				*id = list_buf[i].domain;
+				return 0;
+			}
+			continue;
+		}
+		cli_domain_name(list_buf[i].domain, name, sizeof(name));
+		if (!strcmp(name, dom)) {
+			*id = list_buf[i].domain;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* The domain named by argv[i], or a message and false. */
+static bool domain_arg(const char *arg, domid_t *id)
+{
+	if (cli_find_domain(arg, id)) {
+		printf("xl: no domain '%s' (xl list shows them)\n", arg);
+		return false;
+	}
+	return true;
+}
+
+/* ---- list ---- */
+
+static void state_flags(const struct xen_domctl_getdomaininfo *in, char *s)
+{
+	unsigned reason = (in->flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+	bool down = in->flags & XEN_DOMINF_shutdown;
+
+	s[0] = in->flags & XEN_DOMINF_running ? 'r' : '-';
+	s[1] = in->flags & XEN_DOMINF_blocked ? 'b' : '-';
+	s[2] = in->flags & XEN_DOMINF_paused ? 'p' : '-';
+	s[3] = down && reason != SHUTDOWN_crash ? 's' : '-';
+	s[4] = down && reason == SHUTDOWN_crash ? 'c' : '-';
+	s[5] = in->flags & XEN_DOMINF_dying ? 'd' : '-';
+	s[6] = 0;
+}
+
+static void print_json_string(const char *s)
+{
+	console_putc('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((u8)*s < 0x20)
+			printf("\\u%04x", (u8)*s);
+		else
+			console_putc(*s);
+	}
+	console_putc('"');
+}
+
+static void list_long(const struct xen_domctl_getdomaininfo *in, const char *name, bool first)
+{
+	char st[8];
+	struct cli_dom *d = cli_dom_by_id(in->domain);
+
+	state_flags(in, st);
+	printf("%s\n    {\n        \"domid\": %u,\n        \"name\": ", first ? "" : ",", in->domain);
+	print_json_string(name);
+	printf(",\n        \"state\": \"%s\",\n        \"memory_kb\": %lu,\n        \"max_memory_kb\": "
+	       "%lu,\n        \"vcpus\": %u,\n        \"cpu_time_ns\": %lu", st, in->tot_pages * 4,
+	       in->max_pages * 4, in->nr_online_vcpus, in->cpu_time);
+	if (d) {
+		printf(",\n        \"config\": {\n            \"type\": \"pvh\",\n            \"kernel\": ");
+		print_json_string(d->cfg.kernel);
+		printf(",\n            \"ramdisk\": ");
+		print_json_string(d->cfg.ramdisk);
+		printf(",\n            \"cmdline\": ");
+		print_json_string(d->cfg.cmdline);
+		printf(",\n            \"on_poweroff\": \"%s\",\n            \"on_reboot\": \"%s\",\n"
+		       "            \"on_crash\": \"%s\",\n            \"disks\": [",
+		       domcfg_action_name(d->cfg.on_poweroff), domcfg_action_name(d->cfg.on_reboot),
+		       domcfg_action_name(d->cfg.on_crash));
+		for (unsigned i = 0; i < d->cfg.nr_disks; i++) {
+			printf("%s{ \"target\": ", i ? ", " : " ");
+			print_json_string(d->cfg.disks[i].target);
+			printf(", \"vdev\": \"%s\", \"readonly\": %s }", d->cfg.disks[i].vdev,
+			       d->cfg.disks[i].readonly ? "true" : "false");
+		}
+		printf(" ],\n            \"vifs\": %u\n        }", d->cfg.nr_vifs);
+	}
+	printf("\n    }");
+}
+
+static int cmd_list(const struct hvm_start_info *si, int argc, char **argv)
+{
+	bool lng = false;
+	const char *only = NULL;
+	char name[DOMCFG_NAME_MAX + 8];
+	(void)si;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-l") || !strcmp(argv[i], "--long"))
+			lng = true;
+		else if (argv[i][0] == '-' || only)
+			return usage(find_cmd("list"));
+		else
+			only = argv[i];
+	}
+	domid_t want = 0;
+	if (only && !domain_arg(only, &want))
+		return 1;
+	u32 n = domain_list();
+	if (lng)
+		printf("[");
+	else
+		printf("%-40s %5s %5s %5s     %-6s  %8s\n", "Name", "ID", "Mem", "VCPUs", "State",
+		       "Time(s)");
+	bool first = true;
+	for (u32 i = 0; i < n; i++) {
+		const struct xen_domctl_getdomaininfo *in = &list_buf[i];
+		if (only && in->domain != want)
+			continue;
+		cli_domain_name(in->domain, name, sizeof(name));
+		if (lng) {
+			list_long(in, name, first);
+			first = false;
+			continue;
+		}
+		char st[8];
+		state_flags(in, st);
+		u64 t = in->cpu_time / 100000000ULL; /* tenths of a second */
+		printf("%-40s %5u %5lu %5u     %s  %6lu.%lu\n", name, in->domain,
+		       in->tot_pages / 256, in->nr_online_vcpus, st, t / 10, t % 10);
+	}
+	if (lng)
+		printf("\n]\n");
+	return 0;
+}
+
+/* ---- create ---- */
+
+static struct xlcfg cfgbuf;
+static struct domcfg dcfg;
+
+static int cmd_create(const struct hvm_start_info *si, int argc, char **argv)
+{
+	bool paused = false, console = false;
+	const char *file = NULL;
+	char err[256];
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-p"))
+			paused = true;
+		else if (!strcmp(argv[i], "-c"))
+			console = true;
+		else {
+			printf("xl create: option %s is not supported by Keel (-p, -c are)\n", argv[i]);
+			return 1;
+		}
+	}
+	if (i >= argc)
+		return usage(find_cmd("create"));
+	file = argv[i++];
+	const void *text;
+	u64 len;
+	if (cli_file(si, file, &text, &len, err, sizeof(err))) {
+		printf("xl create: %s\n", err);
+		return 1;
+	}
+	if (xlcfg_parse(&cfgbuf, file, text, len, err, sizeof(err))) {
+		printf("xl create: %s\n", err);
+		return 1;
+	}
+	/* KEY=VALUE after the file: xl's overrides, each a setting of its own. */
+	for (; i < argc; i++) {
+		if (!strchr(argv[i], '=')) {
+			printf("xl create: '%s' is not KEY=VALUE\n", argv[i]);
+			return 1;
+		}
+		if (xlcfg_override(&cfgbuf, argv[i], strlen(argv[i]), err, sizeof(err))) {
+			printf("xl create: %s\n", err);
+			return 1;
+		}
+	}
+	if (domcfg_from_xlcfg(&cfgbuf, &dcfg, err, sizeof(err))) {
+		printf("xl create: %s\n", err);
+		return 1;
+	}
+	domid_t other;
+	if (!cli_find_domain(dcfg.name, &other)) {
+		printf("xl create: a domain named %s already exists (domain %u)\n", dcfg.name, other);
+		return 1;
+	}
+	if (dcfg.nr_disks || dcfg.nr_vifs) {
+		printf("xl create: %s: disks and vifs are not supported by this Keel build yet\n", file);
+		return 1;
+	}
+	struct cli_dom *d;
+	if (cli_dom_create(si, &dcfg, paused, &d, err, sizeof(err))) {
+		printf("xl create: %s\n", err);
+		return 1;
+	}
+	printf("Parsing config from %s\nxl: created %s as domain %u%s\n", file, dcfg.name, d->ld.id,
+	       paused ? " (paused)" : "");
+	if (console && cli_console_attach && cli_console_attach(d->ld.id))
+		printf("xl create: the console of %u cannot be attached\n", d->ld.id);
+	return 0;
+}
+
+/* ---- one-domain commands ---- */
+
+static int one_dom(int argc, char **argv, domid_t *id, bool allow_dom0)
+{
+	if (argc != 2)
+		return usage(find_cmd(argv[0]));
+	if (!domain_arg(argv[1], id))
+		return 1;
+	if (!*id && !allow_dom0) {
+		printf("xl %s: not on Domain-0\n", argv[0]);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_destroy(const struct hvm_start_info *si, int argc, char **argv)
+{
+	domid_t id;
+	int rc;
+	(void)si;
+
+	if ((rc = one_dom(argc, argv, &id, false)))
+		return rc;
+	if ((rc = cli_dom_destroy(id))) {
+		printf("xl destroy: domain %u: error %d\n", id, rc);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_pause(const struct hvm_start_info *si, int argc, char **argv)
+{
+	domid_t id;
+	int rc;
+	(void)si;
+
+	if ((rc = one_dom(argc, argv, &id, false)))
+		return rc;
+	rc = !strcmp(argv[0], "pause") ? domctl_pause(id) : domctl_unpause(id);
+	if (rc) {
+		printf("xl %s: domain %u: error %d\n", argv[0], id, rc);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_shutdown(const struct hvm_start_info *si, int argc, char **argv)
+{
+	bool wait = false;
+	domid_t id;
+	int rc;
+	(void)si;
+
+	if (argc >= 2 && !strcmp(argv[1], "-w")) {
+		wait = true;
+		argv[1] = argv[0];
+		argv++;
+		argc--;
+	}
+	if ((rc = one_dom(argc, argv, &id, false)))
+		return rc;
+	bool reboot = !strcmp(argv[0], "reboot");
+	if ((rc = cli_dom_request(id, reboot ? "reboot" : "poweroff", wait, 30))) {
+		printf("xl %s: domain %u: cannot write control/shutdown (%d)\n", argv[0], id, rc);
+		return 1;
+	}
+	if (wait)
+		printf("Waiting for domain %u to %s (xl prints when it has)\n", id,
+		       reboot ? "reboot" : "shut down");
+	return 0;
+}
+
+static int cmd_domid(const struct hvm_start_info *si, int argc, char **argv)
+{
+	domid_t id;
+	(void)si;
+
+	if (argc != 2)
+		return usage(find_cmd("domid"));
+	if (all_digits(argv[1]) || cli_find_domain(argv[1], &id)) {
+		printf("xl domid: no domain named '%s'\n", argv[1]);
+		return 1;
+	}
+	printf("%u\n", id);
+	return 0;
+}
+
+static int cmd_domname(const struct hvm_start_info *si, int argc, char **argv)
+{
+	char name[DOMCFG_NAME_MAX + 8];
+	domid_t id;
+	(void)si;
+
+	if (argc != 2)
+		return usage(find_cmd("domname"));
+	if (!all_digits(argv[1]) || cli_find_domain(argv[1], &id)) {
+		printf("xl domname: no domain %s\n", argv[1]);
+		return 1;
+	}
+	cli_domain_name(id, name, sizeof(name));
+	printf("%s\n", name);
+	return 0;
+}
+
+static int cmd_console(const struct hvm_start_info *si, int argc, char **argv)
+{
+	domid_t id;
+	int rc;
+	(void)si;
+
+	if ((rc = one_dom(argc, argv, &id, false)))
+		return rc;
+	if (!cli_console_attach || cli_console_attach(id)) {
+		printf("xl console: domain %u has no PV console served by dom0\n", id);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_vcpu_list(const struct hvm_start_info *si, int argc, char **argv)
+{
+	char name[DOMCFG_NAME_MAX + 8];
+	domid_t want = 0;
+	(void)si;
+
+	if (argc > 2)
+		return usage(find_cmd("vcpu-list"));
+	if (argc == 2 && !domain_arg(argv[1], &want))
+		return 1;
+	printf("%-32s %5s %5s %5s %5s %9s %s\n", "Name", "ID", "VCPU", "CPU", "State", "Time(s)",
+	       "Affinity (Hard / Soft)");
+	u32 n = domain_list();
+	for (u32 i = 0; i < n; i++) {
+		const struct xen_domctl_getdomaininfo *in = &list_buf[i];
+		if (argc == 2 && in->domain != want)
+			continue;
+		cli_domain_name(in->domain, name, sizeof(name));
+		for (u32 v = 0; v <= in->max_vcpu_id && v < 64; v++) {
+			struct xen_domctl_getvcpuinfo vi;
+			if (domctl_getvcpuinfo(in->domain, v, &vi))
+				continue;
+			const char *st = !vi.online ? "---" : vi.running ? "r--" : vi.blocked ? "-b-" : "---";
+			u64 t = vi.cpu_time / 100000000ULL;
+			printf("%-32s %5u %5u %5u %5s %7lu.%lu %s\n", name, in->domain, v, vi.cpu, st,
+			       t / 10, t % 10, "all / all");
+		}
+	}
+	return 0;
+}
+
+static void cpu_brand(char *out)
+{
+	struct cpuid_regs r = cpuid(0x80000000);
+	if (r.eax < 0x80000004) {
+		strlcpy(out, "unknown", 8);
+		return;
+	}
+	for (u32 l = 0; l < 3; l++) {
+		r = cpuid(0x80000002 + l);
+		memcpy(out + 16 * l, &r.eax, 4);
+		memcpy(out + 16 * l + 4, &r.ebx, 4);
+		memcpy(out + 16 * l + 8, &r.ecx, 4);
+		memcpy(out + 16 * l + 12, &r.edx, 4);
+	}
+	out[48] = 0;
+	while (*out == ' ')
+		memmove(out, out + 1, strlen(out));
+}
+
+static int cmd_info(const struct hvm_start_info *si, int argc, char **argv)
+{
+	struct xen_sysctl_physinfo pi;
+	char vendor[13], brand[49], extra[16], cmdline[1024];
+	(void)si;
+	(void)argv;
+
+	if (argc != 1)
+		return usage(find_cmd("info"));
+	if (sysctl_physinfo(&pi)) {
+		puts("xl info: physinfo failed");
+		return 1;
+	}
+	struct cpuid_regs r = cpuid(0);
+	memcpy(vendor, &r.ebx, 4);
+	memcpy(vendor + 4, &r.edx, 4);
+	memcpy(vendor + 8, &r.ecx, 4);
+	vendor[12] = 0;
+	cpu_brand(brand);
+	long v = HYPERVISOR_xen_version(XENVER_version, NULL);
+	memset(extra, 0, sizeof(extra));
+	HYPERVISOR_xen_version(XENVER_extraversion, extra);
+	extra[15] = 0;
+	memset(cmdline, 0, sizeof(cmdline));
+	HYPERVISOR_xen_version(XENVER_commandline, cmdline);
+	cmdline[sizeof(cmdline) - 1] = 0;
+	bool amd = !strcmp(vendor, "AuthenticAMD");
+	printf("host                   : keel\n");
+	printf("machine                : x86_64\n");
+	printf("nr_cpus                : %u\n", pi.nr_cpus);
+	printf("cpu_vendor             : %s\n", vendor);
+	printf("cpu_model              : %s\n", brand);
+	printf("cpu_mhz                : %u.%03u\n", pi.cpu_khz / 1000, pi.cpu_khz % 1000);
+	printf("virt_caps              : %s%s\n", pi.capabilities & XEN_SYSCTL_PHYSCAP_hvm ? "pvh" : "",
+	       pi.capabilities & XEN_SYSCTL_PHYSCAP_hap ? " hap" : "");
+	printf("virt_backend           : %s (%s)\n", amd ? "svm" : "vmx",
+	       amd ? "AMD-V with nested paging" : "Intel VT-x with EPT");
+	printf("total_memory           : %lu\n", pi.total_pages / 256);
+	printf("free_memory            : %lu\n", pi.free_pages / 256);
+	printf("xen_major              : %ld\n", v >> 16);
+	printf("xen_minor              : %ld\n", v & 0xffff);
+	printf("xen_extra              : %s\n", extra);
+	printf("xen_version            : %ld.%ld%s (Keel)\n", v >> 16, v & 0xffff, extra);
+	printf("xen_commandline        : %s\n", cmdline);
+	return 0;
+}
+
+static int cmd_uptime(const struct hvm_start_info *si, int argc, char **argv)
+{
+	char name[DOMCFG_NAME_MAX + 8], path[48], st[32];
+	u64 now = pvclock_now_ns() / 1000000000ULL;
+	(void)si;
+	(void)argv;
+
+	if (argc != 1)
+		return usage(find_cmd("uptime"));
+	printf("%-32s %5s %s\n", "Name", "ID", "Uptime");
+	u32 n = domain_list();
+	for (u32 i = 0; i < n; i++) {
+		domid_t id = list_buf[i].domain;
+		u64 start = 0;
+		cli_domain_name(id, name, sizeof(name));
+		snprintf(path, sizeof(path), "/vm/%u/start_time", id);
+		if (id && xsd_store() && xsd_read(path, st, sizeof(st)) >= 0) {
+			const char *end;
+			parse_u64(st, &end, &start);
+		}
+		u64 up = now > start ? now - start : 0;
+		printf("%-32s %5u %lu:%02lu:%02lu\n", name, id, up / 3600, up / 60 % 60, up % 60);
+	}
+	return 0;
+}
+
+static int cmd_help(const struct hvm_start_info *si, int argc, char **argv);
+
+static const struct xl_cmd cmds[] = {
+	{ "list", "list [-l] [DOM]", "list domains (-l: JSON)", cmd_list },
+	{ "create", "create [-p] [-c] CFG [KEY=VALUE ...]", "create a domain from a config file",
+	  cmd_create },
+	{ "destroy", "destroy DOM", "stop a domain at once and free it", cmd_destroy },
+	{ "shutdown", "shutdown [-w] DOM", "ask a domain to power off (control/shutdown)",
+	  cmd_shutdown },
+	{ "reboot", "reboot DOM", "ask a domain to reboot (control/shutdown)", cmd_shutdown },
+	{ "pause", "pause DOM", "pause a domain", cmd_pause },
+	{ "unpause", "unpause DOM", "unpause a domain", cmd_pause },
+	{ "console", "console DOM", "attach to a domain's PV console (Ctrl-] detaches)",
+	  cmd_console },
+	{ "domid", "domid NAME", "a domain's id", cmd_domid },
+	{ "domname", "domname ID", "a domain's name", cmd_domname },
+	{ "vcpu-list", "vcpu-list [DOM]", "the vCPUs of each domain", cmd_vcpu_list },
+	{ "info", "info", "the host: CPU, virtualization, memory, version", cmd_info },
+	{ "uptime", "uptime", "how long each domain has run", cmd_uptime },
+	{ "help", "help [CMD]", "these commands, or one in detail", cmd_help },
+};
+
+static const struct xl_cmd *find_cmd(const char *name)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+	return NULL;
+}
+
+static int usage(const struct xl_cmd *c)
+{
+	printf("usage: xl %s\n", c ? c->usage : "COMMAND");
+	return 1;
+}
+
+static int cmd_help(const struct hvm_start_info *si, int argc, char **argv)
+{
+	(void)si;
+	if (argc == 2) {
+		const struct xl_cmd *c = find_cmd(argv[1]);
+		if (!c) {
+			printf("xl help: no command '%s'\n", argv[1]);
+			return 1;
+		}
+		printf("usage: xl %s\n  %s\n", c->usage, c->help);
+		return 0;
+	}
+	cli_help();
+	return 0;
+}
+
+void cli_help(void)
+{
+	puts("xl commands (also without the 'xl '; 'reboot' alone reboots the machine):");
+	for (unsigned i = 0; i < ARRAY_SIZE(cmds); i++)
+		printf("  xl %-36s %s\n", cmds[i].usage, cmds[i].help);
+}
+
+int cli_run(const struct hvm_start_info *si, const char *line)
+{
+	static char buf[256];
+	char *argv[ARGS_MAX];
+	int argc = 0;
+
+	if (strlen(line) >= sizeof(buf)) {
+		puts("xl: command line too long");
+		return last_status = 1;
+	}
+	strlcpy(buf, line, sizeof(buf));
+	for (char *p = buf; *p;) {
+		while (*p == ' ')
+			*p++ = 0;
+		if (!*p)
+			break;
+		if (argc == ARGS_MAX) {
+			puts("xl: too many arguments");
+			return last_status = 1;
+		}
+		argv[argc++] = p;
+		while (*p && *p != ' ')
+			p++;
+	}
+	if (!argc)
+		return -ENOENT;
+	bool prefixed = !strcmp(argv[0], "xl");
+	if (prefixed) {
+		if (argc == 1) {
+			cli_help();
+			return last_status = 0;
+		}
+		for (int i = 1; i < argc; i++)
+			argv[i - 1] = argv[i];
+		argc--;
+	}
+	const struct xl_cmd *c = find_cmd(argv[0]);
+	if (!c) {
+		if (!prefixed)
+			return -ENOENT;
+		printf("xl: '%s' is not a command Keel supports (xl help lists them)\n", argv[0]);
+		return last_status = 1;
+	}
+	return last_status = c->run(si, argc, argv);
+}
+
+int cli_last_status(void)
+{
+	return last_status;
+}

@@ -1,0 +1,230 @@
+"""The xl-like CLI at dom0's console (guest/dom0/cli/, docs/cli.md), typed
+as an admin would: configs and the guest kernel come from boot modules
+(/boot/NAME); the guests are pvtest role=guest, which watches
+control/shutdown as Linux's xenbus does."""
+
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import time
+
+import keeltest
+from keeltest import test, fail, RUN, BUILD, FILES_DIR, clean
+
+GUEST = ('name = "web"\ntype = "pvh"\nkernel = "/boot/pvtest"\nmemory = 4\nvcpus = 1\n'
+         'cmdline = "role=guest"\non_poweroff = "destroy"\non_reboot = "restart"\n')
+CRASHER = ('name = "crasher"\nkernel = "/boot/pvtest"\nmemory = 4\n'
+           'cmdline = "role=guest crash_after_ms=300"\non_crash = "preserve"\n')
+BAD = 'name = "bad"\nkernel = "/boot/pvtest"\nmemroy = 4\n'
+
+
+class Console:
+    """dom0's serial console through scripts/run, on pipes."""
+
+    def __init__(self, modules):
+        """modules: {name: config text} as /boot/NAME; None: boot
+        configs/keel.cfg as `make run` does."""
+        self.buf = b""
+        if modules is None:
+            self.proc = subprocess.Popen([sys.executable, RUN, "--timeout", "180"],
+                                         cwd=keeltest.TREE, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+            self.wait_for("dom0> ", 90)
+            return
+        name = keeltest.CURRENT.name if keeltest.CURRENT else "cli"
+        root = os.path.join(FILES_DIR, name, "root")
+        shutil.rmtree(root, ignore_errors=True)
+        os.makedirs(root)
+        cfg = ["cmdline console=com1,115200 loglvl=info", "module dom0 /dom0.elf shell",
+               "module pvtest /pvtest.elf"]
+        for f in ("keel.efi", "keel.elf", "dom0.elf", "pvtest.elf"):
+            os.symlink(os.path.join(BUILD, f), os.path.join(root, f))
+        for mod, text in modules.items():
+            with open(os.path.join(root, mod), "w") as f:
+                f.write(text)
+            cfg.append("module %s /%s" % (mod, mod))
+        with open(os.path.join(root, "keel.cfg"), "w") as f:
+            f.write("\n".join(cfg) + "\n")
+        self.proc = subprocess.Popen(
+            [sys.executable, RUN, "--cfg", os.path.join(root, "keel.cfg"), "--root", root,
+             "--timeout", "240"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        self.buf = b""
+        self.wait_for("dom0> ", 90)
+
+    def text(self, start=0):
+        return clean(self.buf[start:].decode("utf-8", "replace"))
+
+    def wait_for(self, needle, timeout, start=0):
+        end = time.monotonic() + timeout
+        while True:
+            if isinstance(needle, str):
+                if needle in self.text(start):
+                    return
+            elif needle.search(self.text(start)):
+                return
+            left = end - time.monotonic()
+            if left <= 0:
+                fail("no %r on the console within %ds" % (needle, timeout),
+                     "console so far:\n" + self.text()[-4000:])
+            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 0.5))
+            if r:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if not chunk:
+                    fail("the console closed while waiting for %r" % needle, self.text()[-4000:])
+                self.buf += chunk
+
+    def cmd(self, line, timeout=30, expect=None):
+        """Types line, waits for the next prompt; returns what dom0 printed."""
+        start = len(self.buf)
+        self.proc.stdin.write(line.encode() + b"\r")
+        self.proc.stdin.flush()
+        self.wait_for("dom0> ", timeout, start + 1)
+        out = self.text(start)
+        # the echo and the prompt are dom0's (d0) lines; keep dom0's text
+        out = "\n".join(l[5:] if l.startswith("(d0) ") else l for l in out.splitlines())
+        if expect and expect not in out:
+            fail("'%s' did not print %r" % (line, expect), "output:\n" + out)
+        return out
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(b"poweroff\r")
+                self.proc.stdin.flush()
+                self.proc.wait(20)
+            except Exception:
+                pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def list_rows(out):
+    """{name: (id, mem, vcpus, state)} from `xl list` output."""
+    rows = {}
+    for line in out.splitlines():
+        m = re.match(r"(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([rbpscd-]{6})\s+[\d.]+$", line.strip())
+        if m:
+            rows[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4)), m.group(5))
+    return rows
+
+
+def free_pages(con):
+    """The hypervisor's free pages, exactly (the shell's `domains`)."""
+    out = con.cmd("domains", expect="pages free")
+    return int(re.search(r"hypervisor: (\d+) pages free", out).group(1))
+
+
+@test("cli-create-list-shutdown-destroy", timeout=400)
+def _():
+    con = Console({"web.cfg": GUEST, "bad.cfg": BAD, "crasher.cfg": CRASHER})
+    try:
+        out = con.cmd("xl info")
+        for want in ("cpu_vendor             : AuthenticAMD", "virt_backend           : svm",
+                     "xen_version            : 4.17"):
+            if want not in out:
+                fail("xl info lacks %r" % want, out)
+
+        out = con.cmd("xl create /boot/web.cfg", expect="created web as domain")
+        web = int(re.search(r"created web as domain (\d+)", out).group(1))
+        con.wait_for("(d%d) pvtest: guest: up" % web, 30)
+        rows = list_rows(con.cmd("xl list", expect="Name"))
+        if "Domain-0" not in rows or rows.get("web", (None,))[0] != web:
+            fail("xl list does not show Domain-0 and web (%d)" % web, str(rows))
+        if rows["web"][1] != 4 or rows["web"][2] != 1:
+            fail("web should have 4 MiB and 1 vCPU: %s" % (rows["web"],))
+        # the bare form is the same command
+        if "web" not in list_rows(con.cmd("list")):
+            fail("bare 'list' did not list web")
+        out = con.cmd("xl list -l web")
+        js = json.loads(out[out.index("["):out.rindex("]") + 1])
+        if len(js) != 1 or js[0]["domid"] != web or js[0]["name"] != "web" \
+                or js[0]["config"]["cmdline"] != "role=guest":
+            fail("xl list -l web: unexpected JSON", out)
+        con.cmd("xl domid web", expect="\n%d\n" % web)
+        con.cmd("xl domname %d" % web, expect="\nweb\n")
+        con.cmd("xl create /boot/web.cfg", expect="a domain named web already exists")
+
+        con.cmd("xl pause web")
+        if list_rows(con.cmd("xl list web"))["web"][3][2] != "p":
+            fail("web is not shown paused after xl pause")
+        con.cmd("xl unpause web")
+        if list_rows(con.cmd("xl list web"))["web"][3][2] != "-":
+            fail("web is still shown paused after xl unpause")
+
+        # shutdown through control/shutdown; on_poweroff=destroy removes it
+        start = len(con.buf)
+        con.cmd("xl shutdown -w web", expect="Waiting for domain %d" % web)
+        con.wait_for("(d%d) pvtest: guest: control/shutdown = poweroff" % web, 30, start)
+        con.wait_for("xl: web (%d): poweroff; on_poweroff=destroy" % web, 30, start)
+        if "web" in list_rows(con.cmd("xl list")):
+            fail("web is still listed after it powered off with on_poweroff=destroy")
+        # The baseline after a first guest: dom0's first foreign mapping set
+        # up its grant table and mapping window, frames it keeps for good.
+        free0 = free_pages(con)
+
+        # overrides after the file; reboot restarts it (on_reboot=restart)
+        out = con.cmd('xl create /boot/web.cfg name="web2" memory=8', expect="created web2")
+        w2 = int(re.search(r"created web2 as domain (\d+)", out).group(1))
+        con.wait_for("(d%d) pvtest: guest: up" % w2, 30)
+        if list_rows(con.cmd("xl list"))["web2"][1] != 8:
+            fail("memory=8 on the command line did not override the file's 4")
+        start = len(con.buf)
+        con.cmd("xl reboot web2")
+        con.wait_for(re.compile(r"xl: web2 restarted as domain (\d+)"), 30, start)
+        w3 = int(re.search(r"xl: web2 restarted as domain (\d+)", con.text(start)).group(1))
+        con.wait_for("(d%d) pvtest: guest: up" % w3, 30)
+        con.cmd("xl destroy web2")
+        if "web2" in list_rows(con.cmd("xl list")):
+            fail("web2 still listed after xl destroy")
+
+        # a crash with on_crash=preserve stays, flagged c
+        start = len(con.buf)
+        out = con.cmd("xl create /boot/crasher.cfg", expect="created crasher")
+        con.wait_for("on_crash=preserve", 30, start)
+        rows = list_rows(con.cmd("xl list"))
+        if rows.get("crasher", (0, 0, 0, "------"))[3][4] != "c":
+            fail("the crashed, preserved domain is not listed with the c flag", str(rows))
+        con.cmd("xl destroy crasher")
+
+        # errors say what and where
+        con.cmd("xl create /boot/bad.cfg", expect="bad.cfg:3: key 'memroy': unknown key")
+        con.cmd("xl create /boot/none.cfg", expect="no boot module named none.cfg")
+        con.cmd("xl destroy nosuch", expect="no domain 'nosuch'")
+        con.cmd("xl frobnicate", expect="'frobnicate' is not a command Keel supports")
+        con.cmd("xl destroy 0", expect="not on Domain-0")
+        con.cmd("help list", expect="usage: xl list [-l] [DOM]")
+
+        # everything the guests had is back
+        time.sleep(1)
+        free1 = free_pages(con)
+        if free1 != free0:
+            fail("%d free pages after the guests, %d before" % (free1, free0))
+        print("hypervisor free pages before and after the guests: %d" % free0)
+    finally:
+        con.close()
+
+
+@test("cli-make-run-demo-guest", timeout=200)
+def _():
+    """`make run`'s configuration (configs/keel.cfg) carries an example guest
+    config: the commands it suggests work as written."""
+    con = Console(None)
+    try:
+        start = len(con.buf)
+        out = con.cmd("xl create /boot/demo.cfg", expect="created demo as domain")
+        demo = int(re.search(r"created demo as domain (\d+)", out).group(1))
+        con.wait_for("(d%d) pvtest: guest: up" % demo, 30, start)
+        if "demo" not in list_rows(con.cmd("xl list")):
+            fail("demo is not listed")
+        start = len(con.buf)
+        con.cmd("xl shutdown demo")
+        con.wait_for("xl: demo (%d): poweroff; on_poweroff=destroy" % demo, 30, start)
+    finally:
+        con.close()
