@@ -149,6 +149,10 @@ def _():
             fail("xl list -l web: unexpected JSON", out)
         con.cmd("xl domid web", expect="\n%d\n" % web)
         con.cmd("xl domname %d" % web, expect="\nweb\n")
+        # line editing on the serial line: a typo fixed with Home and Right,
+        # then the history's last line again with Up
+        con.cmd("xl dmid web\x1b[H" + "\x1b[C" * 4 + "o", expect="\n%d\n" % web)
+        con.cmd("\x1b[A", expect="\n%d\n" % web)
         con.cmd("xl create /boot/web.cfg", expect="a domain named web already exists")
 
         con.cmd("xl pause web")

@@ -21,8 +21,8 @@
 #include "console/backend.h"
 #include "loop/loop.h"
 #include "pvclock.h"
+#include "lineedit.h"
 
-#define LINE_MAX 128
 
 struct command {
 	const char *name;
@@ -168,8 +168,7 @@ static void run_line(const struct hvm_start_info *si, char *line)
  * keystrokes dom0 sleeps in the loop: no polling.
  */
 static const struct hvm_start_info *shell_si;
-static char line[LINE_MAX];
-static size_t line_len;
+static struct lineedit editor;
 static evtchn_port_t console_port;
 static struct loop_timer poll_timer; /* only without VIRQ_CONSOLE */
 
@@ -295,29 +294,20 @@ static void forward_char(char c)
 	}
 }
 
-/* One typed byte: echo, edit, or run the line. */
+/* One typed byte: to the line editor; a finished line runs. */
 static void take_char(char c)
 {
-	if (c == '\r' || c == '\n') {
-		console_putc('\n');
-		line[line_len] = 0;
-		line_len = 0;
-		run_line(shell_si, line);
-		if (!idle_running && !attached)
-			prompt();
+	if (!le_feed(&editor, c))
 		return;
-	}
-	if (c == 0x7f || c == '\b') {
-		if (line_len) {
-			line_len--;
-			printf("\b \b");
-		}
-		return;
-	}
-	if (c < 0x20 || line_len + 1 >= sizeof(line))
-		return;
-	line[line_len++] = c;
-	console_putc(c);
+	run_line(shell_si, editor.line);
+	if (!idle_running && !attached)
+		prompt();
+}
+
+static void editor_out(const char *s, size_t n, void *arg)
+{
+	(void)arg;
+	console_write(s, n);
 }
 
 /* Takes everything typed so far. */
@@ -365,6 +355,7 @@ int dom0_shell_start(const struct hvm_start_info *si)
 
 	shell_si = si;
 	cli_console_attach = console_attach;
+	le_init(&editor, "dom0> ", editor_out, NULL);
 	if ((rc = loop_init())) {
 		printf("dom0: shell: no event channels (%d)\n", rc);
 		return rc;
