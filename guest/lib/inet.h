@@ -70,8 +70,9 @@ struct inet {
 /* Sets in up (zeroing everything else). prefix > 32 is taken as 32. */
 void inet_init(struct inet *in, const u8 mac[6], u32 addr, unsigned prefix);
 
-/* Parses "A.B.C.D" or "A.B.C.D/N" (N 0..32, default 32) ending at NUL or
- * a space: 0, or -EINVAL (nothing written). */
+/* Parses "A.B.C.D" or "A.B.C.D/N" (N 0..32) ending at NUL or a space:
+ * 0, or -EINVAL (nothing written). Without "/N", *prefix is left as the
+ * caller set it (its default). */
 int inet_parse_cidr(const char *s, u32 *addr, unsigned *prefix);
 /* Writes "A.B.C.D" into buf (at least 16 bytes). */
 void inet_format_addr(u32 addr, char buf[16]);
