@@ -352,7 +352,9 @@ int inet_input(struct inet *in, const u8 *frame, size_t len, u8 *out, size_t out
 	int rc;
 
 	in->st.rx_frames++;
-	if (!frame || len < ETH_HLEN || len > INET_MAX_FRAME) {
+	/* A group or zero source MAC belongs to no station (the bridge drops
+	 * those too); an echo reply to it would be a multicast. */
+	if (!frame || len < ETH_HLEN || len > INET_MAX_FRAME || !unicast_mac(frame + 6)) {
 		in->st.rx_errors++;
 		return -EINVAL;
 	}

@@ -282,6 +282,8 @@ START_TEST(inet_rejects_bad_ip_headers)
 	/* Ethernet header short, and over-long frames. */
 	ck_assert_int_eq(inet_input(&a, f, 13, r, sizeof(r)), -EINVAL); errs++;
 	ck_assert_int_eq(inet_input(&a, f, INET_MAX_FRAME + 1, r, sizeof(r)), -EINVAL); errs++;
+	FRESH(); f[6] = 0x01; /* multicast source MAC */
+	ck_assert_int_eq(inet_input(&a, f, (size_t)n, r, sizeof(r)), -EINVAL); errs++;
 	ck_assert_int_eq(inet_input(&a, NULL, 0, r, sizeof(r)), -EINVAL); errs++;
 	ck_assert_uint_eq(a.st.rx_errors, errs);
 	ck_assert_uint_eq(a.st.echo_requests, 0);
