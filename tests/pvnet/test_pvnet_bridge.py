@@ -11,6 +11,7 @@ bridge's per-port frame counters, printed in the log."""
 
 import os
 import re
+import select
 import subprocess
 import sys
 import threading
@@ -301,3 +302,75 @@ def _():
         f = find_lines(r.log, r"bridge xenbr0: 3 ports, \d+ MACs; forwarded (\d+), flooded (\d+)")
         expect(int(f[0].group(1)) >= sent + PINGS, "forwarded only %s frames" % f[0].group(1), r)
         expect_status(r, POWEROFF)
+
+
+def _read_until(proc, buf, needle, timeout, start=0):
+    """Reads the console into buf[0] until `needle` appears after byte `start`."""
+    end = time.monotonic() + timeout
+    while needle not in keeltest.clean(buf[0][start:].decode("utf-8", "replace")):
+        left = end - time.monotonic()
+        if left <= 0:
+            fail("no %r on the console within %ds" % (needle, timeout),
+                 "console so far:\n" + keeltest.clean(buf[0].decode("utf-8", "replace"))[-3000:])
+        r, _, _ = select.select([proc.stdout], [], [], min(left, 0.5))
+        if r:
+            chunk = os.read(proc.stdout.fileno(), 4096)
+            if not chunk:
+                fail("the console closed while waiting for %r" % needle,
+                     keeltest.clean(buf[0].decode("utf-8", "replace"))[-3000:])
+            buf[0] += chunk
+
+
+@test("pvnet-bridge-shell-normal-path", timeout=T + 60)
+def _():
+    """dom0's normal start (`shell ip=10.99.0.2/24`, no self-test): the
+    network service comes up before the shell and is served by the
+    shell's event loop; the namespace pings dom0, and the shell's
+    `bridge` command shows the frames on eth0's and dom0's ports."""
+    with NetNs("shell") as ns:
+        cfg_path = os.path.join(keeltest.FILES_DIR, keeltest.CURRENT.name, "keel.cfg")
+        os.makedirs(os.path.dirname(cfg_path), exist_ok=True)
+        with open(cfg_path, "w") as f:
+            f.write(cfg("shell ip=10.99.0.2/24"))
+        proc = subprocess.Popen(
+            [sys.executable, keeltest.RUN, "--cfg", cfg_path, "--timeout", str(T),
+             "--netns", ns.name, "--",
+             "-netdev", "tap,id=kn0,ifname=%s,script=no,downscript=no" % ns.tap,
+             "-device", "virtio-net-pci,netdev=kn0"],
+            cwd=keeltest.TREE, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True)
+        buf = [b""]
+        try:
+            _read_until(proc, buf, "dom0> ", 120)
+            text = keeltest.clean(buf[0].decode("utf-8", "replace"))
+            if "dom0: network: bridge xenbr0 up (0)" not in text:
+                fail("dom0 did not start its network service", text[-3000:])
+            ping = ns.exec(sys.executable, NETHELPER, "ping", "10.99.0.2", str(PINGS), "5")
+            if ping.returncode != 0:
+                fail("ICMP echo to dom0 served by the shell's loop: %s" % ping.stdout.strip(),
+                     keeltest.clean(buf[0].decode("utf-8", "replace"))[-3000:])
+            start = len(buf[0])
+            proc.stdin.write(b"bridge\r")
+            proc.stdin.flush()
+            _read_until(proc, buf, "dom0> ", 30, start)
+            out = keeltest.clean(buf[0][start:].decode("utf-8", "replace"))
+            print("== bridge command:\n" + out, flush=True)
+            eth = re.search(r"port eth0 rx (\d+) frames", out)
+            dom0 = re.search(r"port dom0 rx (\d+) frames \d+ bytes \d+ errors, tx (\d+) frames", out)
+            inet = re.search(r"answered (\d+) ARP requests and (\d+) echo requests", out)
+            if not (eth and dom0 and inet):
+                fail("`bridge` printed no port or endpoint counters", out)
+            if int(inet.group(2)) < PINGS or int(dom0.group(1)) < PINGS or \
+                    int(eth.group(1)) < PINGS + 1:
+                fail("the counters miss the %d pings: eth0 rx %s, dom0 rx %s, echo answered %s"
+                     % (PINGS, eth.group(1), dom0.group(1), inet.group(2)), out)
+            proc.stdin.write(b"poweroff\r")
+            proc.stdin.flush()
+            _read_until(proc, buf, "keel: machine stop: poweroff", 30, len(buf[0]))
+            status = proc.wait(30)
+            if status != 0:
+                fail("scripts/run status %d after poweroff, expected 0" % status)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 9)
+                proc.wait()
