@@ -2,7 +2,14 @@
  * dom0's network service (netsvc.c, docs/bridge.md): the bridge `xenbr0`
  * joining every NIC dom0 drives (drivers/net) and dom0's own IPv4
  * endpoint (guest/lib/inet.h), run from dom0's event loop. netback adds
- * each vif as another port (bridge_get("xenbr0"), bridge_port_add).
+ * each vif as another port (netsvc_bridge(), or bridge_get(NETSVC_BRIDGE),
+ * then bridge_port_add); it calls netsvc_start first (idempotent) so that
+ * the NICs are on the bridge too. dom0 starts it itself (main.c) when its
+ * command line has ip= or `bridge`.
+ *
+ * No spanning tree: two NICs on the same segment (a QEMU hub, a switch)
+ * make a loop that floods broadcasts for ever, as with a Linux bridge
+ * without STP. Join at most one NIC per segment.
  *
  * NIC ports: a received frame goes to bridge_input from the NIC's
  * interrupt handler (drv_irq_set_handler) or, for a NIC without an
