@@ -118,6 +118,8 @@ int netsvc_start(const char *cmdline)
 
 	if (ns.started)
 		return 0;
+	if (!cmdline)
+		cmdline = ""; /* no address: the NICs only */
 	if ((rc = loop_init()))
 		return rc;
 	ns.br = bridge_get(NETSVC_BRIDGE);

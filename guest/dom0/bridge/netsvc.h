@@ -36,7 +36,8 @@ struct inet;
 
 /* Creates xenbr0, joins every registered NIC and, with ip=, dom0's
  * endpoint; needs the event loop (loop_init) and dom0_hw_init done.
- * Idempotent. 0, or -errno (bad ip=, no event loop). */
+ * Idempotent (later calls change nothing, whatever their cmdline); NULL
+ * is an empty command line. 0, or -errno (bad ip=, no event loop). */
 int netsvc_start(const char *cmdline);
 
 /* The bridge and dom0's endpoint (NULL before netsvc_start / without
