@@ -374,3 +374,67 @@ def _():
             if proc.poll() is None:
                 os.killpg(proc.pid, 9)
                 proc.wait()
+
+
+@test("pvnet-bridge-hostile-frames", timeout=T + 60)
+def _():
+    """Hostile frames from the namespace through virtio-net: group and
+    all-zero source MACs (dropped by the bridge, counted in eth0's
+    rx_errors), and ICMP/UDP to dom0 with a bad IPv4 header checksum, a
+    bad ICMP checksum, a total length past the frame, IHL 4 and a bad UDP
+    checksum (dropped by dom0's endpoint, counted as malformed, none
+    answered or counted as data); dom0 still answers the good pings."""
+    n = 5
+    with NetNs("bad") as ns:
+        serial_log = os.path.join(keeltest.LOG_DIR, "%s.serial.log" % keeltest.CURRENT.name)
+        results = {}
+
+        def probe():
+            deadline = time.monotonic() + T
+            mac = None
+            while time.monotonic() < deadline and mac is None:
+                time.sleep(0.5)
+                try:
+                    text = keeltest.clean(open(serial_log, "rb").read().decode(errors="replace"))
+                except OSError:
+                    continue
+                m = re.search(r"bridge-test: ready ip \S+ on xenbr0 MAC ([0-9a-f:]{17})", text)
+                if m:
+                    mac = m.group(1)
+                elif "hw tests done" in text or "machine stop" in text:
+                    return
+            if mac is None:
+                return
+            results["bad"] = ns.exec(sys.executable, BRIDGEHELPER, "bad", ns.tap, mac,
+                                     "10.99.0.1", "10.99.0.2", str(n))
+            results["ping"] = ns.exec(sys.executable, NETHELPER, "ping", "10.99.0.2",
+                                      str(PINGS), "5")
+            results["end"] = ns.exec(sys.executable, BRIDGEHELPER, "udp", "10.99.0.2",
+                                     "5001", "0", "1")
+
+        t = threading.Thread(target=probe, daemon=True)
+        t.start()
+        r = boot(cfg("test=bridge ip=10.99.0.2/24"), timeout=T, run_args=["--netns", ns.name],
+                 extra=["-netdev", "tap,id=kn0,ifname=%s,script=no,downscript=no" % ns.tap,
+                        "-device", "virtio-net-pci,netdev=kn0"])
+        t.join(10)
+        expect("end" in results, "the probe did not finish", r)
+        expect(results["bad"].returncode == 0 and "bad: sent %d frames" % (7 * n)
+               in results["bad"].stdout, "hostile sender: %s" % results["bad"].stdout.strip(), r)
+        expect(results["ping"].returncode == 0,
+               "good pings after the hostile frames: %s" % results["ping"].stdout.strip(), r)
+        expect_lines_in_order(r.log, [r"^\(d0\) dom0: bridge-test: PASS: end of stream seen"])
+        ports = port_counters(r.log)
+        expect(ports["eth0"][2] == 2 * n,
+               "eth0 counted %d rx errors; %d frames had a group or zero source MAC"
+               % (ports["eth0"][2], 2 * n), r)
+        inet = find_lines(r.log, r"inet dom0: answered \d+ ARP requests and (\d+) echo requests; "
+                                 r"udp port 5001: (\d+) datagrams.*; (\d+) frames in, (\d+) malformed")
+        expect(inet, "no endpoint counters", r)
+        echo, dgrams, _, malformed = (int(g) for g in inet[0].groups())
+        expect(malformed == 5 * n, "dom0's endpoint counted %d malformed frames, %d were sent"
+               % (malformed, 5 * n), r)
+        expect(echo == PINGS, "dom0 answered %d echo requests; only %d were valid"
+               % (echo, PINGS), r)
+        expect(dgrams == 0, "dom0 counted %d datagrams with a bad checksum" % dgrams, r)
+        expect_status(r, POWEROFF)
