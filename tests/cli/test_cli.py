@@ -25,7 +25,7 @@ BAD = 'name = "bad"\nkernel = "/boot/pvtest"\nmemroy = 4\n'
 class Console:
     """dom0's serial console through scripts/run, on pipes."""
 
-    def __init__(self, modules):
+    def __init__(self, modules, dom0_args="shell"):
         """modules: {name: config text} as /boot/NAME; None: boot
         configs/keel.cfg as `make run` does."""
         self.buf = b""
@@ -40,7 +40,7 @@ class Console:
         root = os.path.join(FILES_DIR, name, "root")
         shutil.rmtree(root, ignore_errors=True)
         os.makedirs(root)
-        cfg = ["cmdline console=com1,115200 loglvl=info", "module dom0 /dom0.elf shell",
+        cfg = ["cmdline console=com1,115200 loglvl=info", "module dom0 /dom0.elf %s" % dom0_args,
                "module pvtest /pvtest.elf"]
         for f in ("keel.efi", "keel.elf", "dom0.elf", "pvtest.elf"):
             os.symlink(os.path.join(BUILD, f), os.path.join(root, f))
@@ -230,5 +230,31 @@ def _():
         start = len(con.buf)
         con.cmd("xl shutdown demo")
         con.wait_for("xl: demo (%d): poweroff; on_poweroff=destroy" % demo, 30, start)
+    finally:
+        con.close()
+
+
+@test("cli-autostart-two-guests", timeout=200)
+def _():
+    """dom0's command line autostart=A,B creates both at boot, in order."""
+    a = GUEST.replace('"web"', '"alpha"')
+    b = GUEST.replace('"web"', '"beta"').replace("vcpus = 1", "vcpus = 2")
+    con = Console({"alpha.cfg": a, "beta.cfg": b},
+                  dom0_args="shell autostart=/boot/alpha.cfg,/boot/beta.cfg")
+    try:
+        text = con.text()
+        ia, ib = text.find("created alpha as domain"), text.find("created beta as domain")
+        if ia < 0 or ib < 0 or ib < ia:
+            fail("autostart did not create alpha then beta before the prompt", text[-3000:])
+        rows = list_rows(con.cmd("xl list"))
+        if "alpha" not in rows or "beta" not in rows:
+            fail("xl list does not show alpha and beta", str(rows))
+        # beta has two vCPUs (pvtest brings only vCPU 0 online, so list's
+        # VCPUs column, the online count, says 1; vcpu-list shows both)
+        out = con.cmd("xl vcpu-list beta")
+        if len(re.findall(r"^beta\s+%d\s+\d+\s" % rows["beta"][0], out, re.M)) != 2:
+            fail("xl vcpu-list beta does not show two vCPUs", out)
+        for name in ("alpha", "beta"):
+            con.wait_for("(d%d) pvtest: guest: up" % rows[name][0], 30)
     finally:
         con.close()

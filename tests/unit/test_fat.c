@@ -278,10 +278,10 @@ START_TEST(fat12_and_tiny_devices_are_refused_with_a_reason)
 END_TEST
 
 const struct unit_case unit_cases[] = {
-	{ "cli-fat32-image-from-mkfs-reads-back", &fat32_image_from_mkfs_reads_back_ttest },
-	{ "cli-fat16-image-from-mkfs-reads-back", &fat16_image_from_mkfs_reads_back_ttest },
-	{ "cli-fat-damaged-images-are-refused", &fat_damaged_images_are_refused_ttest },
-	{ "cli-fat12-and-tiny-devices-are-refused-with-a-reason",
+	{ "fat-32-image-from-mkfs-reads-back", &fat32_image_from_mkfs_reads_back_ttest },
+	{ "fat-16-image-from-mkfs-reads-back", &fat16_image_from_mkfs_reads_back_ttest },
+	{ "fat-damaged-images-are-refused", &fat_damaged_images_are_refused_ttest },
+	{ "fat-12-and-tiny-devices-are-refused-with-a-reason",
 	  &fat12_and_tiny_devices_are_refused_with_a_reason_ttest },
 	{ 0 },
 };

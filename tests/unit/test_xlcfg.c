@@ -291,15 +291,15 @@ START_TEST(xlcfg_command_line_overrides_replace_the_file)
 END_TEST
 
 const struct unit_case unit_cases[] = {
-	{ "cli-xlcfg-command-line-overrides-replace-the-file",
+	{ "xlcfg-command-line-overrides-replace-the-file",
 	  &xlcfg_command_line_overrides_replace_the_file_ttest },
-	{ "cli-xlcfg-values-lists-comments", &xlcfg_values_lists_comments_ttest },
-	{ "cli-xlcfg-syntax-errors-name-file-line-key", &xlcfg_syntax_errors_name_file_line_key_ttest },
-	{ "cli-xlcfg-limits-are-errors-not-overflows", &xlcfg_limits_are_errors_not_overflows_ttest },
-	{ "cli-xlcfg-domain-settings-and-defaults", &xlcfg_domain_settings_and_defaults_ttest },
-	{ "cli-xlcfg-domain-errors-name-file-line-key", &xlcfg_domain_errors_name_file_line_key_ttest },
-	{ "cli-xlcfg-disk-specs", &xlcfg_disk_specs_ttest },
-	{ "cli-xlcfg-vdev-numbers-follow-vbd-interface", &xlcfg_vdev_numbers_follow_vbd_interface_ttest },
-	{ "cli-xlcfg-vif-specs", &xlcfg_vif_specs_ttest },
+	{ "xlcfg-values-lists-comments", &xlcfg_values_lists_comments_ttest },
+	{ "xlcfg-syntax-errors-name-file-line-key", &xlcfg_syntax_errors_name_file_line_key_ttest },
+	{ "xlcfg-limits-are-errors-not-overflows", &xlcfg_limits_are_errors_not_overflows_ttest },
+	{ "xlcfg-domain-settings-and-defaults", &xlcfg_domain_settings_and_defaults_ttest },
+	{ "xlcfg-domain-errors-name-file-line-key", &xlcfg_domain_errors_name_file_line_key_ttest },
+	{ "xlcfg-disk-specs", &xlcfg_disk_specs_ttest },
+	{ "xlcfg-vdev-numbers-follow-vbd-interface", &xlcfg_vdev_numbers_follow_vbd_interface_ttest },
+	{ "xlcfg-vif-specs", &xlcfg_vif_specs_ttest },
 	{ 0 },
 };

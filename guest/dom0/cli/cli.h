@@ -28,6 +28,14 @@
  */
 int cli_run(const struct hvm_start_info *si, const char *line);
 int cli_last_status(void);
+/*
+ * Autostart: dom0's command line `autostart=CFG[,CFG...]` (keel.cfg:
+ * `module dom0 /dom0.elf shell autostart=/boot/web.cfg`) creates those
+ * guests in order, as `xl create CFG` each, printing what each did.
+ * Returns how many failed.
+ */
+unsigned cli_autostart(const struct hvm_start_info *si);
+
 /* One line per command, for the shell's help. */
 void cli_help(void);
 

@@ -636,6 +636,30 @@ int cli_run(const struct hvm_start_info *si, const char *line)
 	return last_status = c->run(si, argc, argv);
 }
 
+unsigned cli_autostart(const struct hvm_start_info *si)
+{
+	char list[512], line[300];
+	unsigned failed = 0;
+
+	if (!cmdline_get(si_cmdline(si), "autostart", list, sizeof(list)))
+		return 0;
+	for (char *p = list; *p;) {
+		char *end = strchr(p, ',');
+		if (end)
+			*end = 0;
+		if (*p) {
+			printf("dom0: autostart: xl create %s\n", p);
+			snprintf(line, sizeof(line), "xl create %s", p);
+			if (cli_run(si, line))
+				failed++;
+		}
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return failed;
+}
+
 int cli_last_status(void)
 {
 	return last_status;

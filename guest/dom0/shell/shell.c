@@ -380,6 +380,7 @@ int dom0_shell_start(const struct hvm_start_info *si)
 		poll_timer.fn = poll_input;
 		loop_timer_arm(&poll_timer, pvclock_now_ns());
 	}
+	cli_autostart(si);
 	puts("dom0: console ready; type 'help'");
 	prompt();
 	drain_input(); /* typed before the port was bound */
