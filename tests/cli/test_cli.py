@@ -258,3 +258,73 @@ def _():
             con.wait_for("(d%d) pvtest: guest: up" % rows[name][0], 30)
     finally:
         con.close()
+
+
+@test("cli-keelctl-scripts-from-the-host", timeout=300)
+def _():
+    """scripts/keelctl drives a running Keel's console over QEMU's socket:
+    each command's output comes back and keelctl exits with its status."""
+    name = keeltest.CURRENT.name if keeltest.CURRENT else "keelctl"
+    root = os.path.join(FILES_DIR, name, "root")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    for f in ("keel.efi", "keel.elf", "dom0.elf", "pvtest.elf"):
+        os.symlink(os.path.join(BUILD, f), os.path.join(root, f))
+    with open(os.path.join(root, "web.cfg"), "w") as f:
+        f.write(GUEST)
+    with open(os.path.join(root, "keel.cfg"), "w") as f:
+        f.write("cmdline console=com1,115200 loglvl=info\nmodule dom0 /dom0.elf shell\n"
+                "module pvtest /pvtest.elf\nmodule web.cfg /web.cfg\n")
+    sock = "/tmp/keel-test-%d.sock" % os.getpid()
+    serial = os.path.join(keeltest.LOG_DIR, name + ".serial.log")
+    if os.path.exists(serial):
+        os.unlink(serial)  # a previous run's
+    proc = subprocess.Popen([sys.executable, RUN, "--cfg", os.path.join(root, "keel.cfg"),
+                             "--root", root, "--console-socket", sock, "--serial-log", serial,
+                             "--timeout", "240"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    keelctl = os.path.join(keeltest.TREE, "scripts", "keelctl")
+
+    def ctl(*args, want_status=0, expect=None):
+        r = subprocess.run([sys.executable, keelctl, "--socket", sock] + list(args),
+                           capture_output=True, text=True, timeout=120)
+        print("$ keelctl %s -> %d\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
+        if r.returncode != want_status:
+            fail("keelctl %s exited %d, expected %d" % (" ".join(args), r.returncode, want_status),
+                 r.stdout + r.stderr)
+        if expect and not re.search(expect, r.stdout, re.M):
+            fail("keelctl %s printed no %r" % (" ".join(args), expect), r.stdout)
+        return r.stdout
+
+    try:
+        end = time.monotonic() + 90
+        while time.monotonic() < end:
+            if os.path.exists(serial) and "dom0: console ready" in open(serial, errors="replace").read():
+                break
+            time.sleep(0.5)
+        else:
+            fail("dom0 did not reach its prompt", open(serial, errors="replace").read()[-3000:])
+        out = ctl("xl", "create", "/boot/web.cfg", expect=r"created web as domain \d+")
+        web = int(re.search(r"created web as domain (\d+)", out).group(1))
+        rows = list_rows(ctl("xl", "list"))
+        if rows.get("web", (None,))[0] != web:
+            fail("keelctl xl list does not show web", str(rows))
+        js = ctl("xl", "list", "-l")
+        if [d["name"] for d in json.loads(js)] != ["Domain-0", "web"]:
+            fail("xl list -l through keelctl is not the expected JSON", js)
+        ctl("xl", "destroy", "nosuch", want_status=1, expect=r"no domain 'nosuch'")
+        ctl("frobnicate", want_status=127, expect=r"unknown command 'frobnicate'")
+        ctl("xl", "destroy", "web")
+        rows = list_rows(ctl("list"))
+        if list(rows) != ["Domain-0"]:
+            fail("after destroy, list shows more than Domain-0", str(rows))
+        ctl("poweroff")
+        proc.wait(60)
+        if proc.returncode != 0:
+            fail("scripts/run ended with %d after keelctl poweroff" % proc.returncode)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if os.path.exists(sock):
+            os.unlink(sock)

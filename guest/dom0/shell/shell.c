@@ -124,6 +124,7 @@ static const struct command commands[] = {
 	{ "bridge", "xenbr0's ports and counters, dom0's address", cmd_bridge },
 	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
 	{ "idle", "sleep N s in the event loop, then count dom0's exits", cmd_idle },
+	{ "status", "the last command's exit status (0 success)", NULL },
 	{ "poweroff", "power the machine off", cmd_poweroff },
 	{ "reboot", "reboot the machine", cmd_reboot },
 };
@@ -142,6 +143,10 @@ static void cmd_help(const struct hvm_start_info *si, const char *args)
 	cli_help();
 }
 
+/* The exit status of the last command: xl's (0 or 1), 0 for the shell's
+ * own, 127 for an unknown one (as a Unix shell). `status` prints it. */
+static int last_status;
+
 static void run_line(const struct hvm_start_info *si, char *line)
 {
 	char *p = line;
@@ -154,10 +159,15 @@ static void run_line(const struct hvm_start_info *si, char *line)
 		args++;
 	if (*args)
 		*args++ = 0;
+	if (!strcmp(p, "status")) { /* the last command's, for scripts/keelctl */
+		printf("status %d\n", last_status);
+		return;
+	}
 	if (strcmp(p, "xl")) {
 		for (unsigned i = 0; i < ARRAY_SIZE(commands); i++) {
 			if (strcmp(p, commands[i].name) == 0) {
 				commands[i].run(si, args);
+				last_status = 0;
 				return;
 			}
 		}
@@ -165,11 +175,15 @@ static void run_line(const struct hvm_start_info *si, char *line)
 	/* xl's commands, with or without "xl " (cli/cli.h). */
 	if (*args)
 		args[-1] = ' ';
-	if (cli_run(si, p) != -ENOENT)
+	int rc = cli_run(si, p);
+	if (rc != -ENOENT) {
+		last_status = rc;
 		return;
+	}
 	if (*args)
 		args[-1] = 0;
 	printf("unknown command '%s' (try help)\n", p);
+	last_status = 127;
 }
 
 /* ---- input, by event ------------------------------------------------------ */
