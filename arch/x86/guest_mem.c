@@ -95,6 +95,11 @@ static void *gpa_ptr(struct domain *d, gpa_t gpa, size_t len, unsigned need)
 	return c->page + (gpa & ~PAGE_MASK);
 }
 
+const void *gpa_read_ptr(struct domain *d, gpa_t gpa, size_t len)
+{
+	return gpa_ptr(d, gpa, len, PT_R);
+}
+
 /* guest_read_fn's context: the domain, and the entries read (their host
  * addresses and values), for the walk cache. */
 struct walk_ctx {

@@ -55,8 +55,17 @@ struct gva_cache_entry {
 	u64 val[4];
 };
 
+/* The last instruction whose length was decoded from guest memory
+ * (arch/x86/insn_fetch.c). len == 0: empty. */
+struct insn_len_cache {
+	u8 bytes[15];
+	u8 len;
+	bool l64;
+};
+
 struct vcpu_arch {
 	u64 gprs[GPR_NR];
+	struct insn_len_cache insn_cache;
 	struct gva_cache_entry gva_cache[2]; /* instruction fetches, data */
 	void *vmcx;       /* the VMCB or VMCS */
 	paddr_t vmcx_pa;
