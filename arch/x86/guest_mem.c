@@ -161,7 +161,7 @@ static int walk(struct vcpu *v, const struct guest_paging *gp, gva_t va,
 		unsigned access, gpa_t *gpa)
 {
 	struct gva_cache_entry *c = &v->arch.gva_cache[access == PT_X ? 0 : 1];
-	struct walk_ctx w = { .d = v->dom };
+	struct walk_ctx w;
 	gva_t page = va & PAGE_MASK;
 	int rc;
 
@@ -169,6 +169,9 @@ static int walk(struct vcpu *v, const struct guest_paging *gp, gva_t va,
 		*gpa = c->gpa | (va & ~PAGE_MASK);
 		return 0;
 	}
+	w.d = v->dom;
+	w.n = 0;
+	w.esize = 0;
 	rc = guest_walk(gp, va, access, read_guest_entry, &w, gpa);
 	if (rc || w.n > 4) {
 		c->n = 0;
