@@ -40,6 +40,10 @@ static unsigned vcpu_cpl(struct vcpu *v, u64 cr0)
 
 static void vcpu_paging(struct vcpu *v, struct guest_paging *gp)
 {
+	if (vendor->get_paging) {
+		vendor->get_paging(v, gp);
+		return;
+	}
 	gp->cr0 = vendor->get_reg(v, VREG_CR0);
 	gp->cr3 = vendor->get_reg(v, VREG_CR3);
 	gp->cr4 = vendor->get_reg(v, VREG_CR4);
