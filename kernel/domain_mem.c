@@ -139,6 +139,7 @@ u64 domain_release_memory(struct domain *d)
 	u64 held = pages_put_owner_refs(d->id);
 	d->nr_ram = 0;
 	d->nr_pages = 0;
+	d->mem_gen++;
 	return held;
 }
 

@@ -51,11 +51,20 @@ void frame_reserve(paddr_t base, u64 len)
 	u64 end = ALIGN_UP(base + len, PAGE_SIZE) >> PAGE_SHIFT;
 	if (end > nr_frames)
 		end = nr_frames;
-	for (u64 f = first; f < end; f++) {
+	/* Whole free words at a time: dom0's RAM is reserved at boot in runs
+	 * of up to the whole of memory (kernel/dom0.c give_ram). */
+	for (u64 f = first; f < end;) {
+		if (f % 64 == 0 && end - f >= 64 && bitmap[f / 64] == 0) {
+			bitmap[f / 64] = ~0ULL;
+			nr_free -= 64;
+			f += 64;
+			continue;
+		}
 		if (!test_bit(f)) {
 			set_bit(f);
 			nr_free--;
 		}
+		f++;
 	}
 }
 
@@ -124,6 +133,23 @@ bool frame_in_use(paddr_t pa)
 {
 	u64 f = pa >> PAGE_SHIFT;
 	return f >= nr_frames || test_bit(f);
+}
+
+u64 frame_free_run(paddr_t pa, u64 max)
+{
+	u64 f = pa >> PAGE_SHIFT, n = 0;
+
+	while (n < max && f + n < nr_frames) {
+		u64 g = f + n;
+		if (g % 64 == 0 && max - n >= 64 && g + 64 <= nr_frames && bitmap[g / 64] == 0) {
+			n += 64;
+			continue;
+		}
+		if (test_bit(g))
+			break;
+		n++;
+	}
+	return n;
 }
 
 u64 frames_free(void) { return nr_free; }

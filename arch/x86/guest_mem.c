@@ -40,6 +40,10 @@ static unsigned vcpu_cpl(struct vcpu *v, u64 cr0)
 
 static void vcpu_paging(struct vcpu *v, struct guest_paging *gp)
 {
+	if (vendor->get_paging) {
+		vendor->get_paging(v, gp);
+		return;
+	}
 	gp->cr0 = vendor->get_reg(v, VREG_CR0);
 	gp->cr3 = vendor->get_reg(v, VREG_CR3);
 	gp->cr4 = vendor->get_reg(v, VREG_CR4);
@@ -62,33 +66,131 @@ static bool gpa_is_ram(const struct domain *d, gpa_t gpa, u64 len)
  * The hypervisor's pointer to [gpa, gpa+len), which must not cross a page:
  * the range must be the domain's RAM (never device memory, where a read
  * can have side effects) and mapped in its p2m with all of `need`.
+ *
+ * A decoding exit asks this five times (four guest page-table levels and
+ * the code page) and a p2m walk plus a RAM-range scan cost about 150
+ * instructions each, so the last answers for whole RAM pages are kept in
+ * a small direct-mapped cache, stamped with d->mem_gen: every p2m change
+ * and every RAM removal bumps it, so a stamp that still matches means
+ * neither the mapping nor the page's RAM status can have changed. Only
+ * whole RAM pages are cached (a range ending inside a page takes the slow
+ * path every time); misses and refusals are not cached.
  */
 static void *gpa_ptr(struct domain *d, gpa_t gpa, size_t len, unsigned need)
 {
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct gpa_cache_entry *c = &d->arch.gpa_cache[gfn % GPA_CACHE_SLOTS];
 	paddr_t hpa;
 	unsigned perms;
 
-	if (!gpa_is_ram(d, gpa, len) || p2m_lookup(d, gpa, &hpa, &perms) ||
-	    (perms & need) != need)
+	if (!(c->page && c->gen == d->mem_gen && c->gfn == gfn)) {
+		if (!gpa_is_ram(d, gpa, len) || p2m_lookup(d, gpa, &hpa, &perms))
+			return NULL;
+		if ((perms & need) != need)
+			return NULL;
+		if (!gpa_is_ram(d, gpa & PAGE_MASK, PAGE_SIZE))
+			return phys_to_virt(hpa);
+		*c = (struct gpa_cache_entry){ .gen = d->mem_gen, .gfn = gfn,
+					       .page = phys_to_virt(hpa & PAGE_MASK),
+					       .perms = perms };
+	}
+	if ((c->perms & need) != need)
 		return NULL;
-	return phys_to_virt(hpa);
+	return c->page + (gpa & ~PAGE_MASK);
 }
+
+const void *gpa_read_ptr(struct domain *d, gpa_t gpa, size_t len)
+{
+	return gpa_ptr(d, gpa, len, PT_R);
+}
+
+/* guest_read_fn's context: the domain, and the entries read (their host
+ * addresses and values), for the walk cache. */
+struct walk_ctx {
+	struct domain *d;
+	unsigned n, esize;
+	const volatile void *at[4];
+	u64 val[4];
+};
 
 /* guest_read_fn over a domain's p2m. An entry is read with one load. */
 static int read_guest_entry(void *ctx, gpa_t gpa, unsigned size, u64 *val)
 {
-	const void *p = gpa_ptr(ctx, gpa, size, PT_R);
+	struct walk_ctx *w = ctx;
+	const volatile void *p = gpa_ptr(w->d, gpa, size, PT_R);
 
 	if (!p)
 		return -EFAULT;
 	*val = size == 8 ? *(const volatile u64 *)p : *(const volatile u32 *)p;
+	if (w->n < 4) {
+		w->at[w->n] = p;
+		w->val[w->n] = *val;
+	}
+	w->n++;
+	w->esize = size;
 	return 0;
 }
 
+/* The cached walk still holds: same registers, same page, same access,
+ * same p2m, and every entry it read still has the value it had. */
+static bool walk_cached(const struct gva_cache_entry *c, const struct domain *d,
+			const struct guest_paging *gp, gva_t page, unsigned access)
+{
+	if (!c->n || c->gen != d->mem_gen || c->va != page || c->access != access ||
+	    c->cr3 != gp->cr3 || c->cr0 != gp->cr0 || c->cr4 != gp->cr4 ||
+	    c->efer != gp->efer || c->cpl != gp->cpl)
+		return false;
+	for (unsigned i = 0; i < c->n; i++) {
+		u64 now = c->esize == 8 ? *(const volatile u64 *)c->at[i]
+					: *(const volatile u32 *)c->at[i];
+		if (now != c->val[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * guest_walk with a one-entry cache per vCPU and kind of access (fetch or
+ * data). A decoding exit walks the page of RIP every time, and RIP's page
+ * rarely changes between exits. The guest may rewrite its page tables
+ * without exiting (and need not INVLPG before the hypervisor's next
+ * access), so a cached walk is never trusted by its registers alone: it
+ * keeps the host address and value of each entry it read, and is reused
+ * only if each of them still reads the same. guest_walk is a function of
+ * the paging registers, the address, the access and the entries it reads;
+ * the entries' gpa -> host mapping is pinned by d->mem_gen (gpa_ptr), so
+ * equal inputs give the walk's own answer. Failed walks are not cached.
+ */
 static int walk(struct vcpu *v, const struct guest_paging *gp, gva_t va,
 		unsigned access, gpa_t *gpa)
 {
-	return guest_walk(gp, va, access, read_guest_entry, v->dom, gpa);
+	struct gva_cache_entry *c = &v->arch.gva_cache[access == PT_X ? 0 : 1];
+	struct walk_ctx w;
+	gva_t page = va & PAGE_MASK;
+	int rc;
+
+	if (walk_cached(c, v->dom, gp, page, access)) {
+		*gpa = c->gpa | (va & ~PAGE_MASK);
+		return 0;
+	}
+	w.d = v->dom;
+	w.n = 0;
+	w.esize = 0;
+	rc = guest_walk(gp, va, access, read_guest_entry, &w, gpa);
+	if (rc || w.n > 4) {
+		c->n = 0;
+		return rc;
+	}
+	*c = (struct gva_cache_entry){
+		.cr0 = gp->cr0, .cr3 = gp->cr3, .cr4 = gp->cr4, .efer = gp->efer,
+		.cpl = gp->cpl, .access = access, .va = page, .gpa = *gpa & PAGE_MASK,
+		.gen = v->dom->mem_gen, .n = w.n, .esize = w.esize,
+	};
+	for (unsigned i = 0; i < w.n; i++) {
+		c->at[i] = w.at[i];
+		c->val[i] = w.val[i];
+	}
+	return 0;
 }
 
 int gva_to_gpa(struct vcpu *v, gva_t va, unsigned access, gpa_t *gpa)

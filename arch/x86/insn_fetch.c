@@ -5,6 +5,7 @@
  * insn.c alone on the host (tests/unit/test_insn.c, tests/fuzz/fuzz_insn.c).
  */
 #include <lib/errno.h>
+#include <lib/string.h>
 #include <keel/domain.h>
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>
@@ -47,18 +48,57 @@ int insn_fetch_decode(struct vcpu *v, u64 rip, insn_decode_fn decode, void *ctx)
 	return rc == -EAGAIN ? -EINVAL : rc;
 }
 
+struct length_ctx {
+	u8 bytes[INSN_MAX_LEN];
+};
+
+/* The length, and the bytes it was decoded from (for the cache). */
 static int length_of(const u8 *bytes, size_t avail, bool l64, void *ctx)
 {
-	(void)ctx;
-	return insn_length(bytes, avail, l64);
+	struct length_ctx *c = ctx;
+	int rc = insn_length(bytes, avail, l64);
+
+	if (rc > 0)
+		memcpy(c->bytes, bytes, (size_t)rc);
+	return rc;
 }
 
+/*
+ * An instruction's length is a function of its bytes and of the code size
+ * alone, so the last one decoded is kept (v->arch.insn_cache) and its
+ * length reused when the bytes at RIP, read through the guest's current
+ * translation, are the same: a loop of CPUIDs or hypercalls exits at the
+ * same bytes every time. Instructions that cross a page are not cached.
+ */
 int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len)
 {
-	int rc = insn_fetch_decode(v, rip, length_of, NULL);
+	struct insn_len_cache *ic = &v->arch.insn_cache;
+	struct length_ctx ctx;
+	struct vseg cs;
+	bool l64;
+	gpa_t gpa;
+	const u8 *p;
+	int rc;
 
+	vendor->get_seg(v, VSEG_CS, &cs);
+	l64 = (vendor->get_reg(v, VREG_EFER) & EFER_LMA) && (cs.attr & SEG_ATTR_L);
+	if (ic->len && ic->l64 == l64 &&
+	    !gva_to_gpa(v, l64 ? rip : (cs.base + rip) & 0xffffffffULL, PT_X, &gpa) &&
+	    (gpa & (PAGE_SIZE - 1)) + ic->len <= PAGE_SIZE &&
+	    (p = gpa_read_ptr(v->dom, gpa, ic->len)) && !memcmp(p, ic->bytes, ic->len)) {
+		*len = ic->len;
+		return 0;
+	}
+	rc = insn_fetch_decode(v, rip, length_of, &ctx);
 	if (rc < 0)
 		return rc;
 	*len = (u8)rc;
+	ic->len = 0;
+	if (!gva_to_gpa(v, l64 ? rip : (cs.base + rip) & 0xffffffffULL, PT_X, &gpa) &&
+	    (gpa & (PAGE_SIZE - 1)) + (u64)rc <= PAGE_SIZE) {
+		memcpy(ic->bytes, ctx.bytes, (size_t)rc);
+		ic->len = (u8)rc;
+		ic->l64 = l64;
+	}
 	return 0;
 }

@@ -23,6 +23,14 @@
 #include <asm/p2m.h>
 #include <asm/vendor.h>
 
+/* After every change, even a failed one: the vendor's flush, and a new
+ * generation for the hypervisor's own cached translations (d->mem_gen). */
+static void p2m_changed(struct domain *d)
+{
+	vendor->p2m_flush(d);
+	d->mem_gen++;
+}
+
 int p2m_init(struct domain *d)
 {
 	return pt_init(&d->arch.p2m, vendor->p2m_format, vendor_caps->p2m_max_leaf_level);
@@ -48,7 +56,7 @@ void p2m_destroy(struct domain *d)
 {
 	if (!d->arch.p2m.root)
 		return;
-	vendor->p2m_flush(d);
+	p2m_changed(d);
 	pt_walk(&d->arch.p2m, 0, 1ULL << 48, put_foreign, NULL);
 	pt_destroy(&d->arch.p2m);
 }
@@ -108,7 +116,7 @@ static int drop_foreign(struct domain *d, gpa_t gpa, u64 size, const char *what)
 
 	while (first_held(d, gpa, size, PT_HELD_FOREIGN, &h)) {
 		int rc = pt_unmap(&d->arch.p2m, h.gpa, PAGE_SIZE);
-		vendor->p2m_flush(d);
+		p2m_changed(d);
 		if (rc)
 			return rc;
 		page_put(h.hpa);
@@ -148,7 +156,7 @@ int p2m_map(struct domain *d, gpa_t gpa, paddr_t hpa, u64 size,
 	    (rc = drop_foreign(d, gpa, size, "a new mapping")))
 		return rc;
 	rc = pt_map(&d->arch.p2m, gpa, hpa, size, perms, mt);
-	vendor->p2m_flush(d);
+	p2m_changed(d);
 	return rc;
 }
 
@@ -160,7 +168,7 @@ int p2m_unmap(struct domain *d, gpa_t gpa, u64 size)
 	    (rc = drop_foreign(d, gpa, size, NULL)))
 		return rc;
 	rc = pt_unmap(&d->arch.p2m, gpa, size);
-	vendor->p2m_flush(d);
+	p2m_changed(d);
 	return rc;
 }
 
@@ -174,7 +182,7 @@ int p2m_unmap_grant(struct domain *d, gpa_t gpa, paddr_t hpa)
 	    (pa & PAGE_MASK) != hpa)
 		return -ENOENT;
 	rc = pt_unmap(&d->arch.p2m, gpa & PAGE_MASK, PAGE_SIZE);
-	vendor->p2m_flush(d);
+	p2m_changed(d);
 	return rc;
 }
 

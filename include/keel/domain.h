@@ -72,6 +72,10 @@ struct domain {
 	/* RAM layout (guest-physical), sorted; for dom0 gpa == hpa. */
 	unsigned nr_ram;
 	struct mem_range ram[DOMAIN_MEM_RANGES];
+	/* Bumped by every change to the p2m (arch/x86/p2m.c) and by every
+	 * removal of RAM ranges: a cached translation taken at another value
+	 * is stale (arch/x86/guest_mem.c). */
+	u64 mem_gen;
 	struct vcpu *vcpus[MAX_VCPUS];
 	unsigned nr_vcpus;
 	struct domain_arch arch;

@@ -36,6 +36,9 @@ void frame_free_contig(paddr_t pa, u64 n);
 /* True if the frame at pa is allocated or reserved. */
 bool frame_in_use(paddr_t pa);
 
+/* How many free frames follow from pa (page aligned) on, at most max. */
+u64 frame_free_run(paddr_t pa, u64 max);
+
 u64 frames_free(void);
 u64 frames_total(void); /* usable frames known to the allocator */
 

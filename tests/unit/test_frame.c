@@ -389,6 +389,34 @@ START_TEST(alloc_zeroes_what_it_hands_out)
 }
 END_TEST
 
+START_TEST(free_run_and_reserve_by_words)
+{
+	setup();
+	/* Holes inside and at the edges of whole words. */
+	frame_reserve(0x140000, KB4);
+	frame_reserve(0x17f000, 2 * KB4);
+	frame_reserve(0x200000, KB4);
+	for (paddr_t pa = 0x100000; pa < 0x300000; pa += 0x3000) {
+		u64 want = 0;
+		while (want < 0x90 && pa + want * KB4 < TOP && !frame_in_use(pa + want * KB4))
+			want++;
+		u64 run = frame_free_run(pa, 0x90);
+		ck_assert_msg(run == want, "frame_free_run(%#llx) = %llu, want %llu",
+			      (unsigned long long)pa, (unsigned long long)run,
+			      (unsigned long long)want);
+	}
+	u64 before = frames_free(), was_free = 0;
+	for (paddr_t pa = 0x101000; pa < 0x2c3000; pa += KB4)
+		was_free += !frame_in_use(pa);
+	frame_reserve(0x101000, 0x2c3000 - 0x101000);
+	expect_free(before - was_free);
+	for (paddr_t pa = 0x100000; pa < 0x2c4000; pa += KB4)
+		ck_assert_msg(frame_in_use(pa) == (pa != 0x100000 && pa != 0x2c3000 ? 1 : !usable(pa)),
+			      "frame %#llx: in use %d after the reserve", (unsigned long long)pa,
+			      frame_in_use(pa));
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "frames-init-counts-usable-frames", &init_counts_usable_frames_ttest },
 	{ "frames-init-rounds-unaligned-usable-inward", &init_rounds_unaligned_usable_inward_ttest },
@@ -404,5 +432,6 @@ const struct unit_case unit_cases[] = {
 	{ "frames-contig-rejects-bad-arguments", &contig_rejects_bad_arguments_ttest },
 	{ "frames-in-use-past-top", &in_use_past_top_ttest },
 	{ "frames-alloc-zeroes-what-it-hands-out", &alloc_zeroes_what_it_hands_out_ttest },
+	{ "frames-free-run-and-reserve-by-words", &free_run_and_reserve_by_words_ttest },
 	{ 0 },
 };

@@ -16,6 +16,7 @@
 #include <keel/frame.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
+#include <asm/guest_walk.h>
 #include "../../arch/x86/svm/svm.h"
 
 #include "unit.h"
@@ -351,7 +352,42 @@ START_TEST(vmcb_check_names_the_failing_rule)
 }
 END_TEST
 
+/* svm_get_paging reports what get_reg and get_seg(SS) report, with
+ * guest_mem.c's CPL rule: 0 without CR0.PE, 3 in virtual-8086 mode. */
+START_TEST(get_paging_matches_get_reg_and_get_seg)
+{
+	static const struct { u64 cr0, rflags; u8 cpl; unsigned want_cpl; } c[] = {
+		{ 0x10, 0x2, 3, 0 },                     /* real mode: CPL 0 whatever the field */
+		{ 0x11, 0x2 | (1u << 17), 0, 3 },        /* virtual-8086 */
+		{ 0x80000011, 0x2, 3, 3 },               /* protected, paging, user */
+		{ 0x80000011, 0x2, 0, 0 },
+	};
+	setup();
+	struct vmcb *vmcb = vcpu_vmcb(&vcpu0);
+	vmcb->save.cr3 = 0x1234000;
+	vmcb->save.cr4 = 0x20;
+	vmcb->save.efer = EFER_SVME | 0x500;
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct guest_paging gp;
+		struct vseg ss;
+		vmcb->save.cr0 = c[i].cr0;
+		vmcb->save.rflags = c[i].rflags;
+		vmcb->save.cpl = c[i].cpl;
+		svm_get_paging(&vcpu0, &gp);
+		svm_get_seg(&vcpu0, VSEG_SS, &ss);
+		ck_assert_uint_eq(gp.cr0, svm_get_reg(&vcpu0, VREG_CR0));
+		ck_assert_uint_eq(gp.cr3, svm_get_reg(&vcpu0, VREG_CR3));
+		ck_assert_uint_eq(gp.cr4, svm_get_reg(&vcpu0, VREG_CR4));
+		ck_assert_uint_eq(gp.efer, svm_get_reg(&vcpu0, VREG_EFER));
+		ck_assert_uint_eq(gp.cpl, c[i].want_cpl);
+		if ((c[i].cr0 & 1) && !(c[i].rflags & (1u << 17)))
+			ck_assert_uint_eq(gp.cpl, (ss.attr >> 5) & 3);
+	}
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
+	{ "svm-get-paging-matches-get-reg-and-get-seg", &get_paging_matches_get_reg_and_get_seg_ttest },
 	{ "svm-vcpu-starts-in-pvh-entry-state", &vcpu_starts_in_pvh_entry_state_ttest },
 	{ "svm-vcpu-efer-hides-svme-and-derives-lma", &efer_hides_svme_and_derives_lma_ttest },
 	{ "svm-vcpu-ss-dpl-is-the-cpl", &ss_dpl_is_the_cpl_ttest },

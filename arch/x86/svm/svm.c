@@ -86,6 +86,7 @@ static const struct vendor_ops svm_ops = {
 	.get_reg = svm_get_reg,
 	.set_reg = svm_set_reg,
 	.get_seg = svm_get_seg,
+	.get_paging = svm_get_paging,
 	.set_seg = svm_set_seg,
 	.io_allow = svm_io_allow_op,
 	.dump = svm_dump,

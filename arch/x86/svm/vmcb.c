@@ -8,6 +8,7 @@
 #include <lib/string.h>
 #include <keel/printk.h>
 #include <asm/cpu.h>
+#include <asm/guest_walk.h>
 #include "svm.h"
 
 /* Segment attribute bits (VMCB format = struct vseg's, asm/vendor.h). */
@@ -120,6 +121,19 @@ u64 svm_get_reg(struct vcpu *v, enum vreg r)
 	default: break;
 	}
 	panic("svm_get_reg: register %u", r);
+}
+
+/* The fields svm_get_reg and svm_get_seg(SS) report, read at once; the
+ * CPL rule is guest_mem.c's (SS.DPL is the VMCB's CPL field, below). */
+void svm_get_paging(struct vcpu *v, struct guest_paging *gp)
+{
+	const struct vmcb_save *s = &vcpu_vmcb(v)->save;
+
+	gp->cr0 = s->cr0;
+	gp->cr3 = s->cr3;
+	gp->cr4 = s->cr4;
+	gp->efer = s->efer & ~EFER_SVME;
+	gp->cpl = !(s->cr0 & CR0_PE) ? 0 : (s->rflags & RFLAGS_VM) ? 3 : (s->cpl & 3u);
 }
 
 void svm_set_reg(struct vcpu *v, enum vreg r, u64 val)

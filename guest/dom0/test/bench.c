@@ -339,6 +339,77 @@ static void bench_boot(void)
 	       "guest_main; tsc %lu kHz)\n", dom0_tsc_entry - hv_boot, khz);
 }
 
+/*
+ * Not a figure: the hypervisor's cached guest walks (arch/x86/guest_mem.c)
+ * must follow this domain's page-table changes. A page of our own table
+ * maps VA_CHECK first to a page holding `ds ds ds cpuid; ret` (5 bytes
+ * before the RET), then to one holding `cpuid; inc rsi; ret` at the same
+ * offset. Without NRIP save the hypervisor fetches each CPUID to learn its
+ * length; a stale translation measures 5 bytes in the second page and
+ * skips the INC. The same for a hypercall's buffer: console_io writes two
+ * different lines from one virtual address whose PTE changes in between.
+ */
+#define VA_CHECK 0x8000000000ULL /* PML4 slot 1: unused by the identity map */
+
+static u64 check_pt[512] __aligned(PAGE_SIZE);
+static u8 check_pages[4][PAGE_SIZE] __aligned(PAGE_SIZE);
+
+static u64 check_call(u64 rsi)
+{
+	u64 a = XEN_CPUID_FIRST_LEAF, b, c = 0, d;
+
+	asm volatile("call *%%rdi" : "+a"(a), "=b"(b), "+c"(c), "=d"(d), "+S"(rsi)
+		     : "D"(VA_CHECK) : "memory", "cc");
+	return rsi;
+}
+
+static void check_map(unsigned idx, unsigned page)
+{
+	check_pt[idx] = (u64)(uintptr_t)check_pages[page] | PTE_P | PTE_RW;
+	invlpg(VA_CHECK + idx * PAGE_SIZE);
+}
+
+static void bench_check_translations(void)
+{
+	static const u8 longer[] = { 0x3e, 0x3e, 0x3e, 0x0f, 0xa2, 0xc3 };
+	static const u8 shorter[] = { 0x0f, 0xa2, 0x48, 0xff, 0xc6, 0xc3 };
+	static const char line_a[] = "dom0: bench translation-check: data page A\n";
+	static const char line_b[] = "dom0: bench translation-check: data page B\n";
+	u64 *pml4, *pdpt, *pd;
+	u64 r1, r2;
+
+	if (pt_map_2m(VA_CHECK, 0, 0)) {
+		puts("dom0: bench translation-check: FAIL cannot map 0x8000000000");
+		return;
+	}
+	pml4 = (u64 *)(uintptr_t)(read_cr3() & 0x000ffffffffff000ULL);
+	pdpt = (u64 *)(uintptr_t)(pml4[(VA_CHECK >> 39) & 511] & 0x000ffffffffff000ULL);
+	pd = (u64 *)(uintptr_t)(pdpt[(VA_CHECK >> 30) & 511] & 0x000ffffffffff000ULL);
+	memcpy(check_pages[0], longer, sizeof(longer));
+	memcpy(check_pages[1], shorter, sizeof(shorter));
+	memcpy(check_pages[2], line_a, sizeof(line_a) - 1);
+	memcpy(check_pages[3], line_b, sizeof(line_b) - 1);
+	pd[(VA_CHECK >> 21) & 511] = (u64)(uintptr_t)check_pt | PTE_P | PTE_RW;
+	invlpg(VA_CHECK);
+
+	check_map(0, 0);
+	r1 = check_call(check_call(10)); /* twice: the second walk may be cached */
+	check_map(0, 1);
+	r2 = check_call(20);
+	check_map(1, 2);
+	HYPERVISOR_console_io(CONSOLEIO_write, sizeof(line_a) - 1,
+			      (const char *)(uintptr_t)(VA_CHECK + PAGE_SIZE));
+	check_map(1, 3);
+	HYPERVISOR_console_io(CONSOLEIO_write, sizeof(line_b) - 1,
+			      (const char *)(uintptr_t)(VA_CHECK + PAGE_SIZE));
+	pt_unmap_2m(VA_CHECK);
+	if (r1 != 10 || r2 != 21)
+		printf("dom0: bench translation-check: FAIL the code at 0x%llx after its PTE "
+		       "changed: rsi %lu, %lu (want 10, 21)\n", VA_CHECK, r1, r2);
+	else
+		puts("dom0: bench translation-check: PASS CPUID lengths follow the PTE change");
+}
+
 __noreturn void dom0_bench_run(const struct hvm_start_info *si)
 {
 	u64 n = 0;
@@ -353,6 +424,7 @@ __noreturn void dom0_bench_run(const struct hvm_start_info *si)
 		if (!have_exit_counts)
 			puts("dom0: bench: no exit counters (KEEL_DOMCTL_get_exit_counts failed)");
 	}
+	bench_check_translations();
 	bench_baseline();
 	bench_cpuid();
 	bench_hypercall_page();

@@ -33,4 +33,9 @@ int copy_to_guest(struct vcpu *v, gva_t dst, const void *src, size_t len);
 int copy_from_gpa(struct domain *d, void *dst, gpa_t src, size_t len);
 int copy_to_gpa(struct domain *d, gpa_t dst, const void *src, size_t len);
 
+/* The hypervisor's pointer to [gpa, gpa+len) (within one page) of d's RAM
+ * mapped readable in its p2m, or NULL. Valid until d's p2m or RAM changes
+ * (d->mem_gen): use it at once. */
+const void *gpa_read_ptr(struct domain *d, gpa_t gpa, size_t len);
+
 #endif

@@ -40,8 +40,33 @@ struct domain_vendor_state {
 	u64 opaque[DOMAIN_VENDOR_BYTES / 8];
 };
 
+/*
+ * One remembered guest page walk (arch/x86/guest_mem.c): with these paging
+ * registers, the 4 KiB page at `va` translated for `access` to `gpa` after
+ * reading `n` entries whose host addresses and values are kept, as of
+ * d->mem_gen == `gen`. n == 0: empty.
+ */
+struct gva_cache_entry {
+	u64 cr0, cr3, cr4, efer;
+	unsigned cpl, access;
+	u64 va, gpa, gen;
+	unsigned n, esize;
+	const volatile void *at[4];
+	u64 val[4];
+};
+
+/* The last instruction whose length was decoded from guest memory
+ * (arch/x86/insn_fetch.c). len == 0: empty. */
+struct insn_len_cache {
+	u8 bytes[15];
+	u8 len;
+	bool l64;
+};
+
 struct vcpu_arch {
 	u64 gprs[GPR_NR];
+	struct insn_len_cache insn_cache;
+	struct gva_cache_entry gva_cache[2]; /* instruction fetches, data */
 	void *vmcx;       /* the VMCB or VMCS */
 	paddr_t vmcx_pa;
 	struct guest_debugregs debugregs; /* while not in the registers */
@@ -55,8 +80,20 @@ struct vcpu_arch {
 	u64 tsc_aux;
 };
 
+/* One remembered gpa_ptr answer (arch/x86/guest_mem.c): guest frame `gfn`
+ * is RAM, mapped at `page` with `perms`, as of d->mem_gen == `gen`. */
+struct gpa_cache_entry {
+	u64 gen;
+	u64 gfn;
+	u8 *page;         /* NULL: empty */
+	unsigned perms;
+};
+
+#define GPA_CACHE_SLOTS 8
+
 struct domain_arch {
 	struct pt p2m;    /* guest-physical -> host-physical (NPT or EPT) */
+	struct gpa_cache_entry gpa_cache[GPA_CACHE_SLOTS];
 	u32 tag;          /* ASID (SVM) or VPID (VMX) */
 	u64 spec_gen;     /* arch/x86/spec.c: tells domains apart for IBPB */
 	struct domain_vendor_state vendor;

@@ -13,6 +13,8 @@
 
 #include <lib/types.h>
 #include <keel/exit.h>
+
+struct guest_paging; /* asm/guest_walk.h */
 #include <asm/paging.h>
 
 struct vcpu;
@@ -110,6 +112,11 @@ struct vendor_ops {
 	void (*set_reg)(struct vcpu *v, enum vreg r, u64 val);
 	void (*get_seg)(struct vcpu *v, enum vseg_id s, struct vseg *seg);
 	void (*set_seg)(struct vcpu *v, enum vseg_id s, const struct vseg *seg);
+	/* Optional (NULL: guest_mem.c asks get_reg/get_seg): CR0, CR3, CR4,
+	 * EFER (as get_reg reports them) and the CPL (0 with CR0.PE clear, 3
+	 * with RFLAGS.VM, else SS.DPL as get_seg reports it) in one call,
+	 * for the guest walks of every decoding exit. */
+	void (*get_paging)(struct vcpu *v, struct guest_paging *gp);
 
 	/* Lets d's vCPUs access ports [first, first+count) directly (allow)
 	 * or makes them exit again (!allow), through the domain's I/O
