@@ -61,6 +61,9 @@
  *                                            modules in RAM, each one's
  *                                            size, cmdline and FNV-1a sum
  *                                            (modules.c)
+ *   role=blk devid=N [order=O] [ro=1]        PV block frontend: pattern
+ *                                            over the whole disk at QD 1
+ *                                            and 32, read back (blk.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -107,6 +110,7 @@ void role_tscaux(void);
 void role_xs(void);
 void role_xs_hostile(void);
 void role_modules(const struct hvm_start_info *si);
+void role_blk(const struct hvm_start_info *si);
 
 /* The hostile role's exit-level phase (hostile_exits.c): n random
  * exit-causing or privileged instructions, then n / 10 physmap and
