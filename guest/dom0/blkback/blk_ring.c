@@ -276,6 +276,8 @@ static void take_requests(struct blkb_dev *d)
 			return;
 		}
 		while (d->ring.req_cons != prod) {
+			if (d->broken) /* a violation while submitting: stop */
+				return;
 			if (!budget--) {
 				loop_port_kick(d->port);
 				return;
