@@ -143,7 +143,13 @@ int launch_vbds_create(const struct launch_params *p, struct launch_domain *d)
 
 void launch_vbds_destroy(struct launch_domain *d)
 {
+	char path[64];
+
 	for (unsigned i = 0; i < LAUNCH_MAX_DISKS; i++)
 		if (d->vbds[i])
 			launch_vbd_detach(d, d->vbds[i], 2ULL * 1000000000ULL);
+	/* libxl__devices_destroy: the domain's backend directory goes too
+	 * (hot-plugged disks included, so it is removed whatever the list). */
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vbd/%u", d->id);
+	xsd_rm(path);
 }

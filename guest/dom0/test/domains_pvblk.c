@@ -26,6 +26,7 @@
 #include "domain/launch.h"
 #include "domains.h"
 #include "domctl.h"
+#include "gnttab.h"
 #include "guest.h"
 #include "hw/hw.h"
 #include "loop/loop.h"
@@ -44,6 +45,30 @@ static bool down(void *arg)
 static u32 nr_nodes(void)
 {
 	return xs_store_nr_nodes(xsd_store());
+}
+
+/*
+ * dom0's first grant mapping sets up its grant table, mapping window and
+ * handle table (Xen's maptrack): hypervisor frames dom0 keeps for good,
+ * not the domU's to give back. One mapping of a page dom0 grants itself
+ * does that before the free pages are counted (as scenario zombie does).
+ */
+static void warm_up(const struct hvm_start_info *si)
+{
+	static u8 own[PAGE_SIZE] __aligned(PAGE_SIZE);
+	struct gnttab_map_grant_ref m;
+	struct gnttab_unmap_grant_ref u;
+	int rc;
+
+	if ((rc = gnttab_init(si, 1)))
+		domains_finish(false, "pvblk: FAIL gnttab_init: %d", rc);
+	gnttab_grant_access_ref(9, 0, virt_to_gfn(own), true);
+	gnttab_set_map_op(&m, gnttab_slot_gpa(1), GNTMAP_host_map | GNTMAP_readonly, 9, 0);
+	if (gnttab_map_refs(&m, 1) || m.status)
+		domains_finish(false, "pvblk: FAIL mapping dom0's own grant: %d", m.status);
+	gnttab_set_unmap_op(&u, gnttab_slot_gpa(1), m.handle);
+	if (gnttab_unmap_refs(&u, 1) || u.status || !gnttab_end_access(9))
+		domains_finish(false, "pvblk: FAIL unmapping dom0's own grant: %d", u.status);
 }
 
 void scenario_pvblk(const struct hvm_start_info *si)
@@ -65,6 +90,9 @@ void scenario_pvblk(const struct hvm_start_info *si)
 		domains_finish(false, "pvblk: FAIL xsd_init/blkback_init: %d", rc);
 	xsd_write("/local/domain/0/name", "Domain-0");
 	xsd_write("/local/domain/0/domid", "0");
+	/* dom0's long-lived directories, as the toolstack leaves them. */
+	xsd_mkdir("/local/domain/0/backend/vbd");
+	warm_up(si);
 
 	bool ro = !strcmp(mode, "ro"), hot = !strcmp(mode, "hot");
 	struct launch_disk disk = { .target = bd->name, .devid = PVBLK_DEVID, .read_only = ro };
