@@ -84,6 +84,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		break;
 	case BLKIF_OP_FLUSH_DISKCACHE:
 		fuzz_check(lim.flush, "flush not advertised");
+		fuzz_check(req.nr_segments == 0, "flush with %u segments", req.nr_segments);
 		break;
 	case BLKIF_OP_DISCARD:
 		fuzz_check(lim.discard, "discard not advertised");

@@ -129,6 +129,9 @@ START_TEST(blk_check_op_rules)
 	ck_assert_int_eq(blk_check_request(&r, &bare, &c), BLK_RULE_OP);
 	r.operation = BLKIF_OP_DISCARD;
 	ck_assert_int_eq(blk_check_request(&r, &bare, &c), BLK_RULE_OP);
+	r = rw(BLKIF_OP_FLUSH_DISKCACHE, 0, 1); /* a flush with data: never dropped silently */
+	ck_assert_int_eq(blk_check_request(&r, &lim512, &c), BLK_RULE_FLUSH_DATA);
+	memset(&r, 0, sizeof(r));
 	r.operation = BLKIF_OP_INDIRECT;
 	ck_assert_int_eq(blk_check_request(&r, &bare, &c), BLK_RULE_INDIRECT_OFF);
 }

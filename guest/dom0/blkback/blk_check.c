@@ -26,6 +26,7 @@ static const char *const rule_names[BLK_RULE__COUNT] = {
 	[BLK_RULE_DISCARD_FLAG] = "unknown discard flag",
 	[BLK_RULE_GREF] = "reserved grant reference",
 	[BLK_RULE_ID_BUSY] = "request id already in flight",
+	[BLK_RULE_FLUSH_DATA] = "flush carrying data segments",
 };
 
 const char *blk_rule_name(enum blk_rule r)
@@ -142,10 +143,15 @@ enum blk_rule blk_check_request(const struct blkif_request *req, const struct bl
 	case BLKIF_OP_WRITE:
 		return check_direct(req, lim, out);
 	case BLKIF_OP_FLUSH_DISKCACHE:
-		/* Linux blkfront sends flushes with nr_segments 0; any
-		 * segments are ignored, never mapped. */
+		/* Linux blkfront sends flushes with nr_segments 0 (with
+		 * feature-flush-cache and no feature-barrier it never has
+		 * FUA writes to fold into one). Data in a flush would have
+		 * to be written after it (Linux blkback: a PREFLUSH write);
+		 * Keel refuses it rather than drop the data silently. */
 		if (!lim->flush)
 			return BLK_RULE_OP;
+		if (req->nr_segments)
+			return BLK_RULE_FLUSH_DATA;
 		out->sector = 0;
 		return BLK_OK;
 	case BLKIF_OP_DISCARD: {

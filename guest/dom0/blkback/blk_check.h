@@ -51,6 +51,7 @@ enum blk_rule {
 	BLK_RULE_DISCARD_FLAG,   /* discard flag other than 0 / BLKIF_DISCARD_SECURE */
 	BLK_RULE_GREF,           /* grant ref in the reserved range (0..7) */
 	BLK_RULE_ID_BUSY,        /* id already used by a request still in flight */
+	BLK_RULE_FLUSH_DATA,     /* FLUSH_DISKCACHE carrying segments (data) */
 	BLK_RULE__COUNT
 };
 
