@@ -31,5 +31,6 @@ $(BUILD)/unit/%: $(UNIT_OBJ)/tests/unit/%.o $(UNIT_OBJ)/tests/unit/main.o \
 
 # blkback's data path is tested on the host (test_blk_ring.c): its headers
 # are found the way dom0's build finds them.
-$(UNIT_OBJ)/guest/dom0/blkback/%.o $(UNIT_OBJ)/tests/unit/test_blk_ring.o: \
+$(UNIT_OBJ)/guest/dom0/blkback/%.o $(UNIT_OBJ)/tests/unit/test_blk_ring.o \
+		$(UNIT_OBJ)/tests/unit/test_blkback_xenbus.o: \
 	UNIT_CFLAGS += -Iguest/lib -Idrivers -Iguest/dom0 -Iguest/dom0/blkback

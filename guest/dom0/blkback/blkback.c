@@ -249,6 +249,18 @@ static void step(struct blkb_dev *d)
 	if ((d->broken || !online) && d->state < XenbusStateClosing)
 		set_state(d, XenbusStateClosing);
 	switch (fe_state) {
+	case XenbusStateInitialising:
+		/* A frontend starting over after a Closed connection (Linux
+		 * blkfront after resume, or a new driver instance): offer the
+		 * device again, as Linux's xen-blkback does ("prepare for
+		 * reconnect"). Its earlier violation, if any, went with the
+		 * old ring. */
+		if (d->state == XenbusStateClosed && online && !blkb_ring_busy(d) &&
+		    !d->connected) {
+			d->broken = false;
+			set_state(d, XenbusStateInitWait);
+		}
+		break;
 	case XenbusStateInitialised:
 	case XenbusStateConnected:
 		if (d->state == XenbusStateInitWait)
@@ -260,8 +272,12 @@ static void step(struct blkb_dev *d)
 		break;
 	case XenbusStateClosed:
 	case XenbusStateUnknown:
+		/* Connected or closing: once the disk has given back every
+		 * request of the ring. Never connected: at once. */
 		if (d->state >= XenbusStateConnected && !blkb_ring_busy(d)) {
 			blkb_ring_disconnect(d);
+			set_state(d, XenbusStateClosed);
+		} else if (d->state == XenbusStateInitWait && fe_state == XenbusStateClosed) {
 			set_state(d, XenbusStateClosed);
 		}
 		break;
