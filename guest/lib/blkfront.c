@@ -302,17 +302,14 @@ int blkfront_submit(struct blkfront *f, u8 op, u64 sector, u32 nsect, void *buf)
 	return i;
 }
 
-/* Raw access for the hostile role: puts *rq on the ring as is (its id
- * untouched) and notifies. */
-int blkfront_push_raw(struct blkfront *f, const struct blkif_request *rq);
-int blkfront_push_raw(struct blkfront *f, const struct blkif_request *rq)
+int blkfront_push_raw(struct blkfront *f, const struct blkif_request *rq, bool notify)
 {
 	if (RING_FULL(&f->ring))
 		return -EBUSY;
 	*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = *rq;
 	f->ring.req_prod_pvt++;
 	RING_PUSH_REQUESTS(&f->ring);
-	return evtchn_send(f->port);
+	return notify ? evtchn_send(f->port) : 0;
 }
 
 int blkfront_poll(struct blkfront *f, u64 timeout_ns)

@@ -97,6 +97,10 @@ void blkfront_release(struct blkfront *f, int slot);
 /* Submit, wait, release: the response's status (BLKIF_RSP_*) or -errno. */
 int blkfront_io(struct blkfront *f, u8 op, u64 sector, u32 nsect, void *buf);
 
+/* For the hostile role: puts *rq on the ring exactly as given (id and
+ * all, no slot taken), publishes req_prod and, if notify, notifies. */
+int blkfront_push_raw(struct blkfront *f, const struct blkif_request *rq, bool notify);
+
 /* Closing -> Closed (waits up to 10 s for the backend), then frees. */
 int blkfront_close(struct blkfront *f);
 

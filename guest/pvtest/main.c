@@ -163,6 +163,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_modules(si);
 	else if (!strcmp(role, "blk"))
 		role_blk(si);
+	else if (!strcmp(role, "blk-hostile"))
+		role_blk_hostile(si);
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -50,9 +50,8 @@ def disk_args(kind, path, serial, ident, port):
 
 def cfg(mode):
     return ("cmdline console=com1,115200 loglvl=info\n"
-            "module dom0 /dom0.elf test=domains scenario=pvblk blk=%s pvblk_mode=%s "
-            "cons_mirror=1\n"
-            "module pvtest /pvtest.elf\n" % (SERIAL, mode))
+            "module dom0 /dom0.elf test=domains scenario=pvblk blk=%s blk2=%s pvblk_mode=%s\n"
+            "module pvtest /pvtest.elf\n" % (SERIAL, OTHER, mode))
 
 
 def compare(path, want, what, log):
@@ -88,6 +87,15 @@ def pvblk(kind, mode="rw"):
         r"^keel: machine stop: poweroff",
     ]
     expect_lines_in_order(r.log, lines)
+    if mode == "hostile":
+        for kind, rule in HOSTILE:
+            expect_lines_in_order(r.log, [
+                r"^\(d\d+\) pvtest: Keel PV test domain, cmdline \"role=blk-hostile devid=51712 "
+                r"kind=%s\"" % kind,
+                r"^\(d0\) dom0: blkback: d\d+/51712: protocol violation: (?:%s)" % rule,
+                r"^\(d\d+\) pvtest: blk-hostile: PASS %s$" % kind,
+                r"^\(d0\) dom0: pvblk: hostile %s: " % kind,
+            ])
     expect_status(r, POWEROFF)
     m = find_lines(r.log, r"pvtest: blk: PASS (\d+) requests, (\d+) bytes, up to (\d+) in flight")
     if mode != "ro":
@@ -95,8 +103,38 @@ def pvblk(kind, mode="rw"):
         expect(int(m[0].group(2)) >= 2 * DISK_BYTES, "only %s bytes moved" % m[0].group(2), r)
         expect(int(m[0].group(3)) >= 8, "only %s requests in flight at once" % m[0].group(3), r)
     compare(exported, pattern_bytes(1 if mode == "ro" else 2), "exported disk", r)
-    compare(other, pattern_bytes(1), "the disk not exported", r)
+    compare(other, pattern_bytes(1), "the disk not exported (hostile domUs' disk)", r)
     return r
+
+
+# Each hostile kind and the rule blkback must name (blk_check.c's names).
+HOSTILE = [
+    ("op", "operation not advertised"),
+    ("nseg0", "read/write without segments"),
+    ("nseg12", "segment count over the limit"),
+    ("sect", "segment first_sect/last_sect out of the page"),
+    ("lastsect", "segment first_sect/last_sect out of the page"),
+    ("end", "sectors beyond the end of the disk"),
+    ("gref-reserved", "reserved grant reference"),
+    ("gref-bad", "reserved grant reference|bad grant"),
+    ("indirect-op", "indirect_op not read or write"),
+    ("indirect-nseg", "segment count over the limit"),
+    ("indirect-gref", "reserved grant reference|bad grant"),
+    ("id", "request id already in flight"),
+    ("indices", "req_prod beyond the ring"),
+]
+
+
+@test("hostile-blkfront-each-rule-closes-device", timeout=T + 300)
+def _():
+    """One hostile frontend per kind of bad input (bad op, segment counts 0
+    and 12, first/last sector, sectors past the end, reserved and unknown
+    grant refs, bad indirect op/count/page, a duplicate id in flight,
+    req_prod beyond the ring): each device goes Closing with one line
+    naming the rule, the hostile disk is byte-identical afterwards (never
+    touched), and a good domU's pattern test on another disk passes
+    alongside."""
+    pvblk("virtio", "hostile")
 
 
 @test("pvblk-virtio-pattern", timeout=T + 120)

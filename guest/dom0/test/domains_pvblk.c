@@ -10,6 +10,8 @@
  *        checks every byte of the image afterwards.
  *   ro   exported read-only: the guest reads pattern 1 and must be
  *        refused a write; the host checks the image is byte-identical.
+ *   hostile  rw, and meanwhile one role=blk-hostile domU per kind of bad
+ *        input on the disk of serial `blk2=` (hostiles() below).
  *   hot  the domU is launched without a disk, dom0 attaches it while the
  *        domU runs (it waits for device/vbd/N), the domU does the rw test
  *        and closes, dom0 detaches it and checks that no node is left.
@@ -71,6 +73,54 @@ static void warm_up(const struct hvm_start_info *si)
 		domains_finish(false, "pvblk: FAIL unmapping dom0's own grant: %d", u.status);
 }
 
+/*
+ * pvblk_mode=hostile: while the good domU runs its pattern test, one
+ * pvtest role=blk-hostile domU per kind of bad input, each given the disk
+ * whose serial is cmdline `blk2=` (the host checks it is untouched). Each
+ * must see its backend go Closing; dom0 checks one violation per kind.
+ */
+static const char *const hostile_kinds[] = {
+	"op", "nseg0", "nseg12", "sect", "lastsect", "end", "gref-reserved", "gref-bad",
+	"indirect-op", "indirect-nseg", "indirect-gref", "id", "indices",
+};
+
+static void hostiles(const char *cl)
+{
+	char serial[24], cmd[96], err[128], name[24];
+	struct blkback_stats bs;
+
+	if (!cmdline_get(cl, "blk2", serial, sizeof(serial)))
+		domains_finish(false, "pvblk: FAIL no blk2=SERIAL");
+	struct blkdev *bd = blkdev_by_serial(serial);
+	if (!bd)
+		domains_finish(false, "pvblk: FAIL no disk with serial %s", serial);
+	blkback_get_stats(&bs);
+	u64 v0 = bs.violations;
+	for (unsigned i = 0; i < ARRAY_SIZE(hostile_kinds); i++) {
+		struct launch_disk disk = { .target = bd->name, .devid = PVBLK_DEVID };
+		snprintf(cmd, sizeof(cmd), "role=blk-hostile devid=%u kind=%s", PVBLK_DEVID,
+			 hostile_kinds[i]);
+		snprintf(name, sizeof(name), "hostile-%u", i);
+		struct launch_params p = {
+			.name = name, .mem_mib = DOMAINS_DOMU_RAM_MIB, .vcpus = 1,
+			.image = domains_image, .image_size = domains_image_size, .cmdline = cmd,
+			.disks = &disk, .nr_disks = 1,
+		};
+		struct launch_domain h;
+		if (launch_domain(&p, &h, err, sizeof(err)))
+			domains_finish(false, "pvblk: FAIL %s", err);
+		bool off = loop_run_until(down, &h.id, pvclock_now_ns() + 60ULL * 1000000000ULL);
+		domains_check("hostile-domU-finished", off, 1);
+		domains_check("hostile-shutdown-poweroff", domains_shutdown_code(h.id),
+			      SHUTDOWN_poweroff);
+		domains_check("hostile-destroy", launch_destroy(&h), 0);
+		blkback_get_stats(&bs);
+		printf("dom0: pvblk: hostile %s: %lu violations so far\n", hostile_kinds[i],
+		       bs.violations - v0);
+		domains_check("hostile-one-violation-each", (long)(bs.violations - v0), (long)i + 1);
+	}
+}
+
 void scenario_pvblk(const struct hvm_start_info *si)
 {
 	const char *cl = si_cmdline(si);
@@ -110,6 +160,8 @@ void scenario_pvblk(const struct hvm_start_info *si)
 
 	if (launch_domain(&p, &d, err, sizeof(err)))
 		domains_finish(false, "pvblk: FAIL %s", err);
+	if (!strcmp(mode, "hostile"))
+		hostiles(cl);
 	if (hot) {
 		/* Let it start and wait for the device first. */
 		for (unsigned i = 0; i < 2000 && loop_run_once(false); i++)
@@ -129,7 +181,8 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	       bs.requests, bs.errors, bs.violations, bd->name, bd->nr_reads, bd->nr_writes,
 	       bd->nr_flushes, bd->nr_discards, bd->nr_errors);
 	domains_check("pvblk-requests-served", bs.requests > 0, 1);
-	domains_check("pvblk-no-violations", (long)bs.violations, 0);
+	if (strcmp(mode, "hostile"))
+		domains_check("pvblk-no-violations", (long)bs.violations, 0);
 	if (hot) {
 		domains_check("hot-detach", launch_vbd_detach(&d, PVBLK_DEVID, 5ULL * 1000000000ULL), 0);
 		char path[80], v[8];
