@@ -220,10 +220,16 @@ END_TEST
 
 START_TEST(blk_check_ring_prod)
 {
-	ck_assert_int_eq(blk_check_prod(32, 0, 32), BLK_OK);
-	ck_assert_int_eq(blk_check_prod(33, 0, 32), BLK_RULE_RING_PROD);
-	ck_assert_int_eq(blk_check_prod(5, 0xfffffff0u, 32), BLK_OK); /* across the wrap */
-	ck_assert_int_eq(blk_check_prod(0xfffffff0u, 5, 32), BLK_RULE_RING_PROD); /* behind */
+	ck_assert_int_eq(blk_check_prod(32, 0, 0, 32), BLK_OK);
+	ck_assert_int_eq(blk_check_prod(33, 0, 0, 32), BLK_RULE_RING_PROD);
+	ck_assert_int_eq(blk_check_prod(5, 0xfffffff8u, 0xfffffff0u, 32), BLK_OK); /* wrap */
+	ck_assert_int_eq(blk_check_prod(0xfffffff0u, 5, 5, 32), BLK_RULE_RING_PROD); /* behind */
+	/* Moved back below what was already taken (10 taken, 0 answered). */
+	ck_assert_int_eq(blk_check_prod(10, 10, 0, 32), BLK_OK);
+	ck_assert_int_eq(blk_check_prod(5, 10, 0, 32), BLK_RULE_RING_PROD);
+	ck_assert_int_eq(blk_check_prod(3, 0xfffffffeu, 0xfffffff0u, 32), BLK_OK);
+	ck_assert_int_eq(blk_check_prod(0xfffffffdu, 0xfffffffeu, 0xfffffff0u, 32),
+			 BLK_RULE_RING_PROD);
 	for (int r = 0; r <= BLK_RULE__COUNT; r++)
 		ck_assert_ptr_nonnull(blk_rule_name((enum blk_rule)r));
 	ck_assert_str_eq(blk_rule_name(BLK_RULE_BEYOND_END), "sectors beyond the end of the disk");

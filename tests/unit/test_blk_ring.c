@@ -535,6 +535,21 @@ START_TEST(blk_ring_duplicate_id_and_bad_prod)
 	ck_assert_int_eq(last_rule, BLK_RULE_RING_PROD);
 	ck_assert_uint_eq(dev.ring.req_cons, 0);
 	teardown();
+
+	/* req_prod moved back below what the backend already took. */
+	setup(false, 1);
+	for (unsigned i = 0; i < 4; i++)
+		push_rw(BLKIF_OP_READ, i, i * 8, 100 + i, 1);
+	kicked = false;
+	port_fn(77, port_arg); /* 4 taken, on the disk */
+	ck_assert_uint_eq(dev.ring.req_cons, 4);
+	front.sring->req_prod = 2;
+	port_fn(77, port_arg);
+	ck_assert_uint_eq(violations, 1);
+	ck_assert_int_eq(last_rule, BLK_RULE_RING_PROD);
+	ck_assert_uint_eq(dev.ring.req_cons, 4);
+	run(100);
+	teardown();
 }
 END_TEST
 

@@ -13,7 +13,7 @@
 
 static const char *const rule_names[BLK_RULE__COUNT] = {
 	[BLK_OK] = "ok",
-	[BLK_RULE_RING_PROD] = "req_prod beyond the ring",
+	[BLK_RULE_RING_PROD] = "req_prod beyond the ring or moved back",
 	[BLK_RULE_OP] = "operation not advertised",
 	[BLK_RULE_NSEG_ZERO] = "read/write without segments",
 	[BLK_RULE_NSEG_MAX] = "segment count over the limit",
@@ -36,11 +36,17 @@ const char *blk_rule_name(enum blk_rule r)
 	return rule_names[r];
 }
 
-enum blk_rule blk_check_prod(RING_IDX req_prod, RING_IDX rsp_prod_pvt, unsigned ring_size)
+enum blk_rule blk_check_prod(RING_IDX req_prod, RING_IDX req_cons, RING_IDX rsp_prod_pvt,
+			     unsigned ring_size)
 {
 	/* RING_REQUEST_PROD_OVERFLOW: unanswered requests never exceed the
-	 * slots, however the 32-bit indices wrap. */
-	return (RING_IDX)(req_prod - rsp_prod_pvt) > ring_size ? BLK_RULE_RING_PROD : BLK_OK;
+	 * slots, however the 32-bit indices wrap; and rsp_prod_pvt <=
+	 * req_cons <= req_prod in that same modular order. */
+	RING_IDX ahead = req_prod - rsp_prod_pvt;
+
+	if (ahead > ring_size || (RING_IDX)(req_cons - rsp_prod_pvt) > ahead)
+		return BLK_RULE_RING_PROD;
+	return BLK_OK;
 }
 
 /* [sector, sector + n) inside the capacity and whole device sectors. */

@@ -38,7 +38,7 @@ struct blk_limits {
 /* The named rules; BLK_OK (0) is not a violation. */
 enum blk_rule {
 	BLK_OK = 0,
-	BLK_RULE_RING_PROD,      /* req_prod claims more requests than the ring holds */
+	BLK_RULE_RING_PROD,      /* req_prod beyond the ring, or moved back */
 	BLK_RULE_OP,             /* operation not one this backend advertised */
 	BLK_RULE_NSEG_ZERO,      /* read/write with no segment */
 	BLK_RULE_NSEG_MAX,       /* more segments than allowed (11 direct, max_segs indirect) */
@@ -83,10 +83,13 @@ struct blk_req_checked {
 
 /*
  * Whether a frontend's req_prod is possible: it may be ahead of what the
- * backend has answered (rsp_prod_pvt) by at most the ring's size.
- * BLK_OK or BLK_RULE_RING_PROD.
+ * backend has answered (rsp_prod_pvt) by at most the ring's size, and
+ * never behind what the backend already took (req_cons; a producer
+ * index that moved back would have the backend read slots the frontend
+ * never filled). BLK_OK or BLK_RULE_RING_PROD.
  */
-enum blk_rule blk_check_prod(RING_IDX req_prod, RING_IDX rsp_prod_pvt, unsigned ring_size);
+enum blk_rule blk_check_prod(RING_IDX req_prod, RING_IDX req_cons, RING_IDX rsp_prod_pvt,
+			     unsigned ring_size);
 
 /*
  * Checks *req (the backend's private copy) against lim and fills *out.

@@ -271,7 +271,8 @@ static void take_requests(struct blkb_dev *d)
 	for (;;) {
 		RING_IDX prod = d->ring.sring->req_prod;
 		xen_rmb(); /* the index before the slots */
-		if (blk_check_prod(prod, d->ring.rsp_prod_pvt, RING_SIZE(&d->ring))) {
+		if (blk_check_prod(prod, d->ring.req_cons, d->ring.rsp_prod_pvt,
+				   RING_SIZE(&d->ring))) {
 			blkb_violation(d, BLK_RULE_RING_PROD, "");
 			return;
 		}
@@ -292,8 +293,10 @@ static void take_requests(struct blkb_dev *d)
 				blkb_violation(d, BLK_RULE_ID_BUSY, "");
 				return;
 			}
-			if (!p) /* cannot happen: PROD_OVERFLOW bounds it */
+			if (!p) { /* cannot happen: blk_check_prod bounds it */
+				blkb_violation(d, BLK_RULE_RING_PROD, "no free request slot");
 				return;
+			}
 			enum blk_rule r = blk_check_request(&rq, &d->lim, &p->c);
 			if (!r && p->c.indirect)
 				r = fetch_indirect(d, &p->c);
