@@ -391,6 +391,7 @@ START_TEST(blk_ring_many_in_flight)
 	ck_assert_uint_eq(nq, QD);
 	run(1000);
 	ck_assert_uint_eq(max_inflight, QD);
+	ck_assert_uint_eq(dev.nr_chunks, QD); /* one bounce buffer per queue slot */
 	ck_assert_uint_eq(take_responses(st, id, 64), 32);
 	for (unsigned i = 0; i < 32; i++)
 		ck_assert_int_eq(st[i], BLKIF_RSP_OKAY);

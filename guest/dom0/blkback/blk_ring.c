@@ -1,7 +1,7 @@
 /*
  * blkback's data path (blkback_int.h): the frontend's ring mapped into
  * dom0's grant window, its requests validated (blk_check.c) and run on
- * the blkdev in chunks of at most BLKB_CHUNK_BYTES, up to BLKB_CHUNKS at
+ * the blkdev in chunks of at most BLKB_CHUNK_BYTES, up to nr_chunks at
  * once per export (and the device's own queue depth), data moved with
  * GNTTABOP_copy between the guest's granted pages and dom0's bounce
  * buffers (nothing of the guest's stays mapped while a request is in
@@ -145,7 +145,7 @@ static void chunk_done(struct blk_req *r)
 
 static struct blkb_chunk *free_chunk(struct blkb_dev *d)
 {
-	for (unsigned i = 0; i < BLKB_CHUNKS; i++)
+	for (unsigned i = 0; i < d->nr_chunks; i++)
 		if (!d->chunks[i].used)
 			return &d->chunks[i];
 	return NULL;
@@ -389,7 +389,10 @@ int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_p
 		if (!d->pending || !d->indirect_page)
 			rc = -ENOMEM;
 	}
-	for (unsigned i = 0; !rc && i < BLKB_CHUNKS; i++) {
+	/* One chunk per request the device can queue, so that a busy ring
+	 * keeps NVMe's or AHCI's queue full. */
+	d->nr_chunks = MIN((unsigned)BLKB_CHUNKS, MAX(d->bd->queue_depth, 1u));
+	for (unsigned i = 0; !rc && i < d->nr_chunks; i++) {
 		d->chunks[i].buf = pages_alloc(BLKB_CHUNK_BYTES / PAGE_SIZE, PAGE_SIZE);
 		if (!d->chunks[i].buf)
 			rc = -ENOMEM;
@@ -414,6 +417,7 @@ int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_p
 			pages_free(d->chunks[i].buf, BLKB_CHUNK_BYTES / PAGE_SIZE);
 		d->chunks[i].buf = NULL;
 	}
+	d->nr_chunks = 0;
 	if (d->indirect_page)
 		pages_free(d->indirect_page, BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
 	d->indirect_page = NULL;
@@ -444,10 +448,11 @@ void blkb_ring_disconnect(struct blkb_dev *d)
 		gnttab_set_unmap_op(&u, gnttab_slot_gpa(ring_slot(d, i)), d->handles[i]);
 		gnttab_unmap_refs(&u, 1);
 	}
-	for (unsigned i = 0; i < BLKB_CHUNKS; i++) {
+	for (unsigned i = 0; i < d->nr_chunks; i++) {
 		pages_free(d->chunks[i].buf, BLKB_CHUNK_BYTES / PAGE_SIZE);
 		d->chunks[i].buf = NULL;
 	}
+	d->nr_chunks = 0;
 	pages_free(d->indirect_page, BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
 	pages_free(d->pending, pend_pages);
 	d->indirect_page = NULL;

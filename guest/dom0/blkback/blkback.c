@@ -415,7 +415,7 @@ void blkback_get_stats(struct blkback_stats *s)
 		s->devs++;
 		if (devs[i].connected) {
 			s->connected++;
-			s->mem_pages += BLKB_CHUNKS * (BLKB_CHUNK_BYTES / PAGE_SIZE) +
+			s->mem_pages += devs[i].nr_chunks * (BLKB_CHUNK_BYTES / PAGE_SIZE) +
 					BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST;
 		}
 	}

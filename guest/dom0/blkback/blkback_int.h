@@ -14,8 +14,9 @@
 /* Largest ring: 2^BLKB_MAX_RING_ORDER pages ("max-ring-page-order"). */
 #define BLKB_MAX_RING_ORDER 2
 #define BLKB_MAX_RING_PAGES (1u << BLKB_MAX_RING_ORDER)
-/* Device requests in flight per export, each with its bounce buffer. */
-#define BLKB_CHUNKS 16
+/* Device requests in flight per export, each with its bounce buffer: as
+ * many as the device queues (bd->queue_depth), up to this. */
+#define BLKB_CHUNKS 32
 #define BLKB_CHUNK_BYTES (64u * 1024)
 /* Requests taken off a ring per handler run (then loop_port_kick). */
 #define BLKB_BUDGET 32
@@ -61,6 +62,7 @@ struct blkb_dev {
 	struct blkb_pending *pending; /* RING_SIZE entries */
 	unsigned nr_pending;
 	struct blkb_chunk chunks[BLKB_CHUNKS];
+	unsigned nr_chunks;        /* of chunks[] with a buffer (connected) */
 	unsigned chunks_used;
 	void *indirect_page;       /* copy of an indirect request's segment pages */
 	bool broken;               /* violation seen: no more requests taken */
