@@ -171,12 +171,15 @@ void blkb_wake(void) { wakes++; }
 
 /* ---- the disk ------------------------------------------------------- */
 
+static unsigned long discards, flushes;
 static struct blk_req *queue[64];
 static unsigned nq, max_inflight;
 static struct blkdev bd = {
 	.name = "ram0", .sector_size = 512, .sectors = DISK_SECTORS, .max_sectors = 256,
 	.queue_depth = QD, .flush = true,
 };
+
+static u32 b_max_discard(void) { return bd.max_discard_sectors; }
 
 int blk_submit(struct blkdev *b, struct blk_req *r)
 {
@@ -200,7 +203,15 @@ static unsigned disk_complete_all(void)
 		ck_assert_uint_le((r->sector + r->count) * 512, sizeof(disk));
 		if (r->op == BLK_READ)
 			memcpy(r->buf, disk + r->sector * 512, r->count * 512);
-		else if (r->op == BLK_WRITE) {
+		else if (r->op == BLK_DISCARD) {
+			ck_assert_ptr_null(r->buf);
+			ck_assert_uint_le(r->count, b_max_discard());
+			memset(disk + r->sector * 512, 0xdd, r->count * 512);
+			discards++;
+		} else if (r->op == BLK_FLUSH) {
+			ck_assert_uint_eq(r->count, 0);
+			flushes++;
+		} else if (r->op == BLK_WRITE) {
 			memcpy(disk + r->sector * 512, r->buf, r->count * 512);
 			disk_writes++;
 		}
@@ -247,7 +258,7 @@ static void setup(bool ro, unsigned ring_pages)
 	wakes = 0;
 	notifies = 0;
 	memset(disk, 0, sizeof(disk));
-	disk_writes = 0;
+	disk_writes = discards = flushes = 0;
 	grant_ref_t refs[4] = { 8, 9, 10, 11 };
 	pages_out = 0;
 	ck_assert_int_eq(blkb_ring_connect(&dev, refs, ring_pages, 3), 0);
@@ -554,7 +565,42 @@ START_TEST(blk_ring_duplicate_id_and_bad_prod)
 }
 END_TEST
 
+START_TEST(blk_ring_discard_and_flush_reach_the_disk)
+{
+	s16 st[8];
+	u64 id[8];
+
+	setup(false, 1);
+	bd.discard = true;
+	bd.max_discard_sectors = 100;
+	dev.lim.discard = true;
+	dev.lim.discard_gran = 1;
+	struct blkif_request_discard dr = { .operation = BLKIF_OP_DISCARD, .id = 5,
+					    .sector_number = 16, .nr_sectors = 250 };
+	struct blkif_request raw, fl = { .operation = BLKIF_OP_FLUSH_DISKCACHE, .id = 6 };
+	memset(&raw, 0, sizeof(raw));
+	memcpy(&raw, &dr, sizeof(dr));
+	push(&raw);
+	push(&fl);
+	run(100);
+	ck_assert_uint_eq(take_responses(st, id, 8), 2);
+	ck_assert_int_eq(st[0], BLKIF_RSP_OKAY);
+	ck_assert_int_eq(st[1], BLKIF_RSP_OKAY);
+	ck_assert_uint_eq(discards, 3); /* 100 + 100 + 50: the device's limit */
+	ck_assert_uint_eq(flushes, 1);
+	/* Exactly sectors 16..265 discarded. */
+	ck_assert_uint_eq(disk[16 * 512 - 1], 0);
+	ck_assert_uint_eq(disk[16 * 512], 0xdd);
+	ck_assert_uint_eq(disk[266 * 512 - 1], 0xdd);
+	ck_assert_uint_eq(disk[266 * 512], 0);
+	bd.discard = false;
+	teardown();
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
+	{ "blk-ring-discard-and-flush-reach-the-disk",
+	  &blk_ring_discard_and_flush_reach_the_disk_ttest },
 	{ "blk-ring-write-then-read-back", &blk_ring_write_then_read_back_ttest },
 	{ "blk-ring-many-in-flight", &blk_ring_many_in_flight_ttest },
 	{ "blk-ring-budget-per-pass", &blk_ring_budget_per_pass_ttest },
