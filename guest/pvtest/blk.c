@@ -3,7 +3,7 @@
  * blkback (docs/pvblk.md), checked byte for byte by the host afterwards
  * (tests/pvblk/test_pvblk.py).
  *
- * role=blk devid=N [order=O] [ro=1] [wait=1]
+ * role=blk devid=N [order=O] [ro=1] [wait=1] [limit_kib=K]
  *   (wait=1: first waits for the toolstack to add device/vbd/N: hot plug)
  *   connects to device/vbd/N (ring of up to 2^O pages, default 2), then
  *   - read-write: writes pattern 2 (the host's generator, seed 2) over
@@ -158,6 +158,10 @@ void role_blk(const struct hvm_start_info *si)
 	if ((rc = blkfront_connect(&bf, devid, order)))
 		fail("connect to device/vbd/%u: %d", devid, rc);
 	u64 bytes = bf.sectors * 512;
+	/* limit_kib=K: only the first K KiB (the teardown cycles). */
+	u64 limit = arg_u64_or("limit_kib", 0) * 1024;
+	if (limit && limit < bytes)
+		bytes = limit;
 	printf("pvtest: blk: connected: %lu sectors, sector-size %u, info %u, flush %u, discard %u, "
 	       "indirect %u, ring of %u pages (%u slots)\n", bf.sectors, bf.sector_size, bf.info,
 	       bf.flush, bf.discard, bf.max_indirect, 1u << bf.ring_order, RING_SIZE(&bf.ring));

@@ -137,6 +137,32 @@ def _():
     pvblk("virtio", "hostile")
 
 
+@test("teardown-blk-create-use-destroy-cycles", timeout=T + 300)
+def _():
+    """Six launches of a domU with a disk, each writing and reading back
+    512 KiB through blkback, then destroyed: after the first, every cycle
+    leaves the hypervisor's free pages, dom0's free pool pages, the
+    store's node count and bytes and blkback's device count as they
+    were; the image holds the pattern in its first 512 KiB only."""
+    exported = make_disk("exported.img", 1)
+    r = boot(cfg("teardown"), timeout=T,
+             extra=disk_args("virtio", exported, SERIAL, "kd0", 2)
+             + disk_args("virtio", make_disk("other.img", 1), OTHER, "kd1", 3))
+    expect_domains_sound(r)
+    expect_lines_in_order(r.log, [
+        r"^\(d0\) dom0: pvblk: teardown cycle 0: ",
+        r"^\(d0\) dom0: pvblk: teardown cycle 5: ",
+        r"^\(d0\) dom0: domains: pvblk: PASS",
+        r"^keel: machine stop: poweroff",
+    ])
+    n = len(find_lines(r.log, r"^\(d\d+\) pvtest: blk: PASS \d+ requests"))
+    expect(n == 6, "expected 6 domUs to pass, saw %d" % n, r)
+    expect_status(r, POWEROFF)
+    want = bytearray(pattern_bytes(1))
+    want[:512 << 10] = pattern_bytes(2)[:512 << 10]
+    compare(exported, bytes(want), "exported disk", r)
+
+
 @test("pvblk-virtio-pattern", timeout=T + 120)
 def _():
     """virtio-blk exported read-write: the domU writes pattern 2 over the

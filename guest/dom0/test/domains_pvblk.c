@@ -12,6 +12,7 @@
  *        refused a write; the host checks the image is byte-identical.
  *   hostile  rw, and meanwhile one role=blk-hostile domU per kind of bad
  *        input on the disk of serial `blk2=` (hostiles() below).
+ *   teardown  create/use/destroy cycles (teardown() below).
  *   hot  the domU is launched without a disk, dom0 attaches it while the
  *        domU runs (it waits for device/vbd/N), the domU does the rw test
  *        and closes, dom0 detaches it and checks that no node is left.
@@ -31,6 +32,7 @@
 #include "gnttab.h"
 #include "guest.h"
 #include "hw/hw.h"
+#include "pages.h"
 #include "loop/loop.h"
 #include "pvclock.h"
 #include "xsd/xsd.h"
@@ -121,10 +123,68 @@ static void hostiles(const char *cl)
 	}
 }
 
+/*
+ * pvblk_mode=teardown: `cycles=` (default 6) launches of a role=blk domU
+ * with the disk, each writing and reading back its first 512 KiB, then
+ * destroyed. After the first (which sets up what dom0 keeps: its grant
+ * handle table, pool runs), every cycle must leave the hypervisor's free
+ * pages, dom0's free pool pages, the store's nodes and allocator, and
+ * blkback's devices where they were.
+ */
+static void teardown(const char *cl, struct launch_disk *disk)
+{
+	u64 cycles = 6, free0 = 0, pool0 = 0, xs0 = 0;
+	u32 nodes0 = 0;
+	char err[128];
+	struct blkback_stats bs;
+
+	cmdline_get_u64(cl, "cycles", &cycles);
+	for (u64 c = 0; c < cycles; c++) {
+		struct launch_params p = {
+			.name = "teardown", .mem_mib = PVBLK_RAM_MIB, .vcpus = 1,
+			.image = domains_image, .image_size = domains_image_size,
+			.cmdline = "role=blk devid=51712 limit_kib=512", .disks = disk, .nr_disks = 1,
+		};
+		struct launch_domain d;
+		if (launch_domain(&p, &d, err, sizeof(err)))
+			domains_finish(false, "pvblk: FAIL %s", err);
+		bool off = loop_run_until(down, &d.id, pvclock_now_ns() + 60ULL * 1000000000ULL);
+		domains_check("teardown-domU-finished", off, 1);
+		domains_check("teardown-shutdown-poweroff", domains_shutdown_code(d.id),
+			      SHUTDOWN_poweroff);
+		domains_check("teardown-destroy", launch_destroy(&d), 0);
+		for (unsigned i = 0; i < 1000 && loop_run_once(false); i++)
+			;
+		blkback_get_stats(&bs);
+		u64 fr = sysctl_free_pages(), pool = pages_free_count(), xs = xsd_alloc_in_use();
+		u32 nodes = nr_nodes();
+		printf("dom0: pvblk: teardown cycle %lu: hypervisor free pages %lu, dom0 pool free %lu, "
+		       "store nodes %u, store bytes %lu, backend devices %u\n", c, fr, pool, nodes, xs,
+		       bs.devs);
+		domains_check("teardown-backend-devices-freed", bs.devs, 0);
+		if (c == 0) {
+			free0 = fr;
+			pool0 = pool;
+			nodes0 = nodes;
+			xs0 = xs;
+			continue;
+		}
+		domains_check("teardown-hypervisor-free-pages-back", (long)fr, (long)free0);
+		domains_check("teardown-dom0-pool-back", (long)pool, (long)pool0);
+		domains_check("teardown-store-nodes-back", nodes, nodes0);
+		domains_check("teardown-store-bytes-back", (long)xs, (long)xs0);
+	}
+	domains_check_free_pages(free0);
+	if (domains_nr_bad())
+		domains_finish(false, "pvblk: FAIL %u of %u checks", domains_nr_bad(),
+			       domains_nr_checks());
+	domains_finish(true, "pvblk: PASS %u checks", domains_nr_checks());
+}
+
 void scenario_pvblk(const struct hvm_start_info *si)
 {
 	const char *cl = si_cmdline(si);
-	char serial[24], mode[8] = "rw", cmd[96];
+	char serial[24], mode[16] = "rw", cmd[96];
 	int rc;
 
 	dom0_hw_init(si);
@@ -153,6 +213,8 @@ void scenario_pvblk(const struct hvm_start_info *si)
 		.image = domains_image, .image_size = domains_image_size, .cmdline = cmd,
 		.disks = hot ? NULL : &disk, .nr_disks = hot ? 0 : 1,
 	};
+	if (!strcmp(mode, "teardown"))
+		teardown(cl, &disk);
 	struct launch_domain d;
 	char err[128];
 	u32 nodes_before = nr_nodes();
