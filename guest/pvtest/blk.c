@@ -3,7 +3,9 @@
  * blkback (docs/pvblk.md), checked byte for byte by the host afterwards
  * (tests/pvblk/test_pvblk.py).
  *
- * role=blk devid=N [order=O] [ro=1] [wait=1] [limit_kib=K]
+ * role=blk devid=N [order=O] [ro=1] [wait=1] [limit_kib=K] [detach_wait=1]
+ *   (detach_wait=1: after the test, writes data/blk-done and closes only
+ *   when the backend goes Closing: dom0's hot unplug)
  *   (wait=1: first waits for the toolstack to add device/vbd/N: hot plug)
  *   connects to device/vbd/N (ring of up to 2^O pages, default 2), then
  *   - read-write: writes pattern 2 (the host's generator, seed 2) over
@@ -196,14 +198,27 @@ void role_blk(const struct hvm_start_info *si)
 			flushes++;
 		}
 		if (bf.discard) {
-			if ((rc = blkfront_io(&bf, BLKIF_OP_DISCARD, 2048, 2048, NULL)))
+			/* A quarter of the region, then written again (the host
+			 * checks every byte afterwards). */
+			u64 ds = (bytes / 4) & ~(u64)(PAGE_SIZE - 1);
+			if ((rc = blkfront_io(&bf, BLKIF_OP_DISCARD, ds / 512, (u32)(ds / 512), NULL)))
 				fail("discard: %d", rc);
 			discards++;
-			pass(BLKIF_OP_WRITE, 2048 * 512, 4096 * 512, 2, QD_MAX, &cyc);
+			pass(BLKIF_OP_WRITE, ds, 2 * ds, 2, QD_MAX, &cyc);
 		}
 		pass(BLKIF_OP_READ, 0, bytes, 2, QD_MAX, &cyc);
 		printf("pvtest: blk: %lu requests at queue depth 1, %lu at up to %u\n", qd1_req,
 		       nr_req - qd1_req, QD_MAX);
+	}
+	if (arg_u64_or("detach_wait", 0)) {
+		/* Hot unplug: tell the toolstack we are done (data/ is ours),
+		 * then close when the backend goes Closing. */
+		if ((rc = xb_write(xenbus(), 0, "data/blk-done", "1")))
+			fail("write data/blk-done: %d", rc);
+		rc = xb_wait_state(xenbus(), bf.be, XenbusStateClosing, 60ULL * 1000000000ULL);
+		if (rc != XenbusStateClosing)
+			fail("backend did not go Closing (state %d)", rc);
+		printf("pvtest: blk: backend Closing: closing\n");
 	}
 	if ((rc = blkfront_close(&bf)))
 		fail("close: %d", rc);

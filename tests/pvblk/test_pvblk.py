@@ -87,6 +87,13 @@ def pvblk(kind, mode="rw"):
         r"^keel: machine stop: poweroff",
     ]
     expect_lines_in_order(r.log, lines)
+    if mode == "detach":
+        expect_lines_in_order(r.log, [
+            r"^\(d\d+\) pvtest: blk: connected: ",
+            r"^\(d\d+\) pvtest: blk: backend Closing: closing",
+            r"^\(d0\) dom0: domains: check detach-while-connected: 0 \(want 0\)",
+            r"^\(d0\) dom0: domains: check detach-backend-freed: 0 \(want 0\)",
+        ])
     if mode == "hostile":
         for kind, rule in HOSTILE:
             expect_lines_in_order(r.log, [
@@ -98,11 +105,14 @@ def pvblk(kind, mode="rw"):
             ])
     expect_status(r, POWEROFF)
     m = find_lines(r.log, r"pvtest: blk: PASS (\d+) requests, (\d+) bytes, up to (\d+) in flight")
-    if mode != "ro":
+    if mode not in ("ro", "detach"):
         # The whole disk went through, with many requests in flight.
         expect(int(m[0].group(2)) >= 2 * DISK_BYTES, "only %s bytes moved" % m[0].group(2), r)
         expect(int(m[0].group(3)) >= 8, "only %s requests in flight at once" % m[0].group(3), r)
-    compare(exported, pattern_bytes(1 if mode == "ro" else 2), "exported disk", r)
+    want = pattern_bytes(1 if mode == "ro" else 2)
+    if mode == "detach":
+        want = pattern_bytes(2)[:1 << 20] + pattern_bytes(1)[1 << 20:]
+    compare(exported, want, "exported disk", r)
     compare(other, pattern_bytes(1), "the disk not exported (hostile domUs' disk)", r)
     return r
 
@@ -135,6 +145,15 @@ def _():
     touched), and a good domU's pattern test on another disk passes
     alongside."""
     pvblk("virtio", "hostile")
+
+
+@test("pvblk-detach-while-connected", timeout=T + 120)
+def _():
+    """dom0 detaches a disk from a running domU that is connected to it:
+    online=0 and Closing in the backend, the domU's frontend closes, the
+    backend reaches Closed, both directories go and the backend frees the
+    device; the domU then powers off normally."""
+    pvblk("virtio", "detach")
 
 
 @test("teardown-blk-create-use-destroy-cycles", timeout=T + 300)

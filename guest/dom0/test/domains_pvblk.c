@@ -12,6 +12,9 @@
  *        refused a write; the host checks the image is byte-identical.
  *   hostile  rw, and meanwhile one role=blk-hostile domU per kind of bad
  *        input on the disk of serial `blk2=` (hostiles() below).
+ *   detach  rw over the first MiB; then the domU writes data/blk-done
+ *        and waits; dom0 detaches the disk while it is connected (the
+ *        domU closes on the backend's Closing) and checks it is gone.
  *   teardown  create/use/destroy cycles (teardown() below).
  *   hot  the domU is launched without a disk, dom0 attaches it while the
  *        domU runs (it waits for device/vbd/N), the domU does the rw test
@@ -44,6 +47,12 @@
 static bool down(void *arg)
 {
 	return domains_is_shut_down(*(const domid_t *)arg);
+}
+
+static bool node_there(void *arg)
+{
+	char v[8];
+	return !xsd_read(arg, v, sizeof(v));
 }
 
 static u32 nr_nodes(void)
@@ -205,9 +214,10 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	warm_up(si);
 
 	bool ro = !strcmp(mode, "ro"), hot = !strcmp(mode, "hot");
+	bool detach = !strcmp(mode, "detach");
 	struct launch_disk disk = { .target = bd->name, .devid = PVBLK_DEVID, .read_only = ro };
-	snprintf(cmd, sizeof(cmd), "role=blk devid=%u%s%s", PVBLK_DEVID, ro ? " ro=1" : "",
-		 hot ? " wait=1" : "");
+	snprintf(cmd, sizeof(cmd), "role=blk devid=%u%s%s%s", PVBLK_DEVID, ro ? " ro=1" : "",
+		 hot ? " wait=1" : "", detach ? " detach_wait=1 limit_kib=1024" : "");
 	struct launch_params p = {
 		.name = "pvblk", .mem_mib = PVBLK_RAM_MIB, .vcpus = 1,
 		.image = domains_image, .image_size = domains_image_size, .cmdline = cmd,
@@ -216,6 +226,7 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	if (!strcmp(mode, "teardown"))
 		teardown(cl, &disk);
 	struct launch_domain d;
+	struct blkback_stats bs;
 	char err[128];
 	u32 nodes_before = nr_nodes();
 	u64 free_before = sysctl_free_pages();
@@ -231,12 +242,23 @@ void scenario_pvblk(const struct hvm_start_info *si)
 		domains_check("hot-attach", launch_vbd_attach(&d, &disk), 0);
 		domains_check("hot-attach-twice", launch_vbd_attach(&d, &disk), -EEXIST);
 	}
+	if (detach) {
+		/* The domU says it is done with the disk and waits: dom0
+		 * unplugs it while it is connected. */
+		char path[64];
+		snprintf(path, sizeof(path), "/local/domain/%u/data/blk-done", d.id);
+		bool done = loop_run_until(node_there, path, pvclock_now_ns() + PVBLK_WAIT_NS);
+		domains_check("detach-domU-done", done, 1);
+		domains_check("detach-while-connected",
+			      launch_vbd_detach(&d, PVBLK_DEVID, 10ULL * 1000000000ULL), 0);
+		blkback_get_stats(&bs);
+		domains_check("detach-backend-freed", bs.devs, 0);
+	}
 	bool off = loop_run_until(down, &d.id, pvclock_now_ns() + PVBLK_WAIT_NS);
 	for (unsigned i = 0; i < 1000 && loop_run_once(false); i++)
 		;
 	domains_check("pvblk-domU-finished", off, 1);
 	domains_check("pvblk-shutdown-poweroff", domains_shutdown_code(d.id), SHUTDOWN_poweroff);
-	struct blkback_stats bs;
 	blkback_get_stats(&bs);
 	printf("dom0: pvblk: blkback: %u devices, %lu requests, %lu errors, %lu violations; %s: "
 	       "%lu reads, %lu writes, %lu flushes, %lu discards, %lu errors\n", bs.devs,
