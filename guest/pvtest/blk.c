@@ -118,7 +118,9 @@ static void pass(u8 op, u64 start, u64 end, u32 seed, unsigned qd, unsigned *cyc
 		else
 			memset(win, 0xa5, len);
 		for (u64 o = 0; o < len;) {
-			u64 n = MIN((u64)sizes[(*cyc)++ % ARRAY_SIZE(sizes)], len - o);
+			/* (MIN evaluates its arguments twice: no side effects in it.) */
+			u64 size = sizes[(*cyc)++ % ARRAY_SIZE(sizes)];
+			u64 n = MIN(size, len - o);
 			do_io(op, w + o, n, win + o, qd);
 			o += n;
 		}
