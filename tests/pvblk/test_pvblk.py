@@ -196,8 +196,9 @@ def _():
         r"^\(d0\) dom0: domains: pvblk: PASS",
         r"^keel: machine stop: poweroff",
     ])
-    n = len(find_lines(r.log, r"^\(d\d+\) pvtest: blk: PASS \d+ requests"))
-    expect(n == 6, "expected 6 domUs to pass, saw %d" % n, r)
+    n = len(find_lines(r.log, r"^\(d\d+\) pvtest: blk: PASS \d+ requests, 1048576 bytes"))
+    expect(n == 6, "expected 6 domUs to move 1 MiB each (512 KiB written, read back), saw %d"
+           % n, r)
     expect_status(r, POWEROFF)
     want = bytearray(pattern_bytes(1))
     want[:512 << 10] = pattern_bytes(2)[:512 << 10]
