@@ -387,6 +387,26 @@ START_TEST(blk_ring_write_then_read_back)
 }
 END_TEST
 
+START_TEST(blk_ring_one_mib_indirect)
+{
+	s16 st[4];
+	u64 id[4];
+
+	/* 256 segments (1 MiB) ending at the disk's last sector. */
+	setup(false, 1);
+	fill(200, 256, 3);
+	push_indirect(BLKIF_OP_WRITE, 9, DISK_SECTORS - 2048, 199, 200, 256);
+	run(1000);
+	ck_assert_uint_eq(take_responses(st, id, 4), 1);
+	ck_assert_int_eq(st[0], BLKIF_RSP_OKAY);
+	for (unsigned i = 0; i < 256; i++)
+		ck_assert(!memcmp(disk + (DISK_SECTORS - 2048 + i * 8) * 512, gpage[200 + i],
+				  PAGE_SIZE));
+	ck_assert_uint_eq(disk_writes, 1024 * 1024 / BLKB_CHUNK_BYTES);
+	teardown();
+}
+END_TEST
+
 START_TEST(blk_ring_many_in_flight)
 {
 	s16 st[64];
@@ -603,6 +623,7 @@ const struct unit_case unit_cases[] = {
 	  &blk_ring_discard_and_flush_reach_the_disk_ttest },
 	{ "blk-ring-write-then-read-back", &blk_ring_write_then_read_back_ttest },
 	{ "blk-ring-many-in-flight", &blk_ring_many_in_flight_ttest },
+	{ "blk-ring-one-mib-indirect", &blk_ring_one_mib_indirect_ttest },
 	{ "blk-ring-budget-per-pass", &blk_ring_budget_per_pass_ttest },
 	{ "blk-ring-readonly-refuses-writes", &blk_ring_readonly_refuses_writes_ttest },
 	{ "blk-ring-notification-follows-rsp-event", &blk_ring_notification_follows_rsp_event_ttest },

@@ -188,7 +188,7 @@ START_TEST(blkback_handshake_as_linux_expects)
 	ck_assert_str_eq(r(BE, "physical-sector-size"), "512");
 	ck_assert_str_eq(r(BE, "info"), "0");
 	ck_assert_str_eq(r(BE, "feature-flush-cache"), "1");
-	ck_assert_str_eq(r(BE, "feature-max-indirect-segments"), "32");
+	ck_assert_str_eq(r(BE, "feature-max-indirect-segments"), "256");
 	ck_assert_str_eq(r(BE, "max-ring-page-order"), "2");
 	ck_assert_str_eq(r(BE, "feature-discard"), "(none)");
 	ck_assert_int_eq(connects, 0);

@@ -20,8 +20,10 @@
 #include <public/io/blkif.h>
 
 /* The most segments one request may carry (direct or indirect); what
- * blkback advertises as feature-max-indirect-segments. */
-#define BLK_MAX_SEGS 32
+ * blkback advertises as feature-max-indirect-segments: 256 pages, a
+ * 1 MiB request in one ring slot and one indirect page (Linux's
+ * xen-blkback advertises the same). */
+#define BLK_MAX_SEGS 256
 #define BLK_MAX_INDIRECT_PAGES                                                          \
 	((BLK_MAX_SEGS + BLKIF_SEGS_PER_INDIRECT_FRAME - 1) / BLKIF_SEGS_PER_INDIRECT_FRAME)
 
