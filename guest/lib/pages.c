@@ -139,6 +139,11 @@ void pages_free(void *p, u64 n)
 	}
 }
 
+u64 pages_free_count(void)
+{
+	return nr_free;
+}
+
 u64 pages_total(void)
 {
 	return pool_pages;

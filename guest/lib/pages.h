@@ -33,6 +33,9 @@ void pages_free(void *p, u64 n);
 /* The pool's size in pages. */
 u64 pages_total(void);
 
+/* Pages of the pool not allocated now (leak checks). */
+u64 pages_free_count(void);
+
 /* The guest-physical address of a pointer into the identity map (the
  * address a device is given for DMA in dom0). */
 static inline u64 virt_to_phys(const void *p)

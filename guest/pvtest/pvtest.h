@@ -61,6 +61,12 @@
  *                                            modules in RAM, each one's
  *                                            size, cmdline and FNV-1a sum
  *                                            (modules.c)
+ *   role=blk devid=N [order=O] [ro=1]        PV block frontend: pattern
+ *                                            over the whole disk at QD 1
+ *                                            and 32, read back (blk.c)
+ *   role=blk-hostile devid=N kind=K          breaks the blkif protocol one
+ *                                            way; the backend must close
+ *                                            (blk_hostile.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -108,6 +114,8 @@ void role_xs(void);
 void role_xs_hostile(void);
 void role_modules(const struct hvm_start_info *si);
 void role_guest(void);
+void role_blk(const struct hvm_start_info *si);
+void role_blk_hostile(const struct hvm_start_info *si);
 
 /* The hostile role's exit-level phase (hostile_exits.c): n random
  * exit-causing or privileged instructions, then n / 10 physmap and

@@ -28,3 +28,9 @@ $(BUILD)/unit/%: $(UNIT_OBJ)/tests/unit/%.o $(UNIT_OBJ)/tests/unit/main.o \
 		$$(call unit_objs,$$(call unit_sources,tests/unit/%.c))
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(UNIT_LIBS)
+
+# blkback's data path is tested on the host (test_blk_ring.c): its headers
+# are found the way dom0's build finds them.
+$(UNIT_OBJ)/guest/dom0/blkback/%.o $(UNIT_OBJ)/tests/unit/test_blk_ring.o \
+		$(UNIT_OBJ)/tests/unit/test_blkback_xenbus.o: \
+	UNIT_CFLAGS += -Iguest/lib -Idrivers -Iguest/dom0 -Iguest/dom0/blkback

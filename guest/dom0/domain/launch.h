@@ -33,6 +33,17 @@ struct launch_module {
 	const char *cmdline;
 };
 
+/* A disk for the domain (domain/launch_vbd.c): blkdev `target` ("vda",
+ * "nvme0n1", "vda1") as virtual device `devid` (Linux's xvda is 51712 =
+ * 202 << 8), read-only when read_only (backend mode "r"). */
+struct launch_disk {
+	const char *target;
+	u32 devid;
+	bool read_only;
+};
+
+#define LAUNCH_MAX_DISKS 4
+
 struct launch_params {
 	const char *name;      /* the domain's name (xenstore `name`) */
 	unsigned mem_mib;      /* RAM at guest-physical 0: memory/target */
@@ -47,6 +58,11 @@ struct launch_params {
 	 * (KEEL_DOMCTL_pvh_build); its errors fail the build step. */
 	const struct launch_module *modules;
 	unsigned nr_modules;
+	/* Disks, at most LAUNCH_MAX_DISKS (else -E2BIG): their xenstore
+	 * nodes are written with the domain's (step `nodes`), and taken down
+	 * by launch_destroy. */
+	const struct launch_disk *disks;
+	unsigned nr_disks;
 	bool paused;           /* leave it paused (launch_unpause later) */
 	/* Tests: fail with -EINTR just before step `fail_at`
 	 * (LAUNCH_STEP_*), to prove the undo of the steps before it. */
@@ -72,12 +88,33 @@ struct launch_domain {
 	u64 console_gfn, store_gfn;
 	evtchn_port_t console_port, store_port; /* the domain's ends */
 	unsigned done; /* steps done (bit per LAUNCH_STEP_*) */
+	u32 vbds[LAUNCH_MAX_DISKS]; /* devids attached (0: free entry) */
 };
 
 int launch_domain(const struct launch_params *p, struct launch_domain *d, char *err,
 		  size_t errlen);
 int launch_unpause(struct launch_domain *d);
 int launch_destroy(struct launch_domain *d);
+
+/*
+ * Disks (domain/launch_vbd.c; docs/pvblk.md "Toolstack"). attach writes
+ * the backend's nodes under /local/domain/0/backend/vbd/<id>/<devid>
+ * (frontend, frontend-id, online, state, params, mode, type, dev, ...;
+ * dom0's, readable by the domain) and the frontend's under
+ * /local/domain/<id>/device/vbd/<devid> (backend, backend-id, state,
+ * virtual-device, device-type; the domain's, readable by dom0), as libxl
+ * does, for a domain being launched or already running (hot plug):
+ * 0, -EEXIST, -ENOSPC (LAUNCH_MAX_DISKS), or the store's error (nothing
+ * left written). detach: online = 0 and Closing to the backend, waits
+ * (running dom0's loop) up to timeout_ns for the backend's Closed, then
+ * removes both directories either way: 0, -ENOENT, or -ETIMEDOUT when
+ * the frontend never closed (the nodes are still removed, the backend
+ * frees the device). create/destroy are launch_domain's hooks.
+ */
+int launch_vbd_attach(struct launch_domain *d, const struct launch_disk *disk);
+int launch_vbd_detach(struct launch_domain *d, u32 devid, u64 timeout_ns);
+int launch_vbds_create(const struct launch_params *p, struct launch_domain *d);
+void launch_vbds_destroy(struct launch_domain *d);
 
 /* Step name ("create", "memory" ...) for messages. */
 const char *launch_step_name(unsigned step);

@@ -728,6 +728,7 @@ static const struct {
 	{ "modules", scenario_modules },
 	{ "xenstore", scenario_xenstore },
 	{ "xsring", scenario_xsring },
+	{ "pvblk", scenario_pvblk },
 };
 
 void domains_test_run(const struct hvm_start_info *si, const char *which)

@@ -1,0 +1,461 @@
+/*
+ * blkback's data path (blkback_int.h): the frontend's ring mapped into
+ * dom0's grant window, its requests validated (blk_check.c) and run on
+ * the blkdev in chunks of at most BLKB_CHUNK_BYTES, up to nr_chunks at
+ * once per export (and the device's own queue depth), data moved with
+ * GNTTABOP_copy between the guest's granted pages and dom0's bounce
+ * buffers (nothing of the guest's stays mapped while a request is in
+ * flight). Responses are pushed with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY
+ * (Xen's blkif.h: notify only when the front's rsp_event asks for it);
+ * the request side uses RING_FINAL_CHECK_FOR_REQUESTS before going idle.
+ */
+#include <lib/errno.h>
+#include <lib/string.h>
+#include "evtchn.h"
+#include "gnttab.h"
+#include "guest.h"
+#include "loop/loop.h"
+#include "pages.h"
+#include <public/io/xenbus.h>
+#include "blkback_int.h"
+
+/* Grant-window slots for rings: above the slots the grant tests use from
+ * 0, below xenstored's and the console backend's at the top. */
+#define BLKB_SLOT_BASE 128
+
+static unsigned ring_slot(const struct blkb_dev *d, unsigned i)
+{
+	return BLKB_SLOT_BASE + d->index * BLKB_MAX_RING_PAGES + i;
+}
+
+/* Enough copy operations for one chunk: one per 512-byte sector at worst,
+ * plus one for each page boundary of the bounce buffer. */
+#define COPY_OPS (BLKB_CHUNK_BYTES / BLKIF_SECTOR_SIZE + BLKB_CHUNK_BYTES / PAGE_SIZE + 1)
+static struct gnttab_copy copy_ops[COPY_OPS];
+
+static void handle_port(evtchn_port_t port, void *arg);
+
+/*
+ * Copies sectors [c->off, c->off + c->n) of the request between the
+ * guest's segments and c->buf (to the guest when to_guest). False if the
+ * hypervisor refused a grant (a violation: the caller reports it).
+ */
+static bool copy_chunk(struct blkb_chunk *c, bool to_guest)
+{
+	const struct blk_req_checked *q = &c->p->c;
+	u64 pos = 0; /* request sector at the start of segment i */
+	unsigned nops = 0;
+
+	for (unsigned i = 0; i < q->nr_segs && pos < c->off + c->n; i++) {
+		const struct blk_seg *s = &q->seg[i];
+		u64 nsec = s->count;
+		u64 lo = MAX(pos, c->off), hi = MIN(pos + nsec, c->off + c->n);
+		for (u64 x = lo; x < hi;) {
+			u8 *local = (u8 *)c->buf + (x - c->off) * BLKIF_SECTOR_SIZE;
+			u64 room = PAGE_SIZE - ((uintptr_t)local & (PAGE_SIZE - 1));
+			u64 len = MIN((hi - x) * BLKIF_SECTOR_SIZE, room);
+			u16 goff = (u16)((s->first + (x - pos)) * BLKIF_SECTOR_SIZE);
+			struct gnttab_copy *op = &copy_ops[nops++];
+			memset(op, 0, sizeof(*op));
+			if (to_guest) {
+				op->source.u.gmfn = virt_to_gfn(local);
+				op->source.domid = DOMID_SELF;
+				op->source.offset = (u16)((uintptr_t)local & (PAGE_SIZE - 1));
+				op->dest.u.ref = s->gref;
+				op->dest.domid = c->dev->fe;
+				op->dest.offset = goff;
+				op->flags = GNTCOPY_dest_gref;
+			} else {
+				op->source.u.ref = s->gref;
+				op->source.domid = c->dev->fe;
+				op->source.offset = goff;
+				op->dest.u.gmfn = virt_to_gfn(local);
+				op->dest.domid = DOMID_SELF;
+				op->dest.offset = (u16)((uintptr_t)local & (PAGE_SIZE - 1));
+				op->flags = GNTCOPY_source_gref;
+			}
+			op->len = (u16)len;
+			x += len / BLKIF_SECTOR_SIZE;
+		}
+		pos += nsec;
+	}
+	if (!nops)
+		return true;
+	if (gnttab_copy(copy_ops, nops))
+		return false;
+	for (unsigned i = 0; i < nops; i++)
+		if (copy_ops[i].status != GNTST_okay)
+			return false;
+	return true;
+}
+
+static void respond(struct blkb_dev *d, struct blkb_pending *p, s16 status)
+{
+	struct blkif_response *rsp = RING_GET_RESPONSE(&d->ring, d->ring.rsp_prod_pvt);
+	int notify;
+
+	rsp->id = p->c.id;
+	rsp->operation = p->c.wire_op;
+	rsp->status = status;
+	d->ring.rsp_prod_pvt++;
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&d->ring, notify);
+	if (status != BLKIF_RSP_OKAY)
+		blkb_total_errors++;
+	p->used = false;
+	d->nr_pending--;
+	if (notify)
+		evtchn_send(d->port);
+}
+
+/* A pending request with nothing left to submit or in flight is done. */
+static void maybe_finish(struct blkb_dev *d, struct blkb_pending *p)
+{
+	if (p->chunks || p->next < p->c.nr_sectors)
+		return;
+	if (d->broken) { /* no responses into a ring we stopped trusting */
+		p->used = false;
+		d->nr_pending--;
+		return;
+	}
+	respond(d, p, p->failed ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
+}
+
+static void chunk_done(struct blk_req *r)
+{
+	struct blkb_chunk *c = r->cookie;
+	struct blkb_dev *d = c->dev;
+	struct blkb_pending *p = c->p;
+
+	if (r->status)
+		p->failed = true;
+	else if (c->p->c.op == BLKIF_OP_READ && !d->broken && !copy_chunk(c, true))
+		blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a copy to the guest");
+	c->used = false;
+	d->chunks_used--;
+	p->chunks--;
+	maybe_finish(d, p);
+	/* Room for more: let the ring handler take the next requests. A
+	 * device going down waits for its last chunk (blkback.c: step), so
+	 * that one wakes the service too. */
+	if (d->connected && !d->broken)
+		loop_port_kick(d->port);
+	if (!d->chunks_used && (d->broken || !d->connected || d->state >= XenbusStateClosing))
+		blkb_wake();
+}
+
+static struct blkb_chunk *free_chunk(struct blkb_dev *d)
+{
+	for (unsigned i = 0; i < d->nr_chunks; i++)
+		if (!d->chunks[i].used)
+			return &d->chunks[i];
+	return NULL;
+}
+
+/*
+ * Hands the next part of p to the device: false when it must wait (no
+ * chunk, device queue full). Flush: one chunk without data (answered at
+ * once when the device has no cache to flush). Discard: chunks of at most
+ * the device's max_discard_sectors.
+ */
+static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
+{
+	struct blkdev *bd = d->bd;
+	u64 per = bd->sector_size / BLKIF_SECTOR_SIZE;
+	struct blkb_chunk *c = free_chunk(d);
+
+	if (!c)
+		return false;
+	u64 max512;
+	u8 op;
+	switch (p->c.op) {
+	case BLKIF_OP_READ:  op = BLK_READ;  max512 = MIN((u64)BLKB_CHUNK_BYTES / 512, (u64)bd->max_sectors * per); break;
+	case BLKIF_OP_WRITE: op = BLK_WRITE; max512 = MIN((u64)BLKB_CHUNK_BYTES / 512, (u64)bd->max_sectors * per); break;
+	case BLKIF_OP_DISCARD: op = BLK_DISCARD; max512 = (u64)MAX(bd->max_discard_sectors, 1u) * per; break;
+	default: op = BLK_FLUSH; max512 = 1; break;
+	}
+	c->p = p;
+	c->dev = d;
+	c->off = p->next;
+	c->n = MIN(p->c.nr_sectors - p->next, max512);
+	if (c->n > per)
+		c->n -= c->n % per;
+	memset(&c->r, 0, sizeof(c->r));
+	c->r.op = op;
+	c->r.sector = (p->c.sector + c->off) / per;
+	c->r.count = (u32)(c->n / per);
+	if (op == BLK_FLUSH)
+		c->r.sector = c->r.count = 0;
+	c->r.buf = (op == BLK_READ || op == BLK_WRITE) ? c->buf : NULL;
+	c->r.done = chunk_done;
+	c->r.cookie = c;
+	if (op == BLK_WRITE && !copy_chunk(c, false)) {
+		blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a copy from the guest");
+		p->next = p->c.nr_sectors; /* nothing more of it */
+		maybe_finish(d, p);
+		return true;
+	}
+	int rc = blk_submit(bd, &c->r);
+	if (rc == -EBUSY)
+		return false;
+	if (rc) {
+		p->failed = true;
+		p->next = p->c.nr_sectors;
+		maybe_finish(d, p);
+		return true;
+	}
+	c->used = true;
+	d->chunks_used++;
+	p->chunks++;
+	p->next += c->n;
+	return true;
+}
+
+/* Starts what the pending requests still need; false if blocked. */
+static bool submit_pending(struct blkb_dev *d)
+{
+	for (unsigned i = 0; i < RING_SIZE(&d->ring); i++) {
+		struct blkb_pending *p = &d->pending[i];
+		while (p->used && !d->broken && p->next < p->c.nr_sectors)
+			if (!submit_next(d, p))
+				return false;
+	}
+	return true;
+}
+
+static struct blkb_pending *free_pending(struct blkb_dev *d, u64 id, bool *dup)
+{
+	struct blkb_pending *free = NULL;
+
+	*dup = false;
+	for (unsigned i = 0; i < RING_SIZE(&d->ring); i++) {
+		struct blkb_pending *p = &d->pending[i];
+		if (!p->used) {
+			if (!free)
+				free = p;
+		} else if (p->c.id == id) {
+			*dup = true;
+		}
+	}
+	return free;
+}
+
+/* Copies an indirect request's segment pages in and checks them. */
+static enum blk_rule fetch_indirect(struct blkb_dev *d, struct blk_req_checked *c)
+{
+	struct gnttab_copy ops[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
+	unsigned n = c->nr_indirect_pages;
+
+	for (unsigned i = 0; i < n; i++) {
+		memset(&ops[i], 0, sizeof(ops[i]));
+		ops[i].source.u.ref = c->indirect_gref[i];
+		ops[i].source.domid = d->fe;
+		ops[i].dest.u.gmfn = virt_to_gfn((u8 *)d->indirect_page + i * PAGE_SIZE);
+		ops[i].dest.domid = DOMID_SELF;
+		ops[i].len = PAGE_SIZE;
+		ops[i].flags = GNTCOPY_source_gref;
+	}
+	if (gnttab_copy(ops, n))
+		return BLK_RULE_GREF;
+	for (unsigned i = 0; i < n; i++)
+		if (ops[i].status != GNTST_okay)
+			return BLK_RULE_GREF;
+	return blk_check_segs(d->indirect_page, &d->lim, c);
+}
+
+/* Takes up to BLKB_BUDGET requests off the ring. */
+static void take_requests(struct blkb_dev *d)
+{
+	unsigned budget = BLKB_BUDGET;
+	int more;
+
+	for (;;) {
+		RING_IDX prod = d->ring.sring->req_prod;
+		xen_rmb(); /* the index before the slots */
+		if (blk_check_prod(prod, d->ring.req_cons, d->ring.rsp_prod_pvt,
+				   RING_SIZE(&d->ring))) {
+			blkb_violation(d, BLK_RULE_RING_PROD, "");
+			return;
+		}
+		while (d->ring.req_cons != prod) {
+			if (d->broken) /* a violation while submitting: stop */
+				return;
+			if (!budget--) {
+				loop_port_kick(d->port);
+				return;
+			}
+			bool dup;
+			struct blkif_request rq;
+			struct blkb_pending *p;
+			RING_COPY_REQUEST(&d->ring, d->ring.req_cons, &rq);
+			/* id sits at offset 8 in every layout (blkif.h). */
+			p = free_pending(d, rq.id, &dup);
+			if (dup) {
+				blkb_violation(d, BLK_RULE_ID_BUSY, "");
+				return;
+			}
+			if (!p) { /* cannot happen: blk_check_prod bounds it */
+				blkb_violation(d, BLK_RULE_RING_PROD, "no free request slot");
+				return;
+			}
+			enum blk_rule r = blk_check_request(&rq, &d->lim, &p->c);
+			if (!r && p->c.indirect)
+				r = fetch_indirect(d, &p->c);
+			if (r) {
+				blkb_violation(d, r, "");
+				return;
+			}
+			d->ring.req_cons++;
+			d->requests++;
+			blkb_total_requests++;
+			p->used = true;
+			p->failed = false;
+			p->next = 0;
+			p->chunks = 0;
+			d->nr_pending++;
+			/* A read-only export: writes and discards are answered
+			 * with an error and never reach the device. */
+			if (d->ro && (p->c.op == BLKIF_OP_WRITE || p->c.op == BLKIF_OP_DISCARD)) {
+				respond(d, p, BLKIF_RSP_ERROR);
+				continue;
+			}
+			if (p->c.op == BLKIF_OP_FLUSH_DISKCACHE) {
+				p->c.nr_sectors = d->bd->flush ? 1 : 0;
+				if (!d->bd->flush) {
+					respond(d, p, BLKIF_RSP_OKAY);
+					continue;
+				}
+			}
+			if (!submit_pending(d))
+				return; /* a completion kicks us */
+		}
+		RING_FINAL_CHECK_FOR_REQUESTS(&d->ring, more);
+		if (!more)
+			return;
+	}
+}
+
+static void handle_port(evtchn_port_t port, void *arg)
+{
+	struct blkb_dev *d = arg;
+	(void)port;
+
+	if (!d->connected || d->broken)
+		return;
+	/* Pending requests first (they wait for chunks), then new ones. */
+	if (!submit_pending(d))
+		return;
+	take_requests(d);
+}
+
+bool blkb_ring_busy(const struct blkb_dev *d)
+{
+	return d->chunks_used != 0;
+}
+
+/* The device's interrupt, from the loop: its completions. */
+static void bd_irq(void *arg)
+{
+	blk_poll(arg);
+}
+
+int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_pages,
+		      evtchn_port_t fe_port)
+{
+	struct gnttab_map_grant_ref map[BLKB_MAX_RING_PAGES];
+	unsigned mapped = 0;
+	int rc;
+
+	for (unsigned i = 0; i < nr_pages; i++)
+		gnttab_set_map_op(&map[i], gnttab_slot_gpa(ring_slot(d, i)), GNTMAP_host_map,
+				  refs[i], d->fe);
+	if (gnttab_map_refs(map, nr_pages))
+		return -EFAULT;
+	rc = 0;
+	for (unsigned i = 0; i < nr_pages; i++) {
+		if (map[i].status == GNTST_okay) {
+			d->handles[i] = map[i].handle;
+			mapped |= 1u << i;
+		} else {
+			rc = -EINVAL;
+		}
+	}
+	d->nr_ring_pages = nr_pages;
+	struct blkif_sring *s = gnttab_slot_va(ring_slot(d, 0));
+	if (!rc) {
+		BACK_RING_INIT(&d->ring, s, (size_t)nr_pages * PAGE_SIZE);
+		d->pending = pages_alloc((RING_SIZE(&d->ring) * sizeof(struct blkb_pending) +
+					  PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
+		d->indirect_page = pages_alloc(BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST, PAGE_SIZE);
+		if (!d->pending || !d->indirect_page)
+			rc = -ENOMEM;
+	}
+	/* One chunk per request the device can queue, so that a busy ring
+	 * keeps NVMe's or AHCI's queue full. */
+	d->nr_chunks = MIN((unsigned)BLKB_CHUNKS, MAX(d->bd->queue_depth, 1u));
+	for (unsigned i = 0; !rc && i < d->nr_chunks; i++) {
+		d->chunks[i].buf = pages_alloc(BLKB_CHUNK_BYTES / PAGE_SIZE, PAGE_SIZE);
+		if (!d->chunks[i].buf)
+			rc = -ENOMEM;
+	}
+	if (!rc)
+		rc = evtchn_bind_interdomain(d->fe, fe_port, &d->port);
+	if (!rc && (rc = loop_bind_port(d->port, handle_port, d)))
+		evtchn_close(d->port);
+	if (!rc) {
+		memset(d->pending, 0, RING_SIZE(&d->ring) * sizeof(struct blkb_pending));
+		d->nr_pending = 0;
+		d->chunks_used = 0;
+		d->broken = false;
+		d->connected = true;
+		drv_irq_set_handler(d->bd->irq, bd_irq, d->bd);
+		loop_port_kick(d->port); /* requests made before we bound */
+		return 0;
+	}
+	/* Undo what was done. */
+	for (unsigned i = 0; i < BLKB_CHUNKS; i++) {
+		if (d->chunks[i].buf)
+			pages_free(d->chunks[i].buf, BLKB_CHUNK_BYTES / PAGE_SIZE);
+		d->chunks[i].buf = NULL;
+	}
+	d->nr_chunks = 0;
+	if (d->indirect_page)
+		pages_free(d->indirect_page, BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
+	d->indirect_page = NULL;
+	if (d->pending)
+		pages_free(d->pending, (RING_SIZE(&d->ring) * sizeof(struct blkb_pending) +
+					PAGE_SIZE - 1) / PAGE_SIZE);
+	d->pending = NULL;
+	for (unsigned i = 0; i < nr_pages; i++) {
+		if (mapped & (1u << i)) {
+			struct gnttab_unmap_grant_ref u;
+			gnttab_set_unmap_op(&u, gnttab_slot_gpa(ring_slot(d, i)), d->handles[i]);
+			gnttab_unmap_refs(&u, 1);
+		}
+	}
+	return rc;
+}
+
+void blkb_ring_disconnect(struct blkb_dev *d)
+{
+	if (!d->connected)
+		return;
+	loop_unbind_port(d->port);
+	evtchn_close(d->port);
+	size_t pend_pages = (RING_SIZE(&d->ring) * sizeof(struct blkb_pending) + PAGE_SIZE - 1) /
+			    PAGE_SIZE;
+	for (unsigned i = 0; i < d->nr_ring_pages; i++) {
+		struct gnttab_unmap_grant_ref u;
+		gnttab_set_unmap_op(&u, gnttab_slot_gpa(ring_slot(d, i)), d->handles[i]);
+		gnttab_unmap_refs(&u, 1);
+	}
+	for (unsigned i = 0; i < d->nr_chunks; i++) {
+		pages_free(d->chunks[i].buf, BLKB_CHUNK_BYTES / PAGE_SIZE);
+		d->chunks[i].buf = NULL;
+	}
+	d->nr_chunks = 0;
+	pages_free(d->indirect_page, BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST);
+	pages_free(d->pending, pend_pages);
+	d->indirect_page = NULL;
+	d->pending = NULL;
+	d->connected = false;
+}

@@ -1,0 +1,46 @@
+/*
+ * blkback, dom0's PV block backend (guest/dom0/blkback/, docs/pvblk.md):
+ * a service on dom0's event loop that exports blkdevs (drivers/block/
+ * blkdev.h) to domUs over Xen's blkif protocol (public/io/blkif.h).
+ *
+ * It watches /local/domain/0/backend/vbd in dom0's in-process xenstore;
+ * each <domid>/<devid> the toolstack (domain/launch_vbd.c) writes there
+ * is a device: `params` names the blkdev (blkdev_by_name), `mode` "r"
+ * makes it read-only. It does the xenbus handshake Linux's xen-blkfront
+ * expects (InitWait with its features, Connected once the frontend is
+ * Initialised and its ring is mapped), serves the ring from the loop
+ * (grant copy, many requests in flight on the device), and takes the
+ * device down on the frontend's Closing/Closed, on `online` = 0, or on a
+ * protocol violation (one log line naming the rule, then Closing). When
+ * the backend directory is removed the device is freed (after the
+ * device's outstanding requests finished).
+ */
+#ifndef GUEST_DOM0_BLKBACK_H
+#define GUEST_DOM0_BLKBACK_H
+
+#include <lib/types.h>
+#include <public/xen.h>
+
+/* Devices served at once. */
+#define BLKBACK_MAX_DEVS 8
+
+/* Starts the service (needs xsd_init): 0 or -errno. Idempotent. */
+int blkback_init(void);
+
+/* Runs the service's pending work now (watch events, completions):
+ * what its idle work does each loop iteration. True if it did something. */
+bool blkback_run(void);
+
+/* For tests and reports: devices allocated, and their totals. */
+struct blkback_stats {
+	unsigned devs;        /* allocated (any state) */
+	unsigned connected;   /* rings mapped */
+	u64 requests, violations, errors;
+	u64 mem_pages;        /* dom0 pages held for rings' buffers */
+};
+void blkback_get_stats(struct blkback_stats *s);
+
+/* The backend's xenbus state of (dom, devid), or -ENOENT. */
+int blkback_state(domid_t dom, u32 devid);
+
+#endif

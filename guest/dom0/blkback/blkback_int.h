@@ -1,0 +1,87 @@
+/*
+ * blkback's internals, shared by blkback.c (xenbus side, device life)
+ * and blk_ring.c (the data path). Not for other services.
+ */
+#ifndef GUEST_DOM0_BLKBACK_INT_H
+#define GUEST_DOM0_BLKBACK_INT_H
+
+#include <public/event_channel.h>
+#include <public/io/blkif.h>
+#include "block/blkdev.h"
+#include "blk_check.h"
+#include "blkback.h"
+
+/* Largest ring: 2^BLKB_MAX_RING_ORDER pages ("max-ring-page-order"). */
+#define BLKB_MAX_RING_ORDER 2
+#define BLKB_MAX_RING_PAGES (1u << BLKB_MAX_RING_ORDER)
+/* Device requests in flight per export, each with its bounce buffer: as
+ * many as the device queues (bd->queue_depth), up to this. */
+#define BLKB_CHUNKS 32
+#define BLKB_CHUNK_BYTES (64u * 1024)
+/* Requests taken off a ring per handler run (then loop_port_kick). */
+#define BLKB_BUDGET 32
+
+struct blkb_dev;
+
+/* A request taken off the ring, until its response is pushed. */
+struct blkb_pending {
+	bool used;
+	bool failed;        /* a chunk failed: answer BLKIF_RSP_ERROR */
+	u64 next;           /* 512-byte sectors of it handed to chunks so far */
+	u32 chunks;         /* chunks in flight */
+	struct blk_req_checked c;
+};
+
+/* One device request and its bounce buffer. */
+struct blkb_chunk {
+	struct blk_req r;
+	struct blkb_dev *dev;
+	struct blkb_pending *p;
+	void *buf;           /* BLKB_CHUNK_BYTES, contiguous */
+	u64 off, n;          /* 512-byte sectors of p: [off, off + n) */
+	bool used;
+};
+
+struct blkb_dev {
+	bool used;
+	domid_t fe;
+	u32 devid;
+	unsigned index;            /* in devs[]: its mapping slots */
+	char be[64], fe_path[64];  /* backend and frontend directories */
+	struct blkdev *bd;
+	struct blk_limits lim;
+	bool ro;                   /* mode "r" or a read-only disk */
+	int state;                 /* our xenbus state */
+	bool watching;             /* watch on the frontend's state set */
+	/* Connected. */
+	bool connected;
+	unsigned nr_ring_pages;
+	grant_handle_t handles[BLKB_MAX_RING_PAGES];
+	struct blkif_back_ring ring;
+	evtchn_port_t port;        /* dom0's end */
+	struct blkb_pending *pending; /* RING_SIZE entries */
+	unsigned nr_pending;
+	struct blkb_chunk chunks[BLKB_CHUNKS];
+	unsigned nr_chunks;        /* of chunks[] with a buffer (connected) */
+	unsigned chunks_used;
+	void *indirect_page;       /* copy of an indirect request's segment pages */
+	bool broken;               /* violation seen: no more requests taken */
+	u64 requests;
+};
+
+/* blk_ring.c: maps the frontend's ring and binds its channel (0, or -errno
+ * with nothing left mapped); the loop handler; whether requests are
+ * outstanding on the device; undoing connect once none are. */
+int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_pages,
+		      evtchn_port_t fe_port);
+bool blkb_ring_busy(const struct blkb_dev *d);
+void blkb_ring_disconnect(struct blkb_dev *d);
+
+/* blkback.c: the data path reports a violation (logs once, device goes
+ * Closing on the next service run) and asks for the service to run. */
+void blkb_violation(struct blkb_dev *d, enum blk_rule r, const char *detail);
+void blkb_wake(void);
+
+extern u64 blkb_total_requests, blkb_total_violations, blkb_total_errors;
+
+#endif
