@@ -271,15 +271,14 @@ START_TEST(gpt_uses_the_backup_for_each_bad_primary)
 	primary_bad(c_esize_big, "entry size 1024 is not 128*2^n <= 512");
 	primary_bad(c_count, "268435456 entries, not 1..1024");
 	primary_bad(c_count0, "0 entries, not 1..1024");
-	primary_bad(c_array_off_disk, "entry array at LBA 20475 (32 sectors) outside");
-	primary_bad(c_array_huge_lba, "entry array at LBA 18446744073709551612");
-	primary_bad(c_array_in_usable, "entry array at LBA 1000 (32 sectors) outside 2..20478 or in "
-				       "the usable LBAs");
+	primary_bad(c_array_off_disk, "entry array 20475+32 outside");
+	primary_bad(c_array_huge_lba, "entry array 18446744073709551612+32");
+	primary_bad(c_array_in_usable, "entry array 1000+32 outside 2..20478 or in usable LBAs");
 	primary_bad(c_ecrc, "primary entry array at LBA 2: CRC32 0x");
-	primary_bad(c_entry_past, "primary entry 3: LBAs 134..20446 not inside usable 34..20445");
+	primary_bad(c_entry_past, "primary entry 3: LBAs 134..20447 not inside usable 34..20446");
 	primary_bad(c_entry_before, "primary entry 1: LBAs 1..133 not inside");
 	primary_bad(c_entry_reversed, "primary entry 1: LBAs 84..44 not inside");
-	primary_bad(c_overlap, "primary entries 1 and 3 overlap (LBAs 34..133, 133..20445)");
+	primary_bad(c_overlap, "primary entries 1 and 3 overlap (LBAs 34..133, 133..20446)");
 }
 END_TEST
 

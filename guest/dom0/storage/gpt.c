@@ -234,9 +234,8 @@ static int check_header(const struct ctx *c, u64 lba, struct hdr *h, char *msg)
 	u64 a_end = h->entries_lba + h->array_sectors - 1;
 	if (h->entries_lba < 2 || h->entries_lba >= last || a_end >= last ||
 	    (h->entries_lba <= h->last_usable && a_end >= h->first_usable)) {
-		snprintf(msg, GPT_MSG_MAX, "%s header at LBA %lu: entry array at LBA %lu (%lu "
-			 "sectors) outside 2..%lu or in the usable LBAs", what, lba, h->entries_lba,
-			 h->array_sectors, last - 1);
+		snprintf(msg, GPT_MSG_MAX, "%s header at LBA %lu: entry array %lu+%lu outside 2..%lu "
+			 "or in usable LBAs", what, lba, h->entries_lba, h->array_sectors, last - 1);
 		return -EINVAL;
 	}
 	return 0;

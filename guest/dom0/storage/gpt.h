@@ -31,7 +31,7 @@
 #define GPT_ENTRIES_MAX 1024  /* more than any tool writes (128 usual) */
 #define GPT_PARTS_MAX 16      /* used entries kept; further ones are counted */
 #define GPT_NAME_MAX 109      /* 36 UTF-16 units as UTF-8, plus NUL */
-#define GPT_MSG_MAX 128
+#define GPT_MSG_MAX 160
 
 struct gpt_part {
 	unsigned number;        /* 1-based index of the entry in the array */
