@@ -1,0 +1,156 @@
+/*
+ * test=blk-discard blk=SERIAL[,SERIAL...]: BLK_DISCARD on each disk
+ * (tests/storage/test_discard.py; the host gives each disk a serial and
+ * its -drive discard=unmap).
+ *
+ * On a disk whose driver set bd->discard:
+ *  1. writes pattern 2 over WRITE_BYTES at WRITE_OFF and flushes;
+ *  2. discards DISCARD_BYTES at DISCARD_OFF (inside the written range,
+ *     in requests of at most max_discard_sectors) and flushes;
+ *  3. checks that blk_submit refuses, without sending anything to the
+ *     device, a discard of 0 sectors and one of max_discard_sectors + 1;
+ *  4. reads the written range back: zeros where it was discarded (QEMU
+ *     reads a punched hole as zeros), pattern 2 elsewhere.
+ * It prints `dom0: blk-discard: write S+C` and `discard S+C` (in the
+ * disk's sectors) for the host, which then checks every byte of the
+ * image and that the discarded range is a hole in the file.
+ * On a disk without discard: a discard is refused with -EINVAL and the
+ * device sees no request (its counters do not move).
+ */
+#include <lib/string.h>
+#include "block/blkdev.h"
+#include "guest.h"
+#include "selftests.h"
+
+#define WRITE_OFF (1u << 20)
+#define WRITE_BYTES (256u << 10)
+#define DISCARD_OFF (WRITE_OFF + (64u << 10))
+#define DISCARD_BYTES (128u << 10)
+
+/* The host's generator (tests/hw/test_hw.py, hw_blk_test.c). */
+static u32 pattern_word(u64 w, u32 seed)
+{
+	return (u32)((w + (u64)seed * 0x10000000ULL) * 2654435761ULL) ^ (u32)(w >> 13);
+}
+
+/* Runs `op` over [sector, sector+count) in requests of at most `max`. */
+static int sync_range(struct blkdev *bd, u8 op, u64 sector, u32 count, u32 max, u8 *buf)
+{
+	while (count) {
+		u32 n = MIN(count, max);
+		int rc = blk_sync(bd, op, sector, n, buf);
+		if (rc)
+			return rc;
+		sector += n;
+		count -= n;
+		if (buf)
+			buf += (size_t)n * bd->sector_size;
+	}
+	return 0;
+}
+
+/* What blk_submit must refuse, with the device's counters unchanged. */
+static int refused(struct blkdev *bd, u64 sector, u32 count, const char *what)
+{
+	u64 before = bd->nr_discards + bd->nr_errors;
+	struct blk_req r = { .op = BLK_DISCARD, .sector = sector, .count = count };
+	int rc = blk_submit(bd, &r);
+	bool ok = rc == -EINVAL && bd->nr_discards + bd->nr_errors == before && !bd->inflight;
+
+	printf("dom0: blk-discard: %s %s (%s) %s: %d\n", ok ? "PASS" : "FAIL", bd->name,
+	       bd->driver, what, rc);
+	if (rc == 0)
+		blk_wait(bd, &r);
+	return !ok;
+}
+
+static int discard_one(struct blkdev *bd)
+{
+	u32 ss = bd->sector_size, g = bd->discard_granularity;
+	u64 wsec = WRITE_OFF / ss, dsec = DISCARD_OFF / ss;
+	u32 wcount = WRITE_BYTES / ss, dcount = DISCARD_BYTES / ss;
+	int failed = 0, rc;
+
+	if (!bd->discard) {
+		printf("dom0: blk-discard: %s (%s) has no discard\n", bd->name, bd->driver);
+		return refused(bd, dsec, dcount, "discard without the feature refused");
+	}
+	printf("dom0: blk-discard: %s (%s): granularity %u sectors, at most %u sectors, "
+	       "%u-byte sectors\n", bd->name, bd->driver, g, bd->max_discard_sectors, ss);
+	if (!g || dsec % g || dcount % g || wsec + wcount > bd->sectors) {
+		printf("dom0: blk-discard: FAIL %s: test range does not fit granularity %u or disk\n",
+		       bd->name, g);
+		return 1;
+	}
+	u8 *buf = dma_alloc(WRITE_BYTES, 0);
+	if (!buf) {
+		puts("dom0: blk-discard: FAIL out of DMA memory");
+		return 1;
+	}
+	u32 *w = (u32 *)buf;
+	for (u32 i = 0; i < WRITE_BYTES / 4; i++)
+		w[i] = pattern_word(WRITE_OFF / 4 + i, 2);
+	rc = sync_range(bd, BLK_WRITE, wsec, wcount, bd->max_sectors, buf);
+	if (!rc && bd->flush)
+		rc = blk_sync(bd, BLK_FLUSH, 0, 0, NULL);
+	printf("dom0: blk-discard: %s write %lu+%u: %d\n", rc ? "FAIL" : "PASS", wsec, wcount, rc);
+	failed += rc != 0;
+
+	u64 discards = bd->nr_discards;
+	rc = sync_range(bd, BLK_DISCARD, dsec, dcount, bd->max_discard_sectors, NULL);
+	if (!rc && bd->flush)
+		rc = blk_sync(bd, BLK_FLUSH, 0, 0, NULL);
+	printf("dom0: blk-discard: %s discard %lu+%u: %d (%lu requests)\n", rc ? "FAIL" : "PASS",
+	       dsec, dcount, rc, bd->nr_discards - discards);
+	failed += rc != 0;
+
+	failed += refused(bd, dsec, 0, "discard of 0 sectors refused");
+	if (bd->max_discard_sectors < 0xffffffffu)
+		failed += refused(bd, dsec, bd->max_discard_sectors + 1,
+				  "discard over max_discard_sectors refused");
+
+	memset(buf, 0xa5, WRITE_BYTES);
+	rc = sync_range(bd, BLK_READ, wsec, wcount, bd->max_sectors, buf);
+	long bad = -1;
+	for (u32 i = 0; !rc && bad < 0 && i < WRITE_BYTES / 4; i++) {
+		u64 off = WRITE_OFF + 4ull * i;
+		bool gone = off >= DISCARD_OFF && off < DISCARD_OFF + DISCARD_BYTES;
+		if (w[i] != (gone ? 0 : pattern_word(off / 4, 2)))
+			bad = (long)off;
+	}
+	printf("dom0: blk-discard: %s read-back: %d, %s\n", rc || bad >= 0 ? "FAIL" : "PASS", rc,
+	       bad >= 0 ? "wrong data" : "zeros where discarded, the pattern around");
+	if (bad >= 0)
+		printf("dom0: blk-discard: first difference at byte %ld of the disk\n", bad);
+	failed += rc || bad >= 0;
+	dma_free(buf, WRITE_BYTES);
+	printf("dom0: blk-discard: %s %s (%s): %lu discards, %lu errors\n", failed ? "FAIL" : "PASS",
+	       bd->name, bd->driver, bd->nr_discards, bd->nr_errors);
+	return failed;
+}
+
+int hw_blk_discard_test(const char *cl)
+{
+	char list[96];
+	int failed = 0, tested = 0;
+
+	if (!cmdline_get(cl, "blk", list, sizeof(list))) {
+		puts("dom0: blk-discard: FAIL no blk=SERIAL[,SERIAL...] on the command line");
+		return 1;
+	}
+	for (char *s = list, *next; s && *s; s = next) {
+		next = strchr(s, ',');
+		if (next)
+			*next++ = 0;
+		struct blkdev *bd = blkdev_by_serial(s);
+		if (!bd) {
+			printf("dom0: blk-discard: FAIL configured disk serial=%s absent\n", s);
+			failed++;
+			continue;
+		}
+		failed += discard_one(bd);
+		tested++;
+	}
+	printf("dom0: blk-discard: %s %d disks tested\n", failed ? "FAIL" : "PASS", tested);
+	return failed;
+}
