@@ -88,7 +88,8 @@ struct blkdev {
 	u64 nr_sleeps;        /* waits that slept until the interrupt */
 };
 
-#define BLKDEV_MAX 8
+/* Disks and their partitions (guest/dom0/storage/partition.h) together. */
+#define BLKDEV_MAX 64
 
 /* Adds bd to the list of disks. 0 or -ENOSPC. */
 int blkdev_register(struct blkdev *bd);

@@ -205,6 +205,8 @@ void dom0_hw_test_run(const struct hvm_start_info *si, const char *test)
 		failed = hw_blk_past_end_test(cl);
 	} else if (!strcmp(test, "blk-discard")) {
 		failed = hw_blk_discard_test(cl);
+	} else if (!strcmp(test, "blk-partition")) {
+		failed = hw_blk_partition_test(cl);
 	} else if (!strcmp(test, "net")) {
 		failed = hw_net_test(cl);
 	} else if (!strcmp(test, "pci-bar")) {

@@ -55,6 +55,8 @@ int hw_blk_test(const char *cmdline);
 int hw_blk_past_end_test(const char *cmdline);
 /* hw_discard_test.c: test=blk-discard (BLK_DISCARD on each blk= disk). */
 int hw_blk_discard_test(const char *cmdline);
+/* hw_partition_test.c: test=blk-partition (GPT partitions of the blk= disk). */
+int hw_blk_partition_test(const char *cmdline);
 int hw_net_test(const char *cmdline);
 
 /* The micro-benchmarks (bench.c, cmdline `bench`, `make bench`): one
