@@ -2,7 +2,9 @@
 (VIRTIO_BLK_T_DISCARD), NVMe (Dataset Management, Deallocate) and AHCI
 (DATA SET MANAGEMENT, TRIM). dom0 runs test=blk-discard
 (guest/dom0/test/hw_discard_test.c): it writes pattern 2 over 256 KiB at
-1 MiB, discards 128 KiB inside it, and reads zeros back there. QEMU's
+1 MiB, discards 128 KiB inside it, and reads zeros back there; then
+discards it again among reads in flight (AHCI: TRIM is non-queued and
+must not overlap NCQ reads). QEMU's
 -drive has discard=unmap, so a discard punches a hole in the raw image:
 the host then checks every byte of the image (pattern 1 outside the
 write, pattern 2 around the discarded range, zeros in it) and that the
@@ -113,6 +115,7 @@ def discard_test(kind, props="", sector=512):
         % (DISCARD_OFF // sector, DISCARD_BYTES // sector),
         r"^\(d0\) dom0: blk-discard: PASS \S+ \(%s\) discard of 0 sectors refused: -22" % drv,
         r"^\(d0\) dom0: blk-discard: PASS read-back: 0, zeros where discarded",
+        r"^\(d0\) dom0: blk-discard: PASS discard among queued reads: 4 reads, 1 discard",
         r"^\(d0\) dom0: blk-discard: PASS \S+ \(%s\): [1-9]\d* discards, 0 errors" % drv,
         r"^\(d0\) dom0: blk-discard: PASS 1 disks tested",
         r"^\(d0\) dom0: hw tests done: PASS",
@@ -144,6 +147,13 @@ def _():
     """NVMe: Dataset Management with the Deallocate attribute (ONCS.DSM),
     one range per command; granularity from NPDG."""
     discard_test("nvme")
+
+
+@test("pvblk-discard-nvme-4k", timeout=240)
+def _():
+    """NVMe with 4096-byte logical blocks: the range's length and LBA are
+    in the namespace's blocks (NPDG 0: granularity one block)."""
+    discard_test("nvme", props=",logical_block_size=4096,physical_block_size=4096", sector=4096)
 
 
 @test("pvblk-discard-ahci", timeout=240)

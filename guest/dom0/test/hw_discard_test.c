@@ -10,7 +10,11 @@
  *  3. checks that blk_submit refuses, without sending anything to the
  *     device, a discard of 0 sectors and one of max_discard_sectors + 1;
  *  4. reads the written range back: zeros where it was discarded (QEMU
- *     reads a punched hole as zeros), pattern 2 elsewhere.
+ *     reads a punched hole as zeros), pattern 2 elsewhere;
+ *  5. submits reads of the written range and, while they are in flight,
+ *     the same discard again, then more reads (AHCI: TRIM is non-queued,
+ *     so it must wait for the NCQ reads and they for it: -EBUSY, retried);
+ *     every request must succeed and the reads hold pattern 2.
  * It prints `dom0: blk-discard: write S+C` and `discard S+C` (in the
  * disk's sectors) for the host, which then checks every byte of the
  * image and that the discarded range is a hole in the file.
@@ -62,6 +66,65 @@ static int refused(struct blkdev *bd, u64 sector, u32 count, const char *what)
 	if (rc == 0)
 		blk_wait(bd, &r);
 	return !ok;
+}
+
+/* Submits r, polling while the queue is full (or, on AHCI, while
+ * queued and non-queued commands would overlap); counts the retries. */
+static int submit_retry(struct blkdev *bd, struct blk_req *r, unsigned *busy)
+{
+	int rc;
+
+	while ((rc = blk_submit(bd, r)) == -EBUSY) {
+		(*busy)++;
+		if (!blk_poll(bd))
+			blk_idle(bd, 1000);
+	}
+	return rc;
+}
+
+/* Step 5: a discard among reads in flight. */
+static int discard_among_reads(struct blkdev *bd, u8 *buf)
+{
+	enum { NR = 4 };
+	u32 ss = bd->sector_size, per = (DISCARD_OFF - WRITE_OFF) / ss / NR;
+	struct blk_req reads[NR], trim;
+	unsigned busy = 0;
+	int failed = 0;
+
+	memset(buf, 0xa5, DISCARD_OFF - WRITE_OFF);
+	for (unsigned i = 0; i <= NR; i++) {
+		struct blk_req *r = &trim;
+		if (i == NR / 2) {
+			trim = (struct blk_req){ .op = BLK_DISCARD, .sector = DISCARD_OFF / ss,
+						 .count = DISCARD_BYTES / ss };
+		} else {
+			unsigned k = i < NR / 2 ? i : i - 1;
+			r = &reads[k];
+			*r = (struct blk_req){ .op = BLK_READ, .sector = WRITE_OFF / ss + k * per,
+					       .count = per, .buf = buf + (size_t)k * per * ss };
+		}
+		int rc = submit_retry(bd, r, &busy);
+		if (rc) {
+			printf("dom0: blk-discard: FAIL submit %s: %d\n",
+			       r == &trim ? "discard" : "read", rc);
+			failed++;
+			r->complete = true;
+			r->status = rc;
+		}
+	}
+	for (unsigned i = 0; i < NR; i++)
+		failed += blk_wait(bd, &reads[i]) != 0;
+	failed += blk_wait(bd, &trim) != 0;
+	const u32 *w = (const u32 *)buf;
+	for (u32 i = 0; !failed && i < (DISCARD_OFF - WRITE_OFF) / 4; i++)
+		if (w[i] != pattern_word(WRITE_OFF / 4 + i, 2)) {
+			printf("dom0: blk-discard: read among discards: wrong data at byte %u\n",
+			       WRITE_OFF + 4 * i);
+			failed++;
+		}
+	printf("dom0: blk-discard: %s discard among queued reads: %u reads, 1 discard, "
+	       "%u busy retries\n", failed ? "FAIL" : "PASS", NR, busy);
+	return failed;
 }
 
 static int discard_one(struct blkdev *bd)
@@ -123,6 +186,7 @@ static int discard_one(struct blkdev *bd)
 	if (bad >= 0)
 		printf("dom0: blk-discard: first difference at byte %ld of the disk\n", bad);
 	failed += rc || bad >= 0;
+	failed += discard_among_reads(bd, buf);
 	dma_free(buf, WRITE_BYTES);
 	printf("dom0: blk-discard: %s %s (%s): %lu discards, %lu errors\n", failed ? "FAIL" : "PASS",
 	       bd->name, bd->driver, bd->nr_discards, bd->nr_errors);
