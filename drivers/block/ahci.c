@@ -320,6 +320,15 @@ static unsigned recover(struct ahci_port *p, u32 is)
 	if (was_ncq) {
 		clear_ncq_error(p);
 		port_wr(p, PX_IS, 0xffffffffu);
+	} else if (p->ncq) {
+		/* A non-queued command failed (a TRIM past the end). Seen on
+		 * QEMU: the drive's status keeps ERR (TFD 0x0441) and the next
+		 * queued read completes with a task-file error too, until a
+		 * non-queued command runs (pvblk-discard-ahci's "still works"
+		 * read). A harmless IDENTIFY leaves the status clean. */
+		sync_cmd(p, ATA_IDENTIFY, 0, 0);
+		port_wr(p, PX_IS, 0xffffffffu);
+		port_wr(p, PX_SERR, 0xffffffffu);
 	}
 	return done;
 }

@@ -34,6 +34,14 @@ DEVICES = {
 DRIVER = {"virtio": "virtio-blk", "nvme": "nvme", "ahci": "ahci"}
 
 
+# What each device answers a discard that ends past the last sector (the
+# block layer passes it on, as it does reads): virtio-blk and AHCI fail it
+# (-EIO); QEMU 7.2's NVMe completes a Dataset Management range outside the
+# namespace successfully without doing anything (hw/nvme/ctrl.c only
+# traces it), which docs/discard.md warns about.
+PAST_END_STATUS = {"virtio": "-5", "nvme": "0", "ahci": "-5"}
+
+
 def cfg(dom0_cmdline):
     return ("cmdline console=com1,115200 loglvl=info\n"
             "module dom0 /dom0.elf %s\n" % dom0_cmdline)
@@ -117,6 +125,9 @@ def discard_test(kind, props="", sector=512):
         r"^\(d0\) dom0: blk-discard: PASS read-back: 0, zeros where discarded",
         r"^\(d0\) dom0: blk-discard: PASS discard among queued reads: 4 reads, 1 discard",
         r"^\(d0\) dom0: blk-discard: PASS \S+ \(%s\): [1-9]\d* discards, 0 errors" % drv,
+        r"^\(d0\) dom0: blk-discard: \S+ \(%s\) discard past the end \d+\+\d+ on \d+ sectors: "
+        r"status %s" % (drv, PAST_END_STATUS[kind]),
+        r"^\(d0\) dom0: blk-discard: PASS \S+ \(%s\) still works after it" % drv,
         r"^\(d0\) dom0: blk-discard: PASS 1 disks tested",
         r"^\(d0\) dom0: hw tests done: PASS",
     ])

@@ -14,7 +14,12 @@
  *  5. submits reads of the written range and, while they are in flight,
  *     the same discard again, then more reads (AHCI: TRIM is non-queued,
  *     so it must wait for the NCQ reads and they for it: -EBUSY, retried);
- *     every request must succeed and the reads hold pattern 2.
+ *     every request must succeed and the reads hold pattern 2;
+ *  6. (after its summary line) discards a range that ends past the last
+ *     sector: sent to the device like a read past the end, and its
+ *     answer printed (`discard past the end ...: status N`; the host
+ *     knows what each device answers), then reads sector 0 to show the
+ *     disk still works.
  * It prints `dom0: blk-discard: write S+C` and `discard S+C` (in the
  * disk's sectors) for the host, which then checks every byte of the
  * image and that the discarded range is a hole in the file.
@@ -190,6 +195,18 @@ static int discard_one(struct blkdev *bd)
 	dma_free(buf, WRITE_BYTES);
 	printf("dom0: blk-discard: %s %s (%s): %lu discards, %lu errors\n", failed ? "FAIL" : "PASS",
 	       bd->name, bd->driver, bd->nr_discards, bd->nr_errors);
+
+	u64 psec = ALIGN_DOWN(bd->sectors - 1, g);
+	rc = blk_sync(bd, BLK_DISCARD, psec, 2 * g, NULL);
+	printf("dom0: blk-discard: %s (%s) discard past the end %lu+%u on %lu sectors: status %d\n",
+	       bd->name, bd->driver, psec, 2 * g, bd->sectors, rc);
+	buf = dma_alloc(ss, 0);
+	rc = buf ? blk_sync(bd, BLK_READ, 0, 1, buf) : -ENOMEM;
+	bool same = buf && !rc && ((u32 *)buf)[0] == pattern_word(0, 1);
+	printf("dom0: blk-discard: %s %s (%s) still works after it: read 0+1 status %d%s\n",
+	       same ? "PASS" : "FAIL", bd->name, bd->driver, rc, same ? "" : ", wrong data");
+	failed += !same;
+	dma_free(buf, ss);
 	return failed;
 }
 
