@@ -115,6 +115,9 @@ def discard_test(kind, props="", sector=512):
              extra=disk_args(kind, path, serial, props))
     drv = DRIVER[kind]
     expect_lines_in_order(r.log, [
+        r"^\(d0\) dom0: disk \S+: %s, .*serial \"%s\"" % (drv, serial),
+        r"^\(d0\) dom0: disk \S+: discard in units of [1-9]\d* sectors, at most [1-9]\d* per "
+        r"request",
         r"^\(d0\) dom0: blk-discard: \S+ \(%s\): granularity [1-9]\d* sectors, at most [1-9]\d* "
         r"sectors, %d-byte sectors" % (drv, sector),
         r"^\(d0\) dom0: blk-discard: PASS write %d\+%d: 0"
@@ -191,5 +194,9 @@ def _():
         r"^\(d0\) dom0: hw tests done: PASS",
     ])
     expect(not find_lines(r.log, r"granularity"), "dom0 thinks the disk can discard", r)
+    disk = find_lines(r.log, r"^\(d0\) dom0: disk (\S+): virtio-blk, .*serial \"%s\"" % serial)
+    expect(disk, "no inventory line for the disk", r)
+    expect(not find_lines(r.log, r"^\(d0\) dom0: disk %s: discard" % disk[0].group(1)),
+           "the inventory lists discard for a disk without it", r)
     expect_status(r, POWEROFF)
     check_image(path, expected_image(False), r)

@@ -74,6 +74,9 @@ void dom0_hw_inventory(void)
 		printf("dom0: disk %s: %lu sectors of %u bytes, queue depth %u, max request %u "
 		       "sectors, irq %s\n", b->name, b->sectors, b->sector_size, b->queue_depth,
 		       b->max_sectors, drv_irq_name(b->irq));
+		if (b->discard) /* docs/discard.md */
+			printf("dom0: disk %s: discard in units of %u sectors, at most %u per request\n",
+			       b->name, b->discard_granularity, b->max_discard_sectors);
 	}
 	for (unsigned i = 0; i < netdev_count(); i++) {
 		struct netdev *n = netdev_get(i);
