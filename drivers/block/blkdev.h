@@ -33,7 +33,8 @@ enum blk_op {
 	BLK_WRITE,
 	BLK_FLUSH,   /* make completed writes durable; sector/count ignored */
 	BLK_DISCARD, /* the sectors' contents may be dropped; buf ignored
-	              * (only where bd->discard; blk_submit refuses it otherwise) */
+	              * (only where bd->discard; blk_submit refuses it otherwise;
+	              * each driver's command: docs/discard.md) */
 };
 
 #define BLK_TIMEOUT_US (10ULL * 1000 * 1000)
