@@ -5,9 +5,11 @@ over an 8 MiB image holding the usual pattern; dom0 reads the table at
 boot, registers one blkdev per partition ("vda2", "nvme0n1p2", "sdb2"),
 lists them in its inventory, and test=blk-partition
 (guest/dom0/test/hw_partition_test.c) writes through the "data"
-partition, is refused past its end, and reads back. After QEMU exits the
+partition, discards inside what it wrote, is refused past its end, and
+reads back. After QEMU exits the
 host checks every byte of the image: pattern 2 exactly where dom0 said
-it wrote (the partition's offset added), the original bytes everywhere
+it wrote (the partition's offset added), zeros where it discarded (the
+-drive has discard=unmap), the original bytes everywhere
 else (the other partitions and the GPT itself included)."""
 
 import array
@@ -90,7 +92,8 @@ def make_gpt_disk(name, corrupt=None):
 
 
 def disk_args(kind, path, serial, ident="kd0", port=2):
-    return ["-drive", "if=none,id=%s,format=raw,file=%s" % (ident, path),
+    # discard=unmap: a discard punches a hole in the file (docs/discard.md).
+    return ["-drive", "if=none,id=%s,format=raw,file=%s,discard=unmap" % (ident, path),
             "-device", DEVICES[kind].format(id=ident, serial=serial, port=port)]
 
 
@@ -107,6 +110,12 @@ def check_image(path, orig, log):
         want[s * SECTOR:(s + c) * SECTOR] = pattern(s * SECTOR // 4, c * SECTOR // 4, 2).tobytes()
     expect(writes[0][0] == data[0] and writes[1] == (data[1] - 7, 8),
            "writes %s are not at the partition's first sector and last 8" % writes)
+    discards = [(int(m.group(1)), int(m.group(2)))
+                for m in find_lines(log, r"dom0: blk-partition: discard (\d+)\+(\d+)$")]
+    for s, c in discards:
+        expect(s == data[0] + 16 and c == 32, "dom0 discarded %d+%d, expected %d+32"
+               % (s, c, data[0] + 16))
+        want[s * SECTOR:(s + c) * SECTOR] = bytes(c * SECTOR)
     with open(path, "rb") as f:
         got = f.read()
     if got != bytes(want):
@@ -146,9 +155,12 @@ def partition_test(kind):
         r"dom0: blk-partition: PASS write %s sector 0\+64: 0" % data,
         r"dom0: blk-partition: PASS read 10236\+8 on 10240 sectors: -22",
         r"dom0: blk-partition: PASS write 10239\+2 on 10240 sectors: -22",
+        r"dom0: blk-partition: PASS discard 10236\+8 on 10240 sectors: -22",
         r"dom0: blk-partition: PASS refused requests reached the disk: 0",
+        r"dom0: blk-partition: PASS discard %s sector 16\+32: 0" % data,
+        r"dom0: blk-partition: discard %d\+32$" % (PARTS[1][0] + 16),
         r"dom0: blk-partition: PASS read-back %s 10232\+8 \(0\) = %s 14328\+8 \(0\)" % (data, disk),
-        r"dom0: blk-partition: PASS on %s: 2 reads, 2 writes, 0 errors, 0 in flight" % data,
+        r"dom0: blk-partition: PASS on %s: 2 reads, 2 writes, 1 discards, 0 errors, 0 in flight" % data,
         r"dom0: hw tests done: PASS",
     ])
     expect_status(r, POWEROFF)

@@ -8,8 +8,13 @@
  *     sectors (the host checks the bytes landed there and nowhere else);
  *  3. reads and writes that end past the partition are refused with
  *     -EINVAL and never reach the disk (its counters do not move);
- *  4. reads the writes back through the partition and through the disk
- *     at the offset, and flushes.
+ *  4. where the disk can discard: discards sectors 16..47 of the
+ *     partition (inside the first write), printing
+ *     `dom0: blk-partition: discard DISKSECTOR+COUNT`; a discard past
+ *     the end is refused like the reads in 3;
+ *  5. reads the writes back through the partition and through the disk
+ *     at the offset (zeros where it discarded: QEMU's discard=unmap),
+ *     and flushes.
  */
 #include <lib/errno.h>
 #include <lib/string.h>
@@ -37,6 +42,23 @@ static bool same(const void *buf, u64 byte_off, size_t len, u32 seed)
 	for (size_t i = 0; i < len / 4; i++)
 		if (p[i] != pattern_word(byte_off / 4 + i, seed))
 			return false;
+	return true;
+}
+
+/* Like same(), but sectors [dfirst, dfirst + dcount) of the buffer must
+ * be zeros (discarded). */
+static bool same_but_discarded(const u8 *buf, u64 abs, u32 count, u32 ss, u32 dfirst, u32 dcount)
+{
+	for (u32 i = 0; i < count; i++) {
+		const u8 *sec = buf + (size_t)i * ss;
+		if (i >= dfirst && i < dfirst + dcount) {
+			for (u32 k = 0; k < ss; k++)
+				if (sec[k])
+					return false;
+		} else if (!same(sec, (abs + i) * ss, ss, 2)) {
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -132,35 +154,55 @@ int hw_blk_partition_test(const char *cl)
 	}
 
 	/* 3. past the partition's end: refused before the disk. */
-	u64 disk_reqs = disk->nr_reads + disk->nr_writes + disk->nr_errors;
+	u64 disk_reqs = disk->nr_reads + disk->nr_writes + disk->nr_discards + disk->nr_errors;
 	const struct {
 		u8 op;
 		u64 sector;
 		u32 count;
 	} past[] = { { BLK_READ, part->sectors - 4, 8 }, { BLK_READ, part->sectors, 1 },
-		     { BLK_READ, ~0ULL - 1, 4 }, { BLK_WRITE, part->sectors - 1, 2 } };
+		     { BLK_READ, ~0ULL - 1, 4 }, { BLK_WRITE, part->sectors - 1, 2 },
+		     { BLK_DISCARD, part->sectors - 4, 8 } };
 	for (unsigned i = 0; i < ARRAY_SIZE(past); i++) {
+		if (past[i].op == BLK_DISCARD && !part->discard)
+			continue;
 		rc = blk_sync(part, past[i].op, past[i].sector, past[i].count, buf);
 		printf("dom0: blk-partition: %s %s %lu+%u on %lu sectors: %d\n",
-		       rc == -EINVAL ? "PASS" : "FAIL", past[i].op == BLK_READ ? "read" : "write",
+		       rc == -EINVAL ? "PASS" : "FAIL",
+		       past[i].op == BLK_READ ? "read" : past[i].op == BLK_WRITE ? "write" : "discard",
 		       past[i].sector, past[i].count, part->sectors, rc);
 		failed += rc != -EINVAL;
 	}
-	u64 now = disk->nr_reads + disk->nr_writes + disk->nr_errors;
+	u64 now = disk->nr_reads + disk->nr_writes + disk->nr_discards + disk->nr_errors;
 	printf("dom0: blk-partition: %s refused requests reached the disk: %lu\n",
 	       now == disk_reqs ? "PASS" : "FAIL", now - disk_reqs);
 	failed += now != disk_reqs;
 
-	/* 4. read back through the partition and through the disk. */
+	/* 4. discard inside the first write. */
+	enum { DFIRST = 16, DCOUNT = 32 };
+	bool discarded = false;
+	if (part->discard) {
+		rc = blk_sync(part, BLK_DISCARD, DFIRST, DCOUNT, NULL);
+		printf("dom0: blk-partition: %s discard %s sector %u+%u: %d\n", rc ? "FAIL" : "PASS",
+		       part->name, DFIRST, DCOUNT, rc);
+		if (!rc)
+			printf("dom0: blk-partition: discard %lu+%u\n", gp->first_lba + DFIRST, DCOUNT);
+		failed += rc != 0;
+		discarded = !rc;
+	} else {
+		printf("dom0: blk-partition: %s cannot discard\n", part->name);
+	}
+
+	/* 5. read back through the partition and through the disk. */
 	for (unsigned i = 0; i < 2; i++) {
 		u64 abs = gp->first_lba + w[i].sector;
 		size_t len = (size_t)w[i].count * ss;
 		memset(buf, 0, len);
 		int rc1 = blk_sync(part, BLK_READ, w[i].sector, w[i].count, buf);
-		bool ok1 = !rc1 && same(buf, abs * ss, len, 2);
-		memset(buf, 0, len);
+		u32 dcount = i == 0 && discarded ? DCOUNT : 0;
+		bool ok1 = !rc1 && same_but_discarded(buf, abs, w[i].count, ss, DFIRST, dcount);
+		memset(buf, 0xa5, len);
 		int rc2 = blk_sync(disk, BLK_READ, abs, w[i].count, buf);
-		bool ok2 = !rc2 && same(buf, abs * ss, len, 2);
+		bool ok2 = !rc2 && same_but_discarded(buf, abs, w[i].count, ss, DFIRST, dcount);
 		printf("dom0: blk-partition: %s read-back %s %lu+%u (%d) = %s %lu+%u (%d)\n",
 		       ok1 && ok2 ? "PASS" : "FAIL", part->name, w[i].sector, w[i].count, rc1,
 		       disk->name, abs, w[i].count, rc2);
@@ -172,8 +214,8 @@ int hw_blk_partition_test(const char *cl)
 		failed += rc != 0;
 	}
 	dma_free(buf, 64 * ss);
-	printf("dom0: blk-partition: %s on %s: %lu reads, %lu writes, %lu errors, %u in flight\n",
-	       failed ? "FAIL" : "PASS", part->name, part->nr_reads, part->nr_writes, part->nr_errors,
-	       part->inflight);
+	printf("dom0: blk-partition: %s on %s: %lu reads, %lu writes, %lu discards, %lu errors, %u "
+	       "in flight\n", failed ? "FAIL" : "PASS", part->name, part->nr_reads, part->nr_writes,
+	       part->nr_discards, part->nr_errors, part->inflight);
 	return failed;
 }
