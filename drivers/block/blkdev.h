@@ -33,7 +33,8 @@ enum blk_op {
 	BLK_WRITE,
 	BLK_FLUSH,   /* make completed writes durable; sector/count ignored */
 	BLK_DISCARD, /* the sectors' contents may be dropped; buf ignored
-	              * (only where bd->discard; blk_submit refuses it otherwise) */
+	              * (only where bd->discard; blk_submit refuses it otherwise;
+	              * each driver's command: docs/discard.md) */
 };
 
 #define BLK_TIMEOUT_US (10ULL * 1000 * 1000)
@@ -88,7 +89,8 @@ struct blkdev {
 	u64 nr_sleeps;        /* waits that slept until the interrupt */
 };
 
-#define BLKDEV_MAX 8
+/* Disks and their partitions (guest/dom0/storage/partition.h) together. */
+#define BLKDEV_MAX 64
 
 /* Adds bd to the list of disks. 0 or -ENOSPC. */
 int blkdev_register(struct blkdev *bd);

@@ -6,6 +6,14 @@
  * driven through drv_irq_attach (entry 0 of the function's MSI-X table,
  * else its MSI, else INTx; one vector for the admin and I/O queues),
  * polled without an interrupt.
+ *
+ * Discard is Dataset Management with the Deallocate attribute (NVM
+ * Command Set 1.0 3.2.3, Base 1.4 6.7), offered when Identify
+ * Controller's ONCS says the command exists: one range per command, in
+ * the slot's PRP-list page (unused by a command without data). The
+ * granularity is the namespace's NPDG when NSFEAT says it is valid; a
+ * range's length is bounded by DMRSL (Identify CNS 06h) when the
+ * controller reports one (QEMU skips longer ranges silently).
  */
 #include "block/blkdev.h"
 #include "drivers.h"
@@ -37,6 +45,10 @@
 #define IO_FLUSH 0x00
 #define IO_WRITE 0x01
 #define IO_READ 0x02
+#define IO_DSM 0x09
+#define DSM_AD (1u << 2)  /* CDW11: Attribute - Deallocate */
+#define ONCS_DSM (1u << 2)
+#define NSFEAT_OPTPERF (1u << 4) /* NPWG..NOWS are valid */
 
 #define FEAT_NUM_QUEUES 0x07
 
@@ -205,6 +217,20 @@ static int nvme_submit(struct blkdev *bd, struct blk_req *r)
 	e.nsid = n->nsid;
 	if (r->op == BLK_FLUSH) {
 		e.cdw0 = IO_FLUSH;
+	} else if (r->op == BLK_DISCARD) {
+		/* One range (6.7, figure 364): context attributes, length in
+		 * logical blocks, starting LBA. */
+		u32 *range = (u32 *)n->prp_lists[slot];
+		if (!bd->discard)
+			return -EINVAL;
+		range[0] = 0;
+		range[1] = r->count;
+		range[2] = (u32)r->sector;
+		range[3] = (u32)(r->sector >> 32);
+		e.cdw0 = IO_DSM;
+		e.prp1 = dma_addr(range);
+		e.cdw10 = 0; /* NR: one range (0-based) */
+		e.cdw11 = DSM_AD;
 	} else {
 		u32 len = r->count * bd->sector_size;
 		if (len > n->max_xfer || build_prps(&e, r->buf, len, n->prp_lists[slot]))
@@ -238,7 +264,8 @@ static unsigned nvme_poll(struct blkdev *bd)
 		if (sf)
 			drv_log("%s: %s of %u sectors at %lu failed: status type %u code 0x%02x (%s)\n",
 				bd->name,
-				r->op == BLK_READ ? "read" : r->op == BLK_WRITE ? "write" : "flush",
+				r->op == BLK_READ ? "read" : r->op == BLK_WRITE ? "write"
+				: r->op == BLK_DISCARD ? "discard" : "flush",
 				r->count, r->sector, (sf >> 8) & 7, sf & 0xff, status_name(sf));
 		blk_complete(bd, r, sf ? -EIO : 0);
 		done++;
@@ -319,6 +346,24 @@ static int nvme_enable(struct nvme *n, u64 cap)
 	return (mmio_read32(n->regs + NVME_CSTS) & CSTS_CFS) ? -EIO : 0;
 }
 
+/* The largest range Dataset Management takes: DMRSL from Identify I/O
+ * Command Set specific controller (CNS 06h, CSI 00h; NVM Command Set
+ * 1.0 figure 97, bytes 4-7, 0 = no limit), else `dflt`. */
+static u32 nvme_dmrsl(struct nvme *n, u32 dflt)
+{
+	struct nvme_sqe e;
+	u32 dmrsl;
+
+	memset(&e, 0, sizeof(e));
+	e.cdw0 = ADMIN_IDENTIFY;
+	e.prp1 = dma_addr(n->scratch);
+	e.cdw10 = 6; /* CNS 06h, CNTID 0, CSI 00h (NVM) in bits 31:24 of CDW11 */
+	if (admin_cmd(n, &e, NULL))
+		return dflt;
+	memcpy(&dmrsl, n->scratch + 4, 4);
+	return dmrsl ? MIN(dmrsl, dflt) : dflt;
+}
+
 static int nvme_probe(struct pci_dev *d)
 {
 	struct nvme *n = dma_alloc(sizeof(*n), 0);
@@ -360,6 +405,7 @@ static int nvme_probe(struct pci_dev *d)
 	id_string(bd->serial, n->scratch + 4, 20);
 	id_string(bd->model, n->scratch + 24, 40);
 	u8 mdts = n->scratch[77];
+	u16 oncs = (u16)(n->scratch[520] | n->scratch[521] << 8);
 	n->max_xfer = 2u << 20; /* the PRP list page's limit */
 	if (mdts && mdts < 10)
 		n->max_xfer = MIN(n->max_xfer, PAGE_SIZE << mdts);
@@ -387,6 +433,8 @@ static int nvme_probe(struct pci_dev *d)
 	memcpy(&nsze, n->scratch, 8);
 	memcpy(&lbaf, n->scratch + 128 + 4 * (n->scratch[26] & 0xf), 4);
 	unsigned lbads = (lbaf >> 16) & 0xff;
+	u16 npdg = (u16)(n->scratch[68] | n->scratch[69] << 8);
+	bool optperf = n->scratch[24] & NSFEAT_OPTPERF;
 	if (lbads < 9 || lbads > 12)
 		return fail(n, -ENODEV, "unsupported block size");
 
@@ -425,6 +473,11 @@ static int nvme_probe(struct pci_dev *d)
 	bd->max_sectors = n->max_xfer / bd->sector_size;
 	bd->queue_depth = MIN(NVME_SLOTS, n->io.size - 1);
 	bd->flush = true; /* Flush is mandatory; it is a no-op without a volatile cache */
+	if (oncs & ONCS_DSM) {
+		bd->discard = true;
+		bd->discard_granularity = optperf ? (u32)npdg + 1 : 1;
+		bd->max_discard_sectors = nvme_dmrsl(n, (1u << 30) / bd->sector_size);
+	}
 	bd->driver = "nvme";
 	bd->ops = &nvme_ops;
 	bd->priv = n;

@@ -4,6 +4,12 @@
  * into segments of at most size_max bytes, and the status byte.
  * Sectors in the header are always 512-byte units (5.2.6), whatever the
  * device's logical block size.
+ *
+ * Discard (VIRTIO_BLK_F_DISCARD, 5.2.6.2): a VIRTIO_BLK_T_DISCARD request
+ * carries one discard_write_zeroes segment (sector, num_sectors, flags
+ * 0: the unmap flag is for write-zeroes only) in place of the data; its
+ * limits (max_discard_sectors, discard_sector_alignment, both in 512-byte
+ * units) come from the configuration space.
  */
 #include "block/blkdev.h"
 #include "virtio/virtio.h"
@@ -14,11 +20,13 @@
 #define VIRTIO_BLK_F_RO 5
 #define VIRTIO_BLK_F_BLK_SIZE 6
 #define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_DISCARD 13
 
 #define VIRTIO_BLK_T_IN 0
 #define VIRTIO_BLK_T_OUT 1
 #define VIRTIO_BLK_T_FLUSH 4
 #define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
 
 #define VIRTIO_BLK_S_OK 0
 #define VIRTIO_BLK_S_IOERR 1
@@ -29,6 +37,9 @@
 #define CFG_SIZE_MAX 8
 #define CFG_SEG_MAX 12
 #define CFG_BLK_SIZE 20
+#define CFG_MAX_DISCARD_SECTORS 36
+#define CFG_MAX_DISCARD_SEG 40
+#define CFG_DISCARD_ALIGNMENT 44
 
 #define VBLK_QUEUE_MAX 128
 #define VBLK_SLOTS 32       /* requests in flight at most */
@@ -40,9 +51,17 @@ struct vblk_hdr {
 	u64 sector;
 } __packed;
 
-/* Per-slot DMA memory: the header and the status byte. */
+/* struct virtio_blk_discard_write_zeroes (5.2.6). */
+struct vblk_discard {
+	u64 sector;       /* 512-byte units */
+	u32 num_sectors;
+	u32 flags;        /* bit 0 unmap: write-zeroes only, 0 here */
+} __packed;
+
+/* Per-slot DMA memory: the header, a discard segment, the status byte. */
 struct vblk_slot {
 	struct vblk_hdr hdr;
+	struct vblk_discard discard;
 	u8 status;
 	u8 pad[15];
 };
@@ -65,7 +84,7 @@ static int vblk_submit(struct blkdev *bd, struct blk_req *r)
 	struct vblk *v = bd->priv;
 	struct vq_buf bufs[VBLK_SEGS + 2];
 	unsigned slot, n = 0;
-	u32 bytes = r->op == BLK_FLUSH ? 0 : r->count * bd->sector_size;
+	u32 bytes = r->op == BLK_READ || r->op == BLK_WRITE ? r->count * bd->sector_size : 0;
 
 	for (slot = 0; slot < VBLK_SLOTS && v->reqs[slot]; slot++)
 		;
@@ -75,12 +94,24 @@ static int vblk_submit(struct blkdev *bd, struct blk_req *r)
 		return -EINVAL;
 
 	struct vblk_slot *s = &v->slots[slot];
+	u32 scale = bd->sector_size / 512;
 	s->hdr.type = r->op == BLK_READ ? VIRTIO_BLK_T_IN
-		      : r->op == BLK_WRITE ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_FLUSH;
+		      : r->op == BLK_WRITE ? VIRTIO_BLK_T_OUT
+		      : r->op == BLK_DISCARD ? VIRTIO_BLK_T_DISCARD : VIRTIO_BLK_T_FLUSH;
 	s->hdr.reserved = 0;
-	s->hdr.sector = r->op == BLK_FLUSH ? 0 : r->sector * (bd->sector_size / 512);
+	s->hdr.sector = r->op == BLK_READ || r->op == BLK_WRITE ? r->sector * scale : 0;
 	s->status = 0xff;
 	bufs[n++] = (struct vq_buf){ &s->hdr, sizeof(s->hdr), false };
+	if (r->op == BLK_DISCARD) {
+		/* blk_submit bounded count by max_discard_sectors, which the
+		 * probe keeps within the segment's 32-bit field. */
+		if (!bd->discard)
+			return -EINVAL;
+		s->discard = (struct vblk_discard){ .sector = r->sector * scale,
+						    .num_sectors = r->count * scale };
+		bufs[n++] = (struct vq_buf){ &s->discard, sizeof(s->discard), false };
+		bytes = 0;
+	}
 	for (u32 off = 0; off < bytes; off += v->seg_size) {
 		if (n > v->max_segs)
 			return -EINVAL;
@@ -118,7 +149,8 @@ static unsigned vblk_poll(struct blkdev *bd)
 		u8 st = v->slots[slot].status;
 		if (st != VIRTIO_BLK_S_OK)
 			drv_log("%s: %s of %u sectors at %lu failed: virtio status %u (%s)\n", bd->name,
-				r->op == BLK_READ ? "read" : r->op == BLK_WRITE ? "write" : "flush",
+				r->op == BLK_READ ? "read" : r->op == BLK_WRITE ? "write"
+				: r->op == BLK_DISCARD ? "discard" : "flush",
 				r->count, r->sector, st,
 				st == VIRTIO_BLK_S_IOERR ? "I/O error"
 				: st == VIRTIO_BLK_S_UNSUPP ? "unsupported" : "no status");
@@ -169,6 +201,31 @@ static void vblk_get_serial(struct vblk *v, u8 *page)
 	}
 }
 
+/*
+ * The discard limits (5.2.4): max_discard_sectors and the alignment are
+ * in 512-byte units; a device offering the feature with a zero limit or
+ * max_discard_seg 0 cannot take a request, so discard stays off.
+ */
+static void vblk_discard_limits(struct vblk *v)
+{
+	struct blkdev *bd = &v->bd;
+	u32 scale = bd->sector_size / 512;
+	u32 max = virtio_cfg32(&v->vd, CFG_MAX_DISCARD_SECTORS) / scale;
+	u32 segs = virtio_cfg32(&v->vd, CFG_MAX_DISCARD_SEG);
+	u32 align = virtio_cfg32(&v->vd, CFG_DISCARD_ALIGNMENT) / scale;
+
+	/* Our request's count * scale must fit num_sectors (32 bits). */
+	max = MIN(max, 0xffffffffu / scale);
+	if (!max || !segs) {
+		drv_log("%s: discard offered with max_discard_sectors %u, max_discard_seg %u: "
+			"not used\n", bd->name, max, segs);
+		return;
+	}
+	bd->discard = true;
+	bd->max_discard_sectors = max;
+	bd->discard_granularity = align ? align : 1;
+}
+
 static bool vblk_match(const struct pci_dev *d)
 {
 	/* 0x1042 modern, 0x1001 transitional (4.1.2.1). */
@@ -184,7 +241,7 @@ static int vblk_probe(struct pci_dev *d)
 		return -ENOMEM;
 	u64 want = (1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |
 		   (1ULL << VIRTIO_BLK_F_RO) | (1ULL << VIRTIO_BLK_F_BLK_SIZE) |
-		   (1ULL << VIRTIO_BLK_F_FLUSH);
+		   (1ULL << VIRTIO_BLK_F_FLUSH) | (1ULL << VIRTIO_BLK_F_DISCARD);
 	rc = virtio_init(&v->vd, d, want);
 	if (rc)
 		goto fail;
@@ -241,6 +298,8 @@ static int vblk_probe(struct pci_dev *d)
 	bd->priv = v;
 	bd->pci = d;
 	snprintf(bd->name, sizeof(bd->name), "vd%c", 'a' + nr_vblk);
+	if (f & (1ULL << VIRTIO_BLK_F_DISCARD))
+		vblk_discard_limits(v);
 	snprintf(bd->model, sizeof(bd->model), "virtio-blk %04x:%04x", d->vendor, d->device);
 	vblk_get_serial(v, idpage);
 	dma_free(idpage, PAGE_SIZE);

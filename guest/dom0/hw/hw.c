@@ -14,6 +14,7 @@
 #include "physdev.h"
 #include "net/netdev.h"
 #include "pages.h"
+#include "storage/partition.h"
 
 static const struct pci_driver *const dom0_drivers[] = {
 	&virtio_blk_driver,
@@ -56,9 +57,16 @@ void dom0_hw_inventory(void)
 		       d->driver ? "driver " : "no driver", d->driver ? d->driver : "",
 		       d->note[0] ? " - " : "", d->note);
 	}
+	unsigned disks = 0, partitions = 0;
 	for (unsigned i = 0; i < blkdev_count(); i++) {
 		const struct blkdev *b = blkdev_get(i);
 		char size[24];
+		if (partition_info(b, NULL)) {
+			partition_print(b);
+			partitions++;
+			continue;
+		}
+		disks++;
 		print_size(size, sizeof(size), b->sectors * b->sector_size);
 		/* Two lines: the console takes at most 160 characters. */
 		printf("dom0: disk %s: %s, %s, model \"%s\", serial \"%s\"%s\n", b->name, b->driver,
@@ -66,6 +74,9 @@ void dom0_hw_inventory(void)
 		printf("dom0: disk %s: %lu sectors of %u bytes, queue depth %u, max request %u "
 		       "sectors, irq %s\n", b->name, b->sectors, b->sector_size, b->queue_depth,
 		       b->max_sectors, drv_irq_name(b->irq));
+		if (b->discard) /* docs/discard.md */
+			printf("dom0: disk %s: discard in units of %u sectors, at most %u per request\n",
+			       b->name, b->discard_granularity, b->max_discard_sectors);
 	}
 	for (unsigned i = 0; i < netdev_count(); i++) {
 		struct netdev *n = netdev_get(i);
@@ -74,8 +85,8 @@ void dom0_hw_inventory(void)
 		       n->name, n->driver, n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
 		       n->mac[5], n->link_up ? "up" : "down", drv_irq_name(n->irq));
 	}
-	printf("dom0: inventory: %u PCI functions, %u disks, %u NICs\n", pci_ndevs, blkdev_count(),
-	       netdev_count());
+	printf("dom0: inventory: %u PCI functions, %u disks, %u NICs, %u partitions\n", pci_ndevs,
+	       disks, netdev_count(), partitions);
 }
 
 void dom0_hw_init(const struct hvm_start_info *si)
@@ -95,6 +106,7 @@ void dom0_hw_init(const struct hvm_start_info *si)
 	printf("dom0: page pool: %lu MiB for DMA and buffers\n", pages >> 8);
 	pci_init(si->rsdp_paddr);
 	pci_bind(dom0_drivers, ARRAY_SIZE(dom0_drivers));
+	storage_scan_partitions();
 	hw_ready = true;
 	dom0_hw_inventory();
 }

@@ -1,5 +1,5 @@
 /*
- * dom0's hardware self-tests (cmdline `test=blk|blk-past-end|net|pci-bar|
+ * dom0's hardware self-tests (cmdline `test=blk|blk-past-end|blk-discard|net|pci-bar|
  * pirq`, tests/hw/test_hw.py): the pci-bar and pirq checks here, the disk
  * and NIC tests in hw_blk_test.c and hw_net_test.c. Options and expected
  * lines: guest/dom0/README.md.
@@ -203,6 +203,10 @@ void dom0_hw_test_run(const struct hvm_start_info *si, const char *test)
 		failed = hw_blk_test(cl);
 	} else if (!strcmp(test, "blk-past-end")) {
 		failed = hw_blk_past_end_test(cl);
+	} else if (!strcmp(test, "blk-discard")) {
+		failed = hw_blk_discard_test(cl);
+	} else if (!strcmp(test, "blk-partition")) {
+		failed = hw_blk_partition_test(cl);
 	} else if (!strcmp(test, "net")) {
 		failed = hw_net_test(cl);
 	} else if (!strcmp(test, "bridge")) {

@@ -26,6 +26,8 @@ static const struct selftest_entry {
 	{ "pci-hostile", pci_hostile_test_run },
 	{ "blk", dom0_hw_test_run },
 	{ "blk-past-end", dom0_hw_test_run },
+	{ "blk-discard", dom0_hw_test_run },
+	{ "blk-partition", dom0_hw_test_run },
 	{ "net", dom0_hw_test_run },
 	{ "bridge", dom0_hw_test_run },
 	{ "pci-bar", dom0_hw_test_run },

@@ -44,7 +44,7 @@ __noreturn void domains_test_run(const struct hvm_start_info *si, const char *wh
  * LPC decode, bridge bus numbers, MSI-X tables) and checks it was kept. */
 __noreturn void pci_hostile_test_run(const struct hvm_start_info *si, const char *which);
 
-/* hw_test.c (`test=blk|blk-past-end|net|bridge|pci-bar|pirq`): brings the
+/* hw_test.c (`test=blk|blk-past-end|blk-discard|blk-partition|net|bridge|pci-bar|pirq`): brings the
  * devices up (hw/hw.h), runs the named test, prints
  * `dom0: hw tests done: PASS|FAIL` and powers off. */
 __noreturn void dom0_hw_test_run(const struct hvm_start_info *si, const char *which);
@@ -53,6 +53,10 @@ __noreturn void dom0_hw_test_run(const struct hvm_start_info *si, const char *wh
  * `dom0: <name>: PASS|FAIL ...` lines and returns the number of failures. */
 int hw_blk_test(const char *cmdline);
 int hw_blk_past_end_test(const char *cmdline);
+/* hw_discard_test.c: test=blk-discard (BLK_DISCARD on each blk= disk). */
+int hw_blk_discard_test(const char *cmdline);
+/* hw_partition_test.c: test=blk-partition (GPT partitions of the blk= disk). */
+int hw_blk_partition_test(const char *cmdline);
 int hw_net_test(const char *cmdline);
 /* hw_bridge_test.c (`test=bridge ip=...`): dom0's network service, xenbr0
  * (bridge/netsvc.h), answering the host test until its end datagram. */
