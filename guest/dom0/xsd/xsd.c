@@ -206,6 +206,12 @@ int xsd_init(void)
 		store = NULL;
 		return -ENOMEM;
 	}
+	/* The toolstack's standing directories, as Xen's tree has them from
+	 * the start: /vm (each domain's /vm/N, docs/launcher.md) and dom0's
+	 * own. Node counts taken before a first domain then stay the same
+	 * after its destroy. */
+	if (xsd_mkdir("/vm") || xsd_mkdir("/local/domain/0"))
+		printf("dom0: xenstored: cannot create /vm and /local/domain/0\n");
 	/* Without the VIRQ the store still works; only domains that die on
 	 * their own stay introduced until the launcher releases them. */
 	if ((rc = dom_exc_init()) || (rc = dom_exc_subscribe(on_dom_exc, NULL)))
