@@ -161,6 +161,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_xs_hostile();
 	else if (!strcmp(role, "modules"))
 		role_modules(si);
+	else if (!strcmp(role, "net"))
+		role_net(si);
+	else if (!strcmp(role, "net-hostile"))
+		role_net_hostile(si);
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -85,7 +85,8 @@ static void watch_fe(struct nb_vif *v, bool on)
 	char payload[128];
 	memcpy(payload, path, len);
 	memcpy(payload + len, "nb", 3);
-	xs_call(conn, on ? XS_WATCH : XS_UNWATCH, 0, payload, len + 3, NULL, NULL);
+	u32 none = 0;
+	xs_call(conn, on ? XS_WATCH : XS_UNWATCH, 0, payload, len + 3, NULL, &none);
 }
 
 void nb_vif_violation(struct nb_vif *v, const char *rule)
@@ -319,7 +320,8 @@ int netback_init(void)
 		return rc;
 	}
 	static const char w[] = BE_ROOT "\0nb";
-	xs_call(conn, XS_WATCH, 0, w, sizeof(w), NULL, NULL);
+	u32 none = 0;
+	xs_call(conn, XS_WATCH, 0, w, sizeof(w), NULL, &none);
 	started = true;
 	return 0;
 }
