@@ -42,6 +42,8 @@
 #define EERD_START 1u
 #define EERD_DONE (1u << 4)
 #define RCTL_EN (1u << 1)
+#define RCTL_UPE (1u << 3)          /* unicast promiscuous */
+#define RCTL_MPE (1u << 4)          /* multicast promiscuous */
 #define RCTL_BAM (1u << 15)
 #define RCTL_SECRC (1u << 26)       /* BSIZE 00: 2048-byte buffers */
 #define TCTL_EN (1u << 1)
@@ -263,7 +265,10 @@ static int e1000_probe(struct pci_dev *d)
 	wr(e, E1000_RDLEN, sizeof(struct e1000_rx_desc) * RX_RING);
 	wr(e, E1000_RDH, 0);
 	wr(e, E1000_RDT, RX_RING - 1);
-	wr(e, E1000_RCTL, RCTL_EN | RCTL_BAM | RCTL_SECRC);
+	/* Promiscuous (8254x manual 13.4.22): the NIC is a port of dom0's
+	 * bridge, which must see frames for every guest's MAC, not only its
+	 * own (Linux sets a bridged port promiscuous likewise). */
+	wr(e, E1000_RCTL, RCTL_EN | RCTL_UPE | RCTL_MPE | RCTL_BAM | RCTL_SECRC);
 	/* 14.5 transmit. */
 	wr(e, E1000_TDBAL, (u32)tx_pa);
 	wr(e, E1000_TDBAH, (u32)(tx_pa >> 32));

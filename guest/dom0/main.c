@@ -13,6 +13,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "test/selftests.h"
+#include "bridge/netsvc.h"
 
 const char guest_name[] = "dom0";
 u64 dom0_tsc_entry, dom0_tsc_first_line;
@@ -85,6 +86,12 @@ void guest_main(const struct hvm_start_info *si)
 	printf("dom0: cmdline \"%s\"\n", si_cmdline(si));
 	dom0_print_modules(si);
 	dom0_hw_init(si);
+	/* dom0's network (bridge/netsvc.h): xenbr0 over the NICs, and with
+	 * ip= dom0's own address on it; served by the shell's event loop. */
+	if (cmdline_has(si_cmdline(si), "ip") || cmdline_has(si_cmdline(si), "bridge")) {
+		int rc = netsvc_start(si_cmdline(si));
+		printf("dom0: network: %s (%d)\n", rc ? "FAILED" : "bridge xenbr0 up", rc);
+	}
 	if (cmdline_has(si_cmdline(si), "shell"))
 		dom0_shell(si);
 	if (cmdline_has(si_cmdline(si), "reboot")) {

@@ -11,7 +11,17 @@
  * forwards a known unicast to its one port, floods broadcast, multicast
  * and unknown unicast to every other port, and never sends a frame back
  * out of the port it came in on. Frames shorter than 14 bytes or longer
- * than BRIDGE_MAX_FRAME are counted as errors and dropped.
+ * than BRIDGE_MAX_FRAME, and frames whose source MAC is multicast or
+ * all-zero (no station has it, 802.1D 7.9.1), are counted as rx_errors and
+ * dropped.
+ *
+ * A full FDB (BRIDGE_FDB_SIZE live entries) evicts nothing: a new source
+ * MAC is then not learned (bridge_stats.fdb_full), its frames are still
+ * forwarded, and replies to it are flooded until entries age out. So a
+ * guest sending from many MACs cannot push other stations out of the table.
+ *
+ * An xmit may call bridge_input (dom0's endpoint answering inline); the
+ * bridge allows that a few levels deep and drops deeper frames (too_deep).
  *
  * Ports are owned by their caller (a struct inside the NIC's, the vif's or
  * dom0's endpoint state) and must stay alive until bridge_port_remove.
@@ -52,6 +62,9 @@ struct bridge *bridge_get(const char *name);
 /* The bridge named `name`, or NULL. */
 struct bridge *bridge_find(const char *name);
 const char *bridge_name(const struct bridge *br);
+/* Deletes br (its slot and name are free again): 0, or -EBUSY while it
+ * still has ports. */
+int bridge_destroy(struct bridge *br);
 
 /* Joins p to br: 0, -ENOSPC (BRIDGE_MAX_PORTS), -EBUSY (already on a
  * bridge), -EINVAL (no xmit). */
@@ -68,5 +81,20 @@ struct bridge_port *bridge_lookup(struct bridge *br, const u8 mac[6], u64 now_ns
 /* Ports on br right now, and learned entries (aged ones not counted). */
 unsigned bridge_nr_ports(const struct bridge *br);
 unsigned bridge_nr_fdb(const struct bridge *br, u64 now_ns);
+/* The i-th port slot of br (0 <= i < BRIDGE_MAX_PORTS), NULL when empty:
+ * for reports. */
+struct bridge_port *bridge_port_at(const struct bridge *br, unsigned i);
+
+/* Bridge-wide counters (the per-port ones live in struct bridge_port). */
+struct bridge_stats {
+	u64 forwarded;   /* known unicast sent to its one port */
+	u64 flooded;     /* broadcast, multicast or unknown unicast frames flooded */
+	u64 filtered;    /* known unicast whose port is the one it came in on: dropped */
+	u64 learned;     /* FDB entries created (a MAC moving counts as a move) */
+	u64 moved;       /* a learned MAC seen on another port */
+	u64 fdb_full;    /* source MACs not learned because the FDB was full */
+	u64 too_deep;    /* frames dropped because an xmit re-entered bridge_input too deeply */
+};
+void bridge_get_stats(const struct bridge *br, struct bridge_stats *out);
 
 #endif

@@ -129,15 +129,22 @@ static struct drv_irq irqs[DRV_IRQ_MAX];
 static unsigned nr_irqs;
 bool drv_msi_disabled; /* cmdline msi=off (guest/dom0/hw/hw.c) */
 
-/* The loop's handler of a device's port. */
+static bool take_event(struct drv_irq *irq);
+
+/* The loop's handler of a device's port. With a handler set, the
+ * interrupt is taken here, as drv_irq_wait would take it: counted, and a
+ * level line's EOI owed, so that the driver's drv_irq_done (after the
+ * handler has quieted the device) lets the line fire again. */
 static void irq_event(evtchn_port_t port, void *arg)
 {
 	struct drv_irq *irq = arg;
 
 	(void)port;
 	irq->fired = true;
-	if (irq->handler)
+	if (irq->handler) {
+		take_event(irq);
 		irq->handler(irq->handler_arg);
+	}
 }
 
 /* Hands the port to the loop. If that fails the port stays masked and

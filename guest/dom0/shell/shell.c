@@ -16,6 +16,7 @@
 #include "evtchn.h"
 #include "guest.h"
 #include "hypercall.h"
+#include "bridge/netsvc.h"
 #include "console/backend.h"
 #include "loop/loop.h"
 #include "pvclock.h"
@@ -94,6 +95,18 @@ static void cmd_destroy(const struct hvm_start_info *si, const char *args)
 		printf("destroy d%lu: error %d\n", id, rc);
 }
 
+/* The bridge's per-port counters and dom0's endpoint (bridge/netsvc.h). */
+static void cmd_bridge(const struct hvm_start_info *si, const char *args)
+{
+	(void)si;
+	(void)args;
+	if (!netsvc_bridge()) {
+		puts("bridge: no network service (boot dom0 with ip=A.B.C.D[/N] or bridge)");
+		return;
+	}
+	netsvc_report();
+}
+
 /* The hypervisor's log ring (every level), as Xen's `xl dmesg`. */
 static void cmd_dmesg(const struct hvm_start_info *si, const char *args)
 {
@@ -121,6 +134,7 @@ static const struct command commands[] = {
 	{ "modules", "boot modules handed to dom0", cmd_modules },
 	{ "version", "hypervisor ABI version", cmd_version },
 	{ "dmesg", "the hypervisor's log", cmd_dmesg },
+	{ "bridge", "xenbr0's ports and counters, dom0's address", cmd_bridge },
 	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
 	{ "destroy", "destroy domain ID (every page back)", cmd_destroy },
 	{ "idle", "sleep N s in the event loop, then count dom0's exits", cmd_idle },

@@ -205,6 +205,8 @@ void dom0_hw_test_run(const struct hvm_start_info *si, const char *test)
 		failed = hw_blk_past_end_test(cl);
 	} else if (!strcmp(test, "net")) {
 		failed = hw_net_test(cl);
+	} else if (!strcmp(test, "bridge")) {
+		failed = hw_bridge_test(cl);
 	} else if (!strcmp(test, "pci-bar")) {
 		failed = hw_pci_bar_test();
 	} else if (!strcmp(test, "pirq")) {

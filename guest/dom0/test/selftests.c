@@ -27,6 +27,7 @@ static const struct selftest_entry {
 	{ "blk", dom0_hw_test_run },
 	{ "blk-past-end", dom0_hw_test_run },
 	{ "net", dom0_hw_test_run },
+	{ "bridge", dom0_hw_test_run },
 	{ "pci-bar", dom0_hw_test_run },
 	{ "pirq", dom0_hw_test_run },
 };

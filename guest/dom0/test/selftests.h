@@ -44,7 +44,7 @@ __noreturn void domains_test_run(const struct hvm_start_info *si, const char *wh
  * LPC decode, bridge bus numbers, MSI-X tables) and checks it was kept. */
 __noreturn void pci_hostile_test_run(const struct hvm_start_info *si, const char *which);
 
-/* hw_test.c (`test=blk|blk-past-end|net|pci-bar|pirq`): brings the
+/* hw_test.c (`test=blk|blk-past-end|net|bridge|pci-bar|pirq`): brings the
  * devices up (hw/hw.h), runs the named test, prints
  * `dom0: hw tests done: PASS|FAIL` and powers off. */
 __noreturn void dom0_hw_test_run(const struct hvm_start_info *si, const char *which);
@@ -54,6 +54,9 @@ __noreturn void dom0_hw_test_run(const struct hvm_start_info *si, const char *wh
 int hw_blk_test(const char *cmdline);
 int hw_blk_past_end_test(const char *cmdline);
 int hw_net_test(const char *cmdline);
+/* hw_bridge_test.c (`test=bridge ip=...`): dom0's network service, xenbr0
+ * (bridge/netsvc.h), answering the host test until its end datagram. */
+int hw_bridge_test(const char *cmdline);
 
 /* The micro-benchmarks (bench.c, cmdline `bench`, `make bench`): one
  * line per figure, then power-off. docs/PERFORMANCE.md. */
