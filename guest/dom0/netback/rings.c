@@ -26,14 +26,6 @@
  */
 #define NB_SLOT_BASE (GNTTAB_MAP_SLOTS - 128)
 
-/* TEMPORARY, until branch wt-bridge (bridge.c) is merged: weak references,
- * so dom0 links without it; a vif then cannot connect (-ENOSYS). Delete
- * these four lines and the check in nb_rings_connect at the merge. */
-#pragma weak bridge_get
-#pragma weak bridge_input
-#pragma weak bridge_port_add
-#pragma weak bridge_port_remove
-
 /* Bounce pages: page-aligned, so that a copy into or out of them never
  * crosses a page (GNTST_bad_copy_arg). */
 static u8 tx_buf[PAGE_SIZE] __aligned(PAGE_SIZE);
@@ -294,10 +286,6 @@ int nb_rings_connect(struct nb_vif *v, grant_ref_t tx_ref, grant_ref_t rx_ref,
 		v->port_rx = v->port_tx;
 	}
 
-	if (!bridge_get) { /* TEMPORARY: see the top */
-		rc = -ENOSYS;
-		goto fail;
-	}
 	struct bridge *br = bridge_get(v->bridge);
 	if (!br) {
 		rc = -ENOSPC;

@@ -729,6 +729,7 @@ static const struct {
 	{ "modules", scenario_modules },
 	{ "xenstore", scenario_xenstore },
 	{ "xsring", scenario_xsring },
+	{ "pvnet", scenario_pvnet },
 };
 
 void domains_test_run(const struct hvm_start_info *si, const char *which)
