@@ -66,7 +66,7 @@ static size_t build(u8 type, u32 seq, const u8 *dst)
 	return len;
 }
 
-static void send_or_wait(u8 type, u32 seq, const u8 *dst, u64 deadline);
+static void on_rx(const u8 *f, size_t len, void *arg);
 
 static void on_rx(const u8 *f, size_t len, void *arg)
 {
@@ -108,13 +108,13 @@ static void send_or_wait(u8 type, u32 seq, const u8 *dst, u64 deadline)
 {
 	size_t len = build(type, seq, dst);
 
-	/* An ack from inside on_rx must not recurse into poll: spin on the
-	 * tx ring only (its responses come without our help). */
+	/* Never called from on_rx (acks are sent after the poll), so polling
+	 * here may deliver frames: with on_rx, or they would be lost. */
 	while (netfront_send(&nf, frame, len) == -EBUSY) {
 		if (pvclock_now_ns() > deadline)
 			fail("tx ring stuck (frame %u type %u)", seq, type);
 		netfront_wait(&nf, NS / 100);
-		netfront_poll(&nf, NULL, NULL);
+		netfront_poll(&nf, on_rx, NULL);
 	}
 }
 
