@@ -260,6 +260,7 @@ void scenario_pvnet(const struct hvm_start_info *si)
 			net_check_back(what, &before);
 		}
 	}
+	domains_check_free_pages(before.free_pages); /* the harness's line */
 	if (domains_nr_bad())
 		domains_finish(false, "pvnet: FAIL %u of %u checks", domains_nr_bad(),
 			       domains_nr_checks());
