@@ -241,8 +241,7 @@ void scenario_pvnet(const struct hvm_start_info *si)
 	 * its slots of dom0's mapping window cost the hypervisor a page table
 	 * page of dom0's that stays (1 page, seen as round-0 "leaking" one
 	 * page without this). Later rounds must give back everything. */
-	if (strcmp(mode, "hotplug"))
-		pair("warm-up-pair", NULL);
+	pair("warm-up-pair", NULL);
 	for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
 		;
 
