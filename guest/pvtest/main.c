@@ -167,6 +167,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_blk(si);
 	else if (!strcmp(role, "blk-hostile"))
 		role_blk_hostile(si);
+	else if (!strcmp(role, "net"))
+		role_net(si);
+	else if (!strcmp(role, "net-hostile"))
+		role_net_hostile(si);
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -68,6 +68,10 @@
  *                                            way; the backend must close
  *                                            (blk_hostile.c)
  *
+ *   role=net peer=MAC count=N               frames through its vif and
+ *                                            dom0's bridge to a peer (net.c)
+ *   role=net-hostile bad=CLASS,...           bad tx slots per class (net.c)
+ *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
  */
@@ -94,6 +98,8 @@ extern const char *role;
 void wait_port(u32 port, u64 timeout_ns, const char *what);
 
 void role_ping(const struct hvm_start_info *si);
+void role_net(const struct hvm_start_info *si);
+void role_net_hostile(const struct hvm_start_info *si);
 void role_pong(const struct hvm_start_info *si);
 void role_hostile(const struct hvm_start_info *si);
 void role_victim(const struct hvm_start_info *si);

@@ -196,9 +196,13 @@ def _():
         r"^\(d0\) dom0: domains: pvblk: PASS",
         r"^keel: machine stop: poweroff",
     ])
-    n = len(find_lines(r.log, r"^\(d\d+\) pvtest: blk: PASS \d+ requests, 1048576 bytes"))
-    expect(n == 6, "expected 6 domUs to move 1 MiB each (512 KiB written, read back), saw %d"
-           % n, r)
+    # 512 KiB written and read back each (plus what a discard or flush
+    # counts, which depends on the request sizes the ring allows).
+    moved = [int(m.group(1)) for m in
+             find_lines(r.log, r"^\(d\d+\) pvtest: blk: PASS \d+ requests, (\d+) bytes")]
+    n = len([b for b in moved if b >= 1048576])
+    expect(n == 6, "expected 6 domUs to move at least 1 MiB each (512 KiB written, read back), "
+           "saw %s" % moved, r)
     expect_status(r, POWEROFF)
     want = bytearray(pattern_bytes(1))
     want[:512 << 10] = pattern_bytes(2)[:512 << 10]

@@ -19,6 +19,7 @@ import uuid
 import zlib
 
 import keeltest
+from gptimage import write_gpt, LINUX_DATA
 from keeltest import test, boot, expect, expect_lines_in_order, expect_status, fail, find_lines, POWEROFF
 
 T = 90
@@ -33,7 +34,6 @@ DEVICES = {
 }
 DRIVER = {"virtio": "virtio-blk", "nvme": "nvme", "ahci": "ahci"}
 
-LINUX_DATA = uuid.UUID("0fc63daf-8483-4772-8e79-3d69d8477de4")
 # (first LBA, last LBA, name, unique GUID); numbers 1, 2, 4 (entry 3 unused).
 PARTS = [
     (2048, 4095, "boot", uuid.UUID("11111111-2222-3333-4444-555555555501"), 1),
@@ -53,30 +53,6 @@ def pattern(first_word, nwords, seed):
     return array.array("I", ((((w + seed * 0x10000000) * 2654435761) & 0xffffffff) ^
                              ((w >> 13) & 0xffffffff)
                              for w in range(first_word, first_word + nwords)))
-
-
-def write_gpt(img, parts, ss=SECTOR):
-    """Protective MBR, primary and backup headers and entry arrays (128
-    entries of 128 bytes) over bytearray img."""
-    n = len(img) // ss
-    asec = 128 * 128 // ss
-    mbr = bytearray(512)
-    mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\0\2\0", 0xee, b"\xff\xff\xff", 1,
-                               min(n - 1, 0xffffffff))
-    mbr[510:512] = b"\x55\xaa"
-    img[0:512] = mbr
-    ents = bytearray(128 * 128)
-    for first, last, name, guid, number in parts:
-        e = (LINUX_DATA.bytes_le + guid.bytes_le + struct.pack("<QQQ", first, last, 0)
-             + name.encode("utf-16-le").ljust(72, b"\0"))
-        ents[(number - 1) * 128:number * 128] = e
-    ecrc = zlib.crc32(ents)
-    for lba, alt, elba in ((1, n - 1, 2), (n - 1, 1, n - 1 - asec)):
-        h = bytearray(struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, lba, alt,
-                                  2 + asec, n - 2 - asec, b"\x5a" * 16, elba, 128, 128, ecrc))
-        h[16:20] = struct.pack("<I", zlib.crc32(h))
-        img[lba * ss:(lba + 1) * ss] = h.ljust(ss, b"\0")
-        img[elba * ss:elba * ss + len(ents)] = ents
 
 
 def make_gpt_disk(name, corrupt=None):

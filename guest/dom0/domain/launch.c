@@ -176,6 +176,7 @@ static int undo(struct launch_domain *d)
 		xs_store_domain_gone(xsd_store(), d->id); /* @releaseDomain */
 	if (DONE(d, LAUNCH_STEP_NODES)) {
 		launch_vbds_destroy(d);
+		launch_vif_detach_all(d);
 		remove_nodes(d->id);
 	}
 	if (DONE(d, LAUNCH_STEP_CONSOLE))
@@ -271,7 +272,8 @@ int launch_domain(const struct launch_params *p, struct launch_domain *d, char *
 	STEP(LAUNCH_STEP_NODES);
 	/* Marked first: a failure half-way still removes what was written. */
 	d->done |= 1u << step;
-	if ((rc = write_nodes(p, d)) || (rc = launch_vbds_create(p, d)))
+	if ((rc = write_nodes(p, d)) || (rc = launch_vbds_create(p, d)) ||
+	    (rc = launch_vifs_create(p, d)))
 		goto fail;
 
 	STEP(LAUNCH_STEP_INTRODUCE);

@@ -44,6 +44,16 @@ struct launch_disk {
 
 #define LAUNCH_MAX_DISKS 4
 
+/* A vif (network device) for the domain (launch_vif.c): device id
+ * D < LAUNCH_MAX_VIFS, the MAC (all zero: 00:16:3e:<domid>:<D>), the
+ * bridge (NULL: "xenbr0"). */
+#define LAUNCH_MAX_VIFS 8
+struct launch_vif {
+	unsigned devid;
+	u8 mac[6];
+	const char *bridge;
+};
+
 struct launch_params {
 	const char *name;      /* the domain's name (xenstore `name`) */
 	unsigned mem_mib;      /* RAM at guest-physical 0: memory/target */
@@ -63,6 +73,10 @@ struct launch_params {
 	 * by launch_destroy. */
 	const struct launch_disk *disks;
 	unsigned nr_disks;
+	/* Vifs written with the other nodes (step "nodes"); served by
+	 * dom0's netback as vif<domid>.<devid> on their bridge. */
+	const struct launch_vif *vifs;
+	unsigned nr_vifs;
 	bool paused;           /* leave it paused (launch_unpause later) */
 	/* Tests: fail with -EINTR just before step `fail_at`
 	 * (LAUNCH_STEP_*), to prove the undo of the steps before it. */
@@ -89,6 +103,7 @@ struct launch_domain {
 	evtchn_port_t console_port, store_port; /* the domain's ends */
 	unsigned done; /* steps done (bit per LAUNCH_STEP_*) */
 	u32 vbds[LAUNCH_MAX_DISKS]; /* devids attached (0: free entry) */
+	u32 vifs;      /* device ids of the vifs attached (bit per devid) */
 };
 
 int launch_domain(const struct launch_params *p, struct launch_domain *d, char *err,
@@ -115,6 +130,21 @@ int launch_vbd_attach(struct launch_domain *d, const struct launch_disk *disk);
 int launch_vbd_detach(struct launch_domain *d, u32 devid, u64 timeout_ns);
 int launch_vbds_create(const struct launch_params *p, struct launch_domain *d);
 void launch_vbds_destroy(struct launch_domain *d);
+
+/*
+ * Vifs (launch_vif.c, docs/pvnet.md): hot attach writes the frontend and
+ * backend nodes as libxl does (netback connects when the guest's
+ * netfront does); detach takes the vif down in netback at once (off the
+ * bridge, rings unmapped, channels closed), then removes both nodes.
+ * launch_destroy detaches every vif first. attach: 0, -EINVAL (devid),
+ * -EEXIST, or the store's error (what was written is removed); detach:
+ * 0 or -ENOENT.
+ */
+int launch_vif_attach(struct launch_domain *d, const struct launch_vif *vif);
+int launch_vif_detach(struct launch_domain *d, unsigned devid);
+void launch_vif_detach_all(struct launch_domain *d);
+/* The hook of step "nodes": every p->vifs attached, or the first error. */
+int launch_vifs_create(const struct launch_params *p, struct launch_domain *d);
 
 /* Step name ("create", "memory" ...) for messages. */
 const char *launch_step_name(unsigned step);

@@ -729,6 +729,7 @@ static const struct {
 	{ "xenstore", scenario_xenstore },
 	{ "xsring", scenario_xsring },
 	{ "pvblk", scenario_pvblk },
+	{ "pvnet", scenario_pvnet },
 };
 
 void domains_test_run(const struct hvm_start_info *si, const char *which)

@@ -3,7 +3,8 @@
  * role=blk domU launched through the launcher with a disk served by
  * dom0's blkback (docs/pvblk.md). The disk is the one whose serial is
  * cmdline `blk=SERIAL` (the host gives only that disk to be written);
- * `pvblk_mode=` picks the variant:
+ * `blk_part=N` exports partition N of that disk instead (its GPT,
+ * guest/dom0/storage/); `pvblk_mode=` picks the variant:
  *
  *   rw   (default) the disk exported read-write at launch; the guest
  *        writes pattern 2 over all of it and reads it back; the host
@@ -40,6 +41,7 @@
 #include "pages.h"
 #include "loop/loop.h"
 #include "pvclock.h"
+#include "storage/partition.h"
 #include "xsd/xsd.h"
 
 #define PVBLK_DEVID 51712 /* xvda: 202 << 8 */
@@ -251,6 +253,13 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	struct blkdev *bd = blkdev_by_serial(serial);
 	if (!bd)
 		domains_finish(false, "pvblk: FAIL no disk with serial %s", serial);
+	/* blk_part=N: export partition N of that disk (its GPT, storage/). */
+	char part[8], spec[40];
+	if (cmdline_get(cl, "blk_part", part, sizeof(part))) {
+		snprintf(spec, sizeof(spec), "%s:%s", bd->name, part);
+		if ((rc = storage_lookup(spec, &bd)))
+			domains_finish(false, "pvblk: FAIL no partition %s: %d", spec, rc);
+	}
 	printf("dom0: pvblk: exporting %s (%s, %lu sectors of %u) mode %s\n", bd->name, bd->driver,
 	       bd->sectors, bd->sector_size, mode);
 	if ((rc = xsd_init()) || (rc = blkback_init()))
