@@ -16,6 +16,9 @@
 #include "guest.h"
 #include "loop/loop.h"
 #include "pvclock.h"
+#include "storage/partition.h"
+#include "blkback/blkback.h"
+#include "block/blkdev.h"
 #include "xsd/xsd.h"
 
 static struct cli_dom doms[CLI_MAX_DOMAINS];
@@ -55,7 +58,37 @@ int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bo
 			return rc;
 		mod = (struct launch_module){ ramdisk, rsize, NULL };
 	}
+	struct launch_disk disks[DOMCFG_MAX_DISKS];
+	struct launch_vif vifs[DOMCFG_MAX_VIFS];
+	if (cfg->nr_disks > LAUNCH_MAX_DISKS || cfg->nr_vifs > LAUNCH_MAX_VIFS) {
+		snprintf(err, errlen, "%s: Keel takes at most %u disks and %u vifs per domain",
+			 cfg->name, LAUNCH_MAX_DISKS, LAUNCH_MAX_VIFS);
+		return -E2BIG;
+	}
+	if (cfg->nr_disks && ((rc = xsd_init()) || (rc = blkback_init()))) {
+		snprintf(err, errlen, "%s: the block backend cannot start: %d", cfg->name, rc);
+		return rc;
+	}
+	for (unsigned i = 0; i < cfg->nr_disks; i++) {
+		/* The target names a disk or partition dom0 owns
+		 * (storage_lookup: "vda", "vda2", "vda:2", "name=data", ...). */
+		struct blkdev *bd;
+		if (storage_lookup(cfg->disks[i].target, &bd)) {
+			snprintf(err, errlen, "%s: disk %s: no disk or partition '%s' in dom0",
+				 cfg->name, cfg->disks[i].vdev, cfg->disks[i].target);
+			return -ENOENT;
+		}
+		disks[i] = (struct launch_disk){ bd->name, cfg->disks[i].devid,
+						 cfg->disks[i].readonly };
+	}
+	for (unsigned i = 0; i < cfg->nr_vifs; i++) {
+		vifs[i] = (struct launch_vif){ .devid = i, .bridge = cfg->vifs[i].bridge };
+		if (cfg->vifs[i].has_mac)
+			memcpy(vifs[i].mac, cfg->vifs[i].mac, 6);
+	}
 	struct launch_params p = {
+		.disks = cfg->nr_disks ? disks : NULL, .nr_disks = cfg->nr_disks,
+		.vifs = cfg->nr_vifs ? vifs : NULL, .nr_vifs = cfg->nr_vifs,
 		.name = cfg->name, .mem_mib = cfg->memory_mib, .max_mem_mib = cfg->maxmem_mib,
 		.vcpus = cfg->vcpus, .image = kernel, .image_size = ksize,
 		.cmdline = cfg->cmdline, .modules = cfg->ramdisk[0] ? &mod : NULL,

@@ -273,10 +273,6 @@ static int cmd_create(const struct hvm_start_info *si, int argc, char **argv)
 		printf("xl create: a domain named %s already exists (domain %u)\n", dcfg.name, other);
 		return 1;
 	}
-	if (dcfg.nr_disks || dcfg.nr_vifs) {
-		printf("xl create: %s: disks and vifs are not supported by this Keel build yet\n", file);
-		return 1;
-	}
 	struct cli_dom *d;
 	if (cli_dom_create(si, &dcfg, paused, &d, err, sizeof(err))) {
 		printf("xl create: %s\n", err);
@@ -531,6 +527,69 @@ static int cmd_uptime(const struct hvm_start_info *si, int argc, char **argv)
 	return 0;
 }
 
+/* The backend directories of a domain's devices of `type` ("vbd", "vif")
+ * as libxl keeps them: /local/domain/0/backend/TYPE/DOMID/DEVID. */
+static int devices(const char *type, domid_t id, char *names, u32 *len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u", type, id);
+	return xsd_call(XS_DIRECTORY, 0, path, (u32)strlen(path) + 1, names, len);
+}
+
+static void dev_node(const char *type, domid_t id, const char *dev, const char *key, char *v,
+		     u32 size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/local/domain/0/backend/%s/%u/%s/%s", type, id, dev, key);
+	if (xsd_read(path, v, size) < 0)
+		snprintf(v, size, "-");
+}
+
+static int cmd_devlist(const struct hvm_start_info *si, int argc, char **argv)
+{
+	static char names[2048];
+	bool blk = !strcmp(argv[0], "block-list");
+	const char *type = blk ? "vbd" : "vif";
+	char st[8], a[32], b[24];
+	domid_t id;
+	int rc;
+	(void)si;
+
+	if ((rc = one_dom(argc, argv, &id, false)))
+		return rc;
+	if (!xsd_store()) {
+		printf("xl %s: no xenstore in dom0 yet\n", argv[0]);
+		return 1;
+	}
+	if (blk)
+		printf("%-8s %-4s %-6s %-5s %-16s %s\n", "Vdev", "BE", "handle", "state", "target",
+		       "BE-path");
+	else
+		printf("%-4s %-4s %-18s %-6s %-5s %-8s %s\n", "Idx", "BE", "Mac Addr.", "handle",
+		       "state", "bridge", "BE-path");
+	u32 len = sizeof(names) - 1;
+	if (devices(type, id, names, &len))
+		return 0; /* none */
+	names[len] = 0;
+	for (u32 i = 0; i < len; i += (u32)strlen(names + i) + 1) {
+		const char *dev = names + i;
+		dev_node(type, id, dev, "state", st, sizeof(st));
+		if (blk) {
+			dev_node(type, id, dev, "params", a, sizeof(a));
+			printf("%-8s %-4u %-6s %-5s %-16s /local/domain/0/backend/vbd/%u/%s\n", dev, 0,
+			       dev, st, a, id, dev);
+		} else {
+			dev_node(type, id, dev, "mac", a, sizeof(a));
+			dev_node(type, id, dev, "bridge", b, sizeof(b));
+			printf("%-4s %-4u %-18s %-6s %-5s %-8s /local/domain/0/backend/vif/%u/%s\n", dev,
+			       0, a, dev, st, b, id, dev);
+		}
+	}
+	return 0;
+}
+
 static int cmd_help(const struct hvm_start_info *si, int argc, char **argv);
 
 static const struct xl_cmd cmds[] = {
@@ -548,6 +607,8 @@ static const struct xl_cmd cmds[] = {
 	{ "domid", "domid NAME", "a domain's id", cmd_domid },
 	{ "domname", "domname ID", "a domain's name", cmd_domname },
 	{ "vcpu-list", "vcpu-list [DOM]", "the vCPUs of each domain", cmd_vcpu_list },
+	{ "block-list", "block-list DOM", "a domain's disks (backend nodes and states)", cmd_devlist },
+	{ "network-list", "network-list DOM", "a domain's vifs (MAC, bridge, state)", cmd_devlist },
 	{ "info", "info", "the host: CPU, virtualization, memory, version", cmd_info },
 	{ "uptime", "uptime", "how long each domain has run", cmd_uptime },
 	{ "help", "help [CMD]", "these commands, or one in detail", cmd_help },
