@@ -76,6 +76,26 @@ static int hexval(char ch)
 	return -1;
 }
 
+static int pool_full(struct lex *l)
+{
+	return fail(l, -E2BIG, "file too large: more than %u bytes of names and strings",
+		    XLCFG_POOL);
+}
+
+/* The token's text (n bytes at s) copied into the pool as l->text. */
+static int token_text(struct lex *l, const char *s, size_t n, enum tok t)
+{
+	char *out = pool_take(l->c, n + 1);
+
+	if (!out)
+		return pool_full(l);
+	memcpy(out, s, n);
+	out[n] = 0;
+	l->text = out;
+	l->t = t;
+	return 0;
+}
+
 /* A quoted string at l->p (the quote): dequoted into the pool. */
 static int lex_string(struct lex *l)
 {
@@ -93,8 +113,7 @@ static int lex_string(struct lex *l)
 		return fail(l, -EINVAL, "string not closed on its line (missing %c)", q);
 	char *out = pool_take(l->c, max + 1), *o = out;
 	if (!out)
-		return fail(l, -E2BIG, "file too large: more than %u bytes of names and strings",
-			    XLCFG_POOL);
+		return pool_full(l);
 	while (*l->p != q) {
 		char ch = *l->p++;
 		if (ch != '\\') {
@@ -151,17 +170,8 @@ static int lex_number(struct lex *l)
 	}
 	if (l->p == digits)
 		return fail(l, -EINVAL, "0x without hex digits");
-	size_t n = (size_t)(l->p - s);
-	char *out = pool_take(l->c, n + 1);
-	if (!out)
-		return fail(l, -E2BIG, "file too large: more than %u bytes of names and strings",
-			    XLCFG_POOL);
-	memcpy(out, s, n);
-	out[n] = 0;
-	l->text = out;
 	l->num = v;
-	l->t = T_NUMBER;
-	return 0;
+	return token_text(l, s, (size_t)(l->p - s), T_NUMBER);
 }
 
 /* The next token into l->t. */
@@ -208,15 +218,7 @@ static int next(struct lex *l)
 	size_t n = (size_t)(l->p - s);
 	if (n >= XLCFG_KEY_MAX)
 		return fail(l, -EINVAL, "name longer than %u characters", XLCFG_KEY_MAX - 1);
-	char *out = pool_take(l->c, n + 1);
-	if (!out)
-		return fail(l, -E2BIG, "file too large: more than %u bytes of names and strings",
-			    XLCFG_POOL);
-	memcpy(out, s, n);
-	out[n] = 0;
-	l->text = out;
-	l->t = T_IDENT;
-	return 0;
+	return token_text(l, s, n, T_IDENT);
 }
 
 static int add_atom(struct lex *l, const char *key)
