@@ -155,6 +155,18 @@ def _():
         con.cmd("xl dmid web\x1b[H" + "\x1b[C" * 4 + "o", expect="\n%d\n" % web)
         con.cmd("\x1b[A", expect="\n%d\n" % web)
         con.cmd("xl create /boot/web.cfg", expect="a domain named web already exists")
+        # xl console replays what the guest printed, then Ctrl-] comes back
+        start = len(con.buf)
+        con.proc.stdin.write(b"xl console web\r")
+        con.proc.stdin.flush()
+        con.wait_for("console: --- live ---", 20, start)
+        replay = con.text(start)
+        if "(d0) pvtest: guest: up; watching control/shutdown" not in replay:
+            fail("xl console did not replay the guest's earlier output", replay)
+        con.proc.stdin.write(b"\x1d")
+        con.proc.stdin.flush()
+        con.wait_for("dom0: console: detached from d%d" % web, 20, start)
+        con.wait_for("dom0> ", 20, con.buf.rfind(b"detached from"))
 
         con.cmd("xl pause web")
         if list_rows(con.cmd("xl list web"))["web"][3][2] != "p":

@@ -301,6 +301,17 @@ static int console_attach(domid_t id)
 		return -ENOENT;
 	attached = id;
 	printf("dom0: console: attached to d%u; Ctrl-] detaches\n", attached);
+	/* xl console shows what the guest printed before, then live: the
+	 * last few KiB of the history the backend keeps. */
+	static char hist[8192];
+	size_t n = cons_back_history(id, hist, sizeof(hist));
+	if (n) {
+		puts("dom0: console: --- recent output ---");
+		console_write(hist, n);
+		if (hist[n - 1] != '\n')
+			console_putc('\n');
+		puts("dom0: console: --- live ---");
+	}
 	return 0;
 }
 
