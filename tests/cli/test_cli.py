@@ -375,9 +375,28 @@ def _():
         out = con.cmd("xl network-list io")
         if not re.search(r"^0\s+0\s+00:16:3e:12:34:56\s+0\s+\d\s+xenbr0\s", out, re.M):
             fail("xl network-list io does not show its vif with its MAC on xenbr0", out)
+        # hot attach to the (preserved) domain: a second vif, then away again;
+        # the same disk read-only as xvdb
+        con.cmd("xl network-attach io mac=00:16:3e:65:43:21 bridge=xenbr0",
+                expect="vif 1 attached to io")
+        out = con.cmd("xl network-list io")
+        if not re.search(r"^1\s+0\s+00:16:3e:65:43:21\s", out, re.M):
+            fail("network-attach: the second vif is not listed", out)
+        con.cmd("xl network-detach io 1")
+        if re.search(r"^1\s+0\s", con.cmd("xl network-list io"), re.M):
+            fail("network-detach: vif 1 is still listed")
+        con.cmd("xl network-detach io 5", expect="io has no vif 5")
+        con.cmd("xl block-attach io phy:vda,xvdb,r")
+        out = con.cmd("xl block-list io")
+        if not re.search(r"^51728\s+0\s+51728\s+\d\s+vda\s", out, re.M):
+            fail("block-attach: xvdb (51728) is not listed", out)
+        con.cmd("xl block-attach io phy:vda,xvdb,r", expect="(that vdev is in use)")
+        con.cmd("xl block-attach io phy:nosuch,xvdc,r", expect="no disk or partition 'nosuch'")
+        con.cmd("xl network-attach 0", expect="not created by this CLI")
         con.cmd("xl destroy io")
         if "io" in list_rows(con.cmd("xl list")):
             fail("io is still listed after destroy")
+
     finally:
         con.close()
     with open(img, "rb") as f:

@@ -16,6 +16,9 @@
 #include "hypercall.h"
 #include "pvclock.h"
 #include "xsd/xsd.h"
+#include "blkback/blkback.h"
+#include "block/blkdev.h"
+#include "storage/partition.h"
 
 #define ARGS_MAX 16
 
@@ -590,6 +593,111 @@ static int cmd_devlist(const struct hvm_start_info *si, int argc, char **argv)
 	return 0;
 }
 
+/* The CLI's record of DOM (attach needs the launcher's state). */
+static struct cli_dom *managed(const char *arg, const char *cmd)
+{
+	domid_t id;
+	struct cli_dom *d;
+
+	if (!domain_arg(arg, &id))
+		return NULL;
+	if (!(d = cli_dom_by_id(id)))
+		printf("xl %s: domain %u was not created by this CLI; its devices are not managed "
+		       "here\n", cmd, id);
+	return d;
+}
+
+static int cmd_block_attach(const struct hvm_start_info *si, int argc, char **argv)
+{
+	struct domcfg_disk spec;
+	struct blkdev *bd;
+	char err[160];
+	int rc;
+	(void)si;
+
+	if (argc != 3)
+		return usage(find_cmd("block-attach"));
+	struct cli_dom *d = managed(argv[1], argv[0]);
+	if (!d)
+		return 1;
+	if (domcfg_parse_disk(argv[2], &spec, err, sizeof(err))) {
+		printf("xl block-attach: %s\n", err);
+		return 1;
+	}
+	if (storage_lookup(spec.target, &bd)) {
+		printf("xl block-attach: no disk or partition '%s' in dom0\n", spec.target);
+		return 1;
+	}
+	if ((rc = xsd_init()) || (rc = blkback_init())) {
+		printf("xl block-attach: the block backend cannot start: %d\n", rc);
+		return 1;
+	}
+	struct launch_disk disk = { bd->name, spec.devid, spec.readonly };
+	if ((rc = launch_vbd_attach(&d->ld, &disk))) {
+		printf("xl block-attach: %s to %s: error %d%s\n", spec.vdev, d->cfg.name, rc,
+		       rc == -EEXIST ? " (that vdev is in use)" : rc == -ENOSPC ? " (too many disks)" : "");
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_network_attach(const struct hvm_start_info *si, int argc, char **argv)
+{
+	struct domcfg_vif spec;
+	char err[160], joined[128] = "";
+	int rc;
+	(void)si;
+
+	if (argc < 2)
+		return usage(find_cmd("network-attach"));
+	struct cli_dom *d = managed(argv[1], argv[0]);
+	if (!d)
+		return 1;
+	for (int i = 2; i < argc; i++) { /* xl takes key=value words */
+		size_t l = strlen(joined);
+		snprintf(joined + l, sizeof(joined) - l, "%s%s", l ? "," : "", argv[i]);
+	}
+	if (domcfg_parse_vif(joined, &spec, err, sizeof(err))) {
+		printf("xl network-attach: %s\n", err);
+		return 1;
+	}
+	unsigned devid = 0;
+	while (devid < LAUNCH_MAX_VIFS && (d->ld.vifs & (1u << devid)))
+		devid++;
+	if (devid == LAUNCH_MAX_VIFS) {
+		printf("xl network-attach: %s has %u vifs already\n", d->cfg.name, LAUNCH_MAX_VIFS);
+		return 1;
+	}
+	struct launch_vif vif = { .devid = devid, .bridge = spec.bridge };
+	if (spec.has_mac)
+		memcpy(vif.mac, spec.mac, 6);
+	if ((rc = launch_vif_attach(&d->ld, &vif))) {
+		printf("xl network-attach: error %d\n", rc);
+		return 1;
+	}
+	printf("xl: vif %u attached to %s\n", devid, d->cfg.name);
+	return 0;
+}
+
+static int cmd_network_detach(const struct hvm_start_info *si, int argc, char **argv)
+{
+	u64 devid;
+	const char *end;
+	int rc;
+	(void)si;
+
+	if (argc != 3 || parse_u64(argv[2], &end, &devid) || *end)
+		return usage(find_cmd("network-detach"));
+	struct cli_dom *d = managed(argv[1], argv[0]);
+	if (!d)
+		return 1;
+	if ((rc = launch_vif_detach(&d->ld, (unsigned)devid))) {
+		printf("xl network-detach: %s has no vif %lu\n", d->cfg.name, devid);
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_help(const struct hvm_start_info *si, int argc, char **argv);
 
 static const struct xl_cmd cmds[] = {
@@ -606,6 +714,11 @@ static const struct xl_cmd cmds[] = {
 	  cmd_console },
 	{ "domid", "domid NAME", "a domain's id", cmd_domid },
 	{ "domname", "domname ID", "a domain's name", cmd_domname },
+	{ "block-attach", "block-attach DOM DISKSPEC", "give a running domain a disk (xl's disk syntax)",
+	  cmd_block_attach },
+	{ "network-attach", "network-attach DOM [mac=M] [bridge=B]", "give a running domain a vif",
+	  cmd_network_attach },
+	{ "network-detach", "network-detach DOM DEVID", "take a vif away", cmd_network_detach },
 	{ "vcpu-list", "vcpu-list [DOM]", "the vCPUs of each domain", cmd_vcpu_list },
 	{ "block-list", "block-list DOM", "a domain's disks (backend nodes and states)", cmd_devlist },
 	{ "network-list", "network-list DOM", "a domain's vifs (MAC, bridge, state)", cmd_devlist },
