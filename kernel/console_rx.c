@@ -6,6 +6,7 @@
  * from console_io on the same CPU.
  */
 #include <keel/console_rx.h>
+#include <keel/debug_view.h>
 #include <keel/domain.h>
 #include <keel/evtchn.h>
 #include <keel/uart.h>
@@ -32,6 +33,8 @@ static bool fill(void)
 	int c;
 
 	while ((c = uart_getc()) >= 0) {
+		if (debug_view_key((char)c))
+			continue;
 		got = true;
 		if (head - tail == CONSOLE_RX_RING) {
 			dropped++;

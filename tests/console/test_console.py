@@ -135,3 +135,47 @@ def _():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@test("console-hypervisor-view-key-sequence", timeout=150)
+def _():
+    """Ctrl-\\ three times switches the serial console's input to the
+    hypervisor's own view (for a wedged dom0) and back; keys typed there
+    never reach dom0."""
+    proc = subprocess.Popen([sys.executable, RUN, "--timeout", "120"], cwd=TREE,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    buf = [b""]
+
+    def send(b):
+        proc.stdin.write(b)
+        proc.stdin.flush()
+
+    try:
+        _read_until(proc, buf, "dom0> ", 60)
+        start = len(buf[0])
+        send(b"\x1c\x1c\x1c")
+        _read_until(proc, buf, "view: console input now goes to the hypervisor", 20, start)
+        send(b"d")
+        _read_until(proc, buf, "view: id", 20, start)
+        _read_until(proc, buf, "dom0", 20, buf[0].rfind(b"view: id"))
+        send(b"m")
+        _read_until(proc, buf, "frames free", 20, start)
+        send(b"e")
+        _read_until(proc, buf, "view: d0 ", 20, start)
+        send(b"version\r")  # taken by the view: dom0 must not answer
+        time.sleep(2)
+        if "Xen-compatible ABI" in clean(buf[0][start:].decode("utf-8", "replace")):
+            fail("a key typed in the hypervisor's view reached dom0")
+        start = len(buf[0])
+        send(b"\x1c\x1c\x1c")
+        _read_until(proc, buf, "view: console input now goes to dom0", 20, start)
+        send(b"\rversion\r")
+        _read_until(proc, buf, "Xen-compatible ABI 4.17", 20, start)
+        send(b"poweroff\r")
+        _read_until(proc, buf, "keel: machine stop: poweroff", 20, len(buf[0]))
+        proc.wait(20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
