@@ -17,32 +17,12 @@
 #include <lib/string.h>
 #include "block/blkdev.h"
 #include "guest.h"
+#include "disk_pattern.h"
 #include "selftests.h"
 #include "hw/hw.h"
 
-/* The host's generator (tests/hw/test_hw.py has the same): the 32-bit
- * little-endian word at byte offset 4*w of the disk. */
-static u32 pattern_word(u64 w, u32 seed)
-{
-	return (u32)((w + (u64)seed * 0x10000000ULL) * 2654435761ULL) ^ (u32)(w >> 13);
-}
 
-static void fill(void *buf, u64 byte_off, size_t len, u32 seed)
-{
-	u32 *p = buf;
-	for (size_t i = 0; i < len / 4; i++)
-		p[i] = pattern_word(byte_off / 4 + i, seed);
-}
 
-/* Returns the byte offset (within buf) of the first mismatch, or -1. */
-static long check(const void *buf, u64 byte_off, size_t len, u32 seed)
-{
-	const u32 *p = buf;
-	for (size_t i = 0; i < len / 4; i++)
-		if (p[i] != pattern_word(byte_off / 4 + i, seed))
-			return (long)(i * 4);
-	return -1;
-}
 
 static struct blkdev *find_disk(const char *cl, const char *test)
 {
@@ -91,7 +71,7 @@ static int verify_disk(struct blkdev *bd, u32 seed)
 					       r->status);
 					return 1;
 				}
-				long bad = check(bufs[i], r->sector * bd->sector_size,
+				long bad = pattern_mismatch(bufs[i], r->sector * bd->sector_size,
 						 (size_t)r->count * bd->sector_size, seed);
 				if (bad >= 0 && !failed++)
 					printf("dom0: blk-test: FAIL initial pattern differs at byte %lu\n",
@@ -175,7 +155,7 @@ int hw_blk_test(const char *cl)
 			return 1;
 		}
 		u8 *data = (u8 *)bufs[i] + w->buf_offset;
-		fill(data, sector * bd->sector_size, len, 2);
+		pattern_fill(data, sector * bd->sector_size, len, 2);
 		reqs[i] = (struct blk_req){ .op = BLK_WRITE, .sector = sector, .count = count,
 					    .buf = data };
 		int rc;
@@ -208,7 +188,7 @@ int hw_blk_test(const char *cl)
 		size_t len = (size_t)r->count * bd->sector_size;
 		memset(r->buf, 0, len);
 		rc = blk_sync(bd, BLK_READ, r->sector, r->count, r->buf);
-		long bad = rc ? 0 : check(r->buf, r->sector * bd->sector_size, len, 2);
+		long bad = rc ? 0 : pattern_mismatch(r->buf, r->sector * bd->sector_size, len, 2);
 		if (rc || bad >= 0) {
 			printf("dom0: blk-test: FAIL read-back %lu+%u: status %d, first difference at "
 			       "byte %ld\n", r->sector, r->count, rc, bad);
@@ -251,7 +231,7 @@ static int past_end_one(struct blkdev *bd)
 		failed += !ok;
 	}
 	int rc = blk_sync(bd, BLK_READ, 0, 1, buf);
-	long bad = rc ? 0 : check(buf, 0, bd->sector_size, 1);
+	long bad = rc ? 0 : pattern_mismatch(buf, 0, bd->sector_size, 1);
 	printf("dom0: blk-past-end: %s %s (%s) still works: read 0+1 status %d%s\n",
 	       (rc || bad >= 0) ? "FAIL" : "PASS", bd->name, bd->driver, rc,
 	       bad >= 0 ? ", wrong data" : "");

@@ -29,6 +29,7 @@
 #include <lib/string.h>
 #include "block/blkdev.h"
 #include "guest.h"
+#include "disk_pattern.h"
 #include "selftests.h"
 
 #define WRITE_OFF (1u << 20)
@@ -36,11 +37,6 @@
 #define DISCARD_OFF (WRITE_OFF + (64u << 10))
 #define DISCARD_BYTES (128u << 10)
 
-/* The host's generator (tests/hw/test_hw.py, hw_blk_test.c). */
-static u32 pattern_word(u64 w, u32 seed)
-{
-	return (u32)((w + (u64)seed * 0x10000000ULL) * 2654435761ULL) ^ (u32)(w >> 13);
-}
 
 /* Runs `op` over [sector, sector+count) in requests of at most `max`. */
 static int sync_range(struct blkdev *bd, u8 op, u64 sector, u32 count, u32 max, u8 *buf)

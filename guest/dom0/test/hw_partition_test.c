@@ -20,32 +20,14 @@
 #include <lib/string.h>
 #include "block/blkdev.h"
 #include "guest.h"
+#include "disk_pattern.h"
 #include "selftests.h"
 #include "storage/partition.h"
 
-/* hw_blk_test.c's (and the host's) pattern: the word at byte 4*w. */
-static u32 pattern_word(u64 w, u32 seed)
-{
-	return (u32)((w + (u64)seed * 0x10000000ULL) * 2654435761ULL) ^ (u32)(w >> 13);
-}
 
-static void fill(void *buf, u64 byte_off, size_t len, u32 seed)
-{
-	u32 *p = buf;
-	for (size_t i = 0; i < len / 4; i++)
-		p[i] = pattern_word(byte_off / 4 + i, seed);
-}
 
-static bool same(const void *buf, u64 byte_off, size_t len, u32 seed)
-{
-	const u32 *p = buf;
-	for (size_t i = 0; i < len / 4; i++)
-		if (p[i] != pattern_word(byte_off / 4 + i, seed))
-			return false;
-	return true;
-}
 
-/* Like same(), but sectors [dfirst, dfirst + dcount) of the buffer must
+/* Like pattern_mismatch() < 0, but sectors [dfirst, dfirst + dcount) of the buffer must
  * be zeros (discarded). */
 static bool same_but_discarded(const u8 *buf, u64 abs, u32 count, u32 ss, u32 dfirst, u32 dcount)
 {
@@ -55,7 +37,7 @@ static bool same_but_discarded(const u8 *buf, u64 abs, u32 count, u32 ss, u32 df
 			for (u32 k = 0; k < ss; k++)
 				if (sec[k])
 					return false;
-		} else if (!same(sec, (abs + i) * ss, ss, 2)) {
+		} else if (pattern_mismatch(sec, (abs + i) * ss, ss, 2) >= 0) {
 			return false;
 		}
 	}
@@ -144,7 +126,7 @@ int hw_blk_partition_test(const char *cl)
 	/* 2. writes, in the partition's sectors. */
 	for (unsigned i = 0; i < 2; i++) {
 		u64 abs = gp->first_lba + w[i].sector;
-		fill(buf, abs * ss, (size_t)w[i].count * ss, 2);
+		pattern_fill(buf, abs * ss, (size_t)w[i].count * ss, 2);
 		rc = blk_sync(part, BLK_WRITE, w[i].sector, w[i].count, buf);
 		printf("dom0: blk-partition: %s write %s sector %lu+%u: %d\n", rc ? "FAIL" : "PASS",
 		       part->name, w[i].sector, w[i].count, rc);
