@@ -307,8 +307,14 @@ def _():
             fail("top does not show Domain-0", str(frames[-1]))
         k.ctl("xl", "destroy", "spin")
 
-        na, nb = k.create("na.cfg"), k.create("nb.cfg")
+        # na alone only says hello (nobody answers); nb's arrival starts
+        # the exchange
+        na = k.create("na.cfg")
+        k.wait_serial("(d%d) net: connected" % na, 60)
         before = top_frames(k.ctl("xl", "top", "-b", "-i", "1"))[0]
+        if before["na"]["NETS"] != 1 or before["na"]["NETRX(k)"] != 0:
+            fail("na before its peer: one vif, nothing received", str(before["na"]))
+        nb = k.create("nb.cfg")
         for d in (na, nb):
             k.wait_serial(re.compile(r"\(d%d\) net: sent 200 received 200" % d), 200)
         after = top_frames(k.ctl("xl", "top", "-b", "-i", "1"))[0]
