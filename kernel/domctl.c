@@ -522,11 +522,18 @@ static long sysctl_readconsole(struct vcpu *v, struct xen_sysctl *op)
 	struct xen_sysctl_readconsole *rc = &op->u.readconsole;
 	static char text[READCONSOLE_MAX];
 
-	if (rc->clear || rc->incremental)
+	/* Xen's clear is 0 or 1 (a bool in its struct); incremental reads
+	 * (index) are not supported. */
+	if (rc->clear > 1 || rc->incremental)
 		return -EINVAL;
 	size_t n = printk_read_log(text, MIN((size_t)rc->count, sizeof(text)));
 	if (copy_to_guest(v, rc->buffer, text, n))
-		return -EFAULT;
+		return -EFAULT; /* nothing cleared: the caller saw nothing */
+	/* As Xen's read_console_ring with clear: what was read is gone.
+	 * Keel reads the newest bytes, so everything up to now goes (a
+	 * buffer smaller than the log drops the older unread text too). */
+	if (rc->clear)
+		printk_clear_log();
 	rc->count = (u32)n;
 	return 0;
 }

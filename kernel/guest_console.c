@@ -131,7 +131,13 @@ void guest_console_write(struct domain *d, const char *buf, size_t len)
 				console_guest_write("\b", 1, false);
 			continue;
 		}
-		if ((c < 0x20 && c != '\t') || c == 0x7f)
+		/* Control characters become '?', so that no domain can move
+		 * the cursor over the hypervisor's lines and pose as them;
+		 * except ESC from the control domain, whose shell draws with
+		 * ANSI sequences (the line editor's cursor moves, `xl top`
+		 * redrawing the screen) and which is trusted with the
+		 * console anyway. */
+		if ((c < 0x20 && c != '\t' && !(c == 0x1b && is_control_domain(d))) || c == 0x7f)
 			c = '?';
 		l->buf[l->len++] = c;
 		if (l->len == LINE_MAX)

@@ -16,6 +16,7 @@
 
 static char log_ring[LOG_RING_SIZE];
 static u64 log_head; /* total bytes ever written */
+static u64 log_cleared; /* log_head at the last printk_clear_log */
 static int console_level = LOG_INFO;
 
 void printk_set_level(int level)
@@ -63,11 +64,18 @@ void printk(int level, const char *fmt, ...)
 
 size_t printk_read_log(char *buf, size_t len)
 {
-	u64 avail = log_head < LOG_RING_SIZE ? log_head : LOG_RING_SIZE;
+	u64 avail = log_head - log_cleared;
+	if (avail > LOG_RING_SIZE)
+		avail = LOG_RING_SIZE;
 	if (len > avail)
 		len = avail;
 	u64 start = log_head - len;
 	for (size_t i = 0; i < len; i++)
 		buf[i] = log_ring[(start + i) & (LOG_RING_SIZE - 1)];
 	return len;
+}
+
+void printk_clear_log(void)
+{
+	log_cleared = log_head;
 }

@@ -173,18 +173,29 @@ int sysctl_physinfo(struct xen_sysctl_physinfo *info)
 	return rc;
 }
 
-int sysctl_readconsole(char *buf, u32 size, u32 *n)
+static int readconsole(char *buf, u32 size, bool clear, u32 *n)
 {
 	struct xen_sysctl op;
 	memset(&op, 0, sizeof(op));
 	op.cmd = XEN_SYSCTL_readconsole;
 	op.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+	op.u.readconsole.clear = clear;
 	op.u.readconsole.buffer = (u64)(uintptr_t)buf;
 	op.u.readconsole.count = size;
 	int rc = (int)HYPERVISOR_sysctl(&op);
 	if (rc == 0)
 		*n = op.u.readconsole.count;
 	return rc;
+}
+
+int sysctl_readconsole(char *buf, u32 size, u32 *n)
+{
+	return readconsole(buf, size, false, n);
+}
+
+int sysctl_readconsole_clear(char *buf, u32 size, u32 *n)
+{
+	return readconsole(buf, size, true, n);
 }
 
 int sysctl_counts(struct keel_sysctl_counts *c)

@@ -48,6 +48,9 @@ int sysctl_domain_list(domid_t first, struct xen_domctl_getdomaininfo *buf, u32 
 /* The newest `size` bytes of the hypervisor's log ring into buf; *n gets
  * the count. 0 or -errno. */
 int sysctl_readconsole(char *buf, u32 size, u32 *n);
+/* The same, then the log is cleared (Xen's readconsole clear = 1, `xl
+ * dmesg -c`): a later read starts after what this one returned. */
+int sysctl_readconsole_clear(char *buf, u32 size, u32 *n);
 
 /* KEEL_SYSCTL_counts: free frames, domains, event-channel ports and
  * grant frames/mappings held by all domains. 0 or -errno. */

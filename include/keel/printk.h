@@ -38,8 +38,12 @@ bool console_guest_write(const char *s, size_t n, bool may_drop);
 
 void printk_set_level(int level);
 
-/* Copies up to `len` bytes of the most recent log text into buf. */
+/* Copies up to `len` bytes of the most recent log text into buf (none
+ * of what printk_clear_log dropped); returns how many. */
 size_t printk_read_log(char *buf, size_t len);
+/* Drops the log text written so far (`xl dmesg -c`): later reads return
+ * only what is written after this call. */
+void printk_clear_log(void);
 
 /*
  * Stops the machine after a broken hypervisor invariant: prints the

@@ -61,8 +61,9 @@ struct xen_sysctl_getdomaininfolist {
 /* XEN_SYSCTL_readconsole (Xen's layout): the most recent `count` bytes of
  * the hypervisor's log ring (every level, not only what the console
  * showed) into `buffer`; count (IN/OUT) is the size, then the bytes
- * written. Keel supports the plain read only: clear and incremental must
- * be 0 (-EINVAL otherwise). */
+ * written. clear = 1 drops the log text after the read (`xl dmesg -c`;
+ * Keel reads the newest bytes, so all the text up to then goes);
+ * incremental must be 0 and clear 0 or 1 (-EINVAL otherwise). */
 struct xen_sysctl_readconsole {
 	uint8_t clear;
 	uint8_t incremental;

@@ -307,6 +307,13 @@ static void take_requests(struct blkb_dev *d)
 			d->ring.req_cons++;
 			d->requests++;
 			blkb_total_requests++;
+			if (p->c.op == BLKIF_OP_READ) {
+				d->rd_req++;
+				d->rd_sect += p->c.nr_sectors;
+			} else if (p->c.op == BLKIF_OP_WRITE) {
+				d->wr_req++;
+				d->wr_sect += p->c.nr_sectors;
+			}
 			p->used = true;
 			p->failed = false;
 			p->next = 0;

@@ -429,3 +429,21 @@ int blkback_state(domid_t dom, u32 devid)
 	struct blkb_dev *d = find(dom, devid);
 	return d ? d->state : -ENOENT;
 }
+
+unsigned blkback_vbd_stats(domid_t dom, struct blkback_vbd_stats *s)
+{
+	unsigned n = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < BLKBACK_MAX_DEVS; i++) {
+		const struct blkb_dev *d = &devs[i];
+		if (!d->used || d->fe != dom)
+			continue;
+		n++;
+		s->rd_req += d->rd_req;
+		s->wr_req += d->wr_req;
+		s->rd_sect += d->rd_sect;
+		s->wr_sect += d->wr_sect;
+	}
+	return n;
+}

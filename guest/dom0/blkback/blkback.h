@@ -43,4 +43,13 @@ void blkback_get_stats(struct blkback_stats *s);
 /* The backend's xenbus state of (dom, devid), or -ENOENT. */
 int blkback_state(domid_t dom, u32 devid);
 
+/* xentop's figures for a domain's disks: read and write requests taken
+ * off its rings and their 512-byte sectors, summed over the devices
+ * blkback serves for `dom` now (a device's counts go with it). Returns
+ * how many devices that is. */
+struct blkback_vbd_stats {
+	u64 rd_req, wr_req, rd_sect, wr_sect;
+};
+unsigned blkback_vbd_stats(domid_t dom, struct blkback_vbd_stats *s);
+
 #endif

@@ -67,6 +67,9 @@ struct blkb_dev {
 	void *indirect_page;       /* copy of an indirect request's segment pages */
 	bool broken;               /* violation seen: no more requests taken */
 	u64 requests;
+	/* xentop's VBD_RD/VBD_WR/VBD_RSECT/VBD_WSECT (blkback_vbd_stats):
+	 * requests taken off the ring and their 512-byte sectors. */
+	u64 rd_req, wr_req, rd_sect, wr_sect;
 };
 
 /* blk_ring.c: maps the frontend's ring and binds its channel (0, or -errno

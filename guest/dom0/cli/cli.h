@@ -11,8 +11,15 @@
  *   cli_xl.c        the commands
  *   xlcfg.c, domcfg.c  the config files (docs/xlcfg.md)
  *
+ *   cli_args.c      the argument rules (options, DOM, sizes; pure)
+ *   cli_domops.c    rename, mem-set, mem-max, dmesg
+ *   cli_detach.c    block-detach (waits for the frontend from the loop)
+ *   cli_top.c       top (xentop)
+ *
  * Everything runs from dom0's event loop (the shell's input handler):
- * commands are short and never wait for a guest.
+ * commands are short and never wait for a guest by running the loop
+ * themselves. The few that go on (block-detach until the frontend has
+ * closed, top until `q`) return CLI_PENDING and finish from the loop.
  */
 #ifndef GUEST_DOM0_CLI_H
 #define GUEST_DOM0_CLI_H
@@ -28,6 +35,19 @@
  */
 int cli_run(const struct hvm_start_info *si, const char *line);
 int cli_last_status(void);
+
+/*
+ * A command that goes on after cli_run returned (block-detach waiting for
+ * the guest, top refreshing): cli_run returns CLI_PENDING and cli_busy()
+ * is true until it ends. Meanwhile the shell holds its prompt back and
+ * gives every typed byte to cli_key (`q` quits top); when the command
+ * ends, the CLI stores its status and calls cli_finished (set by the
+ * shell) from the loop.
+ */
+#define CLI_PENDING 256
+bool cli_busy(void);
+void cli_key(char c);
+extern void (*cli_finished)(int status);
 /*
  * Autostart: dom0's command line `autostart=CFG[,CFG...]` (keel.cfg:
  * `module dom0 /dom0.elf shell autostart=/boot/web.cfg`) creates those

@@ -35,4 +35,26 @@ int cli_dom_destroy(domid_t id);
  * does; a reminder is printed if it is still up after `grace_s`. */
 int cli_dom_request(domid_t id, const char *what, bool wait, unsigned grace_s);
 
+/* A domain's name as the CLI prints it: DOMCFG_NAME_MAX plus room for a
+ * rename-restart's "-ID". */
+#define CLI_NAME_MAX (DOMCFG_NAME_MAX + 8)
+
+/* The domain named by `arg` (name or id), or a message and false. */
+bool cli_domain_arg(const char *arg, domid_t *id);
+/* Prints "usage: xl CMD's usage"; returns 1. */
+int cli_usage(const char *cmd);
+/* Every domain's record (sysctl getdomaininfolist): *n of them in the
+ * CLI's buffer, valid until the next call. */
+const struct xen_domctl_getdomaininfo *cli_domains(u32 *n);
+
+/* A command that goes on from the loop (cli.h, CLI_PENDING): start
+ * before returning CLI_PENDING, with the handler typed keys go to; end
+ * (once) with the command's status. */
+void cli_bg_start(void (*on_key)(char c));
+void cli_bg_end(int status);
+
+/* Commands outside cli_xl.c (whose table lists them). */
+typedef int cli_cmd_fn(const struct hvm_start_info *si, int argc, char **argv);
+cli_cmd_fn cli_cmd_rename, cli_cmd_mem, cli_cmd_dmesg, cli_cmd_block_detach, cli_cmd_top;
+
 #endif

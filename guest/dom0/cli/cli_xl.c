@@ -8,6 +8,7 @@
 #include <public/sched.h>
 #include <public/sysctl.h>
 #include <public/version.h>
+#include "cli_args.h"
 #include "cli_internal.h"
 #include "cpu.h"
 #include "domain/domain.h"
@@ -78,32 +79,28 @@ static u32 domain_list(void)
 	return n;
 }
 
+const struct xen_domctl_getdomaininfo *cli_domains(u32 *n)
+{
+	*n = domain_list();
+	return list_buf;
+}
+
 int cli_find_domain(const char *dom, domid_t *id)
 {
-	char name[DOMCFG_NAME_MAX + 8];
+	static char names[LIST_MAX][CLI_NAME_MAX];
+	static const char *name_ptrs[LIST_MAX];
+	static domid_t ids[LIST_MAX];
 	u32 n = domain_list();
 
 	for (u32 i = 0; i < n; i++) {
-		if (all_digits(dom)) {
-			u64 v;
-			const char *end;
-			if (!parse_u64(dom, &end, &v) && v == list_buf[i].domain) {
-				*id = list_buf[i].domain;
-				return 0;
-			}
-			continue;
-		}
-		cli_domain_name(list_buf[i].domain, name, sizeof(name));
-		if (!strcmp(name, dom)) {
-			*id = list_buf[i].domain;
-			return 0;
-		}
+		ids[i] = list_buf[i].domain;
+		cli_domain_name(ids[i], names[i], sizeof(names[i]));
+		name_ptrs[i] = names[i];
 	}
-	return -ENOENT;
+	return cli_match_domain(dom, ids, name_ptrs, n, id);
 }
 
-/* The domain named by argv[i], or a message and false. */
-static bool domain_arg(const char *arg, domid_t *id)
+bool cli_domain_arg(const char *arg, domid_t *id)
 {
 	if (cli_find_domain(arg, id)) {
 		printf("xl: no domain '%s' (xl list shows them)\n", arg);
@@ -191,7 +188,7 @@ static int cmd_list(const struct hvm_start_info *si, int argc, char **argv)
 			only = argv[i];
 	}
 	domid_t want = 0;
-	if (only && !domain_arg(only, &want))
+	if (only && !cli_domain_arg(only, &want))
 		return 1;
 	u32 n = domain_list();
 	if (lng)
@@ -294,7 +291,7 @@ static int one_dom(int argc, char **argv, domid_t *id, bool allow_dom0)
 {
 	if (argc != 2)
 		return usage(find_cmd(argv[0]));
-	if (!domain_arg(argv[1], id))
+	if (!cli_domain_arg(argv[1], id))
 		return 1;
 	if (!*id && !allow_dom0) {
 		printf("xl %s: not on Domain-0\n", argv[0]);
@@ -415,7 +412,7 @@ static int cmd_vcpu_list(const struct hvm_start_info *si, int argc, char **argv)
 
 	if (argc > 2)
 		return usage(find_cmd("vcpu-list"));
-	if (argc == 2 && !domain_arg(argv[1], &want))
+	if (argc == 2 && !cli_domain_arg(argv[1], &want))
 		return 1;
 	printf("%-32s %5s %5s %5s %5s %9s %s\n", "Name", "ID", "VCPU", "CPU", "State", "Time(s)",
 	       "Affinity (Hard / Soft)");
@@ -599,7 +596,7 @@ static struct cli_dom *managed(const char *arg, const char *cmd)
 	domid_t id;
 	struct cli_dom *d;
 
-	if (!domain_arg(arg, &id))
+	if (!cli_domain_arg(arg, &id))
 		return NULL;
 	if (!(d = cli_dom_by_id(id)))
 		printf("xl %s: domain %u was not created by this CLI; its devices are not managed "
@@ -724,6 +721,17 @@ static const struct xl_cmd cmds[] = {
 	{ "network-list", "network-list DOM", "a domain's vifs (MAC, bridge, state)", cmd_devlist },
 	{ "info", "info", "the host: CPU, virtualization, memory, version", cmd_info },
 	{ "uptime", "uptime", "how long each domain has run", cmd_uptime },
+	{ "block-detach", "block-detach [-f] DOM DEVID|VDEV",
+	  "take a disk away once the guest has closed it (-f: at once)", cli_cmd_block_detach },
+	{ "rename", "rename DOM NEWNAME", "give a domain another name", cli_cmd_rename },
+	{ "mem-set", "mem-set DOM SIZE", "set a domain's memory target (MiB; k, m, g suffixes)",
+	  cli_cmd_mem },
+	{ "mem-max", "mem-max DOM SIZE", "set a domain's maximum memory (MiB; k, m, g suffixes)",
+	  cli_cmd_mem },
+	{ "dmesg", "dmesg [-c]", "the hypervisor's log (-c: then clear it)", cli_cmd_dmesg },
+	{ "top", "top [-b] [-i N] [-d SECS]",
+	  "domains' CPU, memory, disk and net, refreshed (q quits; -b: batch, N frames)",
+	  cli_cmd_top },
 	{ "help", "help [CMD]", "these commands, or one in detail", cmd_help },
 };
 
@@ -739,6 +747,45 @@ static int usage(const struct xl_cmd *c)
 {
 	printf("usage: xl %s\n", c ? c->usage : "COMMAND");
 	return 1;
+}
+
+int cli_usage(const char *cmd)
+{
+	return usage(find_cmd(cmd));
+}
+
+/* ---- commands that go on from the loop (cli.h, CLI_PENDING) ---- */
+
+void (*cli_finished)(int status);
+static void (*bg_key)(char c);
+static bool bg_busy;
+
+bool cli_busy(void)
+{
+	return bg_busy;
+}
+
+void cli_key(char c)
+{
+	if (bg_busy && bg_key)
+		bg_key(c);
+}
+
+void cli_bg_start(void (*on_key)(char c))
+{
+	bg_busy = true;
+	bg_key = on_key;
+}
+
+void cli_bg_end(int status)
+{
+	if (!bg_busy)
+		return;
+	bg_busy = false;
+	bg_key = NULL;
+	last_status = status;
+	if (cli_finished)
+		cli_finished(status);
 }
 
 static int cmd_help(const struct hvm_start_info *si, int argc, char **argv)
@@ -807,7 +854,14 @@ int cli_run(const struct hvm_start_info *si, const char *line)
 		printf("xl: '%s' is not a command Keel supports (xl help lists them)\n", argv[0]);
 		return last_status = 1;
 	}
-	return last_status = c->run(si, argc, argv);
+	if (bg_busy) { /* the shell does not let this happen; autostart neither */
+		puts("xl: a command is still running");
+		return last_status = 1;
+	}
+	int rc = c->run(si, argc, argv);
+	if (rc == CLI_PENDING)
+		return rc; /* its status comes with cli_bg_end */
+	return last_status = rc;
 }
 
 unsigned cli_autostart(const struct hvm_start_info *si)

@@ -536,6 +536,16 @@ static bool name_char_ok(char ch)
 	       ch == '-' || ch == '_' || ch == '.';
 }
 
+bool domcfg_name_ok(const char *name)
+{
+	if (!*name || strlen(name) >= DOMCFG_NAME_MAX)
+		return false;
+	for (; *name; name++)
+		if (!name_char_ok(*name))
+			return false;
+	return true;
+}
+
 static int build_cmdline(struct ctx *x, struct domcfg *d)
 {
 	char root[256], extra[DOMCFG_CMDLINE_MAX];

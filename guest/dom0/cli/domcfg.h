@@ -90,6 +90,9 @@ int domcfg_parse_vif(const char *spec, struct domcfg_vif *vif, char *err, size_t
  * "xvdb1" -> 51729, "hda" -> 768, "sdb" -> 2064, "xvdaa" -> extended).
  * 0, or -EINVAL for a name Xen's scheme has no number for. */
 int domcfg_vdev_to_devid(const char *vdev, u32 *devid);
+/* Whether `name` is a domain name the config accepts (letters, digits,
+ * '-', '_', '.'; 1 to DOMCFG_NAME_MAX - 1 of them): xl rename's rule too. */
+bool domcfg_name_ok(const char *name);
 
 /* "destroy", "restart", ... */
 const char *domcfg_action_name(u8 action);

@@ -128,6 +128,18 @@ int launch_destroy(struct launch_domain *d);
  */
 int launch_vbd_attach(struct launch_domain *d, const struct launch_disk *disk);
 int launch_vbd_detach(struct launch_domain *d, u32 devid, u64 timeout_ns);
+/*
+ * The same detach in steps, for a caller that must not run dom0's loop
+ * (the CLI's block-detach, itself a loop handler): start writes online =
+ * 0 and Closing to the backend (nothing when it is Closed already): 0,
+ * -ENOENT (no such devid) or the store's error. closed: whether the
+ * backend has reached Closed (the frontend answered). finish removes
+ * both directories and frees the entry whatever the state (blkback frees
+ * the device once its requests are done): 0 or -ENOENT.
+ */
+int launch_vbd_detach_start(struct launch_domain *d, u32 devid);
+bool launch_vbd_closed(const struct launch_domain *d, u32 devid);
+int launch_vbd_detach_finish(struct launch_domain *d, u32 devid);
 int launch_vbds_create(const struct launch_params *p, struct launch_domain *d);
 void launch_vbds_destroy(struct launch_domain *d);
 

@@ -99,33 +99,84 @@ static bool be_closed(void *arg)
 	return !xsd_read(path, v, sizeof(v)) && !strcmp(v, "6");
 }
 
-int launch_vbd_detach(struct launch_domain *d, u32 devid, u64 timeout_ns)
+/* The entry of devid in d->vbds, or LAUNCH_MAX_DISKS. */
+static unsigned vbd_slot(const struct launch_domain *d, u32 devid)
+{
+	unsigned i;
+
+	for (i = 0; i < LAUNCH_MAX_DISKS && (!devid || d->vbds[i] != devid); i++)
+		;
+	return i;
+}
+
+int launch_vbd_detach_start(struct launch_domain *d, u32 devid)
+{
+	char be[80];
+
+	if (vbd_slot(d, devid) == LAUNCH_MAX_DISKS)
+		return -ENOENT;
+	snprintf(be, sizeof(be), BE_FMT, d->id, devid);
+	/* libxl__initiate_device_generic_remove: online 0, Closing; the
+	 * frontend sees Closing and closes, the backend then goes Closed.
+	 * One already Closed (the guest closed it) needs nothing. */
+	struct closed_arg a = { be };
+	if (be_closed(&a))
+		return 0;
+	int rc = put_num(be, "online", 0);
+	return rc ? rc : put_num(be, "state", XenbusStateClosing);
+}
+
+bool launch_vbd_closed(const struct launch_domain *d, u32 devid)
+{
+	char be[80];
+	struct closed_arg a = { be };
+
+	snprintf(be, sizeof(be), BE_FMT, d->id, devid);
+	return be_closed(&a);
+}
+
+int launch_vbd_detach_finish(struct launch_domain *d, u32 devid)
 {
 	char be[80], fe[80];
-	unsigned i;
-	int rc = 0;
+	unsigned i = vbd_slot(d, devid);
 
-	for (i = 0; i < LAUNCH_MAX_DISKS && d->vbds[i] != devid; i++)
-		;
-	if (!devid || i == LAUNCH_MAX_DISKS)
+	if (i == LAUNCH_MAX_DISKS)
 		return -ENOENT;
 	snprintf(be, sizeof(be), BE_FMT, d->id, devid);
 	snprintf(fe, sizeof(fe), FE_FMT, d->id, devid);
-	/* libxl__initiate_device_generic_remove: online 0, Closing; then
-	 * wait for the backend to reach Closed. */
-	struct closed_arg a = { be };
-	if (!be_closed(&a)) {
-		put_num(be, "online", 0);
-		put_num(be, "state", XenbusStateClosing);
-		if (!loop_run_until(be_closed, &a, pvclock_now_ns() + timeout_ns))
-			rc = -ETIMEDOUT;
-	}
+	/* Removing the backend directory is what frees the device in
+	 * blkback (after its outstanding requests), Closed or not. */
 	xsd_rm(be);
 	xsd_rm(fe);
+	d->vbds[i] = 0;
+	return 0;
+}
+
+struct vbd_arg {
+	const struct launch_domain *d;
+	u32 devid;
+};
+
+static bool vbd_closed(void *arg)
+{
+	const struct vbd_arg *a = arg;
+	return launch_vbd_closed(a->d, a->devid);
+}
+
+int launch_vbd_detach(struct launch_domain *d, u32 devid, u64 timeout_ns)
+{
+	struct vbd_arg a = { d, devid };
+	int rc;
+
+	if ((rc = launch_vbd_detach_start(d, devid)) == -ENOENT)
+		return rc;
+	/* A store error still removes the nodes, as before. */
+	if (!rc && !loop_run_until(vbd_closed, &a, pvclock_now_ns() + timeout_ns))
+		rc = -ETIMEDOUT;
+	launch_vbd_detach_finish(d, devid);
 	/* Let the backend see the removal and free the device. */
 	for (unsigned n = 0; n < 100 && loop_run_once(false); n++)
 		;
-	d->vbds[i] = 0;
 	return rc;
 }
 

@@ -94,33 +94,11 @@ static void cmd_bridge(const struct hvm_start_info *si, const char *args)
 	netsvc_report();
 }
 
-/* The hypervisor's log ring (every level), as Xen's `xl dmesg`. */
-static void cmd_dmesg(const struct hvm_start_info *si, const char *args)
-{
-	static char text[16 * 1024];
-	u32 n = 0;
-	(void)si;
-	(void)args;
-	int rc = sysctl_readconsole(text, sizeof(text), &n);
-	if (rc) {
-		printf("dmesg: sysctl readconsole failed (%d)\n", rc);
-		return;
-	}
-	/* Start at a line boundary: the ring's oldest line may be cut. */
-	u32 start = 0;
-	if (n == sizeof(text))
-		while (start < n && text[start++] != '\n')
-			;
-	console_write(text + start, n - start);
-	console_flush();
-}
-
 static const struct command commands[] = {
 	{ "help", "list commands", cmd_help },
 	{ "mem", "dom0's memory map", cmd_mem },
 	{ "modules", "boot modules handed to dom0", cmd_modules },
 	{ "version", "hypervisor ABI version", cmd_version },
-	{ "dmesg", "the hypervisor's log", cmd_dmesg },
 	{ "bridge", "xenbr0's ports and counters, dom0's address", cmd_bridge },
 	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
 	{ "idle", "sleep N s in the event loop, then count dom0's exits", cmd_idle },
@@ -176,6 +154,8 @@ static void run_line(const struct hvm_start_info *si, char *line)
 	if (*args)
 		args[-1] = ' ';
 	int rc = cli_run(si, p);
+	if (rc == CLI_PENDING)
+		return; /* cli_done sets the status and the prompt */
 	if (rc != -ENOENT) {
 		last_status = rc;
 		return;
@@ -339,8 +319,15 @@ static void take_char(char c)
 	if (!le_feed(&editor, c))
 		return;
 	run_line(shell_si, editor.line);
-	if (!idle_running && !attached)
+	if (!idle_running && !attached && !cli_busy())
 		prompt();
+}
+
+/* An xl command that went on from the loop (cli.h) has ended. */
+static void cli_done(int status)
+{
+	last_status = status;
+	prompt();
 }
 
 static void editor_out(const char *s, size_t n, void *arg)
@@ -361,6 +348,8 @@ static void drain_input(void)
 		for (long i = 0; i < n && !idle_running; i++) {
 			if (attached)
 				forward_char(buf[i]);
+			else if (cli_busy()) /* top's `q`, ... */
+				cli_key(buf[i]);
 			else
 				take_char(buf[i]);
 		}
@@ -394,6 +383,7 @@ int dom0_shell_start(const struct hvm_start_info *si)
 
 	shell_si = si;
 	cli_console_attach = console_attach;
+	cli_finished = cli_done;
 	le_init(&editor, "dom0> ", editor_out, NULL);
 	if ((rc = loop_init())) {
 		printf("dom0: shell: no event channels (%d)\n", rc);
