@@ -169,4 +169,4 @@ clean:
 
 .PHONY: all deps run test test-list bench bench-compare clean guests unit usb iso pxe
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/linux -prune -o -name '*.d' -print 2>/dev/null)
