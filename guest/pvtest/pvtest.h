@@ -71,6 +71,9 @@
  *   role=net peer=MAC count=N               frames through its vif and
  *                                            dom0's bridge to a peer (net.c)
  *   role=net-hostile bad=CLASS,...           bad tx slots per class (net.c)
+ *   role=inet ip=A.B.C.D[/N] peer=A.B.C.D    ARP, ICMP echo and a UDP stream
+ *        [pings=N udp=N rate=R port=P]       to and from a peer IPv4 stack
+ *                                            through its vif (inet.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -100,6 +103,7 @@ void wait_port(u32 port, u64 timeout_ns, const char *what);
 void role_ping(const struct hvm_start_info *si);
 void role_net(const struct hvm_start_info *si);
 void role_net_hostile(const struct hvm_start_info *si);
+void role_inet(const struct hvm_start_info *si);
 void role_pong(const struct hvm_start_info *si);
 void role_hostile(const struct hvm_start_info *si);
 void role_victim(const struct hvm_start_info *si);

@@ -17,6 +17,7 @@
 #include <lib/errno.h>
 #include <lib/string.h>
 #include <public/io/xenbus.h>
+#include "bridge/netsvc.h"
 #include "guest.h"
 #include "loop/loop.h"
 #include "vif.h"
@@ -239,7 +240,15 @@ static void vif_new(domid_t dom, unsigned devid)
 		return; /* not complete yet: the next event brings it */
 	snprintf(path, sizeof(path), "%s/bridge", v->be);
 	if (xsd_read(path, v->bridge, sizeof(v->bridge)) < 0 || !v->bridge[0])
-		strlcpy(v->bridge, "xenbr0", sizeof(v->bridge));
+		strlcpy(v->bridge, NETSVC_BRIDGE, sizeof(v->bridge));
+	/* xenbr0 is the bridge over dom0's NICs: bring it up with them now
+	 * (idempotent), or a vif would join a bridge of its own that no NIC
+	 * is on, and reach no other host. */
+	if (!strcmp(v->bridge, NETSVC_BRIDGE)) {
+		int rc = netsvc_start(NULL);
+		if (rc)
+			printf("dom0: netback: vif%u.%u: network service: %d\n", dom, devid, rc);
+	}
 	v->used = true;
 	v->st.exists = true;
 	advertise(v);
