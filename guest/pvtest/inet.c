@@ -22,6 +22,9 @@
  *        rx-frames F"
  *     and PASS when every echo was answered, every datagram sent and the
  *     peer's end marker seen with nothing malformed.
+ *     detach_wait=1: before closing, writes data/net-done and keeps
+ *     serving until the backend goes Closing (dom0's hot unplug, at most
+ *     60 s), prints "inet: backend Closing: closing", then closes.
  */
 #include <lib/errno.h>
 #include <lib/string.h>
@@ -261,6 +264,18 @@ void role_inet(const struct hvm_start_info *si)
 	       ended ? "seen" : "missing");
 	printf("inet: arp answered %lu echo answered %lu errors %lu; tx-frames %lu rx-frames %lu\n",
 	       in.st.arp_requests, in.st.echo_requests, in.st.rx_errors, nf.tx_frames, nf.rx_frames);
+	if (arg_u64_or("detach_wait", 0)) {
+		if ((rc = xb_write(xenbus(), 0, "data/net-done", "1")))
+			fail("write data/net-done: %d", rc);
+		u64 until = pvclock_now_ns() + 60 * NS;
+		int st;
+		while ((st = netfront_backend_state(&nf)) != XenbusStateClosing) {
+			if (pvclock_now_ns() > until)
+				fail("backend did not go Closing (state %d)", st);
+			serve(NS / 50, NULL, true);
+		}
+		printf("inet: backend Closing: closing\n");
+	}
 	netfront_close(&nf, 5 * NS);
 	if (replies != pings || sent != count || !ended || rx_bad || replyq_lost || nf.bad_rsp ||
 	    nf.grants_kept)

@@ -21,6 +21,11 @@
  *                       (tests/pvnet/test_pvnet_inet.py).
  *   pvnet_mode=inet     two role=inet domUs (10.99.0.11, .12) ping each
  *                       other and exchange UDP streams through xenbr0.
+ *   pvnet_mode=detach   hot unplug with the xenbus handshake: a role=inet
+ *                       pair, one of which says data/net-done and waits;
+ *                       dom0 detaches its vif while connected (the guest
+ *                       closes on Closing: no time-out), then a role=spin
+ *                       domU whose frontend never answers (forced after 5 s).
  *   pvnet_rounds=N      the pair N times, counts back each time (teardown).
  */
 #include <lib/errno.h>
@@ -258,6 +263,85 @@ static void inet_run(bool to_linux, const struct net_counts *before)
 	domains_finish(true, "pvnet: PASS %u checks", domains_nr_checks());
 }
 
+static bool node_there(void *arg)
+{
+	char v[8];
+	return xsd_read(arg, v, sizeof(v)) >= 0;
+}
+
+static void check_vif_gone(const char *what, const struct launch_domain *d)
+{
+	struct netback_vif_stats st;
+	char path[80], v[8], name[64];
+
+	snprintf(name, sizeof(name), "%s-netback-vif-gone", what);
+	domains_check(name, netback_vif_stats(d->id, 0, &st), -ENOENT);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/0", d->id);
+	snprintf(name, sizeof(name), "%s-backend-nodes-gone", what);
+	domains_check(name, xsd_read(path, v, sizeof(v)), -ENOENT);
+	snprintf(path, sizeof(path), "/local/domain/%u/device/vif/0", d->id);
+	snprintf(name, sizeof(name), "%s-frontend-nodes-gone", what);
+	domains_check(name, xsd_read(path, v, sizeof(v)), -ENOENT);
+}
+
+static void detach_run(const struct net_counts *before)
+{
+	struct launch_domain d[2], spin;
+	char path[64];
+
+	launch_one(&d[0], "inet-a", "role=inet ip=10.99.0.11/24 peer=10.99.0.12 pings=3 udp=200 "
+		   "rate=250 detach_wait=1", 0x0a, true);
+	launch_one(&d[1], "inet-b", "role=inet ip=10.99.0.12/24 peer=10.99.0.11 pings=3 udp=200 "
+		   "rate=250", 0x0b, true);
+	for (unsigned i = 0; i < 2; i++)
+		domains_check("unpause", launch_unpause(&d[i]), 0);
+	snprintf(path, sizeof(path), "/local/domain/%u/data/net-done", d[0].id);
+	bool done = loop_run_until(node_there, path, pvclock_now_ns() + 4 * DOMAINS_WAIT_NS);
+	domains_check("detach-domU-done", done, 1);
+	report(&d[0]);
+	u64 t0 = pvclock_now_ns();
+	int rc = launch_vif_detach_wait(&d[0], 0, 5 * NS_PER_SEC);
+	u64 ms = (pvclock_now_ns() - t0) / 1000000;
+	printf("dom0: pvnet: detach: vif%u.0 detached while connected: %d in %lu ms\n", d[0].id,
+	       rc, ms);
+	domains_check("detach-handshake", rc, 0);
+	check_vif_gone("detach", &d[0]);
+	domains_check("detach-again", launch_vif_detach_wait(&d[0], 0, 5 * NS_PER_SEC), -ENOENT);
+
+	struct down_set set = { d, 2 };
+	bool down = loop_run_until(all_down, &set, pvclock_now_ns() + 4 * DOMAINS_WAIT_NS);
+	for (unsigned i = 0; i < 1000 && loop_run_once(false); i++)
+		;
+	domains_check("detach-domUs-finished", down, 1);
+	for (unsigned i = 0; i < 2; i++) {
+		domains_check("detach-poweroff", domains_shutdown_code(d[i].id), SHUTDOWN_poweroff);
+		domains_check("launch-destroy", launch_destroy(&d[i]), 0);
+	}
+
+	/* A frontend that never answers: the removal is forced. */
+	launch_one(&spin, "spin", "role=spin", 0x0c, true);
+	domains_check("unpause", launch_unpause(&spin), 0);
+	for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
+		;
+	t0 = pvclock_now_ns();
+	rc = launch_vif_detach_wait(&spin, 0, 5 * NS_PER_SEC);
+	ms = (pvclock_now_ns() - t0) / 1000000;
+	printf("dom0: pvnet: detach: vif%u.0 of a silent frontend: %d after %lu ms\n", spin.id, rc,
+	       ms);
+	domains_check("detach-silent-timed-out", rc, -ETIMEDOUT);
+	domains_check("detach-silent-waited-5s", ms >= 5000 && ms < 8000, 1);
+	check_vif_gone("detach-silent", &spin);
+	domains_check("launch-destroy", launch_destroy(&spin), 0);
+	for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
+		;
+	net_check_back("detach", before);
+	domains_check_free_pages(before->free_pages); /* the harness's line */
+	if (domains_nr_bad())
+		domains_finish(false, "pvnet: FAIL %u of %u checks", domains_nr_bad(),
+			       domains_nr_checks());
+	domains_finish(true, "pvnet: PASS %u checks", domains_nr_checks());
+}
+
 void scenario_pvnet(const struct hvm_start_info *si)
 {
 	char mode[16] = "pair", bad[128] = "size,bigsize,offset,id,gref,slots,extra,prod,flood";
@@ -290,7 +374,7 @@ void scenario_pvnet(const struct hvm_start_info *si)
 	 * its slots of dom0's mapping window cost the hypervisor a page table
 	 * page of dom0's that stays (1 page, seen as round-0 "leaking" one
 	 * page without this). Later rounds must give back everything. */
-	bool inet = !strcmp(mode, "linux") || !strcmp(mode, "inet");
+	bool inet = !strcmp(mode, "linux") || !strcmp(mode, "inet") || !strcmp(mode, "detach");
 	if (inet)
 		pair_count = 16; /* a warm-up only: its frames are not what is tested */
 	pair("warm-up-pair", NULL);
@@ -299,6 +383,8 @@ void scenario_pvnet(const struct hvm_start_info *si)
 		;
 
 	struct net_counts before = net_counts_now();
+	if (!strcmp(mode, "detach"))
+		detach_run(&before);
 	if (inet)
 		inet_run(!strcmp(mode, "linux"), &before);
 	char what[32];
