@@ -22,6 +22,10 @@
  *        rx-frames F"
  *     and PASS when every echo was answered, every datagram sent and the
  *     peer's end marker seen with nothing malformed.
+ *     csum_blank=1: the stream's datagrams go with NETTXF_csum_blank and
+ *     only the pseudo-header's sum in their UDP checksum, as Linux sends
+ *     with checksum offload: netback must finish them (the peer's stack
+ *     drops a datagram whose checksum is wrong).
  *     detach_wait=1: before closing, writes data/net-done and keeps
  *     serving until the backend goes Closing (dom0's hot unplug, at most
  *     60 s), prints "inet: backend Closing: closing", then closes.
@@ -96,7 +100,12 @@ static void on_rx(const u8 *f, size_t len, void *arg)
 	replyq_len[replyq_n++] = (u16)n;
 }
 
-static void send_frame(const u8 *f, size_t len);
+static void send_frame_flags(const u8 *f, size_t len, u16 flags);
+
+static void send_frame(const u8 *f, size_t len)
+{
+	send_frame_flags(f, len, 0);
+}
 
 static void flush_replies(void)
 {
@@ -106,11 +115,11 @@ static void flush_replies(void)
 	replyq_n = 0;
 }
 
-static void send_frame(const u8 *f, size_t len)
+static void send_frame_flags(const u8 *f, size_t len, u16 flags)
 {
 	u64 deadline = pvclock_now_ns() + 10 * NS;
 
-	while (netfront_send(&nf, f, len) == -EBUSY) {
+	while (netfront_send_flags(&nf, f, len, flags) == -EBUSY) {
 		if (pvclock_now_ns() > deadline)
 			fail("tx ring stuck");
 		netfront_wait(&nf, NS / 100);
@@ -153,6 +162,19 @@ static bool end_seen(void)
 	return in.st.udp_other > 0;
 }
 
+/* What a stack with checksum offload leaves in a UDP/IPv4 frame it built
+ * (Ethernet, 20-byte IPv4 header): the pseudo-header's folded sum, not
+ * inverted, in the checksum field (Linux's CHECKSUM_PARTIAL). */
+static void blank_udp_csum(u8 *f)
+{
+	u8 *ip = f + 14, *udp = ip + 20;
+	u32 sum = inet_csum(ip + 12, 8, 0) + 17 + ((u32)udp[4] << 8 | udp[5]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	udp[6] = (u8)(sum >> 8);
+	udp[7] = (u8)sum;
+}
+
 static u32 parse_ip(const struct hvm_start_info *si, const char *key, unsigned *prefix)
 {
 	char buf[24];
@@ -170,6 +192,7 @@ void role_inet(const struct hvm_start_info *si)
 	u64 pings = arg_u64_or("pings", 5), count = arg_u64_or("udp", 1000);
 	u64 rate = arg_u64_or("rate", 250), port = arg_u64_or("port", 5001);
 	u64 wait_s = arg_u64_or("wait_s", 60);
+	bool blank = arg_u64_or("csum_blank", 0);
 	char a[16];
 	int rc;
 
@@ -241,7 +264,9 @@ void role_inet(const struct hvm_start_info *si)
 				       sizeof(out));
 		if (n < 0)
 			fail("inet_build_udp: %d", n);
-		send_frame(out, (size_t)n);
+		if (blank)
+			blank_udp_csum(out);
+		send_frame_flags(out, (size_t)n, blank ? NETTXF_csum_blank : 0);
 		sent++;
 	}
 	u64 ms = (pvclock_now_ns() - t0) / 1000000;
