@@ -175,6 +175,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_net(si);
 	else if (!strcmp(role, "net-hostile"))
 		role_net_hostile(si);
+	else if (!strcmp(role, "inet"))
+		role_inet(si);
+	else if (!strcmp(role, "disknet"))
+		role_disknet(si);
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");
