@@ -113,19 +113,19 @@ def _():
                  "db.cfg": guest("db", 5, cmdline="role=pvcons bytes=300 input=1")},
                 extra_qemu=disk)
     try:
-        k.wait_log(re.compile(r"dom0: fs: /esp on vda1: FAT32, label \"KEELESP"), 5)
+        k.wait_serial(re.compile(r"dom0: fs: /esp on vda1: FAT32, label \"KEELESP"), 5)
         k.ctl("ls", "/esp/guests", expect=r"^\s*\d+\s+web-server-from-esp\.cfg$")
         k.ctl("ls", "/esp/images", expect=r"^\s*%d\s+pvtest-kernel\.elf$" % len(pvtest()))
         k.ctl("ls", "/fat", expect=r"^\s*<DIR>\s+vda3/")
         k.ctl("ls", "/fat/vda3/notes", expect=r"^\s*26\s+a-long-file-name\.txt$")
-        k.ctl("ls", "/esp/nosuch", want_status=1, expect=r"no nosuch")
+        k.ctl("ls", "/esp/nosuch", status=1, expect=r"no nosuch")
 
         web = domid(k.ctl("xl", "create", "/boot/web.cfg"), "web")
         db = domid(k.ctl("xl", "create", "/boot/db.cfg"), "db")
         esp = domid(k.ctl("xl", "create", "/esp/guests/web-server-from-esp.cfg"), "espweb")
-        k.wait_log("(d%d) pvtest: guest: up" % web, 60)
-        k.wait_log("(d%d) pvtest: guest: up" % esp, 60)
-        k.wait_log("(d%d) pvtest: pvcons: waiting for input" % db, 60)
+        k.wait_serial("(d%d) pvtest: guest: up" % web, 60)
+        k.wait_serial("(d%d) pvtest: guest: up" % esp, 60)
+        k.wait_serial("(d%d) pvtest: pvcons: waiting for input" % db, 60)
 
         rows = k.rows()
         for name, dom, mem in (("web", web, 4), ("db", db, 5), ("espweb", esp, 6)):
@@ -192,10 +192,10 @@ def _():
     disk = esp_disk({"/guests/web.cfg": guest("web", 4).encode()}, {}, corrupt=grow)
     k = KeelCtl({}, extra_qemu=disk)
     try:
-        k.wait_log("dom0: fs: vda1 (EFI system partition) refused: the file system claims", 5)
-        k.ctl("xl", "create", "/esp/guests/web.cfg", want_status=1,
+        k.wait_serial("dom0: fs: vda1 (EFI system partition) refused: the file system claims", 5)
+        k.ctl("xl", "create", "/esp/guests/web.cfg", status=1,
               expect=r"the EFI system partition vda1 was refused: the file system claims")
-        k.ctl("ls", "/esp", want_status=1, expect="was refused")
+        k.ctl("ls", "/esp", status=1, expect="was refused")
         if list(k.rows()) != ["Domain-0"]:
             fail("a domain exists after the refused create")
     finally:

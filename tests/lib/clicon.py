@@ -34,7 +34,7 @@ class KeelCtl:
     """modules: {name: text} handed to dom0 as /boot/NAME (with pvtest);
     extra_qemu: QEMU arguments (disks, NICs)."""
 
-    def __init__(self, modules, dom0_args="shell", extra_qemu=(), timeout=300):
+    def __init__(self, modules, dom0_args="shell", extra_qemu=(), timeout=400):
         name = keeltest.CURRENT.name if keeltest.CURRENT else "clicon"
         self.root = os.path.join(FILES_DIR, name, "root")
         shutil.rmtree(self.root, ignore_errors=True)
@@ -61,7 +61,7 @@ class KeelCtl:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.keelctl = os.path.join(keeltest.TREE, "scripts", "keelctl")
-        self.wait_log("dom0: console ready", 120)
+        self.wait_serial("dom0: console ready", 120)
 
     def log(self):
         if not os.path.exists(self.serial):
@@ -69,7 +69,7 @@ class KeelCtl:
         with open(self.serial, errors="replace") as f:
             return keeltest.clean(f.read())
 
-    def wait_log(self, needle, timeout, start=0):
+    def wait_serial(self, needle, timeout, start=0):
         """Waits until the serial log from offset start holds needle (a str
         or a compiled pattern); returns the match's text."""
         end = time.monotonic() + timeout
@@ -88,18 +88,23 @@ class KeelCtl:
                 fail("no %r on the console within %ds" % (needle, timeout), text[-4000:])
             time.sleep(0.3)
 
-    def ctl(self, *args, want_status=0, expect=None, timeout=120):
-        """keelctl ARGS: its output; fails unless it exits with want_status
+    def ctl(self, *args, status=0, expect=None, timeout=120):
+        """keelctl ARGS: its output; fails unless it exits with status
         and (if given) prints something matching expect."""
         r = subprocess.run([sys.executable, self.keelctl, "--socket", self.sock] + list(args),
                            capture_output=True, text=True, timeout=timeout)
         print("$ keelctl %s -> %d\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
-        if r.returncode != want_status:
-            fail("keelctl %s exited %d, expected %d" % (" ".join(args), r.returncode, want_status),
+        if r.returncode != status:
+            fail("keelctl %s exited %d, expected %d" % (" ".join(args), r.returncode, status),
                  r.stdout + r.stderr)
         if expect and not re.search(expect, r.stdout, re.M):
             fail("keelctl %s printed no %r" % (" ".join(args), expect), r.stdout)
         return r.stdout
+
+    def create(self, cfg):
+        """xl create /boot/CFG: the new domain's id."""
+        out = self.ctl("xl", "create", "/boot/" + cfg, expect=r"created \S+ as domain \d+")
+        return int(re.search(r"created \S+ as domain (\d+)", out).group(1))
 
     def rows(self):
         return list_rows(self.ctl("xl", "list"))

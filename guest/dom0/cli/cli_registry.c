@@ -35,8 +35,8 @@ struct cli_dom *cli_dom_by_id(domid_t id)
 
 /* cli_dom_create with the kernel and ramdisk read (the launcher copies
  * them into the new domain, so the caller frees them afterwards). */
-static int create_loaded(const struct domcfg *cfg, bool paused, const void *kernel, u64 ksize,
-			 const void *ramdisk, u64 rsize, struct cli_dom **out, char *err,
+static int create_loaded(const struct domcfg *cfg, bool paused, domid_t domid, const void *kernel,
+			 u64 ksize, const void *ramdisk, u64 rsize, struct cli_dom **out, char *err,
 			 size_t errlen)
 {
 	struct launch_module mod;
@@ -84,7 +84,7 @@ static int create_loaded(const struct domcfg *cfg, bool paused, const void *kern
 	struct launch_params p = {
 		.disks = cfg->nr_disks ? disks : NULL, .nr_disks = cfg->nr_disks,
 		.vifs = cfg->nr_vifs ? vifs : NULL, .nr_vifs = cfg->nr_vifs,
-		.name = cfg->name, .mem_mib = cfg->memory_mib, .max_mem_mib = cfg->maxmem_mib,
+		.name = cfg->name, .domid = domid, .mem_mib = cfg->memory_mib, .max_mem_mib = cfg->maxmem_mib,
 		.vcpus = cfg->vcpus, .image = kernel, .image_size = ksize,
 		.cmdline = cfg->cmdline, .modules = ramdisk ? &mod : NULL,
 		.nr_modules = ramdisk ? 1 : 0, .paused = paused,
@@ -102,8 +102,9 @@ static int create_loaded(const struct domcfg *cfg, bool paused, const void *kern
 	return 0;
 }
 
-int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bool paused,
-		   struct cli_dom **out, char *err, size_t errlen)
+/* cli_dom_create with a chosen domain id (0: the hypervisor's choice). */
+static int create_as(const struct hvm_start_info *si, const struct domcfg *cfg, bool paused,
+		     domid_t domid, struct cli_dom **out, char *err, size_t errlen)
 {
 	const void *kernel, *ramdisk = NULL;
 	u64 ksize, rsize = 0;
@@ -116,10 +117,36 @@ int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bo
 		cli_file_put(si, kernel, ksize);
 		return rc;
 	}
-	rc = create_loaded(cfg, paused, kernel, ksize, ramdisk, rsize, out, err, errlen);
+	rc = create_loaded(cfg, paused, domid, kernel, ksize, ramdisk, rsize, out, err, errlen);
 	cli_file_put(si, kernel, ksize);
 	cli_file_put(si, ramdisk, rsize);
 	return rc;
+}
+
+int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bool paused,
+		   struct cli_dom **out, char *err, size_t errlen)
+{
+	return create_as(si, cfg, paused, 0, out, err, errlen);
+}
+
+/*
+ * A restarted guest gets a new domain id, as under Xen (whose ids come
+ * from a rover that moves on): the first free id after the old one.
+ * Keel's hypervisor hands out the lowest free id, which would be the old
+ * one again; past its last id the create is refused, and the hypervisor
+ * picks after all.
+ */
+static int restart(const struct domcfg *cfg, domid_t old, struct cli_dom **out, char *err,
+		   size_t errlen)
+{
+	struct xen_domctl_getdomaininfo info;
+	domid_t next = (domid_t)(old + 1);
+
+	while (next < DOMID_FIRST_RESERVED && !dom_info(next, &info))
+		next++;
+	if (next < DOMID_FIRST_RESERVED && !create_as(boot_si, cfg, false, next, out, err, errlen))
+		return 0;
+	return create_as(boot_si, cfg, false, 0, out, err, errlen);
 }
 
 int cli_dom_destroy(domid_t id)
@@ -232,7 +259,7 @@ static void act(struct cli_dom *d, unsigned reason)
 		return;
 	}
 	struct cli_dom *n;
-	if (cli_dom_create(boot_si, &cfg, false, &n, err, sizeof(err))) {
+	if (restart(&cfg, id, &n, err, sizeof(err))) {
 		printf("xl: restarting %s failed: %s\n", cfg.name, err);
 		return;
 	}
