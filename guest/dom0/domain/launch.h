@@ -56,6 +56,7 @@ struct launch_vif {
 
 struct launch_params {
 	const char *name;      /* the domain's name (xenstore `name`) */
+	domid_t domid;         /* the id to create it with; 0: the hypervisor picks */
 	unsigned mem_mib;      /* RAM at guest-physical 0: memory/target */
 	unsigned max_mem_mib;  /* memory/static-max; 0 = mem_mib */
 	unsigned vcpus;        /* 0 = 1 */
