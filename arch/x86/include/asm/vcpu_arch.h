@@ -62,6 +62,10 @@ struct insn_len_cache {
 	u8 bytes[15];
 	u8 len;
 	bool l64;
+	u64 va;           /* linear address of the bytes */
+	gpa_t gpa;        /* ... its guest-physical address */
+	u64 gen;          /* d->mem_gen when `host` was taken */
+	const u8 *host;   /* ... and the hypervisor's pointer to them */
 };
 
 struct vcpu_arch {
