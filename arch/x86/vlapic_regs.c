@@ -317,8 +317,10 @@ static u64 x2_reserved(unsigned off)
 	case VLAPIC_SELF_IPI:
 		return ~0xffULL;
 	case VLAPIC_ICR:
-		/* vector, mode, dest mode, level, trigger, shorthand; dest */
-		return ~(0xffffffff000cdfffULL);
+		/* vector, mode, dest mode, level, trigger, shorthand; dest.
+		 * Not delivery status (bit 12): gone in x2APIC mode (SDM
+		 * 10.12.9), and Xen #GPs on it too. */
+		return ~(0xffffffff000ccfffULL);
 	case VLAPIC_TDCR:
 		return ~0xbULL;
 	case VLAPIC_LVT_TIMER:
@@ -370,12 +372,12 @@ int vlapic_reg_write(struct vlapic *s, unsigned off, bool x2, u64 val, u64 now, 
 		s->esr_pending = 0;
 		break;
 	case VLAPIC_ICR:
-		if (x2) {
+		/* Delivery status (bit 12) is read-only and reads 0: the IPI
+		 * is sent before the write returns, so the ICR is always idle
+		 * (xAPIC guests poll it: Linux's wait_icr_idle). */
+		if (x2)
 			s->icr2 = (u32)(val >> 32);
-			s->icr = v32 & 0x000cdfffu;
-		} else {
-			s->icr = v32 & 0x000cdfffu;
-		}
+		s->icr = v32 & 0x000ccfffu;
 		*fx |= VLAPIC_FX_ICR;
 		break;
 	case VLAPIC_ICR2:

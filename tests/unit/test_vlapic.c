@@ -216,6 +216,7 @@ START_TEST(lapic_x2apic_msr_gp_rules)
 	ck_assert_int_eq(wr(&s, VLAPIC_SELF_IPI, 0x140, &fx), -EINVAL);
 	ck_assert_int_eq(wr(&s, VLAPIC_TDCR, 0x4, &fx), -EINVAL);
 	ck_assert_int_eq(wr(&s, VLAPIC_LVT_ERROR, 0x1ULL << 32, &fx), -EINVAL);
+	ck_assert_int_eq(wr(&s, VLAPIC_ICR, 0x1030, &fx), -EINVAL); /* delivery status */
 	/* ...and what is allowed. */
 	ck_assert_int_eq(wr(&s, VLAPIC_TPR, 0x20, &fx), 0);
 	ck_assert_uint_eq(fx, VLAPIC_FX_TPR);
@@ -227,6 +228,10 @@ START_TEST(lapic_x2apic_msr_gp_rules)
 	ck_assert_uint_eq(fx, VLAPIC_FX_IRR);
 	ck_assert_int_eq(rd(&s, VLAPIC_IRR + 0x10, &v), 0);
 	ck_assert_uint_eq(v, 1u << (0x33 - 32));
+	/* xAPIC: the ICR never reads "send pending" (bit 12). */
+	ck_assert_int_eq(vlapic_reg_write(&s, VLAPIC_ICR, false, 0x1030, 0, &fx), 0);
+	ck_assert_int_eq(vlapic_reg_read(&s, VLAPIC_ICR, false, 0, &v), 0);
+	ck_assert_uint_eq(v, 0x30);
 	/* ESR: a write latches the errors seen since. */
 	s.esr_pending = VLAPIC_ESR_SEND_ILLEGAL;
 	ck_assert_int_eq(wr(&s, VLAPIC_ESR, 0, &fx), 0);
