@@ -33,6 +33,18 @@ void vlapic_reset(struct vlapic *s, u32 vcpu_id)
 		s->lvt[i] = VLAPIC_LVT_MASKED;
 }
 
+void vlapic_init_reset(struct vlapic *s, u32 vcpu_id)
+{
+	u64 base = s->apic_base;
+	u32 reports = s->nr_reports;
+
+	vlapic_reset(s, vcpu_id);
+	s->apic_base = base;
+	s->nr_reports = reports;
+	if (vlapic_x2apic_mode(s))
+		s->ldr = ((s->id >> 4) << 16) | (1u << (s->id & 0xf));
+}
+
 static void bit_set(u32 reg[8], u8 vec)
 {
 	reg[vec >> 5] |= 1u << (vec & 31);

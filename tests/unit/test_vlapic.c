@@ -259,6 +259,28 @@ START_TEST(lapic_svr_disable_masks_lvts)
 }
 END_TEST
 
+START_TEST(lapic_init_keeps_base_and_id)
+{
+	struct vlapic s = x2(5);
+	unsigned fx;
+
+	ck_assert(vlapic_set_irr(&s, 0x40, false));
+	vlapic_accept(&s, 0x40);
+	ck_assert_int_eq(wr(&s, VLAPIC_LVT_TIMER, 0x50, &fx), 0);
+	ck_assert_int_eq(wr(&s, VLAPIC_TMICT, 100, &fx), 0);
+	s.tpr = 0x30;
+	vlapic_init_reset(&s, 5);
+	ck_assert_uint_eq(s.apic_base, 0xfee00c00ULL); /* x2APIC mode kept, no BSP */
+	ck_assert_uint_eq(s.id, 10);
+	ck_assert_uint_eq(s.ldr, (1u << 10));
+	ck_assert_int_eq(vlapic_highest(s.isr), -1);
+	ck_assert_uint_eq(s.timer_deadline, 0);
+	ck_assert_uint_eq(s.tpr, 0);
+	ck_assert_uint_eq(s.lvt[VLAPIC_LVT_T], VLAPIC_LVT_MASKED);
+	ck_assert(!vlapic_sw_enabled(&s));
+}
+END_TEST
+
 START_TEST(lapic_apic_base_transitions)
 {
 	struct vlapic s;
@@ -293,5 +315,6 @@ const struct unit_case unit_cases[] = {
 	{ "lapic-x2apic-msr-gp-rules", &lapic_x2apic_msr_gp_rules_ttest },
 	{ "lapic-svr-disable-masks-lvts", &lapic_svr_disable_masks_lvts_ttest },
 	{ "lapic-apic-base-transitions", &lapic_apic_base_transitions_ttest },
+	{ "lapic-init-keeps-base-and-id", &lapic_init_keeps_base_and_id_ttest },
 	{ 0 },
 };

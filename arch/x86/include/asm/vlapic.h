@@ -135,6 +135,12 @@ struct vlapic {
  * DFR all ones, ID 2 * vcpu_id. */
 void vlapic_reset(struct vlapic *s, u32 vcpu_id);
 
+/* An INIT received (SDM 10.4.7.3): the registers go back to their reset
+ * values but IA32_APIC_BASE (enable, x2APIC mode, BSP) and the ID stay;
+ * in x2APIC mode the LDR is derived from the ID again. The report rate
+ * limit is kept. */
+void vlapic_init_reset(struct vlapic *s, u32 vcpu_id);
+
 /* The vCPU's APIC ID (what the MADT must list): 2 * vcpu_id, as Xen. */
 static inline u32 vlapic_id_of(u32 vcpu_id)
 {
