@@ -100,6 +100,12 @@ enum vlapic_lvt {
 	VLAPIC_LVT_ERR, VLAPIC_LVT_NR
 };
 
+/* The shortest period a periodic timer re-arms with (ns), as KVM bounds
+ * it (min_timer_period_us): a 1-count period at divider 1 would expire
+ * every nanosecond and keep the scheduler busy for nothing. The first
+ * expiry keeps the guest's exact count. */
+#define VLAPIC_TIMER_MIN_PERIOD_NS 100000ULL
+
 /* Side effects of a register write that the machinery carries out
  * (vlapic_reg_write's *fx). */
 #define VLAPIC_FX_TPR   (1u << 0) /* the TPR changed: tell the back end (CR8) */
