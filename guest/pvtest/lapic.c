@@ -273,11 +273,14 @@ static void check_timers(void)
 	wrmsr(X2(R_LVTT), V_TIMER);
 	u64 start = pvclock_now_ns();
 	wrmsr(X2(R_TMICT), 3000000);
-	u64 cc1 = rdmsr(X2(R_TMCCT));
+	u64 cc1 = rdmsr(X2(R_TMCCT)), read_at = pvclock_now_ns() - start;
 	t = wait_hits(V_TIMER, 1, 2000);
 	u64 took = last_fire_ns - start;
+	/* The count read right after arming is below the initial count, and
+	 * 0 only if the host really let 3 ms pass in between (a loaded
+	 * host can). */
 	if (hits[V_TIMER] != 1 || took < 3 * MS || took > 3 * MS + 500 * MS ||
-	    !cc1 || cc1 > 3000000)
+	    cc1 > 3000000 || (!cc1 && read_at < 3 * MS))
 		fail("one-shot 3 ms: %lu fires after %lu us (count right after arming %lu)",
 		     hits[V_TIMER], took / 1000, cc1);
 	if (rdmsr(X2(R_TMCCT)) != 0)
@@ -308,9 +311,13 @@ static void check_timers(void)
 	u64 dl = rdtsc() + pvclock_tsc_khz() * 3;
 	wrmsr(MSR_TSC_DEADLINE, dl);
 	u64 armed = rdmsr(MSR_TSC_DEADLINE);
+	read_at = pvclock_now_ns() - start;
 	t = wait_hits(V_TIMER, k + 1, 2000);
 	took = last_fire_ns - start;
-	if (hits[V_TIMER] != k + 1 || armed != dl || took < 2 * MS || took > 3 * MS + 500 * MS)
+	/* Reads back as written until it fires (then 0: a loaded host may
+	 * let the 3 ms pass before the read). */
+	if (hits[V_TIMER] != k + 1 || (armed != dl && !(armed == 0 && read_at >= 2 * MS)) ||
+	    took < 2 * MS || took > 3 * MS + 500 * MS)
 		fail("TSC deadline 3 ms: %lu fires after %lu us (MSR read 0x%lx, wrote 0x%lx)",
 		     hits[V_TIMER] - k, took / 1000, armed, dl);
 	if (rdmsr(MSR_TSC_DEADLINE) != 0)
@@ -446,4 +453,148 @@ void role_lapic_hostile(void)
 	printf("pvtest: lapic-hostile: %lu random accesses (%u MSR, %u #GP, %u xAPIC page) survived\n",
 	       rounds, msr_ops, gps, mmio_ops);
 	printf("pvtest: lapic-hostile: PASS\n");
+}
+
+/* ---- role=lapic-smp ---------------------------------------------------------- */
+
+/*
+ * The AP's real-mode start (it runs at TRAMP = vector << 12 after the
+ * SIPI, CS = vector << 8, IP = 0): DS = CS, so its mailbox is at offset
+ * MBOX_OFF. It reports each step in the mailbox: 1 = running, with its
+ * x2APIC ID at +4, after switching to x2APIC mode, software-enabling its
+ * APIC and sending fixed IPI 0x44 to APIC 0; 2 = saw 0x45 (physical
+ * destination) pending in its IRR; 3 = saw 0x46 (logical destination);
+ * 4 = saw 0x47 (all-but-self). Interrupts stay off (the IVT at 0 is not
+ * its own), so vectors stay pending and it polls IRR (MSR 0x822). It ends
+ * in a PAUSE loop: HLT with interrupts off would power the domain off.
+ */
+#define TRAMP_VEC 0x90
+#define TRAMP ((u64)TRAMP_VEC << 12)
+#define MBOX_OFF 0xf00
+
+extern const u8 ap_tramp[], ap_tramp_end[];
+__asm__(".pushsection .rodata\n"
+	".global ap_tramp\n"
+	".global ap_tramp_end\n"
+	"ap_tramp:\n"
+	".code16\n"
+	"	movw %cs, %ax\n"
+	"	movw %ax, %ds\n"
+	"	movl $0x1b, %ecx\n"
+	"	rdmsr\n"
+	"	orl $0xc00, %eax\n"        /* EN | EXTD: x2APIC mode */
+	"	wrmsr\n"
+	"	movl $0x80f, %ecx\n"       /* SVR: enabled, spurious 0xff */
+	"	movl $0x1ff, %eax\n"
+	"	xorl %edx, %edx\n"
+	"	wrmsr\n"
+	"	movl $0x802, %ecx\n"       /* its x2APIC ID */
+	"	rdmsr\n"
+	"	movl %eax, 0xf04\n"
+	"	movl $0x830, %ecx\n"       /* ICR: fixed 0x44 to APIC 0 */
+	"	movl $0x44, %eax\n"
+	"	xorl %edx, %edx\n"
+	"	wrmsr\n"
+	"	movl $1, 0xf00\n"
+	"1:	movl $0x822, %ecx\n"       /* IRR bits 0x40-0x5f */
+	"	rdmsr\n"
+	"	testl $0x20, %eax\n"
+	"	jz 1b\n"
+	"	movl $2, 0xf00\n"
+	"2:	movl $0x822, %ecx\n"
+	"	rdmsr\n"
+	"	testl $0x40, %eax\n"
+	"	jz 2b\n"
+	"	movl $3, 0xf00\n"
+	"3:	movl $0x822, %ecx\n"
+	"	rdmsr\n"
+	"	testl $0x80, %eax\n"
+	"	jz 3b\n"
+	"	movl $4, 0xf00\n"
+	"4:	pause\n"
+	"	jmp 4b\n"
+	".code64\n"
+	"ap_tramp_end:\n"
+	".popsection\n");
+
+HANDLER(h_from_ap, 0x44)
+HANDLER(h_all_but_self, 0x47)
+
+static volatile u32 *mbox(unsigned off)
+{
+	return (volatile u32 *)(uintptr_t)(TRAMP + MBOX_OFF + off);
+}
+
+/* Waits (halting, interrupts on) until the AP's mailbox says `step`. */
+static void wait_ap(u32 step, const char *what)
+{
+	u64 start = pvclock_now_ns();
+
+	while (*mbox(0) < step) {
+		if (pvclock_now_ns() - start > 5000 * MS)
+			fail("the AP never got to step %u (%s): mailbox %u", step, what, *mbox(0));
+		pvclock_timer_set(pvclock_now_ns() + 2 * MS, 0);
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+}
+
+static void icr(u32 dest, u32 low)
+{
+	wrmsr(X2(R_ICR), ((u64)dest << 32) | low);
+}
+
+void role_lapic_smp(void)
+{
+	int rc;
+
+	if ((rc = evtchn_bind_virq(VIRQ_TIMER, 0, &watchdog_port)))
+		fail("bind VIRQ_TIMER: %d", rc);
+	evtchn_set_handler(watchdog_port, on_watchdog, NULL);
+	evtchn_unmask(watchdog_port);
+	evtchn_irq_disable();
+	install(0x44, h_from_ap);
+	install(0x47, h_all_but_self);
+	wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1ULL << 10));
+	x2mode = true;
+	wrmsr(X2(R_SVR), 0x1ff);
+
+	memcpy((void *)(uintptr_t)TRAMP, ap_tramp, (size_t)(ap_tramp_end - ap_tramp));
+	*mbox(0) = 0;
+	*mbox(4) = ~0u;
+	/* A SIPI without INIT first starts nothing (SDM 8.4.4.1: the AP
+	 * must be in wait-for-SIPI). */
+	icr(2, (6u << 8) | TRAMP_VEC);
+	pvclock_sleep_ns(20 * MS);
+	if (*mbox(0))
+		fail("a SIPI without INIT started the AP");
+	/* INIT (assert, then de-assert as Linux does), then two SIPIs. */
+	icr(2, (5u << 8) | (1u << 14));
+	icr(2, (5u << 8) | (1u << 15));
+	icr(2, (6u << 8) | TRAMP_VEC);
+	icr(2, (6u << 8) | TRAMP_VEC);
+	wait_ap(1, "start");
+	if (*mbox(4) != 2)
+		fail("the AP reads x2APIC ID %u, want 2", *mbox(4));
+	u64 start = pvclock_now_ns();
+	while (!hits[0x44] && pvclock_now_ns() - start < 2000 * MS) {
+		pvclock_timer_set(pvclock_now_ns() + 2 * MS, 0);
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	}
+	if (hits[0x44] != 1)
+		fail("the AP's fixed IPI 0x44 reached vCPU 0 %lu times, want 1", hits[0x44]);
+	printf("pvtest: lapic-smp: INIT/SIPI started vCPU 1 in real mode at 0x%lx (x2APIC ID 2); "
+	       "its IPI 0x44 reached vCPU 0\n", TRAMP);
+
+	icr(2, 0x45);                          /* physical destination 2 */
+	wait_ap(2, "physical IPI 0x45");
+	icr(0x4, (1u << 11) | 0x46);           /* logical: cluster 0, bit 2 */
+	wait_ap(3, "logical IPI 0x46");
+	icr(0, (3u << 18) | 0x47);             /* all but self */
+	wait_ap(4, "all-but-self IPI 0x47");
+	__asm__ volatile("sti; nop; nop; cli" ::: "memory");
+	if (hits[0x47] || irr_bit(0x47))
+		fail("the all-but-self IPI reached its sender");
+	printf("pvtest: lapic-smp: vCPU 0 -> 1 IPIs by physical and logical destination and "
+	       "all-but-self arrived; none came back to the sender\n");
+	printf("pvtest: lapic-smp: PASS\n");
 }

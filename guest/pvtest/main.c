@@ -157,6 +157,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_lapic();
 	else if (!strcmp(role, "lapic-hostile"))
 		role_lapic_hostile();
+	else if (!strcmp(role, "lapic-smp"))
+		role_lapic_smp();
 	else if (!strcmp(role, "tscaux"))
 		role_tscaux();
 	else if (!strcmp(role, "guest"))

@@ -56,6 +56,8 @@
  *   role=lapic-hostile [rounds=N seed=S]     the SDM's x2APIC read rules,
  *                                            then N random LAPIC accesses
  *                                            (lapic.c)
+ *   role=lapic-smp                           (2 vCPUs) INIT/SIPI starts
+ *                                            vCPU 1; IPIs both ways
  *   role=xs [xs_peer=D]                      xenstore checks through the
  *                                            xenbus client: "xs: PASS/FAIL
  *                                            <check>", "xs: done ..." (xs.c)
@@ -143,6 +145,7 @@ void role_pvcons_hostile(void);
 void role_tpr(void);
 void role_lapic(void);
 void role_lapic_hostile(void);
+void role_lapic_smp(void);
 void role_tscaux(void);
 void role_xs(void);
 void role_xs_hostile(void);

@@ -85,3 +85,39 @@ def _():
 def _():
     """VT-x (Bochs): the same storm, fewer rounds (Bochs is slow)."""
     hostile("bochs", 840, 3000)
+
+
+def smp(loader, timeout):
+    r = boot(cfg("lapic-smp"), loader=loader, timeout=timeout)
+    expect_no_line(r.log, r"^keel: .*(PANIC|FATAL|BUG at)", "the hypervisor must not fault")
+    expect_no_line(r.log, r"pvtest: lapic-smp: FAIL", "every SMP check must hold")
+    expect_lines_in_order(r.log, [
+        r"^keel: domain \d+ \(lapic-smp\) created by dom0: 2 vCPUs",
+        r"^keel: d\d+v1: started by SIPI at 0x90000 \(real mode\)",
+        r"pvtest: lapic-smp: INIT/SIPI started vCPU 1 in real mode at 0x90000 \(x2APIC ID 2\); "
+        r"its IPI 0x44 reached vCPU 0",
+        r"pvtest: lapic-smp: vCPU 0 -> 1 IPIs by physical and logical destination and "
+        r"all-but-self arrived; none came back to the sender",
+        r"pvtest: lapic-smp: PASS",
+        r"^keel: domain \d+ \(lapic-smp\) shut down: poweroff",
+        r"^\(d0\) dom0: domains: lapic-smp: PASS",
+        r"^keel: machine stop: poweroff",
+    ])
+    expect_status(r, POWEROFF)
+    return r
+
+
+@test("lapic-svm-smp-init-sipi-ipis", timeout=300)
+def _():
+    """SVM: a 2-vCPU domU starts vCPU 1 with INIT and a start-up IPI (real
+    mode at vector << 12; a SIPI without INIT starts nothing), then IPIs
+    go between the vCPUs by physical and logical (x2APIC cluster)
+    destination and the all-but-self shorthand."""
+    smp("uefi", 240)
+
+
+@test("lapic-vmx-smp-init-sipi-ipis", timeout=900)
+def _():
+    """The same on VT-x (Bochs): vCPU 1 starts in real mode as an
+    unrestricted guest."""
+    smp("bochs", 840)

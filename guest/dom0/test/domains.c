@@ -674,6 +674,34 @@ static void scenario_lapic_hostile(const struct hvm_start_info *si)
 		       "dom0 unharmed", rounds);
 }
 
+/* A two-vCPU domU starts its second vCPU by INIT/SIPI and sends IPIs
+ * between them (guest/pvtest/lapic.c, role=lapic-smp). */
+static void scenario_lapic_smp(const struct hvm_start_info *si)
+{
+	u64 before = sysctl_free_pages();
+	domid_t d = 0;
+	int rc;
+	(void)si;
+
+	/* dom_create makes one vCPU; this domain needs two. */
+	if ((rc = domctl_create(&d, 2, "lapic-smp")) ||
+	    (rc = domctl_max_mem(d, DOMAINS_DOMU_RAM_MIB * 1024)) ||
+	    (rc = domctl_populate_ram(d, 0, (u64)DOMAINS_DOMU_RAM_MIB * 256)))
+		domains_finish(false, "lapic-smp: FAIL creating a 2-vCPU domU: %d", rc);
+	domains_domu_build(d, "role=lapic-smp");
+	domains_check("unpause-lapic-smp", domctl_unpause(d), 0);
+	domains_check("lapic-smp-domu-finished", domains_wait_shutdown(&d, 1, WAIT_NS), 0);
+	struct xen_domctl_getdomaininfo i = domains_info(d);
+	domains_check("lapic-smp-powered-off", domains_info_shutdown_code(&i), SHUTDOWN_poweroff);
+	domains_print_exits(d);
+	domains_destroy_all(&d, 1);
+	domains_check_free_pages(before);
+	if (domains_nr_bad())
+		domains_finish(false, "lapic-smp: FAIL %u of %u checks", domains_nr_bad(),
+			       domains_nr_checks());
+	domains_finish(true, "lapic-smp: PASS");
+}
+
 /* Two domUs, each with its own IA32_TSC_AUX, yielding to each other
  * (guest/pvtest/tscaux.c). */
 static void scenario_tscaux(const struct hvm_start_info *si)
@@ -759,6 +787,7 @@ static const struct {
 	{ "tscaux", scenario_tscaux },
 	{ "lapic", scenario_lapic },
 	{ "lapic-hostile", scenario_lapic_hostile },
+	{ "lapic-smp", scenario_lapic_smp },
 	{ "zombie", scenario_zombie },
 	{ "foreign", scenario_foreign },
 	{ "isolation", scenario_isolation },
