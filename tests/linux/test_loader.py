@@ -57,6 +57,8 @@ def _():
         "elf": (elf, None),
         "xz": (loader.xz(elf, "--check=crc64"), "xz"),
         "xzbcj": (loader.xz(elf, "--x86", "--lzma2=preset=6", "--check=crc32"), "xz"),
+        "gz": (loader.gzip(elf), "gzip"),
+        "lz4": (loader.lz4_legacy(elf), "lz4"),
     }
     refusals = {
         # name: (file bytes, dom0's exact reason)

@@ -12,7 +12,9 @@
 #include <lib/string.h>
 #include "bzimage.h"
 #include "decode.h"
+#include "gzip.h"
 #include "image.h"
+#include "lz4.h"
 #include "xz.h"
 
 static const char *const fmt_names[] = {
@@ -34,7 +36,7 @@ enum image_fmt image_detect(const u8 *p, size_t n)
 		return IMG_XZ;
 	if (n >= 2 && p[0] == 0x1F && p[1] == 0x8B)
 		return IMG_GZIP;
-	if (n >= 4 && get_le32(p) == 0x184C2102)
+	if (n >= 4 && get_le32(p) == LZ4_LEGACY_MAGIC)
 		return IMG_LZ4;
 	if (n >= 4 && get_le32(p) == 0xFD2FB528)
 		return IMG_ZSTD;
@@ -54,12 +56,16 @@ static decoder_fn decoder(enum image_fmt f)
 	switch (f) {
 	case IMG_XZ:
 		return xz_decode;
+	case IMG_GZIP:
+		return gzip_decode;
+	case IMG_LZ4:
+		return lz4_decode;
 	default:
 		return NULL;
 	}
 }
 
-#define SUPPORTED "xz"
+#define SUPPORTED "xz, gzip, lz4"
 
 int image_unpack(const u8 *data, size_t size, const struct image_mem *mem,
 		 struct image_result *r, char *err, size_t errlen)
@@ -88,12 +94,13 @@ int image_unpack(const u8 *data, size_t size, const struct image_mem *mem,
 	const char *what = r->bzimage ? "bzImage payload" : "kernel image";
 	decoder_fn fn = decoder(f);
 	if (!fn) {
-		if (f == IMG_UNKNOWN)
+		if (f == IMG_UNKNOWN) {
 			snprintf(err, errlen, "%s: neither ELF nor a known compressed format (%s)",
 				 what, SUPPORTED);
-		else
-			snprintf(err, errlen, "%s: %s-compressed, which Keel does not decompress (%s)",
-				 what, image_fmt_name(f), SUPPORTED);
+			return -ENOEXEC;
+		}
+		snprintf(err, errlen, "%s: %s-compressed, which Keel does not decompress (%s)",
+			 what, image_fmt_name(f), SUPPORTED);
 		return -EOPNOTSUPP;
 	}
 	if (r->bzimage) {

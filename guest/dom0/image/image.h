@@ -52,8 +52,9 @@ struct image_result {
  * bzImage exactly the size Linux appends to its payload, which must not
  * exceed IMAGE_MAX; for a bare stream at most IMAGE_MAX or 32 times the
  * input), and must be an ELF. Returns 0, or a negative errno and one
- * line in err naming the cause: -EOPNOTSUPP for bzip2, lzma, lzo and
- * unknown payloads (the format named), the decoder's error for a
+ * line in err naming the cause: -EOPNOTSUPP for bzip2, lzma and lzo
+ * (the format named), -ENOEXEC for neither ELF nor a known format or a
+ * decompressed result that is no ELF, the decoder's error for a
  * corrupt stream, -EINVAL for a bad setup header, -ENOMEM when the
  * memory is not there. Nothing stays allocated on an error.
  */
