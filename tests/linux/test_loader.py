@@ -59,6 +59,7 @@ def _():
         "xzbcj": (loader.xz(elf, "--x86", "--lzma2=preset=6", "--check=crc32"), "xz"),
         "gz": (loader.gzip(elf), "gzip"),
         "lz4": (loader.lz4_legacy(elf), "lz4"),
+        "zst": (loader.zstd(elf), "zstd"),
     }
     refusals = {
         # name: (file bytes, dom0's exact reason)
