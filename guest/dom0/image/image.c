@@ -120,6 +120,12 @@ int image_unpack(const u8 *data, size_t size, const struct image_mem *mem,
 		cap = in_len > IMAGE_MAX / 32 ? IMAGE_MAX : MAX(in_len * 32, (size_t)1 << 20);
 	}
 	u8 *out = mem->alloc(mem->ctx, cap);
+	/* A bare stream's size is a guess: take what memory there is, down
+	 * to 1 MiB (a larger output then fails with the decoder's -E2BIG). */
+	while (!out && !r->bzimage && cap > ((size_t)1 << 20)) {
+		cap /= 2;
+		out = mem->alloc(mem->ctx, cap);
+	}
 	if (!out) {
 		snprintf(err, errlen, "%s: no memory for %zu MiB of decompressed kernel", what,
 			 cap >> 20);
