@@ -4,7 +4,8 @@
  * what Keel supports (docs/cli.md).
  *
  *   cli_files.c     where configs and images come from (/boot/NAME: the
- *                   boot modules)
+ *                   boot modules; /esp/..., /fat/NAME/...: FAT volumes
+ *                   on dom0's disks, fs/mount.h)
  *   cli_registry.c  the domains the CLI created: their configs, and the
  *                   on_poweroff/on_reboot/on_crash actions taken when one
  *                   shuts down by itself (VIRQ_DOM_EXC, domain/exc.c)
@@ -62,9 +63,16 @@ void cli_help(void);
 /* ---- files (cli_files.c) ---- */
 
 /* The bytes of `path` in dom0's memory (read-only): "/boot/NAME" is the
- * boot module named NAME. 0, or -ENOENT / -EINVAL with the reason in err. */
+ * boot module named NAME; "/esp/PATH" and "/fat/NAME/PATH" are read from
+ * a FAT volume (fs/mount.h). 0, or -errno with the reason in err. Every
+ * successful call is paired with cli_file_put (frees what a FAT read
+ * allocated; nothing for a boot module). */
 int cli_file(const struct hvm_start_info *si, const char *path, const void **data, u64 *size,
 	     char *err, size_t errlen);
+void cli_file_put(const struct hvm_start_info *si, const void *data, u64 size);
+/* The shell's `ls PATH`: /, /boot, /esp[/DIR], /fat[/NAME[/DIR]]. 0 or
+ * -errno (the reason printed). */
+int cli_ls(const struct hvm_start_info *si, const char *path);
 
 /* ---- domains (cli_registry.c) ---- */
 

@@ -33,16 +33,16 @@ struct cli_dom *cli_dom_by_id(domid_t id)
 	return NULL;
 }
 
-int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bool paused,
-		   struct cli_dom **out, char *err, size_t errlen)
+/* cli_dom_create with the kernel and ramdisk read (the launcher copies
+ * them into the new domain, so the caller frees them afterwards). */
+static int create_loaded(const struct domcfg *cfg, bool paused, domid_t domid, const void *kernel,
+			 u64 ksize, const void *ramdisk, u64 rsize, struct cli_dom **out, char *err,
+			 size_t errlen)
 {
 	struct launch_module mod;
-	const void *kernel, *ramdisk;
-	u64 ksize, rsize;
 	struct cli_dom *d = NULL;
 	int rc;
 
-	boot_si = si;
 	for (unsigned i = 0; i < CLI_MAX_DOMAINS && !d; i++)
 		if (!doms[i].used)
 			d = &doms[i];
@@ -51,13 +51,8 @@ int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bo
 			 CLI_MAX_DOMAINS);
 		return -ENOSPC;
 	}
-	if ((rc = cli_file(si, cfg->kernel, &kernel, &ksize, err, errlen)))
-		return rc;
-	if (cfg->ramdisk[0]) {
-		if ((rc = cli_file(si, cfg->ramdisk, &ramdisk, &rsize, err, errlen)))
-			return rc;
+	if (ramdisk)
 		mod = (struct launch_module){ ramdisk, rsize, NULL };
-	}
 	struct launch_disk disks[DOMCFG_MAX_DISKS];
 	struct launch_vif vifs[DOMCFG_MAX_VIFS];
 	if (cfg->nr_disks > LAUNCH_MAX_DISKS || cfg->nr_vifs > LAUNCH_MAX_VIFS) {
@@ -89,10 +84,10 @@ int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bo
 	struct launch_params p = {
 		.disks = cfg->nr_disks ? disks : NULL, .nr_disks = cfg->nr_disks,
 		.vifs = cfg->nr_vifs ? vifs : NULL, .nr_vifs = cfg->nr_vifs,
-		.name = cfg->name, .mem_mib = cfg->memory_mib, .max_mem_mib = cfg->maxmem_mib,
+		.name = cfg->name, .domid = domid, .mem_mib = cfg->memory_mib, .max_mem_mib = cfg->maxmem_mib,
 		.vcpus = cfg->vcpus, .image = kernel, .image_size = ksize,
-		.cmdline = cfg->cmdline, .modules = cfg->ramdisk[0] ? &mod : NULL,
-		.nr_modules = cfg->ramdisk[0] ? 1 : 0, .paused = paused,
+		.cmdline = cfg->cmdline, .modules = ramdisk ? &mod : NULL,
+		.nr_modules = ramdisk ? 1 : 0, .paused = paused,
 	};
 	memset(d, 0, sizeof(*d));
 	if ((rc = launch_domain(&p, &d->ld, err, errlen)))
@@ -105,6 +100,53 @@ int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bo
 		       "be applied\n", rc);
 	*out = d;
 	return 0;
+}
+
+/* cli_dom_create with a chosen domain id (0: the hypervisor's choice). */
+static int create_as(const struct hvm_start_info *si, const struct domcfg *cfg, bool paused,
+		     domid_t domid, struct cli_dom **out, char *err, size_t errlen)
+{
+	const void *kernel, *ramdisk = NULL;
+	u64 ksize, rsize = 0;
+	int rc;
+
+	boot_si = si;
+	if ((rc = cli_file(si, cfg->kernel, &kernel, &ksize, err, errlen)))
+		return rc;
+	if (cfg->ramdisk[0] && (rc = cli_file(si, cfg->ramdisk, &ramdisk, &rsize, err, errlen))) {
+		cli_file_put(si, kernel, ksize);
+		return rc;
+	}
+	rc = create_loaded(cfg, paused, domid, kernel, ksize, ramdisk, rsize, out, err, errlen);
+	cli_file_put(si, kernel, ksize);
+	cli_file_put(si, ramdisk, rsize);
+	return rc;
+}
+
+int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bool paused,
+		   struct cli_dom **out, char *err, size_t errlen)
+{
+	return create_as(si, cfg, paused, 0, out, err, errlen);
+}
+
+/*
+ * A restarted guest gets a new domain id, as under Xen (whose ids come
+ * from a rover that moves on): the first free id after the old one.
+ * Keel's hypervisor hands out the lowest free id, which would be the old
+ * one again; past its last id the create is refused, and the hypervisor
+ * picks after all.
+ */
+static int restart(const struct domcfg *cfg, domid_t old, struct cli_dom **out, char *err,
+		   size_t errlen)
+{
+	struct xen_domctl_getdomaininfo info;
+	domid_t next = (domid_t)(old + 1);
+
+	while (next < DOMID_FIRST_RESERVED && !dom_info(next, &info))
+		next++;
+	if (next < DOMID_FIRST_RESERVED && !create_as(boot_si, cfg, false, next, out, err, errlen))
+		return 0;
+	return create_as(boot_si, cfg, false, 0, out, err, errlen);
 }
 
 int cli_dom_destroy(domid_t id)
@@ -217,7 +259,7 @@ static void act(struct cli_dom *d, unsigned reason)
 		return;
 	}
 	struct cli_dom *n;
-	if (cli_dom_create(boot_si, &cfg, false, &n, err, sizeof(err))) {
+	if (restart(&cfg, id, &n, err, sizeof(err))) {
 		printf("xl: restarting %s failed: %s\n", cfg.name, err);
 		return;
 	}

@@ -249,7 +249,9 @@ static int cmd_create(const struct hvm_start_info *si, int argc, char **argv)
 		printf("xl create: %s\n", err);
 		return 1;
 	}
-	if (xlcfg_parse(&cfgbuf, file, text, len, err, sizeof(err))) {
+	int prc = xlcfg_parse(&cfgbuf, file, text, len, err, sizeof(err));
+	cli_file_put(si, text, len); /* the settings are copied into cfgbuf */
+	if (prc) {
 		printf("xl create: %s\n", err);
 		return 1;
 	}
