@@ -28,8 +28,6 @@
  *                       dom0 detaches its vif while connected (the guest
  *                       closes on Closing: no time-out), then a role=spin
  *                       domU whose frontend never answers (forced after 5 s).
- *   inet_udp=N inet_rate=R  the role=inet streams' length and rate (1000,
- *                       250/s; smaller under Bochs).
  *   pvnet_rounds=N      the pair N times, counts back each time (teardown).
  */
 #include <lib/errno.h>
@@ -238,23 +236,19 @@ static void hotplug(void)
 
 /* role=inet domUs: to a Linux namespace behind dom0's NIC (linux) or to
  * each other (inet); everything back to `before` after destroy. */
-static void inet_run(bool to_linux, const struct net_counts *before, u64 udp, u64 rate)
+static void inet_run(bool to_linux, const struct net_counts *before)
 {
 	struct launch_domain d[2];
 	unsigned n = to_linux ? 1 : 2;
-	char cmd[2][160];
 
 	if (to_linux) {
-		snprintf(cmd[0], sizeof(cmd[0]), "role=inet ip=10.99.0.3/24 peer=10.99.0.1 pings=5 "
-			 "udp=%lu rate=%lu wait_s=120 csum_blank=1", udp, rate);
-		launch_one(&d[0], "inet", cmd[0], 0x0a, true);
+		launch_one(&d[0], "inet", "role=inet ip=10.99.0.3/24 peer=10.99.0.1 pings=5 "
+			   "udp=1000 rate=250 wait_s=120 csum_blank=1", 0x0a, true);
 	} else {
-		snprintf(cmd[0], sizeof(cmd[0]), "role=inet ip=10.99.0.11/24 peer=10.99.0.12 pings=5 "
-			 "udp=%lu rate=%lu wait_s=300 csum_blank=1", udp, rate);
-		snprintf(cmd[1], sizeof(cmd[1]), "role=inet ip=10.99.0.12/24 peer=10.99.0.11 pings=5 "
-			 "udp=%lu rate=%lu wait_s=300", udp, rate);
-		launch_one(&d[0], "inet-a", cmd[0], 0x0a, true);
-		launch_one(&d[1], "inet-b", cmd[1], 0x0b, true);
+		launch_one(&d[0], "inet-a", "role=inet ip=10.99.0.11/24 peer=10.99.0.12 pings=5 "
+			   "udp=1000 rate=250 wait_s=300 csum_blank=1", 0x0a, true);
+		launch_one(&d[1], "inet-b", "role=inet ip=10.99.0.12/24 peer=10.99.0.11 pings=5 "
+			   "udp=1000 rate=250 wait_s=300", 0x0b, true);
 	}
 	/* netback brought xenbr0 up with the NICs on the vif's arrival. */
 	for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
@@ -355,14 +349,12 @@ static void detach_run(const struct net_counts *before)
 void scenario_pvnet(const struct hvm_start_info *si)
 {
 	char mode[16] = "pair", bad[128] = "size,bigsize,offset,id,gref,slots,extra,prod,flood";
-	u64 rounds = 1, inet_udp = 1000, inet_rate = 250;
+	u64 rounds = 1;
 	int rc;
 
 	cmdline_get(si_cmdline(si), "pvnet_mode", mode, sizeof(mode));
 	cmdline_get(si_cmdline(si), "pvnet_bad", bad, sizeof(bad));
 	cmdline_get_u64(si_cmdline(si), "pvnet_rounds", &rounds);
-	cmdline_get_u64(si_cmdline(si), "inet_udp", &inet_udp);
-	cmdline_get_u64(si_cmdline(si), "inet_rate", &inet_rate);
 	if (!strcmp(mode, "linux"))
 		dom0_hw_init(si); /* the NICs (not yet on any bridge) */
 	if ((rc = gnttab_init(si, 1)))
@@ -398,7 +390,7 @@ void scenario_pvnet(const struct hvm_start_info *si)
 	if (!strcmp(mode, "detach"))
 		detach_run(&before);
 	if (inet)
-		inet_run(!strcmp(mode, "linux"), &before, inet_udp, inet_rate);
+		inet_run(!strcmp(mode, "linux"), &before);
 	char what[32];
 	if (!strcmp(mode, "hotplug")) {
 		hotplug();
