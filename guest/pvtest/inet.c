@@ -100,7 +100,18 @@ static void on_rx(const u8 *f, size_t len, void *arg)
 	replyq_len[replyq_n++] = (u16)n;
 }
 
-static void send_frame_flags(const u8 *f, size_t len, u16 flags);
+static void send_frame_flags(const u8 *f, size_t len, u16 flags)
+{
+	u64 deadline = pvclock_now_ns() + 10 * NS;
+
+	while (netfront_send_flags(&nf, f, len, flags) == -EBUSY) {
+		if (pvclock_now_ns() > deadline)
+			fail("tx ring stuck");
+		netfront_wait(&nf, NS / 100);
+		/* Received frames are taken (their replies queue behind). */
+		netfront_poll(&nf, on_rx, NULL);
+	}
+}
 
 static void send_frame(const u8 *f, size_t len)
 {
@@ -115,21 +126,8 @@ static void flush_replies(void)
 	replyq_n = 0;
 }
 
-static void send_frame_flags(const u8 *f, size_t len, u16 flags)
-{
-	u64 deadline = pvclock_now_ns() + 10 * NS;
-
-	while (netfront_send_flags(&nf, f, len, flags) == -EBUSY) {
-		if (pvclock_now_ns() > deadline)
-			fail("tx ring stuck");
-		netfront_wait(&nf, NS / 100);
-		/* Received frames are taken (their replies queue behind). */
-		netfront_poll(&nf, on_rx, NULL);
-	}
-}
-
-/* Polls and answers for up to `ns`, or until done(arg). */
-static void serve(u64 ns, bool (*done)(void), bool wait)
+/* Polls and answers for up to `ns`, or until done(). */
+static void serve(u64 ns, bool (*done)(void))
 {
 	u64 end = pvclock_now_ns() + ns;
 
@@ -138,8 +136,7 @@ static void serve(u64 ns, bool (*done)(void), bool wait)
 		flush_replies();
 		if ((done && done()) || pvclock_now_ns() >= end)
 			return;
-		if (wait)
-			netfront_wait(&nf, NS / 200);
+		netfront_wait(&nf, NS / 200);
 	}
 }
 
@@ -219,7 +216,7 @@ void pvinet_resolve(u32 peer)
 			fail("inet_build_arp_request: %d", n);
 		send_frame(out, (size_t)n);
 		arps++;
-		serve(NS / 5, arp_done, true);
+		serve(NS / 5, arp_done);
 	}
 	inet_format_addr(peer, a);
 	printf("inet: peer %s is %02x:%02x:%02x:%02x:%02x:%02x (%u ARP requests)\n", a, mac[0],
@@ -236,7 +233,7 @@ u64 pvinet_ping(u32 peer, u64 count)
 			fail("inet_build_ping: %d", n);
 		want_replies = in.st.echo_replies + 1;
 		send_frame(out, (size_t)n);
-		serve(2 * NS, reply_done, true);
+		serve(2 * NS, reply_done);
 	}
 	u64 replies = in.st.echo_replies - before;
 	printf("inet: %lu echo requests, %lu replies\n", count, replies);
@@ -280,7 +277,7 @@ void role_inet(const struct hvm_start_info *si)
 	for (u64 seq = 0; seq < count; seq++) {
 		u64 due = t0 + seq * NS / rate;
 		while (pvclock_now_ns() < due)
-			serve(due - pvclock_now_ns(), NULL, true);
+			serve(due - pvclock_now_ns(), NULL);
 		memcpy(payload, "KEEL", 4);
 		payload[4] = (u8)(seq >> 24);
 		payload[5] = (u8)(seq >> 16);
@@ -299,7 +296,7 @@ void role_inet(const struct hvm_start_info *si)
 	}
 	u64 ms = (pvclock_now_ns() - t0) / 1000000;
 	/* The end marker after the stream has been read, as bridgehelper. */
-	serve(NS / 2, NULL, true);
+	serve(NS / 2, NULL);
 	int n = inet_build_udp(&in, peer, 40000, (u16)(port + 1), "END", 3, out, sizeof(out));
 	if (n < 0)
 		fail("inet_build_udp: %d", n);
@@ -308,9 +305,9 @@ void role_inet(const struct hvm_start_info *si)
 
 	/* The peer's stream and end marker; then a moment more for its last
 	 * requests to be answered. */
-	serve(wait_s * NS, end_seen, true);
+	serve(wait_s * NS, end_seen);
 	bool ended = end_seen();
-	serve(NS, NULL, true);
+	serve(NS, NULL);
 	/* Two lines: the console cuts one at 160 characters. */
 	printf("inet: pings %lu replies %lu; udp sent %lu; received %lu datagrams %lu bytes dup %lu "
 	       "bad %lu end %s\n", pings, replies, sent, rx_unique, rx_bytes, rx_dup, rx_bad,
@@ -325,7 +322,7 @@ void role_inet(const struct hvm_start_info *si)
 		while ((st = netfront_backend_state(&nf)) != XenbusStateClosing) {
 			if (pvclock_now_ns() > until)
 				fail("backend did not go Closing (state %d)", st);
-			serve(NS / 50, NULL, true);
+			serve(NS / 50, NULL);
 		}
 		printf("inet: backend Closing: closing\n");
 	}

@@ -123,7 +123,8 @@ static void connect(struct nb_vif *v)
 		nb_vif_violation(v, "frontend did not set request-rx-copy");
 		return;
 	}
-	read_sub(v->fe, "feature-rx-notify", 1, &notify);
+	if (read_sub(v->fe, "feature-rx-notify", 1, &notify))
+		notify = 0;
 	v->rx_notify = notify;
 	/* The frontend's receive-side checksum features (netif.h): whether
 	 * it takes IPv4 / IPv6 frames whose transport checksum is left blank
@@ -132,11 +133,13 @@ static void connect(struct nb_vif *v)
 	 * bridge carries no offload metadata and every frame on it is
 	 * complete (tx_pass finishes blank ones); so both are honoured
 	 * whatever they say, and recorded for the day rx offloads. */
-	u64 no_csum = 0, v6 = 0;
-	read_sub(v->fe, "feature-no-csum-offload", 1, &no_csum);
-	read_sub(v->fe, "feature-ipv6-csum-offload", 1, &v6);
+	u64 no_csum, v6;
+	if (read_sub(v->fe, "feature-no-csum-offload", 1, &no_csum))
+		no_csum = 0;
+	if (read_sub(v->fe, "feature-ipv6-csum-offload", 1, &v6))
+		v6 = 0;
 	v->rx_csum_v4 = v->st.rx_csum_v4 = !no_csum;
-	v->rx_csum_v6 = v->st.rx_csum_v6 = v6;
+	v->rx_csum_v6 = v->st.rx_csum_v6 = v6 != 0;
 
 	int rc = nb_rings_connect(v, (grant_ref_t)tx_ref, (grant_ref_t)rx_ref,
 				 (evtchn_port_t)ptx, (evtchn_port_t)prx);

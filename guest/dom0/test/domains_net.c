@@ -242,13 +242,13 @@ static void inet_run(bool to_linux, const struct net_counts *before)
 	unsigned n = to_linux ? 1 : 2;
 
 	if (to_linux) {
-		launch_one(&d[0], "inet", "role=inet ip=10.99.0.3/24 peer=10.99.0.1 pings=5 udp=1000 "
-			   "rate=250 wait_s=120 csum_blank=1", 0x0a, true);
+		launch_one(&d[0], "inet", "role=inet ip=10.99.0.3/24 peer=10.99.0.1 pings=5 "
+			   "udp=1000 rate=250 wait_s=120 csum_blank=1", 0x0a, true);
 	} else {
 		launch_one(&d[0], "inet-a", "role=inet ip=10.99.0.11/24 peer=10.99.0.12 pings=5 "
-			   "udp=1000 rate=250 csum_blank=1", 0x0a, true);
+			   "udp=1000 rate=250 wait_s=300 csum_blank=1", 0x0a, true);
 		launch_one(&d[1], "inet-b", "role=inet ip=10.99.0.12/24 peer=10.99.0.11 pings=5 "
-			   "udp=1000 rate=250", 0x0b, true);
+			   "udp=1000 rate=250 wait_s=300", 0x0b, true);
 	}
 	/* netback brought xenbr0 up with the NICs on the vif's arrival. */
 	for (unsigned i = 0; i < 100 && loop_run_once(false); i++)

@@ -3,8 +3,9 @@
  * disk and a vif together, created, connected, used and destroyed
  * `cycles=` times (default 50).
  *
- * dom0 initialises its disks, exports the one of serial `blk=` through
- * blkback and starts its network service with its own address (cmdline
+ * dom0 initialises its disks, exports the one of serial `blk=` (or, with
+ * `blk=ram`, a 1 MiB disk in its own memory, block/ram_blk.h: Bochs has
+ * no disk controller Keel drives) through blkback and starts its network service with its own address (cmdline
  * `ip=`, 10.99.0.2/24 in the test) on xenbr0 before any vif, so the
  * guests have someone to ping. Each cycle launches a pvtest role=disknet
  * domU (guest/pvtest/disknet.c) with the disk as xvda and one vif: it
@@ -24,6 +25,7 @@
 #include <public/sched.h>
 #include "blkback/blkback.h"
 #include "block/blkdev.h"
+#include "block/ram_blk.h"
 #include "bridge/bridge.h"
 #include "bridge/netsvc.h"
 #include "domain/launch.h"
@@ -97,7 +99,8 @@ void scenario_teardown(const struct hvm_start_info *si)
 	cmdline_get_u64(cl, "cycles", &cycles);
 	if (!cmdline_get(cl, "blk", serial, sizeof(serial)))
 		domains_finish(false, "teardown: FAIL no blk=SERIAL");
-	struct blkdev *bd = blkdev_by_serial(serial);
+	struct blkdev *bd = !strcmp(serial, "ram") ? ram_blk_create(2048, "RAMDISK")
+						   : blkdev_by_serial(serial);
 	if (!bd)
 		domains_finish(false, "teardown: FAIL no disk with serial %s", serial);
 	if ((rc = gnttab_init(si, 1)) || (rc = loop_init()) || (rc = xsd_init()) ||
