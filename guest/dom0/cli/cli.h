@@ -70,6 +70,9 @@ void cli_help(void);
 int cli_file(const struct hvm_start_info *si, const char *path, const void **data, u64 *size,
 	     char *err, size_t errlen);
 void cli_file_put(const struct hvm_start_info *si, const void *data, u64 size);
+/* Whether cli_file would find `path`, without reading it: 0, or -errno
+ * with the reason in err. */
+int cli_file_check(const struct hvm_start_info *si, const char *path, char *err, size_t errlen);
 /* The shell's `ls PATH`: /, /boot, /esp[/DIR], /fat[/NAME[/DIR]]. 0 or
  * -errno (the reason printed). */
 int cli_ls(const struct hvm_start_info *si, const char *path);

@@ -211,28 +211,53 @@ static struct mount *resolve(const char *path, const char **rest, char *err, siz
 	return NULL;
 }
 
-int fs_read_file(const char *path, void **data, u64 *size, char *err, size_t errlen)
+/* The file `path` names: its mount, or NULL with rc and err set. */
+static struct mount *find_file(const char *path, struct fat_file *f, int *rc, char *err,
+			       size_t errlen)
 {
 	const char *rest;
 	struct mount *m = resolve(path, &rest, err, errlen);
+
+	*rc = -ENOENT;
+	if (!m)
+		return NULL;
+	if ((*rc = fat_lookup(&m->vol, rest, f))) {
+		snprintf(err, errlen, "%s: %s", path, m->vol.err);
+		return NULL;
+	}
+	if (f->dir) {
+		snprintf(err, errlen, "%s: is a directory", path);
+		*rc = -EISDIR;
+		return NULL;
+	}
+	if (f->size > FS_FILE_MAX) {
+		snprintf(err, errlen, "%s: %u bytes, more than the %lu MiB dom0 reads", path, f->size,
+			 FS_FILE_MAX >> 20);
+		*rc = -E2BIG;
+		return NULL;
+	}
+	return m;
+}
+
+int fs_stat(const char *path, u64 *size, char *err, size_t errlen)
+{
 	struct fat_file f;
 	int rc;
 
-	if (!m)
-		return -ENOENT;
-	if ((rc = fat_lookup(&m->vol, rest, &f))) {
-		snprintf(err, errlen, "%s: %s", path, m->vol.err);
+	if (!find_file(path, &f, &rc, err, errlen))
 		return rc;
-	}
-	if (f.dir) {
-		snprintf(err, errlen, "%s: is a directory", path);
-		return -EISDIR;
-	}
-	if (f.size > FS_FILE_MAX) {
-		snprintf(err, errlen, "%s: %u bytes, more than the %lu MiB dom0 reads", path, f.size,
-			 FS_FILE_MAX >> 20);
-		return -E2BIG;
-	}
+	*size = f.size;
+	return 0;
+}
+
+int fs_read_file(const char *path, void **data, u64 *size, char *err, size_t errlen)
+{
+	struct fat_file f;
+	int rc;
+	struct mount *m = find_file(path, &f, &rc, err, errlen);
+
+	if (!m)
+		return rc;
 	u64 pages = ((u64)f.size + PAGE_SIZE - 1) / PAGE_SIZE;
 	void *buf = pages_alloc(pages ? pages : 1, 0);
 	if (!buf) {
