@@ -92,4 +92,11 @@ int cli_registry_init(void);
  * xl console). 0 or -errno. */
 extern int (*cli_console_attach)(domid_t id);
 
+/* Set by the shell: around lines the CLI prints by itself, from the loop
+ * (an on_* action, a shutdown reminder), while the prompt may be on the
+ * screen with a half-typed line. begin ends that line; end draws the
+ * prompt and the typed line again. Both do nothing while a command runs. */
+extern void (*cli_async_begin)(void);
+extern void (*cli_async_end)(void);
+
 #endif
