@@ -27,7 +27,7 @@ def _():
         # a line half typed at the prompt when the CLI reports by itself:
         # the report gets lines of its own, then the prompt and the typed
         # part come back, and typing goes on
-        seen = k.typed([(b"xl li", "restarted as domain"), (b"st\r", "Domain-0")], timeout=60)
+        seen = k.typed([(b"xl li", "dom0> xl li"), (b"st\r", "dom0> ")], timeout=60)
         at = seen.find("xl: crasher (%d): crash; on_crash=restart" % first)
         if at < 0 or seen.find("dom0> xl li", at) < 0:
             fail("the half-typed line was not drawn again after the CLI's report", seen[-2000:])
