@@ -12,7 +12,8 @@
  *                   ("vdb1"), a whole disk without a GPT whose boot sector
  *                   says FAT by disk name ("vdc")
  *
- * An ESP or basic-data partition whose file system fat_mount refuses
+ * The rules that need no disk are fs_rules.h's. An ESP or basic-data
+ * partition whose file system fat_mount refuses
  * (corrupt, FAT12, exFAT) is not mounted; the reason is printed once at
  * boot and repeated to whoever names a path on it.
  *
