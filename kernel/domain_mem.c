@@ -144,7 +144,7 @@ u64 domain_release_memory(struct domain *d)
 }
 
 int domain_build_pvh(struct domain *d, const void *image, u64 size, const char *cmdline,
-		     const struct pvh_load_module *load, unsigned nr_load)
+		     const struct pvh_load_module *load, unsigned nr_load, bool preloaded)
 {
 	static struct boot_mem_range memmap[DOMAIN_MEM_RANGES];
 	static char err[160];
@@ -160,6 +160,7 @@ int domain_build_pvh(struct domain *d, const void *image, u64 size, const char *
 		.nr_memmap = d->nr_ram,
 		.load = load,
 		.nr_load = nr_load,
+		.preloaded = preloaded,
 	};
 	int rc = pvh_build(d, &p, err, sizeof(err));
 	if (rc)

@@ -30,6 +30,7 @@
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>
 #include <asm/vendor.h>
+#include <asm/vintc.h>
 #include <public/sched.h>
 
 /* Xen's do_poll limit ("fairly arbitrary"). */
@@ -148,7 +149,7 @@ void evtchn_hlt(struct vcpu *v)
 {
 	/* Xen's hvm_hlt -> vcpu_block: do not sleep when an interrupt could
 	 * be delivered right away (the caller checked IF). */
-	if (!evtchn_upcall_deliverable(v))
+	if (!evtchn_upcall_deliverable(v) && !vintc_pending(v))
 		v->blocked = true;
 }
 

@@ -38,7 +38,7 @@ static unsigned vcpu_cpl(struct vcpu *v, u64 cr0)
 	return (ss.attr >> 5) & 3;
 }
 
-static void vcpu_paging(struct vcpu *v, struct guest_paging *gp)
+void vcpu_paging(struct vcpu *v, struct guest_paging *gp)
 {
 	if (vendor->get_paging) {
 		vendor->get_paging(v, gp);
@@ -191,6 +191,16 @@ static int walk(struct vcpu *v, const struct guest_paging *gp, gva_t va,
 		c->val[i] = w.val[i];
 	}
 	return 0;
+}
+
+bool gva_fetch_cached(struct vcpu *v, const struct guest_paging *gp, gva_t va, gpa_t *gpa)
+{
+	const struct gva_cache_entry *c = &v->arch.gva_cache[0];
+
+	if (!walk_cached(c, v->dom, gp, va & PAGE_MASK, PT_X))
+		return false;
+	*gpa = c->gpa | (va & ~PAGE_MASK);
+	return true;
 }
 
 int gva_to_gpa(struct vcpu *v, gva_t va, unsigned access, gpa_t *gpa)

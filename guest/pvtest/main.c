@@ -153,6 +153,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_pvcons_hostile();
 	else if (!strcmp(role, "tpr"))
 		role_tpr();
+	else if (!strcmp(role, "lapic"))
+		role_lapic();
+	else if (!strcmp(role, "lapic-hostile"))
+		role_lapic_hostile();
 	else if (!strcmp(role, "tscaux"))
 		role_tscaux();
 	else if (!strcmp(role, "guest"))
@@ -171,6 +175,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_net(si);
 	else if (!strcmp(role, "net-hostile"))
 		role_net_hostile(si);
+	else if (!strcmp(role, "inet"))
+		role_inet(si);
+	else if (!strcmp(role, "disknet"))
+		role_disknet(si);
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

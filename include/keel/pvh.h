@@ -52,6 +52,7 @@ struct pvh_params {
 	u64 rsdp; /* guest-physical, 0 = none */
 	const struct pvh_load_module *load; /* copied in by the builder */
 	unsigned nr_load;
+	bool preloaded; /* segments already in RAM: checked, not written */
 };
 
 /* Returns 0, or -errno with a one-line reason in err. Everything that

@@ -6,6 +6,7 @@
 #include <lib/types.h>
 #include <asm/debugreg.h>
 #include <asm/paging.h>
+#include <asm/vlapic.h>
 
 /*
  * Guest general-purpose registers in the order of the x86 register number
@@ -61,6 +62,10 @@ struct insn_len_cache {
 	u8 bytes[15];
 	u8 len;
 	bool l64;
+	u64 va;           /* linear address of the bytes */
+	gpa_t gpa;        /* ... its guest-physical address */
+	u64 gen;          /* d->mem_gen when `host` was taken */
+	const u8 *host;   /* ... and the hypervisor's pointer to them */
 };
 
 struct vcpu_arch {
@@ -78,6 +83,8 @@ struct vcpu_arch {
 	 * back end keeps it here: SVM (kernel/msr.c, svm/run.c); VMX passes
 	 * the MSR through and switches it itself (vmx/msr.c). 0 at reset. */
 	u64 tsc_aux;
+	/* The virtual local APIC (asm/vlapic.h); domUs only. */
+	struct vlapic vlapic;
 };
 
 /* One remembered gpa_ptr answer (arch/x86/guest_mem.c): guest frame `gfn`
