@@ -24,6 +24,17 @@ def _():
         first = k.create("crasher.cfg")
         start = len(k.log())
         k.wait_serial("(d%d) pvtest: guest: up" % first, 60)
+        # a line half typed at the prompt when the CLI reports by itself:
+        # the report gets lines of its own, then the prompt and the typed
+        # part come back, and typing goes on
+        seen = k.typed([(b"xl li", "dom0> xl li"), (b"st\r", "dom0> ")], timeout=60)
+        at = seen.find("xl: crasher (%d): crash; on_crash=restart" % first)
+        if at < 0 or seen.find("dom0> xl li", at) < 0:
+            fail("the half-typed line was not drawn again after the CLI's report", seen[-2000:])
+        if "\n(d0) xl: crasher (%d): crash" % first not in seen:
+            fail("the CLI's report did not start a line of its own", seen[-2000:])
+        if not re.search(r"^\(d0\) crasher\s+\d+\s", seen, re.M):
+            fail("the line completed after the redraw did not run as xl list", seen[-2000:])
         k.wait_serial("xl: crasher (%d): crash; on_crash=restart" % first, 60, start)
         line = k.wait_serial(re.compile(r"xl: crasher restarted as domain \d+"), 30, start)
         second = int(line.split()[-1])

@@ -109,6 +109,11 @@ class KeelCtl:
     def rows(self):
         return list_rows(self.ctl("xl", "list"))
 
+    def free_pages(self):
+        """The hypervisor's free pages (the shell's `domains`)."""
+        out = self.ctl("domains", expect=r"pages free")
+        return int(re.search(r"hypervisor: (\d+) pages free", out).group(1))
+
     def json_list(self):
         out = self.ctl("xl", "list", "-l")
         try:
@@ -119,29 +124,30 @@ class KeelCtl:
     def typed(self, steps, timeout=30):
         """Types on the console socket itself (what keelctl cannot: an
         attached guest console). steps: (bytes, needle) pairs; after each
-        write, waits for needle in the serial log from that point, reading
-        the socket meanwhile (QEMU holds the serial line's output back
-        while its client does not read)."""
+        write, reads the socket until needle shows in what came after it.
+        Returns everything read."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(self.sock)
-        s.setblocking(False)
+        seen = b""
         try:
             for data, needle in steps:
-                start = len(self.log())
+                start = len(seen)
                 s.sendall(data)
                 end = time.monotonic() + timeout
-                while needle not in self.log()[start:]:
-                    if time.monotonic() > end:
+                while needle not in keeltest.clean(seen[start:].decode("utf-8", "replace")):
+                    left = end - time.monotonic()
+                    if left <= 0:
                         fail("no %r on the console within %ds" % (needle, timeout),
-                             self.log()[-4000:])
-                    r, _, _ = select.select([s], [], [], 0.3)
+                             keeltest.clean(seen.decode("utf-8", "replace"))[-4000:])
+                    r, _, _ = select.select([s], [], [], min(left, 0.5))
                     if r:
-                        try:
-                            s.recv(65536)
-                        except BlockingIOError:
-                            pass
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            fail("the console socket closed", self.log()[-3000:])
+                        seen += chunk
         finally:
             s.close()
+        return keeltest.clean(seen.decode("utf-8", "replace"))
 
     def close(self):
         if self.proc.poll() is None:

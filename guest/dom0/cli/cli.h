@@ -70,6 +70,9 @@ void cli_help(void);
 int cli_file(const struct hvm_start_info *si, const char *path, const void **data, u64 *size,
 	     char *err, size_t errlen);
 void cli_file_put(const struct hvm_start_info *si, const void *data, u64 size);
+/* Whether cli_file would find `path`, without reading it: 0, or -errno
+ * with the reason in err. */
+int cli_file_check(const struct hvm_start_info *si, const char *path, char *err, size_t errlen);
 /* The shell's `ls PATH`: /, /boot, /esp[/DIR], /fat[/NAME[/DIR]]. 0 or
  * -errno (the reason printed). */
 int cli_ls(const struct hvm_start_info *si, const char *path);
@@ -88,5 +91,12 @@ int cli_registry_init(void);
 /* Set by the shell: attach the console to a domain (xl create -c,
  * xl console). 0 or -errno. */
 extern int (*cli_console_attach)(domid_t id);
+
+/* Set by the shell: around lines the CLI prints by itself, from the loop
+ * (an on_* action, a shutdown reminder), while the prompt may be on the
+ * screen with a half-typed line. begin ends that line; end draws the
+ * prompt and the typed line again. Both do nothing while a command runs. */
+extern void (*cli_async_begin)(void);
+extern void (*cli_async_end)(void);
 
 #endif

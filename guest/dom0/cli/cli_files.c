@@ -11,16 +11,10 @@
 #include "domain/domain.h"
 #include "fs/mount.h"
 
-int cli_file(const struct hvm_start_info *si, const char *path, const void **data, u64 *size,
-	     char *err, size_t errlen)
+/* /boot/NAME: the module, or -errno with the reason in err. */
+static int boot_module(const struct hvm_start_info *si, const char *path, const void **data,
+		       u64 *size, char *err, size_t errlen)
 {
-	if (fs_path_is_mounted_fs(path)) {
-		void *buf;
-		int rc = fs_read_file(path, &buf, size, err, errlen);
-		if (!rc)
-			*data = buf;
-		return rc;
-	}
 	if (strncmp(path, "/boot/", 6) || !path[6] || strchr(path + 6, '/')) {
 		snprintf(err, errlen, "%s: files are /boot/NAME (the boot modules), /esp/PATH (the "
 			 "EFI system partition) or /fat/DISK/PATH", path);
@@ -32,6 +26,29 @@ int cli_file(const struct hvm_start_info *si, const char *path, const void **dat
 		return -ENOENT;
 	}
 	return 0;
+}
+
+int cli_file(const struct hvm_start_info *si, const char *path, const void **data, u64 *size,
+	     char *err, size_t errlen)
+{
+	if (fs_path_is_mounted_fs(path)) {
+		void *buf;
+		int rc = fs_read_file(path, &buf, size, err, errlen);
+		if (!rc)
+			*data = buf;
+		return rc;
+	}
+	return boot_module(si, path, data, size, err, errlen);
+}
+
+int cli_file_check(const struct hvm_start_info *si, const char *path, char *err, size_t errlen)
+{
+	const void *data;
+	u64 size;
+
+	if (fs_path_is_mounted_fs(path))
+		return fs_stat(path, &size, err, errlen);
+	return boot_module(si, path, &data, &size, err, errlen);
 }
 
 void cli_file_put(const struct hvm_start_info *si, const void *data, u64 size)

@@ -22,6 +22,31 @@
 #include "xsd/xsd.h"
 
 static struct cli_dom doms[CLI_MAX_DOMAINS];
+void (*cli_async_begin)(void);
+void (*cli_async_end)(void);
+static bool async_open; /* cli_async_begin called in this handler run */
+
+/* A line the CLI prints by itself (not as a command's answer). */
+static __printf(1, 2) void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!async_open && cli_async_begin)
+		cli_async_begin();
+	async_open = true;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* At the end of a handler run: the prompt again, if say() was used. */
+static void said(void)
+{
+	if (async_open && cli_async_end)
+		cli_async_end();
+	async_open = false;
+}
+
 static const struct hvm_start_info *boot_si;
 static struct loop_timer reminder;
 
@@ -194,7 +219,7 @@ static void remind(void *arg)
 		if (!d->used || !d->shutdown_deadline)
 			continue;
 		if (now >= d->shutdown_deadline) {
-			printf("xl: %s (%u) has not shut down after the request; does it watch "
+			say("xl: %s (%u) has not shut down after the request; does it watch "
 			       "control/shutdown? ('xl destroy %s' stops it)\n", d->cfg.name, d->ld.id,
 			       d->cfg.name);
 			d->shutdown_deadline = 0;
@@ -204,6 +229,7 @@ static void remind(void *arg)
 	}
 	if (pending)
 		loop_timer_arm(&reminder, now + 1000000000ULL);
+	said();
 }
 
 static const char *reason_name(unsigned r)
@@ -228,10 +254,10 @@ static void act(struct cli_dom *d, unsigned reason)
 	char err[160];
 
 	if (d->wait_report)
-		printf("xl: domain %s (%u) has shut down (%s)\n", cfg.name, id, reason_name(reason));
+		say("xl: domain %s (%u) has shut down (%s)\n", cfg.name, id, reason_name(reason));
 	d->shutdown_deadline = 0;
 	d->wait_report = false;
-	printf("xl: %s (%u): %s; %s=%s\n", cfg.name, id, reason_name(reason), key,
+	say("xl: %s (%u): %s; %s=%s\n", cfg.name, id, reason_name(reason), key,
 	       domcfg_action_name(action));
 	if (action == DOMCFG_PRESERVE) {
 		d->preserved = true;
@@ -245,26 +271,26 @@ static void act(struct cli_dom *d, unsigned reason)
 		snprintf(name, sizeof(name), "%s-%u", cfg.name, id);
 		xsd_write(path, name);
 		d->used = false;
-		printf("xl: %s (%u) kept as %s\n", cfg.name, id, name);
+		say("xl: %s (%u) kept as %s\n", cfg.name, id, name);
 	} else {
 		int rc = cli_dom_destroy(id);
 		if (rc)
-			printf("xl: destroying %s (%u) failed: %d\n", cfg.name, id, rc);
+			say("xl: destroying %s (%u) failed: %d\n", cfg.name, id, rc);
 	}
 	if (action == DOMCFG_DESTROY)
 		return;
 	if (quick > 5) {
-		printf("xl: %s is restarting too fast (6 runs under 10 s each): not restarted\n",
+		say("xl: %s is restarting too fast (6 runs under 10 s each): not restarted\n",
 		       cfg.name);
 		return;
 	}
 	struct cli_dom *n;
 	if (restart(&cfg, id, &n, err, sizeof(err))) {
-		printf("xl: restarting %s failed: %s\n", cfg.name, err);
+		say("xl: restarting %s failed: %s\n", cfg.name, err);
 		return;
 	}
 	n->quick_restarts = quick;
-	printf("xl: %s restarted as domain %u\n", cfg.name, n->ld.id);
+	say("xl: %s restarted as domain %u\n", cfg.name, n->ld.id);
 }
 
 static void on_dom_exc(void *arg)
@@ -278,7 +304,7 @@ static void on_dom_exc(void *arg)
 		int rc = dom_info(d->ld.id, &info);
 		if (rc == -ESRCH) {
 			/* Destroyed behind our back: release what dom0 held. */
-			printf("xl: %s (%u) was destroyed\n", d->cfg.name, d->ld.id);
+			say("xl: %s (%u) was destroyed\n", d->cfg.name, d->ld.id);
 			launch_destroy(&d->ld);
 			d->used = false;
 			continue;
@@ -286,6 +312,7 @@ static void on_dom_exc(void *arg)
 		if (!rc && (info.flags & XEN_DOMINF_shutdown))
 			act(d, (info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask);
 	}
+	said();
 }
 
 int cli_registry_init(void)

@@ -13,18 +13,12 @@
 #include "pages.h"
 #include "block/blkdev.h"
 #include "fat.h"
+#include "fs_rules.h"
 #include "mount.h"
 #include "storage/partition.h"
 
 #define MOUNT_MAX 8
 #define REFUSED_MAX 8
-
-/* C12A7328-F81F-11D2-BA4B-00A0C93EC93B and EBD0A0A2-B9E5-4433-87C0-
- * 68B6B72699C7, as stored (the first three fields little-endian). */
-static const u8 esp_type[16] = { 0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11,
-				 0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b };
-static const u8 basic_data_type[16] = { 0xa2, 0xa0, 0xd0, 0xeb, 0xe5, 0xb9, 0x33, 0x44,
-					0x87, 0xc0, 0x68, 0xb6, 0xb7, 0x26, 0x99, 0xc7 };
 
 struct mount {
 	char name[16];      /* "esp", or the blkdev's name under /fat */
@@ -61,14 +55,10 @@ static int dev_read(void *ctx, u64 sector, u32 count, void *buf)
 	return 0;
 }
 
-/* A whole disk's sector 0 names FAT in its file-system type field. */
+/* A whole disk's sector 0 is a FAT boot sector (fs_rules.h). */
 static bool looks_fat(struct blkdev *bd)
 {
-	if (blk_sync(bd, BLK_READ, 0, 1, bounce))
-		return false;
-	if (bounce[510] != 0x55 || bounce[511] != 0xaa)
-		return false;
-	return !memcmp(bounce + 54, "FAT", 3) || !memcmp(bounce + 82, "FAT", 3);
+	return !blk_sync(bd, BLK_READ, 0, 1, bounce) && fs_sector0_says_fat(bounce);
 }
 
 static bool has_partitions(struct blkdev *disk)
@@ -130,9 +120,9 @@ unsigned fs_mount_all(void)
 		if (bd->failed || bd->sector_size > FAT_SECTOR_MAX)
 			continue;
 		if (gp) {
-			bool esp = !memcmp(gp->type_guid, esp_type, 16);
-			if (esp || !memcmp(gp->type_guid, basic_data_type, 16))
-				try_mount(bd, esp);
+			enum fs_part_kind kind = fs_part_kind(gp->type_guid);
+			if (kind != FS_PART_OTHER)
+				try_mount(bd, kind == FS_PART_ESP);
 		} else if (!has_partitions(bd) && looks_fat(bd)) {
 			try_mount(bd, false);
 		}
@@ -166,73 +156,84 @@ bool fs_path_is_mounted_fs(const char *path)
  * mount, or NULL with the reason in err. */
 static struct mount *resolve(const char *path, const char **rest, char *err, size_t errlen)
 {
-	char name[16];
-	size_t n;
+	char name[sizeof(mounts[0].name)];
+	bool esp;
 
 	fs_mount_all();
-	if (!strncmp(path, "/esp", 4) && (path[4] == '/' || !path[4])) {
-		*rest = path[4] ? path + 4 : "/";
-		for (unsigned i = 0; i < nr_mounts; i++)
-			if (!strcmp(mounts[i].name, "esp"))
-				return &mounts[i];
-		for (unsigned i = 0; i < nr_refused; i++)
-			if (refused[i].esp) {
-				snprintf(err, errlen, "%s: the EFI system partition %s was refused: %s",
-					 path, refused[i].name, refused[i].why);
-				return NULL;
-			}
-		snprintf(err, errlen, "%s: no EFI system partition on dom0's disks", path);
+	int rc = fs_path_split(path, name, sizeof(name), rest);
+	if (rc) {
+		snprintf(err, errlen, rc == -ENAMETOOLONG ? "%s: no such FAT volume under /fat" :
+			 "%s: not under /esp or /fat/NAME", path);
 		return NULL;
 	}
-	if (strncmp(path, "/fat/", 5) || !path[5]) {
-		snprintf(err, errlen, "%s: not under /esp or /fat/NAME", path);
-		return NULL;
-	}
-	const char *p = path + 5;
-	for (n = 0; p[n] && p[n] != '/'; n++)
-		;
-	if (n >= sizeof(name)) {
-		snprintf(err, errlen, "%s: no volume %.*s under /fat", path, (int)n, p);
-		return NULL;
-	}
-	memcpy(name, p, n);
-	name[n] = 0;
-	*rest = p[n] ? p + n : "/";
-	for (unsigned i = 0; i < nr_mounts; i++)
-		if (!strcmp(mounts[i].name, name))
+	esp = !strncmp(path, "/esp", 4);
+	for (unsigned i = 0; i < nr_mounts; i++) /* "/fat/esp" is not /esp */
+		if (!strcmp(mounts[i].name, name) && (esp || strcmp(name, "esp")))
 			return &mounts[i];
 	for (unsigned i = 0; i < nr_refused; i++)
-		if (!strcmp(refused[i].name, name)) {
-			snprintf(err, errlen, "%s: the file system on %s was refused: %s", path, name,
-				 refused[i].why);
+		if (esp ? refused[i].esp : !strcmp(refused[i].name, name)) {
+			if (esp)
+				snprintf(err, errlen, "%s: the EFI system partition %s was refused: %s",
+					 path, refused[i].name, refused[i].why);
+			else
+				snprintf(err, errlen, "%s: the file system on %s was refused: %s", path,
+					 name, refused[i].why);
 			return NULL;
 		}
-	snprintf(err, errlen, "%s: no FAT volume %s (ls /fat shows them)", path, name);
+	if (esp)
+		snprintf(err, errlen, "%s: no EFI system partition on dom0's disks", path);
+	else
+		snprintf(err, errlen, "%s: no FAT volume %s (ls /fat shows them)", path, name);
 	return NULL;
+}
+
+/* The file `path` names: its mount, or NULL with rc and err set. */
+static struct mount *find_file(const char *path, struct fat_file *f, int *rc, char *err,
+			       size_t errlen)
+{
+	const char *rest;
+	struct mount *m = resolve(path, &rest, err, errlen);
+
+	*rc = -ENOENT;
+	if (!m)
+		return NULL;
+	if ((*rc = fat_lookup(&m->vol, rest, f))) {
+		snprintf(err, errlen, "%s: %s", path, m->vol.err);
+		return NULL;
+	}
+	if (f->dir) {
+		snprintf(err, errlen, "%s: is a directory", path);
+		*rc = -EISDIR;
+		return NULL;
+	}
+	if (f->size > FS_FILE_MAX) {
+		snprintf(err, errlen, "%s: %u bytes, more than the %lu MiB dom0 reads", path, f->size,
+			 FS_FILE_MAX >> 20);
+		*rc = -E2BIG;
+		return NULL;
+	}
+	return m;
+}
+
+int fs_stat(const char *path, u64 *size, char *err, size_t errlen)
+{
+	struct fat_file f;
+	int rc;
+
+	if (!find_file(path, &f, &rc, err, errlen))
+		return rc;
+	*size = f.size;
+	return 0;
 }
 
 int fs_read_file(const char *path, void **data, u64 *size, char *err, size_t errlen)
 {
-	const char *rest;
-	struct mount *m = resolve(path, &rest, err, errlen);
 	struct fat_file f;
 	int rc;
+	struct mount *m = find_file(path, &f, &rc, err, errlen);
 
 	if (!m)
-		return -ENOENT;
-	if ((rc = fat_lookup(&m->vol, rest, &f))) {
-		snprintf(err, errlen, "%s: %s", path, m->vol.err);
 		return rc;
-	}
-	if (f.dir) {
-		snprintf(err, errlen, "%s: is a directory", path);
-		return -EISDIR;
-	}
-	if (f.size > FS_FILE_MAX) {
-		snprintf(err, errlen, "%s: %u bytes, more than the %lu MiB dom0 reads", path, f.size,
-			 FS_FILE_MAX >> 20);
-		return -E2BIG;
-	}
 	u64 pages = ((u64)f.size + PAGE_SIZE - 1) / PAGE_SIZE;
 	void *buf = pages_alloc(pages ? pages : 1, 0);
 	if (!buf) {

@@ -12,7 +12,8 @@
  *                   ("vdb1"), a whole disk without a GPT whose boot sector
  *                   says FAT by disk name ("vdc")
  *
- * An ESP or basic-data partition whose file system fat_mount refuses
+ * The rules that need no disk are fs_rules.h's. An ESP or basic-data
+ * partition whose file system fat_mount refuses
  * (corrupt, FAT12, exFAT) is not mounted; the reason is printed once at
  * boot and repeated to whoever names a path on it.
  *
@@ -45,6 +46,10 @@ bool fs_path_is_mounted_fs(const char *path);
  */
 int fs_read_file(const char *path, void **data, u64 *size, char *err, size_t errlen);
 void fs_file_free(void *data, u64 size);
+
+/* Whether `path` names a file (not a directory) without reading it: 0 with
+ * *size, or -errno with the reason in err, as fs_read_file. */
+int fs_stat(const char *path, u64 *size, char *err, size_t errlen);
 
 /* Prints the directory `path` ("/", "/esp", "/esp/guests", "/fat") as
  * `ls -l` would, shortly: size or <DIR>, then the name. 0 or -errno (the

@@ -346,12 +346,17 @@ static void forward_char(char c)
 	}
 }
 
+/* A command is running (run_line): the CLI's own lines are its output. */
+static bool in_command;
+
 /* One typed byte: to the line editor; a finished line runs. */
 static void take_char(char c)
 {
 	if (!le_feed(&editor, c))
 		return;
+	in_command = true;
 	run_line(shell_si, editor.line);
+	in_command = false;
 	if (!idle_running && !attached && !cli_busy())
 		prompt();
 }
@@ -361,6 +366,27 @@ static void cli_done(int status)
 {
 	last_status = status;
 	prompt();
+}
+
+/* The CLI prints by itself (cli.h): end the prompt's line first... */
+static void async_begin(void)
+{
+	if (!in_command && !cli_busy() && !attached && !idle_running)
+		puts("");
+}
+
+/* ...and draw the prompt, the half-typed line and the cursor again
+ * after. Only for a half-typed line: a prompt of its own, arriving at any
+ * moment, would look to a script waiting for the prompt (keelctl, the
+ * tests) like the end of the command it typed meanwhile. */
+static void async_end(void)
+{
+	if (in_command || cli_busy() || attached || idle_running || !editor.len)
+		return;
+	printf("dom0> %.*s", (int)editor.len, editor.line);
+	for (unsigned i = editor.pos; i < editor.len; i++)
+		printf("\x1b[D");
+	show_partial();
 }
 
 static void editor_out(const char *s, size_t n, void *arg)
@@ -417,6 +443,8 @@ int dom0_shell_start(const struct hvm_start_info *si)
 	shell_si = si;
 	cli_console_attach = console_attach;
 	cli_finished = cli_done;
+	cli_async_begin = async_begin;
+	cli_async_end = async_end;
 	le_init(&editor, "dom0> ", editor_out, NULL);
 	if ((rc = loop_init())) {
 		printf("dom0: shell: no event channels (%d)\n", rc);
