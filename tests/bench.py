@@ -38,9 +38,10 @@ STATUS = {0: "poweroff", 2: "launcher error", 10: "reboot", 11: "dom0 crash",
           12: "hypervisor panic / boot error", 13: "triple fault", 124: "time-out"}
 
 # `(d0) dom0: bench NAME: VALUE UNIT (DETAIL)`; the detail is optional.
-FIG_RE = re.compile(r"^\(d0\) dom0: bench ([a-z0-9-]+): ([0-9]+(?:\.[0-9]+)?) (\S+)"
+# pvtest domUs (guest/pvtest/bench.c) print theirs as `(dN) pvtest: bench ...`.
+FIG_RE = re.compile(r"^\(d[0-9]+\) (?:dom0|pvtest): bench ([a-z0-9-]+): ([0-9]+(?:\.[0-9]+)?) (\S+)"
                     r"(?: \((.*)\))?$")
-FAIL_RE = re.compile(r"^\(d0\) dom0: bench ([a-z0-9-]+): FAIL (.*)$")
+FAIL_RE = re.compile(r"^\(d[0-9]+\) (?:dom0|pvtest): bench ([a-z0-9-]+): FAIL (.*)$")
 EXITS_RE = re.compile(r"^\(d0\) dom0: bench-exits ([a-z0-9-]+): (.*)$")
 TOTAL_RE = re.compile(r"^\(d0\) dom0: bench exit-counts: (.*)$")
 DONE_RE = re.compile(r"^\(d0\) dom0: bench done$")
@@ -110,7 +111,7 @@ def need(rel):
 def prepare(iters, loader):
     """The boot root (keel.cfg + links) and, for the BIOS path, one ISO that
     every run boots, so that the runs boot byte-identical media."""
-    files = ["keel.elf", "dom0.elf"] + (["keel.efi"] if loader == "uefi" else [])
+    files = ["keel.elf", "dom0.elf", "pvtest.elf"] + (["keel.efi"] if loader == "uefi" else [])
     paths = [need(rel) for rel in files]
     shutil.rmtree(WORK, ignore_errors=True)
     root = os.path.join(WORK, "root")
@@ -121,7 +122,8 @@ def prepare(iters, loader):
     with open(cfg, "w") as f:
         f.write("# written by tests/bench.py\n"
                 "cmdline console=com1,115200 loglvl=info\n"
-                "module dom0 /dom0.elf bench bench_iters=%d\n" % iters)
+                "module dom0 /dom0.elf bench bench_iters=%d\n"
+                "module pvtest /pvtest.elf\n" % iters)
     if loader == "uefi":
         return cfg, root, None
     iso = os.path.join(WORK, "bench.iso")
@@ -344,7 +346,9 @@ SIZES = {}
 EXPECTED = ("loop-baseline", "cpuid-exit", "hypercall-page", "hypercall-direct",
             "pio-unemulated", "pio-testport", "msr-read", "evtchn-loopback",
             "boot-dom0-entry", "boot-first-line", "boot-hv-to-dom0",
-            "domain-create", "domain-destroy", "domain-mem", "vcpu-mem")
+            "domain-create", "domain-destroy", "domain-mem", "vcpu-mem",
+            "create-first-insn", "create-first-line", "domain-destroy-domu",
+            "pingpong-domu", "pingpong-dom0")
 
 # The summary table: (key, what, target, Xen 4.17 on this platform). key is
 # a figure name, or None for what cannot be measured yet (the reason in
@@ -352,7 +356,6 @@ EXPECTED = ("loop-baseline", "cpuid-exit", "hypercall-page", "hypercall-direct",
 # ("floor",).
 NOT_YET_PV = "not measurable yet (split PV block/net drivers)"
 NOT_YET_LINUX = "not measurable yet (Linux guests)"
-NOT_YET_DOMU = "not measurable yet (no bench domU)"
 TARGETS = [
     ("cpuid-exit", "CPUID exit round trip (dom0 PVH, no NRIP save)", ("<=", 800), 6500),
     (None, "CPUID round trip, instruction length known",
@@ -360,15 +363,17 @@ TARGETS = [
     ("hypercall-direct", "null hypercall xen_version, direct VMMCALL", ("<=", 500), 6630),
     ("pio-unemulated", "intercepted port read (inb 0x99)", ("<=", 400), None),
     ("evtchn-loopback", "evtchn send to self, upcall delivered", ("<=", 1500), None),
-    (None, "evtchn ping-pong domU <-> domU, round trip", ("<=", 6000), None, NOT_YET_DOMU),
-    (None, "evtchn ping-pong domU <-> dom0, round trip", ("<=", 6000), None, NOT_YET_DOMU),
+    ("pingpong-domu", "evtchn ping-pong domU <-> domU, round trip", ("<=", 6000), None),
+    ("pingpong-dom0", "evtchn ping-pong domU <-> dom0, round trip", ("<=", 6000), None),
     ("boot-hv-to-dom0", "boot: hypervisor -> dom0's first instruction", ("<=", 5000000), None),
     ("boot-hv-to-dom0-line", "boot: hypervisor -> dom0's first console line", ("report",),
      9000000000),
-    (None, "create -> guest's first instruction", ("<=", 2000000), None, NOT_YET_DOMU),
+    ("create-first-insn", "create -> guest's first instruction (4 MiB pvtest)",
+     ("<=", 2000000), None),
     ("domain-create", "create hypercall alone (1 vCPU, no RAM)", ("report",), None),
-    (None, "create -> guest ready (pvtest's first line)", ("report",), None, NOT_YET_DOMU),
-    ("domain-destroy", "destroy done (1 vCPU, no RAM)", ("<=", 1000000), None),
+    ("create-first-line", "create -> guest ready (pvtest's first line)", ("report",), None),
+    ("domain-destroy-domu", "destroy done (4 MiB pvtest, powered off)", ("<=", 1000000), None),
+    ("domain-destroy", "destroy hypercall (1 vCPU, no RAM)", ("report",), None),
     ("domain-mem", "hypervisor memory per domain, 1 vCPU, no RAM", ("<=", 65536), None),
     ("vcpu-mem", "hypervisor memory per extra vCPU", ("report",), None),
     ("hv-loc", "hypervisor lines of code (boot arch kernel include lib uart)",
