@@ -202,7 +202,7 @@ static unsigned collect(u64 now, u64 *next)
 {
 	unsigned n = 0;
 	*next = 0;
-	for (unsigned id = 0; id < DOMID_MAX; id++) {
+	for (unsigned id = domain_next_id(0); id < DOMID_MAX; id = domain_next_id(id + 1)) {
 		struct domain *d = domain_by_id(id);
 		if (!d || !domain_is_alive(d))
 			continue;
