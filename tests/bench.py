@@ -354,7 +354,7 @@ EXPECTED = ("loop-baseline", "cpuid-exit", "hypercall-page", "hypercall-direct",
 # a figure name, or None for what cannot be measured yet (the reason in
 # place of a value). target: ("<=", N), ("<=", N, "KiB"), ("report",) or
 # ("floor",).
-NOT_YET_PV = "not measurable yet (split PV block/net drivers)"
+NOT_YET_PV = "not measured yet: no bench scenario for it (the split drivers work)"
 NOT_YET_LINUX = "not measurable yet (Linux guests)"
 TARGETS = [
     ("cpuid-exit", "CPUID exit round trip (dom0 PVH, no NRIP save)", ("<=", 800), 6500),
