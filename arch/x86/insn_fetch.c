@@ -66,7 +66,7 @@ static int length_of(const u8 *bytes, size_t avail, bool l64, void *ctx)
 
 /*
  * An instruction's length is a function of its bytes and of the code size
- * alone, so the last one decoded is kept (v->arch.insn_cache) and its
+ * alone, so the last few decoded are kept (v->arch.insn_cache) and a
  * length reused when the bytes at RIP, read through the guest's current
  * translation, are the same: a loop of CPUIDs or hypercalls exits at the
  * same bytes every time. The translation is the cached fetch walk,
@@ -78,10 +78,21 @@ static int length_of(const u8 *bytes, size_t avail, bool l64, void *ctx)
 bool insn_len_cached(struct vcpu *v, const struct guest_paging *gp, u64 va, bool l64,
 		     u8 *len)
 {
-	const struct insn_len_cache *ic = &v->arch.insn_cache;
+	struct insn_len_cache *ic = &v->arch.insn_cache[v->arch.insn_cache_hit];
 	gpa_t gpa;
 
-	if (!ic->len || ic->l64 != l64 || ic->va != va || ic->gen != v->dom->mem_gen ||
+	/* The slot that answered last first: a loop of one exiting
+	 * instruction finds it at once. */
+	if (!ic->len || ic->va != va) {
+		ic = NULL;
+		for (unsigned i = 0; i < INSN_CACHE_SLOTS; i++)
+			if (v->arch.insn_cache[i].len && v->arch.insn_cache[i].va == va) {
+				ic = &v->arch.insn_cache[i];
+				v->arch.insn_cache_hit = (u8)i;
+				break;
+			}
+	}
+	if (!ic || ic->l64 != l64 || ic->gen != v->dom->mem_gen ||
 	    !gva_fetch_cached(v, gp, va, &gpa) || gpa != ic->gpa)
 		return false;
 	for (unsigned i = 0; i < ic->len; i++)
@@ -98,7 +109,7 @@ static bool code_64bit(const struct guest_paging *gp, const struct vseg *cs)
 
 int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len)
 {
-	struct insn_len_cache *ic = &v->arch.insn_cache;
+	struct insn_len_cache *ic;
 	struct guest_paging gp;
 	struct length_ctx ctx;
 	struct vseg cs;
@@ -118,6 +129,16 @@ int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len)
 	if (rc < 0)
 		return rc;
 	*len = (u8)rc;
+	/* The slot for this address if it has one (its bytes changed),
+	 * else the next round-robin. */
+	ic = NULL;
+	for (unsigned i = 0; i < INSN_CACHE_SLOTS; i++)
+		if (v->arch.insn_cache[i].len && v->arch.insn_cache[i].va == va)
+			ic = &v->arch.insn_cache[i];
+	if (!ic) {
+		ic = &v->arch.insn_cache[v->arch.insn_cache_next];
+		v->arch.insn_cache_next = (u8)((v->arch.insn_cache_next + 1) % INSN_CACHE_SLOTS);
+	}
 	ic->len = 0;
 	if (!gva_to_gpa(v, va, PT_X, &gpa) && (gpa & (PAGE_SIZE - 1)) + (u64)rc <= PAGE_SIZE &&
 	    (p = gpa_read_ptr(v->dom, gpa, (size_t)rc))) {

@@ -111,6 +111,13 @@ extern const char *role;
 void wait_port(u32 port, u64 timeout_ns, const char *what);
 
 void role_ping(const struct hvm_start_info *si);
+
+/* bench.c: `make bench`'s roles, and main.c's two RDTSCs (guest_main's
+ * entry, after its first console line) for role=bench-start. */
+extern u64 pvtest_tsc_entry, pvtest_tsc_first_line;
+void role_bench_start(void);
+void role_bench_ping(void);
+void role_bench_pong(void);
 void role_net(const struct hvm_start_info *si);
 void role_net_hostile(const struct hvm_start_info *si);
 void role_inet(const struct hvm_start_info *si);
