@@ -20,6 +20,11 @@
  * C001_0055): Linux reads it without _safe on CPUs with erratum 400, as
  * which QEMU's qemu64 model counts (family 0Fh). */
 #define MSR_AMD_INT_PENDING_MSG 0xc0010055
+/* AMD SYSCFG (APM vol. 2 7.7.1): Linux reads it beside the fixed MTRRs
+ * (MtrrFixDramEn/ModEn, bits 18-19). Reads 0 (those bits clear: the
+ * fixed ranges are plain memory types); writing 0 is kept as a no-op,
+ * any set bit is refused with #GP. */
+#define MSR_AMD_SYSCFG 0xc0010010
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_XEN_HYPERCALL_PAGE 0x40000000 /* CPUID base+2 EBX */
 
@@ -120,6 +125,11 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 			return EXIT_INJECT_GP;
 		val = 0; /* no C1E: Linux's AMD erratum-400 check reads it */
 		break;
+	case MSR_AMD_SYSCFG:
+		if (!guest_is_amd(v))
+			return EXIT_INJECT_GP;
+		val = 0;
+		break;
 	case MSR_IA32_MISC_ENABLE:
 		val = 1; /* fast strings */
 		break;
@@ -168,6 +178,10 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 		if (!pat_valid(val))
 			return EXIT_INJECT_GP;
 		v->msr_pat = val;
+		break;
+	case MSR_AMD_SYSCFG:
+		if (!guest_is_amd(v) || val)
+			return EXIT_INJECT_GP;
 		break;
 	case MSR_TSC_AUX:
 		/* Bits 63:32 are reserved (#GP). Each vCPU has its own value;
