@@ -9,6 +9,7 @@
 #include <asm/fpu.h>
 #include <asm/spec.h>
 #include <asm/vendor.h>
+#include <asm/vintc.h>
 #include <public/cpuid.h>
 
 /* The Xen version guests are told: 4.17. Linux skips XS_RESET_WATCHES
@@ -22,10 +23,14 @@
 
 /* Leaf 1 ECX bits hidden: bit 5, hardware virtualization (no nesting), SMX, EST,
  * TM2, MONITOR (MWAIT is not virtualized), PDCM, x2APIC and TSC-deadline
- * (no virtual APIC yet). XSAVE/OSXSAVE/AVX: fpu_cpuid() (asm/fpu.h). */
+ * (given back below to vCPUs with a virtual LAPIC, asm/vintc.h).
+ * XSAVE/OSXSAVE/AVX: fpu_cpuid() (asm/fpu.h). */
 #define LEAF1_ECX_HIDE ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | \
 			(1u << 15) | (1u << 21) | (1u << 24))
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
+#define LEAF1_ECX_X2APIC (1u << 21)
+#define LEAF1_ECX_TSC_DEADLINE (1u << 24)
+#define LEAF1_EDX_APIC (1u << 9)
 /* Leaf 1 EDX bits hidden: MCE, MCA, DS, ACPI (thermal), HTT, TM, PBE. */
 #define LEAF1_EDX_HIDE ((1u << 7) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 28) | \
 			(1u << 29) | (1u << 31))
@@ -85,6 +90,18 @@ void cpuid_guest(struct vcpu *v, u32 leaf, u32 sub, struct cpuid_regs *out)
 			/* Initial APIC id = 2 * vCPU id (libxl's layout), one
 			 * logical processor per package. */
 			r.ebx = (r.ebx & 0x0000ffffu) | ((v->id * 2) << 24) | (1u << 16);
+			/* A vCPU with a virtual LAPIC has x2APIC mode and the
+			 * TSC-deadline timer, as Xen's PVH domUs see them. */
+			if (vintc_present(v))
+				r.ecx |= LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE;
+			break;
+		case 0xb:
+		case 0x1f:
+			/* Extended topology: EDX is the x2APIC ID, which the
+			 * virtual LAPIC reports (the host's would contradict
+			 * MSR 0x802 and the MADT). */
+			if (vintc_present(v))
+				r.edx = vintc_apic_id(v);
 			break;
 		case 5:  /* MONITOR/MWAIT: hidden */
 		case 6:  /* thermal and power management */

@@ -13,6 +13,7 @@
 #include <asm/fpu.h>
 #include <asm/p2m.h>
 #include <asm/vendor.h>
+#include <asm/vintc.h>
 
 #define DOMU_P2M_MAX_TABLES 1024
 
@@ -86,6 +87,12 @@ struct vcpu *vcpu_create(struct domain *d)
 		return NULL;
 	}
 	if (vendor->vcpu_init(v)) {
+		fpu_vcpu_destroy(v);
+		frame_free(pa);
+		return NULL;
+	}
+	if (vintc_vcpu_init(v)) {
+		vendor->vcpu_destroy(v);
 		fpu_vcpu_destroy(v);
 		frame_free(pa);
 		return NULL;

@@ -13,8 +13,9 @@
  * interrupt-window exit and try again then.
  *
  * The per-vCPU vector of HVMOP_set_evtchn_upcall_vector is a LAPIC
- * interrupt in Xen (the guest EOIs it). Keel has no virtual LAPIC yet, so
- * it is injected the same way as the callback vector; CPUID does not
+ * interrupt in Xen (the guest EOIs it). Keel still injects it the same
+ * way as the callback vector, around the domU's virtual LAPIC
+ * (docs/lapic.md, which shares the windows below); CPUID does not
  * advertise it (XEN_HVM_CPUID_UPCALL_VECTOR), so Linux does not use it.
  * What a LAPIC interrupt has that the callback vector has not is the
  * guest's task priority: Xen holds it back while the TPR's class is at
@@ -30,6 +31,7 @@
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>
 #include <asm/vendor.h>
+#include <asm/vintc.h>
 #include <public/sched.h>
 
 /* Xen's do_poll limit ("fairly arbitrary"). */
@@ -148,7 +150,7 @@ void evtchn_hlt(struct vcpu *v)
 {
 	/* Xen's hvm_hlt -> vcpu_block: do not sleep when an interrupt could
 	 * be delivered right away (the caller checked IF). */
-	if (!evtchn_upcall_deliverable(v))
+	if (!evtchn_upcall_deliverable(v) && !vintc_pending(v))
 		v->blocked = true;
 }
 

@@ -6,6 +6,7 @@
 #include <keel/apic_base.h>
 #include <keel/domain.h>
 #include <keel/mtrr.h>
+#include <lib/errno.h>
 #include <lib/string.h>
 #include <keel/printk.h>
 #include <keel/vmexit.h>
@@ -13,6 +14,7 @@
 #include <asm/guest_mem.h>
 #include <asm/spec.h>
 #include <asm/vendor.h>
+#include <asm/vintc.h>
 #include <public/xen.h>
 
 #define MSR_IA32_TSC 0x10
@@ -110,6 +112,14 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 	u64 val;
 	int rc;
 
+	/* The virtual LAPIC's MSRs (IA32_APIC_BASE, TSC deadline, x2APIC)
+	 * on a vCPU that has one; dom0's fall through to the table. */
+	rc = vintc_msr_read(v, e->msr.index, &val);
+	if (rc == -EINVAL)
+		return EXIT_INJECT_GP;
+	if (!rc)
+		goto done;
+
 	switch (e->msr.index) {
 	case MSR_EFER:
 		val = vendor->get_reg(v, VREG_EFER);
@@ -154,6 +164,7 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 		pr_debug("d%uv%u: rdmsr 0x%x: not emulated, #GP\n", v->dom->id, v->id, e->msr.index);
 		return EXIT_INJECT_GP;
 	}
+done:
 	v->arch.gprs[GPR_RAX] = (u32)val;
 	v->arch.gprs[GPR_RDX] = val >> 32;
 	return EXIT_ADVANCE;
@@ -163,7 +174,12 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 {
 	u64 val = (v->arch.gprs[GPR_RAX] & 0xffffffffu) | (v->arch.gprs[GPR_RDX] << 32);
 	unsigned actions;
+	int rc = vintc_msr_write(v, e->msr.index, val);
 
+	if (rc == -EINVAL)
+		return EXIT_INJECT_GP;
+	if (!rc)
+		return EXIT_ADVANCE;
 	switch (e->msr.index) {
 	case MSR_EFER:
 		if (val & ~EFER_GUEST_BITS)

@@ -20,6 +20,7 @@
 #include <asm/apic.h>
 #include <asm/cpu.h>
 #include <asm/rtc.h>
+#include <asm/vintc.h>
 #include <public/vcpu.h>
 #include <public/xen.h>
 
@@ -94,9 +95,9 @@ void vtimer_reset(struct vcpu *v)
 	vtimer_stop_periodic(v);
 }
 
-u64 vtimer_next_deadline(const struct vcpu *v)
+/* The earlier of two deadlines where 0 means none. */
+static u64 earlier(u64 a, u64 b)
 {
-	u64 a = v->vtimer.singleshot, b = v->vtimer.period ? v->vtimer.periodic_next : 0;
 	if (!a)
 		return b;
 	if (!b)
@@ -104,10 +105,18 @@ u64 vtimer_next_deadline(const struct vcpu *v)
 	return MIN(a, b);
 }
 
+u64 vtimer_next_deadline(const struct vcpu *v)
+{
+	u64 a = v->vtimer.singleshot, b = v->vtimer.period ? v->vtimer.periodic_next : 0;
+	/* The virtual LAPIC's timer is due on the same clock (asm/vintc.h). */
+	return earlier(earlier(a, b), vintc_next_deadline(v));
+}
+
 void vtimer_fire(struct vcpu *v, u64 now)
 {
 	bool fire = false;
 
+	vintc_timer_fire(v, now);
 	if (v->vtimer.singleshot && v->vtimer.singleshot <= now) {
 		v->vtimer.singleshot = 0;
 		fire = true;

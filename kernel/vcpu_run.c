@@ -10,6 +10,7 @@
 #include <asm/cpu.h>
 #include <asm/fpu.h>
 #include <asm/vendor.h>
+#include <asm/vintc.h>
 
 static void inject_exception(struct vcpu *v, u8 vector, bool has_error)
 {
@@ -33,6 +34,8 @@ static void vcpu_run_exits(struct vcpu *v)
 
 		/* The event-channel upcall, if one is pending. */
 		evtchn_upcall_deliver(v);
+		/* Then the virtual LAPIC's highest deliverable vector. */
+		vintc_deliver(v);
 		vendor->run(v, &e);
 		exit_count(v, e.reason);
 

@@ -153,6 +153,12 @@ void guest_main(const struct hvm_start_info *si)
 		role_pvcons_hostile();
 	else if (!strcmp(role, "tpr"))
 		role_tpr();
+	else if (!strcmp(role, "lapic"))
+		role_lapic();
+	else if (!strcmp(role, "lapic-hostile"))
+		role_lapic_hostile();
+	else if (!strcmp(role, "lapic-smp"))
+		role_lapic_smp();
 	else if (!strcmp(role, "tscaux"))
 		role_tscaux();
 	else if (!strcmp(role, "guest"))

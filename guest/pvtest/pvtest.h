@@ -51,6 +51,13 @@
  *   role=tpr [hold_ms=M]                     CR8 holds back the per-vCPU
  *                                            upcall vector, not the
  *                                            callback vector (tpr.c)
+ *   role=lapic                               the virtual LAPIC: registers,
+ *                                            self-IPIs, TPR, timer modes
+ *   role=lapic-hostile [rounds=N seed=S]     the SDM's x2APIC read rules,
+ *                                            then N random LAPIC accesses
+ *                                            (lapic.c)
+ *   role=lapic-smp                           (2 vCPUs) INIT/SIPI starts
+ *                                            vCPU 1; IPIs both ways
  *   role=xs [xs_peer=D]                      xenstore checks through the
  *                                            xenbus client: "xs: PASS/FAIL
  *                                            <check>", "xs: done ..." (xs.c)
@@ -115,6 +122,9 @@ void role_spec(void);
 void role_pvcons(void);
 void role_pvcons_hostile(void);
 void role_tpr(void);
+void role_lapic(void);
+void role_lapic_hostile(void);
+void role_lapic_smp(void);
 void role_tscaux(void);
 void role_xs(void);
 void role_xs_hostile(void);

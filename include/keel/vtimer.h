@@ -70,12 +70,13 @@ void vtimer_stop_periodic(struct vcpu *v);
 /* Disarms both timers (vCPU destroyed or domain dying). */
 void vtimer_reset(struct vcpu *v);
 
-/* The earliest armed deadline of v (system time), or 0 if none. */
+/* The earliest armed deadline of v (system time), or 0 if none; the
+ * virtual LAPIC's timer (asm/vintc.h) counts too. */
 u64 vtimer_next_deadline(const struct vcpu *v);
 
 /* Fires v's timers whose deadline is <= now: VIRQ_TIMER to v (one event
- * however many expired), re-arming the periodic one. Called by the
- * scheduler. */
+ * however many expired), re-arming the periodic one, and the virtual
+ * LAPIC's timer (its LVT vector). Called by the scheduler. */
 void vtimer_fire(struct vcpu *v, u64 now);
 
 /*

@@ -110,6 +110,14 @@ u8 svm_get_tpr(struct vcpu *v)
 	return vcpu_vmcb(v)->control.v_intr & 0xf; /* CR8 = V_TPR[3:0] */
 }
 
+/* A write to the virtual LAPIC's TPR: V_TPR holds its class (CR8). */
+void svm_set_tpr(struct vcpu *v, u8 tpr)
+{
+	struct vmcb *vmcb = vcpu_vmcb(v);
+
+	vmcb->control.v_intr = (vmcb->control.v_intr & ~0xfULL) | (tpr >> 4);
+}
+
 /*
  * The TPR window: the guest's next MOV to CR8 exits (as Xen does for a
  * TPR-blocked interrupt, svm_intr_assist), cr.c stores the new V_TPR and

@@ -83,6 +83,7 @@ static const struct vendor_ops svm_ops = {
 	.want_intr_window = svm_want_intr_window,
 	.get_tpr = svm_get_tpr,
 	.want_tpr_window = svm_want_tpr_window,
+	.set_tpr = svm_set_tpr,
 	.get_reg = svm_get_reg,
 	.set_reg = svm_set_reg,
 	.get_seg = svm_get_seg,

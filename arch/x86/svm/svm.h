@@ -151,6 +151,7 @@ bool svm_intr_open(struct vcpu *v);
 void svm_want_intr_window(struct vcpu *v, bool on);
 u8 svm_get_tpr(struct vcpu *v);
 void svm_want_tpr_window(struct vcpu *v, u8 prio);
+void svm_set_tpr(struct vcpu *v, u8 tpr);
 /* After every #VMEXIT: EVENTINJ is consumed, and an event whose delivery
  * the exit interrupted (EXITINTINFO) is queued again. `injected` is the
  * EVENTINJ value the entry carried. */

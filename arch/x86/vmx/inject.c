@@ -88,6 +88,18 @@ void vmx_want_tpr_window(struct vcpu *v, u8 prio)
 	vmwrite(TPR_THRESHOLD, prio & 0xf);
 }
 
+/* A write to the virtual LAPIC's TPR: the VTPR byte holds all 8 bits
+ * (CR8 reads bits 7:4). A threshold above the new class would fail the
+ * entry check (27.2.1.1): the drop it waited for has happened, so it is
+ * cleared, and the kernel looks again before the entry. */
+void vmx_set_tpr(struct vcpu *v, u8 tpr)
+{
+	vmcs_load(v);
+	((volatile u8 *)phys_to_virt(vmx_vcpu(v)->vapic))[0x80] = tpr;
+	if (vmread(TPR_THRESHOLD) > (u64)(tpr >> 4))
+		vmwrite(TPR_THRESHOLD, 0);
+}
+
 bool vmx_tpr_below_threshold(struct vcpu *v, struct vm_exit *e)
 {
 	(void)e;

@@ -196,6 +196,7 @@ static const struct vendor_ops vmx_ops = {
 	.want_intr_window = vmx_want_intr_window,
 	.get_tpr = vmx_get_tpr,
 	.want_tpr_window = vmx_want_tpr_window,
+	.set_tpr = vmx_set_tpr,
 	.get_reg = vmx_get_reg,
 	.set_reg = vmx_set_reg,
 	.get_seg = vmx_get_seg,

@@ -400,6 +400,7 @@ bool vmx_window_exit(struct vcpu *v, bool nmi);
  * exit. vendor.h: get_tpr, want_tpr_window. */
 u8 vmx_get_tpr(struct vcpu *v);
 void vmx_want_tpr_window(struct vcpu *v, u8 prio);
+void vmx_set_tpr(struct vcpu *v, u8 tpr);
 bool vmx_tpr_below_threshold(struct vcpu *v, struct vm_exit *e);
 /* Queues a hardware exception from inside the back end. */
 void vmx_queue_exception(struct vcpu *v, u8 vector, bool has_error, u32 code);

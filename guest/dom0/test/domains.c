@@ -642,6 +642,75 @@ static void scenario_tpr(const struct hvm_start_info *si)
 	one_domu("tpr", "role=tpr hold_ms=200");
 }
 
+/* A domU drives its virtual LAPIC: registers, self-IPIs, the TPR and
+ * the timer's three modes (guest/pvtest/lapic.c). */
+static void scenario_lapic(const struct hvm_start_info *si)
+{
+	(void)si;
+	one_domu("lapic", "role=lapic");
+}
+
+/* A domU throws random accesses at its virtual LAPIC (x2APIC MSRs, the
+ * xAPIC page, IA32_APIC_BASE, TSC deadline) while a timer domU checks
+ * its PV timers next to it: the hostile one must end by itself, the
+ * timer one pass, and every page come back. */
+static void scenario_lapic_hostile(const struct hvm_start_info *si)
+{
+	u64 rounds = 20000, seed = 1, before = sysctl_free_pages();
+	const char *cmdline = si_cmdline(si);
+	char cm[64];
+
+	cmdline_get_u64(cmdline, "rounds", &rounds);
+	cmdline_get_u64(cmdline, "seed", &seed);
+	domid_t h = domains_domu_create("lapic-hostile"), t = domains_domu_create("timer");
+	snprintf(cm, sizeof(cm), "role=lapic-hostile rounds=%lu seed=%lu", rounds, seed);
+	domains_domu_build(h, cm);
+	domains_domu_build(t, "role=timer rounds=20");
+	domains_check("unpause-lapic-hostile", domctl_unpause(h), 0);
+	domains_check("unpause-timer", domctl_unpause(t), 0);
+	domid_t ids[2] = { h, t };
+	domains_check("domus-finished", domains_wait_shutdown(ids, 2, WAIT_NS), 0);
+	struct xen_domctl_getdomaininfo ih = domains_info(h), it = domains_info(t);
+	domains_check("lapic-hostile-powered-off", domains_info_shutdown_code(&ih), SHUTDOWN_poweroff);
+	domains_check("timer-powered-off", domains_info_shutdown_code(&it), SHUTDOWN_poweroff);
+	domains_print_exits(h);
+	domains_destroy_all(ids, 2);
+	domains_check_free_pages(before);
+	if (domains_nr_bad())
+		domains_finish(false, "lapic-hostile: FAIL %u of %u checks", domains_nr_bad(),
+			       domains_nr_checks());
+	domains_finish(true, "lapic-hostile: PASS %lu random LAPIC accesses, the timer domU and "
+		       "dom0 unharmed", rounds);
+}
+
+/* A two-vCPU domU starts its second vCPU by INIT/SIPI and sends IPIs
+ * between them (guest/pvtest/lapic.c, role=lapic-smp). */
+static void scenario_lapic_smp(const struct hvm_start_info *si)
+{
+	u64 before = sysctl_free_pages();
+	domid_t d = 0;
+	int rc;
+	(void)si;
+
+	/* dom_create makes one vCPU; this domain needs two. */
+	if ((rc = domctl_create(&d, 2, "lapic-smp")) ||
+	    (rc = domctl_max_mem(d, DOMAINS_DOMU_RAM_MIB * 1024)) ||
+	    (rc = domctl_populate_ram(d, 0, (u64)DOMAINS_DOMU_RAM_MIB * 256)))
+		domains_finish(false, "lapic-smp: FAIL creating a 2-vCPU domU: %d", rc);
+	domains_domu_build(d, "role=lapic-smp");
+	domains_check("unpause-lapic-smp", domctl_unpause(d), 0);
+	domains_check("lapic-smp-domu-finished", domains_wait_shutdown(&d, 1, WAIT_NS), 0);
+	struct xen_domctl_getdomaininfo i = domains_info(d);
+	domains_check("lapic-smp-powered-off", domains_info_shutdown_code(&i), SHUTDOWN_poweroff);
+	domains_print_exits(d);
+	domains_destroy_all(&d, 1);
+	domains_check_free_pages(before);
+	if (domains_nr_bad())
+		domains_finish(false, "lapic-smp: FAIL %u of %u checks", domains_nr_bad(),
+			       domains_nr_checks());
+	domains_finish(true, "lapic-smp: PASS");
+}
+
 /* Two domUs, each with its own IA32_TSC_AUX, yielding to each other
  * (guest/pvtest/tscaux.c). */
 static void scenario_tscaux(const struct hvm_start_info *si)
@@ -726,6 +795,9 @@ static const struct {
 	{ "platform", scenario_platform },
 	{ "tpr", scenario_tpr },
 	{ "tscaux", scenario_tscaux },
+	{ "lapic", scenario_lapic },
+	{ "lapic-hostile", scenario_lapic_hostile },
+	{ "lapic-smp", scenario_lapic_smp },
 	{ "zombie", scenario_zombie },
 	{ "foreign", scenario_foreign },
 	{ "isolation", scenario_isolation },

@@ -6,6 +6,7 @@
 #include <lib/types.h>
 #include <asm/debugreg.h>
 #include <asm/paging.h>
+#include <asm/vlapic.h>
 
 /*
  * Guest general-purpose registers in the order of the x86 register number
@@ -78,6 +79,8 @@ struct vcpu_arch {
 	 * back end keeps it here: SVM (kernel/msr.c, svm/run.c); VMX passes
 	 * the MSR through and switches it itself (vmx/msr.c). 0 at reset. */
 	u64 tsc_aux;
+	/* The virtual local APIC (asm/vlapic.h); domUs only. */
+	struct vlapic vlapic;
 };
 
 /* One remembered gpa_ptr answer (arch/x86/guest_mem.c): guest frame `gfn`

@@ -107,6 +107,10 @@ struct vendor_ops {
 	 * caller guarantees get_tpr() >= prio now. 0 cancels it. The back end
 	 * may drop the request once it has fired. */
 	void (*want_tpr_window)(struct vcpu *v, u8 prio);
+	/* Sets the guest's task priority to `tpr` (a write to its virtual
+	 * LAPIC's TPR, asm/vlapic.h): CR8 becomes tpr[7:4] (SDM 10.8.6.1),
+	 * as get_tpr() then reports. */
+	void (*set_tpr)(struct vcpu *v, u8 tpr);
 
 	u64 (*get_reg)(struct vcpu *v, enum vreg r);
 	void (*set_reg)(struct vcpu *v, enum vreg r, u64 val);
