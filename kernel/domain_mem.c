@@ -155,7 +155,7 @@ u64 domain_release_memory(struct domain *d)
  * alone (nothing of its own is placed there).
  */
 int domain_build_pvh(struct domain *d, const void *image, u64 size, const char *cmdline,
-		     const struct pvh_load_module *load, unsigned nr_load)
+		     const struct pvh_load_module *load, unsigned nr_load, bool preloaded)
 {
 	static struct boot_mem_range memmap[DOMAIN_E820_MAX];
 	static u8 acpi[DOMU_ACPI_SIZE];
@@ -193,6 +193,7 @@ int domain_build_pvh(struct domain *d, const void *image, u64 size, const char *
 		.load = load,
 		.nr_load = nr_load,
 		.module_limit = DOMU_MODULE_LIMIT,
+		.preloaded = preloaded,
 	};
 	rc = pvh_build(d, &p, err, sizeof(err));
 	if (rc)

@@ -328,7 +328,8 @@ static long domctl_pvh_build(struct vcpu *cur, struct domain *d, struct xen_domc
 	_Static_assert(KEEL_DOMCTL_MODULES_MAX <= PVH_LOAD_MAX, "module limits");
 	if (d == cur->dom || d->state != DOM_CREATED || !d->nr_vcpus || vcpu_started(d->vcpus[0]))
 		return -EINVAL;
-	if (!b->image_size || b->image_size > KEEL_DOMCTL_IMAGE_MAX)
+	if (!b->image_size || b->image_size > KEEL_DOMCTL_IMAGE_MAX ||
+	    (b->flags & ~KEEL_PVH_BUILD_PRELOADED))
 		return -EINVAL;
 	if ((rc = fetch_cmdline(cur, cmdline, b->cmdline, b->cmdline_len)))
 		return rc;
@@ -343,7 +344,7 @@ static long domctl_pvh_build(struct vcpu *cur, struct domain *d, struct xen_domc
 		rc = -EFAULT;
 	else
 		rc = domain_build_pvh(d, phys_to_virt(buf), b->image_size, cmdline, load,
-				      b->nr_modules);
+				      b->nr_modules, b->flags & KEEL_PVH_BUILD_PRELOADED);
 	frame_free_contig(buf, frames);
 	return rc;
 }

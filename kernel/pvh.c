@@ -196,8 +196,9 @@ int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t er
 		return -E2BIG;
 	}
 
-	/* Everything checked: now write the domain's RAM. */
-	for (unsigned i = 0; i < img.nr_load; i++) {
+	/* Everything checked: now write the domain's RAM (the segments
+	 * unless dom0 wrote them itself, KEEL_PVH_BUILD_PRELOADED). */
+	for (unsigned i = 0; i < img.nr_load && !p->preloaded; i++) {
 		const struct elf_load *l = &img.load[i];
 		if (copy_to_gpa(d, l->paddr, (const u8 *)p->image + l->offset, l->filesz) ||
 		    zero_gpa(d, l->paddr + l->filesz, l->memsz - l->filesz)) {

@@ -81,6 +81,12 @@ int domctl_populate_ram(domid_t domid, u64 gpa, u64 nr_pages)
 int domctl_pvh_build_mods(domid_t domid, const void *image, u64 size, const char *cmdline,
 			  const struct keel_domctl_pvh_module *mods, u32 nr)
 {
+	return domctl_pvh_build_flags(domid, image, size, cmdline, mods, nr, 0);
+}
+
+int domctl_pvh_build_flags(domid_t domid, const void *image, u64 size, const char *cmdline,
+			   const struct keel_domctl_pvh_module *mods, u32 nr, u32 flags)
+{
 	struct xen_domctl op;
 	op_init(&op, KEEL_DOMCTL_pvh_build, domid);
 	op.u.pvh_build.image = (u64)(uintptr_t)image;
@@ -89,6 +95,7 @@ int domctl_pvh_build_mods(domid_t domid, const void *image, u64 size, const char
 	op.u.pvh_build.cmdline_len = cmdline ? (u32)strlen(cmdline) : 0;
 	op.u.pvh_build.modules = (u64)(uintptr_t)mods;
 	op.u.pvh_build.nr_modules = nr;
+	op.u.pvh_build.flags = flags;
 	return (int)HYPERVISOR_domctl(&op);
 }
 

@@ -30,6 +30,10 @@ int domctl_pvh_build(domid_t domid, const void *image, u64 size, const char *cmd
  * the domain past the kernel and listed in its start info's modlist). */
 int domctl_pvh_build_mods(domid_t domid, const void *image, u64 size, const char *cmdline,
 			  const struct keel_domctl_pvh_module *mods, u32 nr);
+/* The same with KEEL_PVH_BUILD_* flags (PRELOADED: image is a compact ELF
+ * whose segments the caller already wrote into the domain). */
+int domctl_pvh_build_flags(domid_t domid, const void *image, u64 size, const char *cmdline,
+			   const struct keel_domctl_pvh_module *mods, u32 nr, u32 flags);
 int domctl_getdomaininfo(domid_t domid, struct xen_domctl_getdomaininfo *info);
 int domctl_getvcpuinfo(domid_t domid, u32 vcpu, struct xen_domctl_getvcpuinfo *info);
 int domctl_set_weight(domid_t domid, u16 weight);

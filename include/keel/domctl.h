@@ -39,9 +39,10 @@ u64 domain_release_memory(struct domain *d);
 /* Builds a PVH kernel into d (which must have RAM and not have started)
  * from an ELF image the hypervisor can read: cmdline, d's RAM as the
  * memory map, and the nr_load modules in `load` copied into d's RAM past
- * the kernel (keel/pvh.h). 0 or -errno (reason printed). */
+ * the kernel (keel/pvh.h). `preloaded`: the segments are in d's RAM
+ * already (KEEL_PVH_BUILD_PRELOADED). 0 or -errno (reason printed). */
 struct pvh_load_module;
 int domain_build_pvh(struct domain *d, const void *image, u64 size, const char *cmdline,
-		     const struct pvh_load_module *load, unsigned nr_load);
+		     const struct pvh_load_module *load, unsigned nr_load, bool preloaded);
 
 #endif

@@ -55,6 +55,7 @@ struct pvh_params {
 	/* 0, or the address every load module and the command line must
 	 * end below (a domU's: 4 GiB, Linux keeps 32-bit pointers). */
 	u64 module_limit;
+	bool preloaded; /* segments already in RAM: checked, not written */
 };
 
 /* Returns 0, or -errno with a one-line reason in err. Everything that

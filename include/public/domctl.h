@@ -190,12 +190,22 @@ struct keel_domctl_pvh_module {
 	uint32_t reserved;    /* 0 */
 };
 
+/*
+ * KEEL_PVH_BUILD_PRELOADED: the caller has already written the kernel's
+ * loadable segments (file bytes, then zeros up to memsz) into the
+ * domain's RAM through foreign mappings, as a toolstack loads a large
+ * kernel; `image` is then a compact ELF (headers and notes, every
+ * PT_LOAD with no file bytes) that the builder checks and places the
+ * modules and start info by, without writing the segments.
+ */
+#define KEEL_PVH_BUILD_PRELOADED (1u << 0)
+
 struct keel_domctl_pvh_build {
 	uint64_t image;       /* guest-virtual address of the ELF */
 	uint64_t image_size;  /* 1 .. KEEL_DOMCTL_IMAGE_MAX */
 	uint64_t cmdline;     /* guest-virtual, 0 = empty */
 	uint32_t cmdline_len; /* bytes without NUL, < KEEL_DOMCTL_CMDLINE_MAX */
-	uint32_t pad;
+	uint32_t flags;       /* KEEL_PVH_BUILD_*; other bits -EINVAL */
 	uint64_t modules;     /* guest-virtual keel_domctl_pvh_module[nr] */
 	uint32_t nr_modules;  /* 0 .. KEEL_DOMCTL_MODULES_MAX */
 	uint32_t _pad;        /* 0 */

@@ -16,6 +16,7 @@
 #include "evtchn.h"
 #include "guest.h"
 #include "hypercall.h"
+#include "image/load.h"
 #include "launch.h"
 #include "pvclock.h"
 #include "xsd/xsd.h"
@@ -196,8 +197,10 @@ int launch_domain(const struct launch_params *p, struct launch_domain *d, char *
 	unsigned max = p->max_mem_mib ? p->max_mem_mib : p->mem_mib;
 	unsigned step = 0;
 	domid_t id = 0;
+	static char why[160];
 	int rc;
 
+	why[0] = 0;
 	memset(d, 0, sizeof(*d));
 	if (err && errlen)
 		err[0] = 0;
@@ -243,8 +246,10 @@ int launch_domain(const struct launch_params *p, struct launch_domain *d, char *
 							   .cmdline = (u64)(uintptr_t)c,
 							   .cmdline_len = c ? (u32)strlen(c) : 0 };
 	}
-	if ((rc = domctl_pvh_build_mods(id, p->image, p->image_size, p->cmdline ? p->cmdline : "",
-					mods, p->nr_modules)))
+	/* image/load.h: ELF, bzImage or compressed ELF, written through
+	 * foreign mappings; its error line replaces the generic one. */
+	if ((rc = image_build_domain(id, p->image, p->image_size, p->cmdline, mods, p->nr_modules,
+				     why, sizeof(why))))
 		goto fail;
 	d->done |= 1u << step;
 
@@ -292,8 +297,8 @@ int launch_domain(const struct launch_params *p, struct launch_domain *d, char *
 
 fail:
 	if (err && errlen)
-		snprintf(err, errlen, "launch %s: %s failed: %d", p->name ? p->name : "?",
-			 step ? launch_step_name(step) : "parameters", rc);
+		snprintf(err, errlen, "launch %s: %s failed: %d%s%s", p->name ? p->name : "?",
+			 step ? launch_step_name(step) : "parameters", rc, why[0] ? ": " : "", why);
 	undo(d);
 	return rc;
 }

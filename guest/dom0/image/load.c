@@ -1,0 +1,101 @@
+/*
+ * Kernel loading through foreign mappings (contract in load.h).
+ */
+#include <lib/errno.h>
+#include <lib/string.h>
+#include "domain/domain.h"
+#include "domctl.h"
+#include "elfpack.h"
+#include "gnttab.h"
+#include "guest.h"
+#include "image.h"
+#include "load.h"
+#include "pages.h"
+
+/*
+ * The mapping-window slot the loader writes through: between the
+ * self-tests (which count up from 0) and blkback (from 128); the console
+ * backend, xenstored and netback sit at the top of the window.
+ */
+#define LOAD_SLOT 120
+
+static void *mem_alloc(void *ctx, size_t n)
+{
+	(void)ctx;
+	return pages_alloc(ALIGN_UP(n, PAGE_SIZE) >> PAGE_SHIFT, 0);
+}
+
+static void mem_release(void *ctx, void *p, size_t n)
+{
+	(void)ctx;
+	pages_free(p, ALIGN_UP(n, PAGE_SIZE) >> PAGE_SHIFT);
+}
+
+/* Writes segment s (file bytes, then zeros) page by page. */
+static int write_segment(domid_t id, const u8 *elf, const struct elfpack_seg *s, char *err,
+			 size_t errlen)
+{
+	u64 slot = gnttab_slot_gpa(LOAD_SLOT);
+	u8 *va = gnttab_slot_va(LOAD_SLOT);
+	u64 done = 0;
+
+	while (done < s->memsz) {
+		u64 gpa = s->paddr + done, in_page = gpa & (PAGE_SIZE - 1);
+		u64 n = MIN(PAGE_SIZE - in_page, s->memsz - done);
+		int rc = dom_map_foreign_one(id, gpa >> PAGE_SHIFT, slot);
+		if (rc) {
+			snprintf(err, errlen, "kernel segment at 0x%lx: guest frame 0x%lx cannot be mapped (%d): outside the domain's RAM?",
+				 (unsigned long)s->paddr, (unsigned long)(gpa >> PAGE_SHIFT), rc);
+			return rc;
+		}
+		u64 from_file = done < s->filesz ? MIN(n, s->filesz - done) : 0;
+		memcpy(va + in_page, elf + s->offset + done, from_file);
+		memset(va + in_page + from_file, 0, n - from_file);
+		if ((rc = dom_unmap_foreign(slot))) {
+			snprintf(err, errlen, "kernel load: unmapping guest frame 0x%lx failed (%d)",
+				 (unsigned long)(gpa >> PAGE_SHIFT), rc);
+			return rc;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+int image_build_domain(domid_t id, const void *data, u64 size, const char *cmdline,
+		       const struct keel_domctl_pvh_module *mods, unsigned nr_mods, char *err,
+		       size_t errlen)
+{
+	static u8 compact[ELFPACK_OUT_MAX];
+	static struct elfpack pk;
+	const struct image_mem mem = { mem_alloc, mem_release, NULL };
+	struct image_result r;
+	int rc;
+
+	if (size > IMAGE_MAX) {
+		snprintf(err, errlen, "kernel image of %lu MiB is larger than %llu MiB",
+			 (unsigned long)(size >> 20), IMAGE_MAX >> 20);
+		return -E2BIG;
+	}
+	if ((rc = gnttab_init(start_info(), 1))) {
+		snprintf(err, errlen, "kernel load: no mapping window (%d)", rc);
+		return rc;
+	}
+	if ((rc = image_unpack(data, size, &mem, &r, err, errlen)))
+		return rc;
+	if (r.container != IMG_ELF)
+		printf("image: %s%s payload: %zu bytes of ELF\n", r.bzimage ? "bzImage, " : "",
+		       image_fmt_name(r.container), r.elf_len);
+	rc = elfpack_split(r.elf, r.elf_len, &pk, compact, err, errlen);
+	for (unsigned i = 0; !rc && i < pk.nr_segs; i++)
+		rc = write_segment(id, r.elf, &pk.segs[i], err, errlen);
+	if (r.owned)
+		mem_release(NULL, r.owned, r.owned_len);
+	if (rc)
+		return rc;
+	rc = domctl_pvh_build_flags(id, compact, pk.out_len, cmdline ? cmdline : "", mods, nr_mods,
+				    KEEL_PVH_BUILD_PRELOADED);
+	if (rc)
+		snprintf(err, errlen, "the hypervisor's PVH builder refused the kernel (%d; its console line says why)",
+			 rc);
+	return rc;
+}
