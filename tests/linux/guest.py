@@ -52,6 +52,9 @@ class Console:
 
 
     def close(self):
+        name = keeltest.CURRENT.name if keeltest.CURRENT else "linux"
+        with open(os.path.join(BUILD, "test-logs", name + ".console.log"), "w") as f:
+            f.write(self.text())
         if self.proc.poll() is None:
             try:
                 self.type("poweroff")
