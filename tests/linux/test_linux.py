@@ -61,11 +61,11 @@ exec setsid cttyhack sh
 SECTORS = 64 << 11  # a 64 MiB xvda
 
 
-def setup(name):
+def setup(name, modules=("xen-blkfront", "xen-netfront")):
     info = debian.fetch()
     d = os.path.join(FILES_DIR, name)
     os.makedirs(d, exist_ok=True)
-    rd = debian.initramfs(info, INIT, os.path.join(d, "initrd.cpio"))
+    rd = debian.initramfs(info, INIT, os.path.join(d, "initrd.cpio"), modules=modules)
     return info, d, rd
 
 
@@ -161,7 +161,10 @@ def _():
     guest's xvda: Linux mounts it, the file's SHA-256 matches, it writes a
     new file with a known pattern, syncs, unmounts and powers off; the host
     reads the new file out of the image with debugfs and checks it."""
-    info, d, rd = setup(keeltest.CURRENT.name)
+    # ext4 is a module in Debian's kernel; mke2fs's default metadata_csum
+    # needs the crc32c hash, also a module.
+    info, d, rd = setup(keeltest.CURRENT.name,
+                        ("xen-blkfront", "xen-netfront", "crc32c_generic", "ext4"))
     src = os.path.join(d, "fs")
     os.makedirs(src, exist_ok=True)
     known = hashlib.sha256(b"keel").digest() * 20000
