@@ -70,7 +70,7 @@ class LinuxConsole(Console):
     (/boot/initrd) and config files (/boot/NAME) as boot modules."""
 
     def __init__(self, configs, initrd, kernel, files=None, mem="1G", dom0_mem="384M", timeout=900,
-                 dom0_args="shell", extra_qemu=()):
+                 dom0_args="shell", extra_qemu=(), run_args=()):
         self.buf = b""
         name = keeltest.CURRENT.name if keeltest.CURRENT else "linux"
         root = os.path.join(FILES_DIR, name, "root")
@@ -93,7 +93,7 @@ class LinuxConsole(Console):
             f.write("\n".join(cfg) + "\n")
         self.proc = subprocess.Popen(
             [sys.executable, RUN, "--cfg", os.path.join(root, "keel.cfg"), "--root", root,
-             "--mem", mem, "--timeout", str(timeout)] +
+             "--mem", mem, "--timeout", str(timeout)] + list(run_args) +
             (["--"] + list(extra_qemu) if extra_qemu else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True)

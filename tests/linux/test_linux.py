@@ -46,8 +46,15 @@ disk)
 	;;
 net)
 	ip link set eth0 up
-	ip addr add 10.0.2.15/24 dev eth0
-	if ping -c 3 -W 5 10.0.2.1; then echo "linux-test: ping ok"; else echo "linux-test: ping failed"; fi
+	ip addr add 10.99.0.15/24 dev eth0
+	ping -c 3 -W 5 10.99.0.2 && echo "linux-test: ping dom0 ok"
+	ping -c 3 -W 5 10.99.0.1 && echo "linux-test: ping peer ok"
+	nc 10.99.0.1 5000 </dev/null > /tmp/rx
+	echo "linux-test: rx $(wc -c < /tmp/rx) $(sha256sum /tmp/rx | cut -d' ' -f1)"
+	dd if=/dev/urandom of=/tmp/tx bs=64k count=32 2>/dev/null
+	echo "linux-test: tx $(wc -c < /tmp/tx) $(sha256sum /tmp/tx | cut -d' ' -f1)"
+	nc 10.99.0.1 5001 < /tmp/tx
+	echo "linux-test: tx sent"
 	poweroff -f
 	;;
 poweroff)
@@ -197,19 +204,77 @@ def _():
              % (len(out), len(written)), out[:200].decode("latin-1"))
 
 
+# In the test's network namespace (10.99.0.1): port 5000 sends RX_BYTES of a
+# seeded pattern to the guest; port 5001 reads TX_BYTES from it and prints
+# their SHA-256.
+RX_BYTES = 3 << 20
+TX_BYTES = 2 << 20
+PEER = r"""
+import hashlib, random, socket, sys, threading
+rx, tx = int(sys.argv[1]), int(sys.argv[2])
+data = random.Random(1234).randbytes(rx)
+print("peer: rx-sha %s" % hashlib.sha256(data).hexdigest(), flush=True)
+def serve_rx():
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("10.99.0.1", 5000)); s.listen(1); s.settimeout(600)
+    c, _ = s.accept(); c.sendall(data); c.close()
+    print("peer: sent %d" % rx, flush=True)
+t = threading.Thread(target=serve_rx); t.start()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.99.0.1", 5001)); s.listen(1); s.settimeout(600)
+c, _ = s.accept(); c.settimeout(300); h = hashlib.sha256(); n = 0
+while n < tx:
+    b = c.recv(65536)
+    if not b: break
+    h.update(b); n += len(b)
+c.close()
+print("peer: got %d sha %s" % (n, h.hexdigest()), flush=True)
+t.join()
+"""
+
+
 @test("linux-pvh-net", timeout=900)
 def _():
     """Linux's eth0 (xen-netfront on a vif of xenbr0) is configured and pings
-    dom0's bridge address 10.0.2.1 (dom0 started with ip=10.0.2.1/24)."""
+    dom0's bridge address (10.99.0.2) and a real Linux stack in the test's
+    network namespace behind dom0's virtio-net NIC (10.99.0.1); then busybox
+    nc moves 3 MiB from the namespace to the guest and 2 MiB back over TCP,
+    with SHA-256 compared on both ends."""
+    from netns import NetNs
     info, d, rd = setup(keeltest.CURRENT.name)
-    con = guest.LinuxConsole({"linux.cfg": linux_cfg("net", disk=False)}, rd, info["vmlinuz"],
-                             dom0_args="shell ip=10.0.2.1/24")
-    try:
-        start = len(con.buf)
-        dom = create(con)
-        con.wait_for(re.compile(r"xl: linux \(%d\): poweroff" % dom), 500, start)
-        log = con.text(start)
-    finally:
-        con.close()
-    if "linux-test: ping ok" not in log or not re.search(r"3 packets transmitted, 3 (packets )?received", log):
-        fail("Linux's ping of dom0's bridge address did not get 3 replies", log[-5000:])
+    with NetNs("lnx", prefix="keellnx") as ns:
+        peer = subprocess.Popen(["ip", "netns", "exec", ns.name, sys.executable, "-c", PEER,
+                                 str(RX_BYTES), str(TX_BYTES)], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, universal_newlines=True)
+        con = guest.LinuxConsole(
+            {"linux.cfg": linux_cfg("net", disk=False)}, rd, info["vmlinuz"],
+            dom0_args="shell ip=10.99.0.2/24", run_args=["--netns", ns.name],
+            extra_qemu=["-netdev", "tap,id=kn0,ifname=%s,script=no,downscript=no" % ns.tap,
+                        "-device", "virtio-net-pci,netdev=kn0"])
+        try:
+            start = len(con.buf)
+            dom = create(con)
+            con.wait_for(re.compile(r"xl: linux \(%d\): poweroff" % dom), 700, start)
+            log = con.text(start)
+        finally:
+            con.close()
+            try:
+                out, _ = peer.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                peer.kill()
+                out, _ = peer.communicate()
+    for want in ("linux-test: ping dom0 ok", "linux-test: ping peer ok"):
+        if want not in log:
+            fail("the guest did not print %r" % want, log[-5000:])
+    rx_sha = re.search(r"peer: rx-sha (\w+)", out)
+    got = re.search(r"linux-test: rx (\d+) (\w+)", log)
+    if not rx_sha or not got or int(got.group(1)) != RX_BYTES or got.group(2) != rx_sha.group(1):
+        fail("namespace -> guest over TCP: the guest got %s, the peer sent %d bytes with %s"
+             % (got.group(0) if got else "nothing", RX_BYTES,
+                rx_sha.group(1) if rx_sha else "?"), out + log[-3000:])
+    sent = re.search(r"linux-test: tx (\d+) (\w+)", log)
+    recv = re.search(r"peer: got (\d+) sha (\w+)", out)
+    if not sent or not recv or int(recv.group(1)) != TX_BYTES or recv.group(2) != sent.group(2):
+        fail("guest -> namespace over TCP: the guest sent %s, the peer got %s"
+             % (sent.group(0) if sent else "nothing", recv.group(0) if recv else "nothing"),
+             out + log[-3000:])
