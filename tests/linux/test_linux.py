@@ -61,8 +61,13 @@ poweroff)
 	poweroff -f
 	;;
 esac
+# `xl shutdown`: Linux's xenbus sees control/shutdown = poweroff and runs
+# the poweroff helper, busybox's poweroff, which signals PID 1 (this
+# script) with SIGUSR2.
+echo /bin/poweroff > /proc/sys/kernel/poweroff_cmd
+trap 'echo; echo "linux-test: poweroff requested"; sync; poweroff -f' USR2
 echo "linux-test: shell"
-exec setsid cttyhack sh
+while true; do setsid cttyhack sh & wait; done
 """
 
 SECTORS = 64 << 11  # a 64 MiB xvda
@@ -323,5 +328,30 @@ def _():
         if after != before:
             fail("destroying a running Linux guest leaked %d hypervisor pages (%d free before "
                  "its create, %d after its destroy)" % (before - after, before, after))
+    finally:
+        con.close()
+
+
+@test("linux-pvh-xl-shutdown-clean", timeout=900)
+def _():
+    """`xl shutdown` of a running Linux guest goes through the xenbus
+    control node: Linux's own shutdown watch runs its poweroff helper
+    (the guest's PID 1 says so), the domain powers off and on_poweroff =
+    destroy removes it."""
+    info, d, rd = setup(keeltest.CURRENT.name)
+    con = guest.LinuxConsole({"linux.cfg": linux_cfg("shell", disk=False, vif=False)}, rd,
+                             info["vmlinuz"])
+    try:
+        start = len(con.buf)
+        dom = create(con)
+        con.wait_for("linux-test: shell", 400, start)
+        at = len(con.buf)
+        con.cmd("xl shutdown linux", timeout=60)
+        # (after the guest shell's prompt, on a line of its own)
+        con.wait_for(re.compile(r"^\(d%d\) linux-test: poweroff requested" % dom, re.M), 120, at)
+        con.wait_for(re.compile(r"xl: linux \(%d\): poweroff; on_poweroff=destroy" % dom), 120, at)
+        out = con.cmd("xl list")
+        if re.search(r"^(\(d0\) )?linux\s", out, re.M):
+            fail("linux is still listed after xl shutdown", out)
     finally:
         con.close()
