@@ -37,8 +37,10 @@
 /* 0x80000001 ECX: bit 2 (hardware virtualization), SKINIT, WDT, LWP
  * (APM vol. 3 E.4.2). */
 #define EXT1_ECX_HIDE ((1u << 2) | (1u << 12) | (1u << 13) | (1u << 15))
-/* Leaf 7 EBX: SGX, HLE, RTM, MPX, PQM/PQE (not virtualized). */
-#define LEAF7_EBX_HIDE ((1u << 2) | (1u << 4) | (1u << 11) | (1u << 12) | (1u << 14) | \
+/* Leaf 7 EBX: TSC_ADJUST (Keel has no IA32_TSC_ADJUST MSR: hidden, so
+ * Linux's TSC sync check never reads it), SGX, HLE, RTM, MPX, PQM/PQE
+ * (not virtualized). */
+#define LEAF7_EBX_HIDE ((1u << 1) | (1u << 2) | (1u << 4) | (1u << 11) | (1u << 12) | (1u << 14) | \
 			(1u << 15))
 
 static void xen_leaves(struct vcpu *v, u32 leaf, struct cpuid_regs *r)

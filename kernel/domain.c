@@ -106,7 +106,7 @@ struct vcpu *vcpu_create(struct domain *d)
 	v->dom = d;
 	v->id = d->nr_vcpus;
 	v->msr_pat = 0x0007040600070406ULL; /* the architectural reset value */
-	v->msr_mtrr_def_type = 0xc06;       /* MTRRs on, default WB (pvh.pandoc) */
+	mtrr_init(&v->mtrr);                 /* MTRRs on, default WB (pvh.pandoc) */
 	if (fpu_vcpu_init(v)) {
 		frame_free(pa);
 		return NULL;

@@ -13,6 +13,10 @@
  */
 #include <keel/domain.h>
 #include <keel/domctl.h>
+#include <keel/domu_acpi.h>
+#include <keel/domu_layout.h>
+#include <keel/physmap.h>
+#include <asm/guest_mem.h>
 #include <lib/errno.h>
 #include <keel/frame.h>
 #include <lib/string.h>
@@ -143,26 +147,55 @@ u64 domain_release_memory(struct domain *d)
 	return held;
 }
 
+/*
+ * A domU gets the layout Linux's PVH entry expects (keel/domu_layout.h):
+ * its E820 map from domu_layout_memmap, and ACPI tables
+ * (keel/domu_acpi.h) written into the reserved page below 640 KiB, whose
+ * RSDP start_info names. The builder must leave the low reserved window
+ * alone (nothing of its own is placed there).
+ */
 int domain_build_pvh(struct domain *d, const void *image, u64 size, const char *cmdline,
 		     const struct pvh_load_module *load, unsigned nr_load, bool preloaded)
 {
-	static struct boot_mem_range memmap[DOMAIN_MEM_RANGES];
+	static struct boot_mem_range memmap[DOMAIN_E820_MAX];
+	static u8 acpi[DOMU_ACPI_SIZE];
 	static char err[160];
+	const struct pvh_avoid low = { DOMU_ACPI_GPA, DOMU_LOW_END - DOMU_ACPI_GPA };
+	struct domu_acpi_layout tables = { 0 };
+	bool has_acpi = domu_layout_has_acpi(d->ram, d->nr_ram);
+	int rc;
 
-	for (unsigned i = 0; i < d->nr_ram; i++)
-		memmap[i] = (struct boot_mem_range){ d->ram[i].gpa, d->ram[i].len,
-						     BOOT_MEM_USABLE, 0 };
+	int n = domu_layout_memmap(d->ram, d->nr_ram, has_acpi, memmap, DOMAIN_E820_MAX);
+	if (n < 0) {
+		pr_info("domain %u (%s): cannot build: its E820 map needs more than %d entries\n",
+			d->id, d->name, DOMAIN_E820_MAX);
+		return n;
+	}
+	if (has_acpi) {
+		rc = domu_acpi_build(acpi, sizeof(acpi), DOMU_ACPI_GPA, d->nr_vcpus, &tables);
+		if (!rc && copy_to_gpa(d, DOMU_ACPI_GPA, acpi, sizeof(acpi)))
+			rc = -EFAULT;
+		if (rc) {
+			pr_info("domain %u (%s): cannot build: ACPI tables at 0x%lx: %d\n", d->id,
+				d->name, DOMU_ACPI_GPA, rc);
+			return rc;
+		}
+	}
 	struct pvh_params p = {
 		.image = image,
 		.image_size = size,
 		.cmdline = cmdline,
 		.memmap = memmap,
-		.nr_memmap = d->nr_ram,
+		.nr_memmap = (unsigned)n,
+		.avoid = &low,
+		.nr_avoid = 1,
+		.rsdp = tables.rsdp,
 		.load = load,
 		.nr_load = nr_load,
+		.module_limit = DOMU_MODULE_LIMIT,
 		.preloaded = preloaded,
 	};
-	int rc = pvh_build(d, &p, err, sizeof(err));
+	rc = pvh_build(d, &p, err, sizeof(err));
 	if (rc)
 		pr_info("domain %u (%s): cannot build: %s\n", d->id, d->name, err);
 	return rc;

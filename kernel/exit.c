@@ -17,13 +17,23 @@
 static enum exit_action handle_hlt(struct vcpu *v, struct vm_exit *e)
 {
 	(void)e;
-	/* HLT with interrupts off can never end: Xen treats a domain whose
-	 * vCPUs all halt that way as powered off (Linux's poweroff without
-	 * ACPI S5 does exactly this). With interrupts on, the vCPU sleeps
-	 * until an event arrives (vcpu_kick), unless an upcall is already
-	 * deliverable: then it goes on and takes the callback vector. */
+	/* HLT with interrupts off never ends (only NMI, INIT or reset would
+	 * wake it): that vCPU goes offline. Xen treats a domain whose vCPUs
+	 * have all halted that way as powered off (Linux's poweroff without
+	 * ACPI S5 halts every CPU with interrupts off, the others first).
+	 * With interrupts on, the vCPU sleeps until an event arrives
+	 * (vcpu_kick), unless an upcall is already deliverable: then it
+	 * goes on and takes the callback vector. */
 	if (!(vendor->get_reg(v, VREG_RFLAGS) & RFLAGS_IF)) {
-		domain_shutdown(v->dom, SHUTDOWN_poweroff);
+		struct domain *d = v->dom;
+		bool any = false;
+		v->runnable = false;
+		for (unsigned i = 0; i < d->nr_vcpus; i++)
+			any |= d->vcpus[i]->runnable;
+		pr_info("d%uv%u: HLT with interrupts off: vCPU offline%s\n", d->id, v->id,
+			any ? "" : ", no vCPU left: domain powered off");
+		if (!any)
+			domain_shutdown(d, SHUTDOWN_poweroff);
 		return EXIT_STOP;
 	}
 	evtchn_hlt(v);

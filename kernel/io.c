@@ -1,4 +1,6 @@
-/* Port I/O exits: dispatch to registered handlers; see include/keel/io.h. */
+/* Port I/O exits: dispatch to registered handlers; see include/keel/io.h.
+ * IN/OUT and INS/OUTS (REP or not) alike; a port nobody registered reads
+ * all ones and ignores writes, as in Xen (hvm/emulate.c null_read). */
 #include <keel/domain.h>
 #include <lib/errno.h>
 #include <keel/guest_console.h>
@@ -6,6 +8,12 @@
 #include <keel/printk.h>
 #include <keel/vmexit.h>
 #include <public/keel_test.h>
+#include <lib/string.h>
+#include <asm/cpu.h>
+#include <asm/guest_mem.h>
+#include <asm/insn.h>
+#include <asm/string_io.h>
+#include <asm/vendor.h>
 
 #define IO_HANDLERS_MAX 32
 
@@ -42,26 +50,113 @@ static const struct io_port_handler *find_handler(u16 port)
 	return NULL;
 }
 
+static u32 port_read(struct vcpu *v, u16 port, unsigned size)
+{
+	const struct io_port_handler *h = find_handler(port);
+	u32 mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+
+	/* No device: all ones, as Xen's null handler answers. */
+	return (h && h->read ? h->read(v, port, size) : 0xffffffffu) & mask;
+}
+
+static void port_write(struct vcpu *v, u16 port, unsigned size, u32 val)
+{
+	const struct io_port_handler *h = find_handler(port);
+
+	if (h && h->write)
+		h->write(v, port, size, val);
+}
+
+/* Elements one exit moves at most: a long REP INS/OUTS goes on from the
+ * same RIP (RCX and RSI/RDI updated), so other work is not held up. */
+#define STRING_IO_BATCH 4096
+
+/*
+ * INS/OUTS, with or without REP (SDM vol. 2 "INS", "OUTS", "REP"): each
+ * element goes between the port's handler and guest memory at
+ * segment base + RDI (INS, always ES) or RSI (OUTS, DS unless
+ * overridden), of the address size the mode and a 67h prefix give;
+ * RFLAGS.DF says the direction; RCX counts with REP. Linux's early
+ * console uses REP OUTSB to port 0xE9 when console_io is refused.
+ * Segment limits are not checked (64-bit mode has none; Keel's guests
+ * use flat segments otherwise).
+ */
+static enum exit_action handle_string_io(struct vcpu *v, struct vm_exit *e)
+{
+	const struct io_exit *io = &e->io;
+	u64 *g = v->arch.gprs;
+	struct string_io_insn insn;
+	struct vseg cs, seg;
+	u64 rip = vendor->get_reg(v, VREG_RIP);
+
+	vendor->get_seg(v, VSEG_CS, &cs);
+	bool lma = vendor->get_reg(v, VREG_EFER) & EFER_LMA;
+	if (insn_fetch_decode(v, rip, string_io_decode, &insn) < 0) {
+		domain_crash(v, "INS/OUTS: cannot fetch or decode the instruction");
+		return EXIT_STOP;
+	}
+	unsigned asize = string_io_addr_size(cs.attr, lma, insn.addr_override);
+	u64 amask = asize == 8 ? ~0ULL : (1ULL << (8 * asize)) - 1;
+	int segid = io->in ? VSEG_ES : (insn.seg >= 0 ? insn.seg : VSEG_DS);
+	bool l64 = lma && (cs.attr & (1u << 9));
+	vendor->get_seg(v, segid, &seg);
+	/* In 64-bit mode only FS and GS have a base (SDM vol. 1 3.7.4.1). */
+	u64 base = (!l64 || segid == VSEG_FS || segid == VSEG_GS) ? seg.base : 0;
+
+	int reg = io->in ? GPR_RDI : GPR_RSI;
+	u64 count = io->rep ? (g[GPR_RCX] & amask) : 1;
+	s64 step = (vendor->get_reg(v, VREG_RFLAGS) & RFLAGS_DF) ? -(s64)io->size : io->size;
+	u64 n = count < STRING_IO_BATCH ? count : STRING_IO_BATCH;
+
+	for (u64 i = 0; i < n; i++) {
+		u64 off = g[reg] & amask;
+		u64 lin = base + off;
+		u32 val = 0;
+		int rc;
+		if (io->in) {
+			val = port_read(v, io->port, io->size);
+			rc = copy_to_guest(v, lin, &val, io->size);
+		} else {
+			rc = copy_from_guest(v, &val, lin, io->size);
+			if (!rc)
+				port_write(v, io->port, io->size, val);
+		}
+		if (rc) {
+			char why[96];
+			snprintf(why, sizeof(why), "%s port 0x%x: guest address 0x%lx not %s",
+				 io->in ? "INS" : "OUTS", io->port, lin,
+				 io->in ? "writable" : "readable");
+			domain_crash(v, why);
+			return EXIT_STOP;
+		}
+		/* Only the address-size bits of the register change (SDM
+		 * vol. 1 3.6.1); a 32-bit address in 64-bit mode zero-extends
+		 * as every 32-bit register write does. */
+		u64 next = (off + (u64)step) & amask;
+		g[reg] = asize == 4 ? next : (g[reg] & ~amask) | next;
+		if (io->rep) {
+			u64 c = ((g[GPR_RCX] & amask) - 1) & amask;
+			g[GPR_RCX] = asize == 4 ? c : (g[GPR_RCX] & ~amask) | c;
+		}
+	}
+	return count > n ? EXIT_RETAIN : EXIT_ADVANCE;
+}
+
 enum exit_action handle_io(struct vcpu *v, struct vm_exit *e)
 {
 	const struct io_exit *io = &e->io;
 	u64 *rax = &v->arch.gprs[GPR_RAX];
 	u32 mask = io->size == 4 ? 0xffffffffu : (1u << (8 * io->size)) - 1;
 
-	if (io->string) {
-		/* INS/OUTS need the guest's segments and RSI/RDI walked
-		 * through its page tables; no Keel device needs them yet. */
-		domain_crash(v, "string port I/O (INS/OUTS) is not emulated");
-		return EXIT_STOP;
-	}
-	const struct io_port_handler *h = find_handler(io->port);
+	if (io->string)
+		return handle_string_io(v, e);
 	if (io->in) {
-		u32 val = h && h->read ? h->read(v, io->port, io->size) : 0xffffffffu;
-		*rax = (*rax & ~(u64)mask) | (val & mask);
+		u32 val = port_read(v, io->port, io->size);
+		*rax = (*rax & ~(u64)mask) | val;
 		if (io->size == 4)
 			*rax &= 0xffffffffu; /* 32-bit results zero-extend */
-	} else if (h && h->write) {
-		h->write(v, io->port, io->size, (u32)*rax & mask);
+	} else {
+		port_write(v, io->port, io->size, (u32)*rax & mask);
 	}
 	return EXIT_ADVANCE;
 }

@@ -5,6 +5,7 @@
  */
 #include <keel/apic_base.h>
 #include <keel/domain.h>
+#include <keel/mtrr.h>
 #include <lib/errno.h>
 #include <lib/string.h>
 #include <keel/printk.h>
@@ -17,7 +18,15 @@
 #include <public/xen.h>
 
 #define MSR_IA32_TSC 0x10
-#define MSR_IA32_MTRRCAP 0xfe
+/* AMD's interrupt-pending message register (BKDG for family 0Fh,
+ * C001_0055): Linux reads it without _safe on CPUs with erratum 400, as
+ * which QEMU's qemu64 model counts (family 0Fh). */
+#define MSR_AMD_INT_PENDING_MSG 0xc0010055
+/* AMD SYSCFG (APM vol. 2 7.7.1): Linux reads it beside the fixed MTRRs
+ * (MtrrFixDramEn/ModEn, bits 18-19). Reads 0 (those bits clear: the
+ * fixed ranges are plain memory types); writing 0 is kept as a no-op,
+ * any set bit is refused with #GP. */
+#define MSR_AMD_SYSCFG 0xc0010010
 #define MSR_IA32_MISC_ENABLE 0x1a0
 #define MSR_XEN_HYPERCALL_PAGE 0x40000000 /* CPUID base+2 EBX */
 
@@ -33,6 +42,30 @@ static bool has_tsc_aux(struct vcpu *v)
 		return true;
 	cpuid_guest(v, 7, 0, &r);
 	return r.ecx & (1u << 22);
+}
+
+/* The guest's MAXPHYADDR (CPUID 0x80000008 EAX[7:0]; 36 without the
+ * leaf, SDM vol. 3A 4.1.4): the MTRR address bits end there. */
+static unsigned guest_phys_bits(struct vcpu *v)
+{
+	struct cpuid_regs r;
+
+	cpuid_guest(v, 0x80000000, 0, &r);
+	if (r.eax < 0x80000008)
+		return 36;
+	cpuid_guest(v, 0x80000008, 0, &r);
+	return r.eax & 0xff;
+}
+
+/* The guest's vendor is the host's (kernel/cpuid.c passes leaf 0
+ * through): "AuthenticAMD" or "HygonGenuine" use AMD's MSRs. */
+static bool guest_is_amd(struct vcpu *v)
+{
+	struct cpuid_regs r;
+
+	cpuid_guest(v, 0, 0, &r);
+	return (r.ebx == 0x68747541 && r.edx == 0x69746e65) || /* "Auth" "enti" */
+	       (r.ebx == 0x6f677948 && r.edx == 0x6e65476e);   /* "Hygo" "nGen" */
 }
 
 #define EFER_GUEST_BITS (EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)
@@ -97,11 +130,15 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 	case MSR_IA32_PAT:
 		val = v->msr_pat;
 		break;
-	case MSR_IA32_MTRRCAP:
-		val = 0; /* no fixed or variable ranges: the default type rules */
+	case MSR_AMD_INT_PENDING_MSG:
+		if (!guest_is_amd(v))
+			return EXIT_INJECT_GP;
+		val = 0; /* no C1E: Linux's AMD erratum-400 check reads it */
 		break;
-	case MSR_IA32_MTRR_DEF_TYPE:
-		val = v->msr_mtrr_def_type;
+	case MSR_AMD_SYSCFG:
+		if (!guest_is_amd(v))
+			return EXIT_INJECT_GP;
+		val = 0;
 		break;
 	case MSR_IA32_MISC_ENABLE:
 		val = 1; /* fast strings */
@@ -118,6 +155,8 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 		val = v->arch.tsc_aux;
 		break;
 	default:
+		if (!mtrr_read(&v->mtrr, e->msr.index, &val))
+			break;
 		/* The speculation-control MSRs, as their CPUID bits say. */
 		rc = spec_msr_read(&spec_guest, v->arch.spec_ctrl, e->msr.index, &val);
 		if (!rc)
@@ -156,10 +195,9 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 			return EXIT_INJECT_GP;
 		v->msr_pat = val;
 		break;
-	case MSR_IA32_MTRR_DEF_TYPE:
-		if (val & ~0xcffULL)
+	case MSR_AMD_SYSCFG:
+		if (!guest_is_amd(v) || val)
 			return EXIT_INJECT_GP;
-		v->msr_mtrr_def_type = val;
 		break;
 	case MSR_TSC_AUX:
 		/* Bits 63:32 are reserved (#GP). Each vCPU has its own value;
@@ -178,6 +216,11 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 		}
 		break;
 	default:
+		if (mtrr_is_msr(e->msr.index)) {
+			if (mtrr_write(&v->mtrr, e->msr.index, val, guest_phys_bits(v)))
+				return EXIT_INJECT_GP;
+			break;
+		}
 		/* The speculation-control MSRs: the value goes to the real
 		 * MSR at the next entry (arch/x86/spec.c); IBPB and L1D flush
 		 * requests are carried out now, for this guest. */

@@ -109,6 +109,11 @@ static int place_load_modules(const struct domain *d, const struct pvh_params *p
 			clear = !overlaps(next, m->size, img->load[j].paddr, img->load[j].memsz);
 		for (unsigned j = 0; clear && j < p->nr_avoid; j++)
 			clear = !overlaps(next, m->size, p->avoid[j].base, p->avoid[j].len);
+		if (clear && p->module_limit && next + m->size > p->module_limit) {
+			snprintf(err, errlen, "module %u (%lu bytes) at 0x%lx ends above 0x%lx", i,
+				 m->size, next, p->module_limit);
+			return -ENOMEM;
+		}
 		if (!clear) {
 			snprintf(err, errlen, "module %u (%lu bytes) does not fit in RAM at 0x%lx", i,
 				 m->size, next);

@@ -227,11 +227,9 @@ static void do_port(void)
 				     0xf4, 0x510, 0x511, 0xb000, 0xb004, 0x604, 0xffff };
 	u16 port = rnd_below(2) ? named[rnd_below(ARRAY_SIZE(named))] : (u16)rnd();
 	u64 v = rnd();
-	/* Not INS/OUTS: Keel does not emulate string port I/O and kills the
-	 * domain that tries it ("string port I/O (INS/OUTS) is not
-	 * emulated") -- a documented refusal, not a hypervisor fault, but
-	 * it would end the fuzzing. */
-	unsigned op = (unsigned)rnd_below(6);
+	/* INS/OUTS too (REP, into and out of the scratch page): kernel/io.c
+	 * moves them element by element. */
+	unsigned op = (unsigned)rnd_below(8);
 
 	if (port == 0xe9 && (op & 1))
 		port = 0xe8; /* the debug console: garbage there helps nobody */

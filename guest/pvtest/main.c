@@ -177,6 +177,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_xs_hostile();
 	else if (!strcmp(role, "modules"))
 		role_modules(si);
+	else if (!strcmp(role, "platform"))
+		role_platform(si);
 	else if (!strcmp(role, "blk"))
 		role_blk(si);
 	else if (!strcmp(role, "blk-hostile"))

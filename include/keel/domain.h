@@ -8,6 +8,7 @@
 #ifndef KEEL_DOMAIN_H
 #define KEEL_DOMAIN_H
 
+#include <keel/mtrr.h>
 #include <lib/types.h>
 #include <keel/exit.h>
 #include <asm/vcpu_arch.h>
@@ -43,7 +44,7 @@ struct vcpu {
 	bool blocked;     /* sleeping in HLT / SCHEDOP_block until an event */
 	u32 pending;      /* VCPU_PENDING_* */
 	u64 msr_pat;      /* guest IA32_PAT (kept for the guest; NPT/EPT use WB) */
-	u64 msr_mtrr_def_type;
+	struct vcpu_mtrr mtrr; /* keel/mtrr.h: the guest's MTRRs, per vCPU */
 	struct vcpu_arch arch;
 	u64 nr_exits;
 	unsigned nr_ud_reports; /* #UD reflections reported so far */

@@ -52,6 +52,9 @@ struct pvh_params {
 	u64 rsdp; /* guest-physical, 0 = none */
 	const struct pvh_load_module *load; /* copied in by the builder */
 	unsigned nr_load;
+	/* 0, or the address every load module and the command line must
+	 * end below (a domU's: 4 GiB, Linux keeps 32-bit pointers). */
+	u64 module_limit;
 	bool preloaded; /* segments already in RAM: checked, not written */
 };
 

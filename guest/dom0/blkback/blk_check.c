@@ -103,6 +103,11 @@ static enum blk_rule check_indirect(const struct blkif_request_indirect *ind,
 	if (ind->nr_segments > lim->max_segs || ind->nr_segments > BLK_MAX_SEGS)
 		return BLK_RULE_NSEG_MAX;
 	out->op = ind->indirect_op;
+	/* The response carries the operation carried out, READ or WRITE,
+	 * not INDIRECT: Linux's blkfront compares it with the shadow
+	 * request's indirect_op and disables the disk otherwise ("response
+	 * has wrong operation"), and Linux's blkback answers so. */
+	out->wire_op = ind->indirect_op;
 	out->indirect = true;
 	out->sector = ind->sector_number;
 	out->nr_segs = ind->nr_segments;

@@ -73,7 +73,7 @@ struct blk_seg {
 struct blk_req_checked {
 	u64 id;
 	u8 op;             /* BLKIF_OP_READ, _WRITE, _FLUSH_DISKCACHE, _DISCARD */
-	u8 wire_op;        /* the request's operation field (for the response) */
+	u8 wire_op;        /* the response's operation: the request's, or indirect_op */
 	bool indirect;
 	u64 sector;        /* 512-byte sectors */
 	u64 nr_sectors;    /* read/write: sum over segments; discard: its count */

@@ -409,6 +409,15 @@ static __noreturn void one_domu(const char *name, const char *cmdline)
 	domains_finish(true, "%s: PASS", name);
 }
 
+/* The platform a PVH domU finds (pvtest role=platform, docs/linux-guest.md):
+ * memory map, ACPI tables, MTRRs, string I/O, then power-off by halting
+ * with interrupts off. */
+static void scenario_platform(const struct hvm_start_info *si)
+{
+	(void)si;
+	one_domu("platform", "role=platform");
+}
+
 static void scenario_timer(const struct hvm_start_info *si)
 {
 	(void)si;
@@ -783,6 +792,7 @@ static const struct {
 	{ "hostile", scenario_hostile },
 	{ "domctl", scenario_domctl },
 	{ "timer", scenario_timer },
+	{ "platform", scenario_platform },
 	{ "tpr", scenario_tpr },
 	{ "tscaux", scenario_tscaux },
 	{ "lapic", scenario_lapic },

@@ -53,6 +53,7 @@
 
 #define RFLAGS_CF (1UL << 0)
 #define RFLAGS_IF (1UL << 9)
+#define RFLAGS_DF (1UL << 10)
 #define RFLAGS_TF (1UL << 8)
 #define RFLAGS_VM (1UL << 17)
 
