@@ -68,6 +68,26 @@ static u64 checksum(const void *p, u64 len)
 	return h;
 }
 
+/* Per-page sums of the code and read-only data, so that a change can be
+ * reported by address (what wrote there is then found from the log). */
+#define CODE_PAGES_MAX 256
+static u64 code_sums[CODE_PAGES_MAX];
+
+static void code_sums_take(void)
+{
+	u64 len = (u64)(__ex_table_end - __image_start);
+	for (u64 off = 0, i = 0; off < len && i < CODE_PAGES_MAX; off += 4096, i++)
+		code_sums[i] = checksum(__image_start + off, MIN(4096, len - off));
+}
+
+static void code_sums_report(void)
+{
+	u64 len = (u64)(__ex_table_end - __image_start);
+	for (u64 off = 0, i = 0; off < len && i < CODE_PAGES_MAX; off += 4096, i++)
+		if (checksum(__image_start + off, MIN(4096, len - off)) != code_sums[i])
+			printf("pvtest: hostile: page at %p changed\n", (void *)(__image_start + off));
+}
+
 static void expect(const char *what, long got, long want)
 {
 	nr_checks++;
@@ -386,6 +406,7 @@ void role_hostile(const struct hvm_start_info *si)
 		fail("ramtop=0x%lx: the 64 KiB below it are not RAM", ramtop);
 	u8 *scratch = (u8 *)(uintptr_t)(ramtop - SCRATCH_SIZE);
 	u64 code_sum = checksum(__image_start, (u64)(__ex_table_end - __image_start));
+	code_sums_take();
 	for (unsigned i = 0; i < ARRAY_SIZE(canary); i++)
 		canary[i] = 0xC0FFEE0000000000ULL + i;
 	if ((rc = gnttab_init(si, 1)))
@@ -415,8 +436,10 @@ void role_hostile(const struct hvm_start_info *si)
 	expect("evtchn-close-interdomain-twice", evtchn_close(port), -EINVAL);
 
 	/* Alive: code intact, data intact, the hypervisor still answers. */
-	if (checksum(__image_start, (u64)(__ex_table_end - __image_start)) != code_sum)
+	if (checksum(__image_start, (u64)(__ex_table_end - __image_start)) != code_sum) {
+		code_sums_report();
 		fail("our code or read-only data changed during the random calls");
+	}
 	for (unsigned i = 0; i < ARRAY_SIZE(canary); i++)
 		if (canary[i] != 0xC0FFEE0000000000ULL + i)
 			fail("canary word %u changed", i);

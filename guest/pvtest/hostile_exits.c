@@ -864,6 +864,14 @@ static void physmap_fuzz(u64 rounds, domid_t victim)
 				.mfn = hostile_gfn(),
 				.offset = rnd_below(2) ? offsets[rnd_below(ARRAY_SIZE(offsets))] : (u32)rnd(),
 			};
+			/* The hypervisor writes a registered vcpu_info (Xen
+			 * too): on a page of our code it would be our own
+			 * doing, as with add_to_physmap above. Below the top
+			 * of RAM, only scratch pages are targets. */
+			u64 sfn = (u64)(uintptr_t)scratch >> PAGE_SHIFT;
+			if (vi.mfn < (ramtop >> PAGE_SHIFT) &&
+			    (vi.mfn < sfn || vi.mfn >= sfn + SCRATCH / PAGE_SIZE))
+				vi.mfn += ramtop >> PAGE_SHIFT;
 			u32 vcpu = rnd_below(4) ? 0 : (u32)rnd_below(2) ? 1 : (u32)rnd();
 			pm_record(PM_VCPU_INFO, HYPERVISOR_vcpu_op(VCPUOP_register_vcpu_info, vcpu, &vi));
 			break;

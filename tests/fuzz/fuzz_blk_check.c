@@ -74,7 +74,12 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	fuzz_check(blk_rule_name(r) != NULL, "no name");
 	if (r != BLK_OK)
 		return 0;
-	fuzz_check(c.wire_op == req.operation, "wire op");
+	/* The response carries the request's operation, or for an indirect
+	 * request the one it carried out (what Linux's blkfront compares). */
+	u8 want_op = req.operation;
+	if (req.operation == BLKIF_OP_INDIRECT)
+		want_op = ((const struct blkif_request_indirect *)&req)->indirect_op;
+	fuzz_check(c.wire_op == want_op, "wire op %u, want %u", c.wire_op, want_op);
 	switch (req.operation) {
 	case BLKIF_OP_READ:
 	case BLKIF_OP_WRITE:

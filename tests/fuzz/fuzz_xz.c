@@ -1,38 +1,16 @@
 /*
  * The xz decoder dom0 runs on kernel files (guest/dom0/image/xz.c,
- * docs/images.md): any bytes, as an admin's file or a hostile one.
+ * docs/images.md): any bytes, as an admin's file or a hostile one. The
+ * input and the invariants: fuzz_decoder.h.
  *
  * unit-sources: guest/dom0/image/xz.c guest/dom0/image/lzma2.c guest/dom0/image/crc.c guest/dom0/image/decode.c lib/format.c lib/string.c
- *
- * Input: the compressed bytes, as is (libFuzzer's own buffer, so a read
- * past its end is an ASan report); the output buffer is exactly 64 KiB
- * from malloc, so a write past it is one too. Invariants: the decoder
- * returns 0, -EINVAL, -EOPNOTSUPP or -E2BIG; on success it consumed no
- * more than the input and produced no more than the buffer; on an error
- * the message starts with "xz: ".
  */
-#include <lib/errno.h>
 #include "../../guest/dom0/image/xz.h"
 
-#include "fuzz.h"
-
-#define OUT_CAP (64 * 1024)
+#include "fuzz_decoder.h"
 
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
-	static char err[200];
-	u8 *out = malloc(OUT_CAP);
-	struct dec_buf b = { .in = data, .in_len = size, .out = out, .out_cap = OUT_CAP,
-			     .err = err, .errlen = sizeof(err) };
-
-	err[0] = 0;
-	int rc = xz_decode(&b);
-	fuzz_check(rc == 0 || rc == -EINVAL || rc == -EOPNOTSUPP || rc == -E2BIG,
-		   "xz_decode returned %d", rc);
-	fuzz_check(b.in_pos <= size && b.out_pos <= OUT_CAP, "positions %zu/%zu, %zu/%d",
-		   b.in_pos, size, b.out_pos, OUT_CAP);
-	if (rc)
-		fuzz_check(!strncmp(err, "xz: ", sizeof("xz: ") - 1), "message '%s'", err);
-	free(out);
+	fuzz_decoder(xz_decode, "xz", data, size);
 	return 0;
 }
