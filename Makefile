@@ -52,7 +52,9 @@ $(BUILD)/hv/%.o: %.c | $(ASM_OFFSETS)
 	@echo "  CC      $<"
 	@$(CC) $(HV_CFLAGS) -c -o $@ $<
 
-$(BUILD)/hv/%.o: %.asm $(ASM_OFFSETS)
+# nasm -MD lists no %include files here, so the .inc files are named:
+# every stub is rebuilt when one of them changes.
+$(BUILD)/hv/%.o: %.asm $(ASM_OFFSETS) $(wildcard arch/x86/include/asm/*.inc)
 	@mkdir -p $(dir $@)
 	@echo "  NASM    $<"
 	@$(NASM) -f elf64 -g -I$(BUILD)/include/ -Iarch/x86/include/ -MD $(@:.o=.d) -MP -o $@ $<

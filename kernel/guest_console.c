@@ -5,6 +5,13 @@
  * is reading the console) gets its partial line shown at once, so prompts
  * and echoed keys appear; the rest of that line then follows unprefixed.
  *
+ * One partial line at a time can be on the serial line. When someone
+ * else (another domain, or the hypervisor's printk) writes while it is
+ * open, the open line is ended first, so every line on the console starts
+ * with its owner's prefix; the owner's next bytes start a new "(dN) "
+ * line. (No redraw of the part shown: a prompt printed twice would look
+ * like a finished command to scripts that wait for one.)
+ *
  * Throttling (docs/design.md, "The console"). The serial line is shared
  * and slow (about 11.5 KB/s at 115200 baud), so a domain other than dom0
  * gets a token bucket: GUEST_CONSOLE_BURST bytes at once, refilled at
@@ -18,6 +25,7 @@
  * throttled, never dropped. Xen rate-limits guest console output too
  * (guest_console_write under XENLOG_GUEST, printk_ratelimit).
  */
+#include <keel/console_tx.h>
 #include <keel/domain.h>
 #include <keel/guest_console.h>
 #include <lib/string.h>
@@ -39,6 +47,20 @@ struct line_buf {
 };
 
 static struct line_buf lines[DOMID_MAX];
+
+/* The domain whose partial line is on the serial console; NOBODY: the
+ * console is at the start of a line. */
+#define NOBODY 0xffffffffu
+static unsigned open_owner = NOBODY;
+
+void guest_console_break_line(const struct domain *writer)
+{
+	if (open_owner == NOBODY || (writer && writer->id == open_owner))
+		return;
+	console_tx_queue("\n", 1, false);
+	lines[open_owner].open = false;
+	open_owner = NOBODY;
+}
 
 /* Tops up l's bucket for the time since the last refill. */
 static void bucket_refill(struct line_buf *l, u64 now)
@@ -81,6 +103,7 @@ static void emit(struct domain *d, struct line_buf *l, bool newline)
 	char out[LINE_MAX + 16];
 	int n;
 
+	guest_console_break_line(d);
 	if (l->open)
 		n = snprintf(out, sizeof(out), "%.*s%s", (int)l->len, l->buf, newline ? "\n" : "");
 	else
@@ -105,6 +128,10 @@ static void emit(struct domain *d, struct line_buf *l, bool newline)
 	}
 	l->open = !newline;
 	l->len = 0;
+	if (l->open)
+		open_owner = d->id;
+	else if (open_owner == d->id)
+		open_owner = NOBODY;
 }
 
 void guest_console_write(struct domain *d, const char *buf, size_t len)

@@ -9,6 +9,7 @@
  * of it, and `dmesg` is where the operator looks for those.
  */
 #include <keel/console_tx.h>
+#include <keel/guest_console.h>
 #include <lib/string.h>
 #include <keel/printk.h>
 
@@ -26,6 +27,7 @@ void printk_set_level(int level)
 
 void console_write(const char *s, size_t n)
 {
+	guest_console_break_line(NULL);
 	console_tx_queue(s, n, false);
 }
 

@@ -35,6 +35,7 @@ struct cpu_sched {
 	struct vcpu *curr;
 	u64 seq;              /* picks so far (the tie-break clock) */
 	u64 next_event;       /* system time the running vCPU must leave by */
+	u64 leave_tsc;        /* ... as a TSC value (time_tsc_at) */
 	volatile bool timer_fired;
 };
 
@@ -102,7 +103,9 @@ bool sched_must_leave(struct vcpu *v)
 	}
 	if (!can_run(v) || c->timer_fired)
 		return true;
-	return time_now_ns() >= c->next_event;
+	/* The TSC against the deadline's TSC value: the same answer as
+	 * time_now_ns() >= next_event without the scaling, on every exit. */
+	return time_tsc_reached(c->leave_tsc);
 }
 
 u64 sched_leave_deadline(void)
@@ -123,6 +126,7 @@ void sched_deadline_changed(u64 deadline)
 		return;
 	c->next_event = deadline;
 	u64 now = time_now_ns();
+	c->leave_tsc = time_tsc_at(deadline, now);
 	apic_timer_oneshot(deadline > now ? deadline - now : 0);
 }
 
@@ -202,7 +206,7 @@ static unsigned collect(u64 now, u64 *next)
 {
 	unsigned n = 0;
 	*next = 0;
-	for (unsigned id = 0; id < DOMID_MAX; id++) {
+	for (unsigned id = domain_next_id(0); id < DOMID_MAX; id = domain_next_id(id + 1)) {
 		struct domain *d = domain_by_id(id);
 		if (!d || !domain_is_alive(d))
 			continue;
@@ -305,6 +309,7 @@ void sched_run(void)
 		 * (no UART interrupt: keel/console_tx.h). */
 		c->next_event = earliest(earliest(now + SCHED_SLICE_NS, next),
 					 console_tx_next_poll(now));
+		c->leave_tsc = time_tsc_at(c->next_event, now);
 		c->timer_fired = false;
 		apic_timer_oneshot(c->next_event - now);
 		time_update_vcpu(v);

@@ -52,6 +52,18 @@ u64 time_tsc_khz(void)
 	return apic_tsc_hz() / 1000;
 }
 
+u64 time_tsc_at(u64 deadline, u64 now)
+{
+	u64 tsc = rdtsc();
+
+	return deadline > now ? tsc + (deadline - now) * time_tsc_khz() / 1000000 : tsc;
+}
+
+bool time_tsc_reached(u64 tsc)
+{
+	return rdtsc() >= tsc;
+}
+
 /* ---- timers ------------------------------------------------------------ */
 
 int vtimer_set_singleshot(struct vcpu *v, u64 deadline_ns, u32 flags)

@@ -38,7 +38,7 @@ static unsigned vcpu_cpl(struct vcpu *v, u64 cr0)
 	return (ss.attr >> 5) & 3;
 }
 
-static void vcpu_paging(struct vcpu *v, struct guest_paging *gp)
+void vcpu_paging(struct vcpu *v, struct guest_paging *gp)
 {
 	if (vendor->get_paging) {
 		vendor->get_paging(v, gp);
@@ -150,8 +150,8 @@ static bool walk_cached(const struct gva_cache_entry *c, const struct domain *d,
 }
 
 /*
- * guest_walk with a one-entry cache per vCPU and kind of access (fetch or
- * data). A decoding exit walks the page of RIP every time, and RIP's page
+ * guest_walk with a small cache per vCPU: one entry for instruction
+ * fetches, GVA_DATA_SLOTS for data (replaced round-robin). A decoding exit walks the page of RIP every time, and RIP's page
  * rarely changes between exits. The guest may rewrite its page tables
  * without exiting (and need not INVLPG before the hypervisor's next
  * access), so a cached walk is never trusted by its registers alone: it
@@ -164,12 +164,20 @@ static bool walk_cached(const struct gva_cache_entry *c, const struct domain *d,
 static int walk(struct vcpu *v, const struct guest_paging *gp, gva_t va,
 		unsigned access, gpa_t *gpa)
 {
-	struct gva_cache_entry *c = &v->arch.gva_cache[access == PT_X ? 0 : 1];
+	struct gva_cache_entry *c = &v->arch.gva_cache[0];
 	struct walk_ctx w;
 	gva_t page = va & PAGE_MASK;
 	int rc;
 
-	if (walk_cached(c, v->dom, gp, page, access)) {
+	if (access != PT_X) {
+		for (unsigned i = 1; i <= GVA_DATA_SLOTS; i++)
+			if (walk_cached(&v->arch.gva_cache[i], v->dom, gp, page, access)) {
+				*gpa = v->arch.gva_cache[i].gpa | (va & ~PAGE_MASK);
+				return 0;
+			}
+		c = &v->arch.gva_cache[1 + v->arch.gva_data_next];
+		v->arch.gva_data_next = (u8)((v->arch.gva_data_next + 1) % GVA_DATA_SLOTS);
+	} else if (walk_cached(c, v->dom, gp, page, access)) {
 		*gpa = c->gpa | (va & ~PAGE_MASK);
 		return 0;
 	}
@@ -191,6 +199,16 @@ static int walk(struct vcpu *v, const struct guest_paging *gp, gva_t va,
 		c->val[i] = w.val[i];
 	}
 	return 0;
+}
+
+bool gva_fetch_cached(struct vcpu *v, const struct guest_paging *gp, gva_t va, gpa_t *gpa)
+{
+	const struct gva_cache_entry *c = &v->arch.gva_cache[0];
+
+	if (!walk_cached(c, v->dom, gp, va & PAGE_MASK, PT_X))
+		return false;
+	*gpa = c->gpa | (va & ~PAGE_MASK);
+	return true;
 }
 
 int gva_to_gpa(struct vcpu *v, gva_t va, unsigned access, gpa_t *gpa)

@@ -9,6 +9,7 @@
 #include <keel/domain.h>
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>
+#include <asm/guest_walk.h>
 #include <asm/insn.h>
 #include <asm/paging.h>
 #include <asm/vendor.h>
@@ -65,40 +66,89 @@ static int length_of(const u8 *bytes, size_t avail, bool l64, void *ctx)
 
 /*
  * An instruction's length is a function of its bytes and of the code size
- * alone, so the last one decoded is kept (v->arch.insn_cache) and its
+ * alone, so the last few decoded are kept (v->arch.insn_cache) and a
  * length reused when the bytes at RIP, read through the guest's current
  * translation, are the same: a loop of CPUIDs or hypercalls exits at the
- * same bytes every time. Instructions that cross a page are not cached.
+ * same bytes every time. The translation is the cached fetch walk,
+ * re-validated entry by entry (guest_mem.c); the host pointer to the bytes
+ * is reused while the page's guest-physical address and the p2m
+ * generation are unchanged. Instructions that cross a page are not
+ * cached.
  */
+bool insn_len_cached(struct vcpu *v, const struct guest_paging *gp, u64 va, bool l64,
+		     u8 *len)
+{
+	struct insn_len_cache *ic = &v->arch.insn_cache[v->arch.insn_cache_hit];
+	gpa_t gpa;
+
+	/* The slot that answered last first: a loop of one exiting
+	 * instruction finds it at once. */
+	if (!ic->len || ic->va != va) {
+		ic = NULL;
+		for (unsigned i = 0; i < INSN_CACHE_SLOTS; i++)
+			if (v->arch.insn_cache[i].len && v->arch.insn_cache[i].va == va) {
+				ic = &v->arch.insn_cache[i];
+				v->arch.insn_cache_hit = (u8)i;
+				break;
+			}
+	}
+	if (!ic || ic->l64 != l64 || ic->gen != v->dom->mem_gen ||
+	    !gva_fetch_cached(v, gp, va, &gpa) || gpa != ic->gpa)
+		return false;
+	for (unsigned i = 0; i < ic->len; i++)
+		if (((const volatile u8 *)ic->host)[i] != ic->bytes[i])
+			return false;
+	*len = ic->len;
+	return true;
+}
+
+static bool code_64bit(const struct guest_paging *gp, const struct vseg *cs)
+{
+	return (gp->efer & EFER_LMA) && (cs->attr & SEG_ATTR_L);
+}
+
 int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len)
 {
-	struct insn_len_cache *ic = &v->arch.insn_cache;
+	struct insn_len_cache *ic;
+	struct guest_paging gp;
 	struct length_ctx ctx;
 	struct vseg cs;
 	bool l64;
 	gpa_t gpa;
 	const u8 *p;
+	u64 va;
 	int rc;
 
 	vendor->get_seg(v, VSEG_CS, &cs);
-	l64 = (vendor->get_reg(v, VREG_EFER) & EFER_LMA) && (cs.attr & SEG_ATTR_L);
-	if (ic->len && ic->l64 == l64 &&
-	    !gva_to_gpa(v, l64 ? rip : (cs.base + rip) & 0xffffffffULL, PT_X, &gpa) &&
-	    (gpa & (PAGE_SIZE - 1)) + ic->len <= PAGE_SIZE &&
-	    (p = gpa_read_ptr(v->dom, gpa, ic->len)) && !memcmp(p, ic->bytes, ic->len)) {
-		*len = ic->len;
+	vcpu_paging(v, &gp);
+	l64 = code_64bit(&gp, &cs);
+	va = l64 ? rip : (cs.base + rip) & 0xffffffffULL;
+	if (insn_len_cached(v, &gp, va, l64, len))
 		return 0;
-	}
 	rc = insn_fetch_decode(v, rip, length_of, &ctx);
 	if (rc < 0)
 		return rc;
 	*len = (u8)rc;
+	/* The slot for this address if it has one (its bytes changed),
+	 * else the next round-robin. */
+	ic = NULL;
+	for (unsigned i = 0; i < INSN_CACHE_SLOTS; i++)
+		if (v->arch.insn_cache[i].len && v->arch.insn_cache[i].va == va)
+			ic = &v->arch.insn_cache[i];
+	if (!ic) {
+		ic = &v->arch.insn_cache[v->arch.insn_cache_next];
+		v->arch.insn_cache_next = (u8)((v->arch.insn_cache_next + 1) % INSN_CACHE_SLOTS);
+	}
 	ic->len = 0;
-	if (!gva_to_gpa(v, l64 ? rip : (cs.base + rip) & 0xffffffffULL, PT_X, &gpa) &&
-	    (gpa & (PAGE_SIZE - 1)) + (u64)rc <= PAGE_SIZE) {
+	if (!gva_to_gpa(v, va, PT_X, &gpa) && (gpa & (PAGE_SIZE - 1)) + (u64)rc <= PAGE_SIZE &&
+	    (p = gpa_read_ptr(v->dom, gpa, (size_t)rc))) {
 		memcpy(ic->bytes, ctx.bytes, (size_t)rc);
 		ic->len = (u8)rc;
 		ic->l64 = l64;
+		ic->va = va;
+		ic->gpa = gpa;
+		ic->gen = v->dom->mem_gen;
+		ic->host = p;
 	}
 	return 0;
 }

@@ -141,6 +141,10 @@ static void ipi_init(struct vcpu *t)
 {
 	if (t->runnable)
 		return;
+	/* A vCPU that went offline (HLT with interrupts off) and is started
+	 * again must not find its old vectors and timer (SDM 10.4.7.3). */
+	vlapic_init_reset(vcpu_vlapic(t), t->id);
+	vlapic_push_tpr(t);
 	vcpu_vlapic(t)->wait_sipi = true;
 }
 

@@ -33,6 +33,18 @@ void vlapic_reset(struct vlapic *s, u32 vcpu_id)
 		s->lvt[i] = VLAPIC_LVT_MASKED;
 }
 
+void vlapic_init_reset(struct vlapic *s, u32 vcpu_id)
+{
+	u64 base = s->apic_base;
+	u32 reports = s->nr_reports;
+
+	vlapic_reset(s, vcpu_id);
+	s->apic_base = base;
+	s->nr_reports = reports;
+	if (vlapic_x2apic_mode(s))
+		s->ldr = ((s->id >> 4) << 16) | (1u << (s->id & 0xf));
+}
+
 static void bit_set(u32 reg[8], u8 vec)
 {
 	reg[vec >> 5] |= 1u << (vec & 31);
@@ -156,7 +168,10 @@ u32 vlapic_timer_current(const struct vlapic *s, u64 now)
 		return 0;
 	if (now >= s->timer_deadline)
 		return 0;
-	return (u32)((s->timer_deadline - now) / vlapic_timer_divider(s->tdcr));
+	/* Never more than the initial count, even while a period is
+	 * stretched to VLAPIC_TIMER_MIN_PERIOD_NS. */
+	u64 left = (s->timer_deadline - now) / vlapic_timer_divider(s->tdcr);
+	return (u32)MIN(left, (u64)s->tmict);
 }
 
 /* (Re)starts the count from TMICT at `now` (one-shot or periodic). */
@@ -179,7 +194,8 @@ bool vlapic_timer_expire(struct vlapic *s, u64 now)
 	if (!(lvt & VLAPIC_LVT_MASKED) && vlapic_sw_enabled(s))
 		raised = vlapic_set_irr(s, (u8)lvt, false);
 	if (vlapic_timer_mode(s) == VLAPIC_TIMER_PERIODIC && timer_period_ns(s)) {
-		u64 p = timer_period_ns(s), next = s->timer_deadline + p;
+		u64 p = MAX(timer_period_ns(s), VLAPIC_TIMER_MIN_PERIOD_NS);
+		u64 next = s->timer_deadline + p;
 		if (next <= now) /* missed periods: skip, do not replay */
 			next = now + p - (now - s->timer_deadline) % p;
 		s->timer_start = next - p;

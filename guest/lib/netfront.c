@@ -209,6 +209,10 @@ int netfront_connect(struct netfront *nf, unsigned devid, u64 timeout_ns)
 	    (rc = write_fe(nf, "request-rx-copy", "%lu", 1)) ||
 	    (rc = write_fe(nf, "feature-rx-notify", "%lu", 1)) ||
 	    (rc = write_fe(nf, "feature-sg", "%lu", 1)) ||
+	    /* This frontend never finishes a checksum the backend left
+	     * blank (NETRXF_csum_blank): say so, for IPv4 (IPv6 is off
+	     * unless asked for). */
+	    (rc = write_fe(nf, "feature-no-csum-offload", "%lu", 1)) ||
 	    (rc = write_fe(nf, "state", "%lu", XenbusStateConnected)))
 		goto fail;
 	if ((rc = wait_backend(nf, XenbusStateConnected, false, timeout_ns)))
@@ -222,6 +226,11 @@ fail:
 }
 
 int netfront_send(struct netfront *nf, const void *frame, size_t len)
+{
+	return netfront_send_flags(nf, frame, len, 0);
+}
+
+int netfront_send_flags(struct netfront *nf, const void *frame, size_t len, u16 flags)
 {
 	bool notify;
 
@@ -238,7 +247,7 @@ int netfront_send(struct netfront *nf, const void *frame, size_t len)
 	memcpy(nf->tx_buf[id], frame, len);
 	struct netif_tx_request *r = RING_GET_REQUEST(&nf->tx, nf->tx.req_prod_pvt);
 	*r = (struct netif_tx_request){ .gref = (grant_ref_t)nf->tx_ref[id], .offset = 0,
-					.flags = 0, .id = (u16)id, .size = (u16)len };
+					.flags = flags, .id = (u16)id, .size = (u16)len };
 	nf->tx.req_prod_pvt++;
 	nf->tx_busy[id] = true;
 	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&nf->tx, notify);

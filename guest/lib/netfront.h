@@ -8,7 +8,8 @@
  *     waits for the backend's InitWait, grants its tx and rx ring pages,
  *     allocates one event channel for the backend, writes tx-ring-ref,
  *     rx-ring-ref, event-channel, request-rx-copy=1, feature-rx-notify=1,
- *     feature-sg=1, posts NF_RX buffers, switches to Connected and waits
+ *     feature-sg=1, feature-no-csum-offload=1 (it cannot finish a blank
+ *     checksum on receive), posts NF_RX buffers, switches to Connected and waits
  *     for the backend's Connected.
  *   netfront_send / netfront_poll: one frame per tx slot (a page granted
  *     read-only once, reused); received frames are handed to a callback and
@@ -58,6 +59,11 @@ int netfront_connect(struct netfront *nf, unsigned devid, u64 timeout_ns);
 /* Queues one frame (14..1514 bytes). 0, -EBUSY (all NF_TX slots in
  * flight: poll), -EINVAL, -EIO (not connected). */
 int netfront_send(struct netfront *nf, const void *frame, size_t len);
+/* The same with the slot's NETTXF_* flags: NETTXF_csum_blank says the
+ * transport checksum holds only the pseudo-header's sum (the backend
+ * finishes it); NETTXF_more_data and NETTXF_extra_info are not for this
+ * one-slot path. */
+int netfront_send_flags(struct netfront *nf, const void *frame, size_t len, u16 flags);
 
 typedef void (*netfront_rx_fn)(const u8 *frame, size_t len, void *arg);
 /* Reaps tx responses, hands each received frame to fn, reposts its

@@ -100,7 +100,9 @@ void guest_main(const struct hvm_start_info *si)
 	static char name[16];
 	const char *cmdline = si_cmdline(si);
 
+	pvtest_tsc_entry = __builtin_ia32_rdtsc();
 	printf("pvtest: Keel PV test domain, cmdline \"%s\"\n", cmdline);
+	pvtest_tsc_first_line = __builtin_ia32_rdtsc();
 	if (!cmdline_get(cmdline, "role", name, sizeof(name))) {
 		puts("pvtest: no role= on the command line; powering off");
 		return;
@@ -123,6 +125,12 @@ void guest_main(const struct hvm_start_info *si)
 		role_ping(si);
 	else if (!strcmp(role, "pong"))
 		role_pong(si);
+	else if (!strcmp(role, "bench-start"))
+		role_bench_start();
+	else if (!strcmp(role, "bench-ping"))
+		role_bench_ping();
+	else if (!strcmp(role, "bench-pong"))
+		role_bench_pong();
 	else if (!strcmp(role, "spin"))
 		role_spin();
 	else if (!strcmp(role, "work"))
@@ -179,6 +187,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_net(si);
 	else if (!strcmp(role, "net-hostile"))
 		role_net_hostile(si);
+	else if (!strcmp(role, "inet"))
+		role_inet(si);
+	else if (!strcmp(role, "disknet"))
+		role_disknet(si);
 	else
 		fail("unknown role");
 	puts("pvtest: powering off");

@@ -78,6 +78,12 @@
  *   role=net peer=MAC count=N               frames through its vif and
  *                                            dom0's bridge to a peer (net.c)
  *   role=net-hostile bad=CLASS,...           bad tx slots per class (net.c)
+ *   role=inet ip=A.B.C.D[/N] peer=A.B.C.D    ARP, ICMP echo and a UDP stream
+ *        [pings=N udp=N rate=R port=P]       to and from a peer IPv4 stack
+ *                                            through its vif (inet.c)
+ *   role=disknet devid=N ip=A peer=B         a disk and a vif used in turn:
+ *                                            sectors written and read back,
+ *                                            then pings to B (disknet.c)
  *
  * Every role ends with a line "pvtest: <role>: PASS ..." or
  * "pvtest: <role>: FAIL ..." and powers off (crashes on FAIL).
@@ -105,8 +111,30 @@ extern const char *role;
 void wait_port(u32 port, u64 timeout_ns, const char *what);
 
 void role_ping(const struct hvm_start_info *si);
+
+/* bench.c: `make bench`'s roles, and main.c's two RDTSCs (guest_main's
+ * entry, after its first console line) for role=bench-start. */
+extern u64 pvtest_tsc_entry, pvtest_tsc_first_line;
+void role_bench_start(void);
+void role_bench_ping(void);
+void role_bench_pong(void);
 void role_net(const struct hvm_start_info *si);
 void role_net_hostile(const struct hvm_start_info *si);
+void role_inet(const struct hvm_start_info *si);
+void role_disknet(const struct hvm_start_info *si);
+
+/* role=inet's pieces (inet.c), for other roles: an IPv4 host on vif 0.
+ * Each fails the role on error. arg_ip parses key=A.B.C.D[/N] from the
+ * command line (prefix left as given without /N); up connects the vif
+ * and starts the endpoint (UDP port `port` counted; needs pages_init,
+ * gnttab_init, xenbus_init); resolve ARPs for peer (60 s); ping sends
+ * `count` echo requests one at a time and returns the replies; down
+ * closes the vif (every grant back). */
+u32 pvinet_arg_ip(const struct hvm_start_info *si, const char *key, unsigned *prefix);
+void pvinet_up(u32 addr, unsigned prefix, u16 port);
+void pvinet_resolve(u32 peer);
+u64 pvinet_ping(u32 peer, u64 count);
+void pvinet_down(void);
 void role_pong(const struct hvm_start_info *si);
 void role_hostile(const struct hvm_start_info *si);
 void role_victim(const struct hvm_start_info *si);

@@ -92,6 +92,9 @@ struct domain {
 
 /* The domain with id `id`, or NULL. */
 struct domain *domain_by_id(unsigned id);
+/* The lowest id >= from in use (domain_by_id finds it), or DOMID_MAX:
+ * `for (id = domain_next_id(0); id < DOMID_MAX; id = domain_next_id(id + 1))`. */
+unsigned domain_next_id(unsigned from);
 
 /* Allocates a domain (id chosen by caller), its p2m and vendor state.
  * Returns the domain or NULL (reason printed). */

@@ -24,6 +24,11 @@ void guest_console_write(struct domain *d, const char *buf, size_t len);
 /* Ends d's current line and reports what it dropped (at shutdown). */
 void guest_console_flush(struct domain *d);
 
+/* Ends the partial line a domain other than `writer` has open on the
+ * serial console (writer NULL: the hypervisor is about to print), so
+ * lines of different owners never share a line. */
+void guest_console_break_line(const struct domain *writer);
+
 /* Shows d's partial line now (d is waiting for console input). */
 void guest_console_show_partial(struct domain *d);
 

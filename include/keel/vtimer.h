@@ -46,6 +46,14 @@ u64 time_now_ns(void);
 /* TSC frequency in kHz as calibrated at boot. */
 u64 time_tsc_khz(void);
 
+/* The TSC value at which system time will be `deadline`, given `now`,
+ * the system time just read (rounded down: a compare of the TSC with it
+ * answers at most a few cycles late, never a slice late). For checks on
+ * every VM exit, where scaling the TSC to nanoseconds costs more than the
+ * check: time_tsc_reached() is true once the TSC is there. */
+u64 time_tsc_at(u64 deadline, u64 now);
+bool time_tsc_reached(u64 tsc);
+
 /*
  * VCPUOP_set_singleshot_timer: arms v's one-shot timer for the absolute
  * system time `deadline_ns`, replacing any earlier one. With

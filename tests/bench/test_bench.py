@@ -31,7 +31,9 @@ def _():
     want = ["cpuid-exit", "hypercall-direct", "pio-unemulated", "evtchn-loopback",
             "boot-hv-to-dom0", "boot-hv-to-dom0-line", "hv-loc",
             "domain-create", "domain-destroy", "domain-mem", "vcpu-mem",
-            "ring-suppressed", "ring-always", "ring-mutex"]
+            "ring-suppressed", "ring-always", "ring-mutex",
+            "create-first-insn", "create-first-line", "domain-destroy-domu",
+            "pingpong-domu", "pingpong-dom0"]
     for name in want:
         v = figs.get(name, {}).get("value")
         if not isinstance(v, (int, float)) or v <= 0:

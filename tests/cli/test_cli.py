@@ -14,6 +14,7 @@ import time
 
 import keeltest
 from keeltest import test, fail, RUN, BUILD, FILES_DIR, clean
+from clicon import KeelCtl, list_rows
 
 GUEST = ('name = "web"\ntype = "pvh"\nkernel = "/boot/pvtest"\nmemory = 4\nvcpus = 1\n'
          'cmdline = "role=guest"\non_poweroff = "destroy"\non_reboot = "restart"\n')
@@ -104,16 +105,6 @@ class Console:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-
-
-def list_rows(out):
-    """{name: (id, mem, vcpus, state)} from `xl list` output."""
-    rows = {}
-    for line in out.splitlines():
-        m = re.match(r"(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+([rbpscd-]{6})\s+[\d.]+$", line.strip())
-        if m:
-            rows[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4)), m.group(5))
-    return rows
 
 
 def free_pages(con):
@@ -228,21 +219,43 @@ def _():
         con.close()
 
 
-@test("cli-make-run-demo-guest", timeout=200)
+@test("cli-make-run-demo-autostarted", timeout=300)
 def _():
-    """`make run`'s configuration (configs/keel.cfg) carries an example guest
-    config: the commands it suggests work as written."""
+    """`make run`'s configuration (configs/keel.cfg) boots with dom0's bridge
+    up and the demo guest (configs/guests/demo.cfg: pvtest with a disk and
+    a vif) created before the prompt; the commands its comments suggest
+    work as written."""
     con = Console(None)
     try:
-        start = len(con.buf)
-        out = con.cmd("xl create /boot/demo.cfg", expect="created demo as domain")
-        demo = int(re.search(r"created demo as domain (\d+)", out).group(1))
-        con.wait_for("(d%d) pvtest: guest: up" % demo, 30, start)
-        if "demo" not in list_rows(con.cmd("xl list")):
+        boot = con.text()
+        if "dom0: network: bridge xenbr0 up" not in boot:
+            fail("make run's dom0 has no bridge", boot[-3000:])
+        m = re.search(r"created demo as domain (\d+)", boot)
+        if not m:
+            fail("make run did not autostart the demo guest", boot[-3000:])
+        demo = int(m.group(1))
+        con.wait_for("(d%d) pvtest: guest: up" % demo, 60)
+        if list_rows(con.cmd("xl list")).get("demo", (None,))[0] != demo:
             fail("demo is not listed")
+        out = con.cmd("xl block-list demo")
+        if not re.search(r"^51712\s+0\s+51712\s+\d\s+vda\s", out, re.M):
+            fail("xl block-list demo does not show its disk xvda on vda", out)
+        out = con.cmd("xl network-list demo")
+        if not re.search(r"^0\s+0\s+00:16:3e:00:00:de\s+0\s+\d\s+xenbr0\s", out, re.M):
+            fail("xl network-list demo does not show its vif on xenbr0", out)
         start = len(con.buf)
         con.cmd("xl shutdown demo")
         con.wait_for("xl: demo (%d): poweroff; on_poweroff=destroy" % demo, 30, start)
+        # the launcher's teardown of its disk runs dom0's loop while it waits
+        # for the backend, so the prompt can answer before the domain is gone
+        con.wait_for("keel: domain %d (demo) destroyed" % demo, 30, start)
+        out = con.cmd("xl list")
+        if "demo" in list_rows(out):
+            fail("demo is still listed after it powered off", con.text(start))
+        # and again by hand: its disk and vif were released
+        out = con.cmd("xl create /boot/demo.cfg", expect="created demo as domain")
+        again = int(re.search(r"created demo as domain (\d+)", out).group(1))
+        con.wait_for("(d%d) pvtest: guest: up" % again, 60, start)
     finally:
         con.close()
 
@@ -277,70 +290,25 @@ def _():
 def _():
     """scripts/keelctl drives a running Keel's console over QEMU's socket:
     each command's output comes back and keelctl exits with its status."""
-    name = keeltest.CURRENT.name if keeltest.CURRENT else "keelctl"
-    root = os.path.join(FILES_DIR, name, "root")
-    shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(root)
-    for f in ("keel.efi", "keel.elf", "dom0.elf", "pvtest.elf"):
-        os.symlink(os.path.join(BUILD, f), os.path.join(root, f))
-    with open(os.path.join(root, "web.cfg"), "w") as f:
-        f.write(GUEST)
-    with open(os.path.join(root, "keel.cfg"), "w") as f:
-        f.write("cmdline console=com1,115200 loglvl=info\nmodule dom0 /dom0.elf shell\n"
-                "module pvtest /pvtest.elf\nmodule web.cfg /web.cfg\n")
-    sock = "/tmp/keel-test-%d.sock" % os.getpid()
-    serial = os.path.join(keeltest.LOG_DIR, name + ".serial.log")
-    if os.path.exists(serial):
-        os.unlink(serial)  # a previous run's
-    proc = subprocess.Popen([sys.executable, RUN, "--cfg", os.path.join(root, "keel.cfg"),
-                             "--root", root, "--console-socket", sock, "--serial-log", serial,
-                             "--timeout", "240"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    keelctl = os.path.join(keeltest.TREE, "scripts", "keelctl")
-
-    def ctl(*args, want_status=0, expect=None):
-        r = subprocess.run([sys.executable, keelctl, "--socket", sock] + list(args),
-                           capture_output=True, text=True, timeout=120)
-        print("$ keelctl %s -> %d\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
-        if r.returncode != want_status:
-            fail("keelctl %s exited %d, expected %d" % (" ".join(args), r.returncode, want_status),
-                 r.stdout + r.stderr)
-        if expect and not re.search(expect, r.stdout, re.M):
-            fail("keelctl %s printed no %r" % (" ".join(args), expect), r.stdout)
-        return r.stdout
-
+    k = KeelCtl({"web.cfg": GUEST}, timeout=240)
     try:
-        end = time.monotonic() + 90
-        while time.monotonic() < end:
-            if os.path.exists(serial) and "dom0: console ready" in open(serial, errors="replace").read():
-                break
-            time.sleep(0.5)
-        else:
-            fail("dom0 did not reach its prompt", open(serial, errors="replace").read()[-3000:])
-        out = ctl("xl", "create", "/boot/web.cfg", expect=r"created web as domain \d+")
-        web = int(re.search(r"created web as domain (\d+)", out).group(1))
-        rows = list_rows(ctl("xl", "list"))
+        web = k.create("web.cfg")
+        rows = k.rows()
         if rows.get("web", (None,))[0] != web:
             fail("keelctl xl list does not show web", str(rows))
-        js = ctl("xl", "list", "-l")
-        if [d["name"] for d in json.loads(js)] != ["Domain-0", "web"]:
-            fail("xl list -l through keelctl is not the expected JSON", js)
-        ctl("xl", "destroy", "nosuch", want_status=1, expect=r"no domain 'nosuch'")
-        ctl("frobnicate", want_status=127, expect=r"unknown command 'frobnicate'")
-        ctl("xl", "destroy", "web")
-        rows = list_rows(ctl("list"))
-        if list(rows) != ["Domain-0"]:
-            fail("after destroy, list shows more than Domain-0", str(rows))
-        ctl("poweroff")
-        proc.wait(60)
-        if proc.returncode != 0:
-            fail("scripts/run ended with %d after keelctl poweroff" % proc.returncode)
+        if [d["name"] for d in k.json_list()] != ["Domain-0", "web"]:
+            fail("xl list -l through keelctl is not the expected JSON")
+        k.ctl("xl", "destroy", "nosuch", status=1, expect=r"no domain 'nosuch'")
+        k.ctl("frobnicate", status=127, expect=r"unknown command 'frobnicate'")
+        k.ctl("xl", "destroy", "web")
+        if list(k.rows()) != ["Domain-0"]:
+            fail("after destroy, list shows more than Domain-0")
+        k.ctl("poweroff")
+        k.proc.wait(60)
+        if k.proc.returncode != 0:
+            fail("scripts/run ended with %d after keelctl poweroff" % k.proc.returncode)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if os.path.exists(sock):
-            os.unlink(sock)
+        k.close()
 
 
 @test("cli-create-guest-with-disk-and-vif", timeout=300)

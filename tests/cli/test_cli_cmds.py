@@ -5,96 +5,11 @@ socket, as a script on the host would; the guests are pvtest roles."""
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 
 import keeltest
-from keeltest import test, fail, RUN, BUILD, FILES_DIR
-
-KEELCTL = os.path.join(keeltest.TREE, "scripts", "keelctl")
-
-
-class Keel:
-    """A Keel booted with boot modules {name: text} and its console on a
-    socket; commands go through scripts/keelctl."""
-
-    def __init__(self, modules, extra_qemu=()):
-        name = keeltest.CURRENT.name if keeltest.CURRENT else "cli-cmds"
-        root = os.path.join(FILES_DIR, name, "root")
-        shutil.rmtree(root, ignore_errors=True)
-        os.makedirs(root)
-        for f in ("keel.efi", "keel.elf", "dom0.elf", "pvtest.elf"):
-            os.symlink(os.path.join(BUILD, f), os.path.join(root, f))
-        cfg = ["cmdline console=com1,115200 loglvl=info", "module dom0 /dom0.elf shell",
-               "module pvtest /pvtest.elf"]
-        for mod, text in modules.items():
-            with open(os.path.join(root, mod), "w") as f:
-                f.write(text)
-            cfg.append("module %s /%s" % (mod, mod))
-        with open(os.path.join(root, "keel.cfg"), "w") as f:
-            f.write("\n".join(cfg) + "\n")
-        self.sock = "/tmp/keel-%s-%d.sock" % (name, os.getpid())
-        self.serial = os.path.join(keeltest.LOG_DIR, name + ".serial.log")
-        if os.path.exists(self.serial):
-            os.unlink(self.serial)
-        args = [sys.executable, RUN, "--cfg", os.path.join(root, "keel.cfg"), "--root", root,
-                "--console-socket", self.sock, "--serial-log", self.serial, "--timeout", "400"]
-        if extra_qemu:
-            args += ["--"] + list(extra_qemu)
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-        self.wait_serial("dom0: console ready", 120)
-
-    def log(self):
-        if not os.path.exists(self.serial):
-            return ""
-        with open(self.serial, errors="replace") as f:
-            return keeltest.clean(f.read())
-
-    def wait_serial(self, needle, timeout, start=0):
-        """Waits for needle (str or regex) in the serial log after `start`."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            text = self.log()[start:]
-            if (needle in text) if isinstance(needle, str) else needle.search(text):
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.5)
-        fail("no %r on the serial line within %ds" % (needle, timeout), self.log()[-4000:])
-
-    def ctl(self, *args, status=0, expect=None, timeout=120):
-        """keelctl ARGS: its output; fails unless it exits with `status` and
-        (if given) prints a line matching the regex `expect`."""
-        r = subprocess.run([sys.executable, KEELCTL, "--socket", self.sock] + list(args),
-                           capture_output=True, text=True, timeout=timeout)
-        print("$ keelctl %s -> %d\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
-        if r.returncode != status:
-            fail("keelctl %s exited %d, expected %d" % (" ".join(args), r.returncode, status),
-                 r.stdout + r.stderr)
-        if expect and not re.search(expect, r.stdout, re.M):
-            fail("keelctl %s printed no %r" % (" ".join(args), expect), r.stdout)
-        return r.stdout
-
-    def create(self, cfg):
-        out = self.ctl("xl", "create", "/boot/" + cfg, expect=r"created \S+ as domain \d+")
-        return int(re.search(r"created \S+ as domain (\d+)", out).group(1))
-
-    def close(self):
-        if self.proc.poll() is None:
-            try:
-                self.ctl("poweroff", timeout=60)
-                self.proc.wait(30)
-            except BaseException:
-                pass
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        if os.path.exists(self.sock):
-            os.unlink(self.sock)
-
+from keeltest import test, fail, FILES_DIR
+from clicon import KeelCtl as Keel
 
 TOP_COLS = ["NAME", "STATE", "CPU(sec)", "CPU(%)", "MEM(k)", "MEM(%)", "MAXMEM(k)", "MAXMEM(%)",
             "VCPUS", "NETS", "NETTX(k)", "NETRX(k)", "VBDS", "VBD_RD", "VBD_WR", "VBD_RSECT",
@@ -229,6 +144,10 @@ def _():
         if names.get("www") != web or "web" in names:
             fail("xl list after rename: %s" % names)
         k.ctl("xl", "domid", "www", expect=r"^%d$" % web)
+        # the xenstore names a toolstack reads (/vm/N/name as libxl keeps it)
+        for node in ("/vm/%d/name" % web, "/local/domain/%d/name" % web):
+            k.ctl("xenstore-read", node, expect=r"^www$")
+        k.ctl("xenstore-read", "/vm/%d/nosuch" % web, status=1, expect=r"no such node")
         js = json.loads(k.ctl("xl", "list", "-l", "www"))
         if js[0]["name"] != "www":
             fail("list -l shows %r" % js[0]["name"])

@@ -39,6 +39,14 @@ def _():
     buf = [b""]
     try:
         _read_until(proc, buf, "dom0> ", 60)
+        # make run's demo guest (autostarted) prints its first lines after
+        # dom0's first prompt, in the middle of that line: once it is up,
+        # an empty line gives a prompt of its own
+        _read_until(proc, buf, "pvtest: guest: up", 60)
+        start = len(buf[0])
+        proc.stdin.write(b"\r")
+        proc.stdin.flush()
+        _read_until(proc, buf, "dom0> ", 20, start)
         for cmd, answer in (("help", "poweroff   power the machine off"),
                             ("version", "Xen-compatible ABI 4.17"),
                             ("frobnicate", "unknown command 'frobnicate' (try help)")):

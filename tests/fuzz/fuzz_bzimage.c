@@ -3,7 +3,7 @@
  * image.c, bzimage.c, elfpack.c; docs/images.md): the setup header, the
  * format dispatch, every decoder, then the ELF split for loading.
  *
- * unit-sources: guest/dom0/image/image.c guest/dom0/image/bzimage.c guest/dom0/image/elfpack.c guest/dom0/image/xz.c guest/dom0/image/lzma2.c guest/dom0/image/gzip.c guest/dom0/image/lz4.c guest/dom0/image/crc.c guest/dom0/image/decode.c lib/format.c lib/string.c
+ * unit-sources: guest/dom0/image/image.c guest/dom0/image/bzimage.c guest/dom0/image/elfpack.c guest/dom0/image/xz.c guest/dom0/image/lzma2.c guest/dom0/image/gzip.c guest/dom0/image/lz4.c guest/dom0/image/zstd.c guest/dom0/image/crc.c guest/dom0/image/decode.c lib/format.c lib/string.c
  *
  * Input: the file's bytes, as is. Memory for the unpacked ELF comes from
  * malloc, at most 8 MiB (more is refused as dom0's allocator refuses

@@ -8,12 +8,14 @@ import zlib
 
 SECTOR = 512
 LINUX_DATA = uuid.UUID("0fc63daf-8483-4772-8e79-3d69d8477de4")
+ESP = uuid.UUID("c12a7328-f81f-11d2-ba4b-00a0c93ec93b")
 
 
 def write_gpt(img, parts, ss=SECTOR):
     """Protective MBR, primary and backup headers and entry arrays (128
     entries of 128 bytes) over bytearray img. parts: (first LBA, last LBA,
-    name, unique GUID, entry number)."""
+    name, unique GUID, entry number[, type GUID]); the type is Linux data
+    unless given."""
     n = len(img) // ss
     asec = 128 * 128 // ss
     mbr = bytearray(512)
@@ -22,8 +24,8 @@ def write_gpt(img, parts, ss=SECTOR):
     mbr[510:512] = b"\x55\xaa"
     img[0:512] = mbr
     ents = bytearray(128 * 128)
-    for first, last, name, guid, number in parts:
-        e = (LINUX_DATA.bytes_le + guid.bytes_le + struct.pack("<QQQ", first, last, 0)
+    for first, last, name, guid, number, *typ in parts:
+        e = ((typ[0] if typ else LINUX_DATA).bytes_le + guid.bytes_le + struct.pack("<QQQ", first, last, 0)
              + name.encode("utf-16-le").ljust(72, b"\0"))
         ents[(number - 1) * 128:number * 128] = e
     ecrc = zlib.crc32(ents)

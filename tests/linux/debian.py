@@ -12,6 +12,7 @@ unpacker reads: Documentation/driver-api/early-userspace/buffer-format.rst)
 holding busybox, its applet links, the named kernel modules of the same
 package and an /init script given by the caller.
 """
+import fcntl
 import glob
 import os
 import re
@@ -60,7 +61,16 @@ def _download(pkg):
 
 def fetch():
     """Returns a dict: version, vmlinuz, modules (dir of the .ko tree),
-    busybox. Downloads and unpacks only what is not cached yet."""
+    busybox. Downloads and unpacks only what is not cached yet. Tests run
+    in parallel: one holds build/linux/.lock while it fetches, the others
+    wait and then find the cache."""
+    os.makedirs(CACHE, exist_ok=True)
+    with open(os.path.join(CACHE, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _fetch_locked()
+
+
+def _fetch_locked():
     stamp = os.path.join(CACHE, "kernel-package")
     if os.path.exists(stamp):
         kpkg = open(stamp).read().strip()
@@ -70,11 +80,16 @@ def fetch():
     done = os.path.join(TREE, ".unpacked")
     want = "\n".join(os.path.basename(d) for d in debs)
     if not os.path.exists(done) or open(done).read() != want:
-        shutil.rmtree(TREE, ignore_errors=True)
-        os.makedirs(TREE)
+        # Unpack beside the tree and swap it in, so an interrupted unpack
+        # never looks finished.
+        tmp = TREE + ".new"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
         for d in debs:
-            _run(["dpkg-deb", "-x", d, TREE])
-        open(done, "w").write(want)
+            _run(["dpkg-deb", "-x", d, tmp])
+        open(os.path.join(tmp, ".unpacked"), "w").write(want)
+        shutil.rmtree(TREE, ignore_errors=True)
+        os.rename(tmp, TREE)
     open(stamp, "w").write(kpkg + "\n")
     version = kpkg[len("linux-image-"):]
     info = {

@@ -34,6 +34,8 @@ class Console:
         with open(os.path.join(root, "keel.cfg"), "w") as f:
             f.write("\n".join(cfg) + "\n")
         self.log = os.path.join(keeltest.LOG_DIR, "%s.console.log" % name)
+        os.makedirs(keeltest.LOG_DIR, exist_ok=True)
+        open(self.log, "wb").close()
         self.proc = subprocess.Popen(
             [sys.executable, RUN, "--cfg", os.path.join(root, "keel.cfg"), "--root", root,
              "--mem", mem, "--timeout", str(timeout)],

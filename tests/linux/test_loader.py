@@ -59,6 +59,7 @@ def _():
         "xzbcj": (loader.xz(elf, "--x86", "--lzma2=preset=6", "--check=crc32"), "xz"),
         "gz": (loader.gzip(elf), "gzip"),
         "lz4": (loader.lz4_legacy(elf), "lz4"),
+        "zst": (loader.zstd(elf), "zstd"),
     }
     refusals = {
         # name: (file bytes, dom0's exact reason)
@@ -109,13 +110,14 @@ def _():
     """Debian 12's vmlinuz as it ships (bzImage, xz payload with the x86
     BCJ filter, 60+ MiB of ELF: past the old 32 MiB limit) loads through
     `xl create -p`, and the hypervisor starts vCPU 0 at the PHYS32 entry
-    the host reads from the same ELF."""
+    the host reads from the same ELF; the host-decompressed vmlinux
+    loads as a plain ELF the same way."""
     vmlinuz = open(debian.fetch()["vmlinuz"], "rb").read()
     vmlinux = loader.unxz(loader.payload(vmlinuz)[:-4])
     entry = loader.phys32_entry(vmlinux)
     if entry is None:
         fail("the host finds no PHYS32 entry note in Debian's vmlinux")
-    con = Console({"vmlinuz": vmlinuz,
+    con = Console({"vmlinuz": vmlinuz, "vmlinux": vmlinux,
                    "linux.cfg": ('name = "linux"\ntype = "pvh"\nkernel = "/boot/vmlinuz"\n'
                                  'memory = 160\nvcpus = 1\ncmdline = "console=hvc0"\n').encode()},
                   mem="1G", cmdline="console=com1,115200 loglvl=info dom0_mem=512M")
@@ -134,5 +136,19 @@ def _():
         con.cmd("xl destroy linux")
         if "linux" in con.cmd("xl list"):
             fail("linux still listed after xl destroy")
+        # The same kernel as a plain ELF of more than 32 MiB (the old
+        # hypervisor-copy limit) loads too, as is.
+        out = con.cmd('xl create -p /boot/linux.cfg name="plain" kernel="/boot/vmlinux"',
+                      timeout=600)
+        m = re.search(r"created plain as domain (\d+) \(paused\)", out)
+        if not m or "image:" in out:
+            fail("xl create -p of the plain %d-byte vmlinux failed or was unpacked" % len(vmlinux),
+                 out)
+        want = "domain %s: PVH kernel 0x1000000-" % m.group(1)
+        line = [l for l in con.text().splitlines() if want in l]
+        if not line or ("entry 0x%x," % entry) not in line[0]:
+            fail("plain vmlinux: the builder's line does not show entry 0x%x" % entry,
+                 "\n".join(line) or out)
+        con.cmd("xl destroy plain")
     finally:
         con.close()

@@ -126,3 +126,28 @@ def _():
                        re.M))
     if n != 5:
         fail("expected 5 rounds checked, saw %d" % n, r.tail(80))
+
+
+@test("pvnet-hot-detach-handshake", timeout=T + 60)
+def _():
+    """Hot unplug of a connected vif with the xenbus handshake: dom0 sets
+    the backend Closing, the guest's netfront closes (Closing, Closed),
+    netback follows to Closed and only then is the vif removed, well
+    inside the 5 s bound; a guest whose frontend never answers has its
+    vif removed after the 5 s bound (-ETIMEDOUT, one line). Nothing of
+    either vif is left in netback or the store."""
+    r = run("pvnet_mode=detach")
+    m = re.search(r"^\(d0\) dom0: pvnet: detach: vif(\d+)\.0 detached while connected: (-?\d+) "
+                  r"in (\d+) ms", r.log, re.M)
+    if not m or m.group(2) != "0" or int(m.group(3)) >= 5000:
+        fail("the connected vif's detach did not complete by handshake: %s"
+             % (m and m.group(0)), r.tail(80))
+    expect_lines_in_order(r.log, [
+        r"^\(d%s\) inet: backend Closing: closing" % m.group(1),
+        r"^\(d%s\) pvtest: inet: PASS" % m.group(1),
+    ])
+    expect_lines_in_order(r.log, [
+        r"^\(d0\) dom0: launch: vif\d+\.0: frontend did not close in 5000 ms: removed anyway",
+        r"^\(d0\) dom0: pvnet: detach: vif\d+\.0 of a silent frontend: -110 after \d+ ms",
+        r"^\(d0\) dom0: domains: check detach-silent-netback-vif-gone: -2 \(want -2\)",
+    ])

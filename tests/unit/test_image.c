@@ -6,7 +6,7 @@
  * bounds, the format dispatch's refusals, and the compact ELF for a
  * preloaded build.
  *
- * unit-sources: guest/dom0/image/image.c guest/dom0/image/bzimage.c guest/dom0/image/elfpack.c guest/dom0/image/xz.c guest/dom0/image/lzma2.c guest/dom0/image/gzip.c guest/dom0/image/lz4.c guest/dom0/image/crc.c guest/dom0/image/decode.c lib/format.c lib/string.c
+ * unit-sources: guest/dom0/image/image.c guest/dom0/image/bzimage.c guest/dom0/image/elfpack.c guest/dom0/image/xz.c guest/dom0/image/lzma2.c guest/dom0/image/gzip.c guest/dom0/image/lz4.c guest/dom0/image/zstd.c guest/dom0/image/crc.c guest/dom0/image/decode.c lib/format.c lib/string.c
  */
 #include <lib/errno.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include "../../guest/dom0/image/image.h"
 #include "../../guest/dom0/image/lz4.h"
 #include "../../guest/dom0/image/xz.h"
+#include "../../guest/dom0/image/zstd.h"
 #include "unit.h"
 
 #pragma GCC diagnostic ignored "-Wunused-variable"
@@ -205,6 +206,54 @@ START_TEST(lz4_decodes_legacy_frames)
 }
 END_TEST
 
+START_TEST(zstd_decodes_what_zstd_writes)
+{
+	roundtrip(zstd_decode, "zstd -q -c -9");
+	roundtrip_n(zstd_decode, "zstd -q -c -1 --no-check", 300000);
+	/* noise: raw blocks; two frames back to back, then Linux's size */
+	static u8 noise[200000], out[400000];
+	size_t zn, on;
+	for (size_t i = 0; i < sizeof(noise); i++)
+		noise[i] = (u8)((i * 2654435761u) >> 13);
+	u8 *z = run_tool("zstd -q -c", noise, sizeof(noise), &zn);
+	z = realloc(z, 2 * zn + 4);
+	memcpy(z + zn, z, zn);
+	memcpy(z + 2 * zn, "\x40\x0d\x06\x00", 4);
+	ck_assert_int_eq(decode(zstd_decode, z, 2 * zn + 4, out, sizeof(out), &on), 0);
+	ck_assert_uint_eq(on, 2 * sizeof(noise));
+	ck_assert(!memcmp(out, noise, sizeof(noise)) && !memcmp(out + sizeof(noise), noise, sizeof(noise)));
+	free(z);
+}
+END_TEST
+
+START_TEST(zstd_refuses_corruption_with_its_cause)
+{
+	u8 *data = make_data(100000), *out = malloc(100000);
+	size_t zn, on;
+	u8 *z = run_tool("zstd -q -c -3", data, 100000, &zn);
+
+	z[zn - 1] ^= 1; /* the content checksum */
+	ck_assert_int_eq(decode(zstd_decode, z, zn, out, 100000, &on), -EINVAL);
+	ck_assert_str_eq(err, "zstd: content checksum mismatch (data corrupt)");
+	z[zn - 1] ^= 1;
+	ck_assert_int_eq(decode(zstd_decode, z, zn / 2, out, 100000, &on), -EINVAL);
+	ck_assert_int_eq(strncmp(err, "zstd: ", 6), 0);
+	for (size_t at = 20; at < zn - 20; at += zn / 7) {
+		z[at] ^= 0x22;
+		ck_assert_int_ne(decode(zstd_decode, z, zn, out, 100000, &on), 0);
+		ck_assert_int_eq(strncmp(err, "zstd: ", 6), 0);
+		z[at] ^= 0x22;
+	}
+	/* a frame that needs a dictionary */
+	static const u8 dict[] = { 0x28, 0xb5, 0x2f, 0xfd, 0x01, 0x00, 0x07, 0, 0, 0 };
+	ck_assert_int_eq(decode(zstd_decode, dict, sizeof(dict), out, 100000, &on), -EOPNOTSUPP);
+	ck_assert_str_eq(err, "zstd: frame needs dictionary 7");
+	free(z);
+	free(out);
+	free(data);
+}
+END_TEST
+
 /* A minimal bzImage: 1 setup sector, protocol 2.15, the payload after. */
 static size_t make_bzimage(u8 *f, const u8 *payload, size_t n)
 {
@@ -298,13 +347,13 @@ START_TEST(image_unpack_names_what_it_refuses)
 		ck_assert_int_eq(image_unpack(f, n, &umem, &r, err, sizeof(err)), -EOPNOTSUPP);
 		char want[160];
 		snprintf(want, sizeof(want),
-			 "bzImage payload: %s-compressed, which Keel does not decompress (xz, gzip, lz4)",
+			 "bzImage payload: %s-compressed, which Keel does not decompress (xz, gzip, lz4, zstd)",
 			 refused[i].name);
 		ck_assert_str_eq(err, want);
 	}
 	ck_assert_int_eq(image_unpack((const u8 *)"hello, world", 12, &umem, &r, err, sizeof(err)),
 			 -ENOEXEC);
-	ck_assert_str_eq(err, "kernel image: neither ELF nor a known compressed format (xz, gzip, lz4)");
+	ck_assert_str_eq(err, "kernel image: neither ELF nor a known compressed format (xz, gzip, lz4, zstd)");
 	/* a plain ELF is passed through untouched */
 	ck_assert_int_eq(image_unpack(data, 60000, &umem, &r, err, sizeof(err)), 0);
 	ck_assert(r.elf == data && !r.owned && r.container == IMG_ELF);
@@ -390,6 +439,8 @@ const struct unit_case unit_cases[] = {
 	{ "image-xz-refuses-corruption-with-its-cause", &xz_refuses_corruption_with_its_cause_ttest },
 	{ "image-gzip-decodes-what-gzip-writes", &gzip_decodes_what_gzip_writes_ttest },
 	{ "image-lz4-decodes-legacy-frames", &lz4_decodes_legacy_frames_ttest },
+	{ "image-zstd-decodes-what-zstd-writes", &zstd_decodes_what_zstd_writes_ttest },
+	{ "image-zstd-refuses-corruption-with-its-cause", &zstd_refuses_corruption_with_its_cause_ttest },
 	{ "image-bzimage-header-fields-are-bounded", &bzimage_header_fields_are_bounded_ttest },
 	{ "image-unpack-names-what-it-refuses", &image_unpack_names_what_it_refuses_ttest },
 	{ "image-elfpack-keeps-headers-and-notes-only", &elfpack_keeps_headers_and_notes_only_ttest },

@@ -233,11 +233,69 @@ START_TEST(netif_csum_fill_udp_tcp)
 }
 END_TEST
 
+/* UDP/IPv6 fe80::1:1000 -> fe80::2:2000, payload "keel", checksum by
+ * hand (RFC 8200 8.1): pseudo fe80+0001+fe80+0002 + length 000c + next
+ * header 0011, header 03e8+07d0+000c, data 6b65+656c. Then the same behind
+ * an 8-byte hop-by-hop header, a fragment header (refused) and TCP. */
+START_TEST(netif_csum_fill_ipv6)
+{
+	u8 f[128] = { 0 };
+	f[12] = 0x86, f[13] = 0xdd;
+	u8 *ip = f + 14;
+	ip[0] = 0x60;
+	ip[5] = 12;   /* payload length */
+	ip[6] = 17;   /* next header: UDP */
+	ip[7] = 64;
+	ip[8] = 0xfe, ip[9] = 0x80, ip[23] = 1;
+	ip[24] = 0xfe, ip[25] = 0x80, ip[39] = 2;
+	u8 *u = ip + 40;
+	u[0] = 0x03, u[1] = 0xe8, u[2] = 0x07, u[3] = 0xd0, u[5] = 12;
+	memcpy(u + 8, "keel", 4);
+	u32 s = 0xfe80 + 0x0001 + 0xfe80 + 0x0002 + 0x000c + 0x0011 + 0x03e8 + 0x07d0 + 0x000c +
+		0x6b65 + 0x656c;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	u16 want = (u16)~s;
+	u[6] = 0x12, u[7] = 0x34;
+	ck_assert_int_eq(nb_csum_fill(f, 14 + 40 + 12), 0);
+	ck_assert_uint_eq((u16)(u[6] << 8 | u[7]), want);
+	/* Truncated: the payload length runs past the frame. */
+	ck_assert_int_eq(nb_csum_fill(f, 14 + 40 + 11), -EINVAL);
+
+	/* Behind a hop-by-hop header (8 bytes, next UDP): same checksum, the
+	 * pseudo-header's length is the UDP length only. */
+	memmove(ip + 48, ip + 40, 12);
+	memset(ip + 40, 0, 8);
+	ip[40] = 17;  /* its next header */
+	ip[41] = 0;   /* (0 + 1) * 8 bytes */
+	ip[6] = 0;
+	ip[5] = 20;
+	u = ip + 48;
+	u[6] = 0, u[7] = 0;
+	ck_assert_int_eq(nb_csum_fill(f, 14 + 40 + 20), 0);
+	ck_assert_uint_eq((u16)(u[6] << 8 | u[7]), want);
+	/* A fragment header instead: not ours to finish. */
+	ip[6] = 44;
+	ck_assert_int_eq(nb_csum_fill(f, 14 + 40 + 20), -EINVAL);
+
+	/* TCP straight after the header: the receiver's check holds. */
+	ip[6] = 6;
+	ip[5] = 20;
+	u = ip + 40;
+	memset(u, 0, 20);
+	u[12] = 0x50;
+	ck_assert_int_eq(nb_csum_fill(f, 14 + 60), 0);
+	u32 v = nb_csum_add(0, ip + 8, 32) + 20 + 6;
+	ck_assert_uint_eq(nb_csum_fold(nb_csum_add(v, u, 20)), 0xffff);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "pvnet-netif-layout-matches-xen", &netif_layout_matches_xen_ttest },
 	{ "pvnet-netif-tx-one-and-many-slots", &netif_tx_one_and_many_slots_ttest },
 	{ "pvnet-netif-tx-each-rule-named", &netif_tx_each_rule_named_ttest },
 	{ "pvnet-netif-rx-take-checks-id", &netif_rx_take_checks_id_ttest },
 	{ "pvnet-netif-csum-fill-udp-tcp", &netif_csum_fill_udp_tcp_ttest },
+	{ "pvnet-netif-csum-fill-ipv6", &netif_csum_fill_ipv6_ttest },
 	{ 0 },
 };

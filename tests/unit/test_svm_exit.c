@@ -11,6 +11,7 @@
 
 #include <lib/errno.h>
 #include <asm/cpu.h>
+#include <asm/guest_walk.h>
 #include <asm/insn.h>
 #include <asm/paging.h>
 #include "../../arch/x86/svm/svm.h"
@@ -41,6 +42,21 @@ int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len)
 		return fetch_rc;
 	*len = fetch_len;
 	return 0;
+}
+
+/* The length cache's stand-ins: always a miss, so every decoding exit
+ * asks insn_fetch_and_length() (whose cache insn_fetch.c tests cover). */
+bool insn_len_cached(struct vcpu *v, const struct guest_paging *gp, u64 va, bool l64,
+		     u8 *len)
+{
+	(void)v, (void)gp, (void)va, (void)l64, (void)len;
+	return false;
+}
+
+void svm_get_paging(struct vcpu *v, struct guest_paging *gp)
+{
+	(void)v;
+	*gp = (struct guest_paging){ 0 };
 }
 
 /* svm_cr_write_decode() stand-in (cr.c has its own tests): records the

@@ -165,17 +165,27 @@ START_TEST(lapic_timer_divider_and_modes)
 	vlapic_accept(&s, 0x50);
 	vlapic_eoi(&s);
 	ck_assert_int_eq(wr(&s, VLAPIC_LVT_TIMER, 0x50 | (1u << 17), &fx), 0);
-	ck_assert_int_eq(vlapic_reg_write(&s, VLAPIC_TMICT, true, 500, 0, &fx), 0);
-	ck_assert_uint_eq(s.timer_deadline, 1000);
-	ck_assert(vlapic_timer_expire(&s, 3500));
-	ck_assert_uint_eq(s.timer_deadline, 4000);
+	ck_assert_int_eq(vlapic_reg_write(&s, VLAPIC_TMICT, true, 500000, 0, &fx), 0);
+	ck_assert_uint_eq(s.timer_deadline, 1000000);
+	ck_assert(vlapic_timer_expire(&s, 3500000));
+	ck_assert_uint_eq(s.timer_deadline, 4000000);
 	ck_assert_int_eq(vlapic_highest(s.irr), 0x50);
+
+	/* A period below the floor re-arms at the floor. */
+	struct vlapic t = x2(0);
+	ck_assert_int_eq(wr(&t, VLAPIC_TDCR, 0xb, &fx), 0);
+	ck_assert_int_eq(wr(&t, VLAPIC_LVT_TIMER, 0x50 | (1u << 17), &fx), 0);
+	ck_assert_int_eq(vlapic_reg_write(&t, VLAPIC_TMICT, true, 1, 0, &fx), 0);
+	ck_assert_uint_eq(t.timer_deadline, 1);
+	ck_assert(vlapic_timer_expire(&t, 1));
+	ck_assert_uint_eq(t.timer_deadline, 1 + VLAPIC_TIMER_MIN_PERIOD_NS);
+	ck_assert_uint_le(vlapic_timer_current(&t, 2), 1);
 
 	/* Masked: counts on, delivers nothing. */
 	s.irr[2] = 0;
 	ck_assert_int_eq(wr(&s, VLAPIC_LVT_TIMER, 0x50 | (1u << 17) | VLAPIC_LVT_MASKED, &fx), 0);
-	ck_assert(!vlapic_timer_expire(&s, 4000));
-	ck_assert_uint_eq(s.timer_deadline, 5000);
+	ck_assert(!vlapic_timer_expire(&s, 4000000));
+	ck_assert_uint_eq(s.timer_deadline, 5000000);
 	ck_assert_int_eq(vlapic_highest(s.irr), -1);
 
 	/* Into TSC-deadline mode: the count is disarmed and ignored. */
@@ -259,6 +269,28 @@ START_TEST(lapic_svr_disable_masks_lvts)
 }
 END_TEST
 
+START_TEST(lapic_init_keeps_base_and_id)
+{
+	struct vlapic s = x2(5);
+	unsigned fx;
+
+	ck_assert(vlapic_set_irr(&s, 0x40, false));
+	vlapic_accept(&s, 0x40);
+	ck_assert_int_eq(wr(&s, VLAPIC_LVT_TIMER, 0x50, &fx), 0);
+	ck_assert_int_eq(wr(&s, VLAPIC_TMICT, 100, &fx), 0);
+	s.tpr = 0x30;
+	vlapic_init_reset(&s, 5);
+	ck_assert_uint_eq(s.apic_base, 0xfee00c00ULL); /* x2APIC mode kept, no BSP */
+	ck_assert_uint_eq(s.id, 10);
+	ck_assert_uint_eq(s.ldr, (1u << 10));
+	ck_assert_int_eq(vlapic_highest(s.isr), -1);
+	ck_assert_uint_eq(s.timer_deadline, 0);
+	ck_assert_uint_eq(s.tpr, 0);
+	ck_assert_uint_eq(s.lvt[VLAPIC_LVT_T], VLAPIC_LVT_MASKED);
+	ck_assert(!vlapic_sw_enabled(&s));
+}
+END_TEST
+
 START_TEST(lapic_apic_base_transitions)
 {
 	struct vlapic s;
@@ -293,5 +325,6 @@ const struct unit_case unit_cases[] = {
 	{ "lapic-x2apic-msr-gp-rules", &lapic_x2apic_msr_gp_rules_ttest },
 	{ "lapic-svr-disable-masks-lvts", &lapic_svr_disable_masks_lvts_ttest },
 	{ "lapic-apic-base-transitions", &lapic_apic_base_transitions_ttest },
+	{ "lapic-init-keeps-base-and-id", &lapic_init_keeps_base_and_id_ttest },
 	{ 0 },
 };

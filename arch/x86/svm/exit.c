@@ -5,6 +5,7 @@
  */
 #include <lib/string.h>
 #include <asm/cpu.h>
+#include <asm/guest_walk.h>
 #include <asm/insn.h>
 #include <asm/paging.h>
 #include "svm.h"
@@ -15,6 +16,26 @@
 	((1u << X86_EXC_DF) | (1u << X86_EXC_TS) | (1u << X86_EXC_NP) |     \
 	 (1u << X86_EXC_SS) | (1u << X86_EXC_GP) | (1u << X86_EXC_PF) |     \
 	 (1u << X86_EXC_AC) | (1u << X86_EXC_CP) | (1u << 29) | (1u << 30))
+
+/*
+ * The length of the instruction at RIP if it is the one last measured
+ * (insn_fetch.c `insn_len_cached`), with the paging registers and CS
+ * read straight from the VMCB: a loop of CPUIDs or hypercalls exits at
+ * the same bytes every time, and the vendor interface's register calls
+ * cost as much as the check itself (docs/PERFORMANCE.md). The VMCB's CS
+ * attributes are in the compressed format struct vseg uses (L is bit 9).
+ */
+static bool insn_len_cached_svm(struct vcpu *v, const struct vmcb *vmcb, u8 *len)
+{
+	struct guest_paging gp;
+	bool l64;
+
+	svm_get_paging(v, &gp);
+	l64 = (gp.efer & EFER_LMA) && (vmcb->save.cs.attrib & (1u << 9));
+	return insn_len_cached(v, &gp, l64 ? vmcb->save.rip
+					   : (vmcb->save.cs.base + vmcb->save.rip) & 0xffffffffULL,
+			       l64, len);
+}
 
 /*
  * Length of the instruction that caused an intercept the kernel will step
@@ -34,7 +55,8 @@ static u8 intercepted_insn_len(struct vcpu *v, const struct vmcb *vmcb)
 		if (n >= 1 && n <= INSN_MAX_LEN)
 			return (u8)n;
 	}
-	if (insn_fetch_and_length(v, rip, &len) == 0 && len >= 1 && len <= INSN_MAX_LEN)
+	if (insn_len_cached_svm(v, vmcb, &len) ||
+	    (insn_fetch_and_length(v, rip, &len) == 0 && len >= 1 && len <= INSN_MAX_LEN))
 		return len;
 	return 0;
 }

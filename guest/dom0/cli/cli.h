@@ -4,7 +4,8 @@
  * what Keel supports (docs/cli.md).
  *
  *   cli_files.c     where configs and images come from (/boot/NAME: the
- *                   boot modules)
+ *                   boot modules; /esp/..., /fat/NAME/...: FAT volumes
+ *                   on dom0's disks, fs/mount.h)
  *   cli_registry.c  the domains the CLI created: their configs, and the
  *                   on_poweroff/on_reboot/on_crash actions taken when one
  *                   shuts down by itself (VIRQ_DOM_EXC, domain/exc.c)
@@ -62,9 +63,19 @@ void cli_help(void);
 /* ---- files (cli_files.c) ---- */
 
 /* The bytes of `path` in dom0's memory (read-only): "/boot/NAME" is the
- * boot module named NAME. 0, or -ENOENT / -EINVAL with the reason in err. */
+ * boot module named NAME; "/esp/PATH" and "/fat/NAME/PATH" are read from
+ * a FAT volume (fs/mount.h). 0, or -errno with the reason in err. Every
+ * successful call is paired with cli_file_put (frees what a FAT read
+ * allocated; nothing for a boot module). */
 int cli_file(const struct hvm_start_info *si, const char *path, const void **data, u64 *size,
 	     char *err, size_t errlen);
+void cli_file_put(const struct hvm_start_info *si, const void *data, u64 size);
+/* Whether cli_file would find `path`, without reading it: 0, or -errno
+ * with the reason in err. */
+int cli_file_check(const struct hvm_start_info *si, const char *path, char *err, size_t errlen);
+/* The shell's `ls PATH`: /, /boot, /esp[/DIR], /fat[/NAME[/DIR]]. 0 or
+ * -errno (the reason printed). */
+int cli_ls(const struct hvm_start_info *si, const char *path);
 
 /* ---- domains (cli_registry.c) ---- */
 
@@ -80,5 +91,12 @@ int cli_registry_init(void);
 /* Set by the shell: attach the console to a domain (xl create -c,
  * xl console). 0 or -errno. */
 extern int (*cli_console_attach)(domid_t id);
+
+/* Set by the shell: around lines the CLI prints by itself, from the loop
+ * (an on_* action, a shutdown reminder), while the prompt may be on the
+ * screen with a half-typed line. begin ends that line; end draws the
+ * prompt and the typed line again. Both do nothing while a command runs. */
+extern void (*cli_async_begin)(void);
+extern void (*cli_async_end)(void);
 
 #endif

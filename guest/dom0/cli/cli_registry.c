@@ -22,6 +22,31 @@
 #include "xsd/xsd.h"
 
 static struct cli_dom doms[CLI_MAX_DOMAINS];
+void (*cli_async_begin)(void);
+void (*cli_async_end)(void);
+static bool async_open; /* cli_async_begin called in this handler run */
+
+/* A line the CLI prints by itself (not as a command's answer). */
+static __printf(1, 2) void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!async_open && cli_async_begin)
+		cli_async_begin();
+	async_open = true;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* At the end of a handler run: the prompt again, if say() was used. */
+static void said(void)
+{
+	if (async_open && cli_async_end)
+		cli_async_end();
+	async_open = false;
+}
+
 static const struct hvm_start_info *boot_si;
 static struct loop_timer reminder;
 
@@ -33,16 +58,16 @@ struct cli_dom *cli_dom_by_id(domid_t id)
 	return NULL;
 }
 
-int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bool paused,
-		   struct cli_dom **out, char *err, size_t errlen)
+/* cli_dom_create with the kernel and ramdisk read (the launcher copies
+ * them into the new domain, so the caller frees them afterwards). */
+static int create_loaded(const struct domcfg *cfg, bool paused, domid_t domid, const void *kernel,
+			 u64 ksize, const void *ramdisk, u64 rsize, struct cli_dom **out, char *err,
+			 size_t errlen)
 {
 	struct launch_module mod;
-	const void *kernel, *ramdisk;
-	u64 ksize, rsize;
 	struct cli_dom *d = NULL;
 	int rc;
 
-	boot_si = si;
 	for (unsigned i = 0; i < CLI_MAX_DOMAINS && !d; i++)
 		if (!doms[i].used)
 			d = &doms[i];
@@ -51,13 +76,8 @@ int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bo
 			 CLI_MAX_DOMAINS);
 		return -ENOSPC;
 	}
-	if ((rc = cli_file(si, cfg->kernel, &kernel, &ksize, err, errlen)))
-		return rc;
-	if (cfg->ramdisk[0]) {
-		if ((rc = cli_file(si, cfg->ramdisk, &ramdisk, &rsize, err, errlen)))
-			return rc;
+	if (ramdisk)
 		mod = (struct launch_module){ ramdisk, rsize, NULL };
-	}
 	struct launch_disk disks[DOMCFG_MAX_DISKS];
 	struct launch_vif vifs[DOMCFG_MAX_VIFS];
 	if (cfg->nr_disks > LAUNCH_MAX_DISKS || cfg->nr_vifs > LAUNCH_MAX_VIFS) {
@@ -89,10 +109,10 @@ int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bo
 	struct launch_params p = {
 		.disks = cfg->nr_disks ? disks : NULL, .nr_disks = cfg->nr_disks,
 		.vifs = cfg->nr_vifs ? vifs : NULL, .nr_vifs = cfg->nr_vifs,
-		.name = cfg->name, .mem_mib = cfg->memory_mib, .max_mem_mib = cfg->maxmem_mib,
+		.name = cfg->name, .domid = domid, .mem_mib = cfg->memory_mib, .max_mem_mib = cfg->maxmem_mib,
 		.vcpus = cfg->vcpus, .image = kernel, .image_size = ksize,
-		.cmdline = cfg->cmdline, .modules = cfg->ramdisk[0] ? &mod : NULL,
-		.nr_modules = cfg->ramdisk[0] ? 1 : 0, .paused = paused,
+		.cmdline = cfg->cmdline, .modules = ramdisk ? &mod : NULL,
+		.nr_modules = ramdisk ? 1 : 0, .paused = paused,
 	};
 	memset(d, 0, sizeof(*d));
 	if ((rc = launch_domain(&p, &d->ld, err, errlen)))
@@ -105,6 +125,53 @@ int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bo
 		       "be applied\n", rc);
 	*out = d;
 	return 0;
+}
+
+/* cli_dom_create with a chosen domain id (0: the hypervisor's choice). */
+static int create_as(const struct hvm_start_info *si, const struct domcfg *cfg, bool paused,
+		     domid_t domid, struct cli_dom **out, char *err, size_t errlen)
+{
+	const void *kernel, *ramdisk = NULL;
+	u64 ksize, rsize = 0;
+	int rc;
+
+	boot_si = si;
+	if ((rc = cli_file(si, cfg->kernel, &kernel, &ksize, err, errlen)))
+		return rc;
+	if (cfg->ramdisk[0] && (rc = cli_file(si, cfg->ramdisk, &ramdisk, &rsize, err, errlen))) {
+		cli_file_put(si, kernel, ksize);
+		return rc;
+	}
+	rc = create_loaded(cfg, paused, domid, kernel, ksize, ramdisk, rsize, out, err, errlen);
+	cli_file_put(si, kernel, ksize);
+	cli_file_put(si, ramdisk, rsize);
+	return rc;
+}
+
+int cli_dom_create(const struct hvm_start_info *si, const struct domcfg *cfg, bool paused,
+		   struct cli_dom **out, char *err, size_t errlen)
+{
+	return create_as(si, cfg, paused, 0, out, err, errlen);
+}
+
+/*
+ * A restarted guest gets a new domain id, as under Xen (whose ids come
+ * from a rover that moves on): the first free id after the old one.
+ * Keel's hypervisor hands out the lowest free id, which would be the old
+ * one again; past its last id the create is refused, and the hypervisor
+ * picks after all.
+ */
+static int restart(const struct domcfg *cfg, domid_t old, struct cli_dom **out, char *err,
+		   size_t errlen)
+{
+	struct xen_domctl_getdomaininfo info;
+	domid_t next = (domid_t)(old + 1);
+
+	while (next < DOMID_FIRST_RESERVED && !dom_info(next, &info))
+		next++;
+	if (next < DOMID_FIRST_RESERVED && !create_as(boot_si, cfg, false, next, out, err, errlen))
+		return 0;
+	return create_as(boot_si, cfg, false, 0, out, err, errlen);
 }
 
 int cli_dom_destroy(domid_t id)
@@ -152,7 +219,7 @@ static void remind(void *arg)
 		if (!d->used || !d->shutdown_deadline)
 			continue;
 		if (now >= d->shutdown_deadline) {
-			printf("xl: %s (%u) has not shut down after the request; does it watch "
+			say("xl: %s (%u) has not shut down after the request; does it watch "
 			       "control/shutdown? ('xl destroy %s' stops it)\n", d->cfg.name, d->ld.id,
 			       d->cfg.name);
 			d->shutdown_deadline = 0;
@@ -162,6 +229,7 @@ static void remind(void *arg)
 	}
 	if (pending)
 		loop_timer_arm(&reminder, now + 1000000000ULL);
+	said();
 }
 
 static const char *reason_name(unsigned r)
@@ -186,10 +254,10 @@ static void act(struct cli_dom *d, unsigned reason)
 	char err[160];
 
 	if (d->wait_report)
-		printf("xl: domain %s (%u) has shut down (%s)\n", cfg.name, id, reason_name(reason));
+		say("xl: domain %s (%u) has shut down (%s)\n", cfg.name, id, reason_name(reason));
 	d->shutdown_deadline = 0;
 	d->wait_report = false;
-	printf("xl: %s (%u): %s; %s=%s\n", cfg.name, id, reason_name(reason), key,
+	say("xl: %s (%u): %s; %s=%s\n", cfg.name, id, reason_name(reason), key,
 	       domcfg_action_name(action));
 	if (action == DOMCFG_PRESERVE) {
 		d->preserved = true;
@@ -203,26 +271,26 @@ static void act(struct cli_dom *d, unsigned reason)
 		snprintf(name, sizeof(name), "%s-%u", cfg.name, id);
 		xsd_write(path, name);
 		d->used = false;
-		printf("xl: %s (%u) kept as %s\n", cfg.name, id, name);
+		say("xl: %s (%u) kept as %s\n", cfg.name, id, name);
 	} else {
 		int rc = cli_dom_destroy(id);
 		if (rc)
-			printf("xl: destroying %s (%u) failed: %d\n", cfg.name, id, rc);
+			say("xl: destroying %s (%u) failed: %d\n", cfg.name, id, rc);
 	}
 	if (action == DOMCFG_DESTROY)
 		return;
 	if (quick > 5) {
-		printf("xl: %s is restarting too fast (6 runs under 10 s each): not restarted\n",
+		say("xl: %s is restarting too fast (6 runs under 10 s each): not restarted\n",
 		       cfg.name);
 		return;
 	}
 	struct cli_dom *n;
-	if (cli_dom_create(boot_si, &cfg, false, &n, err, sizeof(err))) {
-		printf("xl: restarting %s failed: %s\n", cfg.name, err);
+	if (restart(&cfg, id, &n, err, sizeof(err))) {
+		say("xl: restarting %s failed: %s\n", cfg.name, err);
 		return;
 	}
 	n->quick_restarts = quick;
-	printf("xl: %s restarted as domain %u\n", cfg.name, n->ld.id);
+	say("xl: %s restarted as domain %u\n", cfg.name, n->ld.id);
 }
 
 static void on_dom_exc(void *arg)
@@ -236,7 +304,7 @@ static void on_dom_exc(void *arg)
 		int rc = dom_info(d->ld.id, &info);
 		if (rc == -ESRCH) {
 			/* Destroyed behind our back: release what dom0 held. */
-			printf("xl: %s (%u) was destroyed\n", d->cfg.name, d->ld.id);
+			say("xl: %s (%u) was destroyed\n", d->cfg.name, d->ld.id);
 			launch_destroy(&d->ld);
 			d->used = false;
 			continue;
@@ -244,6 +312,7 @@ static void on_dom_exc(void *arg)
 		if (!rc && (info.flags & XEN_DOMINF_shutdown))
 			act(d, (info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask);
 	}
+	said();
 }
 
 int cli_registry_init(void)

@@ -249,7 +249,9 @@ static int cmd_create(const struct hvm_start_info *si, int argc, char **argv)
 		printf("xl create: %s\n", err);
 		return 1;
 	}
-	if (xlcfg_parse(&cfgbuf, file, text, len, err, sizeof(err))) {
+	int prc = xlcfg_parse(&cfgbuf, file, text, len, err, sizeof(err));
+	cli_file_put(si, text, len); /* the settings are copied into cfgbuf */
+	if (prc) {
 		printf("xl create: %s\n", err);
 		return 1;
 	}
@@ -268,9 +270,26 @@ static int cmd_create(const struct hvm_start_info *si, int argc, char **argv)
 		printf("xl create: %s\n", err);
 		return 1;
 	}
+	/* The files the config names, before anything is created, with the
+	 * config's file, line and key (or "command line") in the message. */
+	static const char *const file_keys[] = { "kernel", "ramdisk" };
+	for (unsigned k = 0; k < ARRAY_SIZE(file_keys); k++) {
+		const struct xlcfg_setting *s = xlcfg_find(&cfgbuf, file_keys[k]);
+		const char *path = k ? dcfg.ramdisk : dcfg.kernel;
+		if (s && path[0] && cli_file_check(si, path, err, sizeof(err))) {
+			printf("xl create: %s:%u: key '%s': %s\n", xlcfg_origin(&cfgbuf, s), s->line,
+			       file_keys[k], err);
+			return 1;
+		}
+	}
 	domid_t other;
 	if (!cli_find_domain(dcfg.name, &other)) {
-		printf("xl create: a domain named %s already exists (domain %u)\n", dcfg.name, other);
+		const struct xlcfg_setting *s = xlcfg_find(&cfgbuf, "name");
+		if (s)
+			printf("xl create: %s:%u: key 'name': ", xlcfg_origin(&cfgbuf, s), s->line);
+		else
+			printf("xl create: ");
+		printf("a domain named %s already exists (domain %u)\n", dcfg.name, other);
 		return 1;
 	}
 	struct cli_dom *d;

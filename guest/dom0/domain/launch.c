@@ -224,6 +224,7 @@ int launch_domain(const struct launch_params *p, struct launch_domain *d, char *
 	} while (0)
 
 	STEP(LAUNCH_STEP_CREATE);
+	id = p->domid;
 	if ((rc = domctl_create(&id, p->vcpus ? p->vcpus : 1, p->name)))
 		goto fail;
 	d->id = id;

@@ -56,6 +56,7 @@ struct launch_vif {
 
 struct launch_params {
 	const char *name;      /* the domain's name (xenstore `name`) */
+	domid_t domid;         /* the id to create it with; 0: the hypervisor picks */
 	unsigned mem_mib;      /* RAM at guest-physical 0: memory/target */
 	unsigned max_mem_mib;  /* memory/static-max; 0 = mem_mib */
 	unsigned vcpus;        /* 0 = 1 */
@@ -151,9 +152,21 @@ void launch_vbds_destroy(struct launch_domain *d);
  * launch_destroy detaches every vif first. attach: 0, -EINVAL (devid),
  * -EEXIST, or the store's error (what was written is removed); detach:
  * 0 or -ENOENT.
+ *
+ * detach_wait is the orderly hot unplug of a running guest's vif:
+ * detach_start (online = 0 and Closing to the backend; nothing when it
+ * is Closed already: 0, -ENOENT or the store's error), then dom0's loop
+ * runs until the backend is Closed (the frontend answered Closing and
+ * Closed) or timeout_ns passes, then detach. 0, -ENOENT, or -ETIMEDOUT
+ * when the frontend never closed (removed anyway, one line logged).
+ * closed: the backend is Closed or gone. Callers that must not run the
+ * loop (a loop handler) use start, closed and detach themselves.
  */
 int launch_vif_attach(struct launch_domain *d, const struct launch_vif *vif);
 int launch_vif_detach(struct launch_domain *d, unsigned devid);
+int launch_vif_detach_start(struct launch_domain *d, unsigned devid);
+bool launch_vif_closed(const struct launch_domain *d, unsigned devid);
+int launch_vif_detach_wait(struct launch_domain *d, unsigned devid, u64 timeout_ns);
 void launch_vif_detach_all(struct launch_domain *d);
 /* The hook of step "nodes": every p->vifs attached, or the first error. */
 int launch_vifs_create(const struct launch_params *p, struct launch_domain *d);

@@ -8,16 +8,23 @@
  *   /local/domain/0/backend/vif/N/D/    owner dom0, N reads (n0 r<N>)
  *       frontend, frontend-id, online, state = 1, mac, bridge, handle, type
  *
- * netback's watch on backend/vif picks the device up from the loop;
- * detach takes it down synchronously (netback_vif_remove: off the
- * bridge, rings unmapped, channels closed) before the nodes go, so that a
- * domain destroyed right after leaves nothing mapped in dom0.
+ * netback's watch on backend/vif picks the device up from the loop.
+ * launch_vif_detach_wait is libxl's device removal: online = 0 and the
+ * backend to Closing, the frontend closes (Closing, Closed), netback
+ * follows to Closed; after at most the caller's timeout the removal is
+ * forced. Either way it ends in launch_vif_detach, which takes the vif
+ * down synchronously (netback_vif_remove: off the bridge, rings unmapped,
+ * channels closed) before the nodes go, so that a domain destroyed right
+ * after leaves nothing mapped in dom0 (destroy does only that: a dead
+ * domain's frontend cannot answer).
  */
 #include <lib/errno.h>
 #include <lib/string.h>
 #include "domain/launch.h"
 #include "guest.h"
+#include "loop/loop.h"
 #include "netback/netback.h"
+#include "pvclock.h"
 #include "xsd/xsd.h"
 
 static int put(const char *dir, const char *key, const char *value)
@@ -110,6 +117,62 @@ int launch_vif_detach(struct launch_domain *d, unsigned devid)
 		xsd_rm(path);
 	}
 	return 0;
+}
+
+static void be_path(const struct launch_domain *d, unsigned devid, char *buf, size_t size)
+{
+	snprintf(buf, size, "/local/domain/0/backend/vif/%u/%u", d->id, devid);
+}
+
+bool launch_vif_closed(const struct launch_domain *d, unsigned devid)
+{
+	char path[96], v[8];
+
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/%u/state", d->id, devid);
+	/* Gone counts as closed: nothing is left to wait for. */
+	int rc = xsd_read(path, v, sizeof(v));
+	return rc < 0 || !strcmp(v, "6");
+}
+
+int launch_vif_detach_start(struct launch_domain *d, unsigned devid)
+{
+	char be[96];
+
+	if (devid >= LAUNCH_MAX_VIFS || !(d->vifs & (1u << devid)))
+		return -ENOENT;
+	if (launch_vif_closed(d, devid))
+		return 0;
+	/* libxl__initiate_device_generic_remove: online 0, then Closing. */
+	be_path(d, devid, be, sizeof(be));
+	int rc = put(be, "online", "0");
+	return rc ? rc : put(be, "state", "5");
+}
+
+struct vif_arg {
+	const struct launch_domain *d;
+	unsigned devid;
+};
+
+static bool vif_closed(void *arg)
+{
+	const struct vif_arg *a = arg;
+	return launch_vif_closed(a->d, a->devid);
+}
+
+int launch_vif_detach_wait(struct launch_domain *d, unsigned devid, u64 timeout_ns)
+{
+	struct vif_arg a = { d, devid };
+	int rc = launch_vif_detach_start(d, devid);
+
+	if (rc == -ENOENT)
+		return rc;
+	if (!rc && !loop_run_until(vif_closed, &a, pvclock_now_ns() + timeout_ns)) {
+		printf("dom0: launch: vif%u.%u: frontend did not close in %lu ms: removed anyway\n",
+		       d->id, devid, timeout_ns / 1000000);
+		rc = -ETIMEDOUT;
+	}
+	launch_vif_detach(d, devid);
+	return rc;
 }
 
 void launch_vif_detach_all(struct launch_domain *d)

@@ -16,6 +16,7 @@
 #include "image.h"
 #include "lz4.h"
 #include "xz.h"
+#include "zstd.h"
 
 static const char *const fmt_names[] = {
 	[IMG_UNKNOWN] = "unknown", [IMG_ELF] = "ELF",   [IMG_XZ] = "xz",
@@ -38,7 +39,7 @@ enum image_fmt image_detect(const u8 *p, size_t n)
 		return IMG_GZIP;
 	if (n >= 4 && get_le32(p) == LZ4_LEGACY_MAGIC)
 		return IMG_LZ4;
-	if (n >= 4 && get_le32(p) == 0xFD2FB528)
+	if (n >= 4 && get_le32(p) == ZSTD_MAGIC)
 		return IMG_ZSTD;
 	if (n >= 3 && !memcmp(p, "BZh", 3))
 		return IMG_BZIP2;
@@ -60,12 +61,14 @@ static decoder_fn decoder(enum image_fmt f)
 		return gzip_decode;
 	case IMG_LZ4:
 		return lz4_decode;
+	case IMG_ZSTD:
+		return zstd_decode;
 	default:
 		return NULL;
 	}
 }
 
-#define SUPPORTED "xz, gzip, lz4"
+#define SUPPORTED "xz, gzip, lz4, zstd"
 
 int image_unpack(const u8 *data, size_t size, const struct image_mem *mem,
 		 struct image_result *r, char *err, size_t errlen)
@@ -117,6 +120,12 @@ int image_unpack(const u8 *data, size_t size, const struct image_mem *mem,
 		cap = in_len > IMAGE_MAX / 32 ? IMAGE_MAX : MAX(in_len * 32, (size_t)1 << 20);
 	}
 	u8 *out = mem->alloc(mem->ctx, cap);
+	/* A bare stream's size is a guess: take what memory there is, down
+	 * to 1 MiB (a larger output then fails with the decoder's -E2BIG). */
+	while (!out && !r->bzimage && cap > ((size_t)1 << 20)) {
+		cap /= 2;
+		out = mem->alloc(mem->ctx, cap);
+	}
 	if (!out) {
 		snprintf(err, errlen, "%s: no memory for %zu MiB of decompressed kernel", what,
 			 cap >> 20);

@@ -50,8 +50,9 @@ struct image_result {
  * Unpacks `data`: an ELF is returned as is; a bzImage's payload or a
  * bare compressed stream is decompressed into memory from `mem` (for a
  * bzImage exactly the size Linux appends to its payload, which must not
- * exceed IMAGE_MAX; for a bare stream at most IMAGE_MAX or 32 times the
- * input), and must be an ELF. Returns 0, or a negative errno and one
+ * exceed IMAGE_MAX; for a bare stream 32 times the input, at most
+ * IMAGE_MAX, halved while mem has no room, down to 1 MiB), and must be an
+ * ELF. Returns 0, or a negative errno and one
  * line in err naming the cause: -EOPNOTSUPP for bzip2, lzma and lzo
  * (the format named), -ENOEXEC for neither ELF nor a known format or a
  * decompressed result that is no ELF, the decoder's error for a

@@ -334,7 +334,9 @@ int lzma2_decode(struct dec_buf *b)
 		if (ctl == 0x00)
 			return d->pending ? dec_fail(b, -EINVAL, "xz: LZMA2 data ends inside a match") : 0;
 		if (ctl >= 0xE0 || ctl == 0x01) {
-			need_props = ctl == 0x01 ? need_props : true;
+			/* After any dictionary reset the next LZMA chunk must
+			 * bring properties (>= 0xC0), as liblzma's encoder does. */
+			need_props = true;
 			need_dict = false;
 			d->dict_start = b->out_pos;
 		} else if (need_dict) {

@@ -43,6 +43,9 @@ struct netback_vif_stats {
 	u64 tx_packets, tx_bytes;  /* from the guest into the bridge */
 	u64 rx_packets, rx_bytes;  /* from the bridge into the guest */
 	u64 rx_dropped;            /* queue full or vif not connected */
+	bool rx_csum_v4, rx_csum_v6; /* the frontend takes blank checksums on rx
+				      * (not feature-no-csum-offload;
+				      * feature-ipv6-csum-offload) */
 	u64 events;
 };
 /* -ENOENT if vif <dom>.<devid> is not served. */

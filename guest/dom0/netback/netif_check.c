@@ -165,40 +165,84 @@ u16 nb_csum_fold(u32 sum)
 	return (u16)sum;
 }
 
-int nb_csum_fill(u8 *f, size_t len)
+/* Writes the TCP or UDP checksum of l4[0..l4len) whose pseudo-header
+ * sums to `sum` (RFC 793, RFC 768; IPv6: RFC 8200 section 8.1). */
+static int l4_fill(u8 *l4, size_t l4len, unsigned proto, u32 sum)
 {
-	/* Ethernet II, IPv4 (RFC 791): no VLAN tag, no fragment. */
-	if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00)
-		return -EINVAL;
-	u8 *ip = f + 14;
-	unsigned ihl = (ip[0] & 0xf) * 4u;
-	unsigned tot = (unsigned)ip[2] << 8 | ip[3];
-	if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl || 14 + (size_t)tot > len)
-		return -EINVAL;
-	if (((ip[6] & 0x3f) | ip[7]) != 0) /* MF or a fragment offset */
-		return -EINVAL;
-	unsigned proto = ip[9], at;
+	unsigned at;
+
 	if (proto == 6)
-		at = 16;        /* TCP checksum (RFC 793) */
+		at = 16;        /* TCP checksum */
 	else if (proto == 17)
-		at = 6;         /* UDP checksum (RFC 768) */
+		at = 6;         /* UDP checksum */
 	else
 		return -EINVAL;
-	unsigned l4len = tot - ihl;
 	if (l4len < at + 2)
 		return -EINVAL;
-	u8 *l4 = ip + ihl;
-
-	/* Pseudo-header: source, destination, protocol, L4 length. */
-	u32 sum = nb_csum_add(0, ip + 12, 8);
-	sum += proto + l4len;
 	l4[at] = 0;
 	l4[at + 1] = 0;
 	sum = nb_csum_add(sum, l4, l4len);
 	u16 c = (u16)~nb_csum_fold(sum);
 	if (proto == 17 && c == 0)
-		c = 0xffff; /* UDP: 0 means "no checksum" */
+		c = 0xffff; /* UDP: 0 means "no checksum" (and is not allowed over IPv6) */
 	l4[at] = (u8)(c >> 8);
 	l4[at + 1] = (u8)c;
 	return 0;
+}
+
+static int fill_ipv4(u8 *ip, size_t avail)
+{
+	/* RFC 791: no fragment. */
+	unsigned ihl = (ip[0] & 0xf) * 4u;
+	unsigned tot = (unsigned)ip[2] << 8 | ip[3];
+	if (avail < 20 || (ip[0] >> 4) != 4 || ihl < 20 || tot < ihl || (size_t)tot > avail)
+		return -EINVAL;
+	if (((ip[6] & 0x3f) | ip[7]) != 0) /* MF or a fragment offset */
+		return -EINVAL;
+	unsigned l4len = tot - ihl;
+	/* Pseudo-header: source, destination, protocol, L4 length. */
+	u32 sum = nb_csum_add(0, ip + 12, 8) + ip[9] + l4len;
+	return l4_fill(ip + ihl, l4len, ip[9], sum);
+}
+
+static int fill_ipv6(u8 *ip, size_t avail)
+{
+	/* RFC 8200: a 40-byte header, then extension headers up to TCP/UDP.
+	 * Hop-by-hop (0), routing (43) and destination options (60) are
+	 * skipped by their length; a fragment header (44) or anything else
+	 * ends the search (a fragment's checksum is not ours to finish). */
+	if (avail < 40 || (ip[0] >> 4) != 6)
+		return -EINVAL;
+	size_t plen = (size_t)ip[4] << 8 | ip[5];
+	if (40 + plen > avail)
+		return -EINVAL;
+	unsigned next = ip[6];
+	size_t off = 40;
+	for (unsigned n = 0; n < 8 && (next == 0 || next == 43 || next == 60); n++) {
+		if (off + 8 > 40 + plen)
+			return -EINVAL;
+		unsigned nh = ip[off];
+		size_t hlen = ((size_t)ip[off + 1] + 1) * 8;
+		if (off + hlen > 40 + plen)
+			return -EINVAL;
+		next = nh;
+		off += hlen;
+	}
+	size_t l4len = 40 + plen - off;
+	/* Pseudo-header: source, destination, upper-layer length (32 bits),
+	 * next header. */
+	u32 sum = nb_csum_add(0, ip + 8, 32) + (u32)(l4len >> 16) + (u32)(l4len & 0xffff) + next;
+	return l4_fill(ip + off, l4len, next, sum);
+}
+
+int nb_csum_fill(u8 *f, size_t len)
+{
+	/* Ethernet II, no VLAN tag. */
+	if (len < 14)
+		return -EINVAL;
+	if (f[12] == 0x08 && f[13] == 0x00)
+		return fill_ipv4(f + 14, len - 14);
+	if (f[12] == 0x86 && f[13] == 0xdd)
+		return fill_ipv6(f + 14, len - 14);
+	return -EINVAL;
 }

@@ -77,11 +77,13 @@ int nb_rx_take(const struct netif_rx_sring *s, unsigned size, RING_IDX idx,
 int nb_prod_check(RING_IDX prod, RING_IDX rsp_prod_pvt, unsigned size, const char **rule);
 
 /*
- * Finishes a checksum a frontend left blank (NETTXF_csum_blank): for an
- * IPv4 TCP or UDP frame of len bytes, computes the transport checksum
- * over the pseudo-header and writes it. 0, or -EINVAL for a frame that is
- * not IPv4 TCP/UDP or is truncated (then it is left as it is: the bridge
- * still carries it, the receiver's own check decides).
+ * Finishes a checksum a frontend left blank (NETTXF_csum_blank): for a
+ * TCP or UDP frame of len bytes over IPv4 (not a fragment) or IPv6
+ * (after any hop-by-hop, routing and destination-options headers),
+ * computes the transport checksum over the pseudo-header and writes it.
+ * 0, or -EINVAL for a frame that is neither or is truncated (then it is
+ * left as it is: the bridge still carries it, the receiver's own check
+ * decides).
  */
 int nb_csum_fill(u8 *frame, size_t len);
 

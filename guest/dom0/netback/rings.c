@@ -118,7 +118,9 @@ static bool tx_pass(struct nb_vif *v)
 		v->tx.req_cons += pkt.slots;
 
 		/* The bridge carries no offload metadata: finish a blank
-		 * checksum here so every receiver sees a complete frame. */
+		 * checksum (IPv4 or IPv6 TCP/UDP) here so every receiver, a
+		 * NIC, dom0 or a vif whatever its checksum features, sees a
+		 * complete frame. */
 		if (pkt.flags & NETTXF_csum_blank)
 			nb_csum_fill(tx_buf, pkt.len);
 		v->st.tx_packets++;
@@ -178,8 +180,9 @@ static bool rx_pass(struct nb_vif *v)
 			return false;
 		}
 		/* A frame of at most 1514 bytes always fits one 4 KiB buffer
-		 * at offset 0: no NETRXF_more_data. Checksums are complete
-		 * (tx_pass), so no NETRXF_csum_blank either. */
+		 * at offset 0: no NETRXF_more_data (docs/pvnet.md). Checksums
+		 * are complete (tx_pass), so no NETRXF_csum_blank either:
+		 * what a frontend without checksum offload needs. */
 		struct netif_rx_response *rsp = RING_GET_RESPONSE(&v->rx, v->rx.rsp_prod_pvt);
 		rsp->id = req.id;
 		rsp->offset = 0;

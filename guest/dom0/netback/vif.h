@@ -27,6 +27,8 @@ struct nb_vif {
 	struct netif_rx_back_ring rx;
 	evtchn_port_t port_tx, port_rx; /* equal unless split channels */
 	bool rx_notify;       /* frontend said feature-rx-notify */
+	bool rx_csum_v4;      /* it takes blank IPv4 checksums (no feature-no-csum-offload) */
+	bool rx_csum_v6;      /* it said feature-ipv6-csum-offload */
 	/* Bridge. */
 	struct bridge_port port;
 	bool on_bridge;

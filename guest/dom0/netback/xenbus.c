@@ -17,6 +17,7 @@
 #include <lib/errno.h>
 #include <lib/string.h>
 #include <public/io/xenbus.h>
+#include "bridge/netsvc.h"
 #include "guest.h"
 #include "loop/loop.h"
 #include "vif.h"
@@ -122,8 +123,23 @@ static void connect(struct nb_vif *v)
 		nb_vif_violation(v, "frontend did not set request-rx-copy");
 		return;
 	}
-	read_sub(v->fe, "feature-rx-notify", 1, &notify);
+	if (read_sub(v->fe, "feature-rx-notify", 1, &notify))
+		notify = 0;
 	v->rx_notify = notify;
+	/* The frontend's receive-side checksum features (netif.h): whether
+	 * it takes IPv4 / IPv6 frames whose transport checksum is left blank
+	 * (NETRXF_csum_blank). Absent or not 0/1 reads as 0, as in Linux's
+	 * xenbus_read_unsigned. Keel's rx never leaves one blank, since the
+	 * bridge carries no offload metadata and every frame on it is
+	 * complete (tx_pass finishes blank ones); so both are honoured
+	 * whatever they say, and recorded for the day rx offloads. */
+	u64 no_csum, v6;
+	if (read_sub(v->fe, "feature-no-csum-offload", 1, &no_csum))
+		no_csum = 0;
+	if (read_sub(v->fe, "feature-ipv6-csum-offload", 1, &v6))
+		v6 = 0;
+	v->rx_csum_v4 = v->st.rx_csum_v4 = !no_csum;
+	v->rx_csum_v6 = v->st.rx_csum_v6 = v6 != 0;
 
 	int rc = nb_rings_connect(v, (grant_ref_t)tx_ref, (grant_ref_t)rx_ref,
 				 (evtchn_port_t)ptx, (evtchn_port_t)prx);
@@ -140,13 +156,17 @@ static void connect(struct nb_vif *v)
 }
 
 /* The features of Linux netback's netback_probe, minus what Keel does
- * not do (GSO, multicast control, multiple queues, ctrl ring). */
+ * not do (GSO, multicast control, multiple queues, ctrl ring). IPv4
+ * checksum offload from the guest needs no key: it is the default, a
+ * frontend may always send NETTXF_csum_blank. */
 static void advertise(struct nb_vif *v)
 {
 	write_sub(v->be, "feature-sg", "1");
 	write_sub(v->be, "feature-gso-tcpv4", "0");
 	write_sub(v->be, "feature-gso-tcpv6", "0");
-	write_sub(v->be, "feature-ipv6-csum-offload", "0");
+	/* Blank IPv6 TCP/UDP checksums from the guest are finished in
+	 * software like IPv4 ones (nb_csum_fill). */
+	write_sub(v->be, "feature-ipv6-csum-offload", "1");
 	write_sub(v->be, "feature-rx-copy", "1");
 	write_sub(v->be, "feature-rx-flip", "0");
 	write_sub(v->be, "feature-multicast-control", "0");
@@ -239,7 +259,15 @@ static void vif_new(domid_t dom, unsigned devid)
 		return; /* not complete yet: the next event brings it */
 	snprintf(path, sizeof(path), "%s/bridge", v->be);
 	if (xsd_read(path, v->bridge, sizeof(v->bridge)) < 0 || !v->bridge[0])
-		strlcpy(v->bridge, "xenbr0", sizeof(v->bridge));
+		strlcpy(v->bridge, NETSVC_BRIDGE, sizeof(v->bridge));
+	/* xenbr0 is the bridge over dom0's NICs: bring it up with them now
+	 * (idempotent), or a vif would join a bridge of its own that no NIC
+	 * is on, and reach no other host. */
+	if (!strcmp(v->bridge, NETSVC_BRIDGE)) {
+		int rc = netsvc_start(NULL);
+		if (rc)
+			printf("dom0: netback: vif%u.%u: network service: %d\n", dom, devid, rc);
+	}
 	v->used = true;
 	v->st.exists = true;
 	advertise(v);

@@ -20,6 +20,8 @@
 #include "bridge/netsvc.h"
 #include "cli/cli.h"
 #include "console/backend.h"
+#include "fs/mount.h"
+#include "xsd/xsd.h"
 #include "loop/loop.h"
 #include "pvclock.h"
 #include "lineedit.h"
@@ -94,10 +96,40 @@ static void cmd_bridge(const struct hvm_start_info *si, const char *args)
 	netsvc_report();
 }
 
+/* A shell command's exit status when it has one (ls: 1 for a path it
+ * could not list); the others leave it 0. */
+static int cmd_status;
+
+static void cmd_ls(const struct hvm_start_info *si, const char *args)
+{
+	cmd_status = cli_ls(si, args) ? 1 : 0;
+}
+
+/* xenstore-read PATH, as in a Xen dom0: one node of dom0's xenstore
+ * (what the CLI wrote: /vm/N/name, control/shutdown, backend nodes). */
+static void cmd_xenstore_read(const struct hvm_start_info *si, const char *args)
+{
+	static char val[1024];
+	(void)si;
+	if (!*args || strchr(args, ' ')) {
+		puts("usage: xenstore-read PATH");
+		cmd_status = 1;
+		return;
+	}
+	if (!xsd_store() || xsd_read(args, val, sizeof(val)) < 0) {
+		printf("xenstore-read: %s: no such node\n", args);
+		cmd_status = 1;
+		return;
+	}
+	puts(val);
+}
+
 static const struct command commands[] = {
 	{ "help", "list commands", cmd_help },
 	{ "mem", "dom0's memory map", cmd_mem },
 	{ "modules", "boot modules handed to dom0", cmd_modules },
+	{ "ls", "ls PATH: files in /boot, /esp, /fat/NAME", cmd_ls },
+	{ "xenstore-read", "xenstore-read PATH: a node of the xenstore", cmd_xenstore_read },
 	{ "version", "hypervisor ABI version", cmd_version },
 	{ "bridge", "xenbr0's ports and counters, dom0's address", cmd_bridge },
 	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
@@ -144,8 +176,9 @@ static void run_line(const struct hvm_start_info *si, char *line)
 	if (strcmp(p, "xl")) {
 		for (unsigned i = 0; i < ARRAY_SIZE(commands); i++) {
 			if (strcmp(p, commands[i].name) == 0) {
+				cmd_status = 0;
 				commands[i].run(si, args);
-				last_status = 0;
+				last_status = cmd_status;
 				return;
 			}
 		}
@@ -313,12 +346,17 @@ static void forward_char(char c)
 	}
 }
 
+/* A command is running (run_line): the CLI's own lines are its output. */
+static bool in_command;
+
 /* One typed byte: to the line editor; a finished line runs. */
 static void take_char(char c)
 {
 	if (!le_feed(&editor, c))
 		return;
+	in_command = true;
 	run_line(shell_si, editor.line);
+	in_command = false;
 	if (!idle_running && !attached && !cli_busy())
 		prompt();
 }
@@ -328,6 +366,27 @@ static void cli_done(int status)
 {
 	last_status = status;
 	prompt();
+}
+
+/* The CLI prints by itself (cli.h): end the prompt's line first... */
+static void async_begin(void)
+{
+	if (!in_command && !cli_busy() && !attached && !idle_running)
+		puts("");
+}
+
+/* ...and draw the prompt, the half-typed line and the cursor again
+ * after. Only for a half-typed line: a prompt of its own, arriving at any
+ * moment, would look to a script waiting for the prompt (keelctl, the
+ * tests) like the end of the command it typed meanwhile. */
+static void async_end(void)
+{
+	if (in_command || cli_busy() || attached || idle_running || !editor.len)
+		return;
+	printf("dom0> %.*s", (int)editor.len, editor.line);
+	for (unsigned i = editor.pos; i < editor.len; i++)
+		printf("\x1b[D");
+	show_partial();
 }
 
 static void editor_out(const char *s, size_t n, void *arg)
@@ -384,6 +443,8 @@ int dom0_shell_start(const struct hvm_start_info *si)
 	shell_si = si;
 	cli_console_attach = console_attach;
 	cli_finished = cli_done;
+	cli_async_begin = async_begin;
+	cli_async_end = async_end;
 	le_init(&editor, "dom0> ", editor_out, NULL);
 	if ((rc = loop_init())) {
 		printf("dom0: shell: no event channels (%d)\n", rc);
@@ -395,6 +456,7 @@ int dom0_shell_start(const struct hvm_start_info *si)
 		poll_timer.fn = poll_input;
 		loop_timer_arm(&poll_timer, pvclock_now_ns());
 	}
+	fs_mount_all(); /* /esp, /fat: before autostart, which may name them */
 	cli_autostart(si);
 	puts("dom0: console ready; type 'help'");
 	prompt();

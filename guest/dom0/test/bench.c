@@ -433,6 +433,7 @@ __noreturn void dom0_bench_run(const struct hvm_start_info *si)
 	bench_msr();
 	bench_evtchn();
 	bench_domain();
+	dom0_bench_domus(si, iters);
 	bench_boot();
 	if (have_exit_counts) {
 		exits_read(all);

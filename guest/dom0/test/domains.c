@@ -814,6 +814,7 @@ static const struct {
 	{ "xsring", scenario_xsring },
 	{ "pvblk", scenario_pvblk },
 	{ "pvnet", scenario_pvnet },
+	{ "teardown", scenario_teardown },
 };
 
 void domains_test_run(const struct hvm_start_info *si, const char *which)

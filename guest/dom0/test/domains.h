@@ -68,6 +68,7 @@ void scenario_xenstore(const struct hvm_start_info *si);
 void scenario_xsring(const struct hvm_start_info *si);
 void scenario_pvblk(const struct hvm_start_info *si);
 void scenario_pvnet(const struct hvm_start_info *si);
+void scenario_teardown(const struct hvm_start_info *si);
 
 /* The soak scenario (soak.c, `scenario=soak`). */
 __noreturn void soak_run(const char *cmdline);

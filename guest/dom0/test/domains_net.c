@@ -13,17 +13,34 @@
  *   pvnet_mode=hotplug  a paused domU; a vif attached after launch, the
  *                       guest's peer attached later still (hot attach),
  *                       then both detached while they run (hot detach).
+ *   pvnet_mode=linux    dom0's NICs initialised but xenbr0 left to netback
+ *                       (its first vif brings the bridge up over them); one
+ *                       role=inet domU (10.99.0.3/24) pings and streams UDP
+ *                       to a Linux namespace (10.99.0.1) behind the NIC's
+ *                       tap, then takes the namespace's pings and stream
+ *                       (tests/pvnet/test_pvnet_inet.py). Its datagrams go
+ *                       with their checksums blank (netback finishes them).
+ *   pvnet_mode=inet     two role=inet domUs (10.99.0.11, .12) ping each
+ *                       other and exchange UDP streams through xenbr0 (.11
+ *                       with blank checksums).
+ *   pvnet_mode=detach   hot unplug with the xenbus handshake: a role=inet
+ *                       pair, one of which says data/net-done and waits;
+ *                       dom0 detaches its vif while connected (the guest
+ *                       closes on Closing: no time-out), then a role=spin
+ *                       domU whose frontend never answers (forced after 5 s).
  *   pvnet_rounds=N      the pair N times, counts back each time (teardown).
  */
 #include <lib/errno.h>
 #include <lib/string.h>
 #include <public/sched.h>
 #include "bridge/bridge.h"
+#include "bridge/netsvc.h"
 #include "domain/launch.h"
 #include "domains.h"
 #include "domctl.h"
 #include "gnttab.h"
 #include "guest.h"
+#include "hw/hw.h"
 #include "loop/loop.h"
 #include "netback/netback.h"
 #include "pvclock.h"
@@ -127,6 +144,8 @@ static void report(const struct launch_domain *d)
 	       "rx-dropped %lu events %lu%s\n",
 	       d->id, s.state, s.tx_packets, s.tx_bytes, s.rx_packets, s.rx_bytes, s.rx_dropped,
 	       s.events, s.violated ? " violated" : "");
+	printf("dom0: pvnet: vif%u.0: frontend takes blank checksums: ipv4 %d ipv6 %d\n", d->id,
+	       s.rx_csum_v4, s.rx_csum_v6);
 }
 
 /* Runs the loop until every domain in d[0..n) powered off (or the
@@ -151,9 +170,13 @@ static void run_and_destroy(struct launch_domain *d, unsigned n, const char *wha
 		snprintf(name, sizeof(name), "%s-d%u-poweroff", what, d[i].id);
 		domains_check(name, domains_shutdown_code(d[i].id), SHUTDOWN_poweroff);
 	}
+	if (netsvc_bridge())
+		netsvc_report(); /* the bridge's per-port counters, vifs still on it */
 	for (unsigned i = 0; i < n; i++)
 		domains_check("launch-destroy", launch_destroy(&d[i]), 0);
 }
+
+static unsigned pair_count = NET_COUNT;
 
 static void pair(const char *what, const char *hostile_bad)
 {
@@ -161,8 +184,8 @@ static void pair(const char *what, const char *hostile_bad)
 	char cmd[3][128];
 	unsigned n = 2;
 
-	snprintf(cmd[0], sizeof(cmd[0]), "role=net peer=02:00:00:00:00:0b count=%u", NET_COUNT);
-	snprintf(cmd[1], sizeof(cmd[1]), "role=net peer=02:00:00:00:00:0a count=%u", NET_COUNT);
+	snprintf(cmd[0], sizeof(cmd[0]), "role=net peer=02:00:00:00:00:0b count=%u", pair_count);
+	snprintf(cmd[1], sizeof(cmd[1]), "role=net peer=02:00:00:00:00:0a count=%u", pair_count);
 	launch_one(&d[0], "net-a", cmd[0], 0x0a, true);
 	launch_one(&d[1], "net-b", cmd[1], 0x0b, true);
 	if (hostile_bad) {
@@ -211,6 +234,118 @@ static void hotplug(void)
 		domains_check("launch-destroy", launch_destroy(&d[i]), 0);
 }
 
+/* role=inet domUs: to a Linux namespace behind dom0's NIC (linux) or to
+ * each other (inet); everything back to `before` after destroy. */
+static void inet_run(bool to_linux, const struct net_counts *before)
+{
+	struct launch_domain d[2];
+	unsigned n = to_linux ? 1 : 2;
+
+	if (to_linux) {
+		launch_one(&d[0], "inet", "role=inet ip=10.99.0.3/24 peer=10.99.0.1 pings=5 "
+			   "udp=1000 rate=250 wait_s=120 csum_blank=1", 0x0a, true);
+	} else {
+		launch_one(&d[0], "inet-a", "role=inet ip=10.99.0.11/24 peer=10.99.0.12 pings=5 "
+			   "udp=1000 rate=250 wait_s=300 csum_blank=1", 0x0a, true);
+		launch_one(&d[1], "inet-b", "role=inet ip=10.99.0.12/24 peer=10.99.0.11 pings=5 "
+			   "udp=1000 rate=250 wait_s=300", 0x0b, true);
+	}
+	/* netback brought xenbr0 up with the NICs on the vif's arrival. */
+	for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
+		;
+	struct bridge *br = bridge_find(NETSVC_BRIDGE);
+	printf("dom0: pvnet: %s: bridge %s has %u ports before the guests run\n",
+	       to_linux ? "linux" : "inet", NETSVC_BRIDGE, br ? bridge_nr_ports(br) : 0);
+	run_and_destroy(d, n, to_linux ? "linux" : "inet");
+	for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
+		;
+	net_check_back(to_linux ? "linux" : "inet", before);
+	domains_check_free_pages(before->free_pages); /* the harness's line */
+	if (domains_nr_bad())
+		domains_finish(false, "pvnet: FAIL %u of %u checks", domains_nr_bad(),
+			       domains_nr_checks());
+	domains_finish(true, "pvnet: PASS %u checks", domains_nr_checks());
+}
+
+static bool node_there(void *arg)
+{
+	char v[8];
+	return xsd_read(arg, v, sizeof(v)) >= 0;
+}
+
+static void check_vif_gone(const char *what, const struct launch_domain *d)
+{
+	struct netback_vif_stats st;
+	char path[80], v[8], name[64];
+
+	snprintf(name, sizeof(name), "%s-netback-vif-gone", what);
+	domains_check(name, netback_vif_stats(d->id, 0, &st), -ENOENT);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/%u/0", d->id);
+	snprintf(name, sizeof(name), "%s-backend-nodes-gone", what);
+	domains_check(name, xsd_read(path, v, sizeof(v)), -ENOENT);
+	snprintf(path, sizeof(path), "/local/domain/%u/device/vif/0", d->id);
+	snprintf(name, sizeof(name), "%s-frontend-nodes-gone", what);
+	domains_check(name, xsd_read(path, v, sizeof(v)), -ENOENT);
+}
+
+static void detach_run(const struct net_counts *before)
+{
+	struct launch_domain d[2], spin;
+	char path[64];
+
+	launch_one(&d[0], "inet-a", "role=inet ip=10.99.0.11/24 peer=10.99.0.12 pings=3 udp=200 "
+		   "rate=250 detach_wait=1", 0x0a, true);
+	launch_one(&d[1], "inet-b", "role=inet ip=10.99.0.12/24 peer=10.99.0.11 pings=3 udp=200 "
+		   "rate=250", 0x0b, true);
+	for (unsigned i = 0; i < 2; i++)
+		domains_check("unpause", launch_unpause(&d[i]), 0);
+	snprintf(path, sizeof(path), "/local/domain/%u/data/net-done", d[0].id);
+	bool done = loop_run_until(node_there, path, pvclock_now_ns() + 4 * DOMAINS_WAIT_NS);
+	domains_check("detach-domU-done", done, 1);
+	report(&d[0]);
+	u64 t0 = pvclock_now_ns();
+	int rc = launch_vif_detach_wait(&d[0], 0, 5 * NS_PER_SEC);
+	u64 ms = (pvclock_now_ns() - t0) / 1000000;
+	printf("dom0: pvnet: detach: vif%u.0 detached while connected: %d in %lu ms\n", d[0].id,
+	       rc, ms);
+	domains_check("detach-handshake", rc, 0);
+	check_vif_gone("detach", &d[0]);
+	domains_check("detach-again", launch_vif_detach_wait(&d[0], 0, 5 * NS_PER_SEC), -ENOENT);
+
+	struct down_set set = { d, 2 };
+	bool down = loop_run_until(all_down, &set, pvclock_now_ns() + 4 * DOMAINS_WAIT_NS);
+	for (unsigned i = 0; i < 1000 && loop_run_once(false); i++)
+		;
+	domains_check("detach-domUs-finished", down, 1);
+	for (unsigned i = 0; i < 2; i++) {
+		domains_check("detach-poweroff", domains_shutdown_code(d[i].id), SHUTDOWN_poweroff);
+		domains_check("launch-destroy", launch_destroy(&d[i]), 0);
+	}
+
+	/* A frontend that never answers: the removal is forced. */
+	launch_one(&spin, "spin", "role=spin", 0x0c, true);
+	domains_check("unpause", launch_unpause(&spin), 0);
+	for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
+		;
+	t0 = pvclock_now_ns();
+	rc = launch_vif_detach_wait(&spin, 0, 5 * NS_PER_SEC);
+	ms = (pvclock_now_ns() - t0) / 1000000;
+	printf("dom0: pvnet: detach: vif%u.0 of a silent frontend: %d after %lu ms\n", spin.id, rc,
+	       ms);
+	domains_check("detach-silent-timed-out", rc, -ETIMEDOUT);
+	domains_check("detach-silent-waited-5s", ms >= 5000 && ms < 8000, 1);
+	check_vif_gone("detach-silent", &spin);
+	domains_check("launch-destroy", launch_destroy(&spin), 0);
+	for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
+		;
+	net_check_back("detach", before);
+	domains_check_free_pages(before->free_pages); /* the harness's line */
+	if (domains_nr_bad())
+		domains_finish(false, "pvnet: FAIL %u of %u checks", domains_nr_bad(),
+			       domains_nr_checks());
+	domains_finish(true, "pvnet: PASS %u checks", domains_nr_checks());
+}
+
 void scenario_pvnet(const struct hvm_start_info *si)
 {
 	char mode[16] = "pair", bad[128] = "size,bigsize,offset,id,gref,slots,extra,prod,flood";
@@ -220,6 +355,8 @@ void scenario_pvnet(const struct hvm_start_info *si)
 	cmdline_get(si_cmdline(si), "pvnet_mode", mode, sizeof(mode));
 	cmdline_get(si_cmdline(si), "pvnet_bad", bad, sizeof(bad));
 	cmdline_get_u64(si_cmdline(si), "pvnet_rounds", &rounds);
+	if (!strcmp(mode, "linux"))
+		dom0_hw_init(si); /* the NICs (not yet on any bridge) */
 	if ((rc = gnttab_init(si, 1)))
 		domains_finish(false, "FAIL gnttab_init: %d", rc);
 	if ((rc = loop_init()) || (rc = xsd_init()) || (rc = netback_init()))
@@ -241,11 +378,19 @@ void scenario_pvnet(const struct hvm_start_info *si)
 	 * its slots of dom0's mapping window cost the hypervisor a page table
 	 * page of dom0's that stays (1 page, seen as round-0 "leaking" one
 	 * page without this). Later rounds must give back everything. */
+	bool inet = !strcmp(mode, "linux") || !strcmp(mode, "inet") || !strcmp(mode, "detach");
+	if (inet)
+		pair_count = 16; /* a warm-up only: its frames are not what is tested */
 	pair("warm-up-pair", NULL);
+	pair_count = NET_COUNT;
 	for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
 		;
 
 	struct net_counts before = net_counts_now();
+	if (!strcmp(mode, "detach"))
+		detach_run(&before);
+	if (inet)
+		inet_run(!strcmp(mode, "linux"), &before);
 	char what[32];
 	if (!strcmp(mode, "hotplug")) {
 		hotplug();

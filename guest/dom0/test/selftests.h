@@ -65,5 +65,7 @@ int hw_bridge_test(const char *cmdline);
 /* The micro-benchmarks (bench.c, cmdline `bench`, `make bench`): one
  * line per figure, then power-off. docs/PERFORMANCE.md. */
 __noreturn void dom0_bench_run(const struct hvm_start_info *si);
+/* bench_domu.c: the figures that need pvtest domUs (part of `bench`). */
+void dom0_bench_domus(const struct hvm_start_info *si, u64 iters);
 
 #endif

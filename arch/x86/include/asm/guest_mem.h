@@ -24,6 +24,17 @@ struct domain;
  * access is not permitted. */
 int gva_to_gpa(struct vcpu *v, gva_t va, unsigned access, gpa_t *gpa);
 
+struct guest_paging;
+
+/* v's paging registers and CPL, as its page walks see them. */
+void vcpu_paging(struct vcpu *v, struct guest_paging *gp);
+
+/* The answer of v's cached instruction-fetch walk for va under the paging
+ * registers gp, if that walk still holds (every guest entry it read is
+ * unchanged, the p2m too: guest_mem.c `walk`); false means "do the walk",
+ * not "unmapped". */
+bool gva_fetch_cached(struct vcpu *v, const struct guest_paging *gp, gva_t va, gpa_t *gpa);
+
 /* 0 or -EFAULT (nothing is guaranteed about partly copied bytes). */
 int copy_from_guest(struct vcpu *v, void *dst, gva_t src, size_t len);
 int copy_to_guest(struct vcpu *v, gva_t dst, const void *src, size_t len);

@@ -48,6 +48,19 @@ struct vcpu;
  */
 int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len);
 
+struct guest_paging;
+
+/*
+ * Hypervisor only (insn_fetch.c). The fast half of insn_fetch_and_length:
+ * true and *len if the instruction at linear address `va` (l64: 64-bit
+ * code) is the one last measured, read through a translation that still
+ * holds under the paging registers gp. A back end that reads gp and CS
+ * cheaply (SVM: straight from the VMCB) asks this first; false means
+ * "ask insn_fetch_and_length".
+ */
+bool insn_len_cached(struct vcpu *v, const struct guest_paging *gp, u64 va, bool l64,
+		     u8 *len);
+
 /*
  * A decoder over the bytes fetched so far (`avail` of them; l64: 64-bit
  * code): >= 0 done (its result), -EAGAIN to be given more bytes, another

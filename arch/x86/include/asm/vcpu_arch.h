@@ -47,6 +47,9 @@ struct domain_vendor_state {
  * reading `n` entries whose host addresses and values are kept, as of
  * d->mem_gen == `gen`. n == 0: empty.
  */
+#define INSN_CACHE_SLOTS 4
+#define GVA_DATA_SLOTS 4
+
 struct gva_cache_entry {
 	u64 cr0, cr3, cr4, efer;
 	unsigned cpl, access;
@@ -62,12 +65,22 @@ struct insn_len_cache {
 	u8 bytes[15];
 	u8 len;
 	bool l64;
+	u64 va;           /* linear address of the bytes */
+	gpa_t gpa;        /* ... its guest-physical address */
+	u64 gen;          /* d->mem_gen when `host` was taken */
+	const u8 *host;   /* ... and the hypervisor's pointer to them */
 };
 
 struct vcpu_arch {
 	u64 gprs[GPR_NR];
-	struct insn_len_cache insn_cache;
-	struct gva_cache_entry gva_cache[2]; /* instruction fetches, data */
+	/* The last few instructions measured and guest walks done, each
+	 * replaced round-robin: a guest alternating between two hypercalls
+	 * (an event-channel send and a poll) would miss a one-entry cache
+	 * every time. Slot 0 of gva_cache is for instruction fetches, the
+	 * others for data (arch/x86/guest_mem.c, insn_fetch.c). */
+	struct insn_len_cache insn_cache[INSN_CACHE_SLOTS];
+	struct gva_cache_entry gva_cache[1 + GVA_DATA_SLOTS];
+	u8 insn_cache_next, insn_cache_hit, gva_data_next;
 	void *vmcx;       /* the VMCB or VMCS */
 	paddr_t vmcx_pa;
 	struct guest_debugregs debugregs; /* while not in the registers */

@@ -100,6 +100,12 @@ enum vlapic_lvt {
 	VLAPIC_LVT_ERR, VLAPIC_LVT_NR
 };
 
+/* The shortest period a periodic timer re-arms with (ns), as KVM bounds
+ * it (min_timer_period_us): a 1-count period at divider 1 would expire
+ * every nanosecond and keep the scheduler busy for nothing. The first
+ * expiry keeps the guest's exact count. */
+#define VLAPIC_TIMER_MIN_PERIOD_NS 100000ULL
+
 /* Side effects of a register write that the machinery carries out
  * (vlapic_reg_write's *fx). */
 #define VLAPIC_FX_TPR   (1u << 0) /* the TPR changed: tell the back end (CR8) */
@@ -134,6 +140,12 @@ struct vlapic {
  * mode at the default base, LVTs masked, SVR 0xff (software-disabled),
  * DFR all ones, ID 2 * vcpu_id. */
 void vlapic_reset(struct vlapic *s, u32 vcpu_id);
+
+/* An INIT received (SDM 10.4.7.3): the registers go back to their reset
+ * values but IA32_APIC_BASE (enable, x2APIC mode, BSP) and the ID stay;
+ * in x2APIC mode the LDR is derived from the ID again. The report rate
+ * limit is kept. */
+void vlapic_init_reset(struct vlapic *s, u32 vcpu_id);
 
 /* The vCPU's APIC ID (what the MADT must list): 2 * vcpu_id, as Xen. */
 static inline u32 vlapic_id_of(u32 vcpu_id)

@@ -1,0 +1,82 @@
+"""What the CLI does when a guest stops by itself (docs/cli.md, "What
+happens when a guest stops by itself"), through scripts/keelctl: the
+config's on_crash / on_poweroff actions and `shutdown -w`. The guests
+are pvtest role=guest (watches control/shutdown; crash_after_ms=N
+crashes it)."""
+
+import re
+
+from keeltest import test, fail
+from clicon import KeelCtl
+
+GUEST = ('name = "{name}"\nkernel = "/boot/pvtest"\nmemory = 4\n'
+         'cmdline = "role=guest{extra}"\non_poweroff = "destroy"\non_crash = "restart"\n')
+
+
+@test("cli-on-crash-restart", timeout=400)
+def _():
+    """on_crash=restart: a guest that crashes is created again from its
+    config, under the same name with a new domain id; one that crashes at
+    once, again and again, is given up after six quick runs."""
+    k = KeelCtl({"crasher.cfg": GUEST.format(name="crasher", extra=" crash_after_ms=8000"),
+                 "fast.cfg": GUEST.format(name="fast", extra=" crash_after_ms=100")})
+    try:
+        first = k.create("crasher.cfg")
+        start = len(k.log())
+        k.wait_serial("(d%d) pvtest: guest: up" % first, 60)
+        # a line half typed at the prompt when the CLI reports by itself:
+        # the report gets lines of its own, then the prompt and the typed
+        # part come back, and typing goes on
+        seen = k.typed([(b"xl li", "dom0> xl li"), (b"st\r", "dom0> ")], timeout=60)
+        at = seen.find("xl: crasher (%d): crash; on_crash=restart" % first)
+        if at < 0 or seen.find("dom0> xl li", at) < 0:
+            fail("the half-typed line was not drawn again after the CLI's report", seen[-2000:])
+        if "\n(d0) xl: crasher (%d): crash" % first not in seen:
+            fail("the CLI's report did not start a line of its own", seen[-2000:])
+        if not re.search(r"^\(d0\) crasher\s+\d+\s", seen, re.M):
+            fail("the line completed after the redraw did not run as xl list", seen[-2000:])
+        k.wait_serial("xl: crasher (%d): crash; on_crash=restart" % first, 60, start)
+        line = k.wait_serial(re.compile(r"xl: crasher restarted as domain \d+"), 30, start)
+        second = int(line.split()[-1])
+        if second == first:
+            fail("crasher restarted under the same domain id %d" % first)
+        rows = k.rows()
+        if "crasher" not in rows or rows["crasher"][0] == first:
+            fail("xl list: crasher is not listed under a new id (was %d)" % first, str(rows))
+        if first in [r[0] for r in rows.values()]:
+            fail("the crashed domain %d is still listed" % first, str(rows))
+        k.wait_serial("(d%d) pvtest: guest: up" % second, 60, start)
+        k.ctl("xl", "destroy", "crasher")
+
+        start = len(k.log())
+        k.create("fast.cfg")
+        k.wait_serial("xl: fast is restarting too fast (6 runs under 10 s each): not restarted",
+                      120, start)
+        if "fast" in k.rows():
+            fail("fast is still listed after the CLI gave up restarting it")
+    finally:
+        k.close()
+
+
+@test("cli-shutdown-w-waits-then-on-poweroff-destroy", timeout=400)
+def _():
+    """shutdown -w: the request goes through control/shutdown, the CLI says
+    it waits and reports when the guest has shut down; on_poweroff=destroy
+    then removes it."""
+    k = KeelCtl({"web.cfg": GUEST.format(name="web", extra="")})
+    try:
+        web = k.create("web.cfg")
+        k.wait_serial("(d%d) pvtest: guest: up" % web, 60)
+        start = len(k.log())
+        k.ctl("xl", "shutdown", "-w", "web", expect=r"Waiting for domain %d to shut down" % web)
+        k.wait_serial("(d%d) pvtest: guest: control/shutdown = poweroff" % web, 60, start)
+        k.wait_serial("xl: domain web (%d) has shut down (poweroff)" % web, 60, start)
+        k.wait_serial("xl: web (%d): poweroff; on_poweroff=destroy" % web, 30, start)
+        log = k.log()[start:]
+        if log.index("has shut down (poweroff)") > log.index("on_poweroff=destroy"):
+            fail("the wait's report came after the domain was destroyed", log[-2000:])
+        if list(k.rows()) != ["Domain-0"]:
+            fail("web is still listed after on_poweroff=destroy")
+        k.ctl("xl", "shutdown", "web", status=1, expect=r"no domain 'web'")
+    finally:
+        k.close()
