@@ -5,6 +5,7 @@ are pvtest role=guest (watches control/shutdown; crash_after_ms=N
 crashes it)."""
 
 import re
+import time
 
 from keeltest import test, fail
 from clicon import KeelCtl
@@ -86,5 +87,46 @@ def _():
         if list(k.rows()) != ["Domain-0"]:
             fail("web is still listed after on_poweroff=destroy")
         k.ctl("xl", "shutdown", "web", status=1, expect=r"no domain 'web'")
+    finally:
+        k.close()
+
+
+@test("cli-shutdown-w-and-network-detach-time-out", timeout=400)
+def _():
+    """A guest that answers nothing (role=spin: no control/shutdown watch,
+    no netfront): network-detach waits for its frontend from dom0's loop,
+    then after 10 s says it did not close, removes the vif anyway and
+    exits 1; shutdown -w waits 30 s, says the domain is still running and
+    exits 1; dom0 answered other commands before and after."""
+    cfg = ('name = "mute"\nkernel = "/boot/pvtest"\nmemory = 4\ncmdline = "role=spin"\n'
+           "vif = [ 'mac=00:16:3e:00:00:21,bridge=xenbr0' ]\n")
+    k = KeelCtl({"mute.cfg": cfg})
+    try:
+        mute = k.create("mute.cfg")
+        out = k.ctl("xl", "network-list", "mute")
+        if not re.search(r"^0\s+0\s+00:16:3e:00:00:21\s", out, re.M):
+            fail("the vif of mute is not listed", out)
+        t0 = time.monotonic()
+        k.ctl("xl", "network-detach", "mute", "0", status=1,
+              expect=r"vif 0 of mute did not close within 10 s .*: removed anyway")
+        took = time.monotonic() - t0
+        if took < 10:
+            fail("network-detach returned after %.1f s, before its 10 s bound" % took)
+        if re.search(r"^0\s+0\s", k.ctl("xl", "network-list", "mute"), re.M):
+            fail("network-detach: vif 0 is still listed after the forced removal")
+        t0 = time.monotonic()
+        # keelctl's own step bound well above dom0's 30 s (guest time runs
+        # slower than the host's under a loaded TCG)
+        k.ctl("--timeout", "150", "xl", "shutdown", "-w", "mute", status=1, timeout=180,
+              expect=r"mute \(%d\) has not shut down within 30 s of the request; it is still "
+                     r"running" % mute)
+        took = time.monotonic() - t0
+        if took < 30:
+            fail("shutdown -w returned after %.1f s, before its 30 s bound" % took)
+        if "mute" not in k.rows():
+            fail("mute is not listed after shutdown -w timed out")
+        k.ctl("xl", "destroy", "mute")
+        if list(k.rows()) != ["Domain-0"]:
+            fail("mute is still listed after destroy")
     finally:
         k.close()

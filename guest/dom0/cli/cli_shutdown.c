@@ -16,8 +16,9 @@
 #include "loop/loop.h"
 #include "pvclock.h"
 
-/* How long -w waits (xl waits for ever; a script gets an answer here). */
-#define SHUTDOWN_WAIT_S 60
+/* How long -w waits (xl waits for ever): half keelctl's 60 s per step, so
+ * a script gets dom0's answer, not keelctl's time-out. */
+#define SHUTDOWN_WAIT_S 30
 #define POLL_NS 100000000ULL /* 100 ms */
 
 static struct {
