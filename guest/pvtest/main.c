@@ -170,7 +170,7 @@ void guest_main(const struct hvm_start_info *si)
 	else if (!strcmp(role, "tscaux"))
 		role_tscaux();
 	else if (!strcmp(role, "guest"))
-		role_guest();
+		role_guest(si);
 	else if (!strcmp(role, "xs"))
 		role_xs();
 	else if (!strcmp(role, "xs-hostile"))

@@ -163,7 +163,7 @@ void role_xs(void);
 void role_xs_hostile(void);
 void role_modules(const struct hvm_start_info *si);
 void role_platform(const struct hvm_start_info *si);
-void role_guest(void);
+void role_guest(const struct hvm_start_info *si);
 void role_blk(const struct hvm_start_info *si);
 void role_blk_hostile(const struct hvm_start_info *si);
 

@@ -130,3 +130,37 @@ def _():
             fail("mute is still listed after destroy")
     finally:
         k.close()
+
+
+@test("cli-network-detach-waits-for-the-frontend", timeout=400)
+def _():
+    """network-detach of a running guest's connected vif goes through the
+    xenbus handshake from dom0's loop: the backend goes Closing, the
+    guest's netfront closes (role=guest vif=1), netback reaches Closed,
+    and only then is the vif removed and keelctl returns (well inside the
+    10 s bound, status 0); a second detach is refused as xl does."""
+    cfg = ('name = "nic"\nkernel = "/boot/pvtest"\nmemory = 4\ncmdline = "role=guest vif=1"\n'
+           "vif = [ 'mac=00:16:3e:00:00:22,bridge=xenbr0' ]\n")
+    k = KeelCtl({"nic.cfg": cfg})
+    try:
+        nic = k.create("nic.cfg")
+        k.wait_serial("(d%d) pvtest: guest: vif 0 connected" % nic, 60)
+        out = k.ctl("xl", "network-list", "nic")
+        if not re.search(r"^0\s+0\s+00:16:3e:00:00:22\s+0\s+4\s", out, re.M):
+            fail("the vif of nic is not listed Connected (4)", out)
+        start = len(k.log())
+        t0 = time.monotonic()
+        k.ctl("xl", "network-detach", "nic", "0")
+        took = time.monotonic() - t0
+        log = k.log()[start:]
+        if "(d%d) pvtest: guest: vif 0 closed on the backend's Closing" % nic not in log:
+            fail("keelctl network-detach returned before the guest closed its vif", log[-2000:])
+        if "did not close" in log or took >= 10:
+            fail("network-detach waited for its bound (%.1f s) instead of the handshake" % took,
+                 log[-2000:])
+        if re.search(r"^0\s+0\s", k.ctl("xl", "network-list", "nic"), re.M):
+            fail("network-detach: vif 0 is still listed")
+        k.ctl("xl", "network-detach", "nic", "0", status=1, expect=r"nic has no vif 0")
+        k.ctl("xl", "destroy", "nic")
+    finally:
+        k.close()
