@@ -137,7 +137,29 @@ static void notify_rx(struct netfront *nf)
 		evtchn_send(nf->port);
 }
 
+static int connect(struct netfront *nf, unsigned devid, u64 timeout_ns, bool post);
+
 int netfront_connect(struct netfront *nf, unsigned devid, u64 timeout_ns)
+{
+	return connect(nf, devid, timeout_ns, true);
+}
+
+int netfront_connect_rx_held(struct netfront *nf, unsigned devid, u64 timeout_ns)
+{
+	return connect(nf, devid, timeout_ns, false);
+}
+
+void netfront_rx_release(struct netfront *nf)
+{
+	if (!nf->connected || !nf->rx_held)
+		return;
+	for (unsigned i = 0; i < NF_RX; i++)
+		post_rx(nf, (u16)i);
+	nf->rx_held = false;
+	notify_rx(nf);
+}
+
+static int connect(struct netfront *nf, unsigned devid, u64 timeout_ns, bool post)
 {
 	char mac[24];
 	u64 v;
@@ -197,8 +219,10 @@ int netfront_connect(struct netfront *nf, unsigned devid, u64 timeout_ns)
 		}
 		if ((rc = nf->rx_ref[i] = grant(nf, nf->rx_buf[i], false)) < 0)
 			goto fail;
-		post_rx(nf, (u16)i);
+		if (post)
+			post_rx(nf, (u16)i);
 	}
+	nf->rx_held = !post;
 	RING_PUSH_REQUESTS(&nf->rx);
 	if ((rc = evtchn_alloc_unbound(DOMID_SELF, nf->backend_id, &nf->port)))
 		goto fail;

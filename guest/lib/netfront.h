@@ -47,6 +47,7 @@ struct netfront {
 	int tx_ref[NF_TX], rx_ref[NF_RX];
 	bool tx_busy[NF_TX];
 	bool connected;
+	bool rx_held; /* connected with no rx buffer posted yet */
 	u64 tx_frames, rx_frames, tx_errors, bad_rsp, grants_kept;
 };
 
@@ -55,6 +56,14 @@ struct netfront {
  * store's or grant table's errors); nothing is left granted on failure.
  * Needs xenbus_init and gnttab_init first. */
 int netfront_connect(struct netfront *nf, unsigned devid, u64 timeout_ns);
+
+/* The same, but no rx buffer is posted until netfront_rx_release: the
+ * backend must hold (or drop and count) what arrives meanwhile (tests of
+ * a slow frontend). */
+int netfront_connect_rx_held(struct netfront *nf, unsigned devid, u64 timeout_ns);
+/* Posts every rx buffer held back by netfront_connect_rx_held and
+ * notifies the backend (nothing if none is held). */
+void netfront_rx_release(struct netfront *nf);
 
 /* Queues one frame (14..1514 bytes). 0, -EBUSY (all NF_TX slots in
  * flight: poll), -EINVAL, -EIO (not connected). */

@@ -170,7 +170,7 @@ void guest_main(const struct hvm_start_info *si)
 	else if (!strcmp(role, "tscaux"))
 		role_tscaux();
 	else if (!strcmp(role, "guest"))
-		role_guest();
+		role_guest(si);
 	else if (!strcmp(role, "xs"))
 		role_xs();
 	else if (!strcmp(role, "xs-hostile"))
@@ -187,6 +187,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_net(si);
 	else if (!strcmp(role, "net-hostile"))
 		role_net_hostile(si);
+	else if (!strcmp(role, "net-slowrx"))
+		role_net_slowrx(si);
+	else if (!strcmp(role, "net-burst"))
+		role_net_burst(si);
 	else if (!strcmp(role, "inet"))
 		role_inet(si);
 	else if (!strcmp(role, "disknet"))

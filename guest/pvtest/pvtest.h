@@ -78,6 +78,9 @@
  *   role=net peer=MAC count=N               frames through its vif and
  *                                            dom0's bridge to a peer (net.c)
  *   role=net-hostile bad=CLASS,...           bad tx slots per class (net.c)
+ *   role=net-slowrx peer=MAC phases=K        a frontend that posts its rx
+ *                                            buffers late, and the sender
+ *   role=net-burst peer=MAC phases=NxL,...   bursting to it (netslow.c)
  *   role=inet ip=A.B.C.D[/N] peer=A.B.C.D    ARP, ICMP echo and a UDP stream
  *        [pings=N udp=N rate=R port=P]       to and from a peer IPv4 stack
  *                                            through its vif (inet.c)
@@ -120,6 +123,8 @@ void role_bench_ping(void);
 void role_bench_pong(void);
 void role_net(const struct hvm_start_info *si);
 void role_net_hostile(const struct hvm_start_info *si);
+void role_net_slowrx(const struct hvm_start_info *si);
+void role_net_burst(const struct hvm_start_info *si);
 void role_inet(const struct hvm_start_info *si);
 void role_disknet(const struct hvm_start_info *si);
 
@@ -158,7 +163,7 @@ void role_xs(void);
 void role_xs_hostile(void);
 void role_modules(const struct hvm_start_info *si);
 void role_platform(const struct hvm_start_info *si);
-void role_guest(void);
+void role_guest(const struct hvm_start_info *si);
 void role_blk(const struct hvm_start_info *si);
 void role_blk_hostile(const struct hvm_start_info *si);
 

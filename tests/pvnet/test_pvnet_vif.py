@@ -151,3 +151,38 @@ def _():
         r"^\(d0\) dom0: pvnet: detach: vif\d+\.0 of a silent frontend: -110 after \d+ ms",
         r"^\(d0\) dom0: domains: check detach-silent-netback-vif-gone: -2 \(want -2\)",
     ])
+
+
+# netback's rx queue bounds (guest/dom0/netback/netback.h), and the phases
+# of guest/dom0/test/domains_netslow.c: (frames, bytes each).
+RXQ_FRAMES = 256
+RXQ_BYTES = 256 * 1024
+SLOWRX_PHASES = [(100, 1514), (300, 60), (200, 1514)]
+
+
+@test("pvnet-slow-frontend-rx-queued-exactly-to-the-bound", timeout=T + 60)
+def _():
+    """A frontend that has posted no rx buffer yet (role=net-slowrx) is
+    sent a burst by another domU: netback queues exactly what its bounds
+    allow (256 frames, 256 KiB) and drops and counts exactly the rest,
+    the sender's vif goes on meanwhile, and once the slow frontend posts
+    its buffers it receives every queued frame, in order, byte-checked:
+    100 full frames all arrive; 300 small ones, 256 arrive and 44 are
+    counted dropped; 200 full ones, as many as fit in 256 KiB."""
+    r = run("pvnet_mode=slowrx")
+    got = {int(m.group(1)): int(m.group(2)) for m in re.finditer(
+        r"^\(d\d+\) net-slowrx: phase (\d+): received (\d+) frames, bad 0$", r.log, re.M)}
+    dom0 = {int(m.group(1)): tuple(int(x) for x in m.groups()[1:]) for m in re.finditer(
+        r"^\(d0\) dom0: pvnet: slowrx: phase (\d+): (\d+) frames of (\d+) bytes: queued (\d+) "
+        r"\(\d+ bytes\) dropped (\d+),", r.log, re.M)}
+    for k, (n, size) in enumerate(SLOWRX_PHASES, 1):
+        want = min(n, RXQ_FRAMES, RXQ_BYTES // size)
+        if dom0.get(k) != (n, size, want, n - want):
+            fail("phase %d: dom0 saw %r, want %d frames of %d queued %d dropped %d"
+                 % (k, dom0.get(k), n, size, want, n - want), r.tail(80))
+        if got.get(k) != want:
+            fail("phase %d: the slow frontend received %r frames, want %d" % (k, got.get(k), want),
+                 r.tail(80))
+    expect_lines_in_order(r.log, [r"^\(d\d+\) pvtest: net-slowrx: PASS",
+                                  r"^\(d0\) dom0: domains: pvnet: PASS"])
+    expect_lines_in_order(r.log, [r"^\(d\d+\) pvtest: net-burst: PASS"])

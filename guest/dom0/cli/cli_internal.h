@@ -56,5 +56,6 @@ void cli_bg_end(int status);
 /* Commands outside cli_xl.c (whose table lists them). */
 typedef int cli_cmd_fn(const struct hvm_start_info *si, int argc, char **argv);
 cli_cmd_fn cli_cmd_rename, cli_cmd_mem, cli_cmd_dmesg, cli_cmd_block_detach, cli_cmd_top;
+cli_cmd_fn cli_cmd_shutdown, cli_cmd_network_detach;
 
 #endif

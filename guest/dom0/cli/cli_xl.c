@@ -350,32 +350,6 @@ static int cmd_pause(const struct hvm_start_info *si, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_shutdown(const struct hvm_start_info *si, int argc, char **argv)
-{
-	bool wait = false;
-	domid_t id;
-	int rc;
-	(void)si;
-
-	if (argc >= 2 && !strcmp(argv[1], "-w")) {
-		wait = true;
-		argv[1] = argv[0];
-		argv++;
-		argc--;
-	}
-	if ((rc = one_dom(argc, argv, &id, false)))
-		return rc;
-	bool reboot = !strcmp(argv[0], "reboot");
-	if ((rc = cli_dom_request(id, reboot ? "reboot" : "poweroff", wait, 30))) {
-		printf("xl %s: domain %u: cannot write control/shutdown (%d)\n", argv[0], id, rc);
-		return 1;
-	}
-	if (wait)
-		printf("Waiting for domain %u to %s (xl prints when it has)\n", id,
-		       reboot ? "reboot" : "shut down");
-	return 0;
-}
-
 static int cmd_domid(const struct hvm_start_info *si, int argc, char **argv)
 {
 	domid_t id;
@@ -695,25 +669,6 @@ static int cmd_network_attach(const struct hvm_start_info *si, int argc, char **
 	return 0;
 }
 
-static int cmd_network_detach(const struct hvm_start_info *si, int argc, char **argv)
-{
-	u64 devid;
-	const char *end;
-	int rc;
-	(void)si;
-
-	if (argc != 3 || parse_u64(argv[2], &end, &devid) || *end)
-		return usage(find_cmd("network-detach"));
-	struct cli_dom *d = managed(argv[1], argv[0]);
-	if (!d)
-		return 1;
-	if ((rc = launch_vif_detach(&d->ld, (unsigned)devid))) {
-		printf("xl network-detach: %s has no vif %lu\n", d->cfg.name, devid);
-		return 1;
-	}
-	return 0;
-}
-
 static int cmd_help(const struct hvm_start_info *si, int argc, char **argv);
 
 static const struct xl_cmd cmds[] = {
@@ -722,8 +677,8 @@ static const struct xl_cmd cmds[] = {
 	  cmd_create },
 	{ "destroy", "destroy DOM", "stop a domain at once and free it", cmd_destroy },
 	{ "shutdown", "shutdown [-w] DOM", "ask a domain to power off (control/shutdown)",
-	  cmd_shutdown },
-	{ "reboot", "reboot DOM", "ask a domain to reboot (control/shutdown)", cmd_shutdown },
+	  cli_cmd_shutdown },
+	{ "reboot", "reboot [-w] DOM", "ask a domain to reboot (control/shutdown)", cli_cmd_shutdown },
 	{ "pause", "pause DOM", "pause a domain", cmd_pause },
 	{ "unpause", "unpause DOM", "unpause a domain", cmd_pause },
 	{ "console", "console DOM", "attach to a domain's PV console (Ctrl-] detaches)",
@@ -734,7 +689,8 @@ static const struct xl_cmd cmds[] = {
 	  cmd_block_attach },
 	{ "network-attach", "network-attach DOM [mac=M] [bridge=B]", "give a running domain a vif",
 	  cmd_network_attach },
-	{ "network-detach", "network-detach DOM DEVID", "take a vif away", cmd_network_detach },
+	{ "network-detach", "network-detach DOM DEVID", "take a vif away (the frontend closes first)",
+	  cli_cmd_network_detach },
 	{ "vcpu-list", "vcpu-list [DOM]", "the vCPUs of each domain", cmd_vcpu_list },
 	{ "block-list", "block-list DOM", "a domain's disks (backend nodes and states)", cmd_devlist },
 	{ "network-list", "network-list DOM", "a domain's vifs (MAC, bridge, state)", cmd_devlist },

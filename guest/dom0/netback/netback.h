@@ -32,7 +32,17 @@
 #define NB_MAX_VIFS  8
 #define NB_TX_BUDGET 64  /* tx packets per ring per pass */
 #define NB_RX_BUDGET 64  /* rx frames per ring per pass */
-#define NB_RXQ       32  /* frames queued for a guest with no rx buffer posted */
+/*
+ * Frames from the bridge wait in a per-vif queue until the frontend posts
+ * rx buffers (Linux netback's rx queue, bounded by rx_queue_max bytes): at
+ * most NB_RXQ frames and NB_RXQ_BYTES bytes of frame data, whichever comes
+ * first. A frame that would pass either bound is dropped and counted
+ * (rx_dropped; the bridge counts it as the port's tx drop). The storage is
+ * fixed per vif, so a frontend that never posts a buffer holds no more
+ * than this and delays nobody else.
+ */
+#define NB_RXQ       256
+#define NB_RXQ_BYTES (256u * 1024)
 
 /* Starts the service (watch on backend/vif). Idempotent; 0 or -errno. */
 int netback_init(void);
@@ -43,6 +53,7 @@ struct netback_vif_stats {
 	u64 tx_packets, tx_bytes;  /* from the guest into the bridge */
 	u64 rx_packets, rx_bytes;  /* from the bridge into the guest */
 	u64 rx_dropped;            /* queue full or vif not connected */
+	u32 rxq_frames, rxq_bytes; /* waiting now for an rx buffer */
 	bool rx_csum_v4, rx_csum_v6; /* the frontend takes blank checksums on rx
 				      * (not feature-no-csum-offload;
 				      * feature-ipv6-csum-offload) */

@@ -26,6 +26,8 @@
  */
 #define NB_SLOT_BASE (GNTTAB_MAP_SLOTS - 128)
 
+_Static_assert(NB_RXQ_FRAME_MAX == BRIDGE_MAX_FRAME, "the rx queue takes any bridged frame");
+
 /* Bounce pages: page-aligned, so that a copy into or out of them never
  * crosses a page (GNTST_bad_copy_arg). */
 static u8 tx_buf[PAGE_SIZE] __aligned(PAGE_SIZE);
@@ -145,7 +147,7 @@ static bool rx_pass(struct nb_vif *v)
 	const char *rule;
 	bool notify;
 
-	while (v->rxq_count && done < NB_RX_BUDGET) {
+	while (v->rxq.count && done < NB_RX_BUDGET) {
 		RING_IDX prod = read_once(&v->rx.sring->req_prod);
 		xen_rmb();
 		if (nb_prod_check(prod, v->rx.rsp_prod_pvt, size, &rule)) {
@@ -167,8 +169,9 @@ static bool rx_pass(struct nb_vif *v)
 		}
 		v->rx.req_cons++;
 
-		u16 len = v->rxq_len[v->rxq_head];
-		memcpy(rx_buf, v->rxq[v->rxq_head], len);
+		u16 len;
+		const u8 *frame = nb_rxq_peek(&v->rxq, &len);
+		memcpy(rx_buf, frame, len);
 		struct gnttab_copy op = {
 			.source = { .u.gmfn = virt_to_gfn(rx_buf), .domid = DOMID_SELF },
 			.dest = { .u.ref = req.gref, .domid = v->dom, .offset = 0 },
@@ -190,8 +193,7 @@ static bool rx_pass(struct nb_vif *v)
 		rsp->status = (s16)len;
 		v->rx.rsp_prod_pvt++;
 
-		v->rxq_head = (v->rxq_head + 1) % NB_RXQ;
-		v->rxq_count--;
+		nb_rxq_pop(&v->rxq);
 		v->st.rx_packets++;
 		v->st.rx_bytes += len;
 		done++;
@@ -201,7 +203,7 @@ static bool rx_pass(struct nb_vif *v)
 	 * pass with responses (it may poll; an event costs it nothing). */
 	if (notify || (done && !v->rx_notify))
 		evtchn_send(v->port_rx);
-	return v->rxq_count && done == NB_RX_BUDGET;
+	return v->rxq.count && done == NB_RX_BUDGET;
 }
 
 static void on_event(evtchn_port_t port, void *arg)
@@ -225,14 +227,14 @@ int nb_vif_xmit(struct bridge_port *p, const u8 *frame, size_t len)
 {
 	struct nb_vif *v = p->owner;
 
-	if (!connected(v) || v->rxq_count == NB_RXQ || len > BRIDGE_MAX_FRAME) {
+	/* Queued even when buffers are posted: rx_pass runs from the loop,
+	 * never inside the bridge's call. Past the queue's bounds (a frontend
+	 * slow to post, or one that never does) the frame is dropped here and
+	 * counted; the bridge and the other ports go on. */
+	if (!connected(v) || nb_rxq_push(&v->rxq, frame, len)) {
 		v->st.rx_dropped++;
 		return -ENOSPC;
 	}
-	unsigned at = (v->rxq_head + v->rxq_count) % NB_RXQ;
-	memcpy(v->rxq[at], frame, len);
-	v->rxq_len[at] = (u16)len;
-	v->rxq_count++;
 	loop_port_kick(v->port_rx);
 	return 0;
 }
@@ -301,7 +303,7 @@ int nb_rings_connect(struct nb_vif *v, grant_ref_t tx_ref, grant_ref_t rx_ref,
 	if ((rc = bridge_port_add(br, &v->port)))
 		goto fail;
 	v->on_bridge = true;
-	v->rxq_head = v->rxq_count = 0;
+	nb_rxq_clear(&v->rxq);
 	/* Requests the frontend queued before we were there. */
 	loop_port_kick(v->port_tx);
 	return 0;
@@ -334,5 +336,5 @@ void nb_rings_disconnect(struct nb_vif *v)
 		unmap_ring(v->tx_slot, v->tx_handle);
 		v->tx_mapped = false;
 	}
-	v->rxq_count = 0;
+	nb_rxq_clear(&v->rxq);
 }

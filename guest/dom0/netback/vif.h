@@ -9,6 +9,7 @@
 #include <public/io/netif.h>
 #include "bridge/bridge.h"
 #include "netback.h"
+#include "rxq.h"
 
 struct nb_vif {
 	bool used;
@@ -33,9 +34,7 @@ struct nb_vif {
 	struct bridge_port port;
 	bool on_bridge;
 	/* Frames for the guest waiting for an rx buffer. */
-	u16 rxq_len[NB_RXQ];
-	unsigned rxq_head, rxq_count;
-	u8 rxq[NB_RXQ][BRIDGE_MAX_FRAME];
+	struct nb_rxq rxq;
 	struct netback_vif_stats st;
 };
 

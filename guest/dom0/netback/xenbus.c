@@ -361,6 +361,8 @@ int netback_vif_stats(domid_t dom, unsigned devid, struct netback_vif_stats *s)
 	if (!v)
 		return -ENOENT;
 	*s = v->st;
+	s->rxq_frames = v->rxq.count;
+	s->rxq_bytes = v->rxq.bytes;
 	return 0;
 }
 

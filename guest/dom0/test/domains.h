@@ -68,6 +68,8 @@ void scenario_xenstore(const struct hvm_start_info *si);
 void scenario_xsring(const struct hvm_start_info *si);
 void scenario_pvblk(const struct hvm_start_info *si);
 void scenario_pvnet(const struct hvm_start_info *si);
+/* pvnet_mode=slowrx's run (domains_netslow.c), inside scenario_pvnet. */
+void pvnet_slowrx(void);
 void scenario_teardown(const struct hvm_start_info *si);
 
 /* The soak scenario (soak.c, `scenario=soak`). */

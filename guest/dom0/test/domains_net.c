@@ -28,6 +28,9 @@
  *                       dom0 detaches its vif while connected (the guest
  *                       closes on Closing: no time-out), then a role=spin
  *                       domU whose frontend never answers (forced after 5 s).
+ *   pvnet_mode=slowrx   a domU that posts its rx buffers late and one that
+ *                       bursts frames to it: netback's rx queue holds
+ *                       exactly what its bounds allow (domains_netslow.c).
  *   pvnet_rounds=N      the pair N times, counts back each time (teardown).
  */
 #include <lib/errno.h>
@@ -379,7 +382,7 @@ void scenario_pvnet(const struct hvm_start_info *si)
 	 * page of dom0's that stays (1 page, seen as round-0 "leaking" one
 	 * page without this). Later rounds must give back everything. */
 	bool inet = !strcmp(mode, "linux") || !strcmp(mode, "inet") || !strcmp(mode, "detach");
-	if (inet)
+	if (inet || !strcmp(mode, "slowrx"))
 		pair_count = 16; /* a warm-up only: its frames are not what is tested */
 	pair("warm-up-pair", NULL);
 	pair_count = NET_COUNT;
@@ -395,6 +398,11 @@ void scenario_pvnet(const struct hvm_start_info *si)
 	if (!strcmp(mode, "hotplug")) {
 		hotplug();
 		net_check_back("hotplug", &before);
+	} else if (!strcmp(mode, "slowrx")) {
+		pvnet_slowrx();
+		for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
+			;
+		net_check_back("slowrx", &before);
 	} else {
 		for (u64 r = 0; r < rounds; r++) {
 			snprintf(what, sizeof(what), "round-%lu", r);
