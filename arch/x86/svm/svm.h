@@ -46,6 +46,10 @@ struct svm_vcpu {
 	u32 asid;           /* ASID of this vCPU in generation asid_gen */
 	u64 asid_gen;       /* 0: none yet */
 	bool need_flush;    /* the domain's p2m changed since asid was taken */
+	/* The VMCB's guest state is what the last #VMEXIT stored, but for
+	 * RIP and RAX, and no event was queued since: the next VMRUN needs
+	 * no copy for a refusal's report (run.c). false until then. */
+	bool entry_clean;
 };
 
 /* Per-domain back-end state (in domain->arch.vendor). */

@@ -140,6 +140,9 @@ void svm_set_reg(struct vcpu *v, enum vreg r, u64 val)
 {
 	struct vmcb_save *s = &vcpu_vmcb(v)->save;
 
+	/* Only RIP keeps the state VMRUN last accepted (run.c). */
+	if (r != VREG_RIP)
+		vcpu_svm(v)->entry_clean = false;
 	switch (r) {
 	case VREG_RIP:
 		/* Moving RIP means the instruction at the old RIP completed
@@ -221,6 +224,7 @@ void svm_set_seg(struct vcpu *v, enum vseg_id id, const struct vseg *seg)
 	struct vmcb *vmcb = vcpu_vmcb(v);
 	struct vmcb_seg *s = vmcb_seg(vmcb, id);
 
+	vcpu_svm(v)->entry_clean = false; /* run.c */
 	if (id == VSEG_GDTR || id == VSEG_IDTR) {
 		s->selector = s->attrib = 0; /* only limit and base exist */
 	} else {
