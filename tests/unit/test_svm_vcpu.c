@@ -421,6 +421,28 @@ START_TEST(entry_clean_cleared_by_every_checked_write)
 }
 END_TEST
 
+/* The fast way out of an exit does what set_reg(RIP, RIP + len) does. */
+START_TEST(skip_insn_is_set_reg_rip_plus_len)
+{
+	struct vmcb *a, *b;
+
+	setup();
+	a = vcpu_vmcb(&vcpu0);
+	b = vcpu_vmcb(&vcpu1);
+	svm_set_reg(&vcpu0, VREG_RIP, 0xffffffff81000ffeULL);
+	svm_set_reg(&vcpu1, VREG_RIP, 0xffffffff81000ffeULL);
+	a->control.interrupt_shadow = b->control.interrupt_shadow = INTERRUPT_SHADOW;
+	vcpu_svm(&vcpu0)->entry_clean = vcpu_svm(&vcpu1)->entry_clean = true;
+	svm_skip_insn(&vcpu0, 3);
+	svm_set_reg(&vcpu1, VREG_RIP, svm_get_reg(&vcpu1, VREG_RIP) + 3);
+	ck_assert_uint_eq(svm_get_reg(&vcpu0, VREG_RIP), 0xffffffff81001001ULL);
+	ck_assert_uint_eq(a->save.rip, b->save.rip);
+	ck_assert_uint_eq(a->control.interrupt_shadow, b->control.interrupt_shadow);
+	ck_assert(!(a->control.interrupt_shadow & INTERRUPT_SHADOW));
+	ck_assert(vcpu_svm(&vcpu0)->entry_clean && vcpu_svm(&vcpu1)->entry_clean);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "svm-get-paging-matches-get-reg-and-get-seg", &get_paging_matches_get_reg_and_get_seg_ttest },
 	{ "svm-vcpu-starts-in-pvh-entry-state", &vcpu_starts_in_pvh_entry_state_ttest },
@@ -436,5 +458,6 @@ const struct unit_case unit_cases[] = {
 	{ "svm-asid-failed-entry-keeps-the-pending-full-flush", &failed_entry_keeps_the_pending_full_flush_ttest },
 	{ "svm-vmcb-check-names-the-failing-rule", &vmcb_check_names_the_failing_rule_ttest },
 	{ "svm-entry-clean-cleared-by-every-checked-write", &entry_clean_cleared_by_every_checked_write_ttest },
+	{ "svm-skip-insn-is-set-reg-rip-plus-len", &skip_insn_is_set_reg_rip_plus_len_ttest },
 	{ 0 },
 };

@@ -95,6 +95,7 @@ u64 svm_get_reg(struct vcpu *v, enum vreg r);
 void svm_set_reg(struct vcpu *v, enum vreg r, u64 val);
 void svm_get_seg(struct vcpu *v, enum vseg_id s, struct vseg *seg);
 void svm_get_paging(struct vcpu *v, struct guest_paging *gp);
+void svm_skip_insn(struct vcpu *v, u8 len);
 void svm_set_seg(struct vcpu *v, enum vseg_id s, const struct vseg *seg);
 void svm_dump(struct vcpu *v);
 /* The first VMRUN consistency check (APM 15.5.1) that `vmcb` fails, as a

@@ -173,6 +173,16 @@ void svm_set_reg(struct vcpu *v, enum vreg r, u64 val)
 	panic("svm_set_reg: register %u", r);
 }
 
+/* svm_set_reg(VREG_RIP, RIP + len) without the two dispatches: the
+ * common exits' way out (kernel/vcpu_run.c). Keeps entry_clean. */
+void svm_skip_insn(struct vcpu *v, u8 len)
+{
+	struct vmcb *vmcb = vcpu_vmcb(v);
+
+	vmcb->save.rip += len;
+	vmcb->control.interrupt_shadow &= ~INTERRUPT_SHADOW; /* as svm_set_reg */
+}
+
 static struct vmcb_seg *vmcb_seg(struct vmcb *vmcb, enum vseg_id id)
 {
 	struct vmcb_save *s = &vmcb->save;
