@@ -48,7 +48,10 @@ static void vcpu_run_exits(struct vcpu *v)
 				domain_crash(v, "cannot decode the length of the intercepted instruction");
 				return;
 			}
-			vendor->set_reg(v, VREG_RIP, vendor->get_reg(v, VREG_RIP) + e.insn_len);
+			if (vendor->skip_insn)
+				vendor->skip_insn(v, e.insn_len);
+			else
+				vendor->set_reg(v, VREG_RIP, vendor->get_reg(v, VREG_RIP) + e.insn_len);
 			break;
 		case EXIT_RETAIN:
 			break;

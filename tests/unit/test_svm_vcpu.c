@@ -386,6 +386,63 @@ START_TEST(get_paging_matches_get_reg_and_get_seg)
 }
 END_TEST
 
+/*
+ * run.c skips saving the guest state for a refusal's report while
+ * entry_clean holds: every write VMRUN's checks could refuse must clear
+ * it; moving RIP (the fast path's only write) must not.
+ */
+START_TEST(entry_clean_cleared_by_every_checked_write)
+{
+	struct vseg ss;
+	struct vevent ev = { .vector = 0x20, .type = VEVENT_EXTINT };
+	static const enum vreg regs[] = { VREG_RSP, VREG_RFLAGS, VREG_CR0, VREG_CR2,
+					  VREG_CR3, VREG_CR4, VREG_EFER };
+
+	setup();
+	ck_assert_msg(!vcpu_svm(&vcpu0)->entry_clean, "a new VMCB is not clean");
+	vcpu_svm(&vcpu0)->entry_clean = true;
+	svm_set_reg(&vcpu0, VREG_RIP, 0x1000);
+	ck_assert_msg(vcpu_svm(&vcpu0)->entry_clean, "moving RIP keeps the fast path");
+	for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		vcpu_svm(&vcpu0)->entry_clean = true;
+		svm_set_reg(&vcpu0, regs[i], svm_get_reg(&vcpu0, regs[i]));
+		ck_assert_msg(!vcpu_svm(&vcpu0)->entry_clean, "set_reg(%u) left it clean", regs[i]);
+	}
+	for (unsigned id = 0; id < VSEG_NR; id++) {
+		vcpu_svm(&vcpu0)->entry_clean = true;
+		svm_get_seg(&vcpu0, id, &ss);
+		svm_set_seg(&vcpu0, id, &ss);
+		ck_assert_msg(!vcpu_svm(&vcpu0)->entry_clean, "set_seg(%u) left it clean", id);
+	}
+	vcpu_svm(&vcpu0)->entry_clean = true;
+	svm_inject(&vcpu0, &ev);
+	ck_assert_msg(!vcpu_svm(&vcpu0)->entry_clean, "inject left it clean");
+	ck_assert_msg(!vcpu_svm(&vcpu1)->entry_clean, "another vCPU's flag moved");
+}
+END_TEST
+
+/* The fast way out of an exit does what set_reg(RIP, RIP + len) does. */
+START_TEST(skip_insn_is_set_reg_rip_plus_len)
+{
+	struct vmcb *a, *b;
+
+	setup();
+	a = vcpu_vmcb(&vcpu0);
+	b = vcpu_vmcb(&vcpu1);
+	svm_set_reg(&vcpu0, VREG_RIP, 0xffffffff81000ffeULL);
+	svm_set_reg(&vcpu1, VREG_RIP, 0xffffffff81000ffeULL);
+	a->control.interrupt_shadow = b->control.interrupt_shadow = INTERRUPT_SHADOW;
+	vcpu_svm(&vcpu0)->entry_clean = vcpu_svm(&vcpu1)->entry_clean = true;
+	svm_skip_insn(&vcpu0, 3);
+	svm_set_reg(&vcpu1, VREG_RIP, svm_get_reg(&vcpu1, VREG_RIP) + 3);
+	ck_assert_uint_eq(svm_get_reg(&vcpu0, VREG_RIP), 0xffffffff81001001ULL);
+	ck_assert_uint_eq(a->save.rip, b->save.rip);
+	ck_assert_uint_eq(a->control.interrupt_shadow, b->control.interrupt_shadow);
+	ck_assert(!(a->control.interrupt_shadow & INTERRUPT_SHADOW));
+	ck_assert(vcpu_svm(&vcpu0)->entry_clean && vcpu_svm(&vcpu1)->entry_clean);
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
 	{ "svm-get-paging-matches-get-reg-and-get-seg", &get_paging_matches_get_reg_and_get_seg_ttest },
 	{ "svm-vcpu-starts-in-pvh-entry-state", &vcpu_starts_in_pvh_entry_state_ttest },
@@ -400,5 +457,7 @@ const struct unit_case unit_cases[] = {
 	{ "svm-asid-per-vcpu-renewed-after-p2m-change", &asids_per_vcpu_renewed_after_p2m_change_ttest },
 	{ "svm-asid-failed-entry-keeps-the-pending-full-flush", &failed_entry_keeps_the_pending_full_flush_ttest },
 	{ "svm-vmcb-check-names-the-failing-rule", &vmcb_check_names_the_failing_rule_ttest },
+	{ "svm-entry-clean-cleared-by-every-checked-write", &entry_clean_cleared_by_every_checked_write_ttest },
+	{ "svm-skip-insn-is-set-reg-rip-plus-len", &skip_insn_is_set_reg_rip_plus_len_ttest },
 	{ 0 },
 };

@@ -45,6 +45,7 @@ void svm_inject(struct vcpu *v, const struct vevent *e)
 		pr_debug("SVM: d%uv%u: event 0x%lx replaces queued 0x%lx\n", v->dom->id, v->id,
 			 ev, vmcb->control.eventinj);
 	vmcb->control.eventinj = ev;
+	vcpu_svm(v)->entry_clean = false; /* VMRUN checks EVENTINJ (run.c) */
 }
 
 /*

@@ -31,8 +31,17 @@
  * The guest state VMRUN loads and checks. A refused VMRUN should leave it
  * alone, but QEMU 7.2 TCG writes the host's values over it (it saves the
  * CPU's current state as if the guest had run), which would make the
- * crash report and svm_vmcb_check() describe the host. The copy costs a
- * few stores per entry and is put back only after a refusal.
+ * crash report and svm_vmcb_check() describe the host. The copy (about
+ * 58 instructions) is put back only after a refusal.
+ *
+ * It is skipped when nothing VMRUN checks changed since the last entry
+ * succeeded (svm_vcpu.entry_clean): the save area is then what #VMEXIT
+ * stored but for RIP and RAX, which no consistency check covers (APM
+ * vol. 2 15.5.1), and no event is queued, so the entry cannot be refused
+ * for the guest state. That is the fast path of the common exits (CPUID,
+ * hypercalls, port I/O, MSR reads): only RIP moves. Every other writer of
+ * the save area (svm_set_reg but RIP, svm_set_seg) and svm_inject clear
+ * the flag; a new VMCB starts without it.
  */
 struct entry_state {
 	struct vmcb_seg es, cs, ss, ds, gdtr, idtr;
@@ -106,6 +115,7 @@ static void tsc_aux_switch_to(const struct vcpu *v)
 void svm_run(struct vcpu *v, struct vm_exit *exit)
 {
 	struct entry_state entry;
+	bool clean;
 	u64 injected;
 	struct vmcb *vmcb = vcpu_vmcb(v);
 	struct domain *d = v->dom;
@@ -121,7 +131,9 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	vmcb->save.rax = v->arch.gprs[GPR_RAX];
 	debugregs_switch_to(v, false);
 	tsc_aux_switch_to(v);
-	entry_state_save(&entry, &vmcb->save);
+	clean = vcpu_svm(v)->entry_clean;
+	if (!clean)
+		entry_state_save(&entry, &vmcb->save);
 	injected = vmcb->control.eventinj;
 	/* Guest writes are intercepted (kernel/msr.c), so the field is only
 	 * ever written here. */
@@ -132,12 +144,16 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	svm_vmrun(v, svm_cpu.host_vmcb_pa);
 
 	if (vmcb_entry_failed(vmcb)) {
-		entry_state_restore(&entry, &vmcb->save);
+		vcpu_svm(v)->entry_clean = false;
+		if (!clean) /* else it was refused for its controls */
+			entry_state_restore(&entry, &vmcb->save);
 		vmcb->save.rax = v->arch.gprs[GPR_RAX];
 		svm_asid_entry_failed(vmcb); /* EVENTINJ stays for the dump */
 	} else {
 		v->arch.gprs[GPR_RAX] = vmcb->save.rax;
 		svm_events_after_exit(vmcb, injected);
+		/* A re-injected event (EXITINTINFO) must pass VMRUN's check. */
+		vcpu_svm(v)->entry_clean = !(vmcb->control.eventinj & EVENTINJ_V);
 		if (vmcb->control.exitcode == VMEXIT_INTR)
 			host_interrupt_window();
 	}

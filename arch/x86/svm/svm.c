@@ -88,6 +88,7 @@ static const struct vendor_ops svm_ops = {
 	.set_reg = svm_set_reg,
 	.get_seg = svm_get_seg,
 	.get_paging = svm_get_paging,
+	.skip_insn = svm_skip_insn,
 	.set_seg = svm_set_seg,
 	.io_allow = svm_io_allow_op,
 	.dump = svm_dump,

@@ -46,6 +46,10 @@ struct svm_vcpu {
 	u32 asid;           /* ASID of this vCPU in generation asid_gen */
 	u64 asid_gen;       /* 0: none yet */
 	bool need_flush;    /* the domain's p2m changed since asid was taken */
+	/* The VMCB's guest state is what the last #VMEXIT stored, but for
+	 * RIP and RAX, and no event was queued since: the next VMRUN needs
+	 * no copy for a refusal's report (run.c). false until then. */
+	bool entry_clean;
 };
 
 /* Per-domain back-end state (in domain->arch.vendor). */
@@ -91,6 +95,7 @@ u64 svm_get_reg(struct vcpu *v, enum vreg r);
 void svm_set_reg(struct vcpu *v, enum vreg r, u64 val);
 void svm_get_seg(struct vcpu *v, enum vseg_id s, struct vseg *seg);
 void svm_get_paging(struct vcpu *v, struct guest_paging *gp);
+void svm_skip_insn(struct vcpu *v, u8 len);
 void svm_set_seg(struct vcpu *v, enum vseg_id s, const struct vseg *seg);
 void svm_dump(struct vcpu *v);
 /* The first VMRUN consistency check (APM 15.5.1) that `vmcb` fails, as a

@@ -140,6 +140,9 @@ void svm_set_reg(struct vcpu *v, enum vreg r, u64 val)
 {
 	struct vmcb_save *s = &vcpu_vmcb(v)->save;
 
+	/* Only RIP keeps the state VMRUN last accepted (run.c). */
+	if (r != VREG_RIP)
+		vcpu_svm(v)->entry_clean = false;
 	switch (r) {
 	case VREG_RIP:
 		/* Moving RIP means the instruction at the old RIP completed
@@ -168,6 +171,16 @@ void svm_set_reg(struct vcpu *v, enum vreg r, u64 val)
 	default: break;
 	}
 	panic("svm_set_reg: register %u", r);
+}
+
+/* svm_set_reg(VREG_RIP, RIP + len) without the two dispatches: the
+ * common exits' way out (kernel/vcpu_run.c). Keeps entry_clean. */
+void svm_skip_insn(struct vcpu *v, u8 len)
+{
+	struct vmcb *vmcb = vcpu_vmcb(v);
+
+	vmcb->save.rip += len;
+	vmcb->control.interrupt_shadow &= ~INTERRUPT_SHADOW; /* as svm_set_reg */
 }
 
 static struct vmcb_seg *vmcb_seg(struct vmcb *vmcb, enum vseg_id id)
@@ -221,6 +234,7 @@ void svm_set_seg(struct vcpu *v, enum vseg_id id, const struct vseg *seg)
 	struct vmcb *vmcb = vcpu_vmcb(v);
 	struct vmcb_seg *s = vmcb_seg(vmcb, id);
 
+	vcpu_svm(v)->entry_clean = false; /* run.c */
 	if (id == VSEG_GDTR || id == VSEG_IDTR) {
 		s->selector = s->attrib = 0; /* only limit and base exist */
 	} else {

@@ -121,6 +121,10 @@ struct vendor_ops {
 	 * with RFLAGS.VM, else SS.DPL as get_seg reports it) in one call,
 	 * for the guest walks of every decoding exit. */
 	void (*get_paging)(struct vcpu *v, struct guest_paging *gp);
+	/* Optional (NULL: the kernel uses get_reg/set_reg): RIP += len, with
+	 * the effects of set_reg(VREG_RIP) (an interrupt shadow ends), in
+	 * one call, for the exits that skip an intercepted instruction. */
+	void (*skip_insn)(struct vcpu *v, u8 len);
 
 	/* Lets d's vCPUs access ports [first, first+count) directly (allow)
 	 * or makes them exit again (!allow), through the domain's I/O
