@@ -58,8 +58,33 @@ void console_flush(void)
 	}
 }
 
+static void (*held_broken)(void);
+
+void console_hold_line(void (*broken)(void))
+{
+	held_broken = broken;
+}
+
+void console_release_line(void)
+{
+	held_broken = NULL;
+}
+
+void console_break_line(void)
+{
+	void (*broken)(void) = held_broken;
+
+	if (!broken)
+		return;
+	held_broken = NULL;
+	console_putc('\n');
+	broken();
+}
+
 void console_putc(char c)
 {
+	if (held_broken)
+		console_break_line();
 	line[line_len++] = c;
 	if (c == '\n' || line_len == sizeof(line))
 		console_flush();

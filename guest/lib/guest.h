@@ -43,6 +43,15 @@ bool console_uses_port_e9(void);
 /* Sends every flushed line to `sink` instead of console_io (the PV
  * console, pvcons.h); NULL goes back to console_io. */
 void console_set_sink(void (*sink)(const char *s, size_t n));
+/* A line its writer keeps open on the screen (dom0's shell: the prompt
+ * and the keys typed after it). Until console_release_line(), the next
+ * output by anyone ends that line first with a newline, so lines do not
+ * mix, and then calls broken() once (the holder may draw its line again
+ * later). The holder releases the line before it writes itself. */
+void console_hold_line(void (*broken)(void));
+void console_release_line(void);
+/* Ends a held line now, as the next output would (nothing if none). */
+void console_break_line(void);
 
 __printf(1, 2) int printf(const char *fmt, ...);
 int vprintf(const char *fmt, va_list ap);

@@ -210,6 +210,7 @@ static void run_line(const struct hvm_start_info *si, char *line)
  */
 static const struct hvm_start_info *shell_si;
 static struct lineedit editor;
+static void hold_prompt_line(void); /* below, with the prompt line */
 static evtchn_port_t console_port;
 static struct loop_timer poll_timer; /* only without VIRQ_CONSOLE */
 
@@ -273,6 +274,7 @@ static void idle_done(void *arg)
 	}
 	idle_running = false;
 	prompt();
+	hold_prompt_line();
 }
 
 /* Sleeps in the loop for N seconds, then reports dom0's exits meanwhile:
@@ -349,6 +351,36 @@ static void forward_char(char c)
 /* A command is running (run_line): the CLI's own lines are its output. */
 static bool in_command;
 
+/* The prompt's line is on the screen (no command, console or `idle`
+ * has the terminal). It is held (guest.h, console_hold_line) while the
+ * shell waits for keys: a line another of dom0's services prints ends it
+ * first instead of landing after the typed keys, which then go on on a
+ * line of their own (as when the hypervisor ends the line for another
+ * domain's output). The prompt is not drawn again for a key: a second
+ * prompt after a script typed its command would look to it (keelctl, the
+ * tests) like the end of that command. */
+static bool prompt_line_shown(void)
+{
+	return !in_command && !attached && !idle_running && !cli_busy();
+}
+
+static void prompt_line_ended(void)
+{
+}
+
+static void hold_prompt_line(void)
+{
+	if (prompt_line_shown())
+		console_hold_line(prompt_line_ended);
+}
+
+static void redraw_prompt_line(void)
+{
+	printf("dom0> %.*s", (int)editor.len, editor.line);
+	for (unsigned i = editor.pos; i < editor.len; i++)
+		printf("\x1b[D");
+}
+
 /* One typed byte: to the line editor; a finished line runs. */
 static void take_char(char c)
 {
@@ -366,13 +398,13 @@ static void cli_done(int status)
 {
 	last_status = status;
 	prompt();
+	hold_prompt_line();
 }
 
 /* The CLI prints by itself (cli.h): end the prompt's line first... */
 static void async_begin(void)
 {
-	if (!in_command && !cli_busy() && !attached && !idle_running)
-		puts("");
+	console_break_line();
 }
 
 /* ...and draw the prompt, the half-typed line and the cursor again
@@ -381,12 +413,11 @@ static void async_begin(void)
  * tests) like the end of the command it typed meanwhile. */
 static void async_end(void)
 {
-	if (in_command || cli_busy() || attached || idle_running || !editor.len)
-		return;
-	printf("dom0> %.*s", (int)editor.len, editor.line);
-	for (unsigned i = editor.pos; i < editor.len; i++)
-		printf("\x1b[D");
+	if (!prompt_line_shown() || !editor.len)
+		return; /* an empty prompt comes back with the next key */
+	redraw_prompt_line();
 	show_partial();
+	hold_prompt_line();
 }
 
 static void editor_out(const char *s, size_t n, void *arg)
@@ -401,6 +432,7 @@ static void drain_input(void)
 	char buf[64];
 	long n;
 
+	console_release_line(); /* the shell writes now: echo, commands */
 	while ((n = HYPERVISOR_console_io(CONSOLEIO_read, sizeof(buf), buf)) > 0) {
 		/* While `idle` measures, typing would spoil it: keys are
 		 * read (so the buffer cannot fill) but ignored. */
@@ -418,6 +450,7 @@ static void drain_input(void)
 		guest_poweroff();
 	}
 	show_partial(); /* echoed keys */
+	hold_prompt_line();
 }
 
 static void on_console_input(evtchn_port_t port, void *arg)
