@@ -214,9 +214,9 @@ void vlapic_send_ipi(struct vcpu *v)
 		s->esr_pending |= VLAPIC_ESR_SEND_ILLEGAL;
 		return;
 	}
-	/* Lowest priority goes to every match here: arbitration among
-	 * vCPUs is the hypervisor's choice (Xen picks one; delivering to
-	 * the first match would be equally valid), and Linux uses fixed. */
+	/* Lowest priority goes to the first match (the loop stops there):
+	 * arbitration among vCPUs is the implementation's choice (SDM
+	 * 10.6.2.4; Xen picks one too), and Linux uses fixed. */
 	for (unsigned i = 0; i < d->nr_vcpus; i++) {
 		struct vcpu *t = d->vcpus[i];
 		bool hit;
