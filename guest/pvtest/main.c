@@ -191,6 +191,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_net_slowrx(si);
 	else if (!strcmp(role, "net-burst"))
 		role_net_burst(si);
+	else if (!strcmp(role, "net-sink"))
+		role_net_sink(si);
 	else if (!strcmp(role, "inet"))
 		role_inet(si);
 	else if (!strcmp(role, "disknet"))

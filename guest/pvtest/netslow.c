@@ -18,7 +18,18 @@
  *     per phase k: waits for data/go=k, sends Nk frames of Lk bytes to the
  *     peer as fast as its ring takes them, waits until netback has taken
  *     every one (all tx responses back), writes data/sent=k; waits for
- *     data/end=k and sends one end frame.
+ *     data/end=k and sends one end frame. Its phase line gives the time
+ *     from the first send to the last response ("in T us").
+ * role=net-sink peer=MAC
+ *     `make bench`'s receiver (tests/pvnet/test_pvnet_bench.py): connects
+ *     vif 0, sends the peer one end frame (so that the bridge learns its
+ *     MAC, as any real host's first frame would teach it, and does not
+ *     flood the stream to every port), writes data/ready=1, counts the peer's data frames (numbers
+ *     and lengths checked, not every byte: it is to cost what a receiver
+ *     costs) until the peer's end frame or 120 s, and prints
+ *       "net-sink: received N frames B bytes lost L bad X in T us"
+ *     (T: from the first data frame to the last; L: numbers skipped).
+ *     PASS when it received at least one and none was bad.
  */
 #include <lib/errno.h>
 #include <lib/string.h>
@@ -224,7 +235,7 @@ void role_net_burst(const struct hvm_start_info *si)
 		p = *end ? end + 1 : end;
 		k++;
 		wait_node("go", k);
-		u64 deadline = pvclock_now_ns() + 60 * NS;
+		u64 t0 = pvclock_now_ns(), deadline = t0 + 60 * NS;
 		for (u64 s = 0; s < n; s++)
 			send_one(build(T_DATA, (u32)s, len), deadline);
 		/* Every frame taken by netback (and so handed to the bridge). */
@@ -234,7 +245,8 @@ void role_net_burst(const struct hvm_start_info *si)
 			netfront_wait(&nf, NS / 100);
 			netfront_poll(&nf, NULL, NULL);
 		}
-		printf("net-burst: phase %lu: sent %lu frames of %lu bytes\n", k, n, len);
+		printf("net-burst: phase %lu: sent %lu frames of %lu bytes in %lu us\n", k, n, len,
+		       (pvclock_now_ns() - t0) / 1000);
 		put_node("sent", k);
 		wait_node("end", k);
 		send_one(build(T_END, 0, 60), pvclock_now_ns() + 60 * NS);
@@ -250,4 +262,55 @@ void role_net_burst(const struct hvm_start_info *si)
 		fail("grants kept %lu, bad responses %lu, tx errors %lu", nf.grants_kept,
 		     nf.bad_rsp, nf.tx_errors);
 	printf("pvtest: net-burst: PASS\n");
+}
+
+static u64 sink_frames, sink_bytes, sink_lost, sink_first, sink_last;
+
+static void on_sink(const u8 *f, size_t len, void *arg)
+{
+	u32 seq;
+
+	(void)arg;
+	if (len < 60 || memcmp(f + 6, peer, 6) || f[12] != (ETHERTYPE_KEEL >> 8) ||
+	    f[13] != (ETHERTYPE_KEEL & 0xff))
+		return;
+	memcpy(&seq, f + 15, 4);
+	if (f[14] == T_END) {
+		end_seen = true;
+		return;
+	}
+	if (f[14] != T_DATA || seq < rx_next) {
+		rx_bad++;
+		return;
+	}
+	sink_last = pvclock_now_ns();
+	if (!sink_frames)
+		sink_first = sink_last;
+	sink_lost += seq - rx_next;
+	rx_next = seq + 1;
+	sink_frames++;
+	sink_bytes += len;
+}
+
+void role_net_sink(const struct hvm_start_info *si)
+{
+	int rc;
+
+	setup(si);
+	if ((rc = netfront_connect(&nf, 0, 30 * NS)))
+		fail("netfront_connect: %d", rc);
+	send_one(build(T_END, 0, 60), pvclock_now_ns() + 10 * NS);
+	put_node("ready", 1);
+	u64 deadline = pvclock_now_ns() + 120 * NS;
+	while (!end_seen && pvclock_now_ns() < deadline)
+		if (!netfront_poll(&nf, on_sink, NULL))
+			netfront_wait(&nf, NS / 100);
+	printf("net-sink: received %lu frames %lu bytes lost %lu bad %u in %lu us%s\n",
+	       sink_frames, sink_bytes, sink_lost, rx_bad, (sink_last - sink_first) / 1000,
+	       end_seen ? "" : " (no end frame)");
+	netfront_close(&nf, 5 * NS);
+	if (!sink_frames || rx_bad || nf.grants_kept || nf.bad_rsp)
+		fail("received %lu, bad %u, grants kept %lu, bad responses %lu", sink_frames,
+		     rx_bad, nf.grants_kept, nf.bad_rsp);
+	printf("pvtest: net-sink: PASS\n");
 }

@@ -125,6 +125,7 @@ void role_net(const struct hvm_start_info *si);
 void role_net_hostile(const struct hvm_start_info *si);
 void role_net_slowrx(const struct hvm_start_info *si);
 void role_net_burst(const struct hvm_start_info *si);
+void role_net_sink(const struct hvm_start_info *si);
 void role_inet(const struct hvm_start_info *si);
 void role_disknet(const struct hvm_start_info *si);
 

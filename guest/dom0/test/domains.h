@@ -70,6 +70,16 @@ void scenario_pvblk(const struct hvm_start_info *si);
 void scenario_pvnet(const struct hvm_start_info *si);
 /* pvnet_mode=slowrx's run (domains_netslow.c), inside scenario_pvnet. */
 void pvnet_slowrx(void);
+/* pvnet_mode=bench's run (domains_netbench.c): `frames` frames per path. */
+void pvnet_bench(unsigned frames);
+/* Their steps (domains_netslow.c): a running pvtest domU `name` with vif 0
+ * (MAC 02:00:00:00:00:<last>); the loop run until
+ * /local/domain/<dom>/data/<key> reads k (false on time-out); that node
+ * written (our node under the domU's directory: it may read it). */
+struct launch_domain;
+void pvnet_launch(struct launch_domain *d, const char *name, const char *cmd, u8 last);
+bool pvnet_wait_node(domid_t dom, const char *key, unsigned k);
+void pvnet_put_node(domid_t dom, const char *key, unsigned k);
 void scenario_teardown(const struct hvm_start_info *si);
 
 /* The soak scenario (soak.c, `scenario=soak`). */

@@ -31,6 +31,10 @@
  *   pvnet_mode=slowrx   a domU that posts its rx buffers late and one that
  *                       bursts frames to it: netback's rx queue holds
  *                       exactly what its bounds allow (domains_netslow.c).
+ *   pvnet_mode=bench    frames/s of 1514-byte frames: dom0 out of its NIC,
+ *                       a domU through xenbr0 to the NIC, a domU to a domU,
+ *                       with the VM exits per frame (domains_netbench.c);
+ *                       pvnet_frames=N per path (default 2000).
  *   pvnet_rounds=N      the pair N times, counts back each time (teardown).
  */
 #include <lib/errno.h>
@@ -352,13 +356,14 @@ static void detach_run(const struct net_counts *before)
 void scenario_pvnet(const struct hvm_start_info *si)
 {
 	char mode[16] = "pair", bad[128] = "size,bigsize,offset,id,gref,slots,extra,prod,flood";
-	u64 rounds = 1;
+	u64 rounds = 1, frames = 2000;
 	int rc;
 
 	cmdline_get(si_cmdline(si), "pvnet_mode", mode, sizeof(mode));
 	cmdline_get(si_cmdline(si), "pvnet_bad", bad, sizeof(bad));
 	cmdline_get_u64(si_cmdline(si), "pvnet_rounds", &rounds);
-	if (!strcmp(mode, "linux"))
+	cmdline_get_u64(si_cmdline(si), "pvnet_frames", &frames);
+	if (!strcmp(mode, "linux") || !strcmp(mode, "bench"))
 		dom0_hw_init(si); /* the NICs (not yet on any bridge) */
 	if ((rc = gnttab_init(si, 1)))
 		domains_finish(false, "FAIL gnttab_init: %d", rc);
@@ -382,7 +387,7 @@ void scenario_pvnet(const struct hvm_start_info *si)
 	 * page of dom0's that stays (1 page, seen as round-0 "leaking" one
 	 * page without this). Later rounds must give back everything. */
 	bool inet = !strcmp(mode, "linux") || !strcmp(mode, "inet") || !strcmp(mode, "detach");
-	if (inet || !strcmp(mode, "slowrx"))
+	if (inet || !strcmp(mode, "slowrx") || !strcmp(mode, "bench"))
 		pair_count = 16; /* a warm-up only: its frames are not what is tested */
 	pair("warm-up-pair", NULL);
 	pair_count = NET_COUNT;
@@ -398,6 +403,11 @@ void scenario_pvnet(const struct hvm_start_info *si)
 	if (!strcmp(mode, "hotplug")) {
 		hotplug();
 		net_check_back("hotplug", &before);
+	} else if (!strcmp(mode, "bench")) {
+		pvnet_bench(frames < 1 ? 1 : frames > 1000000 ? 1000000 : (unsigned)frames);
+		for (unsigned i = 0; i < 100 && loop_run_once(false); i++)
+			;
+		net_check_back("bench", &before);
 	} else if (!strcmp(mode, "slowrx")) {
 		pvnet_slowrx();
 		for (unsigned i = 0; i < 100 && loop_run_once(false); i++)

@@ -38,8 +38,7 @@ static bool node_is(void *arg)
 	return xsd_read(w->path, v, sizeof(v)) >= 0 && !strcmp(v, w->value);
 }
 
-/* Runs the loop until /local/domain/<dom>/data/<key> is k; false on time-out. */
-static bool wait_node(domid_t dom, const char *key, unsigned k)
+bool pvnet_wait_node(domid_t dom, const char *key, unsigned k)
 {
 	struct node_want w;
 
@@ -48,13 +47,13 @@ static bool wait_node(domid_t dom, const char *key, unsigned k)
 	return loop_run_until(node_is, &w, pvclock_now_ns() + DOMAINS_WAIT_NS);
 }
 
-static void put_node(domid_t dom, const char *key, unsigned k)
+void pvnet_put_node(domid_t dom, const char *key, unsigned k)
 {
 	char path[64], v[16];
 
 	snprintf(path, sizeof(path), "/local/domain/%u/data/%s", dom, key);
 	snprintf(v, sizeof(v), "%u", k);
-	domains_check("slowrx-write-node", xsd_write(path, v), 0);
+	domains_check("pvnet-write-node", xsd_write(path, v), 0);
 }
 
 static bool rxq_empty(void *arg)
@@ -72,7 +71,7 @@ static bool both_down(void *arg)
 	return domains_is_shut_down(d[0].id) && domains_is_shut_down(d[1].id);
 }
 
-static void launch(struct launch_domain *d, const char *name, const char *cmd, u8 last)
+void pvnet_launch(struct launch_domain *d, const char *name, const char *cmd, u8 last)
 {
 	struct launch_vif vif = { .devid = 0, .mac = { 0x02, 0, 0, 0, 0, last } };
 	struct launch_params p = {
@@ -99,21 +98,21 @@ void pvnet_slowrx(void)
 	for (unsigned k = 0; k < NPHASES; k++)
 		o += snprintf(cmd[1] + o, sizeof(cmd[1]) - (size_t)o, "%s%ux%u", k ? "," : "",
 			      phase[k].n, phase[k].len);
-	launch(&d[0], "slowrx", cmd[0], 0x0a);
-	launch(&d[1], "burst", cmd[1], 0x0b);
-	domains_check("slowrx-burst-started", wait_node(d[1].id, "sent", 0), 1);
+	pvnet_launch(&d[0], "slowrx", cmd[0], 0x0a);
+	pvnet_launch(&d[1], "burst", cmd[1], 0x0b);
+	domains_check("slowrx-burst-started", pvnet_wait_node(d[1].id, "sent", 0), 1);
 
 	for (unsigned k = 1; k <= NPHASES; k++) {
 		u32 n = phase[k - 1].n, len = phase[k - 1].len;
 		struct netback_vif_stats r0, s0, r1, s1, r2;
 
 		snprintf(name, sizeof(name), "slowrx-phase-%u-ready", k);
-		domains_check(name, wait_node(d[0].id, "ready", k), 1);
+		domains_check(name, pvnet_wait_node(d[0].id, "ready", k), 1);
 		domains_check("slowrx-stats", netback_vif_stats(d[0].id, 0, &r0), 0);
 		domains_check("slowrx-stats", netback_vif_stats(d[1].id, 0, &s0), 0);
-		put_node(d[1].id, "go", k);
+		pvnet_put_node(d[1].id, "go", k);
 		snprintf(name, sizeof(name), "slowrx-phase-%u-sent", k);
-		domains_check(name, wait_node(d[1].id, "sent", k), 1);
+		domains_check(name, pvnet_wait_node(d[1].id, "sent", k), 1);
 		domains_check("slowrx-stats", netback_vif_stats(d[0].id, 0, &r1), 0);
 		domains_check("slowrx-stats", netback_vif_stats(d[1].id, 0, &s1), 0);
 
@@ -138,7 +137,7 @@ void pvnet_slowrx(void)
 		snprintf(name, sizeof(name), "slowrx-phase-%u-sender-not-stalled", k);
 		domains_check(name, (long)(s1.tx_packets - s0.tx_packets), n);
 
-		put_node(d[0].id, "post", k);
+		pvnet_put_node(d[0].id, "post", k);
 		snprintf(name, sizeof(name), "slowrx-phase-%u-drained", k);
 		domains_check(name, loop_run_until(rxq_empty, &d[0],
 						   pvclock_now_ns() + DOMAINS_WAIT_NS), 1);
@@ -147,7 +146,7 @@ void pvnet_slowrx(void)
 		domains_check(name, (long)(r2.rx_packets - r0.rx_packets), want);
 		snprintf(name, sizeof(name), "slowrx-phase-%u-no-drop-after", k);
 		domains_check(name, (long)(r2.rx_dropped - r1.rx_dropped), 0);
-		put_node(d[1].id, "end", k);
+		pvnet_put_node(d[1].id, "end", k);
 	}
 	bool down = loop_run_until(both_down, d, pvclock_now_ns() + DOMAINS_WAIT_NS);
 	for (unsigned i = 0; i < 1000 && loop_run_once(false); i++)
