@@ -387,8 +387,13 @@ TARGETS = [
      "not measured at QD32: blkfront's bench reads 128 KiB, 8 in flight (row above)"),
     (None, "PV block rand 4 KiB QD32, domU/dom0", (">=", 0.80), None, NOT_YET_PV),
     (None, "PV block exits and notifications per request", ("<=", 0.2), None, NOT_YET_PV),
-    (None, "PV net 1500 B frames/s, domU vs dom0", (">=", 0.80), None, NOT_YET_PV),
-    (None, "PV net exits per frame", ("<=", 0.1), None, NOT_YET_PV),
+    ("pvnet-nic-ratio", "PV net 1514 B frames/s, domU->bridge->NIC / dom0->NIC",
+     (">=", 0.80), None),
+    ("pvnet-domu-ratio", "PV net 1514 B frames/s, domU->domU / dom0->NIC", (">=", 0.80), None),
+    ("pvnet-exits-per-frame", "PV net: sender domU's VM exits per frame in a stream",
+     ("<=", 0.1), None),
+    ("pvnet-dom0-exits-per-frame", "PV net: dom0's VM exits per frame (netback, bridge)",
+     ("report",), None),
     (None, "Linux domU CPU-bound work vs alone / dom0", (">=", 0.98), None, NOT_YET_LINUX),
 ]
 
@@ -500,6 +505,60 @@ def pvblk_figures(runs):
         "spread": [round(srt[0], 3), round(srt[-1], 3)]}}
 
 
+PVNET_TEST = "pvnet-bench-stream"
+PVNET_RATE_RE = re.compile(r"^pvnet bench: (native|nic|domu) (\d+) frames in (\d+) us", re.M)
+PVNET_EXITS_RE = re.compile(r"^pvnet bench: (nic|domu) exits per frame ([0-9.]+) \(sender\), "
+                            r"([0-9.]+) \(dom0\)", re.M)
+
+
+def median(xs):
+    return sorted(xs)[len(xs) // 2]
+
+
+def pvnet_figures(runs):
+    """Runs the test pvnet-bench-stream (tests/pvnet/test_pvnet_bench.py:
+    2000 frames of 1514 bytes by dom0 out of its virtio-net NIC, by a
+    pvtest domU through netback and xenbr0 out of that NIC, and from that
+    domU to another; wall clock under TCG) `runs` times and returns the
+    domU / dom0-native frames/s ratios and the exits per frame: medians,
+    with every run's values as the spread."""
+    nic, domu, exits, dom0x, detail = [], [], [], [], []
+    log = os.path.join(BUILD, "test-logs", PVNET_TEST + ".log")
+    for k in range(runs):
+        r = subprocess.run([sys.executable, os.path.join(TREE, "tests", "run.py"), "--match",
+                            PVNET_TEST], cwd=TREE, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=900)
+        if r.returncode != 0:
+            raise BenchError("%s failed (run %d of %d):\n%s" % (
+                PVNET_TEST, k + 1, runs, r.stdout.decode(errors="replace")[-2000:]))
+        with open(log, errors="replace") as f:
+            text = f.read()
+        rate = {m.group(1): int(m.group(2)) * 1e6 / max(int(m.group(3)), 1)
+                for m in PVNET_RATE_RE.finditer(text)}
+        ex = {m.group(1): (float(m.group(2)), float(m.group(3)))
+              for m in PVNET_EXITS_RE.finditer(text)}
+        if set(rate) != {"native", "nic", "domu"} or set(ex) != {"nic", "domu"}:
+            raise BenchError("%s printed no native/nic/domu figures (%s)" % (PVNET_TEST, log))
+        nic.append(rate["nic"] / rate["native"])
+        domu.append(rate["domu"] / rate["native"])
+        exits.append(max(ex["nic"][0], ex["domu"][0]))
+        dom0x.append(max(ex["nic"][1], ex["domu"][1]))
+        detail.append("%.0f/%.0f/%.0f" % (rate["nic"], rate["domu"], rate["native"]))
+    how = "%d runs of %s, frames/s nic/domu/native %s; wall clock" % (
+        runs, PVNET_TEST, ", ".join(detail))
+
+    def fig(xs, unit, what):
+        return {"value": round(median(xs), 3), "unit": unit,
+                "detail": "%s, spread %.3f..%.3f" % (what, min(xs), max(xs)),
+                "spread": [round(min(xs), 3), round(max(xs), 3)]}
+    return {"pvnet-nic-ratio": fig(nic, "ratio", how),
+            "pvnet-domu-ratio": fig(domu, "ratio", how),
+            "pvnet-exits-per-frame": fig(exits, "exits", "the sender's, the larger of its "
+                                         "two streams; %d runs" % runs),
+            "pvnet-dom0-exits-per-frame": fig(dom0x, "exits", "dom0's during the stream, the "
+                                              "larger of the two; %d runs" % runs)}
+
+
 def derived(figs):
     """Figures computed from dom0's: hypervisor to dom0's first line."""
     if "boot-hv-to-dom0" in figs and "boot-first-line" in figs:
@@ -587,6 +646,9 @@ def main():
     ap.add_argument("--pvblk-runs", type=int, default=3,
                     help="runs of the PV block read test (default 3; 0 skips it; "
                          "--smoke: 0)")
+    ap.add_argument("--pvnet-runs", type=int, default=3,
+                    help="runs of the PV net stream test (default 3, about 15 s each; 0 skips "
+                         "it; --smoke: 0)")
     ap.add_argument("--compare-only", action="store_true",
                     help="run nothing: compare the --json file with --compare OLD.json")
     a = ap.parse_args()
@@ -607,6 +669,7 @@ def main():
         return 0
     if a.smoke:
         a.iters, a.runs, a.ring_secs, a.pvblk_runs = 100, 1, 0.05, 0
+        a.pvnet_runs = 0
     if a.iters < 100:
         ap.error("--iters must be at least 100")
     a.iters -= a.iters % 100
@@ -647,6 +710,9 @@ def main():
             say("bench: running %s %d times (wall clock, about a minute each)" % (
                 PVBLK_TEST, a.pvblk_runs))
             ring.update(pvblk_figures(a.pvblk_runs))
+        if a.pvnet_runs > 0:
+            say("bench: running %s %d times (wall clock)" % (PVNET_TEST, a.pvnet_runs))
+            ring.update(pvnet_figures(a.pvnet_runs))
     except BenchError as e:
         sys.stderr.write("bench: FAILED: %s\n" % e)
         return 1
