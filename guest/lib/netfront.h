@@ -31,7 +31,7 @@
 #include <public/io/netif.h>
 #include <public/start_info.h>
 
-#define NF_TX 16 /* frames in flight */
+#define NF_TX 32 /* frames in flight: a stream waits (one exit) once per NF_TX / 2 or so */
 #define NF_RX 32 /* receive buffers posted */
 
 struct netfront {
