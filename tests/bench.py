@@ -355,7 +355,6 @@ EXPECTED = ("loop-baseline", "cpuid-exit", "hypercall-page", "hypercall-direct",
 # place of a value). target: ("<=", N), ("<=", N, "KiB"), ("report",) or
 # ("floor",).
 NOT_YET_PV = "not measured yet: no bench scenario for it (the split drivers work)"
-NOT_YET_LINUX = "not measurable yet (Linux guests)"
 TARGETS = [
     ("cpuid-exit", "CPUID exit round trip (dom0 PVH, no NRIP save)", ("<=", 800), 6500),
     (None, "CPUID round trip, instruction length known",
@@ -394,7 +393,10 @@ TARGETS = [
      ("<=", 0.1), None),
     ("pvnet-dom0-exits-per-frame", "PV net: dom0's VM exits per frame (netback, bridge)",
      ("report",), None),
-    (None, "Linux domU CPU-bound work vs alone / dom0", (">=", 0.98), None, NOT_YET_LINUX),
+    ("linux-cpu-ratio", "Linux domU md5sum loop: run time alone / next to a busy domU",
+     (">=", 0.98), None),
+    (None, "Linux domU CPU-bound work vs dom0", (">=", 0.98), None,
+     "not comparable: Keel's dom0 is a C program, no Linux, no md5sum"),
 ]
 
 # The hypervisor proper: what keel.elf is built from (drivers/uart is the
@@ -559,6 +561,42 @@ def pvnet_figures(runs):
                                               "larger of the two; %d runs" % runs)}
 
 
+LINUX_TEST = "linux-bench-cpu-alone-and-busy"
+LINUX_RE = re.compile(r"^linux bench: run ratio ([0-9.]+) wall ratio ([0-9.]+)", re.M)
+LINUX_RUN_RE = re.compile(r"^linux bench: (alone|busy) run (\d+) cs wall (\d+) cs", re.M)
+
+
+def linux_figures(runs):
+    """Runs the test linux-bench-cpu-alone-and-busy (tests/linux/
+    test_linux_bench.py: a fixed md5sum loop in a Linux PVH domU alone,
+    then next to a spinning pvtest domU, under -icount) `runs` times and
+    returns the ratio of the guest's running times (wall - steal), alone
+    / busy: the median, the runs' values as the spread."""
+    ratios, detail = [], []
+    log = os.path.join(BUILD, "test-logs", LINUX_TEST + ".log")
+    for k in range(runs):
+        r = subprocess.run([sys.executable, os.path.join(TREE, "tests", "run.py"), "--match",
+                            LINUX_TEST], cwd=TREE, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=1900)
+        if r.returncode != 0:
+            raise BenchError("%s failed (run %d of %d):\n%s" % (
+                LINUX_TEST, k + 1, runs, r.stdout.decode(errors="replace")[-2000:]))
+        with open(log, errors="replace") as f:
+            text = f.read()
+        m = LINUX_RE.search(text)
+        t = {g.group(1): (int(g.group(2)), int(g.group(3))) for g in LINUX_RUN_RE.finditer(text)}
+        if not m or set(t) != {"alone", "busy"}:
+            raise BenchError("%s printed no run ratio (%s)" % (LINUX_TEST, log))
+        ratios.append(float(m.group(1)))
+        detail.append("run %d/%d cs, wall %d/%d cs" % (t["alone"][0], t["busy"][0],
+                                                      t["alone"][1], t["busy"][1]))
+    return {"linux-cpu-ratio": {
+        "value": round(median(ratios), 3), "unit": "ratio",
+        "detail": "%d run(s) of %s under -icount, alone/busy %s; spread %.3f..%.3f" % (
+            runs, LINUX_TEST, "; ".join(detail), min(ratios), max(ratios)),
+        "spread": [round(min(ratios), 3), round(max(ratios), 3)]}}
+
+
 def derived(figs):
     """Figures computed from dom0's: hypervisor to dom0's first line."""
     if "boot-hv-to-dom0" in figs and "boot-first-line" in figs:
@@ -649,6 +687,9 @@ def main():
     ap.add_argument("--pvnet-runs", type=int, default=3,
                     help="runs of the PV net stream test (default 3, about 15 s each; 0 skips "
                          "it; --smoke: 0)")
+    ap.add_argument("--linux-runs", type=int, default=1,
+                    help="runs of the Linux domU CPU test (default 1: it runs under -icount "
+                         "and repeats; about 2.5 minutes; 0 skips it; --smoke: 0)")
     ap.add_argument("--compare-only", action="store_true",
                     help="run nothing: compare the --json file with --compare OLD.json")
     a = ap.parse_args()
@@ -669,7 +710,7 @@ def main():
         return 0
     if a.smoke:
         a.iters, a.runs, a.ring_secs, a.pvblk_runs = 100, 1, 0.05, 0
-        a.pvnet_runs = 0
+        a.pvnet_runs = a.linux_runs = 0
     if a.iters < 100:
         ap.error("--iters must be at least 100")
     a.iters -= a.iters % 100
@@ -713,6 +754,10 @@ def main():
         if a.pvnet_runs > 0:
             say("bench: running %s %d times (wall clock)" % (PVNET_TEST, a.pvnet_runs))
             ring.update(pvnet_figures(a.pvnet_runs))
+        if a.linux_runs > 0:
+            say("bench: running %s %d time(s) (Linux domU, -icount, about 2.5 minutes each)"
+                % (LINUX_TEST, a.linux_runs))
+            ring.update(linux_figures(a.linux_runs))
     except BenchError as e:
         sys.stderr.write("bench: FAILED: %s\n" % e)
         return 1
