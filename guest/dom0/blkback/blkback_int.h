@@ -20,6 +20,8 @@
 #define BLKB_CHUNK_BYTES (64u * 1024)
 /* Requests taken off a ring per handler run (then loop_port_kick). */
 #define BLKB_BUDGET 32
+/* Guest pages one chunk spans at most on the grant-map path. */
+#define BLKB_MAP_PAGES (BLKB_CHUNK_BYTES / PAGE_SIZE + 1)
 
 struct blkb_dev;
 
@@ -29,6 +31,7 @@ struct blkb_pending {
 	bool failed;        /* a chunk failed: answer BLKIF_RSP_ERROR */
 	u64 next;           /* 512-byte sectors of it handed to chunks so far */
 	u32 chunks;         /* chunks in flight */
+	bool mappable;      /* goes by grant map (blk_ring.c: map_shape) */
 	struct blk_req_checked c;
 };
 
@@ -40,6 +43,13 @@ struct blkb_chunk {
 	void *buf;           /* BLKB_CHUNK_BYTES, contiguous */
 	u64 off, n;          /* 512-byte sectors of p: [off, off + n) */
 	bool used;
+	/* Grant-map path: the guest pages the chunk covers, mapped (for
+	 * their dev_bus_addr, which the device DMAs to) while it is on the
+	 * disk; unmapped at its completion, before the response. */
+	unsigned nr_maps;
+	u16 map_slot[BLKB_MAP_PAGES];
+	grant_handle_t map_handle[BLKB_MAP_PAGES];
+	u64 frames[BLKB_MAP_PAGES];
 };
 
 struct blkb_dev {
@@ -86,5 +96,10 @@ void blkb_violation(struct blkb_dev *d, enum blk_rule r, const char *detail);
 void blkb_wake(void);
 
 extern u64 blkb_total_requests, blkb_total_violations, blkb_total_errors;
+/* blk_ring.c: the data path in use (blkback_set_data_path) and its
+ * counts: guest pages mapped now, chunks moved by map and by copy,
+ * notifications sent to frontends. */
+extern bool blkb_use_map;
+extern u64 blkb_maps_live, blkb_chunks_mapped, blkb_chunks_copied, blkb_notifies;
 
 #endif
