@@ -112,20 +112,39 @@ static bool marked(void *arg)
 	return !xsd_read(m->path, v, sizeof(v)) && !strcmp(v, m->want);
 }
 
-static u64 exits(domid_t dom)
+#define NAME_(name, num, str, what) [num] = str,
+static const char *const exit_name[KEEL_EXIT_NR] = { KEEL_EXIT_REASONS(NAME_) };
+#undef NAME_
+
+/* dom's exit counters (zeros if they cannot be read); their sum. */
+static u64 exits(domid_t dom, u64 *c)
 {
-	static u64 c[KEEL_EXIT_NR];
 	u64 sum = 0;
 
 	if (domctl_exit_counts(dom, c, KEEL_EXIT_NR, NULL))
-		return 0;
+		memset(c, 0, KEEL_EXIT_NR * sizeof(*c));
 	for (unsigned i = 0; i < KEEL_EXIT_NR; i++)
 		sum += c[i];
 	return sum;
 }
 
+/* "name=count ..." of the reasons that grew from a to b. */
+static void reasons(const char *who, const u64 *a, const u64 *b)
+{
+	char buf[256];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < KEEL_EXIT_NR && n < sizeof(buf); i++)
+		if (b[i] != a[i])
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%lu", exit_name[i],
+					      b[i] - a[i]);
+	printf("dom0: pvblk: bench: qd32 %s exits:%s\n", who, buf);
+}
+
 void pvblk_bench_count(domid_t dom, u64 timeout_ns)
 {
+	static u64 u0[KEEL_EXIT_NR], u1[KEEL_EXIT_NR], z0[KEEL_EXIT_NR], z1[KEEL_EXIT_NR];
 	struct mark m = { .want = "start" };
 	struct blkback_stats b0, b1;
 	u64 deadline = pvclock_now_ns() + timeout_ns;
@@ -133,15 +152,17 @@ void pvblk_bench_count(domid_t dom, u64 timeout_ns)
 	snprintf(m.path, sizeof(m.path), "/local/domain/%u/data/bench-qd32", dom);
 	if (!loop_run_until(marked, &m, deadline))
 		domains_finish(false, "pvblk: FAIL no bench-qd32 start mark");
-	u64 du = exits(dom), d0 = exits(0);
+	u64 du = exits(dom, u0), d0 = exits(0, z0);
 	blkback_get_stats(&b0);
 	m.want = "end";
 	if (!loop_run_until(marked, &m, deadline))
 		domains_finish(false, "pvblk: FAIL no bench-qd32 end mark");
-	du = exits(dom) - du;
-	d0 = exits(0) - d0;
+	du = exits(dom, u1) - du;
+	d0 = exits(0, z1) - d0;
 	blkback_get_stats(&b1);
 	printf("dom0: pvblk: bench: qd32 phase: %lu requests, domU exits %lu, dom0 exits %lu, "
 	       "backend notifications %lu\n", b1.requests - b0.requests, du, d0,
 	       b1.notifies - b0.notifies);
+	reasons("domU", u0, u1);
+	reasons("dom0", z0, z1);
 }
