@@ -36,7 +36,10 @@ static unsigned ring_slot(const struct blkb_dev *d, unsigned i)
 /* Enough copy operations for one chunk: one per 512-byte sector at worst,
  * plus one for each page boundary of the bounce buffer. */
 #define COPY_OPS (BLKB_CHUNK_BYTES / BLKIF_SECTOR_SIZE + BLKB_CHUNK_BYTES / PAGE_SIZE + 1)
-static struct gnttab_copy copy_ops[COPY_OPS];
+/* One GNTTABOP_copy batch: the ops of several chunks (read completions
+ * are copied together, flush_reads). */
+#define BATCH_OPS (4 * COPY_OPS)
+static struct gnttab_copy copy_ops[BATCH_OPS];
 
 static void handle_port(evtchn_port_t port, void *arg);
 
@@ -159,15 +162,14 @@ static int map_chunk(struct blkb_chunk *c)
 }
 
 /*
- * Copies sectors [c->off, c->off + c->n) of the request between the
- * guest's segments and c->buf (to the guest when to_guest). False if the
- * hypervisor refused a grant (a violation: the caller reports it).
+ * Appends to copy_ops[*nops..] the operations that copy sectors
+ * [c->off, c->off + c->n) of the request between the guest's segments and
+ * c->buf (to the guest when to_guest): at most COPY_OPS of them.
  */
-static bool copy_chunk(struct blkb_chunk *c, bool to_guest)
+static void add_copy_ops(const struct blkb_chunk *c, bool to_guest, unsigned *nops)
 {
 	const struct blk_req_checked *q = &c->p->c;
 	u64 pos = 0; /* request sector at the start of segment i */
-	unsigned nops = 0;
 
 	for (unsigned i = 0; i < q->nr_segs && pos < c->off + c->n; i++) {
 		const struct blk_seg *s = &q->seg[i];
@@ -178,7 +180,7 @@ static bool copy_chunk(struct blkb_chunk *c, bool to_guest)
 			u64 room = PAGE_SIZE - ((uintptr_t)local & (PAGE_SIZE - 1));
 			u64 len = MIN((hi - x) * BLKIF_SECTOR_SIZE, room);
 			u16 goff = (u16)((s->first + (x - pos)) * BLKIF_SECTOR_SIZE);
-			struct gnttab_copy *op = &copy_ops[nops++];
+			struct gnttab_copy *op = &copy_ops[(*nops)++];
 			memset(op, 0, sizeof(*op));
 			if (to_guest) {
 				op->source.u.gmfn = virt_to_gfn(local);
@@ -202,14 +204,30 @@ static bool copy_chunk(struct blkb_chunk *c, bool to_guest)
 		}
 		pos += nsec;
 	}
-	if (!nops)
-		return true;
-	if (gnttab_copy(copy_ops, nops))
+}
+
+/* Whether copy_ops[from, to) all went through (rc: the hypercall's). */
+static bool copies_ok(int rc, unsigned from, unsigned to)
+{
+	if (rc)
 		return false;
-	for (unsigned i = 0; i < nops; i++)
+	for (unsigned i = from; i < to; i++)
 		if (copy_ops[i].status != GNTST_okay)
 			return false;
 	return true;
+}
+
+/*
+ * Copies one chunk's sectors between the guest's segments and c->buf.
+ * False if the hypervisor refused a grant (a violation: the caller
+ * reports it).
+ */
+static bool copy_chunk(struct blkb_chunk *c, bool to_guest)
+{
+	unsigned nops = 0;
+
+	add_copy_ops(c, to_guest, &nops);
+	return !nops || copies_ok(gnttab_copy(copy_ops, nops), 0, nops);
 }
 
 static void respond(struct blkb_dev *d, struct blkb_pending *p, s16 status)
@@ -245,18 +263,12 @@ static void maybe_finish(struct blkb_dev *d, struct blkb_pending *p)
 	respond(d, p, p->failed ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
 }
 
-static void chunk_done(struct blk_req *r)
+/* A chunk is done with: its request may be answered, its slot reused. */
+static void chunk_release(struct blkb_chunk *c)
 {
-	struct blkb_chunk *c = r->cookie;
 	struct blkb_dev *d = c->dev;
 	struct blkb_pending *p = c->p;
 
-	if (c->nr_maps) /* the device is done with them: before any response */
-		unmap_chunk(c);
-	if (r->status)
-		p->failed = true;
-	else if (!r->frames && c->p->c.op == BLKIF_OP_READ && !d->broken && !copy_chunk(c, true))
-		blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a copy to the guest");
 	c->used = false;
 	d->chunks_used--;
 	p->chunks--;
@@ -268,6 +280,53 @@ static void chunk_done(struct blk_req *r)
 		loop_port_kick(d->port);
 	if (!d->chunks_used && (d->broken || !d->connected || d->state >= XenbusStateClosing))
 		blkb_wake();
+}
+
+/* Read chunks the devices finished whose data still has to go to their
+ * guests: copied together by blkb_flush_reads (one GNTTABOP_copy for as
+ * many as BATCH_OPS holds, not one per chunk), then answered. */
+static struct blkb_chunk *done_reads[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
+static unsigned nr_done_reads;
+
+static void chunk_done(struct blk_req *r)
+{
+	struct blkb_chunk *c = r->cookie;
+	struct blkb_dev *d = c->dev;
+
+	if (c->nr_maps) /* the device is done with them: before any response */
+		unmap_chunk(c);
+	if (r->status) {
+		c->p->failed = true;
+	} else if (!r->frames && c->p->c.op == BLKIF_OP_READ && !d->broken && d->connected) {
+		done_reads[nr_done_reads++] = c;
+		loop_port_kick(d->port); /* its handler flushes, if no one before */
+		return;
+	}
+	chunk_release(c);
+}
+
+void blkb_flush_reads(void)
+{
+	unsigned start[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
+
+	for (unsigned i = 0; i < nr_done_reads;) {
+		unsigned first = i, nops = 0;
+		for (; i < nr_done_reads && nops + COPY_OPS <= BATCH_OPS; i++) {
+			start[i] = nops;
+			if (!done_reads[i]->dev->broken)
+				add_copy_ops(done_reads[i], true, &nops);
+		}
+		int rc = nops ? gnttab_copy(copy_ops, nops) : 0;
+		for (unsigned k = first; k < i; k++) {
+			struct blkb_chunk *c = done_reads[k];
+			unsigned end = k + 1 < i ? start[k + 1] : nops;
+			if (!c->dev->broken && !copies_ok(rc, start[k], end))
+				blkb_violation(c->dev, BLK_RULE_GREF,
+					       "the hypervisor refused a copy to the guest");
+			chunk_release(c);
+		}
+	}
+	nr_done_reads = 0;
 }
 
 static struct blkb_chunk *free_chunk(struct blkb_dev *d)
@@ -498,6 +557,7 @@ static void handle_port(evtchn_port_t port, void *arg)
 	struct blkb_dev *d = arg;
 	(void)port;
 
+	blkb_flush_reads(); /* completions another poller saw */
 	if (!d->connected || d->broken)
 		return;
 	/* Pending requests first (they wait for chunks), then new ones. */
@@ -515,6 +575,7 @@ bool blkb_ring_busy(const struct blkb_dev *d)
 static void bd_irq(void *arg)
 {
 	blk_poll(arg);
+	blkb_flush_reads();
 }
 
 int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_pages,

@@ -88,6 +88,10 @@ struct blkb_dev {
 int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_pages,
 		      evtchn_port_t fe_port);
 bool blkb_ring_busy(const struct blkb_dev *d);
+/* Copies the data of every read chunk completed since the last call to
+ * its guest in batched GNTTABOP_copy calls, and answers what is done;
+ * after each blk_poll of a device blkback serves. */
+void blkb_flush_reads(void);
 void blkb_ring_disconnect(struct blkb_dev *d);
 
 /* blkback.c: the data path reports a violation (logs once, device goes
