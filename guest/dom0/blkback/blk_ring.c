@@ -218,16 +218,27 @@ static bool copies_ok(int rc, unsigned from, unsigned to)
 }
 
 /*
- * Copies one chunk's sectors between the guest's segments and c->buf.
- * False if the hypervisor refused a grant (a violation: the caller
- * reports it).
+ * Copies the data of chunks cs[0..n) between the guest's segments and
+ * their bounce buffers (to the guest, or from it) in as few GNTTABOP_copy
+ * calls as BATCH_OPS allows. ok[i] false where the hypervisor refused a
+ * grant (a violation for the caller to report); a broken device's chunks
+ * are skipped (ok).
  */
-static bool copy_chunk(struct blkb_chunk *c, bool to_guest)
+static void copy_chunks(struct blkb_chunk *const *cs, unsigned n, bool to_guest, bool *ok)
 {
-	unsigned nops = 0;
+	unsigned start[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
 
-	add_copy_ops(c, to_guest, &nops);
-	return !nops || copies_ok(gnttab_copy(copy_ops, nops), 0, nops);
+	for (unsigned i = 0; i < n;) {
+		unsigned first = i, nops = 0;
+		for (; i < n && nops + COPY_OPS <= BATCH_OPS; i++) {
+			start[i] = nops;
+			if (!cs[i]->dev->broken)
+				add_copy_ops(cs[i], to_guest, &nops);
+		}
+		int rc = nops ? gnttab_copy(copy_ops, nops) : 0;
+		for (unsigned k = first; k < i; k++)
+			ok[k] = cs[k]->dev->broken || copies_ok(rc, start[k], k + 1 < i ? start[k + 1] : nops);
+	}
 }
 
 static void respond(struct blkb_dev *d, struct blkb_pending *p, s16 status)
@@ -307,26 +318,55 @@ static void chunk_done(struct blk_req *r)
 
 void blkb_flush_reads(void)
 {
-	unsigned start[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
+	bool ok[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
+	unsigned n = nr_done_reads;
 
-	for (unsigned i = 0; i < nr_done_reads;) {
-		unsigned first = i, nops = 0;
-		for (; i < nr_done_reads && nops + COPY_OPS <= BATCH_OPS; i++) {
-			start[i] = nops;
-			if (!done_reads[i]->dev->broken)
-				add_copy_ops(done_reads[i], true, &nops);
+	nr_done_reads = 0;
+	copy_chunks(done_reads, n, true, ok);
+	for (unsigned i = 0; i < n; i++) {
+		if (!ok[i])
+			blkb_violation(done_reads[i]->dev, BLK_RULE_GREF,
+				       "the hypervisor refused a copy to the guest");
+		chunk_release(done_reads[i]);
+	}
+}
+
+/*
+ * Write chunks staged by submit_next (taken, not yet on the device):
+ * their data copied from the guest in one batch (those not copied yet),
+ * then submitted in order. A chunk the device has no room for stays
+ * staged, its data copied, until the next run of the ring's handler (a
+ * completion kicks it); after a violation the staged chunks are dropped.
+ */
+static void flush_writes(struct blkb_dev *d)
+{
+	struct blkb_chunk *fresh[BLKB_CHUNKS] = { NULL };
+	bool ok[BLKB_CHUNKS];
+	unsigned nf = 0, kept = 0;
+
+	for (unsigned i = 0; i < d->nr_staged; i++)
+		if (!d->staged[i]->copied)
+			fresh[nf++] = d->staged[i];
+	copy_chunks(fresh, nf, false, ok);
+	for (unsigned i = 0; i < nf; i++) {
+		fresh[i]->copied = true;
+		if (!ok[i])
+			blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a copy from the guest");
+	}
+	for (unsigned i = 0; i < d->nr_staged; i++) {
+		struct blkb_chunk *c = d->staged[i];
+		int rc = d->broken ? -EIO : blk_submit(d->bd, &c->r);
+		if (rc == -EBUSY) { /* waits for room (writes in flight have no order) */
+			d->staged[kept++] = c;
+			continue;
 		}
-		int rc = nops ? gnttab_copy(copy_ops, nops) : 0;
-		for (unsigned k = first; k < i; k++) {
-			struct blkb_chunk *c = done_reads[k];
-			unsigned end = k + 1 < i ? start[k + 1] : nops;
-			if (!c->dev->broken && !copies_ok(rc, start[k], end))
-				blkb_violation(c->dev, BLK_RULE_GREF,
-					       "the hypervisor refused a copy to the guest");
+		if (rc) {
+			if (!d->broken)
+				c->p->failed = true;
 			chunk_release(c);
 		}
 	}
-	nr_done_reads = 0;
+	d->nr_staged = kept;
 }
 
 static struct blkb_chunk *free_chunk(struct blkb_dev *d)
@@ -392,12 +432,19 @@ static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
 			return true;
 		}
 	}
-	if (op == BLK_WRITE && !mapped && !copy_chunk(c, false)) {
-		blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a copy from the guest");
-		p->next = p->c.nr_sectors; /* nothing more of it */
-		maybe_finish(d, p);
+	if (op == BLK_WRITE && !mapped) {
+		/* Copied from the guest with the pass's other writes and
+		 * submitted then (flush_writes). */
+		c->copied = false;
+		d->staged[d->nr_staged++] = c;
+		blkb_chunks_copied++;
+		c->used = true;
+		d->chunks_used++;
+		p->chunks++;
+		p->next += c->n;
 		return true;
 	}
+	flush_writes(d); /* what was taken before goes first */
 	int rc = blk_submit(bd, &c->r);
 	if (rc && c->nr_maps)
 		unmap_chunk(c);
@@ -558,12 +605,13 @@ static void handle_port(evtchn_port_t port, void *arg)
 	(void)port;
 
 	blkb_flush_reads(); /* completions another poller saw */
-	if (!d->connected || d->broken)
+	if (!d->connected)
 		return;
-	/* Pending requests first (they wait for chunks), then new ones. */
-	if (!submit_pending(d))
-		return;
-	take_requests(d);
+	/* Pending requests first (they wait for chunks), then new ones;
+	 * then the writes they staged go to the device. */
+	if (!d->broken && submit_pending(d))
+		take_requests(d);
+	flush_writes(d);
 }
 
 bool blkb_ring_busy(const struct blkb_dev *d)
@@ -625,6 +673,7 @@ int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_p
 		memset(d->pending, 0, RING_SIZE(&d->ring) * sizeof(struct blkb_pending));
 		d->nr_pending = 0;
 		d->chunks_used = 0;
+		d->nr_staged = 0;
 		d->broken = false;
 		d->connected = true;
 		drv_irq_set_handler(d->bd->irq, bd_irq, d->bd);

@@ -46,6 +46,7 @@ struct blkb_chunk {
 	/* Grant-map path: the guest pages the chunk covers, mapped (for
 	 * their dev_bus_addr, which the device DMAs to) while it is on the
 	 * disk; unmapped at its completion, before the response. */
+	bool copied;         /* a staged write's data is in buf */
 	unsigned nr_maps;
 	u16 map_slot[BLKB_MAP_PAGES];
 	grant_handle_t map_handle[BLKB_MAP_PAGES];
@@ -74,6 +75,8 @@ struct blkb_dev {
 	struct blkb_chunk chunks[BLKB_CHUNKS];
 	unsigned nr_chunks;        /* of chunks[] with a buffer (connected) */
 	unsigned chunks_used;
+	struct blkb_chunk *staged[BLKB_CHUNKS]; /* writes not yet submitted (blk_ring.c) */
+	unsigned nr_staged;
 	void *indirect_page;       /* copy of an indirect request's segment pages */
 	bool broken;               /* violation seen: no more requests taken */
 	u64 requests;
