@@ -354,7 +354,6 @@ EXPECTED = ("loop-baseline", "cpuid-exit", "hypercall-page", "hypercall-direct",
 # a figure name, or None for what cannot be measured yet (the reason in
 # place of a value). target: ("<=", N), ("<=", N, "KiB"), ("report",) or
 # ("floor",).
-NOT_YET_PV = "not measured yet: no bench scenario for it (the split drivers work)"
 TARGETS = [
     ("cpuid-exit", "CPUID exit round trip (dom0 PVH, no NRIP save)", ("<=", 800), 6500),
     (None, "CPUID round trip, instruction length known",
@@ -382,10 +381,16 @@ TARGETS = [
     ("ring-mutex", "host mutex+condvar queue, the floor (median of 3)", ("floor",), None),
     ("pvblk-seq-read-ratio", "PV block seq reads (128 KiB, 8 in flight), domU/dom0",
      (">=", 0.90), None),
-    (None, "PV block seq 64 KiB QD32, domU/dom0", (">=", 0.90), None,
-     "not measured at QD32: blkfront's bench reads 128 KiB, 8 in flight (row above)"),
-    (None, "PV block rand 4 KiB QD32, domU/dom0", (">=", 0.80), None, NOT_YET_PV),
-    (None, "PV block exits and notifications per request", ("<=", 0.2), None, NOT_YET_PV),
+    ("pvblk-seq64k-read-ratio", "PV block seq 64 KiB reads QD32, domU/dom0", (">=", 0.90),
+     None),
+    ("pvblk-rand4k-read-ratio", "PV block rand 4 KiB reads QD32, domU/dom0", (">=", 0.80),
+     None),
+    ("pvblk-rand4k-write-ratio", "PV block rand 4 KiB writes QD32, domU/dom0", (">=", 0.80),
+     None),
+    ("pvblk-exits-per-req", "PV block VM exits per request QD32 (domU + dom0)", ("<=", 0.2),
+     None),
+    ("pvblk-notify-per-req", "PV block event notifications per request QD32", ("<=", 0.2),
+     None),
     ("pvnet-nic-ratio", "PV net 1514 B frames/s, domU->bridge->NIC / dom0->NIC",
      (">=", 0.80), None),
     ("pvnet-domu-ratio", "PV net 1514 B frames/s, domU->domU / dom0->NIC", (">=", 0.80), None),
@@ -480,7 +485,7 @@ def pvblk_figures(runs):
     pvtest domU through blkback; wall clock under TCG, not icount) `runs`
     times and returns the domU / dom0-native throughput ratio: the median
     of the runs, with every run's ratio as the spread."""
-    ratios, detail = [], []
+    ratios, detail, texts = [], [], []
     log = os.path.join(BUILD, "test-logs", PVBLK_TEST + ".log")
     for k in range(runs):
         r = subprocess.run([sys.executable, os.path.join(TREE, "tests", "run.py"), "--match",
@@ -491,6 +496,7 @@ def pvblk_figures(runs):
                 PVBLK_TEST, k + 1, runs, r.stdout.decode(errors="replace")[-2000:]))
         with open(log, errors="replace") as f:
             text = f.read()
+        texts.append(text)
         rate = {}
         for m in PVBLK_RE.finditer(text):
             rate[m.group(1)] = int(m.group(2)) / max(int(m.group(3)), 1)
@@ -500,11 +506,62 @@ def pvblk_figures(runs):
         detail.append("%.0f/%.0f MiB/s" % (rate["PV"] * 1e6 / 2 ** 20,
                                           rate["native"] * 1e6 / 2 ** 20))
     srt = sorted(ratios)
-    return {"pvblk-seq-read-ratio": {
+    figs = {"pvblk-seq-read-ratio": {
         "value": round(srt[len(srt) // 2], 3), "unit": "ratio",
         "detail": "%d runs of %s, domU/dom0 %s; wall clock, spread %.3f..%.3f" % (
             runs, PVBLK_TEST, ", ".join(detail), srt[0], srt[-1]),
         "spread": [round(srt[0], 3), round(srt[-1], 3)]}}
+    figs.update(pvblk_qd32_figures(texts))
+    return figs
+
+
+PVBLK_QD32_RE = re.compile(r"(native|PV) (seq64k-read|rand4k-read|rand4k-write) (\d+) bytes "
+                           r"in (\d+) us")
+PVBLK_PHASE_RE = re.compile(r"qd32 phase: (\d+) requests, domU exits (\d+), dom0 exits (\d+), "
+                            r"backend notifications (\d+)")
+PVBLK_FE_RE = re.compile(r"pvtest: blk: bench: qd32 (\d+) requests, (\d+) notifies")
+
+
+def median_fig(vals, unit, what):
+    srt = sorted(vals)
+    return {"value": round(srt[len(srt) // 2], 3), "unit": unit,
+            "detail": "%d runs of %s; %s; spread %.3f..%.3f" % (
+                len(vals), PVBLK_TEST, what, srt[0], srt[-1]),
+            "spread": [round(srt[0], 3), round(srt[-1], 3)]}
+
+
+def pvblk_qd32_figures(texts):
+    """The queue-depth-32 PV block figures of each run's log (the same
+    test; guest/dom0/test/pvblk_bench.c and guest/pvtest/blk.c): domU /
+    dom0-native throughput for sequential 64 KiB reads and random 4 KiB
+    reads and writes, and VM exits (domU's and dom0's) and event
+    notifications (both ways) per request over the domU's QD32 phase."""
+    ratios = {"seq64k-read": [], "rand4k-read": [], "rand4k-write": []}
+    exits, notes, split = [], [], []
+    for text in texts:
+        us = {}
+        for m in PVBLK_QD32_RE.finditer(text):
+            us[(m.group(1), m.group(2))] = int(m.group(4))
+        for w in ratios:
+            if ("native", w) not in us or ("PV", w) not in us:
+                raise BenchError("%s printed no native/PV %s lines" % (PVBLK_TEST, w))
+            # Same bytes on both sides: the ratio of throughputs is that of times.
+            ratios[w].append(us[("native", w)] / max(us[("PV", w)], 1))
+        ph, fe = PVBLK_PHASE_RE.search(text), PVBLK_FE_RE.search(text)
+        if not ph or not fe:
+            raise BenchError("%s printed no qd32 phase counts" % PVBLK_TEST)
+        req = max(int(ph.group(1)), 1)
+        exits.append((int(ph.group(2)) + int(ph.group(3))) / req)
+        notes.append((int(fe.group(2)) + int(ph.group(4))) / req)
+        split.append("domU %.3f + dom0 %.3f exits, fe %.3f + be %.3f notifications" % (
+            int(ph.group(2)) / req, int(ph.group(3)) / req, int(fe.group(2)) / req,
+            int(ph.group(4)) / req))
+    figs = {}
+    for w, vals in ratios.items():
+        figs["pvblk-%s-ratio" % w] = median_fig(vals, "ratio", "domU/dom0 wall clock")
+    figs["pvblk-exits-per-req"] = median_fig(exits, "exits/req", "; ".join(split))
+    figs["pvblk-notify-per-req"] = median_fig(notes, "notes/req", "frontend + backend sends")
+    return figs
 
 
 PVNET_TEST = "pvnet-bench-stream"

@@ -83,7 +83,7 @@
 #define ATA_IDENTIFY 0xec
 
 #define AHCI_MAX_PORTS 32
-#define PRDT_ENTRIES 8
+#define PRDT_ENTRIES 24         /* a 64 KiB frames request spans 17 pages */
 #define CMD_TABLE_SIZE (0x80 + 16 * PRDT_ENTRIES)
 #define MAX_SECTORS 2048          /* 1 MiB of 512-byte sectors */
 #define PRD_MAX (4u << 20)        /* bytes per PRD entry (22-bit count) */
@@ -168,10 +168,13 @@ static bool port_start(struct ahci_port *p)
 }
 
 /* Builds slot `slot`: an H2D register FIS (SATA 3.x, 10.5.5) and the
- * PRD entries for [buf, buf+len). */
-static void build_cmd(struct ahci_port *p, unsigned slot, u8 command, u64 lba, u16 count,
-		      void *buf, u32 len, bool write, bool ncq)
+ * PRD entries for len bytes of data: r's (a contiguous buf or a frames
+ * request's pages, blkdev.h), or buf's when r is NULL. -EINVAL when
+ * the pieces need more than PRDT_ENTRIES. */
+static int build_cmd(struct ahci_port *p, unsigned slot, u8 command, u64 lba, u16 count,
+		     const struct blk_req *r, void *buf, u32 len, bool write, bool ncq)
 {
+	struct blk_req own = { .buf = buf };
 	u8 *t = p->tables + slot * CMD_TABLE_SIZE;
 	volatile struct ahci_cmd_hdr *h = &p->clist[slot];
 	struct ahci_prd *prd = (struct ahci_prd *)(t + 0x80);
@@ -198,15 +201,19 @@ static void build_cmd(struct ahci_port *p, unsigned slot, u8 command, u64 lba, u
 		t[12] = count;
 		t[13] = count >> 8;
 	}
-	for (u32 off = 0; off < len; off += PRD_MAX, n++) {
-		u32 chunk = MIN(PRD_MAX, len - off);
-		prd[n].dba = dma_addr((u8 *)buf + off);
-		prd[n].dbc = chunk - 1;
+	if (!r)
+		r = &own;
+	for (u32 off = 0, piece; off < len; off += piece, n++) {
+		if (n == PRDT_ENTRIES)
+			return -EINVAL;
+		prd[n].dba = blk_req_dma(r, off, MIN(PRD_MAX, len - off), &piece);
+		prd[n].dbc = piece - 1;
 	}
 	h->flags = 5 | (write ? 1u << 6 : 0); /* CFL = 5 dwords */
 	h->prdtl = n;
 	h->prdbc = 0;
 	h->ctba = dma_addr(t);
+	return 0;
 }
 
 static void issue(struct ahci_port *p, unsigned slot, bool ncq)
@@ -232,7 +239,7 @@ static int ahci_submit(struct blkdev *bd, struct blk_req *r)
 	if (slot == p->hba->nslots)
 		return -EBUSY;
 	if (r->op == BLK_FLUSH) {
-		build_cmd(p, slot, ATA_FLUSH_CACHE_EXT, 0, 0, NULL, 0, false, false);
+		build_cmd(p, slot, ATA_FLUSH_CACHE_EXT, 0, 0, NULL, NULL, 0, false, false);
 	} else if (r->op == BLK_DISCARD) {
 		if (!bd->discard || r->count > TRIM_RANGE_MAX * TRIM_ENTRIES)
 			return -EINVAL;
@@ -245,16 +252,16 @@ static int ahci_submit(struct blkdev *bd, struct blk_req *r)
 			left -= n;
 		}
 		/* COUNT: 512-byte blocks of entries; FEATURE: TRIM. */
-		build_cmd(p, slot, ATA_DSM, 0, 1, p->trim, 512, true, false);
+		build_cmd(p, slot, ATA_DSM, 0, 1, NULL, p->trim, 512, true, false);
 		p->tables[slot * CMD_TABLE_SIZE + 3] = ATA_DSM_TRIM;
 	} else {
 		u32 len = r->count * bd->sector_size;
 		bool write = r->op == BLK_WRITE;
 		u8 cmd = queued ? (write ? ATA_WRITE_FPDMA : ATA_READ_FPDMA)
 				: (write ? ATA_WRITE_DMA_EXT : ATA_READ_DMA_EXT);
-		if (r->count > MAX_SECTORS || len > PRD_MAX * PRDT_ENTRIES)
+		if (r->count > MAX_SECTORS || len > PRD_MAX * PRDT_ENTRIES ||
+		    build_cmd(p, slot, cmd, r->sector, (u16)r->count, r, NULL, len, write, queued))
 			return -EINVAL;
-		build_cmd(p, slot, cmd, r->sector, (u16)r->count, r->buf, len, write, queued);
 	}
 	p->busy |= 1u << slot;
 	if (queued)
@@ -271,7 +278,7 @@ static bool sync_cmd(struct ahci_port *p, u8 command, u64 lba, u16 count)
 {
 	u8 *page = p->tables + p->hba->nslots * CMD_TABLE_SIZE;
 
-	build_cmd(p, 0, command, lba, count, page, 512, false, false);
+	build_cmd(p, 0, command, lba, count, NULL, page, 512, false, false);
 	issue(p, 0, false);
 	drv_wait(!(port_rd(p, PX_CI) & 1) || (port_rd(p, PX_IS) & IS_ERRORS), SYNC_TIMEOUT_US);
 	return !(port_rd(p, PX_CI) & 1) && !(port_rd(p, PX_IS) & IS_ERRORS);
@@ -436,7 +443,7 @@ static int port_init(struct ahci_hba *hba, unsigned num, struct pci_dev *d)
 	port_wr(p, PX_IE, 0); /* enabled once the port works */
 	port_start(p);
 
-	build_cmd(p, 0, ATA_IDENTIFY, 0, 0, id, 512, false, false);
+	build_cmd(p, 0, ATA_IDENTIFY, 0, 0, NULL, id, 512, false, false);
 	issue(p, 0, false);
 	if (!drv_wait(!(port_rd(p, PX_CI) & 1) || (port_rd(p, PX_IS) & IS_ERRORS), SYNC_TIMEOUT_US) ||
 	    (port_rd(p, PX_IS) & IS_ERRORS)) {
@@ -468,6 +475,7 @@ static int port_init(struct ahci_hba *hba, unsigned num, struct pci_dev *d)
 	bd->sectors = sectors;
 	bd->max_sectors = MIN((u32)MAX_SECTORS, (PRD_MAX * PRDT_ENTRIES) / bd->sector_size);
 	bd->queue_depth = depth;
+	bd->max_frames = PRDT_ENTRIES;
 	bd->flush = true;
 	if (id[169] & 1) { /* DATA SET MANAGEMENT with TRIM */
 		bd->discard = true;

@@ -38,6 +38,21 @@ struct blkdev *blkdev_by_name(const char *name)
 	return NULL;
 }
 
+/* A frames request's shape (blkdev.h): no buf, an aligned offset in
+ * the first page, page-aligned frames, within the driver's page count. */
+static bool frames_ok(const struct blkdev *bd, const struct blk_req *r)
+{
+	u64 bytes = (u64)r->count * bd->sector_size;
+	u64 pages = (r->frame_off + bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+
+	if (r->buf || (r->frame_off & 3) || r->frame_off >= PAGE_SIZE || pages > bd->max_frames)
+		return false;
+	for (u64 i = 0; i < pages; i++)
+		if (r->frames[i] & (PAGE_SIZE - 1))
+			return false;
+	return true;
+}
+
 int blk_submit(struct blkdev *bd, struct blk_req *r)
 {
 	int rc;
@@ -50,8 +65,11 @@ int blk_submit(struct blkdev *bd, struct blk_req *r)
 		if (!bd->discard || bd->read_only || !r->count ||
 		    r->count > bd->max_discard_sectors)
 			return -EINVAL;
-	} else if (r->op != BLK_FLUSH &&
-	    (!r->count || r->count > bd->max_sectors || !r->buf || ((uintptr_t)r->buf & 3)))
+	} else if (r->op != BLK_FLUSH && (!r->count || r->count > bd->max_sectors))
+		return -EINVAL;
+	else if (r->op != BLK_FLUSH && !r->frames && (!r->buf || ((uintptr_t)r->buf & 3)))
+		return -EINVAL;
+	else if (r->op != BLK_FLUSH && r->frames && !frames_ok(bd, r))
 		return -EINVAL;
 	if (r->op == BLK_WRITE && bd->read_only)
 		return -EINVAL;

@@ -45,6 +45,14 @@ struct blk_req {
 	u64 sector;         /* first sector, in units of the device's sector_size */
 	u32 count;          /* sectors (0 for a flush) */
 	void *buf;          /* count * sector_size bytes, contiguous, 4-byte aligned */
+	/* Or, with buf NULL (READ/WRITE only, where bd->max_frames): the data
+	 * lies in scattered pages, at DMA address frames[0] + frame_off up to
+	 * the end of that page, then frames[1], ... each page-aligned and used
+	 * from its start; frame_off 4-byte aligned; at most bd->max_frames
+	 * pages. blkback's grant-map path: DMA straight into a guest's pages
+	 * (docs/pvblk.md). The driver never dereferences these addresses. */
+	const u64 *frames;
+	u32 frame_off;
 	void (*done)(struct blk_req *r); /* called on completion; may be NULL */
 	void *cookie;       /* the submitter's */
 	/* Set on completion. */
@@ -74,6 +82,7 @@ struct blkdev {
 	u64 sectors;         /* capacity */
 	u32 max_sectors;     /* largest single request */
 	unsigned queue_depth;
+	u32 max_frames;      /* pages a frames request may span; 0: buf only */
 	bool read_only;
 	bool flush;          /* the device has a volatile cache to flush */
 	bool discard;        /* the device takes BLK_DISCARD */
@@ -91,6 +100,21 @@ struct blkdev {
 
 /* Disks and their partitions (guest/dom0/storage/partition.h) together. */
 #define BLKDEV_MAX 64
+
+/* The DMA address of byte `off` of r's data, and how many bytes from
+ * there (at most `max`) are contiguous: the rest of buf, or of the page
+ * for a frames request. For drivers building descriptors. */
+static inline u64 blk_req_dma(const struct blk_req *r, u64 off, u32 max, u32 *len)
+{
+	if (!r->frames) {
+		*len = max;
+		return dma_addr(r->buf) + off;
+	}
+	off += r->frame_off;
+	u32 in = (u32)(off & (PAGE_SIZE - 1));
+	*len = MIN(max, (u32)PAGE_SIZE - in);
+	return r->frames[off / PAGE_SIZE] + in;
+}
 
 /* Adds bd to the list of disks. 0 or -ENOSPC. */
 int blkdev_register(struct blkdev *bd);

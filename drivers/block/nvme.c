@@ -177,28 +177,30 @@ static int admin_cmd(struct nvme *n, struct nvme_sqe *e, u32 *result)
 	return c.status >> 1;
 }
 
-/* Fills PRP1/PRP2 for [buf, buf+len) (4.3: PRP1 may start mid-page; the
- * rest are whole pages, listed in a PRP list when more than one). */
-static int build_prps(struct nvme_sqe *e, void *buf, u32 len, u64 *list)
+/* Fills PRP1/PRP2 for r's len bytes (4.3: PRP1 may start mid-page; the
+ * rest are whole pages, listed in a PRP list when more than one): a
+ * contiguous buf, or a frames request's pages (blkdev.h), which have
+ * exactly that shape. */
+static int build_prps(struct nvme_sqe *e, const struct blk_req *r, u32 len, u64 *list)
 {
-	u64 a = dma_addr(buf);
-	u32 first = PAGE_SIZE - (a & (PAGE_SIZE - 1));
+	u32 first;
+	u64 a = blk_req_dma(r, 0, PAGE_SIZE, &first);
 
+	first = PAGE_SIZE - (u32)(a & (PAGE_SIZE - 1));
 	e->prp1 = a;
 	e->prp2 = 0;
 	if (len <= first)
 		return 0;
-	u64 next = ALIGN_DOWN(a, PAGE_SIZE) + PAGE_SIZE;
-	u32 rest = len - first;
+	u32 rest = len - first, one;
 	if (rest <= PAGE_SIZE) {
-		e->prp2 = next;
+		e->prp2 = blk_req_dma(r, first, PAGE_SIZE, &one);
 		return 0;
 	}
 	unsigned pages = (rest + PAGE_SIZE - 1) / PAGE_SIZE;
 	if (pages > PAGE_SIZE / 8)
 		return -EINVAL; /* one list page: at most 2 MiB */
 	for (unsigned i = 0; i < pages; i++)
-		list[i] = next + (u64)i * PAGE_SIZE;
+		list[i] = blk_req_dma(r, first + (u64)i * PAGE_SIZE, PAGE_SIZE, &one);
 	e->prp2 = dma_addr(list);
 	return 0;
 }
@@ -233,7 +235,7 @@ static int nvme_submit(struct blkdev *bd, struct blk_req *r)
 		e.cdw11 = DSM_AD;
 	} else {
 		u32 len = r->count * bd->sector_size;
-		if (len > n->max_xfer || build_prps(&e, r->buf, len, n->prp_lists[slot]))
+		if (len > n->max_xfer || build_prps(&e, r, len, n->prp_lists[slot]))
 			return -EINVAL;
 		e.cdw0 = r->op == BLK_READ ? IO_READ : IO_WRITE;
 		e.cdw10 = (u32)r->sector;
@@ -472,6 +474,7 @@ static int nvme_probe(struct pci_dev *d)
 	bd->sectors = nsze;
 	bd->max_sectors = n->max_xfer / bd->sector_size;
 	bd->queue_depth = MIN(NVME_SLOTS, n->io.size - 1);
+	bd->max_frames = n->max_xfer / PAGE_SIZE + 1; /* PRP1's page and the list */
 	bd->flush = true; /* Flush is mandatory; it is a no-op without a volatile cache */
 	if (oncs & ONCS_DSM) {
 		bd->discard = true;

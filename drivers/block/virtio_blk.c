@@ -74,6 +74,7 @@ struct vblk {
 	struct blk_req *reqs[VBLK_SLOTS]; /* NULL = free slot */
 	u32 seg_size;                     /* largest data descriptor */
 	unsigned max_segs;
+	unsigned max_frames;              /* data descriptors of a frames request */
 	unsigned index;
 };
 
@@ -112,11 +113,13 @@ static int vblk_submit(struct blkdev *bd, struct blk_req *r)
 		bufs[n++] = (struct vq_buf){ &s->discard, sizeof(s->discard), false };
 		bytes = 0;
 	}
-	for (u32 off = 0; off < bytes; off += v->seg_size) {
-		if (n > v->max_segs)
+	for (u32 off = 0, len; off < bytes; off += len) {
+		if (n > (r->frames ? v->max_frames : v->max_segs))
 			return -EINVAL;
-		bufs[n++] = (struct vq_buf){ (u8 *)r->buf + off, MIN(v->seg_size, bytes - off),
-					     r->op == BLK_READ };
+		/* A descriptor holds a device address: a frames request's
+		 * pages are never mapped in dom0 at that address. */
+		u64 a = blk_req_dma(r, off, MIN(v->seg_size, bytes - off), &len);
+		bufs[n++] = (struct vq_buf){ (void *)(uintptr_t)a, len, r->op == BLK_READ };
 	}
 	bufs[n++] = (struct vq_buf){ &s->status, 1, true };
 	int rc = virtq_add(&v->q, bufs, n, (void *)(uintptr_t)(slot + 1));
@@ -288,8 +291,19 @@ static int vblk_probe(struct pci_dev *d)
 	}
 	/* A request takes max_segs + 2 descriptors. */
 	v->max_segs = MIN(v->max_segs, (unsigned)v->q.size - 2);
+	/* A frames request (blkdev.h) takes one descriptor per page. */
+	v->max_frames = MIN((unsigned)VBLK_SEGS, (unsigned)v->q.size - 2);
+	if (f & (1ULL << VIRTIO_BLK_F_SEG_MAX)) {
+		u32 sm = virtio_cfg32(&v->vd, CFG_SEG_MAX);
+		if (sm)
+			v->max_frames = MIN(v->max_frames, sm);
+	}
+	if (v->seg_size < PAGE_SIZE)
+		v->max_frames = 0;
 	bd->max_sectors = (u32)(MIN((u64)v->seg_size * v->max_segs, (u64)max_bytes) / bd->sector_size);
 	bd->queue_depth = MIN(VBLK_SLOTS, v->q.size / (v->max_segs + 2));
+	/* A frames request takes one descriptor per page (blkdev.h). */
+	bd->max_frames = v->max_frames;
 	bd->read_only = f & (1ULL << VIRTIO_BLK_F_RO);
 	bd->flush = f & (1ULL << VIRTIO_BLK_F_FLUSH);
 	bd->driver = "virtio-blk";

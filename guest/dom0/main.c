@@ -13,6 +13,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "test/selftests.h"
+#include "blkback/blkback.h"
 #include "bridge/netsvc.h"
 
 const char guest_name[] = "dom0";
@@ -77,6 +78,9 @@ void guest_main(const struct hvm_start_info *si)
 	/* cons_mirror=0: domUs' PV console output is kept, not shown. */
 	if (cmdline_get(si_cmdline(si), "cons_mirror", test, sizeof(test)) && !strcmp(test, "0"))
 		cons_back_mirror = false;
+	/* blkback_data=copy: blkback moves data by grant copy (docs/pvblk.md). */
+	if (cmdline_get(si_cmdline(si), "blkback_data", test, sizeof(test)))
+		blkback_set_data_map(strcmp(test, "copy") != 0);
 	if (cmdline_get(si_cmdline(si), "test", test, sizeof(test)))
 		dom0_selftest_run(si, test);
 

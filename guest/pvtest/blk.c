@@ -3,7 +3,9 @@
  * blkback (docs/pvblk.md), checked byte for byte by the host afterwards
  * (tests/pvblk/test_pvblk.py).
  *
- * role=blk devid=N [order=O] [ro=1] [wait=1] [limit_kib=K] [detach_wait=1]
+ * role=blk devid=N [order=O] [ro=1] [wait=1] [limit_kib=K] [detach_wait=1] [bench=1]
+ *   (bench=1: timed whole-disk reads, 128 KiB at queue depth 8, then the
+ *   queue-depth-32 workloads of bench_qd32_all; the image is unchanged)
  *   (detach_wait=1: after the test, writes data/blk-done and closes only
  *   when the backend goes Closing: dom0's hot unplug)
  *   (wait=1: first waits for the toolstack to add device/vbd/N: hot plug)
@@ -130,6 +132,58 @@ static void pass(u8 op, u64 start, u64 end, u32 seed, unsigned qd, unsigned *cyc
 	}
 }
 
+/*
+ * bench=1's queue-depth-32 workloads (docs/PERFORMANCE.md; dom0 runs the
+ * same natively, guest/dom0/test/domains_pvblk.c): n requests of `size`
+ * bytes at queue depth 32, sequential over the disk or at offsets drawn
+ * by a fixed LCG (the same on both sides), each timed on one line. Reads
+ * land in the window at the offset modulo its size; random writes stay in
+ * the first window, which holds the disk's own bytes (read just before),
+ * so the image is unchanged.
+ */
+static u64 bench_rng = 12345;
+
+static u64 bench_offset(u64 i, u64 size, u64 span, bool rnd)
+{
+	if (!rnd)
+		return (i * size) % span;
+	bench_rng = bench_rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return ((bench_rng >> 33) % (span / size)) * size;
+}
+
+static void bench_qd32(const char *name, u8 op, u64 size, u64 n, u64 span, bool rnd)
+{
+	u64 t0 = pvclock_now_ns();
+
+	for (u64 i = 0; i < n; i++) {
+		u64 off = bench_offset(i, size, span, rnd);
+		do_io(op, off, size, win + off % WINDOW, QD_MAX);
+	}
+	drain_to(0);
+	u64 us = (pvclock_now_ns() - t0) / 1000;
+	printf("pvtest: blk: bench: PV %s %lu bytes in %lu us\n", name, n * size, us);
+}
+
+static void bench_qd32_all(u64 bytes)
+{
+	u64 n0 = nr_req, notifies0 = bf.notifies;
+	int rc;
+
+	/* dom0 counts exits and notifications between the two marks. */
+	if ((rc = xb_write(xenbus(), 0, "data/bench-qd32", "start")))
+		fail("write data/bench-qd32: %d", rc);
+	bench_qd32("seq64k-read", BLKIF_OP_READ, 65536, 3 * bytes / 65536, bytes, false);
+	bench_qd32("rand4k-read", BLKIF_OP_READ, 4096, 2048, bytes, true);
+	u64 w = MIN(bytes, (u64)WINDOW);
+	do_io(BLKIF_OP_READ, 0, w, win, QD_MAX);
+	drain_to(0);
+	bench_qd32("rand4k-write", BLKIF_OP_WRITE, 4096, 2048, w, true);
+	printf("pvtest: blk: bench: qd32 %lu requests, %lu notifies\n", nr_req - n0,
+	       bf.notifies - notifies0);
+	if ((rc = xb_write(xenbus(), 0, "data/bench-qd32", "end")))
+		fail("write data/bench-qd32: %d", rc);
+}
+
 void role_blk(const struct hvm_start_info *si)
 {
 	u32 devid = (u32)arg_u64("devid");
@@ -190,6 +244,8 @@ void role_blk(const struct hvm_start_info *si)
 		printf("pvtest: blk: bench: PV read %lu bytes in %lu us (%lu MiB/s)\n", moved, us,
 		       us ? moved * 1000000 / us / (1024 * 1024) : 0);
 		verify(bytes - MIN(bytes, (u64)WINDOW), MIN(bytes, (u64)WINDOW), 1);
+		bench_qd32_all(bytes);
+		verify(0, MIN(bytes, (u64)WINDOW), 1);
 	} else if (ro) {
 		if (!(bf.info & VDISK_READONLY))
 			fail("info %u without VDISK_READONLY", bf.info);

@@ -7,7 +7,10 @@
  * Closing" and PASS, or FAIL if the backend kept the device.
  *
  * Kinds: op, nseg0, nseg12, sect, lastsect, end, gref-reserved,
- * gref-bad, indirect-op, indirect-nseg, indirect-gref, id, indices.
+ * gref-bad, indirect-op, indirect-nseg, indirect-gref, id, indices, and
+ * the grants a map (or copy) is refused: gref-ro-read (a read into a
+ * page granted read-only), gref-not-owned (a grant of a frame beyond
+ * our memory), gref-ended (access ended before the backend got to it).
  */
 #include <lib/errno.h>
 #include <lib/string.h>
@@ -76,6 +79,23 @@ void role_blk_hostile(const struct hvm_start_info *si)
 		rq.seg[0].gref = 3;
 	} else if (!strcmp(kind, "gref-bad")) {
 		rq.seg[0].gref = 100000; /* far beyond our table */
+	} else if (!strcmp(kind, "gref-ro-read")) {
+		int ro = gnttab_grant_access(bf.be_id, virt_to_gfn(page), true);
+		if (ro < 0)
+			fail("grant: %d", ro);
+		rq.seg[0].gref = (grant_ref_t)ro;
+	} else if (!strcmp(kind, "gref-not-owned")) {
+		int bad = gnttab_grant_access(bf.be_id, 0xffff0, false); /* 4 GiB: not our RAM */
+		if (bad < 0)
+			fail("grant: %d", bad);
+		rq.seg[0].gref = (grant_ref_t)bad;
+	} else if (!strcmp(kind, "gref-ended")) {
+		/* Pushed, then the access ended before the backend looks. */
+		blkfront_push_raw(&bf, &rq, false);
+		if (!gnttab_end_access((grant_ref_t)ref))
+			fail("end access: still in use");
+		evtchn_send(bf.port);
+		notify = false;
 	} else if (!strcmp(kind, "indirect-op") || !strcmp(kind, "indirect-nseg") ||
 		   !strcmp(kind, "indirect-gref")) {
 		memset(&rq, 0, sizeof(rq));

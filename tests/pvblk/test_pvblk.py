@@ -48,10 +48,12 @@ def disk_args(kind, path, serial, ident, port):
             "-device", DISK_DEVICES[kind].format(id=ident, serial=serial, port=port)]
 
 
-def cfg(mode):
+def cfg(mode, data=None):
+    """data: blkback's data path (blkback_data=copy|map; None: the default)."""
     return ("cmdline console=com1,115200 loglvl=info\n"
-            "module dom0 /dom0.elf test=domains scenario=pvblk blk=%s blk2=%s pvblk_mode=%s\n"
-            "module pvtest /pvtest.elf\n" % (SERIAL, OTHER, mode))
+            "module dom0 /dom0.elf test=domains scenario=pvblk blk=%s blk2=%s pvblk_mode=%s%s\n"
+            "module pvtest /pvtest.elf\n" % (SERIAL, OTHER, mode,
+                                              " blkback_data=" + data if data else ""))
 
 
 def compare(path, want, what, log):
@@ -66,12 +68,12 @@ def compare(path, want, what, log):
              log.tail(40) if hasattr(log, "tail") else "")
 
 
-def pvblk(kind, mode="rw"):
+def pvblk(kind, mode="rw", data=None):
     exported = make_disk("exported.img", 1)
     other = make_disk("other.img", 1)
     extra = (disk_args(kind, exported, SERIAL, "kd0", 2)
              + disk_args(kind, other, OTHER, "kd1", 3))
-    r = boot(cfg(mode), timeout=T, extra=extra)
+    r = boot(cfg(mode, data), timeout=T, extra=extra)
     expect_domains_sound(r)
     lines = [
         r"^\(d0\) dom0: pvblk: exporting \S+ \(%s," % {"virtio": "virtio-blk"}.get(kind, kind),
@@ -104,6 +106,13 @@ def pvblk(kind, mode="rw"):
                 r"^\(d0\) dom0: pvblk: hostile %s: " % kind,
             ])
     expect_status(r, POWEROFF)
+    if data == "map":
+        # The data went by grant map (DMA into the guest's pages), and
+        # no page stayed mapped (dom0 also checks the last).
+        g = find_lines(r.log, r"blkback: (\d+) chunks by grant map, (\d+) by grant copy, "
+                              r"(\d+) pages mapped")
+        expect(g and int(g[0].group(1)) > 0, "no request went by grant map", r)
+        expect(g and int(g[0].group(3)) == 0, "grant mappings left behind", r)
     m = find_lines(r.log, r"pvtest: blk: PASS (\d+) requests, (\d+) bytes, up to (\d+) in flight")
     if mode not in ("ro", "detach"):
         # The whole disk went through, with many requests in flight.
@@ -132,6 +141,9 @@ HOSTILE = [
     ("indirect-gref", "reserved grant reference|bad grant"),
     ("id", "request id already in flight"),
     ("indices", "req_prod beyond the ring"),
+    ("gref-ro-read", "reserved grant reference"),
+    ("gref-not-owned", "reserved grant reference"),
+    ("gref-ended", "reserved grant reference"),
 ]
 
 
@@ -156,14 +168,9 @@ def _():
     pvblk("virtio", "detach")
 
 
-@test("pvblk-bench-read-throughput", timeout=T + 120)
-def _():
-    """PV read throughput next to dom0-native on the same virtio-blk disk
-    (three whole-disk reads, 128 KiB requests, 8 in flight, each side);
-    prints both figures. The domU checks the last window it read against
-    the host's pattern; the image is unchanged afterwards."""
+def bench(data=None):
     exported = make_disk("exported.img", 1)
-    r = boot(cfg("bench"), timeout=T,
+    r = boot(cfg("bench", data), timeout=T,
              extra=disk_args("virtio", exported, SERIAL, "kd0", 2)
              + disk_args("virtio", make_disk("other.img", 1), OTHER, "kd1", 3))
     expect_domains_sound(r)
@@ -175,7 +182,30 @@ def _():
     expect_status(r, POWEROFF)
     for m in find_lines(r.log, r"(native|PV) read \d+ bytes in \d+ us \((\d+) MiB/s\)"):
         print("pvblk bench: %s read %s MiB/s" % (m.group(1), m.group(2)))
+    for w in ("seq64k-read", "rand4k-read", "rand4k-write"):
+        expect_lines_in_order(r.log, [r"^\(d0\) dom0: pvblk: bench: native %s \d+ bytes in [1-9]" % w,
+                                      r"^\(d\d+\) pvtest: blk: bench: PV %s \d+ bytes in [1-9]" % w])
+    expect_lines_in_order(r.log, [r"^\(d0\) dom0: pvblk: bench: qd32 phase: [1-9]\d* requests"])
     compare(exported, pattern_bytes(1), "exported disk", r)
+
+
+@test("pvblk-bench-read-throughput", timeout=T + 120)
+def _():
+    """PV throughput next to dom0-native on the same virtio-blk disk, with
+    blkback's default data path: three whole-disk reads, 128 KiB requests,
+    8 in flight, each side; then at queue depth 32 sequential 64 KiB reads
+    and random 4 KiB reads and writes (the writes put the disk's own bytes
+    back), with dom0 counting exits and notifications over the domU's
+    phase. Prints the figures (tests/bench.py reads them). The domU checks
+    what it read against the host's pattern; the image is unchanged."""
+    bench()
+
+
+@test("pvblk-map-bench-read-throughput", timeout=T + 120)
+def _():
+    """pvblk-bench-read-throughput with blkback moving data by grant map
+    (blkback_data=map): the figures of the other data path."""
+    bench("map")
 
 
 @test("teardown-blk-create-use-destroy-cycles", timeout=T + 300)
@@ -245,3 +275,42 @@ def _():
     used, closed by the domU, detached by dom0 (online=0, Closing, the
     backend's Closed): both directories gone and the backend device freed."""
     pvblk("virtio", "hot")
+
+
+# The grant-map data path (blkback_data=map, docs/pvblk.md): the device
+# DMAs straight into the guest's granted pages.
+@test("pvblk-map-virtio-pattern", timeout=T + 120)
+def _():
+    """pvblk-virtio-pattern with blkback moving data by grant map: the
+    pattern over the whole disk at queue depths 1 and 32, byte-exact on
+    the host, at least one request by map and no mapping left."""
+    pvblk("virtio", data="map")
+
+
+@test("pvblk-map-nvme-pattern", timeout=T + 120)
+def _():
+    """pvblk-nvme-pattern by grant map (PRP lists of the guest's frames)."""
+    pvblk("nvme", data="map")
+
+
+@test("pvblk-map-ahci-pattern", timeout=T + 120)
+def _():
+    """pvblk-ahci-pattern by grant map (PRD entries of the guest's frames)."""
+    pvblk("ahci", data="map")
+
+
+@test("pvblk-map-readonly-refuses-writes", timeout=T + 120)
+def _():
+    """The read-only export by grant map: reads pass, writes and discards
+    are refused and the image is unchanged."""
+    pvblk("virtio", "ro", data="map")
+
+
+@test("hostile-blkfront-map-each-rule-closes-device", timeout=T + 300)
+def _():
+    """hostile-blkfront-each-rule-closes-device by grant map: the refused
+    maps (a read into a read-only grant, a grant of a frame the frontend
+    does not own, a grant ended before the backend maps it, unknown refs)
+    close the device with one line, nothing stays mapped, and the good
+    domU's pattern test passes alongside."""
+    pvblk("virtio", "hostile", data="map")

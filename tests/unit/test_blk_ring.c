@@ -512,8 +512,11 @@ static void expect_violation(const void *bad, enum blk_rule rule)
 	ck_assert_int_eq(last_rule, rule);
 	ck_assert_uint_eq(take_responses(st, id, 8), 0);
 	/* The bad one is refused before it is consumed, or (a grant the
-	 * hypervisor refuses) while it runs: never the one after it. */
-	ck_assert_uint_le(dev.ring.req_cons, 2);
+	 * hypervisor refuses) while it runs: a write's copy from the guest
+	 * is batched at the end of the pass (blk_ring.c: flush_writes), so
+	 * the one after it may have been taken, but it never reaches the
+	 * disk (disk_writes below) and is never answered. */
+	ck_assert_uint_le(dev.ring.req_cons, 3);
 	/* The good read's last chunk woke the service to take it down. */
 	ck_assert_uint_ge(wakes, 1);
 	ck_assert_uint_eq(disk_writes, 0);

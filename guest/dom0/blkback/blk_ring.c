@@ -2,10 +2,15 @@
  * blkback's data path (blkback_int.h): the frontend's ring mapped into
  * dom0's grant window, its requests validated (blk_check.c) and run on
  * the blkdev in chunks of at most BLKB_CHUNK_BYTES, up to nr_chunks at
- * once per export (and the device's own queue depth), data moved with
- * GNTTABOP_copy between the guest's granted pages and dom0's bounce
- * buffers (nothing of the guest's stays mapped while a request is in
- * flight). Responses are pushed with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY
+ * once per export (and the device's own queue depth). Data moves one of
+ * two ways (docs/pvblk.md, "The data path"): by grant copy (the default:
+ * it measures faster here) GNTTABOP_copy moves it between the guest's
+ * pages and dom0's bounce buffers; by grant map (blkback_data=map) the
+ * chunk's guest pages are mapped with one GNTTABOP_map_grant_ref batch
+ * and the device DMAs straight to their dev_bus_addr (a frames request,
+ * drivers/block/blkdev.h), and one unmap batch at completion comes
+ * before the response (requests whose pages or device do not fit the
+ * map path are copied). Responses are pushed with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY
  * (Xen's blkif.h: notify only when the front's rsp_event asks for it);
  * the request side uses RING_FINAL_CHECK_FOR_REQUESTS before going idle.
  */
@@ -31,20 +36,140 @@ static unsigned ring_slot(const struct blkb_dev *d, unsigned i)
 /* Enough copy operations for one chunk: one per 512-byte sector at worst,
  * plus one for each page boundary of the bounce buffer. */
 #define COPY_OPS (BLKB_CHUNK_BYTES / BLKIF_SECTOR_SIZE + BLKB_CHUNK_BYTES / PAGE_SIZE + 1)
-static struct gnttab_copy copy_ops[COPY_OPS];
+/* One GNTTABOP_copy batch: the ops of several chunks (read completions
+ * are copied together, flush_reads). */
+#define BATCH_OPS (4 * COPY_OPS)
+static struct gnttab_copy copy_ops[BATCH_OPS];
 
 static void handle_port(evtchn_port_t port, void *arg);
 
+bool blkb_use_map;
+u64 blkb_maps_live, blkb_chunks_mapped, blkb_chunks_copied, blkb_notifies;
+
+/* Grant-window slots for mapped data pages, shared by all exports:
+ * between the rings' slots (BLKB_SLOT_BASE + 4 * BLKBACK_MAX_DEVS) and
+ * netback's (GNTTAB_MAP_SLOTS - 128). A chunk that finds too few free
+ * goes by copy instead, so an export never waits on another's maps. */
+#define MAP_SLOT_BASE (BLKB_SLOT_BASE + BLKB_MAX_RING_PAGES * BLKBACK_MAX_DEVS)
+#define MAP_SLOTS 192
+_Static_assert(MAP_SLOT_BASE + MAP_SLOTS <= GNTTAB_MAP_SLOTS - 128, "map slots overlap netback's");
+static u64 map_free[MAP_SLOTS / 64] = { ~0ULL, ~0ULL, ~0ULL };
+static unsigned map_nr_free = MAP_SLOTS;
+
+static void slot_put(u16 slot)
+{
+	unsigned i = slot - MAP_SLOT_BASE;
+	map_free[i / 64] |= 1ULL << (i % 64);
+	map_nr_free++;
+}
+
+static u16 slot_get(void)
+{
+	for (unsigned w = 0;; w++) {
+		if (map_free[w]) {
+			unsigned b = (unsigned)__builtin_ctzll(map_free[w]);
+			map_free[w] &= ~(1ULL << b);
+			map_nr_free--;
+			return (u16)(MAP_SLOT_BASE + w * 64 + b);
+		}
+	}
+}
+
 /*
- * Copies sectors [c->off, c->off + c->n) of the request between the
- * guest's segments and c->buf (to the guest when to_guest). False if the
- * hypervisor refused a grant (a violation: the caller reports it).
+ * Whether a request's data can go to the device as a frames request:
+ * every segment but the first starts at its page's start and every one
+ * but the last runs to its page's end (what Linux's blkfront sends for
+ * page-aligned I/O), so the request is one run of whole pages as NVMe's
+ * PRPs need it; and the device takes frames requests.
  */
-static bool copy_chunk(struct blkb_chunk *c, bool to_guest)
+static bool map_shape(const struct blkb_dev *d, const struct blk_req_checked *q)
+{
+	if (!blkb_use_map || d->bd->max_frames < 2 ||
+	    (q->op != BLKIF_OP_READ && q->op != BLKIF_OP_WRITE))
+		return false;
+	for (unsigned i = 0; i < q->nr_segs; i++) {
+		const struct blk_seg *s = &q->seg[i];
+		if ((i > 0 && s->first) || (i + 1 < q->nr_segs && s->first + s->count != 8))
+			return false;
+	}
+	return true;
+}
+
+/* Unmaps a chunk's pages (one batch) and frees their slots. */
+static void unmap_chunk(struct blkb_chunk *c)
+{
+	struct gnttab_unmap_grant_ref u[BLKB_MAP_PAGES];
+
+	for (unsigned i = 0; i < c->nr_maps; i++)
+		gnttab_set_unmap_op(&u[i], gnttab_slot_gpa(c->map_slot[i]), c->map_handle[i]);
+	int rc = gnttab_unmap_refs(u, c->nr_maps);
+	for (unsigned i = 0; i < c->nr_maps; i++) {
+		if (rc || u[i].status != GNTST_okay)
+			printf("dom0: blkback: d%u/%u: unmapping a data page: %d/%d\n", c->dev->fe,
+			       c->dev->devid, rc, u[i].status);
+		slot_put(c->map_slot[i]);
+	}
+	blkb_maps_live -= c->nr_maps;
+	c->nr_maps = 0;
+}
+
+/*
+ * Maps the guest pages of chunk c (sectors [c->off, c->off + c->n) of a
+ * map_shape request) with one GNTTABOP_map_grant_ref batch, writable for
+ * a read (the device writes them), and points c->r at their bus
+ * addresses. 1: mapped; 0: too few free slots (the caller copies); -1:
+ * the hypervisor refused a grant (nothing stays mapped).
+ */
+static int map_chunk(struct blkb_chunk *c)
+{
+	const struct blk_req_checked *q = &c->p->c;
+	struct gnttab_map_grant_ref m[BLKB_MAP_PAGES];
+	u64 start = c->off * BLKIF_SECTOR_SIZE + q->seg[0].first * BLKIF_SECTOR_SIZE;
+	u64 end = start + c->n * BLKIF_SECTOR_SIZE;
+	unsigned first = (unsigned)(start / PAGE_SIZE), n = (unsigned)((end - 1) / PAGE_SIZE) - first + 1;
+	u32 flags = GNTMAP_host_map | (q->op == BLKIF_OP_WRITE ? GNTMAP_readonly : 0);
+
+	if (n > map_nr_free)
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		c->map_slot[i] = slot_get();
+		gnttab_set_map_op(&m[i], gnttab_slot_gpa(c->map_slot[i]), flags, q->seg[first + i].gref,
+				  c->dev->fe);
+	}
+	int rc = gnttab_map_refs(m, n);
+	bool ok = !rc;
+	c->nr_maps = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!rc && m[i].status == GNTST_okay) {
+			/* Kept in order: slot i of the chunk is page i. */
+			c->map_slot[c->nr_maps] = c->map_slot[i];
+			c->map_handle[c->nr_maps] = m[i].handle;
+			c->frames[c->nr_maps++] = m[i].dev_bus_addr & PAGE_MASK;
+		} else {
+			ok = false;
+			slot_put(c->map_slot[i]);
+		}
+	}
+	blkb_maps_live += c->nr_maps;
+	if (!ok) {
+		unmap_chunk(c);
+		return -1;
+	}
+	c->r.buf = NULL;
+	c->r.frames = c->frames;
+	c->r.frame_off = (u32)(start % PAGE_SIZE);
+	return 1;
+}
+
+/*
+ * Appends to copy_ops[*nops..] the operations that copy sectors
+ * [c->off, c->off + c->n) of the request between the guest's segments and
+ * c->buf (to the guest when to_guest): at most COPY_OPS of them.
+ */
+static void add_copy_ops(const struct blkb_chunk *c, bool to_guest, unsigned *nops)
 {
 	const struct blk_req_checked *q = &c->p->c;
 	u64 pos = 0; /* request sector at the start of segment i */
-	unsigned nops = 0;
 
 	for (unsigned i = 0; i < q->nr_segs && pos < c->off + c->n; i++) {
 		const struct blk_seg *s = &q->seg[i];
@@ -55,7 +180,7 @@ static bool copy_chunk(struct blkb_chunk *c, bool to_guest)
 			u64 room = PAGE_SIZE - ((uintptr_t)local & (PAGE_SIZE - 1));
 			u64 len = MIN((hi - x) * BLKIF_SECTOR_SIZE, room);
 			u16 goff = (u16)((s->first + (x - pos)) * BLKIF_SECTOR_SIZE);
-			struct gnttab_copy *op = &copy_ops[nops++];
+			struct gnttab_copy *op = &copy_ops[(*nops)++];
 			memset(op, 0, sizeof(*op));
 			if (to_guest) {
 				op->source.u.gmfn = virt_to_gfn(local);
@@ -79,14 +204,41 @@ static bool copy_chunk(struct blkb_chunk *c, bool to_guest)
 		}
 		pos += nsec;
 	}
-	if (!nops)
-		return true;
-	if (gnttab_copy(copy_ops, nops))
+}
+
+/* Whether copy_ops[from, to) all went through (rc: the hypercall's). */
+static bool copies_ok(int rc, unsigned from, unsigned to)
+{
+	if (rc)
 		return false;
-	for (unsigned i = 0; i < nops; i++)
+	for (unsigned i = from; i < to; i++)
 		if (copy_ops[i].status != GNTST_okay)
 			return false;
 	return true;
+}
+
+/*
+ * Copies the data of chunks cs[0..n) between the guest's segments and
+ * their bounce buffers (to the guest, or from it) in as few GNTTABOP_copy
+ * calls as BATCH_OPS allows. ok[i] false where the hypervisor refused a
+ * grant (a violation for the caller to report); a broken device's chunks
+ * are skipped (ok).
+ */
+static void copy_chunks(struct blkb_chunk *const *cs, unsigned n, bool to_guest, bool *ok)
+{
+	unsigned start[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
+
+	for (unsigned i = 0; i < n;) {
+		unsigned first = i, nops = 0;
+		for (; i < n && nops + COPY_OPS <= BATCH_OPS; i++) {
+			start[i] = nops;
+			if (!cs[i]->dev->broken)
+				add_copy_ops(cs[i], to_guest, &nops);
+		}
+		int rc = nops ? gnttab_copy(copy_ops, nops) : 0;
+		for (unsigned k = first; k < i; k++)
+			ok[k] = cs[k]->dev->broken || copies_ok(rc, start[k], k + 1 < i ? start[k + 1] : nops);
+	}
 }
 
 static void respond(struct blkb_dev *d, struct blkb_pending *p, s16 status)
@@ -103,8 +255,10 @@ static void respond(struct blkb_dev *d, struct blkb_pending *p, s16 status)
 		blkb_total_errors++;
 	p->used = false;
 	d->nr_pending--;
-	if (notify)
+	if (notify) {
+		blkb_notifies++;
 		evtchn_send(d->port);
+	}
 }
 
 /* A pending request with nothing left to submit or in flight is done. */
@@ -120,16 +274,12 @@ static void maybe_finish(struct blkb_dev *d, struct blkb_pending *p)
 	respond(d, p, p->failed ? BLKIF_RSP_ERROR : BLKIF_RSP_OKAY);
 }
 
-static void chunk_done(struct blk_req *r)
+/* A chunk is done with: its request may be answered, its slot reused. */
+static void chunk_release(struct blkb_chunk *c)
 {
-	struct blkb_chunk *c = r->cookie;
 	struct blkb_dev *d = c->dev;
 	struct blkb_pending *p = c->p;
 
-	if (r->status)
-		p->failed = true;
-	else if (c->p->c.op == BLKIF_OP_READ && !d->broken && !copy_chunk(c, true))
-		blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a copy to the guest");
 	c->used = false;
 	d->chunks_used--;
 	p->chunks--;
@@ -141,6 +291,82 @@ static void chunk_done(struct blk_req *r)
 		loop_port_kick(d->port);
 	if (!d->chunks_used && (d->broken || !d->connected || d->state >= XenbusStateClosing))
 		blkb_wake();
+}
+
+/* Read chunks the devices finished whose data still has to go to their
+ * guests: copied together by blkb_flush_reads (one GNTTABOP_copy for as
+ * many as BATCH_OPS holds, not one per chunk), then answered. */
+static struct blkb_chunk *done_reads[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
+static unsigned nr_done_reads;
+
+static void chunk_done(struct blk_req *r)
+{
+	struct blkb_chunk *c = r->cookie;
+	struct blkb_dev *d = c->dev;
+
+	if (c->nr_maps) /* the device is done with them: before any response */
+		unmap_chunk(c);
+	if (r->status) {
+		c->p->failed = true;
+	} else if (!r->frames && c->p->c.op == BLKIF_OP_READ && !d->broken && d->connected) {
+		done_reads[nr_done_reads++] = c;
+		loop_port_kick(d->port); /* its handler flushes, if no one before */
+		return;
+	}
+	chunk_release(c);
+}
+
+void blkb_flush_reads(void)
+{
+	bool ok[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
+	unsigned n = nr_done_reads;
+
+	nr_done_reads = 0;
+	copy_chunks(done_reads, n, true, ok);
+	for (unsigned i = 0; i < n; i++) {
+		if (!ok[i])
+			blkb_violation(done_reads[i]->dev, BLK_RULE_GREF,
+				       "the hypervisor refused a copy to the guest");
+		chunk_release(done_reads[i]);
+	}
+}
+
+/*
+ * Write chunks staged by submit_next (taken, not yet on the device):
+ * their data copied from the guest in one batch (those not copied yet),
+ * then submitted in order. A chunk the device has no room for stays
+ * staged, its data copied, until the next run of the ring's handler (a
+ * completion kicks it); after a violation the staged chunks are dropped.
+ */
+static void flush_writes(struct blkb_dev *d)
+{
+	struct blkb_chunk *fresh[BLKB_CHUNKS] = { NULL };
+	bool ok[BLKB_CHUNKS];
+	unsigned nf = 0, kept = 0;
+
+	for (unsigned i = 0; i < d->nr_staged; i++)
+		if (!d->staged[i]->copied)
+			fresh[nf++] = d->staged[i];
+	copy_chunks(fresh, nf, false, ok);
+	for (unsigned i = 0; i < nf; i++) {
+		fresh[i]->copied = true;
+		if (!ok[i])
+			blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a copy from the guest");
+	}
+	for (unsigned i = 0; i < d->nr_staged; i++) {
+		struct blkb_chunk *c = d->staged[i];
+		int rc = d->broken ? -EIO : blk_submit(d->bd, &c->r);
+		if (rc == -EBUSY) { /* waits for room (writes in flight have no order) */
+			d->staged[kept++] = c;
+			continue;
+		}
+		if (rc) {
+			if (!d->broken)
+				c->p->failed = true;
+			chunk_release(c);
+		}
+	}
+	d->nr_staged = kept;
 }
 
 static struct blkb_chunk *free_chunk(struct blkb_dev *d)
@@ -173,6 +399,9 @@ static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
 	case BLKIF_OP_DISCARD: op = BLK_DISCARD; max512 = (u64)MAX(bd->max_discard_sectors, 1u) * per; break;
 	default: op = BLK_FLUSH; max512 = 1; break;
 	}
+	if (p->mappable) /* any page offset: its pages fit the device's frames */
+		max512 = MIN(max512, (u64)(MIN(bd->max_frames, BLKB_MAP_PAGES) - 1) *
+				     (PAGE_SIZE / BLKIF_SECTOR_SIZE));
 	c->p = p;
 	c->dev = d;
 	c->off = p->next;
@@ -188,15 +417,43 @@ static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
 	c->r.buf = (op == BLK_READ || op == BLK_WRITE) ? c->buf : NULL;
 	c->r.done = chunk_done;
 	c->r.cookie = c;
-	if (op == BLK_WRITE && !copy_chunk(c, false)) {
-		blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a copy from the guest");
-		p->next = p->c.nr_sectors; /* nothing more of it */
-		maybe_finish(d, p);
+	c->nr_maps = 0;
+	int mapped = 0;
+	if (p->mappable) {
+		/* Not worth a map and unmap when the device would refuse it
+		 * for a full queue. */
+		if (bd->inflight >= bd->queue_depth)
+			return false;
+		mapped = map_chunk(c);
+		if (mapped < 0) {
+			blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a map");
+			p->next = p->c.nr_sectors;
+			maybe_finish(d, p);
+			return true;
+		}
+	}
+	if (op == BLK_WRITE && !mapped) {
+		/* Copied from the guest with the pass's other writes and
+		 * submitted then (flush_writes). */
+		c->copied = false;
+		d->staged[d->nr_staged++] = c;
+		blkb_chunks_copied++;
+		c->used = true;
+		d->chunks_used++;
+		p->chunks++;
+		p->next += c->n;
 		return true;
 	}
+	flush_writes(d); /* what was taken before goes first */
 	int rc = blk_submit(bd, &c->r);
+	if (rc && c->nr_maps)
+		unmap_chunk(c);
 	if (rc == -EBUSY)
 		return false;
+	if (mapped)
+		blkb_chunks_mapped++;
+	else if (op == BLK_READ || op == BLK_WRITE)
+		blkb_chunks_copied++;
 	if (rc) {
 		p->failed = true;
 		p->next = p->c.nr_sectors;
@@ -315,6 +572,7 @@ static void take_requests(struct blkb_dev *d)
 				d->wr_sect += p->c.nr_sectors;
 			}
 			p->used = true;
+			p->mappable = map_shape(d, &p->c);
 			p->failed = false;
 			p->next = 0;
 			p->chunks = 0;
@@ -346,12 +604,14 @@ static void handle_port(evtchn_port_t port, void *arg)
 	struct blkb_dev *d = arg;
 	(void)port;
 
-	if (!d->connected || d->broken)
+	blkb_flush_reads(); /* completions another poller saw */
+	if (!d->connected)
 		return;
-	/* Pending requests first (they wait for chunks), then new ones. */
-	if (!submit_pending(d))
-		return;
-	take_requests(d);
+	/* Pending requests first (they wait for chunks), then new ones;
+	 * then the writes they staged go to the device. */
+	if (!d->broken && submit_pending(d))
+		take_requests(d);
+	flush_writes(d);
 }
 
 bool blkb_ring_busy(const struct blkb_dev *d)
@@ -363,6 +623,7 @@ bool blkb_ring_busy(const struct blkb_dev *d)
 static void bd_irq(void *arg)
 {
 	blk_poll(arg);
+	blkb_flush_reads();
 }
 
 int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_pages,
@@ -412,6 +673,7 @@ int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_p
 		memset(d->pending, 0, RING_SIZE(&d->ring) * sizeof(struct blkb_pending));
 		d->nr_pending = 0;
 		d->chunks_used = 0;
+		d->nr_staged = 0;
 		d->broken = false;
 		d->connected = true;
 		drv_irq_set_handler(d->bd->irq, bd_irq, d->bd);

@@ -349,6 +349,7 @@ static bool poll_disks(void)
 		if (d->used && d->bd && d->bd->inflight && blk_poll(d->bd))
 			any = true;
 	}
+	blkb_flush_reads();
 	return any;
 }
 
@@ -422,6 +423,15 @@ void blkback_get_stats(struct blkback_stats *s)
 	s->requests = blkb_total_requests;
 	s->violations = blkb_total_violations;
 	s->errors = blkb_total_errors;
+	s->maps_live = blkb_maps_live;
+	s->chunks_mapped = blkb_chunks_mapped;
+	s->chunks_copied = blkb_chunks_copied;
+	s->notifies = blkb_notifies;
+}
+
+void blkback_set_data_map(bool map)
+{
+	blkb_use_map = map;
 }
 
 int blkback_state(domid_t dom, u32 devid)

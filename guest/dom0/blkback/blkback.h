@@ -37,7 +37,15 @@ struct blkback_stats {
 	unsigned connected;   /* rings mapped */
 	u64 requests, violations, errors;
 	u64 mem_pages;        /* dom0 pages held for rings' buffers */
+	/* The data path (docs/pvblk.md): guest pages mapped now (0 whenever
+	 * no request is on a disk), device requests moved by grant map and
+	 * by grant copy, notifications sent to frontends. */
+	u64 maps_live, chunks_mapped, chunks_copied, notifies;
 };
+
+/* Grant map (true) or grant copy (false, the default) for the data of
+ * requests taken from now on; dom0's command line blkback_data=copy|map. */
+void blkback_set_data_map(bool map);
 void blkback_get_stats(struct blkback_stats *s);
 
 /* The backend's xenbus state of (dom, devid), or -ENOENT. */

@@ -20,6 +20,8 @@
 #define BLKB_CHUNK_BYTES (64u * 1024)
 /* Requests taken off a ring per handler run (then loop_port_kick). */
 #define BLKB_BUDGET 32
+/* Guest pages one chunk spans at most on the grant-map path. */
+#define BLKB_MAP_PAGES (BLKB_CHUNK_BYTES / PAGE_SIZE + 1)
 
 struct blkb_dev;
 
@@ -29,6 +31,7 @@ struct blkb_pending {
 	bool failed;        /* a chunk failed: answer BLKIF_RSP_ERROR */
 	u64 next;           /* 512-byte sectors of it handed to chunks so far */
 	u32 chunks;         /* chunks in flight */
+	bool mappable;      /* goes by grant map (blk_ring.c: map_shape) */
 	struct blk_req_checked c;
 };
 
@@ -40,6 +43,14 @@ struct blkb_chunk {
 	void *buf;           /* BLKB_CHUNK_BYTES, contiguous */
 	u64 off, n;          /* 512-byte sectors of p: [off, off + n) */
 	bool used;
+	/* Grant-map path: the guest pages the chunk covers, mapped (for
+	 * their dev_bus_addr, which the device DMAs to) while it is on the
+	 * disk; unmapped at its completion, before the response. */
+	bool copied;         /* a staged write's data is in buf */
+	unsigned nr_maps;
+	u16 map_slot[BLKB_MAP_PAGES];
+	grant_handle_t map_handle[BLKB_MAP_PAGES];
+	u64 frames[BLKB_MAP_PAGES];
 };
 
 struct blkb_dev {
@@ -64,6 +75,8 @@ struct blkb_dev {
 	struct blkb_chunk chunks[BLKB_CHUNKS];
 	unsigned nr_chunks;        /* of chunks[] with a buffer (connected) */
 	unsigned chunks_used;
+	struct blkb_chunk *staged[BLKB_CHUNKS]; /* writes not yet submitted (blk_ring.c) */
+	unsigned nr_staged;
 	void *indirect_page;       /* copy of an indirect request's segment pages */
 	bool broken;               /* violation seen: no more requests taken */
 	u64 requests;
@@ -78,6 +91,10 @@ struct blkb_dev {
 int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_pages,
 		      evtchn_port_t fe_port);
 bool blkb_ring_busy(const struct blkb_dev *d);
+/* Copies the data of every read chunk completed since the last call to
+ * its guest in batched GNTTABOP_copy calls, and answers what is done;
+ * after each blk_poll of a device blkback serves. */
+void blkb_flush_reads(void);
 void blkb_ring_disconnect(struct blkb_dev *d);
 
 /* blkback.c: the data path reports a violation (logs once, device goes
@@ -86,5 +103,10 @@ void blkb_violation(struct blkb_dev *d, enum blk_rule r, const char *detail);
 void blkb_wake(void);
 
 extern u64 blkb_total_requests, blkb_total_violations, blkb_total_errors;
+/* blk_ring.c: the data path in use (blkback_set_data_path) and its
+ * counts: guest pages mapped now, chunks moved by map and by copy,
+ * notifications sent to frontends. */
+extern bool blkb_use_map;
+extern u64 blkb_maps_live, blkb_chunks_mapped, blkb_chunks_copied, blkb_notifies;
 
 #endif

@@ -77,7 +77,8 @@ static int part_submit(struct blkdev *bd, struct blk_req *r)
 	if (!s)
 		return -EBUSY;
 	s->req = (struct blk_req){ .op = r->op, .sector = r->op == BLK_FLUSH ? 0 : r->sector + p->start,
-				   .count = r->count, .buf = r->buf, .done = inner_done };
+				   .count = r->count, .buf = r->buf, .frames = r->frames,
+				   .frame_off = r->frame_off, .done = inner_done };
 	s->outer = r;
 	s->part = p;
 	int rc = blk_submit(p->disk, &s->req);
@@ -157,6 +158,7 @@ static void add_partition(struct blkdev *disk, const struct gpt_part *gp)
 	bd->sector_size = disk->sector_size;
 	bd->sectors = gp->last_lba - gp->first_lba + 1;
 	bd->max_sectors = disk->max_sectors;
+	bd->max_frames = disk->max_frames;
 	bd->queue_depth = MIN(disk->queue_depth, (unsigned)PART_QD);
 	bd->read_only = disk->read_only;
 	bd->flush = disk->flush;

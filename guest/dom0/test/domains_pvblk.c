@@ -40,6 +40,7 @@
 #include "drv.h"
 #include "pages.h"
 #include "loop/loop.h"
+#include "pvblk_bench.h"
 #include "pvclock.h"
 #include "storage/partition.h"
 #include "xsd/xsd.h"
@@ -67,25 +68,39 @@ static u32 nr_nodes(void)
 /*
  * dom0's first grant mapping sets up its grant table, mapping window and
  * handle table (Xen's maptrack): hypervisor frames dom0 keeps for good,
- * not the domU's to give back. One mapping of a page dom0 grants itself
- * does that before the free pages are counted (as scenario zombie does).
+ * not the domU's to give back. Mappings of a page dom0 grants itself do
+ * that before the free pages are counted (as scenario zombie does): as
+ * many at once as blkback's rings and grant-map data path may hold
+ * (WARM_MAPS: its maptrack grows a frame per 128 handles and the window
+ * may span two p2m table pages), from slot 1 up.
  */
+#define WARM_MAPS 300
+
 static void warm_up(const struct hvm_start_info *si)
 {
 	static u8 own[PAGE_SIZE] __aligned(PAGE_SIZE);
-	struct gnttab_map_grant_ref m;
-	struct gnttab_unmap_grant_ref u;
+	static struct gnttab_map_grant_ref m[WARM_MAPS];
+	static struct gnttab_unmap_grant_ref u[WARM_MAPS];
 	int rc;
 
 	if ((rc = gnttab_init(si, 1)))
 		domains_finish(false, "pvblk: FAIL gnttab_init: %d", rc);
 	gnttab_grant_access_ref(9, 0, virt_to_gfn(own), true);
-	gnttab_set_map_op(&m, gnttab_slot_gpa(1), GNTMAP_host_map | GNTMAP_readonly, 9, 0);
-	if (gnttab_map_refs(&m, 1) || m.status)
-		domains_finish(false, "pvblk: FAIL mapping dom0's own grant: %d", m.status);
-	gnttab_set_unmap_op(&u, gnttab_slot_gpa(1), m.handle);
-	if (gnttab_unmap_refs(&u, 1) || u.status || !gnttab_end_access(9))
-		domains_finish(false, "pvblk: FAIL unmapping dom0's own grant: %d", u.status);
+	for (unsigned i = 0; i < WARM_MAPS; i++)
+		gnttab_set_map_op(&m[i], gnttab_slot_gpa(1 + i), GNTMAP_host_map | GNTMAP_readonly,
+				  9, 0);
+	if (gnttab_map_refs(m, WARM_MAPS))
+		domains_finish(false, "pvblk: FAIL mapping dom0's own grant");
+	for (unsigned i = 0; i < WARM_MAPS; i++) {
+		if (m[i].status)
+			domains_finish(false, "pvblk: FAIL mapping dom0's own grant: %d", m[i].status);
+		gnttab_set_unmap_op(&u[i], gnttab_slot_gpa(1 + i), m[i].handle);
+	}
+	if (gnttab_unmap_refs(u, WARM_MAPS) || !gnttab_end_access(9))
+		domains_finish(false, "pvblk: FAIL unmapping dom0's own grant");
+	for (unsigned i = 0; i < WARM_MAPS; i++)
+		if (u[i].status)
+			domains_finish(false, "pvblk: FAIL unmapping dom0's own grant: %d", u[i].status);
 }
 
 /*
@@ -96,7 +111,8 @@ static void warm_up(const struct hvm_start_info *si)
  */
 static const char *const hostile_kinds[] = {
 	"op", "nseg0", "nseg12", "sect", "lastsect", "end", "gref-reserved", "gref-bad",
-	"indirect-op", "indirect-nseg", "indirect-gref", "id", "indices",
+	"indirect-op", "indirect-nseg", "indirect-gref", "id", "indices", "gref-ro-read",
+	"gref-not-owned", "gref-ended",
 };
 
 static void hostiles(const char *cl)
@@ -194,52 +210,6 @@ static void teardown(const char *cl, struct launch_disk *disk)
 	domains_finish(true, "pvblk: PASS %u checks", domains_nr_checks());
 }
 
-/*
- * pvblk_mode=bench: the PV read throughput next to dom0's own. dom0 reads
- * the whole disk natively (128 KiB requests, 8 in flight) three times,
- * then the domU (role=blk bench=1) reads it through blkback the same way;
- * both print bytes, microseconds and MiB/s (figures for `make bench`-style
- * comparisons; under QEMU TCG they measure emulation more than Keel).
- */
-static void native_read(struct blkdev *bd)
-{
-	enum { QD = 8, CHUNK = 128 * 1024 };
-	static struct blk_req r[QD];
-	static void *buf[QD];
-	u64 total = 3 * bd->sectors * bd->sector_size, next = 0, done = 0;
-	u32 per = CHUNK / bd->sector_size;
-
-	for (unsigned i = 0; i < QD; i++)
-		if (!buf[i] && !(buf[i] = dma_alloc(CHUNK, 0)))
-			domains_finish(false, "pvblk: FAIL no DMA memory");
-	u64 t0 = pvclock_now_ns();
-	for (unsigned i = 0; i < QD; i++)
-		r[i].complete = true;
-	while (done < total) {
-		for (unsigned i = 0; i < QD; i++) {
-			if (!r[i].complete || next >= total)
-				continue;
-			u64 sector = (next / bd->sector_size) % bd->sectors;
-			memset(&r[i], 0, sizeof(r[i]));
-			r[i] = (struct blk_req){ .op = BLK_READ, .sector = sector,
-						 .count = (u32)MIN((u64)per, bd->sectors - sector),
-						 .buf = buf[i] };
-			if (blk_submit(bd, &r[i]))
-				break;
-			next += (u64)r[i].count * bd->sector_size;
-		}
-		if (!blk_poll(bd))
-			blk_idle(bd, 20000);
-		done = next;
-		for (unsigned i = 0; i < QD; i++)
-			if (!r[i].complete)
-				done -= (u64)r[i].count * bd->sector_size;
-	}
-	u64 us = (pvclock_now_ns() - t0) / 1000;
-	printf("dom0: pvblk: bench: native read %lu bytes in %lu us (%lu MiB/s)\n", total, us,
-	       us ? total * 1000000 / us / (1024 * 1024) : 0);
-}
-
 void scenario_pvblk(const struct hvm_start_info *si)
 {
 	const char *cl = si_cmdline(si);
@@ -284,7 +254,7 @@ void scenario_pvblk(const struct hvm_start_info *si)
 		teardown(cl, &disk);
 	bool bench = !strcmp(mode, "bench");
 	if (bench) {
-		native_read(bd);
+		pvblk_bench_native(bd);
 		snprintf(cmd, sizeof(cmd), "role=blk devid=%u bench=1", PVBLK_DEVID);
 	}
 	struct launch_domain d;
@@ -297,6 +267,8 @@ void scenario_pvblk(const struct hvm_start_info *si)
 		domains_finish(false, "pvblk: FAIL %s", err);
 	if (!strcmp(mode, "hostile"))
 		hostiles(cl);
+	if (bench)
+		pvblk_bench_count(d.id, PVBLK_WAIT_NS);
 	if (hot) {
 		/* Let it start and wait for the device first. */
 		for (unsigned i = 0; i < 2000 && loop_run_once(false); i++)
@@ -326,6 +298,10 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	       "%lu reads, %lu writes, %lu flushes, %lu discards, %lu errors\n", bs.devs,
 	       bs.requests, bs.errors, bs.violations, bd->name, bd->nr_reads, bd->nr_writes,
 	       bd->nr_flushes, bd->nr_discards, bd->nr_errors);
+	printf("dom0: pvblk: blkback: %lu chunks by grant map, %lu by grant copy, %lu pages mapped, "
+	       "%lu notifications\n", bs.chunks_mapped, bs.chunks_copied, bs.maps_live, bs.notifies);
+	/* Every page mapped for a request is unmapped with it. */
+	domains_check("pvblk-no-data-mappings-left", (long)bs.maps_live, 0);
 	domains_check("pvblk-requests-served", bs.requests > 0, 1);
 	if (strcmp(mode, "hostile"))
 		domains_check("pvblk-no-violations", (long)bs.violations, 0);
