@@ -38,6 +38,8 @@ struct virtq_desc {
 };
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
+/* avail->flags: the driver asks for no interrupt on used buffers (2.7.7). */
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
 
 struct virtq_used_elem {
 	u32 id;

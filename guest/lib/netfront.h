@@ -31,8 +31,8 @@
 #include <public/io/netif.h>
 #include <public/start_info.h>
 
-#define NF_TX 32 /* frames in flight: a stream waits (one exit) once per NF_TX / 2 or so */
-#define NF_RX 32 /* receive buffers posted */
+#define NF_TX 64 /* frames in flight: a stream waits (one exit) once per NF_TX / 2 or so */
+#define NF_RX 64 /* receive buffers posted */
 
 struct netfront {
 	unsigned devid;

@@ -4,7 +4,7 @@
  *
  * Why grant copy both ways: a frame is at most 1514 bytes, so one copy
  * costs less than mapping and unmapping the guest's pages (two
- * hypercalls and a TLB flush), and the copies of up to 16 packets go in
+ * hypercalls and a TLB flush), and the copies of up to 32 packets go in
  * one hypercall (a VM exit per packet was most of netback's cost on a
  * stream: docs/PERFORMANCE.md, "PV net"); and dom0 never holds a mapping
  * of a guest's data page that a teardown would have to chase. This is
@@ -33,7 +33,7 @@ _Static_assert(NB_RXQ_FRAME_MAX == BRIDGE_MAX_FRAME, "the rx queue takes any bri
 /* tx packets per grant-copy hypercall, and their copies: within one
  * hypercall entry's worth (the hypervisor continues a longer batch with
  * another exit). */
-#define NB_TX_BATCH 16
+#define NB_TX_BATCH 32
 #define NB_TX_OPS   64
 _Static_assert(NB_TX_OPS >= NB_MAX_SLOTS, "a packet's copies fit one batch");
 
@@ -43,7 +43,7 @@ static u8 tx_buf[NB_TX_BATCH][PAGE_SIZE] __aligned(PAGE_SIZE);
 static struct nb_tx_packet tx_pkt[NB_TX_BATCH];
 static struct gnttab_copy tx_ops[NB_TX_OPS];
 /* The same on rx: frames per grant-copy hypercall, one copy each. */
-#define NB_RX_BATCH 16
+#define NB_RX_BATCH 32
 static u8 rx_buf[NB_RX_BATCH][PAGE_SIZE] __aligned(PAGE_SIZE);
 static struct netif_rx_request rx_req[NB_RX_BATCH];
 static struct gnttab_copy rx_ops[NB_RX_BATCH];
