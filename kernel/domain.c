@@ -12,6 +12,7 @@
 #include <keel/priv.h>
 #include <asm/fpu.h>
 #include <asm/p2m.h>
+#include <asm/cpu.h>
 #include <asm/vendor.h>
 #include <asm/vintc.h>
 
@@ -105,7 +106,7 @@ struct vcpu *vcpu_create(struct domain *d)
 	struct vcpu *v = phys_to_virt(pa);
 	v->dom = d;
 	v->id = d->nr_vcpus;
-	v->msr_pat = 0x0007040600070406ULL; /* the architectural reset value */
+	v->msr_pat = PAT_POWER_ON; /* the architectural reset value */
 	mtrr_init(&v->mtrr);                 /* MTRRs on, default WB (pvh.pandoc) */
 	if (fpu_vcpu_init(v)) {
 		frame_free(pa);

@@ -32,6 +32,26 @@ static long register_runstate(struct vcpu *cur, struct vcpu *v, gva_t arg)
 	return 0;
 }
 
+/* VCPUOP_register_vcpu_time_memory_area (Xen public/vcpu.h; x86
+ * arch_do_vcpu_op): a second copy of v's vcpu_time_info at a guest-virtual
+ * address, which time_update_vcpu rewrites whenever it rewrites the
+ * primary one (Linux maps it into its vDSO when TSC_STABLE is set). As in
+ * Xen for HVM guests the address is not checked here (guest_handle_okay
+ * accepts any): a bad one just gets no updates. 0 unregisters. */
+static long register_time_area(struct vcpu *cur, struct vcpu *v, gva_t arg)
+{
+	struct vcpu_register_time_memory_area area;
+
+	if (copy_from_guest(cur, &area, arg, sizeof(area)))
+		return -EFAULT;
+	v->ev.time_area_gva = area.addr;
+	/* Written at once only for the caller itself: another vCPU's paging
+	 * may not be set up yet; it gets its copy when it next runs. */
+	if (v == cur)
+		time_update_vcpu(v);
+	return 0;
+}
+
 static long vcpu_info_op(struct vcpu *cur, struct vcpu *v, gva_t arg)
 {
 	struct vcpu_register_vcpu_info info;
@@ -65,6 +85,8 @@ long do_vcpu_op(struct vcpu *cur, u64 cmd, u64 vcpuid, u64 arg, u64 a4, u64 a5)
 		return vcpu_info_op(cur, v, arg);
 	case VCPUOP_register_runstate_memory_area:
 		return register_runstate(cur, v, arg);
+	case VCPUOP_register_vcpu_time_memory_area:
+		return register_time_area(cur, v, arg);
 	case VCPUOP_set_singleshot_timer: {
 		struct vcpu_set_singleshot_timer t;
 		if (v != cur)

@@ -12,6 +12,7 @@
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>
 #include <asm/insn.h>
+#include <asm/paging.h>
 #include <asm/string_io.h>
 #include <asm/vendor.h>
 
@@ -79,7 +80,9 @@ static void port_write(struct vcpu *v, u16 port, unsigned size, u32 val)
  * RFLAGS.DF says the direction; RCX counts with REP. Linux's early
  * console uses REP OUTSB to port 0xE9 when console_io is refused.
  * Segment limits are not checked (64-bit mode has none; Keel's guests
- * use flat segments otherwise).
+ * use flat segments otherwise). An element the guest's page tables do not
+ * allow gets the #PF (or #GP) a CPU would raise; one they allow but the
+ * p2m does not (no RAM there) kills the domain, with the address.
  */
 static enum exit_action handle_string_io(struct vcpu *v, struct vm_exit *e)
 {
@@ -114,16 +117,27 @@ static enum exit_action handle_string_io(struct vcpu *v, struct vm_exit *e)
 		u32 val = 0;
 		int rc;
 		if (io->in) {
-			val = port_read(v, io->port, io->size);
+			/* The destination is checked before the port is read,
+			 * so a faulting INS consumes no data; the copy
+			 * then cannot fail. */
 			rc = copy_to_guest(v, lin, &val, io->size);
+			if (!rc) {
+				val = port_read(v, io->port, io->size);
+				rc = copy_to_guest(v, lin, &val, io->size);
+			}
 		} else {
 			rc = copy_from_guest(v, &val, lin, io->size);
 			if (!rc)
 				port_write(v, io->port, io->size, val);
 		}
 		if (rc) {
+			/* The element faults as on a CPU: the registers keep
+			 * the elements done so far, RIP stays on the
+			 * instruction (SDM vol. 2 "REP": restartable). */
+			if (guest_inject_access_fault(v, lin, io->size, io->in ? PT_W : PT_R))
+				return EXIT_RETAIN;
 			char why[96];
-			snprintf(why, sizeof(why), "%s port 0x%x: guest address 0x%lx not %s",
+			snprintf(why, sizeof(why), "%s port 0x%x: guest address 0x%lx not %s RAM",
 				 io->in ? "INS" : "OUTS", io->port, lin,
 				 io->in ? "writable" : "readable");
 			domain_crash(v, why);

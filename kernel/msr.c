@@ -194,6 +194,10 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 		if (!pat_valid(val))
 			return EXIT_INJECT_GP;
 		v->msr_pat = val;
+		/* The guest's page tables' PAT indexes now pick its types;
+		 * the nested tables let them through for RAM (paging.c,
+		 * vmx/ept.c; docs/memory-types.md). */
+		vendor->set_reg(v, VREG_PAT, val);
 		break;
 	case MSR_AMD_SYSCFG:
 		if (!guest_is_amd(v) || val)

@@ -19,6 +19,7 @@
 #include <keel/vtimer.h>
 #include <asm/apic.h>
 #include <asm/cpu.h>
+#include <asm/guest_mem.h>
 #include <asm/rtc.h>
 #include <asm/vintc.h>
 #include <public/vcpu.h>
@@ -181,6 +182,31 @@ static void write_time(struct vcpu_time_info *t, u64 tsc)
 	t->version++;
 }
 
+/*
+ * The secondary copy (VCPUOP_register_vcpu_time_memory_area) follows the
+ * primary one with the same version protocol, as Xen's
+ * update_secondary_system_time does: the version first (odd), then the
+ * fields, then the version again (even, equal to the primary's). It is
+ * guest-virtual memory reached through v's own page tables, so a copy
+ * that fails (unmapped, read-only) is skipped, as in Xen.
+ */
+static void write_time_secondary(struct vcpu *v, const struct vcpu_time_info *t)
+{
+	struct vcpu_time_info u = *t;
+	gva_t at = v->ev.time_area_gva;
+	gva_t ver = at + offsetof(struct vcpu_time_info, version);
+
+	u.version = t->version | 1;
+	if (copy_to_guest(v, ver, &u.version, sizeof(u.version)))
+		return;
+	__asm__ volatile("" ::: "memory");
+	if (copy_to_guest(v, at, &u, sizeof(u)))
+		return;
+	__asm__ volatile("" ::: "memory");
+	u.version = t->version;
+	(void)copy_to_guest(v, ver, &u.version, sizeof(u.version));
+}
+
 void time_update_vcpu(struct vcpu *v)
 {
 	struct shared_info *s = domain_shared_info(v->dom);
@@ -195,6 +221,8 @@ void time_update_vcpu(struct vcpu *v)
 	 * legacy slot stays valid too. */
 	if (v->id < XEN_LEGACY_MAX_VCPUS && &s->vcpu_info[v->id].time != t)
 		write_time(&s->vcpu_info[v->id].time, tsc);
+	if (v->ev.time_area_gva)
+		write_time_secondary(v, t);
 }
 
 void time_update_wallclock(struct domain *d)

@@ -295,3 +295,35 @@ int copy_to_guest(struct vcpu *v, gva_t dst, const void *src, size_t len)
 	return 0;
 }
 
+
+/*
+ * The fault a CPU raises for the access its page tables refuse, checked
+ * page by page in the order the CPU touches them (the first byte's page,
+ * then the page the last byte is on): #PF with CR2 = the first refused
+ * byte, or #GP(0) for a non-canonical address (SDM vol. 3 4.7, 6.15).
+ */
+bool guest_inject_access_fault(struct vcpu *v, gva_t va, size_t len, unsigned access)
+{
+	struct guest_paging gp;
+	gva_t at[2] = { va, (va + len - 1) & PAGE_MASK };
+	gpa_t gpa;
+
+	vcpu_paging(v, &gp);
+	for (unsigned i = 0; i < (at[1] > va ? 2u : 1u); i++) {
+		int rc = walk(v, &gp, at[i], access, &gpa);
+		struct vevent ev = { .type = VEVENT_EXCEPTION, .has_error = true };
+
+		if (!rc)
+			continue;
+		if (rc == -EINVAL) {
+			ev.vector = X86_EXC_GP;
+		} else {
+			ev.vector = X86_EXC_PF;
+			ev.error_code = guest_walk_pfec(&gp, access, rc);
+			vendor->set_reg(v, VREG_CR2, at[i]);
+		}
+		vendor->inject(v, &ev);
+		return true;
+	}
+	return false;
+}

@@ -48,6 +48,25 @@ static bool is_canonical(u64 va)
 	return (u64)((s64)(va << 16) >> 16) == va;
 }
 
+u32 guest_walk_pfec(const struct guest_paging *gp, unsigned access, int rc)
+{
+	/* SDM vol. 3 4.7: P = the fault was a protection violation (every
+	 * entry present), W/R = a write, U/S = a user-mode access, I/D = an
+	 * instruction fetch (reported when NX or SMEP could apply; Keel's
+	 * walks check NX only, so with EFER.NXE). */
+	u32 ec = 0;
+
+	if (rc == -EACCES)
+		ec |= PFEC_P;
+	if (access & PT_W)
+		ec |= PFEC_W;
+	if (gp->cpl == 3)
+		ec |= PFEC_U;
+	if ((access & PT_X) && (gp->efer & EFER_NXE))
+		ec |= PFEC_I;
+	return ec;
+}
+
 int guest_walk(const struct guest_paging *gp, gva_t va, unsigned access,
 	       guest_read_fn read, void *ctx, gpa_t *gpa)
 {
@@ -63,7 +82,7 @@ int guest_walk(const struct guest_paging *gp, gva_t va, unsigned access,
 	if (gp->efer & EFER_LMA) {
 		/* 4-level paging (SDM 4.5). CR3 bits 11:0 are PCID/flags. */
 		if ((gp->cr4 & CR4_LA57) || !is_canonical(va))
-			return -EFAULT;
+			return -EINVAL;
 		levels = 4, esize = 8, bits = 9;
 		table = gp->cr3 & GPTE_ADDR64;
 	} else if (gp->cr4 & CR4_PAE) {
@@ -125,10 +144,10 @@ int guest_walk(const struct guest_paging *gp, gva_t va, unsigned access,
 	/* SDM 4.6.1: user accesses need U/S everywhere and honour R/W
 	 * always; supervisor writes honour R/W only with CR0.WP. */
 	if (gp->cpl == 3 && !user_ok)
-		return -EFAULT;
+		return -EACCES;
 	if ((access & PT_W) && !write_ok && (gp->cpl == 3 || (gp->cr0 & CR0_WP)))
-		return -EFAULT;
+		return -EACCES;
 	if ((access & PT_X) && !exec_ok)
-		return -EFAULT;
+		return -EACCES;
 	return 0;
 }

@@ -140,6 +140,8 @@ void idt_set_handler(unsigned vector, void (*entry)(void));
 
 /* The vector of the last fixed-up exception, -1 if none since reset. */
 extern volatile int trap_fixup_vector;
+/* Its error code (0 for vectors without one) and, for #PF, CR2. */
+extern volatile u64 trap_fixup_error, trap_fixup_cr2;
 
 /* RDMSR/WRMSR that return false instead of dying on #GP. */
 bool rdmsr_safe(u32 msr, u64 *val);

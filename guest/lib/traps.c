@@ -19,6 +19,7 @@ extern const struct ex_entry __ex_table_start[], __ex_table_end[];
 extern const u64 exception_stubs[32];
 
 volatile int trap_fixup_vector = -1;
+volatile u64 trap_fixup_error, trap_fixup_cr2;
 
 /* Interrupt gate, 64-bit: selector 0x08 (pvh_entry.asm's code segment),
  * type 0xE, DPL 0, present. */
@@ -102,6 +103,8 @@ void trap_handler(struct trap_frame *f)
 	for (e = __ex_table_start; e < __ex_table_end; e++) {
 		if (e->insn == f->rip) {
 			trap_fixup_vector = (int)f->vector;
+			trap_fixup_error = f->error;
+			trap_fixup_cr2 = f->vector == 14 ? read_cr2() : 0;
 			f->rip = e->fixup;
 			f->rax = (u64)HYPERCALL_TRAPPED;
 			return;

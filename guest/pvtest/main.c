@@ -169,6 +169,10 @@ void guest_main(const struct hvm_start_info *si)
 		role_lapic_smp();
 	else if (!strcmp(role, "tscaux"))
 		role_tscaux();
+	else if (!strcmp(role, "stringio"))
+		role_stringio();
+	else if (!strcmp(role, "vcputime"))
+		role_vcputime();
 	else if (!strcmp(role, "guest"))
 		role_guest(si);
 	else if (!strcmp(role, "xs"))

@@ -160,6 +160,8 @@ void role_lapic(void);
 void role_lapic_hostile(void);
 void role_lapic_smp(void);
 void role_tscaux(void);
+void role_stringio(void);
+void role_vcputime(void);
 void role_xs(void);
 void role_xs_hostile(void);
 void role_modules(const struct hvm_start_info *si);

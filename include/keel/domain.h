@@ -43,7 +43,7 @@ struct vcpu {
 	bool runnable;    /* may run (domain alive, vCPU started) */
 	bool blocked;     /* sleeping in HLT / SCHEDOP_block until an event */
 	u32 pending;      /* VCPU_PENDING_* */
-	u64 msr_pat;      /* guest IA32_PAT (kept for the guest; NPT/EPT use WB) */
+	u64 msr_pat;      /* guest IA32_PAT (also in the vendor state: VREG_PAT) */
 	struct vcpu_mtrr mtrr; /* keel/mtrr.h: the guest's MTRRs, per vCPU */
 	struct vcpu_arch arch;
 	u64 nr_exits;

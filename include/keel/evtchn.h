@@ -84,6 +84,7 @@ struct evtchn_vcpu {
 	bool upcall_window;           /* we asked the vendor for an intr window */
 	bool tpr_window;              /* ... or for a TPR window (upcall_vector) */
 	gva_t runstate_gva;           /* VCPUOP_register_runstate_memory_area, 0 */
+	gva_t time_area_gva;          /* VCPUOP_register_vcpu_time_memory_area, 0 */
 };
 
 /* ---- for the rest of the hypervisor ----------------------------------- */

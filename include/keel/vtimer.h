@@ -90,7 +90,9 @@ void vtimer_fire(struct vcpu *v, u64 now);
 /*
  * Rewrites v's vcpu_time_info (in the vcpu_info the event-channel code
  * placed for it; nothing when there is none yet) with the current TSC
- * stamp, system time and scale, version odd during the update. Call when
+ * stamp, system time and scale, version odd during the update, and the
+ * secondary copy the guest registered with
+ * VCPUOP_register_vcpu_time_memory_area, if any. Call when
  * vcpu_info is placed or moved; the scheduler also calls it when v is
  * about to run.
  */

@@ -8,6 +8,7 @@ asks through the kernel command line (linuxtest=...)."""
 import hashlib
 import os
 import re
+import time
 import subprocess
 import sys
 
@@ -108,6 +109,50 @@ def free_pages(con):
     """The hypervisor's free pages, exactly (dom0's shell command `domains`)."""
     out = con.cmd("domains", expect="pages free")
     return int(re.search(r"hypervisor: (\d+) pages free", out).group(1))
+
+
+def counts(con):
+    """What the hypervisor and dom0 hold (dom0's shell command `counts`, the
+    figures the teardown scenario compares): free pages, event-channel
+    ports, grant mappings, domains, dom0's pool, xenstore nodes and bytes;
+    blkback devices, netback vifs/mappings/channels, bridge ports."""
+    out = con.cmd("counts", expect="bridge ports")
+    lines = re.findall(r"counts: ((?:free pages|blkback devices) .*?)\r?$", out, re.M)
+    if len(lines) != 2:
+        fail("dom0's `counts` printed %d of its 2 lines" % len(lines), out)
+    return "; ".join(lines)
+
+
+def settled_counts(con, wait_s=20):
+    """`counts` once two readings a second apart agree (a destroy's backend
+    teardown may still be running in dom0's event loop)."""
+    deadline = time.time() + wait_s
+    last = counts(con)
+    while time.time() < deadline:
+        time.sleep(1)
+        now = counts(con)
+        if now == last:
+            return now
+        last = now
+    fail("dom0's counts did not settle in %d s: %s" % (wait_s, last))
+
+
+def counts_back(con, before, what, wait_s=20):
+    """Polls `counts` until it reads `before` again (the backends finish
+    their teardown in dom0's event loop after `xl destroy` returns); fails
+    naming every figure that differs."""
+    deadline = time.time() + wait_s
+    while True:
+        now = counts(con)
+        if now == before or time.time() > deadline:
+            break
+        time.sleep(1)
+    if now != before:
+        diff = ["%s: %s before, %s after" % (n, a, b) for (n, a), (_, b) in
+                zip(re.findall(r"([a-z ]+?) (\d+)", before), re.findall(r"([a-z ]+?) (\d+)", now))
+                if a != b]
+        fail("%s left different counts (after %d s): %s\n  before: %s\n  after:  %s"
+             % (what, wait_s, ", ".join(d.strip() for d in diff), before, now))
 
 
 @test("linux-pvh-boots-to-initramfs-shell", timeout=900)
@@ -295,10 +340,14 @@ def _():
 @test("linux-pvh-two-guests-destroy-leaks-nothing", timeout=900)
 def _():
     """Two Linux guests run side by side (each to its shell on hvc0, each
-    with a vif on xenbr0), `xl destroy` removes both while running, and the
-    hypervisor's free pages come back exactly: after a first round (dom0's
-    first foreign and grant mappings keep a few pages, docs/launcher.md) a
-    second create/destroy of one guest ends with the same count."""
+    with a vif on xenbr0), `xl destroy` removes both while running, and
+    nothing stays behind: after a first round (dom0's first foreign and
+    grant mappings keep a few pages, docs/launcher.md) a second
+    create/destroy of one guest ends with every count of dom0's `counts`
+    where it was before the create: the hypervisor's free pages, event
+    channels, grant mappings and domains, dom0's pool, the xenstore's nodes
+    and bytes, the backends' devices, mappings and channels, the bridge's
+    ports."""
     info, d, rd = setup(keeltest.CURRENT.name)
     cfgs = {"la.cfg": linux_cfg("shell", disk=False, name="la", memory=192),
             "lb.cfg": linux_cfg("shell", disk=False, name="lb", memory=192)}
@@ -316,11 +365,16 @@ def _():
                 fail("%s is not listed while both run" % n, out)
         con.cmd("xl destroy la", timeout=60)
         con.cmd("xl destroy lb", timeout=60)
+        first = settled_counts(con)
         before = free_pages(con)
         at = len(con.buf)
         a = create(con, "la")
         con.wait_for(re.compile(r"\(d%d\) linux-test: shell" % a), 500, at)
+        running = counts(con)
+        if running == first:
+            fail("`counts` did not move while a Linux guest ran: %s" % running)
         con.cmd("xl destroy la", timeout=60)
+        counts_back(con, first, "destroying a running Linux guest")
         after = free_pages(con)
         out = con.cmd("xl list")
         if re.search(r"^(\(d0\) )?l[ab]\s", out, re.M):

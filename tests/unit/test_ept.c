@@ -296,7 +296,34 @@ START_TEST(held_bits_in_ignored_bits)
 }
 END_TEST
 
+/* With the guest's IA32_PAT loaded on entry (ept_guest_pat), RAM leaves
+ * at every level are WB with "ignore PAT" clear, so the guest's PAT type
+ * combines with WB and wins (SDM vol. 3 29.3.7.2); device memory stays UC
+ * with "ignore PAT" set. Without it, every leaf ignores the PAT. */
+START_TEST(ram_leaves_leave_guest_pat_in_force)
+{
+	for (int loaded = 0; loaded <= 1; loaded++) {
+		ept_guest_pat = loaded;
+		for (unsigned level = 1; level <= 3; level++) {
+			u64 ram = ept_format.leaf(GB1, level, PT_RWX, MT_WB);
+			u64 mmio = ept_format.leaf(GB1, level, PT_R | PT_W, MT_UC);
+			ck_assert_msg(MT(ram) == 6 && (int)!(ram & IPAT) == loaded,
+				      "level %u RAM leaf %#llx with guest PAT %s: want WB, ignore-PAT %s",
+				      level, (unsigned long long)ram, loaded ? "loaded" : "not loaded",
+				      loaded ? "clear" : "set");
+			ck_assert_msg(MT(mmio) == 0 && (mmio & IPAT),
+				      "level %u MMIO leaf %#llx: want UC with ignore-PAT", level,
+				      (unsigned long long)mmio);
+			ck_assert_int_eq(ept_format.memtype(ram), MT_WB);
+			ck_assert_int_eq(ept_format.memtype(mmio), MT_UC);
+		}
+	}
+	ept_guest_pat = false;
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
+	{ "ept-ram-leaves-leave-guest-pat-in-force", &ram_leaves_leave_guest_pat_in_force_ttest },
 	{ "ept-leaf-4k-ram-is-wb-rwx", &leaf_4k_ram_is_wb_rwx_ttest },
 	{ "ept-mmio-is-uc", &mmio_is_uc_ttest },
 	{ "ept-large-2m-leaf", &large_2m_leaf_ttest },

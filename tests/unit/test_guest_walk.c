@@ -101,7 +101,9 @@ static void map4(u64 va, unsigned level, u64 leaf, u64 table_flags)
 	put64(t + ((va >> (12 + 9 * (level - 1))) & 511) * 8, leaf);
 }
 
-/* Asserts the walk of va for `access` gives want (or -EFAULT if want_rc). */
+/* Asserts the walk of va for `access` gives want (WALK_OK), or fails with
+ * want_rc and the #PF error code want_ec (WALK_FAULT; want_ec ignored
+ * for -EINVAL, which is #GP). */
 #define WALK_OK(va, access, want)                                                \
 	do {                                                                     \
 		gpa_t g_ = 0xdeadbeef;                                           \
@@ -113,13 +115,19 @@ static void map4(u64 va, unsigned level, u64 leaf, u64 table_flags)
 			      (unsigned long long)(want));                       \
 	} while (0)
 
-#define WALK_FAULT(va, access)                                                   \
+#define WALK_FAULT(va, access, want_rc, want_ec)                                 \
 	do {                                                                     \
 		gpa_t g_ = 0;                                                    \
 		int rc_ = guest_walk(&gp, (va), (access), read_mem, mem, &g_);   \
-		ck_assert_msg(rc_ == -EFAULT, "walk %#llx access %#x: rc %d gpa " \
-			      "%#llx, want -EFAULT", (unsigned long long)(va),    \
-			      (unsigned)(access), rc_, (unsigned long long)g_);  \
+		ck_assert_msg(rc_ == (want_rc), "walk %#llx access %#x: rc %d gpa " \
+			      "%#llx, want %d", (unsigned long long)(va),         \
+			      (unsigned)(access), rc_, (unsigned long long)g_,   \
+			      (int)(want_rc));                                   \
+		u32 ec_ = guest_walk_pfec(&gp, (access), rc_);                   \
+		ck_assert_msg((want_rc) == -EINVAL || ec_ == (u32)(want_ec),     \
+			      "walk %#llx access %#x: #PF error code %#x, want %#x", \
+			      (unsigned long long)(va), (unsigned)(access), ec_, \
+			      (unsigned)(want_ec));                              \
 	} while (0)
 
 START_TEST(paging_off)
@@ -140,13 +148,13 @@ START_TEST(walk_4level_4k)
 	map4(va, 1, 0xabc000 | P | RW, P | RW | US);
 	WALK_OK(va + 0x678, PT_R, 0xabc678);
 	WALK_OK(va, PT_W, 0xabc000);
-	WALK_FAULT(va + 0x1000, PT_R);  /* next PTE empty */
-	WALK_FAULT(va + 0x200000, PT_R); /* next PDE empty */
+	WALK_FAULT(va + 0x1000, PT_R, -EFAULT, 0);  /* next PTE empty */
+	WALK_FAULT(va + 0x200000, PT_R, -EFAULT, 0); /* next PDE empty */
 	/* Upper half: canonical works, non-canonical faults. */
 	u64 hi = 0xffff800000001000ULL;
 	map4(hi, 1, 0x5000 | P, P | RW | US);
 	WALK_OK(hi + 4, PT_R, 0x5004);
-	WALK_FAULT(0x0000800000001000ULL, PT_R);
+	WALK_FAULT(0x0000800000001000ULL, PT_R, -EINVAL, 0);
 	/* CR3's low 12 bits (PCID) don't move the PML4. */
 	gp.cr3 |= 0x123;
 	WALK_OK(va + 0x678, PT_R, 0xabc678);
@@ -166,7 +174,7 @@ START_TEST(walk_2m)
 	map4(0x40200000, 2, 0x80000000ULL | PAT_LARGE | PS | P | RW, P | RW | US);
 	WALK_OK(0x40200000, PT_R, 0x80000000ULL);
 	WALK_OK(0x403fffff, PT_W, 0x801fffffULL);
-	WALK_FAULT(0x40400000, PT_R);
+	WALK_FAULT(0x40400000, PT_R, -EFAULT, 0);
 }
 END_TEST
 
@@ -176,8 +184,8 @@ START_TEST(walk_1g)
 	map4(0x0000004080000000ULL, 3, 0x1c0000000ULL | PAT_LARGE | PS | P, P | RW | US);
 	WALK_OK(0x0000004080000000ULL, PT_R, 0x1c0000000ULL);
 	WALK_OK(0x00000040bfffffffULL, PT_X, 0x1ffffffffULL);
-	WALK_FAULT(0x00000040c0000000ULL, PT_R);
-	WALK_FAULT(0x0000004080000000ULL, PT_W); /* read-only, WP on */
+	WALK_FAULT(0x00000040c0000000ULL, PT_R, -EFAULT, 0);
+	WALK_FAULT(0x0000004080000000ULL, PT_W, -EACCES, PFEC_P | PFEC_W); /* read-only, WP on */
 }
 END_TEST
 
@@ -187,11 +195,11 @@ START_TEST(walk_nx)
 	map4(0x1000, 1, 0x9000 | XD | P | RW, P | RW | US);
 	WALK_OK(0x1000, PT_R, 0x9000);
 	WALK_OK(0x1000, PT_W, 0x9000);
-	WALK_FAULT(0x1000, PT_X);
+	WALK_FAULT(0x1000, PT_X, -EACCES, PFEC_P | PFEC_I);
 	/* XD in a table entry covers everything below it. */
 	map4(0x40000000000ULL, 1, 0xa000 | P, P | RW | US | XD);
 	WALK_OK(0x40000000000ULL, PT_R, 0xa000);
-	WALK_FAULT(0x40000000000ULL, PT_X);
+	WALK_FAULT(0x40000000000ULL, PT_X, -EACCES, PFEC_P | PFEC_I);
 	/* Without EFER.NXE there is no XD in force. */
 	gp.efer &= ~EFER_NXE;
 	WALK_OK(0x1000, PT_X, 0x9000);
@@ -203,18 +211,18 @@ START_TEST(walk_readonly_write_faults)
 	setup_4level();
 	map4(0x2000, 1, 0x7000 | P | US, P | RW | US); /* read-only user page */
 	WALK_OK(0x2000, PT_R, 0x7000);
-	WALK_FAULT(0x2000, PT_W);           /* supervisor, CR0.WP = 1 */
+	WALK_FAULT(0x2000, PT_W, -EACCES, PFEC_P | PFEC_W); /* supervisor, CR0.WP = 1 */
 	gp.cr0 &= ~CR0_WP;
 	WALK_OK(0x2000, PT_W, 0x7000);      /* supervisor may, WP = 0 */
 	gp.cpl = 3;
-	WALK_FAULT(0x2000, PT_W);           /* user writes always honour R/W */
+	WALK_FAULT(0x2000, PT_W, -EACCES, PFEC_P | PFEC_W | PFEC_U); /* user writes always honour R/W */
 	WALK_OK(0x2000, PT_R, 0x7000);
 	/* Read-only in a table entry makes the whole subtree read-only. */
 	gp.cr0 |= CR0_WP;
 	gp.cpl = 0;
 	map4(0x80000000000ULL, 1, 0x8000 | P | RW, P | US);
 	WALK_OK(0x80000000000ULL, PT_R, 0x8000);
-	WALK_FAULT(0x80000000000ULL, PT_W);
+	WALK_FAULT(0x80000000000ULL, PT_W, -EACCES, PFEC_P | PFEC_W);
 }
 END_TEST
 
@@ -228,8 +236,8 @@ START_TEST(walk_user_needs_us)
 	WALK_OK(0x4000000000ULL, PT_R, 0x4000);
 	WALK_OK(0x5000, PT_W, 0x5000); /* supervisor may touch user pages */
 	gp.cpl = 3;
-	WALK_FAULT(0x3000, PT_R);
-	WALK_FAULT(0x4000000000ULL, PT_R);
+	WALK_FAULT(0x3000, PT_R, -EACCES, PFEC_P | PFEC_U);
+	WALK_FAULT(0x4000000000ULL, PT_R, -EACCES, PFEC_P | PFEC_U);
 	WALK_OK(0x5000, PT_W, 0x5000);
 }
 END_TEST
@@ -241,13 +249,13 @@ START_TEST(walk_crossing_unmapped)
 	 * its first page translates, its second does not. */
 	map4(0x10000, 1, 0x20000 | P | RW, P | RW | US);
 	WALK_OK(0x10ff0, PT_R, 0x20ff0);
-	WALK_FAULT(0x11000, PT_R);
+	WALK_FAULT(0x11000, PT_R, -EFAULT, 0);
 	/* A guest table outside guest RAM fails the walk the same way. */
 	put64(gp.cr3 + 8 * 5, (MEM_SIZE + 0x10000) | P | RW | US);
-	WALK_FAULT(5ULL << 39, PT_R);
+	WALK_FAULT(5ULL << 39, PT_R, -EFAULT, 0);
 	/* And so does a CR3 that points outside guest RAM. */
 	gp.cr3 = MEM_SIZE;
-	WALK_FAULT(0x10000, PT_R);
+	WALK_FAULT(0x10000, PT_R, -EFAULT, 0);
 }
 END_TEST
 
@@ -272,7 +280,7 @@ START_TEST(walk_32bit)
 	WALK_OK(0xc0401000, PT_R, 0x00777000);
 	/* 32-bit linear addresses: bits above 31 are dropped. */
 	WALK_OK(0x100401000ULL, PT_R, 0x00777000);
-	WALK_FAULT(0x00402000, PT_R);
+	WALK_FAULT(0x00402000, PT_R, -EFAULT, 0);
 }
 END_TEST
 
@@ -292,10 +300,10 @@ START_TEST(walk_pae)
 	put64(pd + 2 * 8, pt | P | RW);
 	put64(pt + 3 * 8, 0x123456000ULL | P); /* above 4 GiB */
 	WALK_OK(0xc0212345, PT_W, 0x1e12345);
-	WALK_FAULT(0xc0212345, PT_X);
+	WALK_FAULT(0xc0212345, PT_X, -EACCES, PFEC_P | PFEC_I);
 	WALK_OK(0xc0403010, PT_X, 0x123456010ULL);
-	WALK_FAULT(0xc0403010, PT_W);
-	WALK_FAULT(0x00403010, PT_R); /* PDPTE 0 not present */
+	WALK_FAULT(0xc0403010, PT_W, -EACCES, PFEC_P | PFEC_W);
+	WALK_FAULT(0x00403010, PT_R, -EFAULT, 0); /* PDPTE 0 not present */
 }
 END_TEST
 
@@ -304,7 +312,7 @@ START_TEST(walk_la57_refused)
 	setup_4level();
 	map4(0x1000, 1, 0x1000 | P, P | RW | US);
 	gp.cr4 |= 1UL << 12; /* CR4.LA57 */
-	WALK_FAULT(0x1000, PT_R);
+	WALK_FAULT(0x1000, PT_R, -EINVAL, 0);
 }
 END_TEST
 

@@ -541,7 +541,35 @@ START_TEST(held_bits_kept_and_walked)
 }
 END_TEST
 
+/* NPT (the user format) and the host's tables pick a memory type by PAT
+ * index PAT:PCD:PWT into the host's power-on PAT: RAM leaves index 0 (WB,
+ * so a guest's own PAT type wins when the two combine, APM vol. 2
+ * 15.25.8), device memory index 3 (UC, which nothing a guest chooses
+ * weakens). The PAT bit is bit 7 in a 4 KiB leaf and bit 12 in a large
+ * one; it must be clear in both. */
+START_TEST(leaf_pat_index_wb_ram_uc_mmio)
+{
+	const struct pt_format *fmts[] = { &x86_pt_format, &x86_pt_format_user };
+
+	for (unsigned f = 0; f < 2; f++)
+		for (unsigned level = 1; level <= 3; level++) {
+			u64 pat_bit = level == 1 ? 1ULL << 7 : 1ULL << 12;
+			u64 ram = fmts[f]->leaf(GB1, level, PT_RWX, MT_WB);
+			u64 mmio = fmts[f]->leaf(GB1, level, PT_R | PT_W, MT_UC);
+			ck_assert_msg(!(ram & (PCD | PWT | pat_bit)),
+				      "%s level %u RAM leaf %#llx: want PAT index 0 (WB)",
+				      fmts[f]->name, level, (unsigned long long)ram);
+			ck_assert_msg((mmio & (PCD | PWT)) == (PCD | PWT) && !(mmio & pat_bit),
+				      "%s level %u MMIO leaf %#llx: want PAT index 3 (UC)",
+				      fmts[f]->name, level, (unsigned long long)mmio);
+			ck_assert_int_eq(fmts[f]->memtype(ram), MT_WB);
+			ck_assert_int_eq(fmts[f]->memtype(mmio), MT_UC);
+		}
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
+	{ "paging-leaf-pat-index-wb-ram-uc-mmio", &leaf_pat_index_wb_ram_uc_mmio_ttest },
 	{ "paging-map-4k", &map_4k_ttest },
 	{ "paging-map-uses-2m-pages", &map_uses_2m_pages_ttest },
 	{ "paging-map-mixes-page-sizes", &map_mixes_page_sizes_ttest },

@@ -118,6 +118,7 @@ u64 svm_get_reg(struct vcpu *v, enum vreg r)
 	case VREG_CR3: return s->cr3;
 	case VREG_CR4: return s->cr4;
 	case VREG_EFER: return s->efer & ~EFER_SVME; /* the guest's view */
+	case VREG_PAT: return s->g_pat;
 	default: break;
 	}
 	panic("svm_get_reg: register %u", r);
@@ -168,6 +169,7 @@ void svm_set_reg(struct vcpu *v, enum vreg r, u64 val)
 		s->efer = (val & ~(EFER_SVME | EFER_LMA)) | EFER_SVME;
 		vmcb_update_lma(s);
 		return;
+	case VREG_PAT: s->g_pat = val; return; /* entry_clean cleared above */
 	default: break;
 	}
 	panic("svm_set_reg: register %u", r);

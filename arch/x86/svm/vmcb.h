@@ -300,7 +300,4 @@ static inline bool vmcb_entry_failed(const struct vmcb *vmcb)
 	       vmcb->control.exitcode == VMEXIT_INVALID_32;
 }
 
-/* The power-on PAT (APM 7.8.2): WB, WT, UC-, UC, WB, WT, UC-, UC. */
-#define PAT_POWER_ON 0x0007040600070406ULL
-
 #endif

@@ -110,8 +110,9 @@ const struct vmx_ctl_want vmx_wanted_controls[] = {
 	 * itself. */
 	[W_SAVE_EFER] = ROW(VMX_CTL_EXIT, EXIT_SAVE_IA32_EFER, REQ, -1, "save IA32_EFER"),
 	[W_LOAD_EFER_EXIT] = ROW(VMX_CTL_EXIT, EXIT_LOAD_IA32_EFER, REQ, -1, "load IA32_EFER"),
-	/* PAT: guest writes are intercepted and EPT leaves ignore the PAT,
-	 * so these only keep the hardware PAT tidy; optional. */
+	/* PAT: guest writes are intercepted and kept; with "load IA32_PAT"
+	 * on entry the guest's PAT is in force for its RAM (ept.c), without
+	 * it EPT leaves ignore the PAT. Optional. */
 	[W_SAVE_PAT] = ROW(VMX_CTL_EXIT, EXIT_SAVE_IA32_PAT, 0, -1, "save IA32_PAT"),
 	[W_LOAD_PAT_EXIT] = ROW(VMX_CTL_EXIT, EXIT_LOAD_IA32_PAT, 0, -1, "load IA32_PAT"),
 	/* The vector of the interrupt that caused the exit is then in the

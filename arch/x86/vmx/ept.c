@@ -51,15 +51,26 @@ static u64 ept_perm_bits(unsigned perms)
 	return e;
 }
 
+bool ept_guest_pat;
+
 /*
- * The memory type is the EPT one alone: "ignore PAT" makes the guest's PAT
- * irrelevant (29.3.7.2), so RAM is WB and device memory UC whatever the
- * guest programs, and the kernel can emulate the guest's PAT MSR freely.
+ * Memory types (SDM vol. 3 29.3.7.2, 12.5.2.2 table 12-7). The EPT type of
+ * a leaf takes the place of the MTRRs; with "ignore PAT" clear it combines
+ * with the type the guest's PAT picks for its own mapping, and with the
+ * EPT type WB the guest's choice wins (WB+UC = UC, WB+WC = WC, ...). So:
+ * - RAM: WB, the guest's PAT in force (ignore PAT clear) when the CPU
+ *   loads the guest's IA32_PAT on entry (ept_guest_pat); without that
+ *   control the hardware PAT would be the host's, and the guest's
+ *   indexes would pick the host's types: then WB, PAT ignored.
+ * - Device memory: UC with "ignore PAT", whatever the guest asks: a
+ *   guest's WC mapping of a register page would let writes combine.
  */
 static u64 ept_leaf(paddr_t pa, unsigned level, unsigned perms, enum memtype mt)
 {
-	u64 e = (pa & EPT_ADDR_MASK) | ept_perm_bits(perms) | EPT_IGNORE_PAT;
+	u64 e = (pa & EPT_ADDR_MASK) | ept_perm_bits(perms);
 
+	if (mt != MT_WB || !ept_guest_pat)
+		e |= EPT_IGNORE_PAT;
 	e |= (mt == MT_WB ? EPT_MT_WB : EPT_MT_UC) << EPT_MT_SHIFT;
 	if (level > 1)
 		e |= EPT_LARGE;

@@ -194,6 +194,10 @@ u64 vmx_get_reg(struct vcpu *v, enum vreg r)
 		return vmx_guest_cr4();
 	case VREG_EFER:
 		return vmread(GUEST_IA32_EFER);
+	case VREG_PAT:
+		/* Without the PAT controls the field means nothing: the
+		 * reset value, which EPT then ignores (ept.c). */
+		return vmx.pat_entry ? vmread(GUEST_IA32_PAT) : PAT_POWER_ON;
 	default:
 		return 0;
 	}
@@ -236,6 +240,10 @@ void vmx_set_reg(struct vcpu *v, enum vreg r, u64 val)
 		break;
 	case VREG_EFER:
 		vmx_write_efer(v, val);
+		break;
+	case VREG_PAT:
+		if (vmx.pat_entry)
+			vmwrite(GUEST_IA32_PAT, val);
 		break;
 	default:
 		break;
@@ -379,7 +387,7 @@ static void write_guest_state(struct vcpu *v)
 	vmwrite(GUEST_SYSENTER_ESP, 0);
 	vmwrite(GUEST_SYSENTER_EIP, 0);
 	if (vmx.pat_entry || vmx.pat_exit_save)
-		vmwrite(GUEST_IA32_PAT, 0x0007040600070406ULL); /* the reset value */
+		vmwrite(GUEST_IA32_PAT, PAT_POWER_ON); /* the reset value */
 	for (unsigned i = 0; i < 4; i++)
 		vmwrite(GUEST_PDPTE0 + 2 * i, 0);
 	vmwrite(GUEST_ACTIVITY_STATE, 0); /* active */

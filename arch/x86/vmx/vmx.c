@@ -271,6 +271,7 @@ int vmx_probe(const struct vendor_ops **ops, struct vendor_caps *caps)
 	vmx.nmi_window = av[VMX_CTL_PROC] & CPU_NMI_WINDOW_EXITING;
 	vmx.ack_intr = av[VMX_CTL_EXIT] & EXIT_ACK_INTERRUPT_ON_EXIT;
 	vmx.pat_entry = av[VMX_CTL_ENTRY] & ENTRY_LOAD_IA32_PAT;
+	ept_guest_pat = vmx.pat_entry;
 	vmx.pat_exit_save = av[VMX_CTL_EXIT] & EXIT_SAVE_IA32_PAT;
 	vmx.pat_exit_load = av[VMX_CTL_EXIT] & EXIT_LOAD_IA32_PAT;
 	vmx.lazy_tsc_aux = av[VMX_CTL_PROC2] & SEC_ENABLE_RDTSCP;

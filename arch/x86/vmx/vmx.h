@@ -170,6 +170,10 @@ u32 vmx_preemption_units(u64 ns, u64 tsc_khz, unsigned shift);
 
 /* The EPT entry format for the shared walker (ept.c). */
 extern const struct pt_format ept_format;
+/* True when EPT leaves for RAM leave the guest's PAT in force (the CPU
+ * loads GUEST_IA32_PAT on entry); set once by vmx_init before any domain
+ * exists (ept.c's ept_leaf says why). */
+extern bool ept_guest_pat;
 
 /* ---- global state (vmx.c) -------------------------------------------------- */
 

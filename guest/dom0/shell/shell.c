@@ -20,6 +20,7 @@
 #include "bridge/netsvc.h"
 #include "cli/cli.h"
 #include "console/backend.h"
+#include "domain/counts.h"
 #include "fs/mount.h"
 #include "xsd/xsd.h"
 #include "loop/loop.h"
@@ -105,6 +106,23 @@ static void cmd_ls(const struct hvm_start_info *si, const char *args)
 	cmd_status = cli_ls(si, args) ? 1 : 0;
 }
 
+/* What the hypervisor and dom0 hold for domains (domain/counts.h): the
+ * figures a leak check compares before a create and after a destroy. */
+static void cmd_counts(const struct hvm_start_info *si, const char *args)
+{
+	struct dom0_counts k;
+	int rc;
+
+	(void)si;
+	(void)args;
+	if ((rc = dom0_counts_now(&k))) {
+		printf("counts: the hypervisor's counts: %d\n", rc);
+		cmd_status = 1;
+		return;
+	}
+	dom0_counts_print("counts: ", &k);
+}
+
 /* xenstore-read PATH, as in a Xen dom0: one node of dom0's xenstore
  * (what the CLI wrote: /vm/N/name, control/shutdown, backend nodes). */
 static void cmd_xenstore_read(const struct hvm_start_info *si, const char *args)
@@ -133,6 +151,7 @@ static const struct command commands[] = {
 	{ "version", "hypervisor ABI version", cmd_version },
 	{ "bridge", "xenbr0's ports and counters, dom0's address", cmd_bridge },
 	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
+	{ "counts", "pages, ports, grant maps, store nodes, backends, bridge ports", cmd_counts },
 	{ "idle", "sleep N s in the event loop, then count dom0's exits", cmd_idle },
 	{ "status", "the last command's exit status (0 success)", NULL },
 	{ "poweroff", "power the machine off", cmd_poweroff },

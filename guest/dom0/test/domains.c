@@ -642,6 +642,22 @@ static void scenario_tpr(const struct hvm_start_info *si)
 	one_domu("tpr", "role=tpr hold_ms=200");
 }
 
+/* A domU's INS/OUTS on memory its page tables refuse get #PF/#GP
+ * (guest/pvtest/stringio.c). */
+static void scenario_stringio(const struct hvm_start_info *si)
+{
+	(void)si;
+	one_domu("stringio", "role=stringio");
+}
+
+/* A domU's secondary vcpu_time_info follows the primary
+ * (guest/pvtest/vcputime.c). */
+static void scenario_vcputime(const struct hvm_start_info *si)
+{
+	(void)si;
+	one_domu("vcputime", "role=vcputime rounds=50");
+}
+
 /* A domU drives its virtual LAPIC: registers, self-IPIs, the TPR and
  * the timer's three modes (guest/pvtest/lapic.c). */
 static void scenario_lapic(const struct hvm_start_info *si)
@@ -795,6 +811,8 @@ static const struct {
 	{ "platform", scenario_platform },
 	{ "tpr", scenario_tpr },
 	{ "tscaux", scenario_tscaux },
+	{ "stringio", scenario_stringio },
+	{ "vcputime", scenario_vcputime },
 	{ "lapic", scenario_lapic },
 	{ "lapic-hostile", scenario_lapic_hostile },
 	{ "lapic-smp", scenario_lapic_smp },

@@ -28,6 +28,7 @@
 #include "block/ram_blk.h"
 #include "bridge/bridge.h"
 #include "bridge/netsvc.h"
+#include "domain/counts.h"
 #include "domain/launch.h"
 #include "domains.h"
 #include "domctl.h"
@@ -44,33 +45,12 @@
 #define TD_RAM_MIB 16
 #define TD_WAIT_NS (120ULL * 1000000000ULL)
 
-struct td_counts {
-	u64 free_pages, pool, store_bytes;
-	u32 ports, grant_maps, domains, nodes, blk_devs, vifs, mapped, channels, br_ports;
-};
-
-static struct td_counts td_now(void)
+static struct dom0_counts td_now(void)
 {
-	struct keel_sysctl_counts c;
-	struct blkback_stats bs;
-	struct td_counts k = { 0 };
-	struct bridge *br = bridge_find(NETSVC_BRIDGE);
+	struct dom0_counts k;
 
-	if (sysctl_counts(&c))
+	if (dom0_counts_now(&k))
 		domains_finish(false, "teardown: FAIL sysctl counts");
-	blkback_get_stats(&bs);
-	k.free_pages = c.free_pages;
-	k.ports = c.evtchn_ports;
-	k.grant_maps = c.grant_mappings;
-	k.domains = c.nr_domains;
-	k.pool = pages_free_count();
-	k.store_bytes = xsd_alloc_in_use();
-	k.nodes = xs_store_nr_nodes(xsd_store());
-	k.blk_devs = bs.devs;
-	k.vifs = netback_nr_vifs();
-	k.mapped = netback_nr_mapped();
-	k.channels = netback_nr_channels();
-	k.br_ports = br ? bridge_nr_ports(br) : 0;
 	return k;
 }
 
@@ -92,7 +72,7 @@ void scenario_teardown(const struct hvm_start_info *si)
 	const char *cl = si_cmdline(si);
 	char serial[24], cmd[160], err[128];
 	u64 cycles = 50;
-	struct td_counts base = { 0 };
+	struct dom0_counts base = { 0 };
 	int rc;
 
 	dom0_hw_init(si);
@@ -135,13 +115,10 @@ void scenario_teardown(const struct hvm_start_info *si)
 		domains_check("teardown-destroy", launch_destroy(&d), 0);
 		for (unsigned i = 0; i < 1000 && loop_run_once(false); i++)
 			;
-		struct td_counts k = td_now();
-		printf("dom0: teardown: cycle %lu: free pages %lu, ports %u, grant maps %u, domains "
-		       "%u, pool %lu, nodes %u, store bytes %lu\n", c, k.free_pages, k.ports,
-		       k.grant_maps, k.domains, k.pool, k.nodes, k.store_bytes);
-		printf("dom0: teardown: cycle %lu: blkback devices %u, netback vifs %u mapped %u "
-		       "channels %u, bridge ports %u\n", c, k.blk_devs, k.vifs, k.mapped, k.channels,
-		       k.br_ports);
+		struct dom0_counts k = td_now();
+		char prefix[48];
+		snprintf(prefix, sizeof(prefix), "dom0: teardown: cycle %lu: ", c);
+		dom0_counts_print(prefix, &k);
 		domains_check("teardown-no-device-left", k.blk_devs + k.vifs + k.mapped + k.channels,
 			      0);
 		if (c == 0) {

@@ -20,8 +20,9 @@ struct domain;
 
 /* Access kinds for gva_to_gpa (PT_R / PT_W / PT_X of asm/paging.h). */
 
-/* Translates a guest-virtual address. 0, or -EFAULT if unmapped or the
- * access is not permitted. */
+/* Translates a guest-virtual address. 0, or guest_walk's error
+ * (asm/guest_walk.h: -EFAULT not present, -EACCES not permitted, -EINVAL
+ * non-canonical). */
 int gva_to_gpa(struct vcpu *v, gva_t va, unsigned access, gpa_t *gpa);
 
 struct guest_paging;
@@ -38,6 +39,16 @@ bool gva_fetch_cached(struct vcpu *v, const struct guest_paging *gp, gva_t va, g
 /* 0 or -EFAULT (nothing is guaranteed about partly copied bytes). */
 int copy_from_guest(struct vcpu *v, void *dst, gva_t src, size_t len);
 int copy_to_guest(struct vcpu *v, gva_t dst, const void *src, size_t len);
+
+/*
+ * After a copy_{from,to}_guest of [va, va+len) (len >= 1) for `access`
+ * (PT_R or PT_W) failed on behalf of an instruction v is executing:
+ * injects the exception a CPU would raise if v's own page tables refuse
+ * the access (#PF with its error code and CR2, or #GP(0) for a
+ * non-canonical address) and returns true; false when they allow it (the
+ * p2m refused: no fault a real CPU would give, the caller decides).
+ */
+bool guest_inject_access_fault(struct vcpu *v, gva_t va, size_t len, unsigned access);
 
 /* Guest-physical: 0 or -EFAULT when any byte is not RAM mapped with the
  * needed permission in d's p2m. */

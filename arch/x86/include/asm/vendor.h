@@ -29,6 +29,12 @@ enum vreg {
 	VREG_CR3,
 	VREG_CR4,
 	VREG_EFER,
+	/* IA32_PAT as the CPU applies it to the guest's own page tables
+	 * while the guest runs (SVM: the VMCB's G_PAT, used with nested
+	 * paging, APM vol. 2 15.25.8; VMX: GUEST_IA32_PAT, loaded on entry
+	 * when the CPU has "load IA32_PAT", SDM vol. 3 25.8.1). The kernel
+	 * validates values (kernel/msr.c) before it sets one. */
+	VREG_PAT,
 	VREG_NR
 };
 
