@@ -68,7 +68,16 @@ START_TEST(lapic_priority_ppr_and_delivery)
 	u8 cls = 0;
 
 	ck_assert_int_eq(vlapic_pending_vector(&s), -1);
+	ck_assert(vlapic_irr_empty(&s));
+	/* Any one vector, in any of IRR's eight words, makes it non-empty. */
+	for (unsigned vec = 16; vec < 256; vec += 31) {
+		ck_assert(vlapic_set_irr(&s, (u8)vec, false));
+		ck_assert_msg(!vlapic_irr_empty(&s), "vector 0x%x not seen", vec);
+		s.irr[vec / 32] = 0;
+		ck_assert(vlapic_irr_empty(&s));
+	}
 	ck_assert(!vlapic_set_irr(&s, 15, false)); /* 0-15 illegal */
+	ck_assert(vlapic_irr_empty(&s));
 	ck_assert_uint_eq(s.esr_pending & VLAPIC_ESR_RECV_ILLEGAL, VLAPIC_ESR_RECV_ILLEGAL);
 	ck_assert(vlapic_set_irr(&s, 0x42, false));
 	ck_assert(vlapic_set_irr(&s, 0x61, false));

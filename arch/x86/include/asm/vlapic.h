@@ -176,6 +176,15 @@ bool vlapic_set_irr(struct vlapic *s, u8 vec, bool level);
 /* The highest vector set in a 256-bit register, or -1. */
 int vlapic_highest(const u32 reg[8]);
 
+/* No vector requested at all (IRR clear): then neither
+ * vlapic_pending_vector() nor vlapic_tpr_blocks() can find one. One OR
+ * of the eight words; the vCPU loop asks it before every entry. */
+static inline bool vlapic_irr_empty(const struct vlapic *s)
+{
+	return !(s->irr[0] | s->irr[1] | s->irr[2] | s->irr[3] | s->irr[4] | s->irr[5] |
+		 s->irr[6] | s->irr[7]);
+}
+
 /* The processor priority (SDM 10.8.3.1): TPR if its class is at least
  * that of the highest in-service vector, else that vector's class. */
 u8 vlapic_ppr(const struct vlapic *s);
