@@ -158,11 +158,20 @@ void *gnttab_slot_va(unsigned i)
 
 int gnttab_alloc_ref(void)
 {
-	for (unsigned r = GNTTAB_NR_RESERVED_ENTRIES; r < gnttab_nr_refs(); r++) {
-		if (!(ref_used[r / 64] & (1ULL << (r % 64)))) {
-			ref_used[r / 64] |= 1ULL << (r % 64);
-			return (int)r;
-		}
+	/* A word at a time (a frontend with hundreds of grants out, as
+	 * blkfront at queue depth 32, would otherwise scan them bit by bit
+	 * for every page it grants); the reserved refs count as used. */
+	for (unsigned w = 0; w * 64 < gnttab_nr_refs(); w++) {
+		u64 used = ref_used[w];
+		if (w == 0)
+			used |= (1ULL << GNTTAB_NR_RESERVED_ENTRIES) - 1;
+		if (used == ~0ULL)
+			continue;
+		unsigned r = w * 64 + (unsigned)__builtin_ctzll(~used);
+		if (r >= gnttab_nr_refs())
+			break;
+		ref_used[w] |= 1ULL << (r % 64);
+		return (int)r;
 	}
 	return -ENOSPC;
 }

@@ -117,7 +117,7 @@ int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_p
 	return 0;
 }
 bool blkb_ring_busy(const struct blkb_dev *d) { (void)d; return false; }
-void blkb_flush_reads(void) {}
+void blkb_flush_done(void) {}
 /* blk_ring.c's data-path state. */
 bool blkb_use_map;
 u64 blkb_maps_live, blkb_chunks_mapped, blkb_chunks_copied, blkb_notifies;

@@ -3,15 +3,19 @@
  * dom0's grant window, its requests validated (blk_check.c) and run on
  * the blkdev in chunks of at most BLKB_CHUNK_BYTES, up to nr_chunks at
  * once per export (and the device's own queue depth). Data moves one of
- * two ways (docs/pvblk.md, "The data path"): by grant copy (the default:
- * it measures faster here) GNTTABOP_copy moves it between the guest's
- * pages and dom0's bounce buffers; by grant map (blkback_data=map) the
- * chunk's guest pages are mapped with one GNTTABOP_map_grant_ref batch
- * and the device DMAs straight to their dev_bus_addr (a frames request,
- * drivers/block/blkdev.h), and one unmap batch at completion comes
- * before the response (requests whose pages or device do not fit the
- * map path are copied). Responses are pushed with RING_PUSH_RESPONSES_AND_CHECK_NOTIFY
- * (Xen's blkif.h: notify only when the front's rsp_event asks for it);
+ * two ways (docs/pvblk.md, "The data path"): by grant copy
+ * (GNTTABOP_copy between the guest's pages and dom0's bounce buffers) or
+ * by grant map (blkback_data=map: the chunk's guest pages mapped and the
+ * device DMAing straight to their dev_bus_addr, a frames request of
+ * drivers/block/blkdev.h; requests whose pages or device do not fit are
+ * copied). Either way the grant operations are batched: the chunks a
+ * pass of the ring handler takes are staged, then mapped in one batch,
+ * the writes among them copied in one batch, and submitted
+ * (flush_staged); the chunks a device poll completes are unmapped in one
+ * batch and their read data copied in one batch before their responses
+ * (blkb_flush_done). Responses are pushed with
+ * RING_PUSH_RESPONSES_AND_CHECK_NOTIFY (Xen's blkif.h: notify only when
+ * the front's rsp_event asks for it);
  * the request side uses RING_FINAL_CHECK_FOR_REQUESTS before going idle.
  */
 #include <lib/errno.h>
@@ -36,8 +40,7 @@ static unsigned ring_slot(const struct blkb_dev *d, unsigned i)
 /* Enough copy operations for one chunk: one per 512-byte sector at worst,
  * plus one for each page boundary of the bounce buffer. */
 #define COPY_OPS (BLKB_CHUNK_BYTES / BLKIF_SECTOR_SIZE + BLKB_CHUNK_BYTES / PAGE_SIZE + 1)
-/* One GNTTABOP_copy batch: the ops of several chunks (read completions
- * are copied together, flush_reads). */
+/* One GNTTABOP_copy batch: the ops of several chunks (copy_chunks). */
 #define BATCH_OPS (4 * COPY_OPS)
 static struct gnttab_copy copy_ops[BATCH_OPS];
 
@@ -95,70 +98,110 @@ static bool map_shape(const struct blkb_dev *d, const struct blk_req_checked *q)
 	return true;
 }
 
-/* Unmaps a chunk's pages (one batch) and frees their slots. */
-static void unmap_chunk(struct blkb_chunk *c)
-{
-	struct gnttab_unmap_grant_ref u[BLKB_MAP_PAGES];
+/* Map and unmap batches: at most every slot at once. */
+static struct gnttab_map_grant_ref map_ops[MAP_SLOTS];
+static struct gnttab_unmap_grant_ref unmap_ops[MAP_SLOTS];
 
-	for (unsigned i = 0; i < c->nr_maps; i++)
-		gnttab_set_unmap_op(&u[i], gnttab_slot_gpa(c->map_slot[i]), c->map_handle[i]);
-	int rc = gnttab_unmap_refs(u, c->nr_maps);
-	for (unsigned i = 0; i < c->nr_maps; i++) {
-		if (rc || u[i].status != GNTST_okay)
-			printf("dom0: blkback: d%u/%u: unmapping a data page: %d/%d\n", c->dev->fe,
-			       c->dev->devid, rc, u[i].status);
-		slot_put(c->map_slot[i]);
+/* Unmaps the pages of chunks cs[0..n) in one batch and frees their slots
+ * (all of them fit: each mapping holds a slot). */
+static void unmap_chunks(struct blkb_chunk *const *cs, unsigned n)
+{
+	unsigned nops = 0;
+
+	for (unsigned k = 0; k < n; k++)
+		for (unsigned i = 0; i < cs[k]->nr_maps; i++)
+			gnttab_set_unmap_op(&unmap_ops[nops++], gnttab_slot_gpa(cs[k]->map_slot[i]),
+					    cs[k]->map_handle[i]);
+	if (!nops)
+		return;
+	int rc = gnttab_unmap_refs(unmap_ops, nops);
+	nops = 0;
+	for (unsigned k = 0; k < n; k++) {
+		struct blkb_chunk *c = cs[k];
+		for (unsigned i = 0; i < c->nr_maps; i++, nops++) {
+			if (rc || unmap_ops[nops].status != GNTST_okay)
+				printf("dom0: blkback: d%u/%u: unmapping a data page: %d/%d\n", c->dev->fe,
+				       c->dev->devid, rc, unmap_ops[nops].status);
+			slot_put(c->map_slot[i]);
+		}
+		blkb_maps_live -= c->nr_maps;
+		c->nr_maps = 0;
 	}
-	blkb_maps_live -= c->nr_maps;
-	c->nr_maps = 0;
+}
+
+/* The guest pages chunk c (sectors [c->off, c->off + c->n) of a
+ * map_shape request) covers: the first segment's index, and how many. */
+static unsigned chunk_pages(const struct blkb_chunk *c, unsigned *first, u32 *off)
+{
+	const struct blk_req_checked *q = &c->p->c;
+	u64 start = (c->off + q->seg[0].first) * BLKIF_SECTOR_SIZE;
+	u64 end = start + c->n * BLKIF_SECTOR_SIZE;
+
+	*first = (unsigned)(start / PAGE_SIZE);
+	*off = (u32)(start % PAGE_SIZE);
+	return (unsigned)((end - 1) / PAGE_SIZE) - *first + 1;
 }
 
 /*
- * Maps the guest pages of chunk c (sectors [c->off, c->off + c->n) of a
- * map_shape request) with one GNTTABOP_map_grant_ref batch, writable for
- * a read (the device writes them), and points c->r at their bus
- * addresses. 1: mapped; 0: too few free slots (the caller copies); -1:
- * the hypervisor refused a grant (nothing stays mapped).
+ * Maps the guest pages of chunks cs[0..n) (of map_shape requests) with one
+ * GNTTABOP_map_grant_ref batch, writable for a read (the device writes
+ * them), and points each chunk's request at their bus addresses. A chunk
+ * that finds too few free slots is left unmapped (it goes by copy). ok[k]
+ * false where the hypervisor refused a grant: nothing of that chunk stays
+ * mapped.
  */
-static int map_chunk(struct blkb_chunk *c)
+static void map_chunks(struct blkb_chunk *const *cs, unsigned n, bool *ok)
 {
-	const struct blk_req_checked *q = &c->p->c;
-	struct gnttab_map_grant_ref m[BLKB_MAP_PAGES];
-	u64 start = c->off * BLKIF_SECTOR_SIZE + q->seg[0].first * BLKIF_SECTOR_SIZE;
-	u64 end = start + c->n * BLKIF_SECTOR_SIZE;
-	unsigned first = (unsigned)(start / PAGE_SIZE), n = (unsigned)((end - 1) / PAGE_SIZE) - first + 1;
-	u32 flags = GNTMAP_host_map | (q->op == BLKIF_OP_WRITE ? GNTMAP_readonly : 0);
+	unsigned nops = 0, first;
+	u32 off;
 
-	if (n > map_nr_free)
-		return 0;
-	for (unsigned i = 0; i < n; i++) {
-		c->map_slot[i] = slot_get();
-		gnttab_set_map_op(&m[i], gnttab_slot_gpa(c->map_slot[i]), flags, q->seg[first + i].gref,
-				  c->dev->fe);
+	for (unsigned k = 0; k < n; k++) {
+		struct blkb_chunk *c = cs[k];
+		const struct blk_req_checked *q = &c->p->c;
+		unsigned pages = chunk_pages(c, &first, &off);
+		u32 flags = GNTMAP_host_map | (q->op == BLKIF_OP_WRITE ? GNTMAP_readonly : 0);
+		ok[k] = true;
+		c->nr_maps = 0;
+		if (pages > map_nr_free)
+			continue;
+		for (unsigned i = 0; i < pages; i++) {
+			c->map_slot[i] = slot_get();
+			gnttab_set_map_op(&map_ops[nops++], gnttab_slot_gpa(c->map_slot[i]), flags,
+					  q->seg[first + i].gref, c->dev->fe);
+		}
+		c->nr_maps = pages; /* for now: the slots it holds */
 	}
-	int rc = gnttab_map_refs(m, n);
-	bool ok = !rc;
-	c->nr_maps = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (!rc && m[i].status == GNTST_okay) {
-			/* Kept in order: slot i of the chunk is page i. */
-			c->map_slot[c->nr_maps] = c->map_slot[i];
-			c->map_handle[c->nr_maps] = m[i].handle;
-			c->frames[c->nr_maps++] = m[i].dev_bus_addr & PAGE_MASK;
-		} else {
-			ok = false;
-			slot_put(c->map_slot[i]);
+	if (!nops)
+		return;
+	int rc = gnttab_map_refs(map_ops, nops);
+	nops = 0;
+	for (unsigned k = 0; k < n; k++) {
+		struct blkb_chunk *c = cs[k];
+		unsigned pages = c->nr_maps, good = 0;
+		c->nr_maps = 0;
+		for (unsigned i = 0; i < pages; i++, nops++) {
+			struct gnttab_map_grant_ref *m = &map_ops[nops];
+			if (!rc && m->status == GNTST_okay) {
+				/* Kept in order: mapping i of the chunk is page i. */
+				c->map_slot[good] = c->map_slot[i];
+				c->map_handle[good] = m->handle;
+				c->frames[good++] = m->dev_bus_addr & PAGE_MASK;
+			} else {
+				ok[k] = false;
+				slot_put(c->map_slot[i]);
+			}
+		}
+		c->nr_maps = good;
+		blkb_maps_live += good;
+		if (!ok[k]) {
+			unmap_chunks(&c, 1);
+		} else if (good) {
+			chunk_pages(c, &first, &off);
+			c->r.buf = NULL;
+			c->r.frames = c->frames;
+			c->r.frame_off = off;
 		}
 	}
-	blkb_maps_live += c->nr_maps;
-	if (!ok) {
-		unmap_chunk(c);
-		return -1;
-	}
-	c->r.buf = NULL;
-	c->r.frames = c->frames;
-	c->r.frame_off = (u32)(start % PAGE_SIZE);
-	return 1;
 }
 
 /*
@@ -280,6 +323,7 @@ static void chunk_release(struct blkb_chunk *c)
 	struct blkb_dev *d = c->dev;
 	struct blkb_pending *p = c->p;
 
+	unmap_chunks(&c, 1); /* (a staged chunk dropped while mapped) */
 	c->used = false;
 	d->chunks_used--;
 	p->chunks--;
@@ -293,73 +337,95 @@ static void chunk_release(struct blkb_chunk *c)
 		blkb_wake();
 }
 
-/* Read chunks the devices finished whose data still has to go to their
- * guests: copied together by blkb_flush_reads (one GNTTABOP_copy for as
- * many as BATCH_OPS holds, not one per chunk), then answered. */
-static struct blkb_chunk *done_reads[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
-static unsigned nr_done_reads;
+/* Chunks the devices finished that still hold guest pages mapped or
+ * whose read data still has to go to the guest: unmapped in one batch and
+ * copied in as few GNTTABOP_copy calls as BATCH_OPS allows (not one
+ * hypercall per chunk) by blkb_flush_done, then answered. */
+static struct blkb_chunk *done[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
+static unsigned nr_done;
 
 static void chunk_done(struct blk_req *r)
 {
 	struct blkb_chunk *c = r->cookie;
 	struct blkb_dev *d = c->dev;
 
-	if (c->nr_maps) /* the device is done with them: before any response */
-		unmap_chunk(c);
-	if (r->status) {
+	if (r->status)
 		c->p->failed = true;
-	} else if (!r->frames && c->p->c.op == BLKIF_OP_READ && !d->broken && d->connected) {
-		done_reads[nr_done_reads++] = c;
+	c->copy_back = !r->status && !r->frames && c->p->c.op == BLKIF_OP_READ && !d->broken;
+	if (c->nr_maps || c->copy_back) {
+		done[nr_done++] = c;
 		loop_port_kick(d->port); /* its handler flushes, if no one before */
 		return;
 	}
 	chunk_release(c);
 }
 
-void blkb_flush_reads(void)
+void blkb_flush_done(void)
 {
+	static struct blkb_chunk *back[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
 	bool ok[BLKBACK_MAX_DEVS * BLKB_CHUNKS];
-	unsigned n = nr_done_reads;
+	unsigned n = nr_done, nb = 0;
 
-	nr_done_reads = 0;
-	copy_chunks(done_reads, n, true, ok);
-	for (unsigned i = 0; i < n; i++) {
+	nr_done = 0;
+	unmap_chunks(done, n); /* the devices are done with them: before any response */
+	for (unsigned i = 0; i < n; i++)
+		if (done[i]->copy_back)
+			back[nb++] = done[i];
+	copy_chunks(back, nb, true, ok);
+	for (unsigned i = 0; i < nb; i++)
 		if (!ok[i])
-			blkb_violation(done_reads[i]->dev, BLK_RULE_GREF,
+			blkb_violation(back[i]->dev, BLK_RULE_GREF,
 				       "the hypervisor refused a copy to the guest");
-		chunk_release(done_reads[i]);
-	}
+	for (unsigned i = 0; i < n; i++)
+		chunk_release(done[i]);
 }
 
 /*
- * Write chunks staged by submit_next (taken, not yet on the device):
- * their data copied from the guest in one batch (those not copied yet),
- * then submitted in order. A chunk the device has no room for stays
- * staged, its data copied, until the next run of the ring's handler (a
- * completion kicks it); after a violation the staged chunks are dropped.
+ * Chunks staged by submit_next (taken, not yet on the device): those of
+ * map_shape requests mapped in one batch, writes not mapped copied from
+ * the guest in one batch, then all submitted. A chunk the device has no
+ * room for stays staged, its pages mapped or data copied, until the next
+ * run of the ring's handler (a completion kicks it); after a violation
+ * the staged chunks are dropped.
  */
-static void flush_writes(struct blkb_dev *d)
+static void flush_staged(struct blkb_dev *d)
 {
-	struct blkb_chunk *fresh[BLKB_CHUNKS] = { NULL };
+	struct blkb_chunk *todo[BLKB_CHUNKS] = { NULL };
 	bool ok[BLKB_CHUNKS];
-	unsigned nf = 0, kept = 0;
+	unsigned nt = 0, kept = 0;
 
 	for (unsigned i = 0; i < d->nr_staged; i++)
-		if (!d->staged[i]->copied)
-			fresh[nf++] = d->staged[i];
-	copy_chunks(fresh, nf, false, ok);
-	for (unsigned i = 0; i < nf; i++) {
-		fresh[i]->copied = true;
+		if (d->staged[i]->p->mappable && !d->staged[i]->map_tried && !d->broken)
+			todo[nt++] = d->staged[i];
+	map_chunks(todo, nt, ok);
+	for (unsigned i = 0; i < nt; i++) {
+		todo[i]->map_tried = true;
+		if (!ok[i])
+			blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a map");
+	}
+	nt = 0;
+	for (unsigned i = 0; i < d->nr_staged; i++) {
+		struct blkb_chunk *c = d->staged[i];
+		if (c->r.op == BLK_WRITE && !c->r.frames && !c->copied)
+			todo[nt++] = c;
+	}
+	copy_chunks(todo, nt, false, ok);
+	for (unsigned i = 0; i < nt; i++) {
+		todo[i]->copied = true;
 		if (!ok[i])
 			blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a copy from the guest");
 	}
 	for (unsigned i = 0; i < d->nr_staged; i++) {
 		struct blkb_chunk *c = d->staged[i];
 		int rc = d->broken ? -EIO : blk_submit(d->bd, &c->r);
-		if (rc == -EBUSY) { /* waits for room (writes in flight have no order) */
+		if (rc == -EBUSY) { /* waits for room (requests in flight have no order) */
 			d->staged[kept++] = c;
 			continue;
 		}
+		if (c->r.frames)
+			blkb_chunks_mapped++;
+		else
+			blkb_chunks_copied++;
 		if (rc) {
 			if (!d->broken)
 				c->p->failed = true;
@@ -418,41 +484,23 @@ static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
 	c->r.done = chunk_done;
 	c->r.cookie = c;
 	c->nr_maps = 0;
-	int mapped = 0;
-	if (p->mappable) {
-		/* Not worth a map and unmap when the device would refuse it
-		 * for a full queue. */
-		if (bd->inflight >= bd->queue_depth)
-			return false;
-		mapped = map_chunk(c);
-		if (mapped < 0) {
-			blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a map");
-			p->next = p->c.nr_sectors;
-			maybe_finish(d, p);
-			return true;
-		}
-	}
-	if (op == BLK_WRITE && !mapped) {
-		/* Copied from the guest with the pass's other writes and
-		 * submitted then (flush_writes). */
-		c->copied = false;
+	c->map_tried = false;
+	c->copied = false;
+	if (p->mappable || op == BLK_WRITE) {
+		/* Mapped or copied from the guest with the pass's other
+		 * chunks, and submitted then (flush_staged). */
 		d->staged[d->nr_staged++] = c;
-		blkb_chunks_copied++;
 		c->used = true;
 		d->chunks_used++;
 		p->chunks++;
 		p->next += c->n;
 		return true;
 	}
-	flush_writes(d); /* what was taken before goes first */
+	flush_staged(d); /* what was taken before goes first */
 	int rc = blk_submit(bd, &c->r);
-	if (rc && c->nr_maps)
-		unmap_chunk(c);
 	if (rc == -EBUSY)
 		return false;
-	if (mapped)
-		blkb_chunks_mapped++;
-	else if (op == BLK_READ || op == BLK_WRITE)
+	if (op == BLK_READ)
 		blkb_chunks_copied++;
 	if (rc) {
 		p->failed = true;
@@ -604,14 +652,14 @@ static void handle_port(evtchn_port_t port, void *arg)
 	struct blkb_dev *d = arg;
 	(void)port;
 
-	blkb_flush_reads(); /* completions another poller saw */
+	blkb_flush_done(); /* completions another poller saw */
 	if (!d->connected)
 		return;
 	/* Pending requests first (they wait for chunks), then new ones;
 	 * then the writes they staged go to the device. */
 	if (!d->broken && submit_pending(d))
 		take_requests(d);
-	flush_writes(d);
+	flush_staged(d);
 }
 
 bool blkb_ring_busy(const struct blkb_dev *d)
@@ -623,7 +671,7 @@ bool blkb_ring_busy(const struct blkb_dev *d)
 static void bd_irq(void *arg)
 {
 	blk_poll(arg);
-	blkb_flush_reads();
+	blkb_flush_done();
 }
 
 int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_pages,

@@ -349,7 +349,7 @@ static bool poll_disks(void)
 		if (d->used && d->bd && d->bd->inflight && blk_poll(d->bd))
 			any = true;
 	}
-	blkb_flush_reads();
+	blkb_flush_done();
 	return any;
 }
 

@@ -47,6 +47,8 @@ struct blkb_chunk {
 	 * their dev_bus_addr, which the device DMAs to) while it is on the
 	 * disk; unmapped at its completion, before the response. */
 	bool copied;         /* a staged write's data is in buf */
+	bool map_tried;      /* staged: map_chunks ran for it */
+	bool copy_back;      /* done: its read data goes to the guest */
 	unsigned nr_maps;
 	u16 map_slot[BLKB_MAP_PAGES];
 	grant_handle_t map_handle[BLKB_MAP_PAGES];
@@ -75,7 +77,7 @@ struct blkb_dev {
 	struct blkb_chunk chunks[BLKB_CHUNKS];
 	unsigned nr_chunks;        /* of chunks[] with a buffer (connected) */
 	unsigned chunks_used;
-	struct blkb_chunk *staged[BLKB_CHUNKS]; /* writes not yet submitted (blk_ring.c) */
+	struct blkb_chunk *staged[BLKB_CHUNKS]; /* taken, not yet submitted (blk_ring.c) */
 	unsigned nr_staged;
 	void *indirect_page;       /* copy of an indirect request's segment pages */
 	bool broken;               /* violation seen: no more requests taken */
@@ -91,10 +93,10 @@ struct blkb_dev {
 int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_pages,
 		      evtchn_port_t fe_port);
 bool blkb_ring_busy(const struct blkb_dev *d);
-/* Copies the data of every read chunk completed since the last call to
- * its guest in batched GNTTABOP_copy calls, and answers what is done;
- * after each blk_poll of a device blkback serves. */
-void blkb_flush_reads(void);
+/* Unmaps the pages of every chunk completed since the last call (one
+ * batch), copies read data to the guests (batched GNTTABOP_copy), and
+ * answers what is done; after each blk_poll of a device blkback serves. */
+void blkb_flush_done(void);
 void blkb_ring_disconnect(struct blkb_dev *d);
 
 /* blkback.c: the data path reports a violation (logs once, device goes
