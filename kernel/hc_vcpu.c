@@ -60,8 +60,10 @@ static long vcpu_info_op(struct vcpu *cur, struct vcpu *v, gva_t arg)
 	if (copy_from_guest(cur, &info, arg, sizeof(info)))
 		return -EFAULT;
 	rc = register_vcpu_info(v, info.mfn, info.offset);
-	if (!rc)
-		time_update_vcpu(v); /* the pvclock in its new place */
+	/* The pvclock in its new place; another vCPU gets it when it next
+	 * runs (its paging may not be set up yet: see register_time_area). */
+	if (!rc && v == cur)
+		time_update_vcpu(v);
 	return rc;
 }
 

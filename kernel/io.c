@@ -117,10 +117,11 @@ static enum exit_action handle_string_io(struct vcpu *v, struct vm_exit *e)
 		u32 val = 0;
 		int rc;
 		if (io->in) {
-			/* The destination is checked before the port is read,
-			 * so a faulting INS consumes no data; the copy
-			 * then cannot fail. */
-			rc = copy_to_guest(v, lin, &val, io->size);
+			/* The destination is checked, without a write, before
+			 * the port is read, so a faulting INS consumes no data
+			 * and leaves memory as it was; the copy then cannot
+			 * fail. */
+			rc = guest_check_writable(v, lin, io->size);
 			if (!rc) {
 				val = port_read(v, io->port, io->size);
 				rc = copy_to_guest(v, lin, &val, io->size);

@@ -180,7 +180,7 @@ static void runstate_change(struct vcpu *v, int state, u64 now)
 	rs->state = state;
 	rs->state_entry_time = now;
 	if (v->ev.runstate_gva)
-		(void)copy_to_guest(v, v->ev.runstate_gva, rs, sizeof(*rs));
+		(void)copy_to_guest_kernel(v, v->ev.runstate_gva, rs, sizeof(*rs));
 }
 
 /* The earlier of two deadlines where 0 means none. */

@@ -187,8 +187,9 @@ static void write_time(struct vcpu_time_info *t, u64 tsc)
  * primary one with the same version protocol, as Xen's
  * update_secondary_system_time does: the version first (odd), then the
  * fields, then the version again (even, equal to the primary's). It is
- * guest-virtual memory reached through v's own page tables, so a copy
- * that fails (unmapped, read-only) is skipped, as in Xen.
+ * guest-virtual memory reached through v's own page tables (as a
+ * supervisor access, as Xen does), so a copy that fails (unmapped,
+ * read-only) is skipped, as in Xen.
  */
 static void write_time_secondary(struct vcpu *v, const struct vcpu_time_info *t)
 {
@@ -197,14 +198,15 @@ static void write_time_secondary(struct vcpu *v, const struct vcpu_time_info *t)
 	gva_t ver = at + offsetof(struct vcpu_time_info, version);
 
 	u.version = t->version | 1;
-	if (copy_to_guest(v, ver, &u.version, sizeof(u.version)))
+	if (copy_to_guest_kernel(v, ver, &u.version, sizeof(u.version)))
 		return;
 	__asm__ volatile("" ::: "memory");
-	if (copy_to_guest(v, at, &u, sizeof(u)))
-		return;
+	/* Even if the fields could not all be written, the version goes
+	 * back to even: an odd one left behind would make the guest spin. */
+	(void)copy_to_guest_kernel(v, at, &u, sizeof(u));
 	__asm__ volatile("" ::: "memory");
 	u.version = t->version;
-	(void)copy_to_guest(v, ver, &u.version, sizeof(u.version));
+	(void)copy_to_guest_kernel(v, ver, &u.version, sizeof(u.version));
 }
 
 void time_update_vcpu(struct vcpu *v)

@@ -11,7 +11,9 @@ Tests:
                process (python3 tests/run.py --run-one FILE NAME).
 
 PATTERN selects by name: a glob (fnmatch) when it has * ? or [, else a
-substring; several patterns may be given separated by commas.
+substring; several patterns may be given separated by commas. Tests
+registered with bench=True (make bench's long measurements, such as
+linux-bench-cpu-alone-and-busy) run only when a pattern is their full name.
 Output: one line per test (`PASS name (1.2s)` / `FAIL name: reason` plus
 details), then exactly one `N passed, N failed` line. Logs of each test:
 build/test-logs/NAME.log. Exit status: 0 when all selected tests pass,
@@ -43,9 +45,9 @@ DETAIL_LINES = 60
 
 
 class Case:
-    def __init__(self, name, kind, timeout, argv=None, path=None):
+    def __init__(self, name, kind, timeout, argv=None, path=None, bench=False):
         self.name, self.kind, self.timeout = name, kind, timeout
-        self.argv, self.path = argv, path
+        self.argv, self.path, self.bench = argv, path, bench
 
 
 def import_test_file(path):
@@ -91,11 +93,15 @@ def discover(errors):
             continue
         for name in sorted(set(keeltest.TESTS) - before):
             t = keeltest.TESTS[name]
-            add(Case(name, "integration", t.timeout, path=path))
+            add(Case(name, "integration", t.timeout, path=path, bench=t.bench))
     return cases
 
 
-def selected(name, patterns):
+def selected(name, patterns, bench=False):
+    """A bench-only test (@test(..., bench=True): make bench's long
+    measurements) runs only when a pattern is its full name."""
+    if bench:
+        return name in (patterns or ())
     if not patterns:
         return True
     for pat in patterns:
@@ -228,7 +234,7 @@ def main():
     cases = discover(errors)
     for e in errors:
         print("run.py: " + e, file=sys.stderr)
-    chosen = [c for n, c in sorted(cases.items()) if selected(n, patterns)]
+    chosen = [c for n, c in sorted(cases.items()) if selected(n, patterns, c.bench)]
     if a.list:
         for c in chosen:
             print(c.name)

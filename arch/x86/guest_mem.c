@@ -277,7 +277,23 @@ int copy_from_guest(struct vcpu *v, void *dst, gva_t src, size_t len)
 	return 0;
 }
 
-int copy_to_guest(struct vcpu *v, gva_t dst, const void *src, size_t len)
+static int copy_to_guest_as(struct vcpu *v, struct guest_paging *gp, gva_t dst,
+			    const void *src, size_t len)
+{
+	while (len) {
+		size_t n = page_chunk(dst, len);
+		gpa_t gpa;
+
+		if (walk(v, gp, dst, PT_W, &gpa) || copy_to_gpa(v->dom, gpa, src, n))
+			return -EFAULT;
+		src = (const u8 *)src + n;
+		dst += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int guest_check_writable(struct vcpu *v, gva_t dst, size_t len)
 {
 	struct guest_paging gp;
 
@@ -286,13 +302,33 @@ int copy_to_guest(struct vcpu *v, gva_t dst, const void *src, size_t len)
 		size_t n = page_chunk(dst, len);
 		gpa_t gpa;
 
-		if (walk(v, &gp, dst, PT_W, &gpa) || copy_to_gpa(v->dom, gpa, src, n))
+		if (walk(v, &gp, dst, PT_W, &gpa) || !gpa_ptr(v->dom, gpa, n, PT_W))
 			return -EFAULT;
-		src = (const u8 *)src + n;
 		dst += n;
 		len -= n;
 	}
 	return 0;
+}
+
+int copy_to_guest(struct vcpu *v, gva_t dst, const void *src, size_t len)
+{
+	struct guest_paging gp;
+
+	vcpu_paging(v, &gp);
+	return copy_to_guest_as(v, &gp, dst, src, len);
+}
+
+/* Xen writes these areas with a supervisor access whatever mode the vCPU
+ * is in (copy_to_user_hvm passes no PFEC_user_mode): the guest registered
+ * a kernel address, and an update that happens while it runs user code
+ * must still land. */
+int copy_to_guest_kernel(struct vcpu *v, gva_t dst, const void *src, size_t len)
+{
+	struct guest_paging gp;
+
+	vcpu_paging(v, &gp);
+	gp.cpl = 0;
+	return copy_to_guest_as(v, &gp, dst, src, len);
 }
 
 

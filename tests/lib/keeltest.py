@@ -43,18 +43,21 @@ CURRENT = None  # the Test being run (set by tests/run.py in the child)
 
 
 class Test:
-    def __init__(self, name, func, timeout, path):
+    def __init__(self, name, func, timeout, path, bench=False):
         self.name, self.func, self.timeout, self.path = name, func, timeout, path
+        self.bench = bench
 
 
-def test(name, timeout=300):
+def test(name, timeout=300, bench=False):
     """Register the decorated function as integration test `name`
-    (`subsystem-what`). `timeout`: the runner kills it after this long."""
+    (`subsystem-what`). `timeout`: the runner kills it after this long.
+    `bench`: a measurement `make bench` runs, too long for `make test`:
+    it runs only when a pattern names it in full (tests/run.py)."""
     def register(func):
         if name in TESTS:
             raise ValueError("test '%s' defined twice (%s and %s)"
                              % (name, TESTS[name].path, func.__code__.co_filename))
-        TESTS[name] = Test(name, func, timeout, func.__code__.co_filename)
+        TESTS[name] = Test(name, func, timeout, func.__code__.co_filename, bench)
         return func
     return register
 

@@ -96,7 +96,7 @@ def run_once(con, what):
     return run, wall
 
 
-@test("linux-bench-cpu-alone-and-busy", timeout=1800)
+@test("linux-bench-cpu-alone-and-busy", timeout=1800, bench=True)
 def _():
     """A fixed md5sum loop in a Linux PVH domU, alone and next to a
     spinning pvtest domU: both runs finish with the right checksum and

@@ -270,10 +270,20 @@ int vmx_probe(const struct vendor_ops **ops, struct vendor_caps *caps)
 	vmx.vnmi = av[VMX_CTL_PIN] & PIN_VIRTUAL_NMIS;
 	vmx.nmi_window = av[VMX_CTL_PROC] & CPU_NMI_WINDOW_EXITING;
 	vmx.ack_intr = av[VMX_CTL_EXIT] & EXIT_ACK_INTERRUPT_ON_EXIT;
-	vmx.pat_entry = av[VMX_CTL_ENTRY] & ENTRY_LOAD_IA32_PAT;
+	/* The guest's PAT goes to the hardware only when the CPU both loads
+	 * it on entry and loads ours back on exit (SDM 24.7.1, 24.8.1):
+	 * with only the first, the guest's memory types would stay in force
+	 * for the hypervisor after an exit. Otherwise none of the three PAT
+	 * controls is used and the guest's PAT stays virtual. */
+	if ((av[VMX_CTL_ENTRY] & ENTRY_LOAD_IA32_PAT) && (av[VMX_CTL_EXIT] & EXIT_LOAD_IA32_PAT)) {
+		vmx.pat_entry = vmx.pat_exit_load = true;
+		vmx.pat_exit_save = av[VMX_CTL_EXIT] & EXIT_SAVE_IA32_PAT;
+	} else {
+		vmx.pat_entry = vmx.pat_exit_load = vmx.pat_exit_save = false;
+		vmx.ctl.val[VMX_CTL_ENTRY] &= ~ENTRY_LOAD_IA32_PAT;
+		vmx.ctl.val[VMX_CTL_EXIT] &= ~(EXIT_LOAD_IA32_PAT | EXIT_SAVE_IA32_PAT);
+	}
 	ept_guest_pat = vmx.pat_entry;
-	vmx.pat_exit_save = av[VMX_CTL_EXIT] & EXIT_SAVE_IA32_PAT;
-	vmx.pat_exit_load = av[VMX_CTL_EXIT] & EXIT_LOAD_IA32_PAT;
 	vmx.lazy_tsc_aux = av[VMX_CTL_PROC2] & SEC_ENABLE_RDTSCP;
 	vmx.preemption_timer = av[VMX_CTL_PIN] & PIN_PREEMPTION_TIMER;
 	vmx.preemption_shift = VMX_MISC_PREEMPTION_SHIFT(c->misc);

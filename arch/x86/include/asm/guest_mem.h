@@ -40,6 +40,15 @@ bool gva_fetch_cached(struct vcpu *v, const struct guest_paging *gp, gva_t va, g
 int copy_from_guest(struct vcpu *v, void *dst, gva_t src, size_t len);
 int copy_to_guest(struct vcpu *v, gva_t dst, const void *src, size_t len);
 
+/* 0 when copy_to_guest(v, dst, .., len) would succeed, -EFAULT when it
+ * would not; writes nothing (INS checks its destination before it reads
+ * the port). */
+int guest_check_writable(struct vcpu *v, gva_t dst, size_t len);
+
+/* copy_to_guest as a supervisor access whatever v's CPL (the areas the
+ * hypervisor updates on its own: runstate, secondary vcpu_time_info). */
+int copy_to_guest_kernel(struct vcpu *v, gva_t dst, const void *src, size_t len);
+
 /*
  * After a copy_{from,to}_guest of [va, va+len) (len >= 1) for `access`
  * (PT_R or PT_W) failed on behalf of an instruction v is executing:
