@@ -168,6 +168,15 @@ void blkb_violation(struct blkb_dev *d, enum blk_rule r, const char *detail)
 	violations++;
 }
 void blkb_wake(void) { wakes++; }
+/* Every completion tells blkback that its device has room (for the other
+ * exports on it, blkback.c); counted here. */
+static unsigned waiter_kicks;
+static struct blkdev *waiter_bd;
+void blkb_kick_waiters(struct blkdev *b)
+{
+	waiter_kicks++;
+	waiter_bd = b;
+}
 
 /* ---- the disk ------------------------------------------------------- */
 
@@ -420,8 +429,13 @@ START_TEST(blk_ring_many_in_flight)
 	kicked = false;
 	port_fn(77, port_arg);
 	ck_assert_uint_eq(nq, QD);
+	waiter_kicks = 0;
 	run(1000);
 	ck_assert_uint_eq(max_inflight, QD);
+	/* Each finished chunk offers the device's room to every export on
+	 * it, not only to this ring (another's staged chunks may wait). */
+	ck_assert_uint_ge(waiter_kicks, 32);
+	ck_assert_ptr_eq(waiter_bd, &bd);
 	ck_assert_uint_eq(dev.nr_chunks, QD); /* one bounce buffer per queue slot */
 	ck_assert_uint_eq(take_responses(st, id, 64), 32);
 	for (unsigned i = 0; i < 32; i++)

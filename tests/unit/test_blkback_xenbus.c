@@ -87,6 +87,7 @@ int parse_u64(const char *s, const char **end, u64 *out)
 
 static bool (*idle_fn)(void *);
 int loop_add_idle(bool (*fn)(void *arg), void *arg) { (void)arg; idle_fn = fn; return 0; }
+void loop_port_kick(evtchn_port_t port) { (void)port; }
 
 static struct blkdev disk = { .name = "vda", .sector_size = 512, .sectors = 16384,
 			      .max_sectors = 2048, .queue_depth = 32, .flush = true };

@@ -328,11 +328,14 @@ static void chunk_release(struct blkb_chunk *c)
 	d->chunks_used--;
 	p->chunks--;
 	maybe_finish(d, p);
-	/* Room for more: let the ring handler take the next requests. A
-	 * device going down waits for its last chunk (blkback.c: step), so
-	 * that one wakes the service too. */
+	/* Room for more: let the ring handlers take the next requests, this
+	 * export's and those of the others on the same device, whose staged
+	 * chunks may have met a queue this one filled. A device going down
+	 * waits for its last chunk (blkback.c: step), so that one wakes the
+	 * service too. */
 	if (d->connected && !d->broken)
 		loop_port_kick(d->port);
+	blkb_kick_waiters(d->bd);
 	if (!d->chunks_used && (d->broken || !d->connected || d->state >= XenbusStateClosing))
 		blkb_wake();
 }
@@ -385,7 +388,8 @@ void blkb_flush_done(void)
  * map_shape requests mapped in one batch, writes not mapped copied from
  * the guest in one batch, then all submitted. A chunk the device has no
  * room for stays staged, its pages mapped or data copied, until the next
- * run of the ring's handler (a completion kicks it); after a violation
+ * run of the ring's handler (a completion on the device kicks every
+ * export waiting for it: blkb_kick_waiters); after a violation
  * the staged chunks are dropped.
  */
 static void flush_staged(struct blkb_dev *d)

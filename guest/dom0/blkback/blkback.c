@@ -39,6 +39,16 @@ void blkb_wake(void)
 	wake = true;
 }
 
+void blkb_kick_waiters(struct blkdev *bd)
+{
+	for (unsigned i = 0; i < BLKBACK_MAX_DEVS; i++) {
+		struct blkb_dev *d = &devs[i];
+		if (d->used && d->bd == bd && d->connected && !d->broken &&
+		    (d->nr_staged || d->nr_pending))
+			loop_port_kick(d->port);
+	}
+}
+
 static void conn_notify(struct xs_conn *c, void *arg)
 {
 	(void)c;

@@ -103,6 +103,11 @@ void blkb_ring_disconnect(struct blkb_dev *d);
  * Closing on the next service run) and asks for the service to run. */
 void blkb_violation(struct blkb_dev *d, enum blk_rule r, const char *detail);
 void blkb_wake(void);
+/* blkback.c: the device bd has room again: kicks the ring handler of
+ * every connected export of bd that waits for it (chunks staged after
+ * -EBUSY, requests not yet submitted), not only the export whose chunk
+ * finished: another export may have filled the queue. */
+void blkb_kick_waiters(struct blkdev *bd);
 
 extern u64 blkb_total_requests, blkb_total_violations, blkb_total_errors;
 /* blk_ring.c: the data path in use (blkback_set_data_path) and its
