@@ -387,6 +387,12 @@ TARGETS = [
      None),
     ("pvblk-rand4k-write-ratio", "PV block rand 4 KiB writes QD32, domU/dom0", (">=", 0.80),
      None),
+    ("pvblk-qd1-seq64k-read-ratio", "PV block seq 64 KiB reads QD1, domU/dom0", ("report",),
+     None),
+    ("pvblk-qd1-rand4k-read-ratio", "PV block rand 4 KiB reads QD1, domU/dom0", ("report",),
+     None),
+    ("pvblk-qd1-rand4k-write-ratio", "PV block rand 4 KiB writes QD1, domU/dom0", ("report",),
+     None),
     ("pvblk-exits-per-req", "PV block VM exits per request QD32 (domU + dom0)", ("<=", 0.2),
      None),
     ("pvblk-notify-per-req", "PV block event notifications per request QD32", ("<=", 0.2),
@@ -515,7 +521,8 @@ def pvblk_figures(runs):
     return figs
 
 
-PVBLK_QD32_RE = re.compile(r"(native|PV) (seq64k-read|rand4k-read|rand4k-write) (\d+) bytes "
+PVBLK_QD32_RE = re.compile(r"(native|PV) ((?:qd1-)?(?:seq64k-read|rand4k-read|rand4k-write)) "
+                           r"(\d+) bytes "
                            r"in (\d+) us")
 PVBLK_PHASE_RE = re.compile(r"qd32 phase: (\d+) requests, domU exits (\d+), dom0 exits (\d+), "
                             r"backend notifications (\d+)")
@@ -535,8 +542,10 @@ def pvblk_qd32_figures(texts):
     test; guest/dom0/test/pvblk_bench.c and guest/pvtest/blk.c): domU /
     dom0-native throughput for sequential 64 KiB reads and random 4 KiB
     reads and writes, and VM exits (domU's and dom0's) and event
-    notifications (both ways) per request over the domU's QD32 phase."""
-    ratios = {"seq64k-read": [], "rand4k-read": [], "rand4k-write": []}
+    notifications (both ways) per request over the domU's QD32 phase;
+    and the same ratios at queue depth 1 (qd1-)."""
+    ratios = {"seq64k-read": [], "rand4k-read": [], "rand4k-write": [],
+              "qd1-seq64k-read": [], "qd1-rand4k-read": [], "qd1-rand4k-write": []}
     exits, notes, split = [], [], []
     for text in texts:
         us = {}

@@ -133,9 +133,9 @@ static void pass(u8 op, u64 start, u64 end, u32 seed, unsigned qd, unsigned *cyc
 }
 
 /*
- * bench=1's queue-depth-32 workloads (docs/PERFORMANCE.md; dom0 runs the
- * same natively, guest/dom0/test/domains_pvblk.c): n requests of `size`
- * bytes at queue depth 32, sequential over the disk or at offsets drawn
+ * bench=1's queue-depth-32 and -1 workloads (docs/PERFORMANCE.md; dom0 runs
+ * the same natively, guest/dom0/test/pvblk_bench.c): n requests of `size`
+ * bytes at queue depth qd, sequential over the disk or at offsets drawn
  * by a fixed LCG (the same on both sides), each timed on one line. Reads
  * land in the window at the offset modulo its size; random writes stay in
  * the first window, which holds the disk's own bytes (read just before),
@@ -151,13 +151,13 @@ static u64 bench_offset(u64 i, u64 size, u64 span, bool rnd)
 	return ((bench_rng >> 33) % (span / size)) * size;
 }
 
-static void bench_qd32(const char *name, u8 op, u64 size, u64 n, u64 span, bool rnd)
+static void bench_qd(const char *name, u8 op, u64 size, u64 n, u64 span, bool rnd, unsigned qd)
 {
 	u64 t0 = pvclock_now_ns();
 
 	for (u64 i = 0; i < n; i++) {
 		u64 off = bench_offset(i, size, span, rnd);
-		do_io(op, off, size, win + off % WINDOW, QD_MAX);
+		do_io(op, off, size, win + off % WINDOW, qd);
 	}
 	drain_to(0);
 	u64 us = (pvclock_now_ns() - t0) / 1000;
@@ -172,16 +172,23 @@ static void bench_qd32_all(u64 bytes)
 	/* dom0 counts exits and notifications between the two marks. */
 	if ((rc = xb_write(xenbus(), 0, "data/bench-qd32", "start")))
 		fail("write data/bench-qd32: %d", rc);
-	bench_qd32("seq64k-read", BLKIF_OP_READ, 65536, 3 * bytes / 65536, bytes, false);
-	bench_qd32("rand4k-read", BLKIF_OP_READ, 4096, 2048, bytes, true);
+	bench_qd("seq64k-read", BLKIF_OP_READ, 65536, 3 * bytes / 65536, bytes, false, QD_MAX);
+	bench_qd("rand4k-read", BLKIF_OP_READ, 4096, 2048, bytes, true, QD_MAX);
 	u64 w = MIN(bytes, (u64)WINDOW);
 	do_io(BLKIF_OP_READ, 0, w, win, QD_MAX);
 	drain_to(0);
-	bench_qd32("rand4k-write", BLKIF_OP_WRITE, 4096, 2048, w, true);
+	bench_qd("rand4k-write", BLKIF_OP_WRITE, 4096, 2048, w, true, QD_MAX);
 	printf("pvtest: blk: bench: qd32 %lu requests, %lu notifies\n", nr_req - n0,
 	       bf.notifies - notifies0);
 	if ((rc = xb_write(xenbus(), 0, "data/bench-qd32", "end")))
 		fail("write data/bench-qd32: %d", rc);
+	/* The same at queue depth 1 (one request at a time: the latency of
+	 * the whole path), fewer of them; dom0 runs the same natively. */
+	bench_qd("qd1-seq64k-read", BLKIF_OP_READ, 65536, bytes / 65536, bytes, false, 1);
+	bench_qd("qd1-rand4k-read", BLKIF_OP_READ, 4096, 512, bytes, true, 1);
+	do_io(BLKIF_OP_READ, 0, w, win, QD_MAX);
+	drain_to(0);
+	bench_qd("qd1-rand4k-write", BLKIF_OP_WRITE, 4096, 512, w, true, 1);
 }
 
 void role_blk(const struct hvm_start_info *si)

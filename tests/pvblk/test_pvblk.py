@@ -182,7 +182,8 @@ def bench(data=None):
     expect_status(r, POWEROFF)
     for m in find_lines(r.log, r"(native|PV) read \d+ bytes in \d+ us \((\d+) MiB/s\)"):
         print("pvblk bench: %s read %s MiB/s" % (m.group(1), m.group(2)))
-    for w in ("seq64k-read", "rand4k-read", "rand4k-write"):
+    for w in ("seq64k-read", "rand4k-read", "rand4k-write",
+              "qd1-seq64k-read", "qd1-rand4k-read", "qd1-rand4k-write"):
         expect_lines_in_order(r.log, [r"^\(d0\) dom0: pvblk: bench: native %s \d+ bytes in [1-9]" % w,
                                       r"^\(d\d+\) pvtest: blk: bench: PV %s \d+ bytes in [1-9]" % w])
     expect_lines_in_order(r.log, [r"^\(d0\) dom0: pvblk: bench: qd32 phase: [1-9]\d* requests"])

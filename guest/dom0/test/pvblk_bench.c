@@ -98,6 +98,11 @@ void pvblk_bench_native(struct blkdev *bd)
 	u64 w = MIN(bytes, (u64)WINDOW);
 	run(bd, BLK_READ, 65536, QD_MAX, w / 65536, w, false); /* what the writes put back */
 	line("rand4k-write", 2048 * 4096, run(bd, BLK_WRITE, 4096, QD_MAX, 2048, w, true));
+	/* Queue depth 1, as the domU's qd1- workloads (guest/pvtest/blk.c). */
+	line("qd1-seq64k-read", bytes, run(bd, BLK_READ, 65536, 1, bytes / 65536, bytes, false));
+	line("qd1-rand4k-read", 512 * 4096, run(bd, BLK_READ, 4096, 1, 512, bytes, true));
+	run(bd, BLK_READ, 65536, QD_MAX, w / 65536, w, false);
+	line("qd1-rand4k-write", 512 * 4096, run(bd, BLK_WRITE, 4096, 1, 512, w, true));
 }
 
 struct mark {
