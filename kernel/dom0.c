@@ -93,8 +93,7 @@ static int give_ram(struct domain *d, const struct boot_mem_range *map, unsigned
 			if (add_ram(d, pa, n << PAGE_SHIFT))
 				return 0; /* too fragmented: dom0 gets what fitted */
 			frame_reserve(pa, n << PAGE_SHIFT);
-			for (u64 k = 0; k < n; k++)
-				page_assign(pa + k * PAGE_SIZE, d->id);
+			page_assign_run(pa, n, d->id);
 			got += n << PAGE_SHIFT;
 			pa += n << PAGE_SHIFT;
 		}

@@ -120,8 +120,7 @@ int domain_populate_ram(struct domain *d, gpa_t gpa, u64 nr_pages, u64 limit)
 			pa = frame_alloc();
 		if (!pa)
 			goto fail;
-		for (u64 i = 0; i < n; i++)
-			page_assign(pa + i * PAGE_SIZE, d->id);
+		page_assign_run(pa, n, d->id);
 		if (p2m_map(d, at, pa, n * PAGE_SIZE, PT_RWX, MT_WB)) {
 			for (u64 i = 0; i < n; i++)
 				page_put(pa + i * PAGE_SIZE);

@@ -36,6 +36,17 @@ void page_assign(paddr_t pa, u16 owner)
 	pg->refs = 1;
 }
 
+void page_assign_run(paddr_t pa, u64 n, u16 owner)
+{
+	u64 f = pa >> PAGE_SHIFT;
+
+	BUG_ON(f > nr_entries || n > nr_entries - f);
+	for (struct page_info *pg = &table[f], *end = pg + n; pg < end; pg++) {
+		BUG_ON(pg->owner != PAGE_OWNER_NONE);
+		*pg = (struct page_info){ .owner = owner, .flags = pg->flags, .refs = 1 };
+	}
+}
+
 paddr_t page_alloc_for(u16 owner)
 {
 	paddr_t pa = frame_alloc();

@@ -57,18 +57,6 @@ static bool is_free(const struct domain *d, const struct pvh_params *p,
 	return true;
 }
 
-static int zero_gpa(struct domain *d, gpa_t gpa, u64 len)
-{
-	static const u8 zeros[512];
-	for (u64 done = 0; done < len;) {
-		u64 n = MIN(len - done, sizeof(zeros));
-		if (copy_to_gpa(d, gpa + done, zeros, n))
-			return -EFAULT;
-		done += n;
-	}
-	return 0;
-}
-
 /* The boot-data area: page-aligned, RAM, below 1 GiB, clear of the
  * kernel and the modules. The lowest such place, as Linux reserves the
  * first MiB anyway. */
@@ -201,7 +189,7 @@ int pvh_build(struct domain *d, const struct pvh_params *p, char *err, size_t er
 	for (unsigned i = 0; i < img.nr_load && !p->preloaded; i++) {
 		const struct elf_load *l = &img.load[i];
 		if (copy_to_gpa(d, l->paddr, (const u8 *)p->image + l->offset, l->filesz) ||
-		    zero_gpa(d, l->paddr + l->filesz, l->memsz - l->filesz)) {
+		    clear_gpa(d, l->paddr + l->filesz, l->memsz - l->filesz)) {
 			snprintf(err, errlen, "cannot write segment at 0x%lx", l->paddr);
 			return -EFAULT;
 		}

@@ -257,6 +257,21 @@ int copy_to_gpa(struct domain *d, gpa_t dst, const void *src, size_t len)
 	return 0;
 }
 
+int clear_gpa(struct domain *d, gpa_t dst, size_t len)
+{
+	while (len) {
+		size_t n = page_chunk(dst, len);
+		void *p = gpa_ptr(d, dst, n, PT_W);
+
+		if (!p)
+			return -EFAULT;
+		memset(p, 0, n);
+		dst += n;
+		len -= n;
+	}
+	return 0;
+}
+
 /* The paging registers are read once per copy (a VMREAD each on VMX);
  * each guest page is then walked and checked separately. */
 int copy_from_guest(struct vcpu *v, void *dst, gva_t src, size_t len)

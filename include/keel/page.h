@@ -36,6 +36,11 @@ paddr_t page_alloc_for(u16 owner);
  * for dom0's 1:1 RAM, which is taken from the allocator at boot. */
 void page_assign(paddr_t pa, u16 owner);
 
+/* page_assign for the n frames from pa (a run the caller took from the
+ * allocator): one bounds check for the run, not one lookup per frame
+ * (dom0's RAM is most of the boot's work, docs/PERFORMANCE.md). */
+void page_assign_run(paddr_t pa, u64 n, u16 owner);
+
 /* Takes a reference on a frame owned by `owner`. -EINVAL if pa is not a
  * frame owned by that domain (the caller must not then use it),
  * -EOVERFLOW on refcount overflow. */

@@ -63,6 +63,9 @@ bool guest_inject_access_fault(struct vcpu *v, gva_t va, size_t len, unsigned ac
  * needed permission in d's p2m. */
 int copy_from_gpa(struct domain *d, void *dst, gpa_t src, size_t len);
 int copy_to_gpa(struct domain *d, gpa_t dst, const void *src, size_t len);
+/* Zeroes [dst, dst+len) of d's RAM, a page at a time: 0 or -EFAULT as
+ * copy_to_gpa. */
+int clear_gpa(struct domain *d, gpa_t dst, size_t len);
 
 /* The hypervisor's pointer to [gpa, gpa+len) (within one page) of d's RAM
  * mapped readable in its p2m, or NULL. Valid until d's p2m or RAM changes
