@@ -21,10 +21,28 @@
 #define NIC_POLL_NS 1000000ULL /* NICs without an interrupt: every 1 ms */
 #define NIC_POLL_BUDGET 8      /* polls per interrupt before yielding to the loop */
 
+/*
+ * Frames a NIC's transmit ring has no room for wait in a short backlog
+ * (a qdisc's txqueuelen), in order, and go out as the device frees
+ * slots: a burst from a domU no longer loses what the ring cannot take at
+ * that instant (QEMU's device thread may be late to consume it). Only a
+ * full backlog drops, counted in tx_dropped. It is drained before each new
+ * frame, after each poll, and by a timer while frames wait (virtio-net
+ * asks for no interrupt on transmissions).
+ */
+#define NIC_BACKLOG 128
+#define NIC_BACKLOG_RETRY_NS 50000ULL
+
 struct nic_port {
 	struct bridge_port port;
 	struct netdev *nd;
+	struct loop_timer retry;
+	unsigned head, count;
+	u16 len[NIC_BACKLOG];
+	u8 (*frame)[BRIDGE_MAX_FRAME];
 };
+
+static u8 backlog_frames[NETDEV_MAX][NIC_BACKLOG][BRIDGE_MAX_FRAME];
 
 static struct {
 	bool started;
@@ -37,14 +55,52 @@ static struct {
 	struct loop_timer poll_timer;
 } ns;
 
+/* Sends waiting frames while the ring takes them. A frame the device
+ * refuses for another reason than a full ring is dropped and counted. */
+static void nic_drain(struct nic_port *np)
+{
+	while (np->count) {
+		int rc = netdev_xmit(np->nd, np->frame[np->head], np->len[np->head]);
+		if (rc == -EBUSY)
+			break;
+		if (rc)
+			np->port.tx_dropped++;
+		np->head = (np->head + 1) % NIC_BACKLOG;
+		np->count--;
+	}
+}
+
+static void nic_retry(void *arg)
+{
+	struct nic_port *np = arg;
+
+	nic_drain(np);
+	if (np->count)
+		loop_timer_arm(&np->retry, pvclock_now_ns() + NIC_BACKLOG_RETRY_NS);
+}
+
 static int nic_xmit(struct bridge_port *p, const u8 *frame, size_t len)
 {
 	struct nic_port *np = p->owner;
 
-	/* No retry on -EBUSY: reaping the ring means netdev_poll, which
-	 * delivers received frames into the bridge from inside its own
-	 * forwarding; a full ring is a drop, counted in tx_dropped. */
-	return netdev_xmit(np->nd, frame, len);
+	/* Reaping the ring here would mean netdev_poll, which delivers
+	 * received frames into the bridge from inside its own forwarding:
+	 * a full ring puts the frame in the backlog instead. */
+	nic_drain(np);
+	if (!np->count) {
+		int rc = netdev_xmit(np->nd, frame, len);
+		if (rc != -EBUSY)
+			return rc;
+	}
+	if (np->count == NIC_BACKLOG || len > BRIDGE_MAX_FRAME)
+		return -EBUSY; /* the bridge counts the drop */
+	unsigned tail = (np->head + np->count) % NIC_BACKLOG;
+	memcpy(np->frame[tail], frame, len);
+	np->len[tail] = (u16)len;
+	np->count++;
+	if (!np->retry.armed)
+		loop_timer_arm(&np->retry, pvclock_now_ns() + NIC_BACKLOG_RETRY_NS);
+	return 0;
 }
 
 static void nic_rx(struct netdev *nd, const u8 *frame, size_t len, void *arg)
@@ -61,6 +117,7 @@ static unsigned nic_poll(struct nic_port *np)
 
 	for (unsigned i = 0; i < NIC_POLL_BUDGET && (n = netdev_poll(np->nd)); i++)
 		got += n;
+	nic_drain(np); /* the poll reaped finished transmissions */
 	return got;
 }
 
@@ -136,6 +193,9 @@ int netsvc_start(const char *cmdline)
 		strlcpy(np->port.name, np->nd->name, sizeof(np->port.name));
 		np->port.xmit = nic_xmit;
 		np->port.owner = np;
+		np->frame = backlog_frames[ns.nr_nics];
+		np->retry.fn = nic_retry;
+		np->retry.arg = np;
 		if ((rc = bridge_port_add(ns.br, &np->port))) {
 			printf("dom0: bridge %s: %s not joined (%d)\n", NETSVC_BRIDGE, np->nd->name, rc);
 			continue;
