@@ -143,8 +143,9 @@ def _():
 #
 # Boot 2, wall clock (QEMU TCG without -icount): dom0's `blkread vda 64`
 # reads the 64 MiB virtio disk (storage/blkread.h), then a Linux domU with
-# that disk as a read-only xvda reads all of it with `dd bs=1M`; the ratio
-# of the rates. Not under -icount: an idle CPU's wait there jumps the clock
+# that disk as a read-only xvda reads all of it with `dd bs=1M` (through
+# its page cache, as dd is usually run), then again with iflag=direct (1
+# MiB straight to blkfront); the ratios of the rates. Not under -icount: an idle CPU's wait there jumps the clock
 # to the next timer while QEMU's disk works in real time, so a wait for
 # the disk reads as whatever the next timer was (dom0's 10 s request
 # time-out expired after two of 64 reads when tried).
@@ -165,6 +166,10 @@ echo "<2>linux-test: dd start" > /dev/kmsg
 dd if=/dev/xvda of=/dev/null bs=1M count=%(mib)d 2>/tmp/dd.out
 echo "<2>linux-test: dd end" > /dev/kmsg
 while read l; do echo "linux-test: dd: $l"; done < /tmp/dd.out
+echo "<2>linux-test: ddd start" > /dev/kmsg
+dd if=/dev/xvda of=/dev/null bs=1M count=%(mib)d iflag=direct 2>/tmp/dd.out
+echo "<2>linux-test: ddd end" > /dev/kmsg
+while read l; do echo "linux-test: ddd: $l"; done < /tmp/dd.out
 poweroff -f
 """
 DISK_MIB = 64
@@ -179,7 +184,7 @@ def boot_cfg(dd):
 
 FIRST_RE = r"keel: domain %d \(linux\): first instruction (\d+) ns after create"
 MARK_RE = r"\(d%d\) \[\s*(\d+)\.(\d{6})\] linux-test: %s"
-DD_RE = re.compile(r"linux-test: dd: (\d+)\+0 records in")
+DD_RE = r"linux-test: %s: (\d+)\+0 records in"
 BLKREAD_RE = re.compile(r"blkread: vda: (\d+) bytes in (\d+) ns, (\d+) requests, (\d+) KiB/s")
 
 
@@ -212,29 +217,36 @@ def parse_boot(log, dom):
 def parse_dd(log, dom, blkread_out):
     """Boot 2's figures: dd_bytes (its whole 1 MiB records: Debian's
     busybox dd prints no byte count or time), dd_ns (between /init's
-    markers around it, Linux's clock, to the microsecond),
-    native_bytes, native_ns, native_requests (dom0's blkread), ratio (the
-    guest's rate over dom0's). Fails unless both read exactly the disk."""
-    m = DD_RE.search(log)
-    if not m:
-        fail("no dd summary from the guest", log[-4000:])
-    f = {"dd_bytes": int(m.group(1)) << 20,
-         "dd_ns": mark_ns(log, dom, "dd end") - mark_ns(log, dom, "dd start")}
+    markers around it, Linux's clock, to the microsecond), the same as
+    direct_bytes, direct_ns for the second dd (iflag=direct: no page
+    cache), native_bytes, native_ns, native_requests (dom0's blkread),
+    ratio and direct_ratio (the guest's rate over dom0's). Fails unless
+    all three read exactly the disk."""
+    f = {}
+    for key, tag in (("dd", "dd"), ("direct", "ddd")):
+        m = re.search(DD_RE % tag, log)
+        if not m:
+            fail("no %s summary from the guest" % tag, log[-4000:])
+        f[key + "_bytes"] = int(m.group(1)) << 20
+        f[key + "_ns"] = mark_ns(log, dom, tag + " end") - mark_ns(log, dom, tag + " start")
     m = BLKREAD_RE.search(blkread_out)
     if not m:
         fail("dom0's blkread printed no parseable line", blkread_out)
     f["native_bytes"], f["native_ns"] = int(m.group(1)), int(m.group(2))
     f["native_requests"], kibs = int(m.group(3)), int(m.group(4))
     want = DISK_MIB << 20
-    if f["dd_bytes"] != want or f["native_bytes"] != want:
-        fail("dd read %d bytes, blkread %d: want %d each" % (f["dd_bytes"], f["native_bytes"], want),
+    if not f["dd_bytes"] == f["direct_bytes"] == f["native_bytes"] == want:
+        fail("dd read %d bytes, dd iflag=direct %d, blkread %d: want %d each"
+             % (f["dd_bytes"], f["direct_bytes"], f["native_bytes"], want),
              log[-4000:] + "\n" + blkread_out)
-    if f["dd_ns"] <= 0 or f["native_ns"] <= 0:
-        fail("a zero time: dd %d ns, blkread %d ns" % (f["dd_ns"], f["native_ns"]), log[-4000:])
+    if min(f["dd_ns"], f["direct_ns"], f["native_ns"]) <= 0:
+        fail("a zero time: dd %d ns, direct %d ns, blkread %d ns"
+             % (f["dd_ns"], f["direct_ns"], f["native_ns"]), log[-4000:])
     # blkread's own rate must follow from its bytes and time (rounded down).
     if kibs != want // 1024 * 1000000000 // f["native_ns"]:
         fail("blkread's %d KiB/s does not follow from its bytes and ns" % kibs, blkread_out)
-    f["ratio"] = (f["dd_bytes"] / f["dd_ns"]) / (f["native_bytes"] / f["native_ns"])
+    f["ratio"] = f["native_ns"] / f["dd_ns"]  # same bytes: the rates' ratio
+    f["direct_ratio"] = f["native_ns"] / f["direct_ns"]
     return f
 
 
@@ -271,8 +283,8 @@ def _():
     markers and prints the boot timeline. Boot 2 (wall clock): dom0's
     `blkread` refuses 65 MiB of a 64 MiB disk and reads all 64; the domU,
     with that disk as a read-only xvda, sees 64 MiB and reads it with
-    `dd bs=1M`; both must report exactly the disk's bytes; the test prints
-    the guest / dom0 rate ratio."""
+    `dd bs=1M`, then again with iflag=direct; all three must read exactly
+    the disk's bytes; the test prints the guest / dom0 rate ratios."""
     info = debian.fetch()
     d = os.path.join(FILES_DIR, keeltest.CURRENT.name)
     os.makedirs(d, exist_ok=True)
@@ -289,6 +301,7 @@ def _():
     if "linux-test: xvda %d sectors" % (DISK_MIB << 11) not in log:
         fail("the guest did not see a %d MiB xvda" % DISK_MIB, log[-4000:])
     f = parse_dd(log, dom, native)
-    print("linux bench: dd ratio %.3f guest %d bytes %d ns dom0 %d bytes %d ns %d requests" % (
-        f["ratio"], f["dd_bytes"], f["dd_ns"], f["native_bytes"], f["native_ns"],
-        f["native_requests"]))
+    print("linux bench: dd ratio %.3f direct ratio %.3f guest %d bytes %d ns direct %d ns "
+          "dom0 %d bytes %d ns %d requests" % (
+              f["ratio"], f["direct_ratio"], f["dd_bytes"], f["dd_ns"], f["direct_ns"],
+              f["native_bytes"], f["native_ns"], f["native_requests"]))
