@@ -825,8 +825,9 @@ def main():
                          "it; --smoke: 0)")
     ap.add_argument("--linux-runs", type=int, default=1,
                     help="runs of each Linux domU test: the CPU test and the boot and dd "
-                         "test (default 1: both boot under -icount, which repeats; about 2.5 "
-                         "and 4 minutes; 0 skips them; --smoke: 0)")
+                         "test (default 1: the CPU work and the boot run under -icount and "
+                         "repeat; the dd ratio is wall clock; about 2.5 minutes each; 0 skips "
+                         "them; --smoke: 0)")
     ap.add_argument("--compare-only", action="store_true",
                     help="run nothing: compare the --json file with --compare OLD.json")
     a = ap.parse_args()
@@ -896,7 +897,7 @@ def main():
                 % (LINUX_TEST, a.linux_runs))
             ring.update(linux_figures(a.linux_runs))
             say("bench: running %s %d time(s) (Linux domU boot under -icount, then dd, "
-                "about 4 minutes each)" % (LINUX_BOOT_TEST, a.linux_runs))
+                "about 2.5 minutes each)" % (LINUX_BOOT_TEST, a.linux_runs))
             ring.update(linux_boot_figures(a.linux_runs))
     except BenchError as e:
         sys.stderr.write("bench: FAILED: %s\n" % e)
