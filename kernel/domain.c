@@ -10,6 +10,7 @@
 #include <lib/string.h>
 #include <keel/printk.h>
 #include <keel/priv.h>
+#include <keel/vtimer.h>
 #include <asm/fpu.h>
 #include <asm/p2m.h>
 #include <asm/cpu.h>
@@ -69,6 +70,7 @@ struct domain *domain_create(unsigned id, const char *name, bool privileged)
 	strlcpy(d->name, name, sizeof(d->name));
 	d->privileged = privileged;
 	d->state = DOM_CREATED;
+	d->created_ns = time_now_ns();
 
 	int rc = p2m_init(d);
 	/* A domU's p2m tables come from the hypervisor's frames: cap them so

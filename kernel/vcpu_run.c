@@ -7,6 +7,7 @@
 #include <keel/printk.h>
 #include <keel/sched.h>
 #include <keel/vmexit.h>
+#include <keel/vtimer.h>
 #include <asm/cpu.h>
 #include <asm/fpu.h>
 #include <asm/vendor.h>
@@ -67,8 +68,26 @@ static void vcpu_run_exits(struct vcpu *v)
 	}
 }
 
+/* The first time the scheduler gives vCPU 0 of a domain the CPU: one
+ * info line with the system time since domain_create (for a domU that
+ * spans the domain builder, the unpause and the switch). It is taken
+ * here, once per scheduling rather than before every entry, so the exit
+ * path pays nothing for it; the entry follows within the few hundred
+ * instructions of vcpu_run_exits' pending-work checks. Under -icount
+ * ns are instructions (docs/PERFORMANCE.md, Linux boot). */
+static void log_first_entry(struct vcpu *v)
+{
+	struct domain *d = v->dom;
+
+	d->entered = true;
+	pr_info("domain %u (%s): first instruction %lu ns after create\n", d->id, d->name,
+		time_now_ns() - d->created_ns);
+}
+
 void vcpu_run(struct vcpu *v)
 {
+	if (!v->dom->entered && v->id == 0)
+		log_first_entry(v);
 	/* The vCPU's FPU/SIMD registers and XCR0 are live from here until
 	 * it gives the CPU up (asm/fpu.h): no other domain's state may be
 	 * in them while it runs, nor its state in them after. */

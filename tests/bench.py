@@ -406,6 +406,14 @@ TARGETS = [
      ("report",), None),
     ("linux-cpu-ratio", "Linux domU md5sum loop: run time alone / next to a busy domU",
      (">=", 0.98), None),
+    ("linux-boot-create-to-shell", "Linux domU: xl create -> /init starts its shell",
+     ("report",), None),
+    ("linux-boot-kernel-to-shell", "Linux domU: kernel's clock starts -> /init's shell",
+     ("report",), None),
+    ("linux-dd-read-ratio", "Linux domU dd bs=1M of xvda / dom0 blkread, same disk",
+     ("report",), None),
+    ("linux-dd-direct-read-ratio", "the same, dd iflag=direct (no page cache)", ("report",),
+     None),
     (None, "Linux domU CPU-bound work vs dom0", (">=", 0.98), None,
      "not comparable: Keel's dom0 is a C program, no Linux, no md5sum"),
 ]
@@ -663,6 +671,77 @@ def linux_figures(runs):
         "spread": [round(min(ratios), 3), round(max(ratios), 3)]}}
 
 
+LINUX_BOOT_TEST = "linux-bench-boot-and-dd"
+LINUX_BOOT_RE = re.compile(r"^linux bench: boot create-to-shell (\d+) insns kernel-to-shell (\d+) "
+                           r"insns first-insn (\d+) insns kernel-to-init (\d+) insns", re.M)
+LINUX_DD_RE = re.compile(r"^linux bench: dd ratio ([0-9.]+) direct ratio ([0-9.]+) guest (\d+) "
+                         r"bytes (\d+) ns direct (\d+) ns dom0 (\d+) bytes (\d+) ns (\d+) "
+                         r"requests", re.M)
+
+
+def linux_boot_parse(texts):
+    """The figures from the logs of `linux-bench-boot-and-dd` runs (their
+    `linux bench:` lines): create -> shell and kernel -> shell in
+    instructions (the -icount boot: every run's the same, the first
+    reported, the others as the spread), the dd ratio (wall clock: the
+    median)."""
+    boots, dds = [], []
+    for k, text in enumerate(texts, 1):
+        b, d = LINUX_BOOT_RE.search(text), LINUX_DD_RE.search(text)
+        if not b or not d:
+            raise BenchError("%s run %d printed no boot or dd line" % (LINUX_BOOT_TEST, k))
+        boots.append(tuple(int(x) for x in b.groups()))
+        dds.append((float(d.group(1)), float(d.group(2))) +
+                   tuple(int(x) for x in d.groups()[2:]))
+    n = len(texts)
+
+    def insns(i, what):
+        xs = [b[i] for b in boots]
+        return {"value": xs[0], "unit": "insns",
+                "detail": "%s; %d run(s) of %s under -icount%s" % (
+                    what, n, LINUX_BOOT_TEST,
+                    "" if len(set(xs)) == 1 else ", spread %d..%d" % (min(xs), max(xs))),
+                "spread": [min(xs), max(xs)]}
+
+    def ratio(i, what):
+        xs = [d[i] for d in dds]
+        return {"value": round(median(xs), 3), "unit": "ratio",
+                "detail": "%s; %d run(s), wall clock: guest %s ns, dom0 %s ns for %d bytes; "
+                          "spread %.3f..%.3f" % (what, n, "/".join(str(d[i + 3]) for d in dds),
+                                                 "/".join(str(d[6]) for d in dds), dds[0][2],
+                                                 min(xs), max(xs)),
+                "spread": [round(min(xs), 3), round(max(xs), 3)]}
+    return {
+        "linux-boot-create-to-shell": insns(
+            0, "create hypercall -> Linux's first instruction %d (the hypervisor's line) + "
+               "Linux's clock -> /init's shell marker %d; Linux's steps before its clock "
+               "starts are not counted" % (boots[0][2], boots[0][1])),
+        "linux-boot-kernel-to-shell": insns(
+            1, "Linux's printk clock (from setup_arch's Xen clock init) to /init's marker "
+               "after loading xen-blkfront; /init itself started at %d" % boots[0][3]),
+        "linux-dd-read-ratio": ratio(0, "dd bs=1M through Linux's page cache"),
+        "linux-dd-direct-read-ratio": ratio(1, "dd bs=1M iflag=direct")}
+
+
+def linux_boot_figures(runs):
+    """Runs the test linux-bench-boot-and-dd (tests/linux/
+    test_linux_bench.py: a Linux domU's boot timeline under -icount, then
+    its dd of xvda against dom0's blkread of the same disk, wall clock)
+    `runs` times; linux_boot_parse's figures."""
+    texts = []
+    log = os.path.join(BUILD, "test-logs", LINUX_BOOT_TEST + ".log")
+    for k in range(runs):
+        r = subprocess.run([sys.executable, os.path.join(TREE, "tests", "run.py"), "--match",
+                            LINUX_BOOT_TEST], cwd=TREE, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=1900)
+        if r.returncode != 0:
+            raise BenchError("%s failed (run %d of %d):\n%s" % (
+                LINUX_BOOT_TEST, k + 1, runs, r.stdout.decode(errors="replace")[-2000:]))
+        with open(log, errors="replace") as f:
+            texts.append(f.read())
+    return linux_boot_parse(texts)
+
+
 def derived(figs):
     """Figures computed from dom0's: hypervisor to dom0's first line."""
     if "boot-hv-to-dom0" in figs and "boot-first-line" in figs:
@@ -754,8 +833,10 @@ def main():
                     help="runs of the PV net stream test (default 3, about 15 s each; 0 skips "
                          "it; --smoke: 0)")
     ap.add_argument("--linux-runs", type=int, default=1,
-                    help="runs of the Linux domU CPU test (default 1: it runs under -icount "
-                         "and repeats; about 2.5 minutes; 0 skips it; --smoke: 0)")
+                    help="runs of each Linux domU test: the CPU test and the boot and dd "
+                         "test (default 1: the CPU work and the boot run under -icount and "
+                         "repeat; the dd ratio is wall clock; about 2.5 minutes each; 0 skips "
+                         "them; --smoke: 0)")
     ap.add_argument("--compare-only", action="store_true",
                     help="run nothing: compare the --json file with --compare OLD.json")
     a = ap.parse_args()
@@ -824,6 +905,9 @@ def main():
             say("bench: running %s %d time(s) (Linux domU, -icount, about 2.5 minutes each)"
                 % (LINUX_TEST, a.linux_runs))
             ring.update(linux_figures(a.linux_runs))
+            say("bench: running %s %d time(s) (Linux domU boot under -icount, then dd, "
+                "about 2.5 minutes each)" % (LINUX_BOOT_TEST, a.linux_runs))
+            ring.update(linux_boot_figures(a.linux_runs))
     except BenchError as e:
         sys.stderr.write("bench: FAILED: %s\n" % e)
         return 1

@@ -88,6 +88,11 @@ struct domain {
 	unsigned nr_e820;               /* XENMEM_memory_map (keel/physmap.h) */
 	struct xen_e820_entry e820[DOMAIN_E820_MAX];
 	u16 controller_pause_count; /* domctl pauses (Xen's); runs only at 0 */
+	/* System time (ns) at domain_create, and whether vCPU 0 has run:
+	 * kernel/vcpu_run.c logs the time from one to the other once, the
+	 * figure docs/PERFORMANCE.md's Linux boot timeline starts from. */
+	u64 created_ns;
+	bool entered;
 };
 
 /* The domain with id `id`, or NULL. */
