@@ -177,6 +177,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_guest(si);
 	else if (!strcmp(role, "xs"))
 		role_xs();
+	else if (!strcmp(role, "xs-ticker"))
+		role_xs_ticker();
 	else if (!strcmp(role, "xs-hostile"))
 		role_xs_hostile();
 	else if (!strcmp(role, "modules"))

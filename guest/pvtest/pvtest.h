@@ -163,6 +163,11 @@ void role_tscaux(void);
 void role_stringio(void);
 void role_vcputime(void);
 void role_xs(void);
+/* role=xs-ticker [period_ms=100] [ticks=N]: a xenstore write (data/tick)
+ * every period, each followed by a console_io line "pvtest: xs-tick K at
+ * T ms": dom0's xenstored answers the writes from its event loop, so the
+ * lines stop while that loop is held up (linux-pvh-create-keeps-dom0-serving). */
+void role_xs_ticker(void);
 void role_xs_hostile(void);
 void role_modules(const struct hvm_start_info *si);
 void role_platform(const struct hvm_start_info *si);

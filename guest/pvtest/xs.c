@@ -18,6 +18,7 @@
 #include <lib/string.h>
 #include "evtchn.h"
 #include "guest.h"
+#include "pvclock.h"
 #include "pvtest.h"
 #include "xenbus.h"
 
@@ -190,4 +191,21 @@ void role_xs(void)
 	if (c->dead)
 		printf("xs: the connection died (%d)\n", c->dead);
 	printf("xs: done %u passed %u failed\n", passed, failed);
+}
+
+void role_xs_ticker(void)
+{
+	u64 period = arg_u64_or("period_ms", 100) * 1000000ULL, max = arg_u64_or("ticks", 1000000);
+	char v[24];
+	int rc;
+
+	if ((rc = xenbus_init()))
+		fail("xs-ticker: no xenstore (%d)", rc);
+	for (u64 k = 1; k <= max; k++) {
+		snprintf(v, sizeof(v), "%lu", k);
+		if ((rc = xb_write(xenbus(), 0, "data/tick", v)))
+			fail("xs-ticker: write %lu: %d", k, rc);
+		printf("pvtest: xs-tick %lu at %lu ms\n", k, pvclock_now_ns() / 1000000);
+		pvclock_sleep_ns(period);
+	}
 }

@@ -38,12 +38,19 @@ static void mem_release(void *ctx, void *p, size_t n)
 	free(p);
 }
 
+/* dom0 runs its loop here; the decoders must cope with being called
+ * back between blocks. */
+static void progress(void *ctx)
+{
+	(void)ctx;
+}
+
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	static char err[200];
 	static u8 compact[ELFPACK_OUT_MAX];
 	static struct elfpack pk;
-	const struct image_mem mem = { mem_alloc, mem_release, NULL };
+	const struct image_mem mem = { mem_alloc, mem_release, NULL, progress };
 	struct image_result r;
 
 	err[0] = 0;

@@ -284,7 +284,15 @@ static void ufree(void *ctx, void *p, size_t n)
 	free(p);
 }
 
-static const struct image_mem umem = { ualloc, ufree, NULL };
+static const struct image_mem umem = { ualloc, ufree, NULL, NULL };
+
+static unsigned progress_calls;
+
+static void count_progress(void *ctx)
+{
+	ck_assert_ptr_eq(ctx, &progress_calls);
+	progress_calls++;
+}
 
 START_TEST(bzimage_header_fields_are_bounded)
 {
@@ -358,6 +366,35 @@ START_TEST(image_unpack_names_what_it_refuses)
 	ck_assert_int_eq(image_unpack(data, 60000, &umem, &r, err, sizeof(err)), 0);
 	ck_assert(r.elf == data && !r.owned && r.container == IMG_ELF);
 	free(z);
+	free(data);
+}
+END_TEST
+
+/* A long unpack gives its caller control about every MiB of output (dom0
+ * runs its loop there): 6 MiB of each format, one xz block of it, calls
+ * the hook at least 5 times and still decodes every byte. */
+START_TEST(image_unpack_calls_progress_about_every_mib)
+{
+	static const char *const tools[] = { "xz -c -T1 -0 --check=crc64", "gzip -c -1",
+					     "lz4 -l -1 -c", "zstd -q -c -1" };
+	const size_t len = 6u << 20;
+	u8 *data = make_data(len);
+	memcpy(data, "\x7f" "ELF", 4);
+	struct image_mem mem = { ualloc, ufree, &progress_calls, count_progress };
+
+	for (unsigned i = 0; i < 4; i++) {
+		struct image_result r;
+		size_t zn;
+		u8 *z = run_tool(tools[i], data, len, &zn);
+		progress_calls = 0;
+		ck_assert_msg(image_unpack(z, zn, &mem, &r, err, sizeof(err)) == 0, "%s: %s",
+			      tools[i], err);
+		ck_assert_uint_eq(r.elf_len, len);
+		ck_assert(!memcmp(r.elf, data, len));
+		ck_assert_msg(progress_calls >= 5, "%s: %u progress calls", tools[i], progress_calls);
+		free(r.owned);
+		free(z);
+	}
 	free(data);
 }
 END_TEST
@@ -444,5 +481,6 @@ const struct unit_case unit_cases[] = {
 	{ "image-bzimage-header-fields-are-bounded", &bzimage_header_fields_are_bounded_ttest },
 	{ "image-unpack-names-what-it-refuses", &image_unpack_names_what_it_refuses_ttest },
 	{ "image-elfpack-keeps-headers-and-notes-only", &elfpack_keeps_headers_and_notes_only_ttest },
+	{ "image-unpack-calls-progress-about-every-mib", &image_unpack_calls_progress_about_every_mib_ttest },
 	{ 0 },
 };

@@ -27,7 +27,25 @@ struct dec_buf {
 	size_t out_cap, out_pos; /* out_pos: bytes produced */
 	char *err;
 	size_t errlen;
+	/* Optional: called between blocks about every DEC_PROGRESS_BYTES of
+	 * output (dom0 runs its event loop there, so unpacking a large
+	 * kernel does not hold up every other service); it must not touch
+	 * the buffers. */
+	void (*progress)(void *ctx);
+	void *progress_ctx;
+	size_t progress_at;
 };
+
+#define DEC_PROGRESS_BYTES (1u << 20)
+
+/* Calls b->progress if set and another DEC_PROGRESS_BYTES came out. */
+static inline void dec_progress(struct dec_buf *b)
+{
+	if (b->progress && b->out_pos >= b->progress_at) {
+		b->progress_at = b->out_pos + DEC_PROGRESS_BYTES;
+		b->progress(b->progress_ctx);
+	}
+}
 
 /* Formats one error line into b->err; returns rc (for `return
  * dec_fail(b, -EINVAL, ...)`). */

@@ -208,6 +208,7 @@ static int inflate(struct dec_buf *b)
 	int rc;
 
 	do {
+		dec_progress(b);
 		last = getbits(&s, 1);
 		unsigned type = getbits(&s, 2);
 		if (s.overrun)

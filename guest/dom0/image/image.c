@@ -132,7 +132,8 @@ int image_unpack(const u8 *data, size_t size, const struct image_mem *mem,
 		return -ENOMEM;
 	}
 	struct dec_buf b = { .in = in, .in_len = in_len, .out = out, .out_cap = cap,
-			     .err = err, .errlen = errlen };
+			     .err = err, .errlen = errlen, .progress = mem->progress,
+			     .progress_ctx = mem->ctx, .progress_at = DEC_PROGRESS_BYTES };
 	rc = fn(&b);
 	if (!rc && r->bzimage && b.out_pos != cap) {
 		snprintf(err, errlen, "bzImage: payload decompressed to %zu bytes, its trailer says %zu",

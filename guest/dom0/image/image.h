@@ -30,11 +30,13 @@ enum image_fmt image_detect(const u8 *p, size_t n);
 const char *image_fmt_name(enum image_fmt f);
 
 /* Where an unpacked ELF goes: alloc(ctx, n) returns n writable bytes or
- * NULL; release(ctx, p, n) gives them back. */
+ * NULL; release(ctx, p, n) gives them back. progress(ctx), if set, is
+ * called about every MiB of decompressed output (struct dec_buf). */
 struct image_mem {
 	void *(*alloc)(void *ctx, size_t n);
 	void (*release)(void *ctx, void *p, size_t n);
 	void *ctx;
+	void (*progress)(void *ctx);
 };
 
 struct image_result {

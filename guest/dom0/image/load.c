@@ -10,6 +10,7 @@
 #include "guest.h"
 #include "image.h"
 #include "load.h"
+#include "loop/loop.h"
 #include "pages.h"
 
 /*
@@ -31,7 +32,23 @@ static void mem_release(void *ctx, void *p, size_t n)
 	pages_free(p, ALIGN_UP(n, PAGE_SIZE) >> PAGE_SHIFT);
 }
 
-/* Writes segment s (file bytes, then zeros) page by page. */
+/*
+ * Unpacking and writing a distribution kernel takes seconds of dom0's
+ * time (tens of MiB through XZ, then a foreign mapping per page): the
+ * loop runs between steps so that the other guests' consoles, disks,
+ * networks and xenstore go on meanwhile. It runs from inside the CLI's
+ * command, so the console's own handler waits (loop.h): no second
+ * command can start.
+ */
+static void let_others_run(void *ctx)
+{
+	(void)ctx;
+	if (!loop_init())
+		loop_run_once(false);
+}
+
+/* Writes segment s (file bytes, then zeros) page by page, letting the
+ * loop run every 256 pages. */
 static int write_segment(domid_t id, const u8 *elf, const struct elfpack_seg *s, char *err,
 			 size_t errlen)
 {
@@ -57,6 +74,8 @@ static int write_segment(domid_t id, const u8 *elf, const struct elfpack_seg *s,
 			return rc;
 		}
 		done += n;
+		if (!(gpa >> PAGE_SHIFT & 255))
+			let_others_run(NULL);
 	}
 	return 0;
 }
@@ -67,7 +86,7 @@ int image_build_domain(domid_t id, const void *data, u64 size, const char *cmdli
 {
 	static u8 compact[ELFPACK_OUT_MAX];
 	static struct elfpack pk;
-	const struct image_mem mem = { mem_alloc, mem_release, NULL };
+	const struct image_mem mem = { mem_alloc, mem_release, NULL, let_others_run };
 	struct image_result r;
 	int rc;
 

@@ -32,6 +32,7 @@ static int block(struct dec_buf *b, size_t end, unsigned n)
 	size_t pos = b->in_pos, start = b->out_pos;
 
 	for (;;) {
+		dec_progress(b); /* legacy blocks are up to 8 MiB of output */
 		if (pos >= end)
 			return dec_fail(b, -EINVAL, "lz4: block %u ends inside a sequence", n);
 		u8 token = in[pos++];
@@ -77,6 +78,7 @@ int lz4_decode(struct dec_buf *b)
 		return dec_fail(b, -EINVAL, "lz4: no legacy frame magic");
 	b->in_pos = 4;
 	while (b->in_len - b->in_pos >= 4) {
+		dec_progress(b);
 		size_t left = b->in_len - b->in_pos;
 		u32 size = get_le32(b->in + b->in_pos);
 		if (size == LZ4_LEGACY_MAGIC) {

@@ -328,6 +328,7 @@ int lzma2_decode(struct dec_buf *b)
 	memset(d, 0, sizeof(*d));
 	d->b = b;
 	for (;;) {
+		dec_progress(b); /* between chunks (at most 2 MiB of output each) */
 		if (b->in_pos >= b->in_len)
 			return dec_fail(b, -EINVAL, "xz: LZMA2 data truncated (no end marker)");
 		u8 ctl = b->in[b->in_pos++];

@@ -663,6 +663,7 @@ static int frame(struct zstd_state *s)
 	s->rep[2] = 8;
 	s->have_ll = s->have_of = s->have_ml = s->have_huf = false;
 	for (bool last = false; !last;) {
+		dec_progress(b);
 		if (b->in_len - pos < 3)
 			FAIL("block header truncated");
 		u32 bh = in[pos] | (u32)in[pos + 1] << 8 | (u32)in[pos + 2] << 16;

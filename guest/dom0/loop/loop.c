@@ -21,7 +21,15 @@ static u64 marked[NR_WORDS];
 static struct {
 	loop_port_fn fn;
 	void *arg;
+	bool running; /* its handler is on the stack (a nested loop runs) */
 } ports[NR_EVENT_CHANNELS];
+
+/* Ports that fired while their handler was running further up the stack
+ * (a command that waits runs the loop from inside the console's
+ * handler): they go back to `marked` when that handler returns, so a
+ * handler is never entered twice, and a nested loop neither loses the
+ * event nor spins on it. */
+static u64 deferred[NR_WORDS];
 
 static struct loop_timer *timers; /* armed ones, unsorted: there are few */
 static struct {
@@ -94,6 +102,7 @@ void loop_unbind_port(evtchn_port_t port)
 	evtchn_mask(port);
 	evtchn_set_handler(port, NULL, NULL);
 	ports[port].fn = NULL;
+	deferred[port / 64] &= ~(1ULL << (port % 64));
 	__atomic_fetch_and(&marked[port / 64], ~(1ULL << (port % 64)), __ATOMIC_SEQ_CST);
 }
 
@@ -264,10 +273,21 @@ static bool run_handlers(void)
 		while (bits) {
 			evtchn_port_t port = w * 64 + (unsigned)__builtin_ctzll(bits);
 			bits &= bits - 1;
+			u64 bit = 1ULL << (port % 64);
 			if (!ports[port].fn)
 				continue; /* unbound since it was marked */
+			if (ports[port].running) {
+				deferred[w] |= bit;
+				continue;
+			}
 			stats.handled++;
+			ports[port].running = true;
 			ports[port].fn(port, ports[port].arg);
+			ports[port].running = false;
+			if (deferred[w] & bit) {
+				deferred[w] &= ~bit;
+				__atomic_fetch_or(&marked[w], bit, __ATOMIC_SEQ_CST);
+			}
 			ran = true;
 		}
 	}
@@ -303,11 +323,10 @@ static void deadline_passed(void *arg)
 
 bool loop_run_until(bool (*cond)(void *arg), void *arg, u64 deadline_ns)
 {
-	static bool late; /* not reentrant: handlers never call this */
+	bool late = false; /* each caller its own: calls may nest */
 	struct loop_timer t = { .fn = deadline_passed, .arg = &late };
 	bool ok;
 
-	late = false;
 	if (loop_init())
 		return cond(arg);
 	loop_timer_arm(&t, deadline_ns);

@@ -14,8 +14,12 @@
  *
  * Rules for handlers: run to completion quickly, never block the loop
  * (no loop_wait_port, no synchronous driver I/O), split long work into
- * steps (return and let idle work or a timer continue). Everything runs
- * on vCPU 0; nothing here is reentrant from the upcall except the
+ * steps (return and let idle work or a timer continue). A handler that
+ * must wait (a CLI command waiting for a frontend, unpacking a kernel)
+ * may run the loop itself (loop_run_until, loop_run_once): the other
+ * handlers run meanwhile, but never its own or any other handler
+ * already on the stack (their events wait until it returns). Everything
+ * runs on vCPU 0; nothing here is reentrant from the upcall except the
  * marking. Every call returns 0 or a negative errno.
  */
 #ifndef GUEST_DOM0_LOOP_H
