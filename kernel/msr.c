@@ -28,6 +28,17 @@
  * any set bit is refused with #GP. */
 #define MSR_AMD_SYSCFG 0xc0010010
 #define MSR_IA32_MISC_ENABLE 0x1a0
+/* The microcode revision: IA32_BIOS_SIGN_ID on Intel (SDM vol. 4 table
+ * 2-2; the revision is bits 63:32), PATCH_LEVEL on AMD, the same index.
+ * Linux reads it on Intel without _safe (intel_get_microcode_revision:
+ * the SDM's "write 0, CPUID 1, read" sequence with native_wrmsrl and
+ * native_rdmsrl), so a #GP there kills the boot. Reads 0: Keel loads no
+ * microcode and a guest's mitigation choices must not depend on the
+ * host's (Xen forwards its own last load's revision instead; 0 is what
+ * an old Xen and a CPU without an update report). Writing 0 is that
+ * sequence's first step and is accepted on Intel only, as Xen's
+ * guest_wrmsr does; every other write is #GP (read-only on both). */
+#define MSR_IA32_UCODE_REV 0x8b
 #define MSR_XEN_HYPERCALL_PAGE 0x40000000 /* CPUID base+2 EBX */
 
 /* IA32_TSC_AUX exists where RDTSCP (CPUID 8000_0001 EDX[27]) or RDPID
@@ -143,6 +154,9 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 	case MSR_IA32_MISC_ENABLE:
 		val = 1; /* fast strings */
 		break;
+	case MSR_IA32_UCODE_REV:
+		val = 0;
+		break;
 	case MSR_IA32_TSC:
 		val = rdtsc();
 		break;
@@ -201,6 +215,10 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 		break;
 	case MSR_AMD_SYSCFG:
 		if (!guest_is_amd(v) || val)
+			return EXIT_INJECT_GP;
+		break;
+	case MSR_IA32_UCODE_REV:
+		if (guest_is_amd(v) || val)
 			return EXIT_INJECT_GP;
 		break;
 	case MSR_TSC_AUX:
