@@ -30,14 +30,13 @@
 #define MSR_IA32_MISC_ENABLE 0x1a0
 /* The microcode revision: IA32_BIOS_SIGN_ID on Intel (SDM vol. 4 table
  * 2-2; the revision is bits 63:32), PATCH_LEVEL on AMD, the same index.
- * Linux reads it on Intel without _safe (intel_get_microcode_revision:
- * the SDM's "write 0, CPUID 1, read" sequence with native_wrmsrl and
- * native_rdmsrl), so a #GP there kills the boot. Reads 0: Keel loads no
- * microcode and a guest's mitigation choices must not depend on the
- * host's (Xen forwards its own last load's revision instead; 0 is what
- * an old Xen and a CPU without an update report). Writing 0 is that
- * sequence's first step and is accepted on Intel only, as Xen's
- * guest_wrmsr does; every other write is #GP (read-only on both). */
+ * Linux's early_init_intel runs the SDM's "write 0, CPUID 1, read"
+ * sequence with native_wrmsrl/native_rdmsrl (no _safe): a #GP there is
+ * an "unchecked MSR access error" warning with a stack trace. Reads 0:
+ * Keel loads no microcode and has no revision of its own to report (Xen
+ * forwards that of its last load, xen/arch/x86/msr.c). Writing 0, the
+ * sequence's first step, is accepted on Intel only, as Xen's guest_wrmsr
+ * does; every other write is #GP (the register is read-only on both). */
 #define MSR_IA32_UCODE_REV 0x8b
 #define MSR_XEN_HYPERCALL_PAGE 0x40000000 /* CPUID base+2 EBX */
 
