@@ -28,6 +28,16 @@
  * any set bit is refused with #GP. */
 #define MSR_AMD_SYSCFG 0xc0010010
 #define MSR_IA32_MISC_ENABLE 0x1a0
+/* The microcode revision: IA32_BIOS_SIGN_ID on Intel (SDM vol. 4 table
+ * 2-2; the revision is bits 63:32), PATCH_LEVEL on AMD, the same index.
+ * Linux's early_init_intel runs the SDM's "write 0, CPUID 1, read"
+ * sequence with native_wrmsrl/native_rdmsrl (no _safe): a #GP there is
+ * an "unchecked MSR access error" warning with a stack trace. Reads 0:
+ * Keel loads no microcode and has no revision of its own to report (Xen
+ * forwards that of its last load, xen/arch/x86/msr.c). Writing 0, the
+ * sequence's first step, is accepted on Intel only, as Xen's guest_wrmsr
+ * does; every other write is #GP (the register is read-only on both). */
+#define MSR_IA32_UCODE_REV 0x8b
 #define MSR_XEN_HYPERCALL_PAGE 0x40000000 /* CPUID base+2 EBX */
 
 /* IA32_TSC_AUX exists where RDTSCP (CPUID 8000_0001 EDX[27]) or RDPID
@@ -143,6 +153,9 @@ enum exit_action handle_msr_read(struct vcpu *v, struct vm_exit *e)
 	case MSR_IA32_MISC_ENABLE:
 		val = 1; /* fast strings */
 		break;
+	case MSR_IA32_UCODE_REV:
+		val = 0;
+		break;
 	case MSR_IA32_TSC:
 		val = rdtsc();
 		break;
@@ -201,6 +214,10 @@ enum exit_action handle_msr_write(struct vcpu *v, struct vm_exit *e)
 		break;
 	case MSR_AMD_SYSCFG:
 		if (!guest_is_amd(v) || val)
+			return EXIT_INJECT_GP;
+		break;
+	case MSR_IA32_UCODE_REV:
+		if (guest_is_amd(v) || val)
 			return EXIT_INJECT_GP;
 		break;
 	case MSR_TSC_AUX:

@@ -62,7 +62,7 @@ struct blkdev *ram_blk_create(u64 sectors, const char *serial)
 {
 	struct ram_blk *rb = &ram;
 
-	if (rb->data || !sectors || sectors > 65536)
+	if (rb->data || !sectors || sectors > RAM_BLK_MAX_SECTORS)
 		return NULL;
 	rb->data = dma_alloc((size_t)sectors * 512, 0);
 	if (!rb->data)

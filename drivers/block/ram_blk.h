@@ -14,9 +14,10 @@
 #include "blkdev.h"
 
 #define RAM_BLK_QD 32
+#define RAM_BLK_MAX_SECTORS 65536u /* 32 MiB */
 
 /* Creates and registers one. The blkdev, or NULL (no memory, bad size:
- * 1..65536 sectors, a second disk: one is all a test needs). */
+ * 1..RAM_BLK_MAX_SECTORS sectors, a second disk: one is all a test needs). */
 struct blkdev *ram_blk_create(u64 sectors, const char *serial);
 
 #endif

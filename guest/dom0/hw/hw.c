@@ -4,8 +4,10 @@
  * The binding table lists the drivers in the order they are offered a
  * device; a device no driver matches is listed as unbound.
  */
+#include <lib/errno.h>
 #include <lib/string.h>
 #include "block/blkdev.h"
+#include "block/ram_blk.h"
 #include "drivers.h"
 #include "evtchn.h"
 #include "guest.h"
@@ -89,6 +91,22 @@ void dom0_hw_inventory(void)
 	       disks, netdev_count(), partitions);
 }
 
+/* ramblk=MIB: a zeroed disk of MIB MiB in dom0's own memory, "ram0"
+ * (drivers/block/ram_blk.h), which blkback exports like any other. For
+ * hosts with no disk controller dom0 drives: Bochs offers ATA/IDE only
+ * (docs/test-hosts.md), so a Linux guest's xvda there is this. */
+static void add_ram_disk(const struct hvm_start_info *si)
+{
+	u64 mib = 0;
+	int rc = cmdline_get_u64(si_cmdline(si), "ramblk", &mib);
+
+	if (rc == -ENOENT)
+		return;
+	if (rc || !mib || mib > RAM_BLK_MAX_SECTORS / 2048 || !ram_blk_create(mib * 2048, "RAMBLK"))
+		printf("dom0: ramblk=%lu: no RAM disk (1 to %u MiB, from the page pool)\n", mib,
+		       RAM_BLK_MAX_SECTORS / 2048);
+}
+
 void dom0_hw_init(const struct hvm_start_info *si)
 {
 	char opt[8];
@@ -106,6 +124,7 @@ void dom0_hw_init(const struct hvm_start_info *si)
 	printf("dom0: page pool: %lu MiB for DMA and buffers\n", pages >> 8);
 	pci_init(si->rsdp_paddr);
 	pci_bind(dom0_drivers, ARRAY_SIZE(dom0_drivers));
+	add_ram_disk(si);
 	storage_scan_partitions();
 	hw_ready = true;
 	dom0_hw_inventory();
