@@ -195,9 +195,10 @@ u64 vmx_get_reg(struct vcpu *v, enum vreg r)
 	case VREG_EFER:
 		return vmread(GUEST_IA32_EFER);
 	case VREG_PAT:
-		/* Without the PAT controls the field means nothing: the
-		 * reset value, which EPT then ignores (ept.c). */
-		return vmx.pat_entry ? vmread(GUEST_IA32_PAT) : PAT_POWER_ON;
+		/* Without the PAT controls the value is only kept (EPT then
+		 * ignores the guest's PAT, ept.c): the guest reads back what
+		 * it wrote. */
+		return vmx.pat_entry ? vmread(GUEST_IA32_PAT) : vmx_vcpu(v)->pat;
 	default:
 		return 0;
 	}
@@ -244,6 +245,8 @@ void vmx_set_reg(struct vcpu *v, enum vreg r, u64 val)
 	case VREG_PAT:
 		if (vmx.pat_entry)
 			vmwrite(GUEST_IA32_PAT, val);
+		else
+			vmx_vcpu(v)->pat = val;
 		break;
 	default:
 		break;
@@ -388,6 +391,7 @@ static void write_guest_state(struct vcpu *v)
 	vmwrite(GUEST_SYSENTER_EIP, 0);
 	if (vmx.pat_entry || vmx.pat_exit_save)
 		vmwrite(GUEST_IA32_PAT, PAT_POWER_ON); /* the reset value */
+	vmx_vcpu(v)->pat = PAT_POWER_ON;
 	for (unsigned i = 0; i < 4; i++)
 		vmwrite(GUEST_PDPTE0 + 2 * i, 0);
 	vmwrite(GUEST_ACTIVITY_STATE, 0); /* active */

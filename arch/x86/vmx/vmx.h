@@ -210,6 +210,7 @@ struct vmx_vcpu {
 	 * the next entry is VMRESUME. Read by vmx_run.asm (asm-offsets). */
 	bool launched;
 	u64 cr2;              /* VMX does not switch CR2 (SDM 27.3, 28.5) */
+	u64 pat;              /* the guest's PAT where the CPU cannot load it */
 	/* inject.c */
 	bool queued;          /* an event from vendor_ops.inject() */
 	struct vevent queued_ev;

@@ -13,6 +13,7 @@
 #include "inet.h"
 #include "loop/loop.h"
 #include "net/netdev.h"
+#include "pages.h"
 #include "pvclock.h"
 
 #include "bridge.h"
@@ -28,21 +29,25 @@
  * that instant (QEMU's device thread may be late to consume it). Only a
  * full backlog drops, counted in tx_dropped. It is drained before each new
  * frame, after each poll, and by a timer while frames wait (virtio-net
- * asks for no interrupt on transmissions).
+ * asks for no interrupt on transmissions). The frames come from dom0's
+ * page pool when the NIC joins the bridge (not bss, which the boot
+ * clears); without them a full ring drops at once, as before.
  */
 #define NIC_BACKLOG 128
+#define BACKLOG_PAGES (ALIGN_UP((u64)NIC_BACKLOG * BRIDGE_MAX_FRAME, PAGE_SIZE) >> PAGE_SHIFT)
 #define NIC_BACKLOG_RETRY_NS 50000ULL
+#define NIC_BACKLOG_RETRY_MAX_NS 1000000ULL
 
 struct nic_port {
 	struct bridge_port port;
 	struct netdev *nd;
 	struct loop_timer retry;
+	u64 retry_ns;
 	unsigned head, count;
 	u16 len[NIC_BACKLOG];
 	u8 (*frame)[BRIDGE_MAX_FRAME];
 };
 
-static u8 backlog_frames[NETDEV_MAX][NIC_BACKLOG][BRIDGE_MAX_FRAME];
 
 static struct {
 	bool started;
@@ -55,28 +60,28 @@ static struct {
 	struct loop_timer poll_timer;
 } ns;
 
-/* Sends waiting frames while the ring takes them. A frame the device
- * refuses for another reason than a full ring is dropped and counted. */
-static void nic_drain(struct nic_port *np)
+/* Sends waiting frames while the ring takes them; true if any left. A
+ * frame the device refuses for another reason than a full ring is
+ * dropped: the bridge counted it sent when it was queued, so it moves
+ * from tx_frames to tx_dropped. */
+static bool nic_drain(struct nic_port *np)
 {
+	bool moved = false;
+
 	while (np->count) {
 		int rc = netdev_xmit(np->nd, np->frame[np->head], np->len[np->head]);
 		if (rc == -EBUSY)
 			break;
-		if (rc)
+		if (rc) {
+			np->port.tx_frames--;
+			np->port.tx_bytes -= np->len[np->head];
 			np->port.tx_dropped++;
+		}
 		np->head = (np->head + 1) % NIC_BACKLOG;
 		np->count--;
+		moved = true;
 	}
-}
-
-static void nic_retry(void *arg)
-{
-	struct nic_port *np = arg;
-
-	nic_drain(np);
-	if (np->count)
-		loop_timer_arm(&np->retry, pvclock_now_ns() + NIC_BACKLOG_RETRY_NS);
+	return moved;
 }
 
 static int nic_xmit(struct bridge_port *p, const u8 *frame, size_t len)
@@ -92,14 +97,16 @@ static int nic_xmit(struct bridge_port *p, const u8 *frame, size_t len)
 		if (rc != -EBUSY)
 			return rc;
 	}
-	if (np->count == NIC_BACKLOG || len > BRIDGE_MAX_FRAME)
+	if (!np->frame || np->count == NIC_BACKLOG || len > BRIDGE_MAX_FRAME)
 		return -EBUSY; /* the bridge counts the drop */
 	unsigned tail = (np->head + np->count) % NIC_BACKLOG;
 	memcpy(np->frame[tail], frame, len);
 	np->len[tail] = (u16)len;
 	np->count++;
-	if (!np->retry.armed)
-		loop_timer_arm(&np->retry, pvclock_now_ns() + NIC_BACKLOG_RETRY_NS);
+	if (!np->retry.armed) {
+		np->retry_ns = NIC_BACKLOG_RETRY_NS;
+		loop_timer_arm(&np->retry, pvclock_now_ns() + np->retry_ns);
+	}
 	return 0;
 }
 
@@ -119,6 +126,25 @@ static unsigned nic_poll(struct nic_port *np)
 		got += n;
 	nic_drain(np); /* the poll reaped finished transmissions */
 	return got;
+}
+
+/* While frames wait: a poll (which reaps the ring: some NICs free slots
+ * only there), then the backlog. Every 50 us while it moves, backing off
+ * to NIC_BACKLOG_RETRY_MAX_NS while the device takes nothing (a stalled
+ * device must not wake dom0 20,000 times a second). */
+static void nic_retry(void *arg)
+{
+	struct nic_port *np = arg;
+	unsigned before = np->count;
+
+	nic_poll(np);
+	if (!np->count)
+		return;
+	if (np->count < before)
+		np->retry_ns = NIC_BACKLOG_RETRY_NS;
+	else
+		np->retry_ns = MIN(2 * np->retry_ns, NIC_BACKLOG_RETRY_MAX_NS);
+	loop_timer_arm(&np->retry, pvclock_now_ns() + np->retry_ns);
 }
 
 static void nic_irq(void *arg)
@@ -193,13 +219,17 @@ int netsvc_start(const char *cmdline)
 		strlcpy(np->port.name, np->nd->name, sizeof(np->port.name));
 		np->port.xmit = nic_xmit;
 		np->port.owner = np;
-		np->frame = backlog_frames[ns.nr_nics];
 		np->retry.fn = nic_retry;
 		np->retry.arg = np;
 		if ((rc = bridge_port_add(ns.br, &np->port))) {
 			printf("dom0: bridge %s: %s not joined (%d)\n", NETSVC_BRIDGE, np->nd->name, rc);
 			continue;
 		}
+		/* The slot is kept from here: its backlog is allocated once. */
+		np->frame = pages_alloc(BACKLOG_PAGES, 0);
+		if (!np->frame)
+			printf("dom0: bridge %s: %s: no memory for a transmit backlog; a full ring "
+			       "drops\n", NETSVC_BRIDGE, np->nd->name);
 		netdev_set_rx(np->nd, nic_rx, np);
 		drv_irq_set_handler(np->nd->irq, nic_irq, np);
 		ns.nr_nics++;

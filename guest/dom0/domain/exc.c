@@ -46,6 +46,8 @@ int dom_exc_init(void)
 		evtchn_close(port);
 		return rc;
 	}
+	/* Its subscribers restart and destroy domains: not inside a build. */
+	loop_set_control(port);
 	exc_port = port;
 	return 0;
 }

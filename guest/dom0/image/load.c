@@ -35,16 +35,17 @@ static void mem_release(void *ctx, void *p, size_t n)
 /*
  * Unpacking and writing a distribution kernel takes seconds of dom0's
  * time (tens of MiB through XZ, then a foreign mapping per page): the
- * loop runs between steps so that the other guests' consoles, disks,
- * networks and xenstore go on meanwhile. It runs from inside the CLI's
- * command, so the console's own handler waits (loop.h): no second
- * command can start.
+ * loop's services run between steps so that the other guests' consoles,
+ * disks, networks and xenstore go on meanwhile; its control ports (the
+ * console's commands, VIRQ_DOM_EXC's restarts) wait (loop_run_services),
+ * so no second create starts inside this one, whose decoder, segment table
+ * and mapping slot are single (`building` refuses one all the same).
  */
 static void let_others_run(void *ctx)
 {
 	(void)ctx;
 	if (!loop_init())
-		loop_run_once(false);
+		loop_run_services();
 }
 
 /* Writes segment s (file bytes, then zeros) page by page, letting the
@@ -80,9 +81,11 @@ static int write_segment(domid_t id, const u8 *elf, const struct elfpack_seg *s,
 	return 0;
 }
 
-int image_build_domain(domid_t id, const void *data, u64 size, const char *cmdline,
-		       const struct keel_domctl_pvh_module *mods, unsigned nr_mods, char *err,
-		       size_t errlen)
+/* Unpacks and writes the kernel, then has the hypervisor build the
+ * domain from the headers and notes kept in `compact`. */
+static int build(domid_t id, const void *data, u64 size, const char *cmdline,
+		 const struct keel_domctl_pvh_module *mods, unsigned nr_mods, char *err,
+		 size_t errlen)
 {
 	static u8 compact[ELFPACK_OUT_MAX];
 	static struct elfpack pk;
@@ -90,15 +93,6 @@ int image_build_domain(domid_t id, const void *data, u64 size, const char *cmdli
 	struct image_result r;
 	int rc;
 
-	if (size > IMAGE_MAX) {
-		snprintf(err, errlen, "kernel image of %lu MiB is larger than %llu MiB",
-			 (unsigned long)(size >> 20), IMAGE_MAX >> 20);
-		return -E2BIG;
-	}
-	if ((rc = gnttab_init(start_info(), 1))) {
-		snprintf(err, errlen, "kernel load: no mapping window (%d)", rc);
-		return rc;
-	}
 	if ((rc = image_unpack(data, size, &mem, &r, err, errlen)))
 		return rc;
 	if (r.container != IMG_ELF)
@@ -116,5 +110,31 @@ int image_build_domain(domid_t id, const void *data, u64 size, const char *cmdli
 	if (rc)
 		snprintf(err, errlen, "the hypervisor's PVH builder refused the kernel (%d; its console line says why)",
 			 rc);
+	return rc;
+}
+
+int image_build_domain(domid_t id, const void *data, u64 size, const char *cmdline,
+		       const struct keel_domctl_pvh_module *mods, unsigned nr_mods, char *err,
+		       size_t errlen)
+{
+	static bool building;
+	int rc;
+
+	if (size > IMAGE_MAX) {
+		snprintf(err, errlen, "kernel image of %lu MiB is larger than %llu MiB",
+			 (unsigned long)(size >> 20), IMAGE_MAX >> 20);
+		return -E2BIG;
+	}
+	if (building) {
+		snprintf(err, errlen, "another domain's kernel is being loaded");
+		return -EBUSY;
+	}
+	if ((rc = gnttab_init(start_info(), 1))) {
+		snprintf(err, errlen, "kernel load: no mapping window (%d)", rc);
+		return rc;
+	}
+	building = true;
+	rc = build(id, data, size, cmdline, mods, nr_mods, err, errlen);
+	building = false;
 	return rc;
 }

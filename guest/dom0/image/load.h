@@ -13,7 +13,9 @@
  * (the unpacker's, the ELF check's, the mapping's or the builder's
  * error). Decompressed memory is released before it returns. On a
  * failure the domain's RAM may be partly written; the caller destroys
- * it (launch.c does).
+ * it (launch.c does). Between megabytes and pages it runs dom0's loop
+ * services (loop_run_services: not the control ports, so no create or
+ * restart starts meanwhile); a call while one is under way gets -EBUSY.
  */
 #ifndef DOM0_IMAGE_LOAD_H
 #define DOM0_IMAGE_LOAD_H

@@ -22,7 +22,11 @@ static struct {
 	loop_port_fn fn;
 	void *arg;
 	bool running; /* its handler is on the stack (a nested loop runs) */
+	bool control; /* loop_set_control: held by loop_run_services */
 } ports[NR_EVENT_CHANNELS];
+
+/* Inside loop_run_services: control ports wait in `deferred`. */
+static bool holding_control;
 
 /* Ports that fired while their handler was running further up the stack
  * (a command that waits runs the loop from inside the console's
@@ -102,6 +106,7 @@ void loop_unbind_port(evtchn_port_t port)
 	evtchn_mask(port);
 	evtchn_set_handler(port, NULL, NULL);
 	ports[port].fn = NULL;
+	ports[port].control = false;
 	deferred[port / 64] &= ~(1ULL << (port % 64));
 	__atomic_fetch_and(&marked[port / 64], ~(1ULL << (port % 64)), __ATOMIC_SEQ_CST);
 }
@@ -263,7 +268,15 @@ int loop_add_idle(bool (*fn)(void *arg), void *arg)
 	return 0;
 }
 
-/* Handlers of every marked port, in port order, each word taken whole. */
+/*
+ * Handlers of every marked port, in port order, each word taken whole.
+ * Before a handler runs, the ports of its word not handled yet go back to
+ * `marked`, and are taken again after it (those still marked): a handler
+ * that runs the loop itself (loop.h) must see them, not find them held
+ * in this frame's local copy until it returns. Marks that arrive during a
+ * handler for ports already handled wait for the next iteration (a
+ * handler that kicks itself runs again then, not at once).
+ */
 static bool run_handlers(void)
 {
 	bool ran = false;
@@ -273,13 +286,15 @@ static bool run_handlers(void)
 		while (bits) {
 			evtchn_port_t port = w * 64 + (unsigned)__builtin_ctzll(bits);
 			bits &= bits - 1;
-			u64 bit = 1ULL << (port % 64);
+			u64 bit = 1ULL << (port % 64), rest = bits;
 			if (!ports[port].fn)
 				continue; /* unbound since it was marked */
-			if (ports[port].running) {
+			if (ports[port].running || (holding_control && ports[port].control)) {
 				deferred[w] |= bit;
 				continue;
 			}
+			if (rest)
+				__atomic_fetch_or(&marked[w], rest, __ATOMIC_SEQ_CST);
 			stats.handled++;
 			ports[port].running = true;
 			ports[port].fn(port, ports[port].arg);
@@ -289,6 +304,8 @@ static bool run_handlers(void)
 				__atomic_fetch_or(&marked[w], bit, __ATOMIC_SEQ_CST);
 			}
 			ran = true;
+			if (rest)
+				bits = __atomic_fetch_and(&marked[w], ~rest, __ATOMIC_SEQ_CST) & rest;
 		}
 	}
 	return ran;
@@ -314,6 +331,38 @@ bool loop_run_once(bool may_block)
 	if (may_block && !ran && !busy)
 		block(0, due_or_marked);
 	return ran || busy;
+}
+
+void loop_set_control(evtchn_port_t port)
+{
+	if (port < NR_EVENT_CHANNELS && ports[port].fn)
+		ports[port].control = true;
+}
+
+bool loop_run_services(void)
+{
+	bool ran, was = holding_control;
+
+	holding_control = true;
+	ran = loop_run_once(false);
+	holding_control = was;
+	if (was)
+		return ran;
+	/* Control ports that fired meanwhile are marked again, unless their
+	 * handler is on the stack (they wait for it to return). */
+	for (unsigned w = 0; w < NR_WORDS; w++) {
+		u64 give = 0;
+		for (u64 b = deferred[w]; b; b &= b - 1) {
+			unsigned port = w * 64 + (unsigned)__builtin_ctzll(b);
+			if (ports[port].control && !ports[port].running)
+				give |= 1ULL << (port % 64);
+		}
+		if (give) {
+			deferred[w] &= ~give;
+			__atomic_fetch_or(&marked[w], give, __ATOMIC_SEQ_CST);
+		}
+	}
+	return ran;
 }
 
 static void deadline_passed(void *arg)

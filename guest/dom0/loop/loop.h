@@ -94,6 +94,22 @@ int loop_add_idle(bool (*fn)(void *arg), void *arg);
  * next timer. Returns true if any handler, timer or idle work ran. */
 bool loop_run_once(bool may_block);
 
+/*
+ * Control ports: those whose handlers start or end domains (the console's
+ * commands, VIRQ_DOM_EXC's on_poweroff/on_reboot actions). Marked after
+ * loop_bind_port; unbinding clears it.
+ */
+void loop_set_control(evtchn_port_t port);
+
+/*
+ * One iteration, not blocking, for code in the middle of building a
+ * domain (the kernel loader between megabytes): the services run, but the
+ * control ports' handlers do not (their events wait until the next
+ * ordinary iteration), so no second create or restart starts inside a
+ * half-done one. Returns what loop_run_once returns.
+ */
+bool loop_run_services(void);
+
 /* Runs the loop for ever. */
 __noreturn void loop_run(void);
 

@@ -536,7 +536,8 @@ static void on_console_input(evtchn_port_t port, void *arg)
 static void poll_input(void *arg)
 {
 	(void)arg;
-	drain_input();
+	if (!in_command) /* a build runs the loop (loop.h): keys wait for it */
+		drain_input();
 	loop_timer_arm(&poll_timer, pvclock_now_ns() + 20000000ULL);
 }
 
@@ -559,9 +560,15 @@ int dom0_shell_start(const struct hvm_start_info *si)
 		printf("dom0: shell: VIRQ_CONSOLE unavailable (%d): polling the console\n", rc);
 		poll_timer.fn = poll_input;
 		loop_timer_arm(&poll_timer, pvclock_now_ns());
+	} else {
+		/* Commands create domains: not inside a build (loop.h). */
+		loop_set_control(console_port);
 	}
 	fs_mount_all(); /* /esp, /fat: before autostart, which may name them */
+	/* Autostart is a command too: keys typed meanwhile wait for it. */
+	in_command = true;
 	cli_autostart(si);
+	in_command = false;
 	puts("dom0: console ready; type 'help'");
 	prompt();
 	drain_input(); /* typed before the port was bound */

@@ -8,6 +8,12 @@
 
 static struct blk_req reqs[BLKREAD_QD_MAX];
 static u8 *buf; /* kept for the next run: dom0 has no use for freeing it */
+/* A run gave up on requests the device never finished: they still point
+ * at reqs[] and buf, so neither may be used again. */
+static bool wedged;
+
+/* With nothing completed for this long, the device is taken as stuck. */
+#define BLKREAD_STALL_NS (10ULL * 1000000000ULL)
 
 int blkread_seq(struct blkdev *bd, u64 bytes, struct blkread_result *res)
 {
@@ -18,6 +24,8 @@ int blkread_seq(struct blkdev *bd, u64 bytes, struct blkread_result *res)
 
 	if (!bytes || bytes > cap || bytes % bd->sector_size || !chunk || !qd)
 		return -EINVAL;
+	if (wedged)
+		return -EBUSY;
 	if (!buf && !(buf = dma_alloc(BLKREAD_CHUNK, PAGE_SIZE)))
 		return -ENOMEM;
 	memset(reqs, 0, sizeof(reqs));
@@ -25,6 +33,7 @@ int blkread_seq(struct blkdev *bd, u64 bytes, struct blkread_result *res)
 		reqs[i].complete = true;
 	res->requests = 0;
 	t0 = pvclock_now_ns();
+	u64 progress_at = t0;
 	/* The queue is topped up after every poll rather than a MiB at a
 	 * time: dd's reads through Linux's page cache overlap in the same
 	 * way (readahead runs ahead of the read() that waits), so this is
@@ -60,8 +69,15 @@ int blkread_seq(struct blkdev *bd, u64 bytes, struct blkread_result *res)
 		 * buffer may be reused. */
 		if (!busy && (off == bytes || rc))
 			break;
-		if (!blk_poll(bd))
+		if (blk_poll(bd)) {
+			progress_at = pvclock_now_ns();
+		} else if (pvclock_now_ns() - progress_at > BLKREAD_STALL_NS) {
+			wedged = true; /* the requests stay the driver's */
+			rc = -ETIMEDOUT;
+			break;
+		} else {
 			blk_idle(bd, 20000);
+		}
 	}
 	for (unsigned i = 0; i < qd && !rc; i++)
 		if (reqs[i].count && reqs[i].status)

@@ -29,7 +29,9 @@ struct blkread_result {
  * 1 MiB DMA buffer and is dropped. Blocks the caller (dom0's event loop)
  * until done, so it is for a device no guest is using at the time.
  * Returns 0 with *res filled; -EINVAL for a bad length, -ENOMEM without
- * DMA memory, or the first failed request's status (-EIO, -ETIMEDOUT).
+ * DMA memory, the first failed request's status (-EIO, -ETIMEDOUT),
+ * -ETIMEDOUT when nothing completed for 10 s (the requests then stay the
+ * driver's and every later call gets -EBUSY).
  */
 int blkread_seq(struct blkdev *bd, u64 bytes, struct blkread_result *res);
 
