@@ -440,8 +440,17 @@ def _():
         con.wait_for(re.compile(r"\(d%d\) pvtest: xs-tick 5 " % t), 60, start)
         at = len(con.buf)
         con.type("xl create /boot/linux.cfg")
+        # Typed while the create runs: the loop holds the console's
+        # handler during a build, so this runs after the create, not
+        # inside it (a nested command would print before `created`).
+        time.sleep(1)
+        con.type("xl list")
         con.wait_for(re.compile(r"xl: created linux as domain \d+"), 300, at)
+        con.wait_for(re.compile(r"^(\(d0\) )?linux\s+\d+", re.M), 60, at)
         during = con.text(at)
+        listed = re.search(r"^(\(d0\) )?linux\s+\d+", during, re.M).start()
+        if listed < during.index("xl: created linux"):
+            fail("`xl list` typed during the create ran inside it", during[-4000:])
         # The window: from the kernel's unpacking to its `created` line.
         m = re.search(r"image: bzImage, xz payload", during)
         if not m:
