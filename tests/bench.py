@@ -493,29 +493,43 @@ PVBLK_TEST = "pvblk-bench-read-throughput"
 PVBLK_RE = re.compile(r"(native|PV) read (\d+) bytes in (\d+) us")
 
 
+def log_path(name):
+    return os.path.join(BUILD, "test-logs", name + ".log")
+
+
+def test_logs(name, runs, timeout):
+    """Runs the integration test `name` (tests/run.py) `runs` times, one
+    after another, and returns each run's log text; BenchError names the
+    run that failed."""
+    texts = []
+    log = log_path(name)
+    for k in range(runs):
+        r = subprocess.run([sys.executable, os.path.join(TREE, "tests", "run.py"), "--match",
+                            name], cwd=TREE, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=timeout)
+        if r.returncode != 0:
+            raise BenchError("%s failed (run %d of %d):\n%s" % (
+                name, k + 1, runs, r.stdout.decode(errors="replace")[-2000:]))
+        with open(log, errors="replace") as f:
+            texts.append(f.read())
+    return texts
+
+
 def pvblk_figures(runs):
     """Runs the test pvblk-bench-read-throughput (tests/pvblk/test_pvblk.py:
     24 MiB read three times by dom0 from a virtio-blk disk, then by a
     pvtest domU through blkback; wall clock under TCG, not icount) `runs`
     times and returns the domU / dom0-native throughput ratio: the median
     of the runs, with every run's ratio as the spread."""
-    ratios, detail, texts = [], [], []
-    log = os.path.join(BUILD, "test-logs", PVBLK_TEST + ".log")
-    for k in range(runs):
-        r = subprocess.run([sys.executable, os.path.join(TREE, "tests", "run.py"), "--match",
-                            PVBLK_TEST], cwd=TREE, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=900)
-        if r.returncode != 0:
-            raise BenchError("%s failed (run %d of %d):\n%s" % (
-                PVBLK_TEST, k + 1, runs, r.stdout.decode(errors="replace")[-2000:]))
-        with open(log, errors="replace") as f:
-            text = f.read()
-        texts.append(text)
+    ratios, detail = [], []
+    texts = test_logs(PVBLK_TEST, runs, 900)
+    for text in texts:
         rate = {}
         for m in PVBLK_RE.finditer(text):
             rate[m.group(1)] = int(m.group(2)) / max(int(m.group(3)), 1)
         if "native" not in rate or "PV" not in rate:
-            raise BenchError("%s printed no native/PV read lines (%s)" % (PVBLK_TEST, log))
+            raise BenchError("%s printed no native/PV read lines (%s)" % (PVBLK_TEST,
+                                                                          log_path(PVBLK_TEST)))
         ratios.append(rate["PV"] / rate["native"])
         detail.append("%.0f/%.0f MiB/s" % (rate["PV"] * 1e6 / 2 ** 20,
                                           rate["native"] * 1e6 / 2 ** 20))
@@ -599,22 +613,14 @@ def pvnet_figures(runs):
     domU / dom0-native frames/s ratios and the exits per frame: medians,
     with every run's values as the spread."""
     nic, domu, exits, dom0x, detail = [], [], [], [], []
-    log = os.path.join(BUILD, "test-logs", PVNET_TEST + ".log")
-    for k in range(runs):
-        r = subprocess.run([sys.executable, os.path.join(TREE, "tests", "run.py"), "--match",
-                            PVNET_TEST], cwd=TREE, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=900)
-        if r.returncode != 0:
-            raise BenchError("%s failed (run %d of %d):\n%s" % (
-                PVNET_TEST, k + 1, runs, r.stdout.decode(errors="replace")[-2000:]))
-        with open(log, errors="replace") as f:
-            text = f.read()
+    for text in test_logs(PVNET_TEST, runs, 900):
         rate = {m.group(1): int(m.group(2)) * 1e6 / max(int(m.group(3)), 1)
                 for m in PVNET_RATE_RE.finditer(text)}
         ex = {m.group(1): (float(m.group(2)), float(m.group(3)))
               for m in PVNET_EXITS_RE.finditer(text)}
         if set(rate) != {"native", "nic", "domu"} or set(ex) != {"nic", "domu"}:
-            raise BenchError("%s printed no native/nic/domu figures (%s)" % (PVNET_TEST, log))
+            raise BenchError("%s printed no native/nic/domu figures (%s)"
+                             % (PVNET_TEST, log_path(PVNET_TEST)))
         nic.append(rate["nic"] / rate["native"])
         domu.append(rate["domu"] / rate["native"])
         exits.append(max(ex["nic"][0], ex["domu"][0]))
@@ -647,20 +653,11 @@ def linux_figures(runs):
     returns the ratio of the guest's running times (wall - steal), alone
     / busy: the median, the runs' values as the spread."""
     ratios, detail = [], []
-    log = os.path.join(BUILD, "test-logs", LINUX_TEST + ".log")
-    for k in range(runs):
-        r = subprocess.run([sys.executable, os.path.join(TREE, "tests", "run.py"), "--match",
-                            LINUX_TEST], cwd=TREE, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=1900)
-        if r.returncode != 0:
-            raise BenchError("%s failed (run %d of %d):\n%s" % (
-                LINUX_TEST, k + 1, runs, r.stdout.decode(errors="replace")[-2000:]))
-        with open(log, errors="replace") as f:
-            text = f.read()
+    for text in test_logs(LINUX_TEST, runs, 1900):
         m = LINUX_RE.search(text)
         t = {g.group(1): (int(g.group(2)), int(g.group(3))) for g in LINUX_RUN_RE.finditer(text)}
         if not m or set(t) != {"alone", "busy"}:
-            raise BenchError("%s printed no run ratio (%s)" % (LINUX_TEST, log))
+            raise BenchError("%s printed no run ratio (%s)" % (LINUX_TEST, log_path(LINUX_TEST)))
         ratios.append(float(m.group(1)))
         detail.append("run %d/%d cs, wall %d/%d cs" % (t["alone"][0], t["busy"][0],
                                                       t["alone"][1], t["busy"][1]))
@@ -728,18 +725,7 @@ def linux_boot_figures(runs):
     test_linux_bench.py: a Linux domU's boot timeline under -icount, then
     its dd of xvda against dom0's blkread of the same disk, wall clock)
     `runs` times; linux_boot_parse's figures."""
-    texts = []
-    log = os.path.join(BUILD, "test-logs", LINUX_BOOT_TEST + ".log")
-    for k in range(runs):
-        r = subprocess.run([sys.executable, os.path.join(TREE, "tests", "run.py"), "--match",
-                            LINUX_BOOT_TEST], cwd=TREE, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=1900)
-        if r.returncode != 0:
-            raise BenchError("%s failed (run %d of %d):\n%s" % (
-                LINUX_BOOT_TEST, k + 1, runs, r.stdout.decode(errors="replace")[-2000:]))
-        with open(log, errors="replace") as f:
-            texts.append(f.read())
-    return linux_boot_parse(texts)
+    return linux_boot_parse(test_logs(LINUX_BOOT_TEST, runs, 1900))
 
 
 def derived(figs):

@@ -587,10 +587,12 @@ static u64 xxh_round(u64 acc, u64 in)
 	return rotl(acc + in * P2, 31) * P1;
 }
 
-/* XXH64 with seed 0 (the frame checksum: RFC 8878 3.1.1, its low 32 bits). */
-static u64 xxh64(const u8 *p, size_t n)
+/* XXH64 with seed 0 (the frame checksum: RFC 8878 3.1.1, its low 32
+ * bits), with b's progress calls every DEC_PROGRESS_BYTES (a kernel's
+ * frame is tens of MiB). */
+static u64 xxh64(struct dec_buf *b, const u8 *p, size_t n)
 {
-	const u8 *end = p + n;
+	const u8 *start = p, *end = p + n;
 	u64 h;
 
 	if (n >= 32) {
@@ -600,6 +602,8 @@ static u64 xxh64(const u8 *p, size_t n)
 			v2 = xxh_round(v2, get_le64(p + 8));
 			v3 = xxh_round(v3, get_le64(p + 16));
 			v4 = xxh_round(v4, get_le64(p + 24));
+			if (b->progress && !((size_t)(p + 32 - start) & (DEC_PROGRESS_BYTES - 1)))
+				b->progress(b->progress_ctx);
 		}
 		h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
 		u64 v[4] = { v1, v2, v3, v4 };
@@ -703,7 +707,7 @@ static int frame(struct zstd_state *s)
 	if (checksum) {
 		if (b->in_len - pos < 4)
 			FAIL("checksum truncated");
-		if ((u32)xxh64(b->out + s->frame_start, n) != get_le32(in + pos))
+		if ((u32)xxh64(b, b->out + s->frame_start, n) != get_le32(in + pos))
 			FAIL("content checksum mismatch (data corrupt)");
 		pos += 4;
 	}
