@@ -479,9 +479,10 @@ void role_victim(const struct hvm_start_info *si)
 	if ((rc = evtchn_bind_interdomain(notifier, rport, &port)))
 		fail("bind_interdomain(d%u, %u): %d", notifier, rport, rc);
 	evtchn_clear_pending(port);
+	/* The line before the notification that lets the peer act. */
+	printf("pvtest: victim: page granted read-only to d%u as ref %u\n", hostile, ref);
 	if ((rc = evtchn_send(port)))
 		fail("send: %d", rc);
-	printf("pvtest: victim: page granted read-only to d%u as ref %u\n", hostile, ref);
 
 	wait_port(port, WAIT_NS, "the directed checks to end");
 	check_victim_page(storm ? "after the directed checks" : "after the peer finished");

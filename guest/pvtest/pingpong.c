@@ -161,9 +161,11 @@ void role_granter(const struct hvm_start_info *si)
 	for (unsigned i = 0; i < PAGE_SIZE; i++)
 		shared_page[i] = pong_byte(i);
 	gnttab_grant_access_ref(ref, peer, virt_to_gfn(shared_page), true);
+	/* The line first: once notified, the peer may destroy this domain
+	 * before it runs again (domctl-destroy-keeps-page-another-domain-maps). */
+	printf("pvtest: granter: page granted read-only to d%u as ref %u; sleeping\n", peer, ref);
 	if ((rc = evtchn_send(port)))
 		fail("send: %d", rc);
-	printf("pvtest: granter: page granted read-only to d%u as ref %u; sleeping\n", peer, ref);
 	for (;;)
 		evtchn_poll(&port, 1, 0);
 }
