@@ -252,25 +252,29 @@ def parse_dd(log, dom, blkread_out):
 
 def boot_once(rd, info, dd):
     """One boot of Keel with the Linux domU; returns (console text from the
-    create on, the domain's id, blkread's output or "")."""
+    create on, the domain's id, blkread's output or "", the output of
+    blkread in 128 KiB requests or "")."""
     img = os.path.join(FILES_DIR, keeltest.CURRENT.name, "disk.img")
     extra = ["-drive", "if=none,id=kd0,format=raw,file=%s" % img,
              "-device", "virtio-blk-pci,drive=kd0,serial=LINUXDISK"] if dd else []
     con = guest.LinuxConsole({"linux.cfg": boot_cfg(dd)}, rd, info["vmlinuz"], extra_qemu=extra,
                              run_args=["--icount"] if ICOUNT and not dd else [])
-    native = ""
+    native = native128 = ""
     try:
         if dd:
             bad = con.cmd("blkread vda %d" % (DISK_MIB + 1))
             if "blkread: vda: %d MiB is past its end" % (DISK_MIB + 1) not in bad:
                 fail("blkread past the disk's end was not refused", bad)
             native = con.cmd("blkread vda %d" % DISK_MIB, timeout=300)
+            # The largest request Linux's blkfront sends by default (32
+            # segments of 4 KiB): the native side at the guest's size.
+            native128 = con.cmd("blkread vda %d 128" % DISK_MIB, timeout=300)
         start = len(con.buf)
         out = con.cmd("xl create /boot/linux.cfg", timeout=180, expect="created linux as domain")
         dom = int(re.search(r"created linux as domain (\d+)", out).group(1))
         con.wait_for(re.compile(r"xl: linux \(%d\): poweroff; on_poweroff=destroy" % dom), 900,
                      start)
-        return con.text(start), dom, native
+        return con.text(start), dom, native, native128
     finally:
         con.close()
 
@@ -292,12 +296,12 @@ def _():
                           modules=("xen-blkfront",))
     with open(os.path.join(d, "disk.img"), "wb") as f:
         f.write(random.Random(15).randbytes(DISK_MIB << 20))
-    log, dom, _ = boot_once(rd, info, dd=False)
+    log, dom, _, _ = boot_once(rd, info, dd=False)
     b = parse_boot(log, dom)
     print("linux bench: boot create-to-shell %d insns kernel-to-shell %d insns first-insn %d "
           "insns kernel-to-init %d insns" % (b["create_to_shell"], b["kernel_to_shell"],
                                              b["first_insn"], b["kernel_to_init"]))
-    log, dom, native = boot_once(rd, info, dd=True)
+    log, dom, native, native128 = boot_once(rd, info, dd=True)
     if "linux-test: xvda %d sectors" % (DISK_MIB << 11) not in log:
         fail("the guest did not see a %d MiB xvda" % DISK_MIB, log[-4000:])
     f = parse_dd(log, dom, native)
@@ -305,3 +309,9 @@ def _():
           "dom0 %d bytes %d ns %d requests" % (
               f["ratio"], f["direct_ratio"], f["dd_bytes"], f["dd_ns"], f["direct_ns"],
               f["native_bytes"], f["native_ns"], f["native_requests"]))
+    m = BLKREAD_RE.search(native128)
+    if not m or int(m.group(1)) != DISK_MIB << 20 or int(m.group(3)) != DISK_MIB * 8:
+        fail("blkread in 128 KiB requests did not read the disk in %d requests"
+             % (DISK_MIB * 8), native128)
+    print("linux bench: dom0 blkread 128k %d ns %d requests direct ratio %.3f" % (
+        int(m.group(2)), int(m.group(3)), int(m.group(2)) / f["direct_ns"]))

@@ -144,8 +144,10 @@ static void cmd_xenstore_read(const struct hvm_start_info *si, const char *args)
 	puts(val);
 }
 
-/* blkread DEV [MIB]: reads the first MIB MiB of disk DEV (all of it by
- * default) as `dd bs=1M` would (storage/blkread.h) and prints the bytes
+/* blkread DEV [MIB [KIB]]: reads the first MIB MiB of disk DEV (all of
+ * it by default) as `dd bs=1M` would, in requests of KIB KiB (1 MiB by
+ * default; 128 is what Linux's blkfront sends: storage/blkread.h) and
+ * prints the bytes
  * and dom0's time, the native side of `make bench`'s Linux dd figure.
  * The loop waits meanwhile: run it while no guest uses the disk. */
 static void cmd_blkread(const struct hvm_start_info *si, const char *args)
@@ -154,7 +156,7 @@ static void cmd_blkread(const struct hvm_start_info *si, const char *args)
 	const char *p = args, *end;
 	struct blkread_result r;
 	struct blkdev *bd;
-	u64 mib = 0, bytes;
+	u64 mib = 0, kib = 0, bytes;
 	size_t n = 0;
 	int rc;
 
@@ -165,8 +167,20 @@ static void cmd_blkread(const struct hvm_start_info *si, const char *args)
 	name[n] = 0;
 	while (*p == ' ')
 		p++;
-	if (!n || (*p && (parse_u64(p, &end, &mib) || *end || !mib))) {
-		puts("usage: blkread DEV [MIB]");
+	if (*p && (parse_u64(p, &end, &mib) || !mib || (*end && *end != ' '))) {
+		puts("usage: blkread DEV [MIB [KIB]]");
+		return;
+	}
+	if (*p) {
+		for (p = end; *p == ' '; p++)
+			;
+		if (*p && (parse_u64(p, &end, &kib) || *end || !kib || kib > (BLKREAD_CHUNK >> 10))) {
+			puts("usage: blkread DEV [MIB [KIB]] (KIB: the request size, 1 to 1024)");
+			return;
+		}
+	}
+	if (!n) {
+		puts("usage: blkread DEV [MIB [KIB]]");
 		return;
 	}
 	if (!(bd = blkdev_by_name(name))) {
@@ -181,7 +195,7 @@ static void cmd_blkread(const struct hvm_start_info *si, const char *args)
 		}
 		bytes = mib << 20;
 	}
-	if ((rc = blkread_seq(bd, bytes, &r))) {
+	if ((rc = blkread_seq(bd, bytes, (u32)(kib << 10), &r))) {
 		printf("blkread: %s: failed: %d\n", name, rc);
 		return;
 	}
@@ -202,7 +216,7 @@ static const struct command commands[] = {
 	{ "bridge", "xenbr0's ports and counters, dom0's address", cmd_bridge },
 	{ "domains", "list domains: state, pages, vCPU time, exits", cmd_domains },
 	{ "counts", "pages, ports, grant maps, store nodes, backends, bridge ports", cmd_counts },
-	{ "blkread", "blkread DEV [MIB]: read a disk in order, 1 MiB requests; time it",
+	{ "blkread", "blkread DEV [MIB [KIB]]: read a disk in order (KIB-KiB requests, 1 MiB); time it",
 	  cmd_blkread },
 	{ "idle", "sleep N s in the event loop, then count dom0's exits", cmd_idle },
 	{ "status", "the last command's exit status (0 success)", NULL },

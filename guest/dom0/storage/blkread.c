@@ -15,14 +15,16 @@ static bool wedged;
 /* With nothing completed for this long, the device is taken as stuck. */
 #define BLKREAD_STALL_NS (10ULL * 1000000000ULL)
 
-int blkread_seq(struct blkdev *bd, u64 bytes, struct blkread_result *res)
+int blkread_seq(struct blkdev *bd, u64 bytes, u32 req_bytes, struct blkread_result *res)
 {
 	u64 cap = bd->sectors * bd->sector_size, off = 0, t0;
-	u32 chunk = MIN(BLKREAD_CHUNK, bd->max_sectors * bd->sector_size);
+	u32 want = req_bytes ? req_bytes : BLKREAD_CHUNK;
+	u32 chunk = MIN(want, bd->max_sectors * bd->sector_size);
 	unsigned qd = MIN(bd->queue_depth, BLKREAD_QD_MAX), busy;
 	int rc = 0;
 
-	if (!bytes || bytes > cap || bytes % bd->sector_size || !chunk || !qd)
+	if (!bytes || bytes > cap || bytes % bd->sector_size || !chunk || !qd ||
+	    want > BLKREAD_CHUNK || want % bd->sector_size)
 		return -EINVAL;
 	if (wedged)
 		return -EBUSY;

@@ -23,8 +23,9 @@ struct blkread_result {
 
 /*
  * Reads the first `bytes` of bd (a non-zero multiple of its sector size,
- * at most its capacity) from the start, in order, in requests of 1 MiB
- * or bd's largest transfer if smaller, keeping up to
+ * at most its capacity) from the start, in order, in requests of
+ * `req_bytes` (0: 1 MiB; a multiple of the sector size up to 1 MiB) or
+ * bd's largest transfer if smaller, keeping up to
  * min(bd->queue_depth, BLKREAD_QD_MAX) in flight; the data lands in one
  * 1 MiB DMA buffer and is dropped. Blocks the caller (dom0's event loop)
  * until done, so it is for a device no guest is using at the time.
@@ -33,6 +34,6 @@ struct blkread_result {
  * -ETIMEDOUT when nothing completed for 10 s (the requests then stay the
  * driver's and every later call gets -EBUSY).
  */
-int blkread_seq(struct blkdev *bd, u64 bytes, struct blkread_result *res);
+int blkread_seq(struct blkdev *bd, u64 bytes, u32 req_bytes, struct blkread_result *res);
 
 #endif
