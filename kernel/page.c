@@ -28,14 +28,6 @@ struct page_info *page_of(paddr_t pa)
 	return f < nr_entries ? &table[f] : NULL;
 }
 
-void page_assign(paddr_t pa, u16 owner)
-{
-	struct page_info *pg = page_of(pa);
-	BUG_ON(!pg || pg->owner != PAGE_OWNER_NONE);
-	pg->owner = owner;
-	pg->refs = 1;
-}
-
 void page_assign_run(paddr_t pa, u64 n, u16 owner)
 {
 	u64 f = pa >> PAGE_SHIFT;
@@ -45,6 +37,11 @@ void page_assign_run(paddr_t pa, u64 n, u16 owner)
 		BUG_ON(pg->owner != PAGE_OWNER_NONE);
 		*pg = (struct page_info){ .owner = owner, .flags = pg->flags, .refs = 1 };
 	}
+}
+
+void page_assign(paddr_t pa, u16 owner)
+{
+	page_assign_run(pa, 1, owner);
 }
 
 paddr_t page_alloc_for(u16 owner)

@@ -48,7 +48,6 @@ struct nic_port {
 	u8 (*frame)[BRIDGE_MAX_FRAME];
 };
 
-
 static struct {
 	bool started;
 	struct bridge *br;
@@ -60,14 +59,12 @@ static struct {
 	struct loop_timer poll_timer;
 } ns;
 
-/* Sends waiting frames while the ring takes them; true if any left. A
- * frame the device refuses for another reason than a full ring is
- * dropped: the bridge counted it sent when it was queued, so it moves
- * from tx_frames to tx_dropped. */
-static bool nic_drain(struct nic_port *np)
+/* Sends waiting frames while the ring takes them. A frame the device
+ * refuses for another reason than a full ring is dropped: the bridge
+ * counted it sent when it was queued, so it moves from tx_frames to
+ * tx_dropped. */
+static void nic_drain(struct nic_port *np)
 {
-	bool moved = false;
-
 	while (np->count) {
 		int rc = netdev_xmit(np->nd, np->frame[np->head], np->len[np->head]);
 		if (rc == -EBUSY)
@@ -79,9 +76,7 @@ static bool nic_drain(struct nic_port *np)
 		}
 		np->head = (np->head + 1) % NIC_BACKLOG;
 		np->count--;
-		moved = true;
 	}
-	return moved;
 }
 
 static int nic_xmit(struct bridge_port *p, const u8 *frame, size_t len)

@@ -5,6 +5,7 @@
  * one-byte-at-a-time loop is fast enough (tens of MB/s even under TCG).
  */
 #include "crc.h"
+#include "decode.h"
 
 static u32 crc32_table[256];
 static u64 crc64_table[256];
@@ -47,4 +48,29 @@ u64 crc64_update(u64 crc, const void *data, size_t len)
 	while (len--)
 		crc = crc64_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+/* CRC-64 when wide, else CRC-32, a MiB at a time with progress calls. */
+static u64 dec_crc(struct dec_buf *b, const u8 *data, size_t len, bool wide)
+{
+	u64 crc = 0;
+
+	for (size_t done = 0, k; done < len; done += k) {
+		k = MIN(len - done, (size_t)DEC_PROGRESS_BYTES);
+		crc = wide ? crc64_update(crc, data + done, k)
+			   : crc32_update((u32)crc, data + done, k);
+		if (b->progress)
+			b->progress(b->progress_ctx);
+	}
+	return crc;
+}
+
+u32 dec_crc32(struct dec_buf *b, const u8 *data, size_t len)
+{
+	return (u32)dec_crc(b, data, len, false);
+}
+
+u64 dec_crc64(struct dec_buf *b, const u8 *data, size_t len)
+{
+	return dec_crc(b, data, len, true);
 }

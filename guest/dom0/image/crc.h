@@ -13,4 +13,12 @@
 u32 crc32_update(u32 crc, const void *data, size_t len);
 u64 crc64_update(u64 crc, const void *data, size_t len);
 
+struct dec_buf;
+
+/* The whole checksum of [data, data+len) (from 0), a MiB at a time with
+ * b's progress calls between (decode.h): a kernel's stream checks tens of
+ * MiB at once. */
+u32 dec_crc32(struct dec_buf *b, const u8 *data, size_t len);
+u64 dec_crc64(struct dec_buf *b, const u8 *data, size_t len);
+
 #endif

@@ -289,16 +289,7 @@ int gzip_decode(struct dec_buf *b)
 	if (b->in_len - b->in_pos < 8)
 		return dec_fail(b, -EINVAL, "gzip: trailer truncated");
 	size_t n = b->out_pos - start;
-	/* The CRC a MiB at a time, with progress calls between (xz.c too). */
-	u32 crc = 0;
-	for (size_t done = 0; done < n;) {
-		size_t k = MIN(n - done, (size_t)DEC_PROGRESS_BYTES);
-		crc = crc32_update(crc, b->out + start + done, k);
-		done += k;
-		if (b->progress)
-			b->progress(b->progress_ctx);
-	}
-	if (crc != get_le32(in + b->in_pos))
+	if (dec_crc32(b, b->out + start, n) != get_le32(in + b->in_pos))
 		return dec_fail(b, -EINVAL, "gzip: CRC32 mismatch (data corrupt)");
 	if ((u32)n != get_le32(in + b->in_pos + 4))
 		return dec_fail(b, -EINVAL, "gzip: size %zu differs from the trailer's", n);

@@ -180,23 +180,9 @@ static int block(struct dec_buf *b, unsigned check, unsigned n, struct xz_totals
 	if (b->in_len - b->in_pos < csz)
 		return dec_fail(b, -EINVAL, "xz: block %u: check truncated", n);
 	const u8 *want = in + b->in_pos;
-	/* The check over the block's output, a MiB at a time with progress
-	 * calls between (a kernel's block is tens of MiB). */
-	u32 c32 = 0;
-	u64 c64 = 0;
-	for (u64 done = 0; done < got_u && check != XZ_CHECK_NONE;) {
-		size_t k = (size_t)MIN(got_u - done, (u64)DEC_PROGRESS_BYTES);
-		if (check == XZ_CHECK_CRC32)
-			c32 = crc32_update(c32, b->out + out0 + done, k);
-		else if (check == XZ_CHECK_CRC64)
-			c64 = crc64_update(c64, b->out + out0 + done, k);
-		done += k;
-		if (b->progress)
-			b->progress(b->progress_ctx);
-	}
-	if (check == XZ_CHECK_CRC32 && c32 != get_le32(want))
+	if (check == XZ_CHECK_CRC32 && dec_crc32(b, b->out + out0, got_u) != get_le32(want))
 		return dec_fail(b, -EINVAL, "xz: block %u: CRC32 mismatch (data corrupt)", n);
-	if (check == XZ_CHECK_CRC64 && c64 != get_le64(want))
+	if (check == XZ_CHECK_CRC64 && dec_crc64(b, b->out + out0, got_u) != get_le64(want))
 		return dec_fail(b, -EINVAL, "xz: block %u: CRC64 mismatch (data corrupt)", n);
 	b->in_pos += csz;
 	t->blocks++;

@@ -144,19 +144,35 @@ static void cmd_xenstore_read(const struct hvm_start_info *si, const char *args)
 	puts(val);
 }
 
+/* The next word of *p as a non-zero number: 1 (*p moves past it), 0 if
+ * there is none, -1 if it is not one. */
+static int next_u64(const char **p, u64 *v)
+{
+	const char *end;
+
+	while (**p == ' ')
+		(*p)++;
+	if (!**p)
+		return 0;
+	if (parse_u64(*p, &end, v) || !*v || (*end && *end != ' '))
+		return -1;
+	*p = end;
+	return 1;
+}
+
 /* blkread DEV [MIB [KIB]]: reads the first MIB MiB of disk DEV (all of
  * it by default) as `dd bs=1M` would, in requests of KIB KiB (1 MiB by
- * default; 128 is what Linux's blkfront sends: storage/blkread.h) and
- * prints the bytes
- * and dom0's time, the native side of `make bench`'s Linux dd figure.
- * The loop waits meanwhile: run it while no guest uses the disk. */
+ * default; 128 is what Linux's blkfront sends: storage/blkread.h), and
+ * prints the bytes and dom0's time, the native side of `make bench`'s
+ * Linux dd figure. The loop waits meanwhile: run it while no guest uses
+ * the disk. */
 static void cmd_blkread(const struct hvm_start_info *si, const char *args)
 {
 	char name[16];
-	const char *p = args, *end;
+	const char *p = args;
 	struct blkread_result r;
 	struct blkdev *bd;
-	u64 mib = 0, kib = 0, bytes;
+	u64 mib = 0, kib = 0, extra, bytes;
 	size_t n = 0;
 	int rc;
 
@@ -165,22 +181,9 @@ static void cmd_blkread(const struct hvm_start_info *si, const char *args)
 	while (*p && *p != ' ' && n + 1 < sizeof(name))
 		name[n++] = *p++;
 	name[n] = 0;
-	while (*p == ' ')
-		p++;
-	if (*p && (parse_u64(p, &end, &mib) || !mib || (*end && *end != ' '))) {
-		puts("usage: blkread DEV [MIB [KIB]]");
-		return;
-	}
-	if (*p) {
-		for (p = end; *p == ' '; p++)
-			;
-		if (*p && (parse_u64(p, &end, &kib) || *end || !kib || kib > (BLKREAD_CHUNK >> 10))) {
-			puts("usage: blkread DEV [MIB [KIB]] (KIB: the request size, 1 to 1024)");
-			return;
-		}
-	}
-	if (!n) {
-		puts("usage: blkread DEV [MIB [KIB]]");
+	if (!n || next_u64(&p, &mib) < 0 || next_u64(&p, &kib) < 0 ||
+	    next_u64(&p, &extra) != 0 || kib > (BLKREAD_CHUNK >> 10)) {
+		puts("usage: blkread DEV [MIB [KIB]] (KIB: the request size, 1 to 1024)");
 		return;
 	}
 	if (!(bd = blkdev_by_name(name))) {
