@@ -20,10 +20,28 @@
  */
 #define LOAD_SLOT 120
 
+/*
+ * The part of dom0's page pool an unpack leaves to the services that keep
+ * running while it goes on (let_others_run): rings, the NIC backlogs,
+ * xenstored, blkback's staging. 16 MiB, or an eighth of a smaller pool.
+ * Without it a large kernel could take the whole pool and every other
+ * guest's I/O would fail with -ENOMEM until the create ended.
+ */
+#define LOAD_RESERVE_PAGES ((16ULL << 20) >> PAGE_SHIFT)
+
+static u64 load_reserve(void)
+{
+	return MIN(LOAD_RESERVE_PAGES, pages_total() / 8);
+}
+
 static void *mem_alloc(void *ctx, size_t n)
 {
+	u64 pages = ALIGN_UP(n, PAGE_SIZE) >> PAGE_SHIFT, free = pages_free_count();
+
 	(void)ctx;
-	return pages_alloc(ALIGN_UP(n, PAGE_SIZE) >> PAGE_SHIFT, 0);
+	if (free < load_reserve() || free - load_reserve() < pages)
+		return NULL;
+	return pages_alloc(pages, 0);
 }
 
 static void mem_release(void *ctx, void *p, size_t n)
@@ -93,8 +111,14 @@ static int build(domid_t id, const void *data, u64 size, const char *cmdline,
 	struct image_result r;
 	int rc;
 
-	if ((rc = image_unpack(data, size, &mem, &r, err, errlen)))
+	if ((rc = image_unpack(data, size, &mem, &r, err, errlen))) {
+		size_t len = strlen(err);
+		if (rc == -ENOMEM && len + 1 < errlen)
+			snprintf(err + len, errlen - len, " (%llu MiB free, %llu MiB kept for dom0's services)",
+				 (unsigned long long)(pages_free_count() >> (20 - PAGE_SHIFT)),
+				 (unsigned long long)(load_reserve() >> (20 - PAGE_SHIFT)));
 		return rc;
+	}
 	if (r.container != IMG_ELF)
 		printf("image: %s%s payload: %zu bytes of ELF\n", r.bzimage ? "bzImage, " : "",
 		       image_fmt_name(r.container), r.elf_len);
