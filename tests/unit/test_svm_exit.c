@@ -53,6 +53,13 @@ bool insn_len_cached(struct vcpu *v, const struct guest_paging *gp, u64 va, bool
 	return false;
 }
 
+bool insn_len_cached_deps(struct vcpu *v, struct insn_deps *d)
+{
+	(void)v;
+	d->len = 0;
+	return false;
+}
+
 void svm_get_paging(struct vcpu *v, struct guest_paging *gp)
 {
 	(void)v;

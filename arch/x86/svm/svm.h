@@ -24,6 +24,7 @@
 #include <lib/types.h>
 #include <keel/exit.h>
 #include <keel/domain.h>
+#include <asm/insn.h>
 #include <asm/vendor.h>
 #include "vmcb.h"
 
@@ -42,6 +43,8 @@ struct svm_caps {
 extern struct svm_caps svm_caps;
 
 /* Per-vCPU back-end state (in vcpu->arch.vendor). */
+#define SVM_INSN_LAST_SLOTS 4
+
 struct svm_vcpu {
 	u32 asid;           /* ASID of this vCPU in generation asid_gen */
 	u64 asid_gen;       /* 0: none yet */
@@ -50,6 +53,18 @@ struct svm_vcpu {
 	 * RIP and RAX, and no event was queued since: the next VMRUN needs
 	 * no copy for a refusal's report (run.c). false until then. */
 	bool entry_clean;
+	/* The last few intercepted instructions whose length the cache
+	 * confirmed, each with the VMCB fields that confirmation rested on
+	 * (exit.c `insn_last_hit`), replaced round-robin, the last hit tried
+	 * first: a guest alternating between two hypercalls (send, poll)
+	 * must not record on every exit. deps.len == 0: empty. */
+	struct svm_insn_last {
+		u64 rip, cs_base, cr0, cr3, cr4, efer, rflags_vm;
+		u16 cs_attrib;
+		u8 cpl;
+		struct insn_deps deps;
+	} insn_last[SVM_INSN_LAST_SLOTS];
+	u8 insn_last_hit, insn_last_next;
 };
 
 /* Per-domain back-end state (in domain->arch.vendor). */
