@@ -254,6 +254,8 @@ void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 		break;
 	case VMEXIT_VMMCALL:
 		e->reason = EXIT_HYPERCALL;
+		/* What svm_get_seg reports as SS.DPL (vmcb.c). */
+		e->cpl = vmcb->save.cpl & 3u;
 		break;
 	case VMEXIT_NPF:
 		decode_npf(vmcb, e);
