@@ -164,27 +164,46 @@ static __attribute__((noinline)) enum exit_action handle_string_io(struct vcpu *
 	return count > n ? EXIT_RETAIN : EXIT_ADVANCE;
 }
 
-/* IN/OUT: port_read/port_write written out, so that the common case, a
- * port no handler covers, is a bit test and no call (the string path,
- * which needs a stack frame of its own, is kept out of line). */
+/* The merge of an IN's value into RAX (SDM vol. 2 "IN"): 32-bit results
+ * zero-extend; 8 and 16 keep RAX's other bits. */
+static inline void in_result(u64 *rax, unsigned size, u32 val)
+{
+	u32 mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+
+	*rax = size == 4 ? val : (*rax & ~(u64)mask) | (val & mask);
+}
+
+/* IN/OUT of a port some handler covers. */
+static __attribute__((noinline)) enum exit_action handle_port_io(struct vcpu *v,
+								 struct vm_exit *e)
+{
+	const struct io_exit *io = &e->io;
+	const struct io_port_handler *h = scan_handlers(io->port);
+	u64 *rax = &v->arch.gprs[GPR_RAX];
+	u32 mask = io->size == 4 ? 0xffffffffu : (1u << (8 * io->size)) - 1;
+
+	/* As port_read/port_write, the bit already tested. */
+	if (io->in)
+		in_result(rax, io->size, h && h->read ? h->read(v, io->port, io->size) : 0xffffffffu);
+	else if (h && h->write)
+		h->write(v, io->port, io->size, (u32)*rax & mask);
+	return EXIT_ADVANCE;
+}
+
+/* The common case, a port no handler covers, is a bit test and no call:
+ * the other paths are out of line, so this one needs no stack frame. */
 enum exit_action handle_io(struct vcpu *v, struct vm_exit *e)
 {
 	const struct io_exit *io = &e->io;
-	u64 *rax = &v->arch.gprs[GPR_RAX];
-	u32 mask = io->size == 4 ? 0xffffffffu : (1u << (8 * io->size)) - 1;
-	const struct io_port_handler *h;
 
 	if (io->string)
 		return handle_string_io(v, e);
-	h = find_handler(io->port);
-	if (io->in) {
-		/* No device: all ones, as Xen's null handler answers. */
-		u32 val = (h && h->read ? h->read(v, io->port, io->size) : 0xffffffffu) & mask;
-		/* 32-bit results zero-extend; 8 and 16 keep RAX's other bits. */
-		*rax = io->size == 4 ? val : (*rax & ~(u64)mask) | val;
-	} else if (h && h->write) {
-		h->write(v, io->port, io->size, (u32)*rax & mask);
-	}
+	if (port_handled[io->port / 64] & (1ULL << (io->port % 64)))
+		return handle_port_io(v, e);
+	/* No device: reads all ones, as Xen's null handler answers; writes
+	 * are dropped. */
+	if (io->in)
+		in_result(&v->arch.gprs[GPR_RAX], io->size, 0xffffffffu);
 	return EXIT_ADVANCE;
 }
 
