@@ -44,7 +44,7 @@ static bool insn_len_cached_svm(struct vcpu *v, const struct vmcb *vmcb, u8 *len
  * generic check (insn_len_cached_svm above) builds a struct guest_paging,
  * searches the length cache and re-validates the fetch walk through
  * general loops, about 210 instructions here; this compares the same
- * things directly, in about 50.
+ * things directly, in about 70 (docs/PERFORMANCE.md, fifth round).
  *
  * Why it is exact. The record is taken only right after the generic
  * check answered (insn_len_cached_deps), with the raw VMCB fields every
@@ -121,14 +121,9 @@ static void insn_last_record(struct vcpu *v, const struct vmcb *vmcb)
 	sv->insn_last_hit = (u8)slot;
 }
 
-/*
- * Length of the instruction that caused an intercept the kernel will step
- * over. With NRIP save (CPUID 8000_000a EDX[3]) the CPU stores the next
- * RIP in the VMCB; without it (QEMU TCG) the instruction is fetched and
- * measured. RIP and nRIP are offsets in CS, so their difference is the
- * length in any mode. 0 means unknown: the kernel then stops the domain
- * rather than guess.
- */
+/* The length when the tight re-check did not answer: the generic cache
+ * (recorded for the re-check when it answers), else a fetch and decode.
+ * Out of line: its frame would cost every exit. */
 static __attribute__((noinline)) u8 insn_len_measured(struct vcpu *v, const struct vmcb *vmcb)
 {
 	u8 len;
@@ -143,6 +138,14 @@ static __attribute__((noinline)) u8 insn_len_measured(struct vcpu *v, const stru
 	return 0;
 }
 
+/*
+ * Length of the instruction that caused an intercept the kernel will step
+ * over. With NRIP save (CPUID 8000_000a EDX[3]) the CPU stores the next
+ * RIP in the VMCB; without it (QEMU TCG) the instruction is fetched and
+ * measured. RIP and nRIP are offsets in CS, so their difference is the
+ * length in any mode. 0 means unknown: the kernel then stops the domain
+ * rather than guess.
+ */
 static u8 intercepted_insn_len(struct vcpu *v, const struct vmcb *vmcb)
 {
 	u8 len;
@@ -152,8 +155,6 @@ static u8 intercepted_insn_len(struct vcpu *v, const struct vmcb *vmcb)
 		if (n >= 1 && n <= INSN_MAX_LEN)
 			return (u8)n;
 	}
-	/* The tight re-check first; the rest out of line (its frame would
-	 * cost every exit). */
 	if (insn_last_hit(v, vmcb, &len))
 		return len;
 	return insn_len_measured(v, vmcb);
