@@ -72,6 +72,11 @@ static enum exit_action handle_exception(struct vcpu *v, struct vm_exit *e)
 		u8 insn[3];
 		u64 rip = vendor->get_reg(v, VREG_RIP);
 		if (copy_from_guest(v, insn, rip, 3) == 0 && is_hypercall_insn(insn)) {
+			struct vseg ss;
+
+			/* What the back end fills for EXIT_HYPERCALL. */
+			vendor->get_seg(v, VSEG_SS, &ss);
+			e->cpl = (ss.attr >> 5) & 3;
 			e->insn_len = 3;
 			return handle_hypercall(v, e);
 		}
@@ -215,14 +220,22 @@ static const struct exit_handler exit_table[EXIT_NR] = {
 	/* EXIT_NONE and EXIT_UNKNOWN have no handler on purpose. */
 };
 
+/* Out of line: its report buffer would otherwise give every exit's
+ * dispatch a stack frame (about 12 instructions). */
+static __attribute__((noinline, cold)) enum exit_action exit_unhandled(struct vcpu *v,
+									 struct vm_exit *e)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "unhandled exit %s (vendor code 0x%lx, info 0x%lx)",
+		 exit_reason_name(e->reason), e->raw, e->qual);
+	domain_crash(v, why);
+	return EXIT_STOP;
+}
+
 enum exit_action exit_dispatch(struct vcpu *v, struct vm_exit *e)
 {
-	if ((unsigned)e->reason >= EXIT_NR || !exit_table[e->reason].handle) {
-		char why[96];
-		snprintf(why, sizeof(why), "unhandled exit %s (vendor code 0x%lx, info 0x%lx)",
-			 exit_reason_name(e->reason), e->raw, e->qual);
-		domain_crash(v, why);
-		return EXIT_STOP;
-	}
+	if ((unsigned)e->reason >= EXIT_NR || !exit_table[e->reason].handle)
+		return exit_unhandled(v, e);
 	return exit_table[e->reason].handle(v, e);
 }

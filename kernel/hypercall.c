@@ -24,15 +24,6 @@ static const struct hypercall_desc hypercall_table[] = {
 	[__HYPERVISOR_physdev_op] = { do_physdev_op, "physdev_op", HC_DOM0_ONLY },
 };
 
-static unsigned guest_cpl(struct vcpu *v)
-{
-	/* SS.DPL is the CPL (SDM vol. 3 5.5); the vendor contract keeps it
-	 * so even where hardware tracks the CPL elsewhere. */
-	struct vseg ss;
-	vendor->get_seg(v, VSEG_SS, &ss);
-	return (ss.attr >> 5) & 3;
-}
-
 long hypercall_continue(struct vcpu *v, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5)
 {
 	u64 *g = v->arch.gprs;
@@ -50,9 +41,10 @@ enum exit_action handle_hypercall(struct vcpu *v, struct vm_exit *e)
 	u64 *g = v->arch.gprs;
 	u64 nr = g[GPR_RAX];
 	long ret;
-	(void)e;
 
-	if (guest_cpl(v) != 0) {
+	/* e->cpl: SS.DPL, the CPL (SDM vol. 3 5.5), from the back end's
+	 * decode (include/keel/exit.h). */
+	if (e->cpl != 0) {
 		/* Xen: hypercalls from guest user mode fail with -EPERM. */
 		ret = -EPERM;
 	} else if (nr >= ARRAY_SIZE(hypercall_table) || !hypercall_table[nr].fn) {

@@ -41,14 +41,20 @@ int io_register(const struct io_port_handler *h)
 	return 0;
 }
 
-static const struct io_port_handler *find_handler(u16 port)
+static __attribute__((noinline)) const struct io_port_handler *scan_handlers(u16 port)
 {
-	if (!(port_handled[port / 64] & (1ULL << (port % 64))))
-		return NULL;
 	for (unsigned i = 0; i < nr_handlers; i++)
 		if (port >= handlers[i].first && port < handlers[i].first + handlers[i].count)
 			return &handlers[i];
 	return NULL;
+}
+
+/* The bit first, inline: an unhandled port costs no call. */
+static inline const struct io_port_handler *find_handler(u16 port)
+{
+	if (!(port_handled[port / 64] & (1ULL << (port % 64))))
+		return NULL;
+	return scan_handlers(port);
 }
 
 static u32 port_read(struct vcpu *v, u16 port, unsigned size)
@@ -84,7 +90,8 @@ static void port_write(struct vcpu *v, u16 port, unsigned size, u32 val)
  * allow gets the #PF (or #GP) a CPU would raise; one they allow but the
  * p2m does not (no RAM there) kills the domain, with the address.
  */
-static enum exit_action handle_string_io(struct vcpu *v, struct vm_exit *e)
+static __attribute__((noinline)) enum exit_action handle_string_io(struct vcpu *v,
+								  struct vm_exit *e)
 {
 	const struct io_exit *io = &e->io;
 	u64 *g = v->arch.gprs;
@@ -157,22 +164,46 @@ static enum exit_action handle_string_io(struct vcpu *v, struct vm_exit *e)
 	return count > n ? EXIT_RETAIN : EXIT_ADVANCE;
 }
 
-enum exit_action handle_io(struct vcpu *v, struct vm_exit *e)
+/* The merge of an IN's value into RAX (SDM vol. 2 "IN"): 32-bit results
+ * zero-extend; 8 and 16 keep RAX's other bits. */
+static inline void in_result(u64 *rax, unsigned size, u32 val)
+{
+	u32 mask = size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+
+	*rax = size == 4 ? val : (*rax & ~(u64)mask) | (val & mask);
+}
+
+/* IN/OUT of a port some handler covers. */
+static __attribute__((noinline)) enum exit_action handle_port_io(struct vcpu *v,
+								 struct vm_exit *e)
 {
 	const struct io_exit *io = &e->io;
+	const struct io_port_handler *h = scan_handlers(io->port);
 	u64 *rax = &v->arch.gprs[GPR_RAX];
 	u32 mask = io->size == 4 ? 0xffffffffu : (1u << (8 * io->size)) - 1;
 
+	/* As port_read/port_write, the bit already tested. */
+	if (io->in)
+		in_result(rax, io->size, h && h->read ? h->read(v, io->port, io->size) : 0xffffffffu);
+	else if (h && h->write)
+		h->write(v, io->port, io->size, (u32)*rax & mask);
+	return EXIT_ADVANCE;
+}
+
+/* The common case, a port no handler covers, is a bit test and no call:
+ * the other paths are out of line, so this one needs no stack frame. */
+enum exit_action handle_io(struct vcpu *v, struct vm_exit *e)
+{
+	const struct io_exit *io = &e->io;
+
 	if (io->string)
 		return handle_string_io(v, e);
-	if (io->in) {
-		u32 val = port_read(v, io->port, io->size);
-		*rax = (*rax & ~(u64)mask) | val;
-		if (io->size == 4)
-			*rax &= 0xffffffffu; /* 32-bit results zero-extend */
-	} else {
-		port_write(v, io->port, io->size, (u32)*rax & mask);
-	}
+	if (port_handled[io->port / 64] & (1ULL << (io->port % 64)))
+		return handle_port_io(v, e);
+	/* No device: reads all ones, as Xen's null handler answers; writes
+	 * are dropped. */
+	if (io->in)
+		in_result(&v->arch.gprs[GPR_RAX], io->size, 0xffffffffu);
 	return EXIT_ADVANCE;
 }
 

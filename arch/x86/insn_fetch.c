@@ -102,6 +102,50 @@ bool insn_len_cached(struct vcpu *v, const struct guest_paging *gp, u64 va, bool
 	return true;
 }
 
+/* The entry an unused walk slot of struct insn_deps points at. */
+static const u64 no_entry;
+
+/*
+ * The hit just confirmed used the slot insn_cache_hit names and the fetch
+ * walk in gva_cache[0] (insn_len_cached: gva_fetch_cached re-validated
+ * it for this page under the same registers). Both are copied out as
+ * they are; nothing new is trusted: the tight re-check compares exactly
+ * what insn_len_cached compared (the entries, the generation, the bytes),
+ * and the back end the registers walk_cached compared, so a tight hit
+ * implies a hit here and gives the same length.
+ *
+ * 16 bytes are read at the instruction, not `len`, so the compare is two
+ * masked loads: they must lie in the same page, and that page must be
+ * wholly RAM (gpa_read_ptr of the whole page), so the extra bytes are
+ * the guest's own memory with no side effect on reading. 4-byte entries
+ * (32-bit paging without PAE) are left to the generic check; with paging
+ * off the walk read none and all four slots are padding.
+ */
+bool insn_len_cached_deps(struct vcpu *v, struct insn_deps *d)
+{
+	const struct insn_len_cache *ic = &v->arch.insn_cache[v->arch.insn_cache_hit];
+	const struct gva_cache_entry *c = &v->arch.gva_cache[0];
+	unsigned off = ic->gpa & (PAGE_SIZE - 1);
+
+	d->len = 0;
+	if (!ic->len || (c->n && c->esize != 8) || c->n > 4 || off > PAGE_SIZE - 16 ||
+	    ic->gen != v->dom->mem_gen || c->gen != v->dom->mem_gen ||
+	    !gpa_read_ptr(v->dom, ic->gpa & PAGE_MASK, PAGE_SIZE))
+		return false;
+	d->gen = v->dom->mem_gen;
+	for (unsigned i = 0; i < 4; i++) {
+		d->pte[i] = i < c->n ? (const volatile u64 *)c->at[i] : &no_entry;
+		d->val[i] = i < c->n ? c->val[i] : 0;
+	}
+	d->host = (const volatile u64_unaligned *)ic->host;
+	d->bytes[0] = d->bytes[1] = 0;
+	memcpy(d->bytes, ic->bytes, ic->len);
+	d->mask[0] = ic->len >= 8 ? ~0ULL : (1ULL << (8 * ic->len)) - 1;
+	d->mask[1] = ic->len <= 8 ? 0 : (1ULL << (8 * (ic->len - 8))) - 1;
+	d->len = ic->len;
+	return true;
+}
+
 static bool code_64bit(const struct guest_paging *gp, const struct vseg *cs)
 {
 	return (gp->efer & EFER_LMA) && (cs->attr & SEG_ATTR_L);

@@ -120,30 +120,42 @@ static void ibpb(void)
 	wrmsr(MSR_IA32_PRED_CMD, PRED_CMD_IBPB);
 }
 
+/* Another domain than the last one to run on this CPU (or its first
+ * entry): out of line, so that the entry of the same domain again, the
+ * common case, pays no stack frame for the report. */
+static __attribute__((noinline)) void domain_switch(struct spec_percpu *c, struct domain *d)
+{
+	const struct spec_mitigations *m = &spec_mitigations;
+
+	if (!d->arch.spec_gen)
+		d->arch.spec_gen = ++next_domain_gen;
+	if (d->arch.spec_gen == c->last_domain_gen)
+		return;
+	/* Branch predictions trained by the last domain must not steer
+	 * this one (nor the hypervisor on its behalf). */
+	if (m->ibpb_on_switch.on && c->last_domain_gen) {
+		ibpb();
+		/* Once, so that the log shows the path is taken. */
+		if (!ibpb_reported) {
+			ibpb_reported = true;
+			pr_info("speculation: IBPB on switching from domain %u to domain %u "
+				"(the first of many; not reported again)\n", c->last_domain_id, d->id);
+		}
+	}
+	c->last_domain_gen = d->arch.spec_gen;
+	c->last_domain_id = d->id;
+}
+
 void spec_enter_guest(struct vcpu *v)
 {
 	const struct spec_mitigations *m = &spec_mitigations;
 	struct spec_percpu *c = spec_this_cpu();
 	struct domain *d = v->dom;
 
-	if (!d->arch.spec_gen)
-		d->arch.spec_gen = ++next_domain_gen;
-	if (d->arch.spec_gen != c->last_domain_gen) {
-		/* Branch predictions trained by the last domain must not
-		 * steer this one (nor the hypervisor on its behalf). */
-		if (m->ibpb_on_switch.on && c->last_domain_gen) {
-			ibpb();
-			/* Once, so that the log shows the path is taken. */
-			if (!ibpb_reported) {
-				ibpb_reported = true;
-				pr_info("speculation: IBPB on switching from domain %u to domain %u "
-					"(the first of many; not reported again)\n", c->last_domain_id,
-					d->id);
-			}
-		}
-		c->last_domain_gen = d->arch.spec_gen;
-		c->last_domain_id = d->id;
-	}
+	/* A domain's spec_gen is never 0 once it has run, nor is it ever
+	 * another's, so an equal non-zero value is "same domain". */
+	if (!d->arch.spec_gen || d->arch.spec_gen != c->last_domain_gen)
+		domain_switch(c, d);
 	/* The host's value is in the MSR; SPEC_AFTER_EXIT puts it back. */
 	if (m->spec_ctrl_swap.on && v->arch.spec_ctrl != m->host_spec_ctrl)
 		wrmsr(MSR_IA32_SPEC_CTRL, v->arch.spec_ctrl);

@@ -44,13 +44,44 @@ int insn_fetch_and_length(struct vcpu *v, u64 rip, u8 *len)
 	return 0;
 }
 
-/* The length cache's stand-ins: always a miss, so every decoding exit
- * asks insn_fetch_and_length() (whose cache insn_fetch.c tests cover). */
+/* The length cache's stand-ins: a miss unless a test sets `cached_len`
+ * (then a hit of that length, counted), so every decoding exit asks
+ * insn_fetch_and_length() (whose cache insn_fetch.c tests cover). A hit
+ * describes itself (insn_len_cached_deps) with `guest_ptes` and
+ * `guest_code`, which a test then changes as a guest would. */
+static u8 cached_len;
+static unsigned cached_calls;
+static u64 guest_ptes[4];
+static u8 guest_code[32];
+static const u64 no_pte;
+
 bool insn_len_cached(struct vcpu *v, const struct guest_paging *gp, u64 va, bool l64,
 		     u8 *len)
 {
-	(void)v, (void)gp, (void)va, (void)l64, (void)len;
-	return false;
+	(void)v, (void)gp, (void)va, (void)l64;
+	if (!cached_len)
+		return false;
+	cached_calls++;
+	*len = cached_len;
+	return true;
+}
+
+bool insn_len_cached_deps(struct vcpu *v, struct insn_deps *d)
+{
+	d->len = 0;
+	if (!cached_len)
+		return false;
+	d->gen = v->dom->mem_gen;
+	for (unsigned i = 0; i < 4; i++) {
+		d->pte[i] = i < 3 ? &guest_ptes[i] : &no_pte; /* a 3-entry walk */
+		d->val[i] = i < 3 ? guest_ptes[i] : 0;
+	}
+	d->host = (const volatile u64_unaligned *)&guest_code[1];
+	memcpy(d->bytes, &guest_code[1], 16);
+	d->mask[0] = (1ULL << (8 * cached_len)) - 1;
+	d->mask[1] = 0;
+	d->len = cached_len;
+	return true;
 }
 
 void svm_get_paging(struct vcpu *v, struct guest_paging *gp)
@@ -88,6 +119,8 @@ static void fake_exit(u64 code, u64 info1, u64 info2)
 	fetch_rc = 0;
 	fetch_len = 0;
 	fetch_calls = 0;
+	cached_len = 0;
+	cached_calls = 0;
 	vmcb.control.exitcode = code;
 	vmcb.control.exitinfo1 = info1;
 	vmcb.control.exitinfo2 = info2;
@@ -190,6 +223,69 @@ START_TEST(implausible_nrip_falls_back_to_decoding)
 	ck_assert_int_eq(ex.reason, EXIT_HYPERCALL);
 	ck_assert_uint_eq(ex.insn_len, 3);
 	ck_assert_uint_eq(fetch_calls, 1);
+}
+END_TEST
+
+/*
+ * The tight re-check (exit.c insn_last_hit) answers a repeated exit only
+ * while everything the generic cache's answer rested on is unchanged: the
+ * RIP, CS, the paging registers and CPL inputs, the p2m generation, every
+ * guest page-table entry of the walk and the instruction's own bytes (not
+ * the bytes after it). Anything else changed: asked again.
+ */
+START_TEST(tight_length_recheck_follows_everything_it_rests_on)
+{
+	static struct domain dom;
+	/* Each change, applied to a fresh exit, must force the generic check. */
+	enum { NONE, PTE0, PTE2, BYTE, CR3, CR0, CR4, EFER, CPL, VM, CS_BASE, CS_ATTR, GEN, RIP_,
+	       BYTE_AFTER, NR };
+	static const char *const name[NR] = {
+		"nothing", "PML4E", "PTE", "opcode byte", "CR3", "CR0", "CR4", "EFER", "CPL",
+		"RFLAGS.VM", "CS.base", "CS.attrib", "mem_gen", "RIP", "byte after the instruction",
+	};
+
+	for (int change = NONE; change < NR; change++) {
+		fake_exit(VMEXIT_VMMCALL, 0, 0);
+		vcpu.dom = &dom;
+		dom.mem_gen = 7;
+		vmcb.save.cr0 = 0x80050033, vmcb.save.cr3 = 0x123000, vmcb.save.cr4 = 0x6f0;
+		vmcb.save.efer = 0x1d00, vmcb.save.cs.attrib = 0x29b, vmcb.save.cpl = 0;
+		for (unsigned i = 0; i < 3; i++)
+			guest_ptes[i] = 0x1000 * (i + 1) | 0x63;
+		memset(guest_code, 0x90, sizeof(guest_code));
+		memcpy(&guest_code[1], "\x0f\x01\xd9", 3);
+		cached_len = 3;
+		decode(); /* the generic check answers and is recorded */
+		ck_assert_uint_eq(ex.insn_len, 3);
+		ck_assert_uint_eq(cached_calls, 1);
+		decode(); /* the same exit again: the tight check answers */
+		ck_assert_uint_eq(ex.insn_len, 3);
+		ck_assert_msg(cached_calls == 1, "the repeated exit was not answered by the re-check");
+
+		switch (change) {
+		case PTE0: guest_ptes[0] ^= 1ULL << 12; break;
+		case PTE2: guest_ptes[2] ^= 1ULL << 63; break;
+		case BYTE: guest_code[3] = 0xc1; break;
+		case CR3: vmcb.save.cr3 += 0x1000; break;
+		case CR0: vmcb.save.cr0 ^= CR0_PE; break;
+		case CR4: vmcb.save.cr4 ^= 1u << 5; break;
+		case EFER: vmcb.save.efer ^= EFER_LMA; break;
+		case CPL: vmcb.save.cpl = 3; break;
+		case VM: vmcb.save.rflags |= RFLAGS_VM; break;
+		case CS_BASE: vmcb.save.cs.base = 0x10000; break;
+		case CS_ATTR: vmcb.save.cs.attrib ^= 1u << 9; break;
+		case GEN: dom.mem_gen++; break;
+		case RIP_: vmcb.save.rip += 0x40; break;
+		case BYTE_AFTER: guest_code[4] = 0xcc; break;
+		}
+		decode();
+		ck_assert_uint_eq(ex.insn_len, 3);
+		if (change == NONE || change == BYTE_AFTER)
+			ck_assert_msg(cached_calls == 1, "%s changed: re-check missed", name[change]);
+		else
+			ck_assert_msg(cached_calls == 2, "%s changed, yet the re-check answered",
+				      name[change]);
+	}
 }
 END_TEST
 
@@ -359,6 +455,7 @@ const struct unit_case unit_cases[] = {
 	{ "svm-exit-cpuid-length-decoded-without-nrip-save", &cpuid_length_decoded_without_nrip_save_ttest },
 	{ "svm-exit-length-unknown-when-fetch-fails", &length_unknown_when_fetch_fails_ttest },
 	{ "svm-exit-implausible-nrip-falls-back-to-decoding", &implausible_nrip_falls_back_to_decoding_ttest },
+	{ "svm-exit-tight-length-recheck-follows-everything-it-rests-on", &tight_length_recheck_follows_everything_it_rests_on_ttest },
 	{ "svm-exit-msr-write-takes-index-from-ecx", &msr_write_takes_index_from_ecx_ttest },
 	{ "svm-exit-msr-read-is-exitinfo1-zero", &msr_read_is_exitinfo1_zero_ttest },
 	{ "svm-exit-npf-not-present-read", &npf_not_present_read_ttest },

@@ -38,6 +38,107 @@ static bool insn_len_cached_svm(struct vcpu *v, const struct vmcb *vmcb, u8 *len
 }
 
 /*
+ * The tight re-check of the last exit's instruction: a loop of CPUIDs or
+ * hypercalls exits at the same RIP, under the same paging registers,
+ * through the same guest page-table entries, at the same bytes. The
+ * generic check (insn_len_cached_svm above) builds a struct guest_paging,
+ * searches the length cache and re-validates the fetch walk through
+ * general loops, about 210 instructions here; this compares the same
+ * things directly, in about 70 (docs/PERFORMANCE.md, fifth round).
+ *
+ * Why it is exact. The record is taken only right after the generic
+ * check answered (insn_len_cached_deps), with the raw VMCB fields every
+ * input of that answer derives from: the linear address (RIP, CS.base,
+ * CS.L through CS.attrib, EFER.LMA), the walk's registers (CR0, CR3, CR4,
+ * EFER, and the CPL from CR0.PE, RFLAGS.VM and the VMCB's CPL field, as
+ * svm_get_paging derives it). The raw fields are compared whole (EFER
+ * with SVME, all of CS.attrib), which is stricter than the derived
+ * values, never looser. Then the p2m generation: equal, no p2m or RAM
+ * change since, so the host pointers kept still map the same guest
+ * frames, which are the guest's own RAM (gpa_ptr); only then are they
+ * read: every page-table entry the walk read (a guest walk is a function
+ * of the registers, the address and those entries, guest_mem.c `walk`),
+ * and the instruction's bytes (a length is a function of the bytes and
+ * the code size). Equal inputs, equal answer: the same length the full
+ * decode gives. What is read is the guest's memory and nothing else, so
+ * a guest racing its own page tables can at worst get the length its
+ * own bytes had, as with the generic check.
+ */
+static bool insn_last_hit(struct vcpu *v, const struct vmcb *vmcb, u8 *len)
+{
+	struct svm_vcpu *sv = vcpu_svm(v);
+	const struct vmcb_save *s = &vmcb->save;
+	const struct svm_insn_last *l = &sv->insn_last[sv->insn_last_hit];
+	u64 diff;
+
+	if (l->rip != s->rip || !l->deps.len) {
+		l = NULL;
+		for (unsigned i = 0; i < SVM_INSN_LAST_SLOTS; i++)
+			if (sv->insn_last[i].deps.len && sv->insn_last[i].rip == s->rip) {
+				l = &sv->insn_last[i];
+				sv->insn_last_hit = (u8)i;
+				break;
+			}
+		if (!l)
+			return false;
+	}
+	diff = (s->cs.base ^ l->cs_base) | (u64)(s->cs.attrib ^ l->cs_attrib) |
+	       (s->cr3 ^ l->cr3) | (s->cr0 ^ l->cr0) | (s->cr4 ^ l->cr4) |
+	       (s->efer ^ l->efer) | (u64)(s->cpl ^ l->cpl) |
+	       ((s->rflags & RFLAGS_VM) ^ l->rflags_vm) | (v->dom->mem_gen ^ l->deps.gen);
+	if (diff || !insn_deps_hold(&l->deps))
+		return false;
+	*len = l->deps.len;
+	return true;
+}
+
+/* After a hit of the generic check: remember it for insn_last_hit, in
+ * the slot this RIP had (what it rested on changed) or the next one. */
+static void insn_last_record(struct vcpu *v, const struct vmcb *vmcb)
+{
+	struct svm_vcpu *sv = vcpu_svm(v);
+	const struct vmcb_save *s = &vmcb->save;
+	unsigned slot = sv->insn_last_next;
+	struct svm_insn_last *l;
+
+	for (unsigned i = 0; i < SVM_INSN_LAST_SLOTS; i++)
+		if (sv->insn_last[i].deps.len && sv->insn_last[i].rip == s->rip)
+			slot = i;
+	if (slot == sv->insn_last_next)
+		sv->insn_last_next = (u8)((slot + 1) % SVM_INSN_LAST_SLOTS);
+	l = &sv->insn_last[slot];
+	if (!insn_len_cached_deps(v, &l->deps))
+		return;
+	l->rip = s->rip;
+	l->cs_base = s->cs.base;
+	l->cs_attrib = s->cs.attrib;
+	l->cr0 = s->cr0;
+	l->cr3 = s->cr3;
+	l->cr4 = s->cr4;
+	l->efer = s->efer;
+	l->cpl = s->cpl;
+	l->rflags_vm = s->rflags & RFLAGS_VM;
+	sv->insn_last_hit = (u8)slot;
+}
+
+/* The length when the tight re-check did not answer: the generic cache
+ * (recorded for the re-check when it answers), else a fetch and decode.
+ * Out of line: its frame would cost every exit. */
+static __attribute__((noinline)) u8 insn_len_measured(struct vcpu *v, const struct vmcb *vmcb)
+{
+	u8 len;
+
+	if (insn_len_cached_svm(v, vmcb, &len)) {
+		insn_last_record(v, vmcb);
+		return len;
+	}
+	if (insn_fetch_and_length(v, vmcb->save.rip, &len) == 0 && len >= 1 &&
+	    len <= INSN_MAX_LEN)
+		return len;
+	return 0;
+}
+
+/*
  * Length of the instruction that caused an intercept the kernel will step
  * over. With NRIP save (CPUID 8000_000a EDX[3]) the CPU stores the next
  * RIP in the VMCB; without it (QEMU TCG) the instruction is fetched and
@@ -47,18 +148,16 @@ static bool insn_len_cached_svm(struct vcpu *v, const struct vmcb *vmcb, u8 *len
  */
 static u8 intercepted_insn_len(struct vcpu *v, const struct vmcb *vmcb)
 {
-	u64 rip = vmcb->save.rip;
 	u8 len;
 
 	if (svm_caps.nrips) {
-		u64 n = vmcb->control.nrip - rip;
+		u64 n = vmcb->control.nrip - vmcb->save.rip;
 		if (n >= 1 && n <= INSN_MAX_LEN)
 			return (u8)n;
 	}
-	if (insn_len_cached_svm(v, vmcb, &len) ||
-	    (insn_fetch_and_length(v, rip, &len) == 0 && len >= 1 && len <= INSN_MAX_LEN))
+	if (insn_last_hit(v, vmcb, &len))
 		return len;
-	return 0;
+	return insn_len_measured(v, vmcb);
 }
 
 /* IOIO (APM 15.10.2): EXITINFO1 says port, size, direction, string, REP;
@@ -144,9 +243,15 @@ void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 {
 	u64 code = vmcb->control.exitcode;
 
-	/* A compound literal, not memset: the compiler clears the 56 bytes
-	 * inline instead of calling memset (about 35 instructions per exit). */
-	*e = (struct vm_exit){ .raw = code, .qual = vmcb->control.exitinfo1 };
+	/* The header only: each reason below fills every field of the union
+	 * its handler reads (exit.h says which), and the decoders that fill
+	 * only part of theirs (CR accesses) start from a cleared union. The
+	 * whole 56 bytes cleared were about 10 instructions per exit. */
+	e->reason = EXIT_UNKNOWN;
+	e->raw = code;
+	e->qual = vmcb->control.exitinfo1;
+	e->insn_len = 0;
+	e->cpl = 0;
 
 	switch (code) {
 	case VMEXIT_CPUID:
@@ -165,6 +270,8 @@ void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 		break;
 	case VMEXIT_VMMCALL:
 		e->reason = EXIT_HYPERCALL;
+		/* What svm_get_seg reports as SS.DPL (vmcb.c). */
+		e->cpl = vmcb->save.cpl & 3u;
 		break;
 	case VMEXIT_NPF:
 		decode_npf(vmcb, e);
@@ -214,6 +321,7 @@ void svm_exit_decode(struct vcpu *v, const struct vmcb *vmcb, struct vm_exit *e)
 		e->reason = EXIT_ENTRY_FAILED;
 		return;
 	default:
+		memset(&e->cr, 0, sizeof(*e) - __builtin_offsetof(struct vm_exit, cr));
 		if (code >= VMEXIT_EXCP_BASE && code < VMEXIT_EXCP_BASE + 32) {
 			decode_exception(vmcb, (unsigned)(code - VMEXIT_EXCP_BASE), e);
 			return;

@@ -15,23 +15,23 @@
 #include "svm.h"
 
 /* Intercepts every port; domains with passthrough ports get their own. */
-static paddr_t iopm_deny_all_pa;
+paddr_t svm_iopm_deny_all;
 
 int svm_iomap_init(void)
 {
-	if (iopm_deny_all_pa)
+	if (svm_iopm_deny_all)
 		return 0;
 	/* Physically contiguous and 4 KiB aligned (APM 15.10.1). */
-	iopm_deny_all_pa = frame_alloc_contig(IOPM_SIZE / PAGE_SIZE, PAGE_SIZE);
-	if (!iopm_deny_all_pa)
+	svm_iopm_deny_all = frame_alloc_contig(IOPM_SIZE / PAGE_SIZE, PAGE_SIZE);
+	if (!svm_iopm_deny_all)
 		return -ENOMEM;
-	memset(phys_to_virt(iopm_deny_all_pa), 0xff, IOPM_SIZE);
+	memset(phys_to_virt(svm_iopm_deny_all), 0xff, IOPM_SIZE);
 	return 0;
 }
 
 paddr_t svm_iopm_deny_all_pa(void)
 {
-	return iopm_deny_all_pa;
+	return svm_iopm_deny_all;
 }
 
 int iopm_set(u8 *iopm, u32 first, u32 count, bool intercept)
@@ -73,13 +73,6 @@ int svm_io_allow(struct domain *d, u32 first, u32 count, bool allow)
 		sd->iopm_pa = pa;
 	}
 	return iopm_set(phys_to_virt(sd->iopm_pa), first, count, !allow);
-}
-
-paddr_t svm_iopm_pa(struct domain *d)
-{
-	struct svm_domain *sd = domain_svm(d);
-
-	return sd->iopm_pa ? sd->iopm_pa : iopm_deny_all_pa;
 }
 
 void svm_io_domain_destroy(struct domain *d)

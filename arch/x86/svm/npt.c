@@ -27,50 +27,45 @@
 #include <keel/printk.h>
 #include "svm.h"
 
-static struct {
-	u32 next;        /* next ASID to hand out */
-	u32 limit;       /* one past the last valid ASID (CPUID nasid) */
-	u64 gen;         /* current generation, from 1 */
-	bool flush_all;  /* the next VMRUN must flush every ASID */
-} asids;
+struct svm_asids svm_asids;
 
 void svm_asid_init(u32 nasid)
 {
-	if (asids.gen)
+	if (svm_asids.gen)
 		return;
-	asids.next = 1; /* ASID 0 is the host's; VMRUN refuses it */
-	asids.limit = nasid;
-	asids.gen = 1;
+	svm_asids.next = 1; /* ASID 0 is the host's; VMRUN refuses it */
+	svm_asids.limit = nasid;
+	svm_asids.gen = 1;
 	/* Firmware or a previous kernel may have run guests: start clean. */
-	asids.flush_all = true;
+	svm_asids.flush_all = true;
 }
 
-void svm_asid_prepare(struct vcpu *v, struct vmcb *vmcb)
+void svm_asid_refresh(struct vcpu *v, struct vmcb *vmcb)
 {
 	struct svm_vcpu *sv = vcpu_svm(v);
 
-	if (sv->asid_gen != asids.gen || sv->need_flush) {
-		if (asids.next >= asids.limit) {
-			asids.gen++;
-			asids.next = 1;
-			asids.flush_all = true;
+	if (sv->asid_gen != svm_asids.gen || sv->need_flush) {
+		if (svm_asids.next >= svm_asids.limit) {
+			svm_asids.gen++;
+			svm_asids.next = 1;
+			svm_asids.flush_all = true;
 		}
-		sv->asid = asids.next++;
-		sv->asid_gen = asids.gen;
+		sv->asid = svm_asids.next++;
+		sv->asid_gen = svm_asids.gen;
 		sv->need_flush = false;
 	}
 	vmcb->control.guest_asid = sv->asid;
 	vmcb->control.tlb_control = TLB_CONTROL_DO_NOTHING;
-	if (asids.flush_all) {
+	if (svm_asids.flush_all) {
 		vmcb->control.tlb_control = TLB_CONTROL_FLUSH_ALL_ASIDS;
-		asids.flush_all = false;
+		svm_asids.flush_all = false;
 	}
 }
 
 void svm_asid_entry_failed(const struct vmcb *vmcb)
 {
 	if (vmcb->control.tlb_control == TLB_CONTROL_FLUSH_ALL_ASIDS)
-		asids.flush_all = true;
+		svm_asids.flush_all = true;
 }
 
 /*

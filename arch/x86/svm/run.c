@@ -112,12 +112,10 @@ static void tsc_aux_switch_to(const struct vcpu *v)
 	c->value = v->arch.tsc_aux;
 }
 
-void svm_run(struct vcpu *v, struct vm_exit *exit)
+/* What the VMCB must say before every VMRUN; returns EVENTINJ as queued,
+ * for svm_events_after_exit. */
+static inline u64 entry_prepare(struct vcpu *v, struct vmcb *vmcb)
 {
-	struct entry_state entry;
-	bool clean;
-	u64 injected;
-	struct vmcb *vmcb = vcpu_vmcb(v);
 	struct domain *d = v->dom;
 
 	svm_asid_prepare(v, vmcb);
@@ -131,31 +129,76 @@ void svm_run(struct vcpu *v, struct vm_exit *exit)
 	vmcb->save.rax = v->arch.gprs[GPR_RAX];
 	debugregs_switch_to(v, false);
 	tsc_aux_switch_to(v);
-	clean = vcpu_svm(v)->entry_clean;
-	if (!clean)
-		entry_state_save(&entry, &vmcb->save);
-	injected = vmcb->control.eventinj;
 	/* Guest writes are intercepted (kernel/msr.c), so the field is only
 	 * ever written here. */
 	if (svm_caps.v_spec_ctrl)
 		vmcb->save.spec_ctrl = v->arch.spec_ctrl;
-	spec_enter_guest(v); /* last before the stub (asm/spec.h) */
+	return vmcb->control.eventinj;
+}
 
-	svm_vmrun(v, svm_cpu.host_vmcb_pa);
-
-	if (vmcb_entry_failed(vmcb)) {
-		vcpu_svm(v)->entry_clean = false;
-		if (!clean) /* else it was refused for its controls */
-			entry_state_restore(&entry, &vmcb->save);
-		vmcb->save.rax = v->arch.gprs[GPR_RAX];
-		svm_asid_entry_failed(vmcb); /* EVENTINJ stays for the dump */
+/* After a #VMEXIT (not a refusal). */
+static inline void exit_done(struct vcpu *v, struct vmcb *vmcb, u64 injected)
+{
+	v->arch.gprs[GPR_RAX] = vmcb->save.rax;
+	if (!(vmcb->control.exitintinfo & EVENTINJ_V) && vmcb->control.exitcode != VMEXIT_VINTR) {
+		/* What svm_events_after_exit does when no event was cut
+		 * short and no window fired, without the call; then nothing
+		 * is queued, and the entry state is clean. */
+		vmcb->control.eventinj = 0;
+		vcpu_svm(v)->entry_clean = true;
 	} else {
-		v->arch.gprs[GPR_RAX] = vmcb->save.rax;
 		svm_events_after_exit(vmcb, injected);
 		/* A re-injected event (EXITINTINFO) must pass VMRUN's check. */
 		vcpu_svm(v)->entry_clean = !(vmcb->control.eventinj & EVENTINJ_V);
-		if (vmcb->control.exitcode == VMEXIT_INTR)
-			host_interrupt_window();
+	}
+	if (vmcb->control.exitcode == VMEXIT_INTR)
+		host_interrupt_window();
+}
+
+/* A VMRUN refused (the caller has put the guest state back if it kept a
+ * copy). */
+static void entry_refused(struct vcpu *v, struct vmcb *vmcb)
+{
+	vcpu_svm(v)->entry_clean = false;
+	vmcb->save.rax = v->arch.gprs[GPR_RAX];
+	svm_asid_entry_failed(vmcb); /* EVENTINJ stays for the dump */
+}
+
+/* The entry with the copy of the guest state (entry_clean false), out of
+ * line: its 200-byte copy would give every entry a large stack frame. */
+static __attribute__((noinline)) void run_with_copy(struct vcpu *v, struct vmcb *vmcb)
+{
+	struct entry_state entry;
+	u64 injected;
+
+	entry_state_save(&entry, &vmcb->save);
+	injected = entry_prepare(v, vmcb);
+	spec_enter_guest(v); /* last before the stub (asm/spec.h) */
+	svm_vmrun(v, svm_cpu.host_vmcb_pa);
+	if (vmcb_entry_failed(vmcb)) {
+		entry_state_restore(&entry, &vmcb->save);
+		entry_refused(v, vmcb);
+	} else {
+		exit_done(v, vmcb, injected);
+	}
+}
+
+void svm_run(struct vcpu *v, struct vm_exit *exit)
+{
+	struct vmcb *vmcb = vcpu_vmcb(v);
+	u64 injected;
+
+	if (!vcpu_svm(v)->entry_clean) {
+		run_with_copy(v, vmcb);
+	} else {
+		injected = entry_prepare(v, vmcb);
+		spec_enter_guest(v); /* last before the stub (asm/spec.h) */
+		svm_vmrun(v, svm_cpu.host_vmcb_pa);
+		/* Refused with a clean state: for its controls. */
+		if (vmcb_entry_failed(vmcb))
+			entry_refused(v, vmcb);
+		else
+			exit_done(v, vmcb, injected);
 	}
 	svm_exit_decode(v, vmcb, exit);
 }

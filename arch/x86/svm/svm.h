@@ -24,6 +24,7 @@
 #include <lib/types.h>
 #include <keel/exit.h>
 #include <keel/domain.h>
+#include <asm/insn.h>
 #include <asm/vendor.h>
 #include "vmcb.h"
 
@@ -42,6 +43,8 @@ struct svm_caps {
 extern struct svm_caps svm_caps;
 
 /* Per-vCPU back-end state (in vcpu->arch.vendor). */
+#define SVM_INSN_LAST_SLOTS 4
+
 struct svm_vcpu {
 	u32 asid;           /* ASID of this vCPU in generation asid_gen */
 	u64 asid_gen;       /* 0: none yet */
@@ -50,6 +53,18 @@ struct svm_vcpu {
 	 * RIP and RAX, and no event was queued since: the next VMRUN needs
 	 * no copy for a refusal's report (run.c). false until then. */
 	bool entry_clean;
+	/* The last few intercepted instructions whose length the cache
+	 * confirmed, each with the VMCB fields that confirmation rested on
+	 * (exit.c `insn_last_hit`), replaced round-robin, the last hit tried
+	 * first: a guest alternating between two hypercalls (send, poll)
+	 * must not record on every exit. deps.len == 0: empty. */
+	struct svm_insn_last {
+		u64 rip, cs_base, cr0, cr3, cr4, efer, rflags_vm;
+		u16 cs_attrib;
+		u8 cpl;
+		struct insn_deps deps;
+	} insn_last[SVM_INSN_LAST_SLOTS];
+	u8 insn_last_hit, insn_last_next;
 };
 
 /* Per-domain back-end state (in domain->arch.vendor). */
@@ -132,13 +147,42 @@ bool iopm_get(const u8 *iopm, u32 port);
  * -EINVAL or -ENOMEM. vendor_ops.io_allow (dom0's device ports). */
 int svm_io_allow(struct domain *d, u32 first, u32 count, bool allow);
 /* The I/O map d's vCPUs run with. */
-paddr_t svm_iopm_pa(struct domain *d);
+extern paddr_t svm_iopm_deny_all; /* iomap.c; 0 before svm_iomap_init */
+static inline paddr_t svm_iopm_pa(struct domain *d)
+{
+	struct svm_domain *sd = domain_svm(d);
+
+	return sd->iopm_pa ? sd->iopm_pa : svm_iopm_deny_all;
+}
 void svm_io_domain_destroy(struct domain *d);
 
 /* npt.c */
 void svm_asid_init(u32 nasid);
-/* Chooses v's ASID and TLB_CONTROL for the coming VMRUN. */
-void svm_asid_prepare(struct vcpu *v, struct vmcb *vmcb);
+/* The ASID allocator (npt.c says how it works). One CPU for now. */
+struct svm_asids {
+	u32 next;        /* next ASID to hand out */
+	u32 limit;       /* one past the last valid ASID (CPUID nasid) */
+	u64 gen;         /* current generation, from 1 */
+	bool flush_all;  /* the next VMRUN must flush every ASID */
+};
+extern struct svm_asids svm_asids;
+/* svm_asid_prepare when v needs a fresh ASID or a flush is due. */
+void svm_asid_refresh(struct vcpu *v, struct vmcb *vmcb);
+
+/* Chooses v's ASID and TLB_CONTROL for the coming VMRUN. Inline for the
+ * common case (v's ASID current, no flush due), which only restates
+ * them; npt.c otherwise. */
+static inline void svm_asid_prepare(struct vcpu *v, struct vmcb *vmcb)
+{
+	struct svm_vcpu *sv = vcpu_svm(v);
+
+	if (sv->asid_gen != svm_asids.gen || sv->need_flush || svm_asids.flush_all) {
+		svm_asid_refresh(v, vmcb);
+		return;
+	}
+	vmcb->control.guest_asid = sv->asid;
+	vmcb->control.tlb_control = TLB_CONTROL_DO_NOTHING;
+}
 /* After a failed VMRUN: a flush it carried did not happen. */
 void svm_asid_entry_failed(const struct vmcb *vmcb);
 void svm_p2m_flush(struct domain *d);

@@ -35,6 +35,7 @@ static bool decode_cr(struct vcpu *v, struct vm_exit *e);
 static bool decode_io(struct vcpu *v, struct vm_exit *e);
 static bool decode_msr(struct vcpu *v, struct vm_exit *e);
 static bool decode_entry_failure(struct vcpu *v, struct vm_exit *e);
+static bool decode_vmcall(struct vcpu *v, struct vm_exit *e);
 static bool decode_ept_violation(struct vcpu *v, struct vm_exit *e);
 static bool decode_ept_misconfig(struct vcpu *v, struct vm_exit *e);
 
@@ -59,7 +60,7 @@ static const struct vmx_exit_desc exit_table[VMX_EXIT_REASON_NR] = {
 	[VMX_EXIT_RDPMC] = { "RDPMC", UNK, true, NULL },
 	[VMX_EXIT_RDTSC] = { "RDTSC", UNK, true, NULL },
 	[VMX_EXIT_RSM] = { "RSM", UNK, true, NULL },
-	[VMX_EXIT_VMCALL] = { "VMCALL", EXIT_HYPERCALL, true, NULL },
+	[VMX_EXIT_VMCALL] = { "VMCALL", EXIT_HYPERCALL, true, decode_vmcall },
 	[VMX_EXIT_VMCLEAR] = { "VMCLEAR", EXIT_VIRT_INSN, true, NULL },
 	[VMX_EXIT_VMLAUNCH] = { "VMLAUNCH", EXIT_VIRT_INSN, true, NULL },
 	[VMX_EXIT_VMPTRLD] = { "VMPTRLD", EXIT_VIRT_INSN, true, NULL },
@@ -167,6 +168,16 @@ bool vmx_decode_exit(struct vcpu *v, struct vm_exit *e)
 		pr_err("VMX: d%uv%u: exit '%s' (reason %u, qualification 0x%lx) is not handled\n",
 		       v->dom->id, v->id, d->name, basic, e->qual);
 	return d->decode ? d->decode(v, e) : false;
+}
+
+/* The CPL for the hypercall check: SS.DPL as vmx_get_seg reports it. */
+static bool decode_vmcall(struct vcpu *v, struct vm_exit *e)
+{
+	struct vseg ss;
+
+	vmx_get_seg(v, VSEG_SS, &ss);
+	e->cpl = (ss.attr >> 5) & 3;
+	return false;
 }
 
 static bool decode_exception(struct vcpu *v, struct vm_exit *e)

@@ -62,6 +62,55 @@ bool insn_len_cached(struct vcpu *v, const struct guest_paging *gp, u64 va, bool
 		     u8 *len);
 
 /*
+ * What a hit of insn_len_cached() rested on, in the form a back end can
+ * re-check in a few instructions for the next exit at the same place
+ * (SVM: svm/exit.c `insn_last_hit`): the p2m generation, the guest
+ * page-table entries the fetch walk read (host pointers and values;
+ * unused slots point at a constant 0 and expect 0, so all four are
+ * compared without a loop) and 16 bytes at the instruction, of which
+ * `mask` selects the instruction's own. The registers the walk and the
+ * linear address depend on are the back end's to keep and compare.
+ */
+/* An 8-byte load from any byte address (x86 allows it; the type tells
+ * the compiler so, and that it may alias the guest's bytes). */
+typedef u64 u64_unaligned __attribute__((aligned(1), may_alias));
+
+struct insn_deps {
+	u64 gen;
+	const volatile u64 *pte[4];
+	u64 val[4];
+	const volatile u64_unaligned *host; /* 16 readable bytes, inside one RAM page */
+	u64 bytes[2], mask[2];
+	u8 len;                     /* 0: nothing recorded */
+};
+
+/*
+ * Hypervisor only (insn_fetch.c). Right after insn_len_cached() answered
+ * true for v: fills *d with what that answer rested on and returns true,
+ * or false if it does not fit the tight form (4-byte page-table entries,
+ * an instruction within 16 bytes of its page's end, a page that is not
+ * wholly RAM). Pointers in *d are valid while v's domain's mem_gen equals
+ * d->gen.
+ */
+bool insn_len_cached_deps(struct vcpu *v, struct insn_deps *d);
+
+/*
+ * The memory half of the tight re-check: d was filled by
+ * insn_len_cached_deps() and its generation still matches (the caller
+ * checks that first: only then are the pointers the guest's pages). True
+ * if every entry and the instruction's bytes read as they did.
+ */
+static inline bool insn_deps_hold(const struct insn_deps *d)
+{
+	u64 diff = (*d->pte[0] ^ d->val[0]) | (*d->pte[1] ^ d->val[1]) |
+		   (*d->pte[2] ^ d->val[2]) | (*d->pte[3] ^ d->val[3]);
+
+	diff |= ((d->host[0] ^ d->bytes[0]) & d->mask[0]) |
+		((d->host[1] ^ d->bytes[1]) & d->mask[1]);
+	return !diff;
+}
+
+/*
  * A decoder over the bytes fetched so far (`avail` of them; l64: 64-bit
  * code): >= 0 done (its result), -EAGAIN to be given more bytes, another
  * negative errno to stop.

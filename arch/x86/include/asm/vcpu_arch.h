@@ -30,7 +30,7 @@ enum gpr {
  * domain table) have the room. Zeroed when the vCPU or domain is created;
  * the back end initialises it in vcpu_init()/domain_init().
  */
-#define VCPU_VENDOR_BYTES 256
+#define VCPU_VENDOR_BYTES 1024
 #define DOMAIN_VENDOR_BYTES 32
 
 struct vcpu_vendor_state {
