@@ -122,6 +122,8 @@ void blkb_flush_done(void) {}
 /* blk_ring.c's data-path state. */
 bool blkb_use_map;
 u64 blkb_maps_live, blkb_chunks_mapped, blkb_chunks_copied, blkb_notifies;
+u64 blkb_chunks_persistent, blkb_persist_live, blkb_persist_peak, blkb_persist_fallbacks;
+unsigned blkb_persist_cap = BLKB_PERSIST_MAX;
 void blkb_ring_disconnect(struct blkb_dev *d)
 {
 	if (d->connected)

@@ -152,6 +152,10 @@ static bool probe(struct blkb_dev *d)
 	write_fmt(d->be, "feature-flush-cache", "%lu", 1);
 	write_fmt(d->be, "feature-max-indirect-segments", "%lu", BLK_MAX_SEGS);
 	write_fmt(d->be, "max-ring-page-order", "%lu", BLKB_MAX_RING_ORDER);
+	/* Persistent grants (blk_persist.c): used when the frontend writes
+	 * feature-persistent = 1 too (read at connect, as Linux does). */
+	if (blkb_persist_cap)
+		write_fmt(d->be, "feature-persistent", "%lu", 1);
 	if (d->lim.discard) {
 		write_fmt(d->be, "feature-discard", "%lu", 1);
 		write_fmt(d->be, "discard-granularity", "%lu",
@@ -210,6 +214,13 @@ static void connect(struct blkb_dev *d)
 		set_state(d, XenbusStateClosing);
 		return;
 	}
+	/* Xen's blkif.h: persistent grants when both ends advertise them;
+	 * the frontend's node is read when it is Initialised (Linux's
+	 * connect_ring). */
+	u64 fe_persistent = 0;
+	d->persistent = blkb_persist_cap &&
+			!read_num(d->fe_path, "feature-persistent", &fe_persistent) &&
+			fe_persistent == 1;
 	rc = blkb_ring_connect(d, refs, 1u << order, (evtchn_port_t)port);
 	if (rc) {
 		printf("dom0: blkback: d%u/%u: ring set-up failed (%d): device closing\n", d->fe,
@@ -217,9 +228,9 @@ static void connect(struct blkb_dev *d)
 		set_state(d, XenbusStateClosing);
 		return;
 	}
-	printf("dom0: blkback: d%u/%u: connected to %s (%lu sectors%s), ring of %u pages\n",
+	printf("dom0: blkback: d%u/%u: connected to %s (%lu sectors%s), ring of %u pages, %s\n",
 	       d->fe, d->devid, d->bd->name, d->lim.sectors, d->ro ? ", read-only" : "",
-	       1u << order);
+	       1u << order, d->persistent ? "persistent grants" : "grants per request");
 	set_state(d, XenbusStateConnected);
 }
 
@@ -426,6 +437,7 @@ void blkback_get_stats(struct blkback_stats *s)
 		s->devs++;
 		if (devs[i].connected) {
 			s->connected++;
+			s->persistent += devs[i].persistent;
 			s->mem_pages += devs[i].nr_chunks * (BLKB_CHUNK_BYTES / PAGE_SIZE) +
 					BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST;
 		}
@@ -437,11 +449,20 @@ void blkback_get_stats(struct blkback_stats *s)
 	s->chunks_mapped = blkb_chunks_mapped;
 	s->chunks_copied = blkb_chunks_copied;
 	s->notifies = blkb_notifies;
+	s->persistent_live = blkb_persist_live;
+	s->persistent_peak = blkb_persist_peak;
+	s->persistent_fallbacks = blkb_persist_fallbacks;
+	s->chunks_persistent = blkb_chunks_persistent;
 }
 
 void blkback_set_data_map(bool map)
 {
 	blkb_use_map = map;
+}
+
+void blkback_set_persistent_max(u64 max)
+{
+	blkb_persist_cap = (unsigned)MIN(max, (u64)BLKB_PERSIST_MAX);
 }
 
 int blkback_state(domid_t dom, u32 devid)
