@@ -3,9 +3,12 @@
  * Xen's blkif.h `feature-persistent`. When both ends advertise it, the
  * frontend keeps a pool of granted pages and reuses their grefs for every
  * request; the backend maps each gref it meets once, read-write, keeps
- * the mapping until the ring is disconnected, and moves data with a plain
- * memcpy between its bounce buffers and the mapped pages: a steady-state
- * request costs no grant hypercall at all (Linux's xen-blkback,
+ * the mapping until the ring is disconnected. A request whose pages are
+ * one run of whole pages goes to a device that takes frames requests
+ * (blkdev.h) as one: the device DMAs straight to the mapped pages, no
+ * copy at all; any other is copied with a plain memcpy between dom0's
+ * bounce buffers and the mapped pages. Either way a steady-state request
+ * costs no grant hypercall (Linux's xen-blkback,
  * drivers/block/xen-blkback/blkback.c: get_persistent_gnt /
  * add_persistent_gnt).
  *
@@ -128,6 +131,11 @@ void *blkb_persist_va(const struct blkb_dev *d, grant_ref_t ref)
 	return e ? gnttab_slot_va(e->slot) : NULL;
 }
 
+u64 blkb_persist_bus(const struct blkb_dev *d, grant_ref_t ref)
+{
+	return lookup(&d->pg, ref)->bus;
+}
+
 /* One request's worth of new mappings at most: its segments and its
  * indirect pages. */
 #define MAX_NEW (BLK_MAX_SEGS + BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST)
@@ -184,6 +192,7 @@ bool blkb_persist_map(struct blkb_dev *d, const grant_ref_t *refs, unsigned n)
 		e->gref = miss[k];
 		e->slot = miss_slot[k];
 		e->handle = map_ops[k].handle;
+		e->bus = map_ops[k].dev_bus_addr & PAGE_MASK;
 		unsigned h = hash_of(miss[k]);
 		while (pg->hash[h])
 			h = (h + 1) % HASH_SIZE;

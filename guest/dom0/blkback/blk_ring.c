@@ -80,15 +80,16 @@ static u16 slot_get(void)
 }
 
 /*
- * Whether a request's data can go to the device as a frames request:
+ * Whether a request's data can go to the device as a frames request
+ * (by grant map, or straight to its persistent mappings):
  * every segment but the first starts at its page's start and every one
  * but the last runs to its page's end (what Linux's blkfront sends for
  * page-aligned I/O), so the request is one run of whole pages as NVMe's
  * PRPs need it; and the device takes frames requests.
  */
-static bool map_shape(const struct blkb_dev *d, const struct blk_req_checked *q)
+static bool frames_shape(const struct blkb_dev *d, const struct blk_req_checked *q)
 {
-	if (!blkb_use_map || d->bd->max_frames < 2 ||
+	if (d->bd->max_frames < 2 ||
 	    (q->op != BLKIF_OP_READ && q->op != BLKIF_OP_WRITE))
 		return false;
 	for (unsigned i = 0; i < q->nr_segs; i++) {
@@ -97,6 +98,12 @@ static bool map_shape(const struct blkb_dev *d, const struct blk_req_checked *q)
 			return false;
 	}
 	return true;
+}
+
+/* The per-request grant-map path (blkback_data=map) takes it. */
+static bool map_shape(const struct blkb_dev *d, const struct blk_req_checked *q)
+{
+	return blkb_use_map && frames_shape(d, q);
 }
 
 /* Map and unmap batches: at most every slot at once. */
@@ -203,6 +210,22 @@ static void map_chunks(struct blkb_chunk *const *cs, unsigned n, bool *ok)
 			c->r.frame_off = off;
 		}
 	}
+}
+
+/* Points chunk c (of a persist_frames request) at the bus addresses of
+ * its pages' persistent mappings: the device DMAs to them, nothing to
+ * map, copy or unmap. */
+static void persist_frames(struct blkb_chunk *c)
+{
+	unsigned first;
+	u32 off;
+	unsigned pages = chunk_pages(c, &first, &off);
+
+	for (unsigned i = 0; i < pages; i++)
+		c->frames[i] = blkb_persist_bus(c->dev, c->p->c.seg[first + i].gref);
+	c->r.buf = NULL;
+	c->r.frames = c->frames;
+	c->r.frame_off = off;
 }
 
 /*
@@ -460,10 +483,10 @@ static void flush_staged(struct blkb_dev *d)
 			d->staged[kept++] = c;
 			continue;
 		}
-		if (c->r.frames)
-			blkb_chunks_mapped++;
-		else if (c->p->persist)
+		if (c->p->persist)
 			blkb_chunks_persistent++;
+		else if (c->r.frames)
+			blkb_chunks_mapped++;
 		else
 			blkb_chunks_copied++;
 		if (rc) {
@@ -505,7 +528,7 @@ static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
 	case BLKIF_OP_DISCARD: op = BLK_DISCARD; max512 = (u64)MAX(bd->max_discard_sectors, 1u) * per; break;
 	default: op = BLK_FLUSH; max512 = 1; break;
 	}
-	if (p->mappable) /* any page offset: its pages fit the device's frames */
+	if (p->mappable || p->persist_frames) /* any page offset: its pages fit the device's frames */
 		max512 = MIN(max512, (u64)(MIN(bd->max_frames, BLKB_MAP_PAGES) - 1) *
 				     (PAGE_SIZE / BLKIF_SECTOR_SIZE));
 	c->p = p;
@@ -526,6 +549,8 @@ static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
 	c->nr_maps = 0;
 	c->map_tried = false;
 	c->copied = false;
+	if (p->persist_frames)
+		persist_frames(c);
 	if (p->mappable || op == BLK_WRITE) {
 		/* Mapped or copied from the guest with the pass's other
 		 * chunks, and submitted then (flush_staged). */
@@ -687,6 +712,7 @@ static void take_requests(struct blkb_dev *d)
 			}
 			p->used = true;
 			p->persist = d->persistent && persist_wanted(d, &p->c);
+			p->persist_frames = p->persist && frames_shape(d, &p->c);
 			p->mappable = !p->persist && map_shape(d, &p->c);
 			p->failed = false;
 			p->next = 0;

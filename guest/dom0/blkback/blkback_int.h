@@ -37,6 +37,7 @@ struct blkb_pgnt {
 	grant_ref_t gref;
 	u16 slot;
 	grant_handle_t handle;
+	u64 bus;               /* its dev_bus_addr: where a device DMAs */
 };
 
 struct blkb_persist {
@@ -54,6 +55,7 @@ struct blkb_pending {
 	u32 chunks;         /* chunks in flight */
 	bool mappable;      /* goes by grant map (blk_ring.c: map_shape) */
 	bool persist;       /* every segment's gref is persistently mapped */
+	bool persist_frames; /* and the device DMAs to those pages (no copy) */
 	struct blk_req_checked c;
 };
 
@@ -144,13 +146,14 @@ extern u64 blkb_total_requests, blkb_total_violations, blkb_total_errors;
  * map: makes every ref of refs[0..n) persistently mapped, mapping the new
  * ones in one batch; false when some could not be (table or window full,
  * the hypervisor refused one): the request then goes the per-request way.
- * va: where ref is mapped, or NULL. fini: unmaps all (the ring's requests
+ * va: where ref is mapped, or NULL; bus: its bus address (ref mapped). fini: unmaps all (the ring's requests
  * all finished). live: mappings held by all exports; peak: the most one
  * export held; fallbacks: requests
  * that could not go persistent. */
 int blkb_persist_init(struct blkb_dev *d);
 bool blkb_persist_map(struct blkb_dev *d, const grant_ref_t *refs, unsigned n);
 void *blkb_persist_va(const struct blkb_dev *d, grant_ref_t ref);
+u64 blkb_persist_bus(const struct blkb_dev *d, grant_ref_t ref);
 void blkb_persist_fini(struct blkb_dev *d);
 extern u64 blkb_persist_live, blkb_persist_peak, blkb_persist_fallbacks;
 /* Mappings one export may hold (blkback_set_persistent_max; 0: off). */

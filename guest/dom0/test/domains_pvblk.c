@@ -18,6 +18,10 @@
  *        domU closes on the backend's Closing) and checks it is gone.
  *   bench  native vs PV read throughput (native_read() below).
  *   teardown  create/use/destroy cycles (teardown() below).
+ *   persist-hostile  rw, the domU is a role=blk-pg-hostile: it
+ *        misuses persistent grants (a read-only grant, a re-pointed one,
+ *        one gref twice in a request, closing with requests in flight);
+ *        the host checks the bytes it wrote.
  *   hot  the domU is launched without a disk, dom0 attaches it while the
  *        domU runs (it waits for device/vbd/N), the domU does the rw test
  *        and closes, dom0 detaches it and checks that no node is left.
@@ -261,6 +265,8 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	};
 	if (!strcmp(mode, "teardown"))
 		teardown(cl, &disk);
+	if (!strcmp(mode, "persist-hostile"))
+		snprintf(cmd, sizeof(cmd), "role=blk-pg-hostile devid=%u", PVBLK_DEVID);
 	bool bench = !strcmp(mode, "bench");
 	if (bench) {
 		pvblk_bench_native(bd);
