@@ -107,6 +107,7 @@ unsigned blk_poll(struct blkdev *bd) { (void)bd; return 0; }
 static unsigned connects, disconnects, conn_pages;
 static grant_ref_t conn_refs[8];
 static evtchn_port_t conn_port;
+static bool conn_persistent;
 int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_pages,
 		      evtchn_port_t fe_port)
 {
@@ -114,6 +115,7 @@ int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_p
 	conn_pages = nr_pages;
 	memcpy(conn_refs, refs, nr_pages * sizeof(*refs));
 	conn_port = fe_port;
+	conn_persistent = d->persistent;
 	d->connected = true;
 	return 0;
 }
@@ -197,10 +199,12 @@ START_TEST(blkback_handshake_as_linux_expects)
 	ck_assert_str_eq(r(BE, "feature-flush-cache"), "1");
 	ck_assert_str_eq(r(BE, "feature-max-indirect-segments"), "256");
 	ck_assert_str_eq(r(BE, "max-ring-page-order"), "2");
+	ck_assert_str_eq(r(BE, "feature-persistent"), "1");
 	ck_assert_str_eq(r(BE, "feature-discard"), "(none)");
 	ck_assert_int_eq(connects, 0);
 
-	/* A two-page ring. */
+	/* A two-page ring, with persistent grants (Linux's blkfront). */
+	w(FEP, "feature-persistent", "1");
 	w(FEP, "ring-page-order", "1");
 	w(FEP, "ring-ref0", "100");
 	w(FEP, "ring-ref1", "101");
@@ -213,6 +217,7 @@ START_TEST(blkback_handshake_as_linux_expects)
 	ck_assert_uint_eq(conn_refs[0], 100);
 	ck_assert_uint_eq(conn_refs[1], 101);
 	ck_assert_uint_eq(conn_port, 9);
+	ck_assert(conn_persistent);
 	ck_assert_str_eq(r(BE, "state"), "4");
 	ck_assert_int_eq(blkback_state(1, 51712), XenbusStateConnected);
 
@@ -229,8 +234,10 @@ START_TEST(blkback_handshake_as_linux_expects)
 	ck_assert_str_eq(r(BE, "state"), "6");
 	ck_assert_int_eq(disconnects, 1);
 
-	/* It starts over: offered again, connects with a one-page ring. */
+	/* It starts over: offered again, connects with a one-page ring,
+	 * this time without persistent grants. */
 	xs_rm(FEP "/ring-page-order");
+	w(FEP, "feature-persistent", "0");
 	w(FEP, "ring-ref", "200");
 	w(FEP, "state", "1");
 	run();
@@ -240,6 +247,7 @@ START_TEST(blkback_handshake_as_linux_expects)
 	ck_assert_int_eq(connects, 2);
 	ck_assert_uint_eq(conn_pages, 1);
 	ck_assert_uint_eq(conn_refs[0], 200);
+	ck_assert(!conn_persistent);
 
 	/* The toolstack removes the device: freed, its ring undone. */
 	blkback_get_stats(&s);
