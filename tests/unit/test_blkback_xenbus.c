@@ -103,6 +103,7 @@ struct blkdev *blkdev_by_name(const char *name)
 	return NULL;
 }
 unsigned blk_poll(struct blkdev *bd) { (void)bd; return 0; }
+void blk_irq_quiet(struct blkdev *bd, bool quiet) { (void)bd; (void)quiet; }
 
 static unsigned connects, disconnects, conn_pages;
 static grant_ref_t conn_refs[8];

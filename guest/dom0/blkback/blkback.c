@@ -362,13 +362,37 @@ static void scan(void)
 
 /* Polls the exported disks with requests out: completions on polled
  * devices and time-outs. True if any completed. */
+/*
+ * Each loop iteration (blkback_run): the disks with requests out are
+ * polled. One that completed something is asked not to interrupt
+ * (blk_irq_quiet) and the loop goes round again instead of blocking, so
+ * a busy disk's completions are taken by polling, not by an interrupt
+ * each (each of which costs dom0 a VM exit, docs/PERFORMANCE.md). One
+ * that completed nothing may interrupt again, and is polled once more
+ * after saying so: a completion in between would not interrupt.
+ */
 static bool poll_disks(void)
 {
 	bool any = false;
 	for (unsigned i = 0; i < BLKBACK_MAX_DEVS; i++) {
 		struct blkb_dev *d = &devs[i];
-		if (d->used && d->bd && d->bd->inflight && blk_poll(d->bd))
+		if (!d->used || !d->bd)
+			continue;
+		bool dup = false; /* several exports of one disk: once */
+		for (unsigned k = 0; k < i && !dup; k++)
+			dup = devs[k].used && devs[k].bd == d->bd;
+		if (dup)
+			continue;
+		if (d->bd->inflight && blk_poll(d->bd)) {
+			blk_irq_quiet(d->bd, true);
 			any = true;
+			continue;
+		}
+		blk_irq_quiet(d->bd, false);
+		if (d->bd->inflight && blk_poll(d->bd)) {
+			blk_irq_quiet(d->bd, true);
+			any = true;
+		}
 	}
 	blkb_flush_done();
 	return any;
