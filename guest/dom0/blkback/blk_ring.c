@@ -8,7 +8,11 @@
  * by grant map (blkback_data=map: the chunk's guest pages mapped and the
  * device DMAing straight to their dev_bus_addr, a frames request of
  * drivers/block/blkdev.h; requests whose pages or device do not fit are
- * copied). Either way the grant operations are batched: the chunks a
+ * copied). With persistent grants (blk_persist.c) neither: the pages are
+ * mapped once per connection, and the device DMAs to them (frames
+ * request) or dom0 memcpys; requests whose grants cannot all be
+ * persistent take one of the two ways above. Either way the grant
+ * operations are batched: the chunks a
  * pass of the ring handler takes are staged, then mapped in one batch,
  * the writes among them copied in one batch, and submitted
  * (flush_staged); the chunks a device poll completes are unmapped in one
