@@ -284,7 +284,7 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	if (!strcmp(mode, "hostile"))
 		hostiles(cl);
 	if (bench)
-		pvblk_bench_count(d.id, PVBLK_WAIT_NS);
+		pvblk_bench_count(d.id, bd, PVBLK_WAIT_NS);
 	if (hot) {
 		/* Let it start and wait for the device first. */
 		for (unsigned i = 0; i < 2000 && loop_run_once(false); i++)
