@@ -89,6 +89,12 @@ unsigned blk_poll(struct blkdev *bd)
 	return n;
 }
 
+void blk_irq_quiet(struct blkdev *bd, bool quiet)
+{
+	if (bd->ops->irq_quiet)
+		bd->ops->irq_quiet(bd, quiet);
+}
+
 void blk_idle(struct blkdev *bd, u64 us)
 {
 	if (!bd->irq) {

@@ -71,6 +71,10 @@ struct blkdev_ops {
 	/* Completes what the device finished (and what timed out).
 	 * Returns the number of requests completed. */
 	unsigned (*poll)(struct blkdev *bd);
+	/* Optional: asks the device not to interrupt on completions (quiet)
+	 * or to interrupt again, for a caller that polls while it is busy
+	 * (blkback). A hint: an interrupt may still come. */
+	void (*irq_quiet)(struct blkdev *bd, bool quiet);
 };
 
 struct blkdev {
@@ -132,6 +136,11 @@ int blk_submit(struct blkdev *bd, struct blk_req *r);
 /* Completes what the device finished; with an interrupt, acknowledges
  * it afterwards (drv_irq_done) so the line can fire again. */
 unsigned blk_poll(struct blkdev *bd);
+
+/* bd->ops->irq_quiet where the driver has it; nothing otherwise. After
+ * quiet = false, poll once more: what completed before the device saw
+ * it does not interrupt. */
+void blk_irq_quiet(struct blkdev *bd, bool quiet);
 /* Sleeps until the device interrupts or `us` passes (without an
  * interrupt: a short busy wait). For callers with requests in flight. */
 void blk_idle(struct blkdev *bd, u64 us);

@@ -176,9 +176,22 @@ static unsigned vblk_poll(struct blkdev *bd)
 	return done;
 }
 
+/* VIRTQ_AVAIL_F_NO_INTERRUPT (virtio 1.x 2.7.7): without
+ * VIRTIO_F_EVENT_IDX the device honours it, as a hint. Un-quieting is
+ * followed by a full barrier so that the caller's next look at the used
+ * ring comes after the device can see the flag. */
+static void vblk_irq_quiet(struct blkdev *bd, bool quiet)
+{
+	struct vblk *v = bd->priv;
+
+	v->q.avail[0] = quiet ? VIRTQ_AVAIL_F_NO_INTERRUPT : 0;
+	mb();
+}
+
 static const struct blkdev_ops vblk_ops = {
 	.submit = vblk_submit,
 	.poll = vblk_poll,
+	.irq_quiet = vblk_irq_quiet,
 };
 
 /* VIRTIO_BLK_T_GET_ID: up to 20 bytes of serial, NUL-padded. */

@@ -81,6 +81,11 @@ void guest_main(const struct hvm_start_info *si)
 	/* blkback_data=copy: blkback moves data by grant copy (docs/pvblk.md). */
 	if (cmdline_get(si_cmdline(si), "blkback_data", test, sizeof(test)))
 		blkback_set_data_map(strcmp(test, "copy") != 0);
+	/* blkback_persistent=N: at most N persistent grants per export (0:
+	 * feature-persistent not offered; docs/pvblk.md). */
+	u64 pmax;
+	if (!cmdline_get_u64(si_cmdline(si), "blkback_persistent", &pmax))
+		blkback_set_persistent_max(pmax);
 	if (cmdline_get(si_cmdline(si), "test", test, sizeof(test)))
 		dom0_selftest_run(si, test);
 

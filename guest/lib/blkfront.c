@@ -42,14 +42,38 @@ static size_t slots_bytes(const struct blkfront *f)
 	return RING_SIZE(&f->ring) * sizeof(struct blkfront_slot);
 }
 
+/* Ends a grant the backend should no longer map; a page it still maps
+ * is left granted (and allocated) rather than reused. */
+static bool end_and_free(grant_ref_t ref)
+{
+	if (!gnttab_end_access(ref))
+		return false;
+	gnttab_free_ref(ref);
+	return true;
+}
+
+#define POOL_BYTES (BLKFRONT_PERSIST_PAGES * (sizeof(struct blkfront_pgrant) + sizeof(u16)))
+
 static void free_all(struct blkfront *f)
 {
 	unsigned pages = 1u << f->ring_order;
 
+	if (f->pool) {
+		for (unsigned i = 0; i < f->nr_pool; i++)
+			if (end_and_free(f->pool[i].ref))
+				pages_free(f->pool[i].page, 1);
+		pages_free(f->pool, (POOL_BYTES + PAGE_SIZE - 1) / PAGE_SIZE);
+		f->pool = NULL;
+		f->nr_pool = f->nr_free = 0;
+	}
 	if (f->slots) {
-		for (unsigned i = 0; i < RING_SIZE(&f->ring); i++)
-			if (f->slots[i].indirect)
-				pages_free(f->slots[i].indirect, 1);
+		for (unsigned i = 0; i < RING_SIZE(&f->ring); i++) {
+			struct blkfront_slot *sl = &f->slots[i];
+			if (sl->indirect_ref && !end_and_free(sl->indirect_ref))
+				sl->indirect = NULL; /* still mapped: not ours to reuse */
+			if (sl->indirect)
+				pages_free(sl->indirect, 1);
+		}
 		pages_free(f->slots, (slots_bytes(f) + PAGE_SIZE - 1) / PAGE_SIZE);
 		f->slots = NULL;
 	}
@@ -69,6 +93,11 @@ static void free_all(struct blkfront *f)
 }
 
 int blkfront_connect(struct blkfront *f, u32 devid, unsigned want_order)
+{
+	return blkfront_connect_opts(f, devid, want_order, true);
+}
+
+int blkfront_connect_opts(struct blkfront *f, u32 devid, unsigned want_order, bool persistent)
 {
 	u64 v;
 	int rc;
@@ -149,6 +178,8 @@ int blkfront_connect(struct blkfront *f, u32 devid, unsigned want_order)
 		}
 		if (!rc)
 			rc = write_u64(f, tx, "event-channel", f->port);
+		if (!rc)
+			rc = write_u64(f, tx, "feature-persistent", persistent);
 		if (!rc) {
 			char path[96];
 			snprintf(path, sizeof(path), "%s/protocol", f->fe);
@@ -173,8 +204,14 @@ int blkfront_connect(struct blkfront *f, u32 devid, unsigned want_order)
 		free_all(f);
 		return rc < 0 ? rc : (rc >= XenbusStateClosing ? -EIO : -ETIMEDOUT);
 	}
-	/* Linux re-reads the size at Connected. */
+	/* Linux re-reads the size at Connected, and reads the backend's
+	 * feature-persistent then (blkfront_gather_backend_features). */
 	read_u64(f->be, "sectors", &f->sectors);
+	if (persistent && !read_u64(f->be, "feature-persistent", &v) && v == 1) {
+		f->pool = pages_alloc((POOL_BYTES + PAGE_SIZE - 1) / PAGE_SIZE, PAGE_SIZE);
+		f->pool_free = f->pool ? (u16 *)(f->pool + BLKFRONT_PERSIST_PAGES) : NULL;
+		f->persistent = f->pool != NULL;
+	}
 	xb_switch_state(xenbus(), f->fe, XenbusStateConnected);
 	f->connected = true;
 	return 0;
@@ -184,6 +221,40 @@ u32 blkfront_max_sectors(const struct blkfront *f)
 {
 	return (f->max_indirect ? f->max_indirect : BLKIF_MAX_SEGMENTS_PER_REQUEST) *
 	       BLKIF_SECTORS_PER_PAGE;
+}
+
+/* Pool pages for a request of `pages` pages into sl->pidx: the free
+ * ones first (the grefs the backend has mapped), then new ones granted
+ * read-write. False (nothing taken) when the pool cannot give them. */
+static bool pool_take(struct blkfront *f, struct blkfront_slot *sl, unsigned pages)
+{
+	if (f->nr_free + (BLKFRONT_PERSIST_PAGES - f->nr_pool) < pages)
+		return false;
+	while (f->nr_free < pages) {
+		void *pg = pages_alloc(1, PAGE_SIZE);
+		int ref = pg ? gnttab_grant_access(f->be_id, virt_to_gfn(pg), false) : -ENOMEM;
+		if (ref < 0) {
+			if (pg)
+				pages_free(pg, 1);
+			return false;
+		}
+		f->pool[f->nr_pool].page = pg;
+		f->pool[f->nr_pool].ref = (grant_ref_t)ref;
+		f->pool_free[f->nr_free++] = (u16)f->nr_pool++;
+	}
+	for (unsigned k = 0; k < pages; k++)
+		sl->pidx[k] = f->pool_free[--f->nr_free];
+	sl->nr_pidx = (u16)pages;
+	return true;
+}
+
+/* A persistent slot's pool pages back on the stack, in reverse so the
+ * next request takes the same ones in the same order. */
+static void pool_give(struct blkfront *f, struct blkfront_slot *sl)
+{
+	while (sl->nr_pidx)
+		f->pool_free[f->nr_free++] = sl->pidx[--sl->nr_pidx];
+	sl->persist = false;
 }
 
 static void end_grants(struct blkfront_slot *sl)
@@ -205,7 +276,9 @@ static int free_slot(struct blkfront *f)
 	return -EBUSY;
 }
 
-/* The segments of [buf, buf + nsect * 512): one per page touched. */
+/* The segments of [buf, buf + nsect * 512): one per page touched. In a
+ * persistent slot, pool page k stands for page k of buf, at the same
+ * offsets (a write's data copied in now). */
 static int make_segs(struct blkfront *f, struct blkfront_slot *sl, bool readonly, u8 *buf,
 		     u32 nsect, struct blkif_request_segment *segs, unsigned max)
 {
@@ -215,12 +288,20 @@ static int make_segs(struct blkfront *f, struct blkfront_slot *sl, bool readonly
 	while (left) {
 		u64 off = (uintptr_t)buf & (PAGE_SIZE - 1);
 		u64 len = MIN(left, PAGE_SIZE - off);
+		int ref;
 		if (n == max)
 			return -E2BIG;
-		int ref = gnttab_grant_access(f->be_id, virt_to_gfn(buf), readonly);
-		if (ref < 0)
-			return -ENOSPC;
-		sl->grants[sl->nr_grants++] = (grant_ref_t)ref;
+		if (sl->persist) {
+			const struct blkfront_pgrant *pg = &f->pool[sl->pidx[n]];
+			if (readonly) /* a write: the backend reads our copy */
+				memcpy((u8 *)pg->page + off, buf, len);
+			ref = (int)pg->ref;
+		} else {
+			ref = gnttab_grant_access(f->be_id, virt_to_gfn(buf), readonly);
+			if (ref < 0)
+				return -ENOSPC;
+			sl->grants[sl->nr_grants++] = (grant_ref_t)ref;
+		}
 		segs[n].gref = (grant_ref_t)ref;
 		segs[n].first_sect = (u8)(off / BLKIF_SECTOR_SIZE);
 		segs[n].last_sect = (u8)((off + len) / BLKIF_SECTOR_SIZE - 1);
@@ -243,6 +324,8 @@ int blkfront_submit(struct blkfront *f, u8 op, u64 sector, u32 nsect, void *buf)
 	struct blkif_request tmp;
 	memset(&tmp, 0, sizeof(tmp));
 	sl->nr_grants = 0;
+	sl->persist = false;
+	sl->nr_pidx = 0;
 
 	if (op == BLKIF_OP_READ || op == BLKIF_OP_WRITE) {
 		if (nsect > blkfront_max_sectors(f) || ((uintptr_t)buf & 511))
@@ -250,10 +333,22 @@ int blkfront_submit(struct blkfront *f, u8 op, u64 sector, u32 nsect, void *buf)
 		bool ro = op == BLKIF_OP_WRITE; /* the backend only reads our pages */
 		unsigned pages = (unsigned)((((uintptr_t)buf & (PAGE_SIZE - 1)) +
 					     (u64)nsect * BLKIF_SECTOR_SIZE + PAGE_SIZE - 1) / PAGE_SIZE);
+		sl->persist = f->persistent && pages <= (f->max_indirect ? f->max_indirect :
+						     BLKIF_MAX_SEGMENTS_PER_REQUEST) &&
+			      pool_take(f, sl, pages);
+		if (f->persistent) {
+			if (sl->persist)
+				f->persist_reqs++;
+			else
+				f->fallback_reqs++;
+		}
+		sl->buf = buf;
+		sl->nsect = nsect;
 		if (pages <= BLKIF_MAX_SEGMENTS_PER_REQUEST) {
 			int n = make_segs(f, sl, ro, buf, nsect, tmp.seg, BLKIF_MAX_SEGMENTS_PER_REQUEST);
 			if (n < 0) {
 				end_grants(sl);
+				pool_give(f, sl);
 				return n;
 			}
 			tmp.operation = op;
@@ -261,17 +356,35 @@ int blkfront_submit(struct blkfront *f, u8 op, u64 sector, u32 nsect, void *buf)
 			tmp.sector_number = sector;
 		} else {
 			struct blkif_request_indirect *ir = (void *)&tmp;
-			if (!f->max_indirect || pages > f->max_indirect)
+			if (!f->max_indirect || pages > f->max_indirect) {
+				pool_give(f, sl);
 				return -E2BIG;
-			if (!sl->indirect && !(sl->indirect = pages_alloc(1, PAGE_SIZE)))
+			}
+			if (!sl->indirect && !(sl->indirect = pages_alloc(1, PAGE_SIZE))) {
+				pool_give(f, sl);
 				return -ENOMEM;
+			}
 			int n = make_segs(f, sl, ro, buf, nsect, sl->indirect, f->max_indirect);
-			int ref = n < 0 ? n : gnttab_grant_access(f->be_id, virt_to_gfn(sl->indirect), true);
+			int ref = n;
+			if (n >= 0 && f->persistent) {
+				/* Granted once, read-write like every persistent
+				 * grant (Linux's blkfront takes it from its pool). */
+				if (!sl->indirect_ref) {
+					ref = gnttab_grant_access(f->be_id, virt_to_gfn(sl->indirect), false);
+					if (ref >= 0)
+						sl->indirect_ref = (grant_ref_t)ref;
+				}
+				ref = sl->indirect_ref ? (int)sl->indirect_ref : ref;
+			} else if (n >= 0) {
+				ref = gnttab_grant_access(f->be_id, virt_to_gfn(sl->indirect), true);
+				if (ref >= 0)
+					sl->grants[sl->nr_grants++] = (grant_ref_t)ref;
+			}
 			if (ref < 0) {
 				end_grants(sl);
+				pool_give(f, sl);
 				return ref == -E2BIG ? -E2BIG : -ENOSPC;
 			}
-			sl->grants[sl->nr_grants++] = (grant_ref_t)ref;
 			ir->operation = BLKIF_OP_INDIRECT;
 			ir->indirect_op = op;
 			ir->nr_segments = (u16)n;
@@ -312,6 +425,20 @@ int blkfront_push_raw(struct blkfront *f, const struct blkif_request *rq, bool n
 	return notify ? evtchn_send(f->port) : 0;
 }
 
+static void persist_copy_out(const struct blkfront *f, const struct blkfront_slot *sl)
+{
+	u8 *buf = sl->buf;
+	u64 left = sl->nsect * (u64)BLKIF_SECTOR_SIZE;
+
+	for (unsigned k = 0; left; k++) {
+		u64 off = (uintptr_t)buf & (PAGE_SIZE - 1);
+		u64 len = MIN(left, PAGE_SIZE - off);
+		memcpy(buf, (const u8 *)f->pool[sl->pidx[k]].page + off, len);
+		buf += len;
+		left -= len;
+	}
+}
+
 int blkfront_poll(struct blkfront *f, u64 timeout_ns)
 {
 	u64 deadline = pvclock_now_ns() + timeout_ns;
@@ -331,6 +458,13 @@ int blkfront_poll(struct blkfront *f, u64 timeout_ns)
 				return -EIO;
 			struct blkfront_slot *sl = &f->slots[rsp.id];
 			end_grants(sl);
+			if (sl->persist) {
+				/* A read's data out of the pool pages (same
+				 * offsets as the caller's buffer). */
+				if (sl->op == BLKIF_OP_READ && rsp.status == BLKIF_RSP_OKAY)
+					persist_copy_out(f, sl);
+				pool_give(f, sl);
+			}
 			sl->status = rsp.status;
 			sl->done = true;
 			f->inflight--;
@@ -379,9 +513,12 @@ int blkfront_close(struct blkfront *f)
 		rc = st < 0 ? st : -ETIMEDOUT;
 	xb_switch_state(xenbus(), f->fe, XenbusStateClosed);
 	/* Outstanding requests' grants go with the ring. */
-	for (unsigned i = 0; f->slots && i < RING_SIZE(&f->ring); i++)
-		if (f->slots[i].used)
+	for (unsigned i = 0; f->slots && i < RING_SIZE(&f->ring); i++) {
+		if (f->slots[i].used) {
 			end_grants(&f->slots[i]);
+			pool_give(f, &f->slots[i]);
+		}
+	}
 	free_all(f);
 	f->connected = false;
 	return rc;

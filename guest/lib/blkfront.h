@@ -19,6 +19,14 @@
  *     backend notified only when its req_event asks for it.
  *   blkfront_close: Closing, waits for the backend's Closing/Closed,
  *     Closed; grants ended, pages and port freed.
+ *   Persistent grants (blkif.h feature-persistent, as Linux's blkfront):
+ *     the frontend writes feature-persistent = 1 and reads the backend's
+ *     at Connected; when both said 1, data goes through a pool of pages
+ *     granted read-write once and reused (LIFO, so the same grefs come
+ *     back), written into before a write and read out of after a read;
+ *     each slot's indirect page is granted once too. A request that
+ *     finds too few pool pages (BLKFRONT_PERSIST_PAGES, or no memory)
+ *     grants the caller's buffer as without the feature.
  *
  * The port is kept masked: waiting is SCHEDOP_poll on it. Single vCPU,
  * one caller. Needs evtchn_init, gnttab_init (enough frames for the
@@ -35,6 +43,8 @@
 #define BLKFRONT_MAX_SLOTS (32u << BLKFRONT_MAX_RING_ORDER)
 /* Segments of one request: indirect up to this many (one indirect page). */
 #define BLKFRONT_MAX_SEGS 256
+/* Persistent grants: data pages in the pool at most (4 MiB). */
+#define BLKFRONT_PERSIST_PAGES 1024
 
 struct blkfront_slot {
 	bool used, done;
@@ -43,6 +53,21 @@ struct blkfront_slot {
 	u16 nr_grants;
 	grant_ref_t grants[BLKFRONT_MAX_SEGS + 1]; /* segments, then the indirect page */
 	struct blkif_request_segment *indirect;    /* page of segments (indirect requests) */
+	/* Persistent grants: indirect's grant, kept (0: none yet); whether
+	 * the data is in pool pages pidx[0..nr_pidx) and, for a read, where
+	 * it goes when done. */
+	grant_ref_t indirect_ref;
+	bool persist;
+	u16 nr_pidx;
+	u16 pidx[BLKFRONT_MAX_SEGS];
+	u8 *buf;
+	u32 nsect;
+};
+
+/* A pool page and its read-write grant to the backend. */
+struct blkfront_pgrant {
+	void *page;
+	grant_ref_t ref;
 };
 
 struct blkfront {
@@ -65,6 +90,14 @@ struct blkfront {
 	unsigned inflight;
 	u64 notifies, polls_empty;
 	bool connected;
+	/* Persistent grants: negotiated; the pool (nr_pool pages made so
+	 * far, a stack of the free ones); requests that used it and those
+	 * that could not. */
+	bool persistent;
+	struct blkfront_pgrant *pool;
+	u16 *pool_free;
+	unsigned nr_pool, nr_free;
+	u64 persist_reqs, fallback_reqs;
 };
 
 /* Connects to device/vbd/<devid> (the handshake above), asking for a ring
@@ -72,6 +105,8 @@ struct blkfront {
  * (-ETIMEDOUT: the backend did not reach InitWait/Connected in 10 s;
  * -ENODEV: no such device; -EIO: the backend went Closing). */
 int blkfront_connect(struct blkfront *f, u32 devid, unsigned want_order);
+/* The same, saying feature-persistent = persistent (blkfront_connect: 1). */
+int blkfront_connect_opts(struct blkfront *f, u32 devid, unsigned want_order, bool persistent);
 
 /* Largest number of 512-byte sectors one request may carry. */
 u32 blkfront_max_sectors(const struct blkfront *f);

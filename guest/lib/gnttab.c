@@ -47,7 +47,7 @@ static u64 ram_end(const struct hvm_start_info *si)
 }
 
 /*
- * A 2 MiB hole for the window: the highest 1 GiB-aligned place below
+ * A hole for the window (GNTTAB_AREA_SIZE): the highest 1 GiB-aligned place below
  * MAXPHYADDR (and below 256 TiB, what 4-level paging reaches) that no
  * memory-map entry touches, above 4 GiB and above RAM. High rather than
  * just above RAM: firmware puts the 64-bit PCI window just above RAM, and
@@ -110,8 +110,9 @@ int gnttab_init(const struct hvm_start_info *si, unsigned want)
 
 		if (!a)
 			return -ENOSPC;
-		if (pt_map_2m(a, a, PTE_RW))
-			return -ENOMEM;
+		for (u64 o = 0; o < GNTTAB_AREA_SIZE; o += SZ_2M)
+			if (pt_map_2m(a + o, a + o, PTE_RW))
+				return -ENOMEM;
 		area = a;
 	}
 	/* Linux PVH: every frame with add_to_physmap, at frames it chose. */

@@ -17,7 +17,7 @@
  *     gnttab_set_unmap_op(&u, gnttab_slot_gpa(0), op.handle);
  *     gnttab_unmap_refs(&u, 1);
  *
- * Where things live: gnttab_init() picks a 2 MiB guest-physical window
+ * Where things live: gnttab_init() picks an 8 MiB guest-physical window
  * that is a hole in the guest's memory map (high in the physical address
  * space, below MAXPHYADDR), maps it in the guest's identity page tables,
  * places the table frames in its first GNTTAB_TABLE_SLOTS pages with
@@ -37,7 +37,9 @@
 #include <public/start_info.h>
 #include "hypercall.h"
 
-#define GNTTAB_AREA_SIZE   SZ_2M
+/* 8 MiB: room for dom0's backends' mappings, blkback's persistent grants
+ * among them (docs/pvblk.md); four 2 MiB pages of the guest's tables. */
+#define GNTTAB_AREA_SIZE   (4 * SZ_2M)
 #define GNTTAB_TABLE_SLOTS 32  /* table frames: Keel's GNTTAB_MAX_FRAMES */
 #define GNTTAB_MAP_SLOTS   (GNTTAB_AREA_SIZE / PAGE_SIZE - GNTTAB_TABLE_SLOTS)
 #define GNTTAB_ENTRIES_PER_FRAME (PAGE_SIZE / sizeof(struct grant_entry_v1))

@@ -4,6 +4,8 @@
  * (tests/pvblk/test_pvblk.py).
  *
  * role=blk devid=N [order=O] [ro=1] [wait=1] [limit_kib=K] [detach_wait=1] [bench=1]
+ *          [persistent=0]
+ *   (persistent=0: does not offer feature-persistent: grants per request)
  *   (bench=1: timed whole-disk reads, 128 KiB at queue depth 8, then the
  *   queue-depth-32 workloads of bench_qd32_all; the image is unchanged)
  *   (detach_wait=1: after the test, writes data/blk-done and closes only
@@ -200,7 +202,9 @@ void role_blk(const struct hvm_start_info *si)
 
 	if ((rc = xenbus_init()))
 		fail("xenbus_init: %d", rc);
-	if ((rc = gnttab_init(si, 4)))
+	/* 8 frames (4,096 refs): the persistent pool keeps up to 1,152
+	 * (blkfront.h) and requests beyond it grant their own. */
+	if ((rc = gnttab_init(si, 8)))
 		fail("gnttab_init: %d", rc);
 	pages_init(si);
 	if (arg_u64_or("wait", 0)) {
@@ -221,7 +225,7 @@ void role_blk(const struct hvm_start_info *si)
 	}
 	if (!(win = pages_alloc(WINDOW / PAGE_SIZE, PAGE_SIZE)))
 		fail("no memory for a %u-byte window", WINDOW);
-	if ((rc = blkfront_connect(&bf, devid, order)))
+	if ((rc = blkfront_connect_opts(&bf, devid, order, arg_u64_or("persistent", 1))))
 		fail("connect to device/vbd/%u: %d", devid, rc);
 	u64 bytes = bf.sectors * 512;
 	/* limit_kib=K: only the first K KiB (the teardown cycles). */
@@ -229,8 +233,9 @@ void role_blk(const struct hvm_start_info *si)
 	if (limit && limit < bytes)
 		bytes = limit;
 	printf("pvtest: blk: connected: %lu sectors, sector-size %u, info %u, flush %u, discard %u, "
-	       "indirect %u, ring of %u pages (%u slots)\n", bf.sectors, bf.sector_size, bf.info,
-	       bf.flush, bf.discard, bf.max_indirect, 1u << bf.ring_order, RING_SIZE(&bf.ring));
+	       "indirect %u, ring of %u pages (%u slots), persistent %u\n", bf.sectors,
+	       bf.sector_size, bf.info, bf.flush, bf.discard, bf.max_indirect, 1u << bf.ring_order,
+	       RING_SIZE(&bf.ring), bf.persistent);
 	unsigned cyc = 0;
 	u64 flushes = 0, discards = 0, refused = 0;
 
@@ -303,8 +308,11 @@ void role_blk(const struct hvm_start_info *si)
 			fail("backend did not go Closing (state %d)", rc);
 		printf("pvtest: blk: backend Closing: closing\n");
 	}
+	u64 pool = bf.nr_pool, preq = bf.persist_reqs, fbreq = bf.fallback_reqs;
 	if ((rc = blkfront_close(&bf)))
 		fail("close: %d", rc);
+	printf("pvtest: blk: persistent grants: %lu requests through a pool of %lu pages, %lu "
+	       "without\n", preq, pool, fbreq);
 	printf("pvtest: blk: PASS %lu requests, %lu bytes, up to %lu in flight, %lu flushes, "
 	       "%lu discards, %lu refused, %lu notifies\n", nr_req, nr_bytes, max_inflight, flushes,
 	       discards, refused, bf.notifies);

@@ -189,6 +189,8 @@ void guest_main(const struct hvm_start_info *si)
 		role_blk(si);
 	else if (!strcmp(role, "blk-hostile"))
 		role_blk_hostile(si);
+	else if (!strcmp(role, "blk-pg-hostile"))
+		role_blk_pg_hostile(si);
 	else if (!strcmp(role, "net"))
 		role_net(si);
 	else if (!strcmp(role, "net-hostile"))

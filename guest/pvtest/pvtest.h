@@ -74,6 +74,9 @@
  *   role=blk-hostile devid=N kind=K          breaks the blkif protocol one
  *                                            way; the backend must close
  *                                            (blk_hostile.c)
+ *   role=blk-pg-hostile devid=N              misuses persistent grants in
+ *                                            ways the backend must serve
+ *                                            (blk_pg_hostile.c)
  *
  *   role=net peer=MAC count=N               frames through its vif and
  *                                            dom0's bridge to a peer (net.c)
@@ -174,6 +177,7 @@ void role_platform(const struct hvm_start_info *si);
 void role_guest(const struct hvm_start_info *si);
 void role_blk(const struct hvm_start_info *si);
 void role_blk_hostile(const struct hvm_start_info *si);
+void role_blk_pg_hostile(const struct hvm_start_info *si);
 
 /* The hostile role's exit-level phase (hostile_exits.c): n random
  * exit-causing or privileged instructions, then n / 10 physmap and

@@ -230,7 +230,8 @@ def _():
     """An ext4 image made on the host (mke2fs -d) with a known file is the
     guest's xvda: Linux mounts it, the file's SHA-256 matches, it writes a
     new file with a known pattern, syncs, unmounts and powers off; the host
-    reads the new file out of the image with debugfs and checks it."""
+    reads the new file out of the image with debugfs and checks it. Both
+    blkfront and blkback say they use persistent grants."""
     # ext4 is a module in Debian's kernel; mke2fs's default metadata_csum
     # needs the crc32c hash, also a module.
     info, d, rd = setup(keeltest.CURRENT.name,
@@ -260,6 +261,12 @@ def _():
                  "linux-test: unmounted"):
         if want not in log:
             fail("the guest did not print %r" % want, log[-5000:])
+    # Persistent grants (docs/pvblk.md): Linux's blkfront takes them as
+    # soon as blkback offers them, and both ends say so.
+    for want in (r"blkfront: xvda: .*persistent grants: enabled",
+                 r"dom0: blkback: d%d/51712: connected to .*, persistent grants" % dom):
+        if not re.search(want, log):
+            fail("no persistent grants: the log lacks %r" % want, log[-5000:])
     out = subprocess.run(["debugfs", "-R", "cat /written.txt", img], stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL).stdout
     if out != written:

@@ -11,7 +11,7 @@
  * rsp_event, and each class of bad request is a named violation that
  * stops the ring.
  *
- * unit-sources: guest/dom0/blkback/blk_ring.c guest/dom0/blkback/blk_check.c
+ * unit-sources: guest/dom0/blkback/blk_ring.c guest/dom0/blkback/blk_check.c guest/dom0/blkback/blk_persist.c
  */
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +238,7 @@ unsigned blk_poll(struct blkdev *b) { (void)b; return disk_complete_all(); }
 
 static struct blkif_front_ring front;
 static struct blkb_dev dev;
+static bool setup_persistent; /* feature-persistent negotiated */
 
 static void setup(bool ro, unsigned ring_pages)
 {
@@ -260,6 +261,7 @@ static void setup(bool ro, unsigned ring_pages)
 	dev.bd = &bd;
 	bd.read_only = false;
 	dev.ro = ro;
+	dev.persistent = setup_persistent;
 	dev.lim = (struct blk_limits){ .sectors = DISK_SECTORS, .sector_ratio = 1,
 				       .max_segs = BLK_MAX_SEGS, .flush = true };
 	nq = max_inflight = 0;
@@ -635,7 +637,72 @@ START_TEST(blk_ring_discard_and_flush_reach_the_disk)
 }
 END_TEST
 
+/* Persistent grants (blk_persist.c): each gref is mapped once, on first
+ * use, and kept; data moves without a grant copy; past the table's bound
+ * requests with new grefs go by copy; disconnect unmaps all. */
+START_TEST(blk_ring_persistent_maps_each_gref_once)
+{
+	s16 st[8];
+	u64 id[8];
+
+	setup_persistent = true;
+	setup(false, 1);
+	unsigned long copies0 = copies;
+	fill(100, 11, 1);
+	fill(200, 32, 2);
+	push_rw(BLKIF_OP_WRITE, 1, 64, 100, 11);
+	push_indirect(BLKIF_OP_WRITE, 2, 1024, 300, 200, 32);
+	run(100);
+	ck_assert_uint_eq(take_responses(st, id, 8), 2);
+	ck_assert_int_eq(st[0], BLKIF_RSP_OKAY);
+	ck_assert_int_eq(st[1], BLKIF_RSP_OKAY);
+	/* The ring, 11 + 32 data pages and the indirect page. */
+	ck_assert_uint_eq(maps_live, 1 + 11 + 32 + 1);
+	ck_assert_uint_eq(blkb_persist_live, 11 + 32 + 1);
+	ck_assert_uint_eq(copies, copies0);
+	for (unsigned i = 0; i < 32; i++)
+		ck_assert(!memcmp(disk + (1024 + i * 8) * 512, gpage[200 + i], PAGE_SIZE));
+
+	/* The same grefs again with new bytes: nothing new mapped. */
+	fill(100, 11, 9);
+	push_rw(BLKIF_OP_WRITE, 3, 64, 100, 11);
+	run(100);
+	ck_assert_uint_eq(take_responses(st, id, 8), 1);
+	ck_assert_uint_eq(maps_live, 45);
+	for (unsigned i = 0; i < 11; i++)
+		ck_assert(!memcmp(disk + (64 + i * 8) * 512, gpage[100 + i], PAGE_SIZE));
+
+	/* Read back into 11 new grefs: mapped on first use, then filled. */
+	push_rw(BLKIF_OP_READ, 4, 64, 400, 11);
+	run(100);
+	ck_assert_uint_eq(take_responses(st, id, 8), 1);
+	ck_assert_int_eq(st[0], BLKIF_RSP_OKAY);
+	ck_assert_uint_eq(maps_live, 56);
+	for (unsigned i = 0; i < 11; i++)
+		ck_assert(!memcmp(gpage[400 + i], gpage[100 + i], PAGE_SIZE));
+	ck_assert_uint_eq(copies, copies0);
+
+	/* A bound of 60: 11 more would pass it, so that read goes by copy,
+	 * nothing more is mapped, and its data is right all the same. */
+	blkb_persist_cap = 60;
+	push_rw(BLKIF_OP_READ, 5, 1024, 450, 11);
+	run(100);
+	blkb_persist_cap = BLKB_PERSIST_MAX;
+	ck_assert_uint_eq(take_responses(st, id, 8), 1);
+	ck_assert_int_eq(st[0], BLKIF_RSP_OKAY);
+	ck_assert_uint_eq(maps_live, 56);
+	ck_assert_uint_gt(copies, copies0);
+	for (unsigned i = 0; i < 11; i++)
+		ck_assert(!memcmp(gpage[450 + i], gpage[200 + i], PAGE_SIZE));
+	ck_assert_uint_eq(violations, 0);
+	teardown(); /* every mapping undone (maps_live 0) */
+	ck_assert_uint_eq(blkb_persist_live, 0);
+	setup_persistent = false;
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
+	{ "blk-ring-persistent-maps-each-gref-once", &blk_ring_persistent_maps_each_gref_once_ttest },
 	{ "blk-ring-discard-and-flush-reach-the-disk",
 	  &blk_ring_discard_and_flush_reach_the_disk_ttest },
 	{ "blk-ring-write-then-read-back", &blk_ring_write_then_read_back_ttest },

@@ -103,10 +103,12 @@ struct blkdev *blkdev_by_name(const char *name)
 	return NULL;
 }
 unsigned blk_poll(struct blkdev *bd) { (void)bd; return 0; }
+void blk_irq_quiet(struct blkdev *bd, bool quiet) { (void)bd; (void)quiet; }
 
 static unsigned connects, disconnects, conn_pages;
 static grant_ref_t conn_refs[8];
 static evtchn_port_t conn_port;
+static bool conn_persistent;
 int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_pages,
 		      evtchn_port_t fe_port)
 {
@@ -114,6 +116,7 @@ int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_p
 	conn_pages = nr_pages;
 	memcpy(conn_refs, refs, nr_pages * sizeof(*refs));
 	conn_port = fe_port;
+	conn_persistent = d->persistent;
 	d->connected = true;
 	return 0;
 }
@@ -122,6 +125,8 @@ void blkb_flush_done(void) {}
 /* blk_ring.c's data-path state. */
 bool blkb_use_map;
 u64 blkb_maps_live, blkb_chunks_mapped, blkb_chunks_copied, blkb_notifies;
+u64 blkb_chunks_persistent, blkb_persist_live, blkb_persist_peak, blkb_persist_fallbacks;
+unsigned blkb_persist_cap = BLKB_PERSIST_MAX;
 void blkb_ring_disconnect(struct blkb_dev *d)
 {
 	if (d->connected)
@@ -195,10 +200,12 @@ START_TEST(blkback_handshake_as_linux_expects)
 	ck_assert_str_eq(r(BE, "feature-flush-cache"), "1");
 	ck_assert_str_eq(r(BE, "feature-max-indirect-segments"), "256");
 	ck_assert_str_eq(r(BE, "max-ring-page-order"), "2");
+	ck_assert_str_eq(r(BE, "feature-persistent"), "1");
 	ck_assert_str_eq(r(BE, "feature-discard"), "(none)");
 	ck_assert_int_eq(connects, 0);
 
-	/* A two-page ring. */
+	/* A two-page ring, with persistent grants (Linux's blkfront). */
+	w(FEP, "feature-persistent", "1");
 	w(FEP, "ring-page-order", "1");
 	w(FEP, "ring-ref0", "100");
 	w(FEP, "ring-ref1", "101");
@@ -211,6 +218,7 @@ START_TEST(blkback_handshake_as_linux_expects)
 	ck_assert_uint_eq(conn_refs[0], 100);
 	ck_assert_uint_eq(conn_refs[1], 101);
 	ck_assert_uint_eq(conn_port, 9);
+	ck_assert(conn_persistent);
 	ck_assert_str_eq(r(BE, "state"), "4");
 	ck_assert_int_eq(blkback_state(1, 51712), XenbusStateConnected);
 
@@ -227,8 +235,10 @@ START_TEST(blkback_handshake_as_linux_expects)
 	ck_assert_str_eq(r(BE, "state"), "6");
 	ck_assert_int_eq(disconnects, 1);
 
-	/* It starts over: offered again, connects with a one-page ring. */
+	/* It starts over: offered again, connects with a one-page ring,
+	 * this time without persistent grants. */
 	xs_rm(FEP "/ring-page-order");
+	w(FEP, "feature-persistent", "0");
 	w(FEP, "ring-ref", "200");
 	w(FEP, "state", "1");
 	run();
@@ -238,6 +248,7 @@ START_TEST(blkback_handshake_as_linux_expects)
 	ck_assert_int_eq(connects, 2);
 	ck_assert_uint_eq(conn_pages, 1);
 	ck_assert_uint_eq(conn_refs[0], 200);
+	ck_assert(!conn_persistent);
 
 	/* The toolstack removes the device: freed, its ring undone. */
 	blkback_get_stats(&s);

@@ -8,7 +8,11 @@
  * by grant map (blkback_data=map: the chunk's guest pages mapped and the
  * device DMAing straight to their dev_bus_addr, a frames request of
  * drivers/block/blkdev.h; requests whose pages or device do not fit are
- * copied). Either way the grant operations are batched: the chunks a
+ * copied). With persistent grants (blk_persist.c) neither: the pages are
+ * mapped once per connection, and the device DMAs to them (frames
+ * request) or dom0 memcpys; requests whose grants cannot all be
+ * persistent take one of the two ways above. Either way the grant
+ * operations are batched: the chunks a
  * pass of the ring handler takes are staged, then mapped in one batch,
  * the writes among them copied in one batch, and submitted
  * (flush_staged); the chunks a device poll completes are unmapped in one
@@ -48,6 +52,7 @@ static void handle_port(evtchn_port_t port, void *arg);
 
 bool blkb_use_map;
 u64 blkb_maps_live, blkb_chunks_mapped, blkb_chunks_copied, blkb_notifies;
+u64 blkb_chunks_persistent;
 
 /* Grant-window slots for mapped data pages, shared by all exports:
  * between the rings' slots (BLKB_SLOT_BASE + 4 * BLKBACK_MAX_DEVS) and
@@ -55,7 +60,7 @@ u64 blkb_maps_live, blkb_chunks_mapped, blkb_chunks_copied, blkb_notifies;
  * goes by copy instead, so an export never waits on another's maps. */
 #define MAP_SLOT_BASE (BLKB_SLOT_BASE + BLKB_MAX_RING_PAGES * BLKBACK_MAX_DEVS)
 #define MAP_SLOTS 192
-_Static_assert(MAP_SLOT_BASE + MAP_SLOTS <= GNTTAB_MAP_SLOTS - 128, "map slots overlap netback's");
+_Static_assert(MAP_SLOT_BASE + MAP_SLOTS == BLKB_PERSIST_SLOT_BASE, "map slots overlap the persistent ones");
 static u64 map_free[MAP_SLOTS / 64] = { ~0ULL, ~0ULL, ~0ULL };
 static unsigned map_nr_free = MAP_SLOTS;
 
@@ -79,15 +84,16 @@ static u16 slot_get(void)
 }
 
 /*
- * Whether a request's data can go to the device as a frames request:
+ * Whether a request's data can go to the device as a frames request
+ * (by grant map, or straight to its persistent mappings):
  * every segment but the first starts at its page's start and every one
  * but the last runs to its page's end (what Linux's blkfront sends for
  * page-aligned I/O), so the request is one run of whole pages as NVMe's
  * PRPs need it; and the device takes frames requests.
  */
-static bool map_shape(const struct blkb_dev *d, const struct blk_req_checked *q)
+static bool frames_shape(const struct blkb_dev *d, const struct blk_req_checked *q)
 {
-	if (!blkb_use_map || d->bd->max_frames < 2 ||
+	if (d->bd->max_frames < 2 ||
 	    (q->op != BLKIF_OP_READ && q->op != BLKIF_OP_WRITE))
 		return false;
 	for (unsigned i = 0; i < q->nr_segs; i++) {
@@ -96,6 +102,12 @@ static bool map_shape(const struct blkb_dev *d, const struct blk_req_checked *q)
 			return false;
 	}
 	return true;
+}
+
+/* The per-request grant-map path (blkback_data=map) takes it. */
+static bool map_shape(const struct blkb_dev *d, const struct blk_req_checked *q)
+{
+	return blkb_use_map && frames_shape(d, q);
 }
 
 /* Map and unmap batches: at most every slot at once. */
@@ -204,6 +216,22 @@ static void map_chunks(struct blkb_chunk *const *cs, unsigned n, bool *ok)
 	}
 }
 
+/* Points chunk c (of a persist_frames request) at the bus addresses of
+ * its pages' persistent mappings: the device DMAs to them, nothing to
+ * map, copy or unmap. */
+static void persist_frames(struct blkb_chunk *c)
+{
+	unsigned first;
+	u32 off;
+	unsigned pages = chunk_pages(c, &first, &off);
+
+	for (unsigned i = 0; i < pages; i++)
+		c->frames[i] = blkb_persist_bus(c->dev, c->p->c.seg[first + i].gref);
+	c->r.buf = NULL;
+	c->r.frames = c->frames;
+	c->r.frame_off = off;
+}
+
 /*
  * Appends to copy_ops[*nops..] the operations that copy sectors
  * [c->off, c->off + c->n) of the request between the guest's segments and
@@ -261,11 +289,39 @@ static bool copies_ok(int rc, unsigned from, unsigned to)
 }
 
 /*
+ * The same for a request whose grefs are all persistently mapped
+ * (blk_persist.c): a memcpy per segment piece, no hypercall.
+ */
+static void persist_copy(const struct blkb_chunk *c, bool to_guest)
+{
+	const struct blk_req_checked *q = &c->p->c;
+	u64 pos = 0;
+
+	for (unsigned i = 0; i < q->nr_segs && pos < c->off + c->n; i++) {
+		const struct blk_seg *s = &q->seg[i];
+		u64 lo = MAX(pos, c->off), hi = MIN(pos + s->count, c->off + c->n);
+		if (lo < hi) {
+			/* Mapped when the request was taken, kept until the
+			 * ring is disconnected: it is there. */
+			u8 *page = blkb_persist_va(c->dev, s->gref);
+			u8 *g = page + (s->first + (lo - pos)) * BLKIF_SECTOR_SIZE;
+			u8 *local = (u8 *)c->buf + (lo - c->off) * BLKIF_SECTOR_SIZE;
+			u64 len = (hi - lo) * BLKIF_SECTOR_SIZE;
+			if (to_guest)
+				memcpy(g, local, len);
+			else
+				memcpy(local, g, len);
+		}
+		pos += s->count;
+	}
+}
+
+/*
  * Copies the data of chunks cs[0..n) between the guest's segments and
  * their bounce buffers (to the guest, or from it) in as few GNTTABOP_copy
- * calls as BATCH_OPS allows. ok[i] false where the hypervisor refused a
- * grant (a violation for the caller to report); a broken device's chunks
- * are skipped (ok).
+ * calls as BATCH_OPS allows (persistently mapped requests by memcpy).
+ * ok[i] false where the hypervisor refused a grant (a violation for the
+ * caller to report); a broken device's chunks are skipped (ok).
  */
 static void copy_chunks(struct blkb_chunk *const *cs, unsigned n, bool to_guest, bool *ok)
 {
@@ -275,8 +331,13 @@ static void copy_chunks(struct blkb_chunk *const *cs, unsigned n, bool to_guest,
 		unsigned first = i, nops = 0;
 		for (; i < n && nops + COPY_OPS <= BATCH_OPS; i++) {
 			start[i] = nops;
-			if (!cs[i]->dev->broken)
+			if (cs[i]->dev->broken)
+				continue;
+			if (cs[i]->p->persist) {
+				persist_copy(cs[i], to_guest);
+			} else {
 				add_copy_ops(cs[i], to_guest, &nops);
+			}
 		}
 		int rc = nops ? gnttab_copy(copy_ops, nops) : 0;
 		for (unsigned k = first; k < i; k++)
@@ -426,7 +487,9 @@ static void flush_staged(struct blkb_dev *d)
 			d->staged[kept++] = c;
 			continue;
 		}
-		if (c->r.frames)
+		if (c->p->persist)
+			blkb_chunks_persistent++;
+		else if (c->r.frames)
 			blkb_chunks_mapped++;
 		else
 			blkb_chunks_copied++;
@@ -469,7 +532,7 @@ static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
 	case BLKIF_OP_DISCARD: op = BLK_DISCARD; max512 = (u64)MAX(bd->max_discard_sectors, 1u) * per; break;
 	default: op = BLK_FLUSH; max512 = 1; break;
 	}
-	if (p->mappable) /* any page offset: its pages fit the device's frames */
+	if (p->mappable || p->persist_frames) /* any page offset: its pages fit the device's frames */
 		max512 = MIN(max512, (u64)(MIN(bd->max_frames, BLKB_MAP_PAGES) - 1) *
 				     (PAGE_SIZE / BLKIF_SECTOR_SIZE));
 	c->p = p;
@@ -490,6 +553,8 @@ static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
 	c->nr_maps = 0;
 	c->map_tried = false;
 	c->copied = false;
+	if (p->persist_frames)
+		persist_frames(c);
 	if (p->mappable || op == BLK_WRITE) {
 		/* Mapped or copied from the guest with the pass's other
 		 * chunks, and submitted then (flush_staged). */
@@ -504,7 +569,9 @@ static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
 	int rc = blk_submit(bd, &c->r);
 	if (rc == -EBUSY)
 		return false;
-	if (op == BLK_READ)
+	if (op == BLK_READ && p->persist)
+		blkb_chunks_persistent++;
+	else if (op == BLK_READ)
 		blkb_chunks_copied++;
 	if (rc) {
 		p->failed = true;
@@ -548,12 +615,21 @@ static struct blkb_pending *free_pending(struct blkb_dev *d, u64 id, bool *dup)
 	return free;
 }
 
-/* Copies an indirect request's segment pages in and checks them. */
+/* Copies an indirect request's segment pages in and checks them: from
+ * their persistent mappings when they are (or can be made) persistent,
+ * else by grant copy. Either way the checks and all later reads see
+ * dom0's copy, never the shared page. */
 static enum blk_rule fetch_indirect(struct blkb_dev *d, struct blk_req_checked *c)
 {
 	struct gnttab_copy ops[BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST];
 	unsigned n = c->nr_indirect_pages;
 
+	if (d->persistent && blkb_persist_map(d, c->indirect_gref, n)) {
+		for (unsigned i = 0; i < n; i++)
+			memcpy((u8 *)d->indirect_page + i * PAGE_SIZE,
+			       blkb_persist_va(d, c->indirect_gref[i]), PAGE_SIZE);
+		return blk_check_segs(d->indirect_page, &d->lim, c);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		memset(&ops[i], 0, sizeof(ops[i]));
 		ops[i].source.u.ref = c->indirect_gref[i];
@@ -569,6 +645,21 @@ static enum blk_rule fetch_indirect(struct blkb_dev *d, struct blk_req_checked *
 		if (ops[i].status != GNTST_okay)
 			return BLK_RULE_GREF;
 	return blk_check_segs(d->indirect_page, &d->lim, c);
+}
+
+/* Whether a read or write goes by persistent grants: all its grefs are
+ * mapped (new ones now, in one batch). Not for a write to a read-only
+ * export (refused before the device) nor for requests without data. */
+static bool persist_wanted(struct blkb_dev *d, const struct blk_req_checked *q)
+{
+	grant_ref_t refs[BLK_MAX_SEGS];
+
+	if ((q->op != BLKIF_OP_READ && q->op != BLKIF_OP_WRITE) ||
+	    (d->ro && q->op == BLKIF_OP_WRITE))
+		return false;
+	for (unsigned i = 0; i < q->nr_segs; i++)
+		refs[i] = q->seg[i].gref;
+	return blkb_persist_map(d, refs, q->nr_segs);
 }
 
 /* Takes up to BLKB_BUDGET requests off the ring. */
@@ -624,7 +715,9 @@ static void take_requests(struct blkb_dev *d)
 				d->wr_sect += p->c.nr_sectors;
 			}
 			p->used = true;
-			p->mappable = map_shape(d, &p->c);
+			p->persist = d->persistent && persist_wanted(d, &p->c);
+			p->persist_frames = p->persist && frames_shape(d, &p->c);
+			p->mappable = !p->persist && map_shape(d, &p->c);
 			p->failed = false;
 			p->next = 0;
 			p->chunks = 0;
@@ -717,6 +810,11 @@ int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_p
 		if (!d->chunks[i].buf)
 			rc = -ENOMEM;
 	}
+	if (!rc && d->persistent && blkb_persist_init(d)) {
+		printf("dom0: blkback: d%u/%u: no memory for persistent grants: per request\n",
+		       d->fe, d->devid);
+		d->persistent = false;
+	}
 	if (!rc)
 		rc = evtchn_bind_interdomain(d->fe, fe_port, &d->port);
 	if (!rc && (rc = loop_bind_port(d->port, handle_port, d)))
@@ -733,6 +831,7 @@ int blkb_ring_connect(struct blkb_dev *d, const grant_ref_t *refs, unsigned nr_p
 		return 0;
 	}
 	/* Undo what was done. */
+	blkb_persist_fini(d);
 	for (unsigned i = 0; i < BLKB_CHUNKS; i++) {
 		if (d->chunks[i].buf)
 			pages_free(d->chunks[i].buf, BLKB_CHUNK_BYTES / PAGE_SIZE);
@@ -769,6 +868,9 @@ void blkb_ring_disconnect(struct blkb_dev *d)
 		gnttab_set_unmap_op(&u, gnttab_slot_gpa(ring_slot(d, i)), d->handles[i]);
 		gnttab_unmap_refs(&u, 1);
 	}
+	/* No request of the ring is on the disk any more (blkback.c waits
+	 * for that): nothing points into the persistent mappings. */
+	blkb_persist_fini(d);
 	for (unsigned i = 0; i < d->nr_chunks; i++) {
 		pages_free(d->chunks[i].buf, BLKB_CHUNK_BYTES / PAGE_SIZE);
 		d->chunks[i].buf = NULL;

@@ -152,6 +152,10 @@ static bool probe(struct blkb_dev *d)
 	write_fmt(d->be, "feature-flush-cache", "%lu", 1);
 	write_fmt(d->be, "feature-max-indirect-segments", "%lu", BLK_MAX_SEGS);
 	write_fmt(d->be, "max-ring-page-order", "%lu", BLKB_MAX_RING_ORDER);
+	/* Persistent grants (blk_persist.c): used when the frontend writes
+	 * feature-persistent = 1 too (read at connect, as Linux does). */
+	if (blkb_persist_cap)
+		write_fmt(d->be, "feature-persistent", "%lu", 1);
 	if (d->lim.discard) {
 		write_fmt(d->be, "feature-discard", "%lu", 1);
 		write_fmt(d->be, "discard-granularity", "%lu",
@@ -210,6 +214,13 @@ static void connect(struct blkb_dev *d)
 		set_state(d, XenbusStateClosing);
 		return;
 	}
+	/* Xen's blkif.h: persistent grants when both ends advertise them;
+	 * the frontend's node is read when it is Initialised (Linux's
+	 * connect_ring). */
+	u64 fe_persistent = 0;
+	d->persistent = blkb_persist_cap &&
+			!read_num(d->fe_path, "feature-persistent", &fe_persistent) &&
+			fe_persistent == 1;
 	rc = blkb_ring_connect(d, refs, 1u << order, (evtchn_port_t)port);
 	if (rc) {
 		printf("dom0: blkback: d%u/%u: ring set-up failed (%d): device closing\n", d->fe,
@@ -217,9 +228,9 @@ static void connect(struct blkb_dev *d)
 		set_state(d, XenbusStateClosing);
 		return;
 	}
-	printf("dom0: blkback: d%u/%u: connected to %s (%lu sectors%s), ring of %u pages\n",
+	printf("dom0: blkback: d%u/%u: connected to %s (%lu sectors%s), ring of %u pages, %s\n",
 	       d->fe, d->devid, d->bd->name, d->lim.sectors, d->ro ? ", read-only" : "",
-	       1u << order);
+	       1u << order, d->persistent ? "persistent grants" : "grants per request");
 	set_state(d, XenbusStateConnected);
 }
 
@@ -351,13 +362,37 @@ static void scan(void)
 
 /* Polls the exported disks with requests out: completions on polled
  * devices and time-outs. True if any completed. */
+/*
+ * Each loop iteration (blkback_run): the disks with requests out are
+ * polled. One that completed something is asked not to interrupt
+ * (blk_irq_quiet) and the loop goes round again instead of blocking, so
+ * a busy disk's completions are taken by polling, not by an interrupt
+ * each (each of which costs dom0 a VM exit, docs/PERFORMANCE.md). One
+ * that completed nothing may interrupt again, and is polled once more
+ * after saying so: a completion in between would not interrupt.
+ */
 static bool poll_disks(void)
 {
 	bool any = false;
 	for (unsigned i = 0; i < BLKBACK_MAX_DEVS; i++) {
 		struct blkb_dev *d = &devs[i];
-		if (d->used && d->bd && d->bd->inflight && blk_poll(d->bd))
+		if (!d->used || !d->bd)
+			continue;
+		bool dup = false; /* several exports of one disk: once */
+		for (unsigned k = 0; k < i && !dup; k++)
+			dup = devs[k].used && devs[k].bd == d->bd;
+		if (dup)
+			continue;
+		if (d->bd->inflight && blk_poll(d->bd)) {
+			blk_irq_quiet(d->bd, true);
 			any = true;
+			continue;
+		}
+		blk_irq_quiet(d->bd, false);
+		if (d->bd->inflight && blk_poll(d->bd)) {
+			blk_irq_quiet(d->bd, true);
+			any = true;
+		}
 	}
 	blkb_flush_done();
 	return any;
@@ -426,6 +461,7 @@ void blkback_get_stats(struct blkback_stats *s)
 		s->devs++;
 		if (devs[i].connected) {
 			s->connected++;
+			s->persistent += devs[i].persistent;
 			s->mem_pages += devs[i].nr_chunks * (BLKB_CHUNK_BYTES / PAGE_SIZE) +
 					BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST;
 		}
@@ -437,11 +473,20 @@ void blkback_get_stats(struct blkback_stats *s)
 	s->chunks_mapped = blkb_chunks_mapped;
 	s->chunks_copied = blkb_chunks_copied;
 	s->notifies = blkb_notifies;
+	s->persistent_live = blkb_persist_live;
+	s->persistent_peak = blkb_persist_peak;
+	s->persistent_fallbacks = blkb_persist_fallbacks;
+	s->chunks_persistent = blkb_chunks_persistent;
 }
 
 void blkback_set_data_map(bool map)
 {
 	blkb_use_map = map;
+}
+
+void blkback_set_persistent_max(u64 max)
+{
+	blkb_persist_cap = (unsigned)MIN(max, (u64)BLKB_PERSIST_MAX);
 }
 
 int blkback_state(domid_t dom, u32 devid)

@@ -41,11 +41,22 @@ struct blkback_stats {
 	 * no request is on a disk), device requests moved by grant map and
 	 * by grant copy, notifications sent to frontends. */
 	u64 maps_live, chunks_mapped, chunks_copied, notifies;
+	/* Persistent grants (docs/pvblk.md): connected exports using them,
+	 * mappings held now (0 once no export is connected), the most one
+	 * export ever held (at most BLKB_PERSIST_MAX), requests that went
+	 * per request because their grants could not all be persistent, and
+	 * chunks whose data moved through persistent mappings. */
+	unsigned persistent;
+	u64 persistent_live, persistent_peak, persistent_fallbacks, chunks_persistent;
 };
 
 /* Grant map (true) or grant copy (false, the default) for the data of
  * requests taken from now on; dom0's command line blkback_data=copy|map. */
 void blkback_set_data_map(bool map);
+/* Persistent grants kept per export at most, for exports connected from
+ * now on: min(max, BLKB_PERSIST_MAX = 1056, the default); 0 stops
+ * offering feature-persistent. dom0's command line blkback_persistent=N. */
+void blkback_set_persistent_max(u64 max);
 void blkback_get_stats(struct blkback_stats *s);
 
 /* The backend's xenbus state of (dom, devid), or -ENOENT. */

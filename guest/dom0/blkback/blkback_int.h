@@ -25,6 +25,28 @@
 
 struct blkb_dev;
 
+/* Persistent grants (blk_persist.c): mappings one export keeps at most
+ * (Linux's xen-blkback default max_persistent_grants: 32 requests of 32
+ * segments and their indirect page); their grant-window slots start at
+ * BLKB_PERSIST_SLOT_BASE (after the grant-map path's, blk_ring.c). */
+#define BLKB_PERSIST_MAX 1056
+#define BLKB_PERSIST_SLOT_BASE (128 + BLKB_MAX_RING_PAGES * BLKBACK_MAX_DEVS + 192)
+
+/* A frontend's gref mapped read-write into dom0 until disconnect. */
+struct blkb_pgnt {
+	grant_ref_t gref;
+	u16 slot;
+	grant_handle_t handle;
+	u64 bus;               /* its dev_bus_addr: where a device DMAs */
+};
+
+struct blkb_persist {
+	struct blkb_pgnt *ent; /* BLKB_PERSIST_MAX, the first nr in use */
+	u16 *hash;             /* gref -> 1 + index into ent (0: empty) */
+	unsigned nr;
+	bool full_logged;
+};
+
 /* A request taken off the ring, until its response is pushed. */
 struct blkb_pending {
 	bool used;
@@ -32,6 +54,8 @@ struct blkb_pending {
 	u64 next;           /* 512-byte sectors of it handed to chunks so far */
 	u32 chunks;         /* chunks in flight */
 	bool mappable;      /* goes by grant map (blk_ring.c: map_shape) */
+	bool persist;       /* every segment's gref is persistently mapped */
+	bool persist_frames; /* and the device DMAs to those pages (no copy) */
 	struct blk_req_checked c;
 };
 
@@ -81,6 +105,10 @@ struct blkb_dev {
 	unsigned nr_staged;
 	void *indirect_page;       /* copy of an indirect request's segment pages */
 	bool broken;               /* violation seen: no more requests taken */
+	/* feature-persistent: both ends said 1 (blkback.c reads the
+	 * frontend's before blkb_ring_connect); the table, while connected. */
+	bool persistent;
+	struct blkb_persist pg;
 	u64 requests;
 	/* xentop's VBD_RD/VBD_WR/VBD_RSECT/VBD_WSECT (blkback_vbd_stats):
 	 * requests taken off the ring and their 512-byte sectors. */
@@ -111,9 +139,30 @@ void blkb_kick_waiters(struct blkdev *bd);
 
 extern u64 blkb_total_requests, blkb_total_violations, blkb_total_errors;
 /* blk_ring.c: the data path in use (blkback_set_data_path) and its
- * counts: guest pages mapped now, chunks moved by map and by copy,
+ * counts: guest pages mapped for a request now, chunks moved by map and by copy,
  * notifications sent to frontends. */
+/* blk_persist.c (docs/pvblk.md, "Persistent grants"). init: the empty
+ * table of a connecting export (0, -ENOMEM: the export runs without).
+ * map: makes every ref of refs[0..n) persistently mapped, mapping the new
+ * ones in one batch; false when some could not be (table or window full,
+ * the hypervisor refused one): the request then goes the per-request way.
+ * va: where ref is mapped, or NULL; bus: its bus address (ref mapped). fini: unmaps all (the ring's requests
+ * all finished). live: mappings held by all exports; peak: the most one
+ * export held; fallbacks: requests
+ * that could not go persistent. */
+int blkb_persist_init(struct blkb_dev *d);
+bool blkb_persist_map(struct blkb_dev *d, const grant_ref_t *refs, unsigned n);
+void *blkb_persist_va(const struct blkb_dev *d, grant_ref_t ref);
+u64 blkb_persist_bus(const struct blkb_dev *d, grant_ref_t ref);
+void blkb_persist_fini(struct blkb_dev *d);
+extern u64 blkb_persist_live, blkb_persist_peak, blkb_persist_fallbacks;
+/* Mappings one export may hold (blkback_set_persistent_max; 0: off). */
+extern unsigned blkb_persist_cap;
+
 extern bool blkb_use_map;
 extern u64 blkb_maps_live, blkb_chunks_mapped, blkb_chunks_copied, blkb_notifies;
+/* Chunks whose data moved through persistent mappings (not in the two
+ * counts above). */
+extern u64 blkb_chunks_persistent;
 
 #endif

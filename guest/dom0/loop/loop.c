@@ -209,11 +209,16 @@ static void program_timer(u64 deadline)
 
 /*
  * Sleeps until an event is marked or `deadline` (plus the loop's timers)
- * passes. Interrupts go off for the last look and the block: an event
- * arriving after the look sets upcall_pending, and SCHEDOP_block returns
- * at once while that is set (Xen's local_events_need_delivery check), so
- * nothing is slept through. Interrupts back on, the upcall runs and
- * marks what came.
+ * passes. Interrupts go off for the last look; the sleep is "sti; hlt",
+ * as Linux's safe_halt: STI's one-instruction shadow covers HLT, so an
+ * upcall raised after the look is not taken before HLT, and the
+ * hypervisor does not sleep on an HLT while an upcall is deliverable
+ * (kernel/evtchn_block.c: evtchn_hlt, Xen's hvm_hlt), so nothing is
+ * slept through. Waking, the vCPU has interrupts on and the upcall is
+ * injected on the VM entry that resumes it. SCHEDOP_block, used before,
+ * slept with interrupts off: every wake-up then cost a second exit, the
+ * interrupt window opened by the STI after it (docs/PERFORMANCE.md, PV
+ * block). On return the upcall has run and marked what came.
  */
 static void block(u64 deadline, bool (*more)(void))
 {
@@ -225,7 +230,7 @@ static void block(u64 deadline, bool (*more)(void))
 	evtchn_irq_disable();
 	if (!more()) {
 		stats.blocks++;
-		HYPERVISOR_sched_op(SCHEDOP_block, NULL);
+		__asm__ volatile("sti; hlt" ::: "memory");
 	}
 	evtchn_irq_enable();
 }

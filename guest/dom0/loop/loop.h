@@ -6,11 +6,11 @@
  * The upcall only marks a registered port pending in the loop's own
  * bitmap; the loop then runs the handlers in ordinary context, with
  * interrupts on, one after another. When nothing is pending, no timer is
- * due and no idle work wants to run, the loop blocks the vCPU in
- * SCHEDOP_block with interrupts off, after a last look at the bitmap, so
- * an event that arrives in between ends the block instead of being
- * slept through (the hypervisor returns at once while upcall_pending is
- * set). The next timer's deadline is the vCPU's single-shot timer.
+ * due and no idle work wants to run, the loop halts the vCPU ("sti; hlt")
+ * after a last look at the bitmap with interrupts off, so an event that
+ * arrives in between ends the halt instead of being slept through (the
+ * hypervisor does not sleep on HLT while an upcall is deliverable). The
+ * next timer's deadline is the vCPU's single-shot timer.
  *
  * Rules for handlers: run to completion quickly, never block the loop
  * (no loop_wait_port, no synchronous driver I/O), split long work into
@@ -113,7 +113,7 @@ bool loop_run_services(void);
 /* Runs the loop for ever. */
 __noreturn void loop_run(void);
 
-/* Counters for reports and tests: iterations, SCHEDOP_block calls,
+/* Counters for reports and tests: iterations, sleeps (HLT),
  * handler calls. */
 struct loop_stats {
 	u64 iterations, blocks, handled, timers;

@@ -18,6 +18,10 @@
  *        domU closes on the backend's Closing) and checks it is gone.
  *   bench  native vs PV read throughput (native_read() below).
  *   teardown  create/use/destroy cycles (teardown() below).
+ *   persist-hostile  rw, the domU is a role=blk-pg-hostile: it
+ *        misuses persistent grants (a read-only grant, a re-pointed one,
+ *        one gref twice in a request, closing with requests in flight);
+ *        the host checks the bytes it wrote.
  *   hot  the domU is launched without a disk, dom0 attaches it while the
  *        domU runs (it waits for device/vbd/N), the domU does the rw test
  *        and closes, dom0 detaches it and checks that no node is left.
@@ -74,7 +78,7 @@ static u32 nr_nodes(void)
  * (WARM_MAPS: its maptrack grows a frame per 128 handles and the window
  * may span two p2m table pages), from slot 1 up.
  */
-#define WARM_MAPS 300
+#define WARM_MAPS 1900 /* and the persistent grants' slots, up to 1888 */
 
 static void warm_up(const struct hvm_start_info *si)
 {
@@ -149,6 +153,9 @@ static void hostiles(const char *cl)
 		printf("dom0: pvblk: hostile %s: %lu violations so far\n", hostile_kinds[i],
 		       bs.violations - v0);
 		domains_check("hostile-one-violation-each", (long)(bs.violations - v0), (long)i + 1);
+		/* The good domU stays connected (its own mappings), the
+		 * hostile one's are gone: at most one export's worth. */
+		domains_check("hostile-persistent-bounded", bs.persistent_live <= 1056, 1);
 	}
 }
 
@@ -191,6 +198,7 @@ static void teardown(const char *cl, struct launch_disk *disk)
 		       "store nodes %u, store bytes %lu, backend devices %u\n", c, fr, pool, nodes, xs,
 		       bs.devs);
 		domains_check("teardown-backend-devices-freed", bs.devs, 0);
+		domains_check("teardown-persistent-mappings-gone", (long)bs.persistent_live, 0);
 		if (c == 0) {
 			free0 = fr;
 			pool0 = pool;
@@ -243,8 +251,13 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	bool ro = !strcmp(mode, "ro"), hot = !strcmp(mode, "hot");
 	bool detach = !strcmp(mode, "detach");
 	struct launch_disk disk = { .target = bd->name, .devid = PVBLK_DEVID, .read_only = ro };
-	snprintf(cmd, sizeof(cmd), "role=blk devid=%u%s%s%s", PVBLK_DEVID, ro ? " ro=1" : "",
-		 hot ? " wait=1" : "", detach ? " detach_wait=1 limit_kib=1024" : "");
+	/* pvblk_persistent=0: the domU does not offer feature-persistent
+	 * (grants per request, as a frontend without the feature). */
+	u64 fe_persistent = 1;
+	cmdline_get_u64(cl, "pvblk_persistent", &fe_persistent);
+	snprintf(cmd, sizeof(cmd), "role=blk devid=%u%s%s%s%s", PVBLK_DEVID, ro ? " ro=1" : "",
+		 hot ? " wait=1" : "", detach ? " detach_wait=1 limit_kib=1024" : "",
+		 fe_persistent ? "" : " persistent=0");
 	struct launch_params p = {
 		.name = "pvblk", .mem_mib = PVBLK_RAM_MIB, .vcpus = 1,
 		.image = domains_image, .image_size = domains_image_size, .cmdline = cmd,
@@ -252,10 +265,13 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	};
 	if (!strcmp(mode, "teardown"))
 		teardown(cl, &disk);
+	if (!strcmp(mode, "persist-hostile"))
+		snprintf(cmd, sizeof(cmd), "role=blk-pg-hostile devid=%u", PVBLK_DEVID);
 	bool bench = !strcmp(mode, "bench");
 	if (bench) {
 		pvblk_bench_native(bd);
-		snprintf(cmd, sizeof(cmd), "role=blk devid=%u bench=1", PVBLK_DEVID);
+		snprintf(cmd, sizeof(cmd), "role=blk devid=%u bench=1%s", PVBLK_DEVID,
+			 fe_persistent ? "" : " persistent=0");
 	}
 	struct launch_domain d;
 	struct blkback_stats bs;
@@ -268,7 +284,7 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	if (!strcmp(mode, "hostile"))
 		hostiles(cl);
 	if (bench)
-		pvblk_bench_count(d.id, PVBLK_WAIT_NS);
+		pvblk_bench_count(d.id, bd, PVBLK_WAIT_NS);
 	if (hot) {
 		/* Let it start and wait for the device first. */
 		for (unsigned i = 0; i < 2000 && loop_run_once(false); i++)
@@ -300,8 +316,14 @@ void scenario_pvblk(const struct hvm_start_info *si)
 	       bd->nr_flushes, bd->nr_discards, bd->nr_errors);
 	printf("dom0: pvblk: blkback: %lu chunks by grant map, %lu by grant copy, %lu pages mapped, "
 	       "%lu notifications\n", bs.chunks_mapped, bs.chunks_copied, bs.maps_live, bs.notifies);
+	printf("dom0: pvblk: blkback: persistent grants: %lu chunks, peak %lu mappings, %lu "
+	       "requests per request\n", bs.chunks_persistent, bs.persistent_peak,
+	       bs.persistent_fallbacks);
 	/* Every page mapped for a request is unmapped with it. */
 	domains_check("pvblk-no-data-mappings-left", (long)bs.maps_live, 0);
+	/* The persistent table never passed its bound (the domU's pool can
+	 * offer more grefs than that: the rest went per request). */
+	domains_check("pvblk-persistent-mappings-bounded", bs.persistent_peak <= 1056, 1);
 	domains_check("pvblk-requests-served", bs.requests > 0, 1);
 	if (strcmp(mode, "hostile"))
 		domains_check("pvblk-no-violations", (long)bs.violations, 0);
@@ -320,6 +342,8 @@ void scenario_pvblk(const struct hvm_start_info *si)
 		;
 	blkback_get_stats(&bs);
 	domains_check("pvblk-backend-devices-freed", bs.devs, 0);
+	/* Destroy or Closed: every persistent mapping undone. */
+	domains_check("pvblk-no-persistent-mappings-left", (long)bs.persistent_live, 0);
 	domains_check("pvblk-nodes-back", nr_nodes(), nodes_before);
 	domains_check_free_pages(free_before);
 	if (domains_nr_bad())

@@ -147,7 +147,7 @@ static void reasons(const char *who, const u64 *a, const u64 *b)
 	printf("dom0: pvblk: bench: qd32 %s exits:%s\n", who, buf);
 }
 
-void pvblk_bench_count(domid_t dom, u64 timeout_ns)
+void pvblk_bench_count(domid_t dom, struct blkdev *bd, u64 timeout_ns)
 {
 	static u64 u0[KEEL_EXIT_NR], u1[KEEL_EXIT_NR], z0[KEEL_EXIT_NR], z1[KEEL_EXIT_NR];
 	struct mark m = { .want = "start" };
@@ -158,6 +158,9 @@ void pvblk_bench_count(domid_t dom, u64 timeout_ns)
 	if (!loop_run_until(marked, &m, deadline))
 		domains_finish(false, "pvblk: FAIL no bench-qd32 start mark");
 	u64 du = exits(dom, u0), d0 = exits(0, z0);
+	struct loop_stats l0, l1;
+	u64 irq0 = drv_irq_count(bd->irq);
+	loop_get_stats(&l0);
 	blkback_get_stats(&b0);
 	m.want = "end";
 	if (!loop_run_until(marked, &m, deadline))
@@ -170,4 +173,7 @@ void pvblk_bench_count(domid_t dom, u64 timeout_ns)
 	       b1.notifies - b0.notifies);
 	reasons("domU", u0, u1);
 	reasons("dom0", z0, z1);
+	loop_get_stats(&l1);
+	printf("dom0: pvblk: bench: qd32 %s interrupts %lu, dom0 sleeps %lu\n", bd->name,
+	       drv_irq_count(bd->irq) - irq0, l1.blocks - l0.blocks);
 }

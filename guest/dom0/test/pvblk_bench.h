@@ -18,8 +18,9 @@ void pvblk_bench_native(struct blkdev *bd);
 
 /* While domU `dom` runs its queue-depth-32 workloads (between its
  * data/bench-qd32 = start and end): VM exits of it and of dom0, and
- * blkback's requests and notifications, on one line. Serves dom0's loop
- * meanwhile; gives up after timeout_ns. */
-void pvblk_bench_count(domid_t dom, u64 timeout_ns);
+ * blkback's requests and notifications, on one line; then the exit
+ * reasons that grew, and the interrupts of disk bd and dom0's sleeps.
+ * Serves dom0's loop meanwhile; gives up after timeout_ns. */
+void pvblk_bench_count(domid_t dom, struct blkdev *bd, u64 timeout_ns);
 
 #endif
