@@ -496,6 +496,14 @@ static long sysctl_counts(struct vcpu *v, struct xen_sysctl *op)
 	return 0;
 }
 
+static long sysctl_irq_counts(struct vcpu *v, struct xen_sysctl *op)
+{
+	(void)v;
+	memset(&op->u.irqs, 0, sizeof(op->u.irqs));
+	sched_irq_counts(&op->u.irqs);
+	return 0;
+}
+
 static long sysctl_domaininfolist(struct vcpu *v, struct xen_sysctl *op)
 {
 	struct xen_sysctl_getdomaininfolist *l = &op->u.getdomaininfolist;
@@ -552,6 +560,7 @@ static const struct sysctl_desc sysctl_table[] = {
 	{ .cmd = XEN_SYSCTL_physinfo, .fn = sysctl_physinfo, .who = HC_DOM0_ONLY },
 	{ .cmd = XEN_SYSCTL_getdomaininfolist, .fn = sysctl_domaininfolist, .who = HC_DOM0_ONLY },
 	{ .cmd = KEEL_SYSCTL_counts, .fn = sysctl_counts, .who = HC_DOM0_ONLY },
+	{ .cmd = KEEL_SYSCTL_irq_counts, .fn = sysctl_irq_counts, .who = HC_DOM0_ONLY },
 };
 
 long do_sysctl(struct vcpu *v, u64 arg, u64 a2, u64 a3, u64 a4, u64 a5)

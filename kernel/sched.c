@@ -26,6 +26,7 @@
 #include <keel/sched.h>
 #include <keel/vmexit.h>
 #include <keel/vtimer.h>
+#include <public/sysctl.h>
 #include <asm/apic.h>
 #include <asm/guest_mem.h>
 #include <asm/cpu.h>
@@ -37,6 +38,7 @@ struct cpu_sched {
 	u64 next_event;       /* system time the running vCPU must leave by */
 	u64 leave_tsc;        /* ... as a TSC value (time_tsc_at) */
 	volatile bool timer_fired;
+	struct keel_sysctl_irqs irqs; /* KEEL_SYSCTL_irq_counts */
 };
 
 static struct cpu_sched cpu0;
@@ -51,17 +53,44 @@ struct vcpu *sched_current(void)
 	return sched_this_cpu()->curr;
 }
 
-/* Interrupt context: record only (see the comment at the top). */
+/* Interrupt context: record only (see the comment at the top), and
+ * count (KEEL_SYSCTL_irq_counts). */
 static void timer_interrupt(void)
 {
-	sched_this_cpu()->timer_fired = true;
+	struct cpu_sched *c = sched_this_cpu();
+	struct keel_sysctl_irqs *k = &c->irqs;
+
+	c->timer_fired = true;
+	if (!c->curr) {
+		k->timer_idle++;
+		return;
+	}
+	if (c->curr->dom->id == 0)
+		k->timer_dom0++;
+	else
+		k->timer_domu++;
+	if (!time_tsc_reached(c->leave_tsc))
+		k->timer_early++;
 }
 
 void sched_softirq_raise(void)
 {
+	struct cpu_sched *c = sched_this_cpu();
+
 	/* The same flag as the timer: the running vCPU leaves at its next
 	 * exit, and the loop below does the deferred work. */
-	sched_this_cpu()->timer_fired = true;
+	c->timer_fired = true;
+	if (!c->curr)
+		c->irqs.device_idle++;
+	else if (c->curr->dom->id == 0)
+		c->irqs.device_dom0++;
+	else
+		c->irqs.device_domu++;
+}
+
+void sched_irq_counts(struct keel_sysctl_irqs *k)
+{
+	*k = sched_this_cpu()->irqs;
 }
 
 void sched_init(void)

@@ -217,6 +217,18 @@ int sysctl_counts(struct keel_sysctl_counts *c)
 	return rc;
 }
 
+int sysctl_irq_counts(struct keel_sysctl_irqs *k)
+{
+	struct xen_sysctl op;
+	memset(&op, 0, sizeof(op));
+	op.cmd = KEEL_SYSCTL_irq_counts;
+	op.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+	int rc = (int)HYPERVISOR_sysctl(&op);
+	if (rc == 0)
+		*k = op.u.irqs;
+	return rc;
+}
+
 u64 sysctl_free_pages(void)
 {
 	struct xen_sysctl_physinfo pi;

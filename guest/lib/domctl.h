@@ -60,6 +60,10 @@ int sysctl_readconsole_clear(char *buf, u32 size, u32 *n);
  * grant frames/mappings held by all domains. 0 or -errno. */
 int sysctl_counts(struct keel_sysctl_counts *c);
 
+/* KEEL_SYSCTL_irq_counts: the hypervisor's host interrupts by source and
+ * by what ran. 0 or the hypercall's error. */
+int sysctl_irq_counts(struct keel_sysctl_irqs *k);
+
 /* The hypervisor's free frames (sysctl physinfo free_pages), or 0. */
 u64 sysctl_free_pages(void);
 

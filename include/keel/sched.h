@@ -116,6 +116,11 @@ void sched_deadline_changed(u64 deadline);
  * work (kernel/pirq.c's delivery) runs. */
 void sched_softirq_raise(void);
 
+/* The host interrupts taken so far, by source and by what the CPU was
+ * doing (KEEL_SYSCTL_irq_counts, include/public/sysctl.h). */
+struct keel_sysctl_irqs;
+void sched_irq_counts(struct keel_sysctl_irqs *k);
+
 /* Times a CPU woke from its idle wait (the idle-power figure: an idle
  * machine should wake only for what it waits for). */
 u64 sched_idle_wakeups(void);

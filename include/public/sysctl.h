@@ -19,6 +19,7 @@
 /* Keel's own commands (numbers Xen does not use). */
 #define KEEL_SYSCTL_BASE             0x4b00
 #define KEEL_SYSCTL_counts           (KEEL_SYSCTL_BASE + 1)
+#define KEEL_SYSCTL_irq_counts       (KEEL_SYSCTL_BASE + 2)
 
 /* XEN_SYSCTL_physinfo (Xen's layout). free_pages is the frame
  * allocator's count, the figure that must come back to its old value
@@ -90,6 +91,26 @@ struct keel_sysctl_counts {
 };
 _Static_assert(sizeof(struct keel_sysctl_counts) == 32, "keel_sysctl_counts size");
 
+/* KEEL_SYSCTL_irq_counts: the host interrupts the hypervisor took since
+ * boot (each mod 2^32), by source and by what the CPU was doing, for
+ * finding where VM exits come from (docs/domctl.md).
+ * One taken while a domain's vCPU has the CPU is that vCPU's
+ * EXIT_EXTINT exit (or ends the hypervisor's own stretch between two
+ * entries, then no exit). */
+struct keel_sysctl_irqs {
+	uint32_t timer_idle;    /* LAPIC timer: ended an idle wait */
+	uint32_t timer_dom0;    /* ... while dom0's vCPU had the CPU */
+	uint32_t timer_domu;    /* ... while a domU's vCPU had it */
+	uint32_t timer_early;   /* of the last two: before the deadline the
+				 * running vCPU was given (left pending from
+				 * an earlier arming) */
+	uint32_t device_idle;   /* device (pirq, MSI, console UART): ended an idle wait */
+	uint32_t device_dom0;   /* ... while dom0's vCPU had the CPU */
+	uint32_t device_domu;   /* ... while a domU's vCPU had it */
+	uint32_t pad;
+};
+_Static_assert(sizeof(struct keel_sysctl_irqs) == 32, "keel_sysctl_irqs size");
+
 struct xen_sysctl {
 	uint32_t cmd;
 	uint32_t interface_version; /* XEN_SYSCTL_INTERFACE_VERSION, else -EACCES */
@@ -98,6 +119,7 @@ struct xen_sysctl {
 		struct xen_sysctl_physinfo physinfo;
 		struct xen_sysctl_getdomaininfolist getdomaininfolist;
 		struct keel_sysctl_counts counts;
+		struct keel_sysctl_irqs irqs;
 		uint8_t pad[128];
 	} u;
 };

@@ -160,6 +160,9 @@ void pvblk_bench_count(domid_t dom, struct blkdev *bd, u64 timeout_ns)
 	u64 du = exits(dom, u0), d0 = exits(0, z0);
 	struct loop_stats l0, l1;
 	u64 irq0 = drv_irq_count(bd->irq);
+	struct keel_sysctl_irqs h0, h1;
+	if (sysctl_irq_counts(&h0))
+		memset(&h0, 0, sizeof(h0));
 	loop_get_stats(&l0);
 	blkback_get_stats(&b0);
 	m.want = "end";
@@ -167,6 +170,8 @@ void pvblk_bench_count(domid_t dom, struct blkdev *bd, u64 timeout_ns)
 		domains_finish(false, "pvblk: FAIL no bench-qd32 end mark");
 	du = exits(dom, u1) - du;
 	d0 = exits(0, z1) - d0;
+	if (sysctl_irq_counts(&h1))
+		memset(&h1, 0, sizeof(h1));
 	blkback_get_stats(&b1);
 	printf("dom0: pvblk: bench: qd32 phase: %lu requests, domU exits %lu, dom0 exits %lu, "
 	       "backend notifications %lu\n", b1.requests - b0.requests, du, d0,
@@ -176,4 +181,11 @@ void pvblk_bench_count(domid_t dom, struct blkdev *bd, u64 timeout_ns)
 	loop_get_stats(&l1);
 	printf("dom0: pvblk: bench: qd32 %s interrupts %lu, dom0 sleeps %lu\n", bd->name,
 	       drv_irq_count(bd->irq) - irq0, l1.blocks - l0.blocks);
+	/* The hypervisor's host interrupts over the phase (KEEL_SYSCTL_irq_counts). */
+	printf("dom0: pvblk: bench: qd32 host interrupts: timer idle %u dom0 %u domU %u "
+	       "(early %u), device idle %u dom0 %u domU %u\n",
+	       h1.timer_idle - h0.timer_idle, h1.timer_dom0 - h0.timer_dom0,
+	       h1.timer_domu - h0.timer_domu, h1.timer_early - h0.timer_early,
+	       h1.device_idle - h0.device_idle, h1.device_dom0 - h0.device_dom0,
+	       h1.device_domu - h0.device_domu);
 }
