@@ -91,8 +91,10 @@ unsigned blk_poll(struct blkdev *bd)
 
 void blk_irq_quiet(struct blkdev *bd, bool quiet)
 {
-	if (bd->ops->irq_quiet)
+	if (bd->ops->irq_quiet && bd->quiet != quiet) {
+		bd->quiet = quiet;
 		bd->ops->irq_quiet(bd, quiet);
+	}
 }
 
 void blk_idle(struct blkdev *bd, u64 us)

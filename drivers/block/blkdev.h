@@ -94,6 +94,7 @@ struct blkdev {
 	u32 max_discard_sectors; /* largest single discard */
 	bool failed;         /* timed out: requests are refused */
 	unsigned inflight;   /* maintained by blk_submit / completion */
+	bool quiet;          /* asked not to interrupt (blk_irq_quiet) */
 	const struct blkdev_ops *ops;
 	void *priv;
 	struct pci_dev *pci;
@@ -137,9 +138,9 @@ int blk_submit(struct blkdev *bd, struct blk_req *r);
  * it afterwards (drv_irq_done) so the line can fire again. */
 unsigned blk_poll(struct blkdev *bd);
 
-/* bd->ops->irq_quiet where the driver has it; nothing otherwise. After
- * quiet = false, poll once more: what completed before the device saw
- * it does not interrupt. */
+/* bd->ops->irq_quiet where the driver has it (when bd->quiet changes);
+ * nothing otherwise. After quiet = false, poll once more: what completed
+ * before the device saw it does not interrupt. */
 void blk_irq_quiet(struct blkdev *bd, bool quiet);
 /* Sleeps until the device interrupts or `us` passes (without an
  * interrupt: a short busy wait). For callers with requests in flight. */

@@ -87,6 +87,13 @@ int parse_u64(const char *s, const char **end, u64 *out)
 
 static bool (*idle_fn)(void *);
 int loop_add_idle(bool (*fn)(void *arg), void *arg) { (void)arg; idle_fn = fn; return 0; }
+static bool (*before_sleep_fn)(void *, bool);
+int loop_add_before_sleep(bool (*fn)(void *arg, bool may_work), void *arg)
+{
+	(void)arg;
+	before_sleep_fn = fn;
+	return 0;
+}
 void loop_port_kick(evtchn_port_t port) { (void)port; }
 
 static struct blkdev disk = { .name = "vda", .sector_size = 512, .sectors = 16384,
@@ -102,8 +109,14 @@ struct blkdev *blkdev_by_name(const char *name)
 		return &ssd;
 	return NULL;
 }
-unsigned blk_poll(struct blkdev *bd) { (void)bd; return 0; }
-void blk_irq_quiet(struct blkdev *bd, bool quiet) { (void)bd; (void)quiet; }
+static unsigned polls, poll_completes;
+unsigned blk_poll(struct blkdev *bd)
+{
+	(void)bd;
+	polls++;
+	return poll_completes;
+}
+void blk_irq_quiet(struct blkdev *bd, bool quiet) { bd->quiet = quiet; }
 
 static unsigned connects, disconnects, conn_pages;
 static grant_ref_t conn_refs[8];
@@ -347,7 +360,51 @@ START_TEST(blkback_online_zero_detaches)
 }
 END_TEST
 
+/* While dom0 is awake blkback polls a disk with requests out and keeps
+ * it from interrupting; just before dom0 sleeps the disk may interrupt
+ * again, and in the loop's own sleep it is polled once more (what
+ * completed before it saw the change would not interrupt). */
+START_TEST(blkback_busy_disk_quiet_until_dom0_sleeps)
+{
+	fresh();
+	toolstack_add("vda", "w");
+	run();
+	ck_assert_ptr_nonnull(before_sleep_fn);
+	disk.inflight = 1;
+	disk.quiet = false;
+	polls = poll_completes = 0;
+	idle_fn(NULL);
+	ck_assert_msg(disk.quiet, "a polled disk with requests out may still interrupt");
+	ck_assert_uint_eq(polls, 1);
+
+	/* A wait inside a handler: interrupts back on, nothing polled. */
+	ck_assert(!before_sleep_fn(NULL, false));
+	ck_assert(!disk.quiet);
+	ck_assert_uint_eq(polls, 1);
+
+	/* The loop's sleep: interrupts on, then one more look. */
+	idle_fn(NULL);
+	ck_assert(disk.quiet);
+	ck_assert(!before_sleep_fn(NULL, true));
+	ck_assert(!disk.quiet);
+	ck_assert_uint_eq(polls, 3);
+	/* That look found completions: the loop goes round, not to sleep. */
+	disk.quiet = true;
+	poll_completes = 1;
+	ck_assert(before_sleep_fn(NULL, true));
+	ck_assert(!disk.quiet);
+
+	/* A disk already allowed to interrupt is left alone. */
+	polls = 0;
+	ck_assert(!before_sleep_fn(NULL, true));
+	ck_assert_uint_eq(polls, 0);
+	disk.inflight = 0;
+	poll_completes = 0;
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
+	{ "blkback-busy-disk-quiet-until-dom0-sleeps", &blkback_busy_disk_quiet_until_dom0_sleeps_ttest },
 	{ "blkback-handshake-as-linux-expects", &blkback_handshake_as_linux_expects_ttest },
 	{ "blkback-refuses-bad-frontend-nodes", &blkback_refuses_bad_frontend_nodes_ttest },
 	{ "blkback-readonly-and-discard-advertised", &blkback_readonly_and_discard_advertised_ttest },

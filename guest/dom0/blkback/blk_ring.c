@@ -480,6 +480,12 @@ static void flush_staged(struct blkb_dev *d)
 		if (!ok[i])
 			blkb_violation(d, BLK_RULE_GREF, "the hypervisor refused a copy from the guest");
 	}
+	/* dom0 is awake and polls the disk before it sleeps (blkback.c,
+	 * poll_disks and before_sleep): the completions need no interrupt,
+	 * which would only cost a VM exit (under QEMU the kick itself often
+	 * completes the request and interrupts at once). */
+	if (d->nr_staged && !d->broken)
+		blk_irq_quiet(d->bd, true);
 	for (unsigned i = 0; i < d->nr_staged; i++) {
 		struct blkb_chunk *c = d->staged[i];
 		int rc = d->broken ? -EIO : blk_submit(d->bd, &c->r);
@@ -566,6 +572,7 @@ static bool submit_next(struct blkb_dev *d, struct blkb_pending *p)
 		return true;
 	}
 	flush_staged(d); /* what was taken before goes first */
+	blk_irq_quiet(bd, true); /* as in flush_staged */
 	int rc = blk_submit(bd, &c->r);
 	if (rc == -EBUSY)
 		return false;

@@ -360,41 +360,64 @@ static void scan(void)
 	}
 }
 
-/* Polls the exported disks with requests out: completions on polled
- * devices and time-outs. True if any completed. */
+/* The exported disks, each once (several exports of one disk share it). */
+static struct blkdev *export_disk(unsigned i)
+{
+	struct blkb_dev *d = &devs[i];
+
+	if (!d->used || !d->bd)
+		return NULL;
+	for (unsigned k = 0; k < i; k++)
+		if (devs[k].used && devs[k].bd == d->bd)
+			return NULL;
+	return d->bd;
+}
+
 /*
  * Each loop iteration (blkback_run): the disks with requests out are
- * polled. One that completed something is asked not to interrupt
- * (blk_irq_quiet) and the loop goes round again instead of blocking, so
- * a busy disk's completions are taken by polling, not by an interrupt
- * each (each of which costs dom0 a VM exit, docs/PERFORMANCE.md). One
- * that completed nothing may interrupt again, and is polled once more
- * after saying so: a completion in between would not interrupt.
+ * polled, and asked not to interrupt (blk_irq_quiet) while dom0 is awake:
+ * it polls them again on its next iteration, and an interrupt then would
+ * only cost dom0 a VM exit (docs/PERFORMANCE.md). A poll that completed
+ * something keeps the loop going round instead of sleeping. Only when
+ * dom0 is about to sleep do they interrupt again (before_sleep). True if
+ * any completed.
  */
 static bool poll_disks(void)
 {
 	bool any = false;
 	for (unsigned i = 0; i < BLKBACK_MAX_DEVS; i++) {
-		struct blkb_dev *d = &devs[i];
-		if (!d->used || !d->bd)
+		struct blkdev *bd = export_disk(i);
+		if (!bd || !bd->inflight)
 			continue;
-		bool dup = false; /* several exports of one disk: once */
-		for (unsigned k = 0; k < i && !dup; k++)
-			dup = devs[k].used && devs[k].bd == d->bd;
-		if (dup)
-			continue;
-		if (d->bd->inflight && blk_poll(d->bd)) {
-			blk_irq_quiet(d->bd, true);
+		blk_irq_quiet(bd, true);
+		if (blk_poll(bd))
 			any = true;
-			continue;
-		}
-		blk_irq_quiet(d->bd, false);
-		if (d->bd->inflight && blk_poll(d->bd)) {
-			blk_irq_quiet(d->bd, true);
-			any = true;
-		}
 	}
 	blkb_flush_done();
+	return any;
+}
+
+/*
+ * dom0 is about to sleep (loop.h, loop_add_before_sleep): the quiet
+ * disks may interrupt again, and, where the loop allows work, are polled
+ * once more, since what completed before a disk saw the change does not
+ * interrupt. True if that completed something (the loop goes round).
+ */
+static bool before_sleep(void *arg, bool may_work)
+{
+	bool any = false;
+	(void)arg;
+
+	for (unsigned i = 0; i < BLKBACK_MAX_DEVS; i++) {
+		struct blkdev *bd = export_disk(i);
+		if (!bd || !bd->quiet)
+			continue;
+		blk_irq_quiet(bd, false);
+		if (may_work && bd->inflight && blk_poll(bd))
+			any = true;
+	}
+	if (any)
+		blkb_flush_done();
 	return any;
 }
 
@@ -446,7 +469,8 @@ int blkback_init(void)
 	conn = xs_conn_new(xsd_store(), 0, true, conn_notify, NULL);
 	if (!conn)
 		return -ENOMEM;
-	if ((rc = conn_call(XS_WATCH, BE_ROOT, "vbd")) || (rc = loop_add_idle(idle, NULL)))
+	if ((rc = conn_call(XS_WATCH, BE_ROOT, "vbd")) || (rc = loop_add_idle(idle, NULL)) ||
+	    (rc = loop_add_before_sleep(before_sleep, NULL)))
 		return rc;
 	started = true;
 	return 0;

@@ -41,6 +41,11 @@ static struct {
 	void *arg;
 } idle[LOOP_MAX_IDLE];
 static unsigned nr_idle;
+static struct {
+	bool (*fn)(void *arg, bool may_work);
+	void *arg;
+} before_sleep[LOOP_MAX_IDLE];
+static unsigned nr_before_sleep;
 
 /* VIRQ_TIMER's port (0 until the first deadline needs it) and the
  * deadline the single-shot timer is set to (0: not set), so that it is
@@ -220,9 +225,17 @@ static void program_timer(u64 deadline)
  * interrupt window opened by the STI after it (docs/PERFORMANCE.md, PV
  * block). On return the upcall has run and marked what came.
  */
-static void block(u64 deadline, bool (*more)(void))
+static void block(u64 deadline, bool (*more)(void), bool may_work)
 {
 	u64 t = earliest_timer();
+	bool found = false;
+
+	/* Devices kept quiet while dom0 polled them may interrupt again;
+	 * what they finished meanwhile is looked at once more (loop.h). */
+	for (unsigned i = 0; i < nr_before_sleep; i++)
+		found |= before_sleep[i].fn(before_sleep[i].arg, may_work);
+	if (found && may_work)
+		return;
 
 	if (deadline && (!t || deadline < t))
 		t = deadline;
@@ -253,7 +266,7 @@ bool loop_wait_port(evtchn_port_t port, u64 deadline_ns)
 		if (deadline_ns && pvclock_now_ns() >= deadline_ns)
 			return false;
 		waited_port = port;
-		block(deadline_ns, waited_port_marked);
+		block(deadline_ns, waited_port_marked, false);
 		/* The timer port is the loop's: its mark only says "time
 		 * passed"; take it so the deadline is re-armed if needed. */
 		if (timer_port && loop_port_take(timer_port))
@@ -262,6 +275,16 @@ bool loop_wait_port(evtchn_port_t port, u64 deadline_ns)
 }
 
 /* ---- the loop --------------------------------------------------------------- */
+
+int loop_add_before_sleep(bool (*fn)(void *arg, bool may_work), void *arg)
+{
+	if (nr_before_sleep == LOOP_MAX_IDLE)
+		return -ENOSPC;
+	before_sleep[nr_before_sleep].fn = fn;
+	before_sleep[nr_before_sleep].arg = arg;
+	nr_before_sleep++;
+	return 0;
+}
 
 int loop_add_idle(bool (*fn)(void *arg), void *arg)
 {
@@ -334,7 +357,7 @@ bool loop_run_once(bool may_block)
 	for (unsigned i = 0; i < nr_idle; i++)
 		busy |= idle[i].fn(idle[i].arg);
 	if (may_block && !ran && !busy)
-		block(0, due_or_marked);
+		block(0, due_or_marked, true);
 	return ran || busy;
 }
 

@@ -89,6 +89,18 @@ void loop_timer_cancel(struct loop_timer *t);
 #define LOOP_MAX_IDLE 8
 int loop_add_idle(bool (*fn)(void *arg), void *arg);
 
+/*
+ * Before sleeping: fn(arg, may_work) runs just before dom0 would sleep,
+ * for a service that keeps its devices from interrupting while dom0 is
+ * awake and polls them instead (blkback): it lets them interrupt again.
+ * In the loop's own sleep (loop_run_once) may_work is true: fn may then
+ * poll, and returns true if it found work, and the loop goes round again
+ * instead of sleeping. In a wait inside a handler (loop_wait_port)
+ * may_work is false: fn must only let the devices interrupt (its result
+ * is ignored). At most LOOP_MAX_IDLE of them. -ENOSPC when full.
+ */
+int loop_add_before_sleep(bool (*fn)(void *arg, bool may_work), void *arg);
+
 /* One iteration: handlers of marked ports, due timers, idle work; then,
  * if `may_block` and nothing wanted to run, blocks until an event or the
  * next timer. Returns true if any handler, timer or idle work ran. */
