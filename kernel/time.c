@@ -75,8 +75,7 @@ int vtimer_set_singleshot(struct vcpu *v, u64 deadline_ns, u32 flags)
 	/* 0 means "not armed" internally; a deadline of 0 is in the past
 	 * anyway, and fires at once like any other. */
 	v->vtimer.singleshot = deadline_ns ? deadline_ns : 1;
-	if (v == sched_current())
-		sched_deadline_changed(v->vtimer.singleshot);
+	sched_deadline_changed(v->vtimer.singleshot);
 	return 0;
 }
 
@@ -91,8 +90,7 @@ int vtimer_set_periodic(struct vcpu *v, u64 period_ns)
 		return -EINVAL;
 	v->vtimer.period = period_ns;
 	v->vtimer.periodic_next = time_now_ns() + period_ns;
-	if (v == sched_current())
-		sched_deadline_changed(v->vtimer.periodic_next);
+	sched_deadline_changed(v->vtimer.periodic_next);
 	return 0;
 }
 
@@ -166,15 +164,24 @@ long do_set_timer_op(struct vcpu *v, u64 timeout, u64 a2, u64 a3, u64 a4, u64 a5
 
 /* ---- what guests read --------------------------------------------------- */
 
-static void write_time(struct vcpu_time_info *t, u64 tsc)
+/* Does *t already hold the record (time_update_vcpu in keel/vtimer.h),
+ * with no update under way? */
+static bool time_current(const struct vcpu_time_info *t)
+{
+	return !(t->version & 1) && t->tsc_timestamp == tsc_at_boot && t->system_time == 0 &&
+	       t->tsc_to_system_mul == tsc_scale.mul && t->tsc_shift == tsc_scale.shift &&
+	       t->flags == XEN_PVCLOCK_TSC_STABLE_BIT;
+}
+
+static void write_time(struct vcpu_time_info *t)
 {
 	/* Odd version while the fields change (the guest retries). The guest
 	 * does not run while we write on this one CPU; the barriers keep the
 	 * compiler's order for when it does elsewhere. */
 	t->version |= 1;
 	__asm__ volatile("" ::: "memory");
-	t->tsc_timestamp = tsc;
-	t->system_time = time_scale_apply(&tsc_scale, tsc - tsc_at_boot);
+	t->tsc_timestamp = tsc_at_boot;
+	t->system_time = 0;
 	t->tsc_to_system_mul = tsc_scale.mul;
 	t->tsc_shift = tsc_scale.shift;
 	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
@@ -189,13 +196,14 @@ static void write_time(struct vcpu_time_info *t, u64 tsc)
  * fields, then the version again (even, equal to the primary's). It is
  * guest-virtual memory reached through v's own page tables (as a
  * supervisor access, as Xen does), so a copy that fails (unmapped,
- * read-only) is skipped, as in Xen.
+ * read-only) is skipped, as in Xen, and tried again before v next runs.
  */
 static void write_time_secondary(struct vcpu *v, const struct vcpu_time_info *t)
 {
 	struct vcpu_time_info u = *t;
 	gva_t at = v->ev.time_area_gva;
 	gva_t ver = at + offsetof(struct vcpu_time_info, version);
+	bool ok;
 
 	u.version = t->version | 1;
 	if (copy_to_guest_kernel(v, ver, &u.version, sizeof(u.version)))
@@ -203,28 +211,43 @@ static void write_time_secondary(struct vcpu *v, const struct vcpu_time_info *t)
 	__asm__ volatile("" ::: "memory");
 	/* Even if the fields could not all be written, the version goes
 	 * back to even: an odd one left behind would make the guest spin. */
-	(void)copy_to_guest_kernel(v, at, &u, sizeof(u));
+	ok = !copy_to_guest_kernel(v, at, &u, sizeof(u));
 	__asm__ volatile("" ::: "memory");
 	u.version = t->version;
-	(void)copy_to_guest_kernel(v, ver, &u.version, sizeof(u.version));
+	ok = !copy_to_guest_kernel(v, ver, &u.version, sizeof(u.version)) && ok;
+	v->ev.time_area_written = ok ? at : 0;
 }
 
-void time_update_vcpu(struct vcpu *v)
+/* Writes what differs from the record, or everything with `force`. */
+static void time_write_vcpu(struct vcpu *v, bool force)
 {
 	struct shared_info *s = domain_shared_info(v->dom);
 	if (!s)
 		return; /* no shared_info yet: nothing to write */
-	u64 tsc = rdtsc();
 	struct vcpu_time_info *t = &vcpu_info(v)->time;
+	bool wrote = force || !time_current(t);
 
-	write_time(t, tsc);
+	if (wrote)
+		write_time(t);
 	/* Linux reads vcpu_info[0].time in shared_info for the TSC rate even
 	 * after moving its vcpu_info elsewhere (docs/xen-abi.md section 3), so the
 	 * legacy slot stays valid too. */
-	if (v->id < XEN_LEGACY_MAX_VCPUS && &s->vcpu_info[v->id].time != t)
-		write_time(&s->vcpu_info[v->id].time, tsc);
-	if (v->ev.time_area_gva)
+	if (v->id < XEN_LEGACY_MAX_VCPUS && &s->vcpu_info[v->id].time != t &&
+	    (force || !time_current(&s->vcpu_info[v->id].time)))
+		write_time(&s->vcpu_info[v->id].time);
+	if (v->ev.time_area_gva &&
+	    (wrote || v->ev.time_area_written != v->ev.time_area_gva))
 		write_time_secondary(v, t);
+}
+
+void time_update_vcpu(struct vcpu *v)
+{
+	time_write_vcpu(v, true);
+}
+
+void time_refresh_vcpu(struct vcpu *v)
+{
+	time_write_vcpu(v, false);
 }
 
 void time_update_wallclock(struct domain *d)
