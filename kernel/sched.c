@@ -332,33 +332,65 @@ static struct vcpu *choose(unsigned n, u64 now)
 }
 
 /*
- * May the next pick skip the full pass (the deferred work and the timer
- * sweep)? The rule (docs/sched.md, "The fast pass"): `prev` has just left
- * the CPU by blocking (SCHEDOP_block, SCHEDOP_poll, HLT), and the full
- * pass would have done nothing but pick:
+ * The fast pass (docs/sched.md): may the next pick skip the full pass's
+ * deferred work and timer sweep, and what does the policy pick then?
+ * The rule: `prev` has just left the CPU by blocking (SCHEDOP_block,
+ * SCHEDOP_poll, HLT), and the full pass would have done nothing but pick:
  *  - no host interrupt was taken since the last pick (timer_fired: the
  *    slice timer, a device interrupt for a pirq, the console's UART all
  *    set it), so there is no deferred work and no console output is due;
  *  - no guest timer or poll timeout of any vCPU is due (timer_next, a
  *    lower bound of all of them, is still ahead; prev's own new poll
  *    timeout counts too);
- *  - the set of vCPUs is the one the last full pass saw (known list).
- * Then sweep() would fire nothing and wake nobody, and the pick over the
- * same vCPUs with their current credits is the policy's own choice: the
- * same sched_pick, refill included. In the ping-pong this is the direct
- * handoff to the peer the send just woke. The host timer stays armed for
- * the last full pass's deadline or earlier (host_timer_arm never moves it
- * later), so a full pass still comes at least once a slice.
+ *  - the set of vCPUs is the one the last full pass saw (known list);
+ *  - the policy's choice needs no refill (its credit is > 0).
+ * Then sweep() would fire nothing and wake nobody, and the best runnable
+ * vCPU by sched_better over the same vCPUs with their current credits is
+ * exactly what sched_pick would return. In the ping-pong this is the
+ * direct handoff to the peer the send just woke; it cannot favour a
+ * domain: the choice, the credit charged for the run and the refill are
+ * the policy's own. The host timer stays armed for the last full pass's
+ * deadline or earlier (host_timer_arm never moves it later), so a full
+ * pass still comes at least once a slice. NULL: do the full pass.
  */
-static bool fast_pass_ok(struct cpu_sched *c, const struct vcpu *prev, u64 now)
+static struct vcpu *fast_pick(struct cpu_sched *c, const struct vcpu *prev, u64 now)
 {
 	if (!prev || c->timer_fired || known_stale || idle_runstate(prev) != RUNSTATE_blocked)
-		return false;
+		return NULL;
 	u64 t = earliest(c->timer_next, prev->ev.poll_deadline);
 	if (t && t <= now)
-		return false;
+		return NULL;
+
+	struct vcpu *best = NULL;
+	struct sched_entity be = { 0 };
+	for (unsigned k = 0; k < n_known; k++) {
+		struct vcpu *x = known[k];
+		/* can_run implies the domain is alive (DOM_RUNNING). */
+		if (!can_run(x))
+			continue;
+		struct sched_entity e = { .credit = x->sched.credit,
+					  .last_pick = x->sched.last_pick,
+					  .runnable = true,
+					  .yielded = x->sched.yielded };
+		if (!best || sched_better(&e, &be)) {
+			best = x;
+			be = e;
+		}
+	}
+	if (!best || be.credit <= 0)
+		return NULL;
 	c->timer_next = t;
-	return true;
+	/* What the full pass's choose() does for the others: a yield
+	 * lasts one pick (none is set here: only a running vCPU yields, and
+	 * it leaves runnable), and each vCPU's runstate follows its state. */
+	for (unsigned k = 0; k < n_known; k++) {
+		struct vcpu *x = known[k];
+		x->sched.yielded = false;
+		if (x != best && domain_is_alive(x->dom))
+			runstate_change(x, idle_runstate(x), now);
+	}
+	c->fast_picks++;
+	return best;
 }
 
 static u64 idle_wakeups;
@@ -443,11 +475,7 @@ void sched_run(void)
 			machine_stop(d0 ? dom0_stop_reason(d0) : STOP_PANIC);
 		}
 
-		v = NULL;
-		if (fast_pass_ok(c, prev, now)) {
-			v = choose(fill(), now);
-			c->fast_picks += v != NULL;
-		}
+		v = fast_pick(c, prev, now);
 		if (!v) {
 			/* The full pass. Device interrupts that arrived become
 			 * events (and may wake dom0's vCPU) before the pick. */

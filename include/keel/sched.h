@@ -65,6 +65,10 @@ struct sched_entity {
  * (sched_refill) and chooses again. Does not change last_pick. */
 int sched_pick(struct sched_entity *e, unsigned n);
 
+/* True if a should run before b, both runnable: not yielded first, then
+ * the most credit, then the least recently picked. sched_pick's order. */
+bool sched_better(const struct sched_entity *a, const struct sched_entity *b);
+
 /* Gives every entity SCHED_SLICE_NS * weight / SCHED_WEIGHT_DEFAULT more
  * credit, capped at SCHED_CREDIT_CAP_SLICES times that. */
 void sched_refill(struct sched_entity *e, unsigned n);
