@@ -175,7 +175,7 @@ long evtchn_sched_block(struct vcpu *v)
  * read usually brings the single port too and saves a second guest copy
  * (a page walk each) on every poll.
  */
-#define POLL_WINDOW 128
+#define POLL_WINDOW 64
 
 /*
  * Reads the struct at `arg`, and the first port if it lies near: the

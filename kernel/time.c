@@ -29,6 +29,9 @@
 static struct time_scale tsc_scale;
 static u64 tsc_at_boot;
 static u64 wallclock_sec; /* wall time at system time 0 */
+static u64 tsc_khz;       /* apic_tsc_hz() / 1000, for the per-switch deadline */
+/* The pvclock record (keel/vtimer.h), built once by time_init. */
+static struct vcpu_time_info record;
 
 int time_init(void)
 {
@@ -38,6 +41,14 @@ int time_init(void)
 	time_scale_from_hz(&tsc_scale, apic_tsc_hz());
 	wallclock_sec = rtc_read_unix();
 	tsc_at_boot = rdtsc();
+	tsc_khz = apic_tsc_hz() / 1000;
+	record = (struct vcpu_time_info){
+		.tsc_timestamp = tsc_at_boot,
+		.system_time = 0,
+		.tsc_to_system_mul = tsc_scale.mul,
+		.tsc_shift = tsc_scale.shift,
+		.flags = XEN_PVCLOCK_TSC_STABLE_BIT,
+	};
 	pr_info("time: TSC %lu kHz (pvclock mul 0x%x shift %d), wallclock %lu\n",
 		apic_tsc_hz() / 1000, tsc_scale.mul, tsc_scale.shift, wallclock_sec);
 	return 0;
@@ -50,14 +61,14 @@ u64 time_now_ns(void)
 
 u64 time_tsc_khz(void)
 {
-	return apic_tsc_hz() / 1000;
+	return tsc_khz;
 }
 
 u64 time_tsc_at(u64 deadline, u64 now)
 {
 	u64 tsc = rdtsc();
 
-	return deadline > now ? tsc + (deadline - now) * time_tsc_khz() / 1000000 : tsc;
+	return deadline > now ? tsc + (deadline - now) * tsc_khz / 1000000 : tsc;
 }
 
 bool time_tsc_reached(u64 tsc)
@@ -164,13 +175,17 @@ long do_set_timer_op(struct vcpu *v, u64 timeout, u64 a2, u64 a3, u64 a4, u64 a5
 
 /* ---- what guests read --------------------------------------------------- */
 
-/* Does *t already hold the record (time_update_vcpu in keel/vtimer.h),
- * with no update under way? */
+/*
+ * Does *t already hold the record, with no update under way? The three
+ * 8-byte words after the version (the stamp, the system time, then the
+ * scale, flags and padding) compared at once: the check runs before
+ * every switch (Xen's memcmp in __update_vcpu_system_time).
+ */
 static bool time_current(const struct vcpu_time_info *t)
 {
-	return !(t->version & 1) && t->tsc_timestamp == tsc_at_boot && t->system_time == 0 &&
-	       t->tsc_to_system_mul == tsc_scale.mul && t->tsc_shift == tsc_scale.shift &&
-	       t->flags == XEN_PVCLOCK_TSC_STABLE_BIT;
+	const u64 *a = (const u64 *)&t->tsc_timestamp, *b = (const u64 *)&record.tsc_timestamp;
+
+	return !(t->version & 1) && a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
 }
 
 static void write_time(struct vcpu_time_info *t)
@@ -178,15 +193,18 @@ static void write_time(struct vcpu_time_info *t)
 	/* Odd version while the fields change (the guest retries). The guest
 	 * does not run while we write on this one CPU; the barriers keep the
 	 * compiler's order for when it does elsewhere. */
-	t->version |= 1;
+	u32 version = t->version | 1;
+
+	t->version = version;
 	__asm__ volatile("" ::: "memory");
-	t->tsc_timestamp = tsc_at_boot;
-	t->system_time = 0;
-	t->tsc_to_system_mul = tsc_scale.mul;
-	t->tsc_shift = tsc_scale.shift;
-	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+	t->tsc_timestamp = record.tsc_timestamp;
+	t->system_time = record.system_time;
+	t->tsc_to_system_mul = record.tsc_to_system_mul;
+	t->tsc_shift = record.tsc_shift;
+	t->flags = record.flags;
+	t->pad1[0] = t->pad1[1] = 0;
 	__asm__ volatile("" ::: "memory");
-	t->version++;
+	t->version = version + 1;
 }
 
 /*
@@ -224,7 +242,8 @@ static void time_write_vcpu(struct vcpu *v, bool force)
 	struct shared_info *s = domain_shared_info(v->dom);
 	if (!s)
 		return; /* no shared_info yet: nothing to write */
-	struct vcpu_time_info *t = &vcpu_info(v)->time;
+	struct vcpu_time_info *t = v->ev.vcpu_info ? &v->ev.vcpu_info->time
+						   : &s->vcpu_info[v->id].time;
 	bool wrote = force || !time_current(t);
 
 	if (wrote)
