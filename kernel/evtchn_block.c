@@ -52,10 +52,16 @@ static bool upcall_vector(struct vcpu *v, u8 *vec)
 	return false;
 }
 
+/* Checked before every VM entry: vcpu_info() inlined. */
 static bool upcall_pending(struct vcpu *v)
 {
-	return v->dom->ev.shared_info &&
-	       __atomic_load_n(&vcpu_info(v)->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
+	struct shared_info *s = v->dom->ev.shared_info;
+	struct vcpu_info *vi;
+
+	if (!s)
+		return false;
+	vi = v->ev.vcpu_info ? v->ev.vcpu_info : &s->vcpu_info[v->id];
+	return __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
 }
 
 /* A per-vCPU upcall vector is a LAPIC interrupt: held back while the

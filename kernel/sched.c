@@ -385,9 +385,10 @@ static struct vcpu *fast_pick(struct cpu_sched *c, const struct vcpu *prev, u64 
 	 * it leaves runnable), and each vCPU's runstate follows its state. */
 	for (unsigned k = 0; k < n_known; k++) {
 		struct vcpu *x = known[k];
+		int state = idle_runstate(x);
 		x->sched.yielded = false;
-		if (x != best && domain_is_alive(x->dom))
-			runstate_change(x, idle_runstate(x), now);
+		if (x != best && x->sched.runstate.state != state && domain_is_alive(x->dom))
+			runstate_change(x, state, now);
 	}
 	c->fast_picks++;
 	return best;

@@ -71,11 +71,6 @@ u64 time_tsc_at(u64 deadline, u64 now)
 	return deadline > now ? tsc + (deadline - now) * tsc_khz / 1000000 : tsc;
 }
 
-bool time_tsc_reached(u64 tsc)
-{
-	return rdtsc() >= tsc;
-}
-
 /* ---- timers ------------------------------------------------------------ */
 
 int vtimer_set_singleshot(struct vcpu *v, u64 deadline_ns, u32 flags)
@@ -239,7 +234,7 @@ static void write_time_secondary(struct vcpu *v, const struct vcpu_time_info *t)
 /* Writes what differs from the record, or everything with `force`. */
 static void time_write_vcpu(struct vcpu *v, bool force)
 {
-	struct shared_info *s = domain_shared_info(v->dom);
+	struct shared_info *s = v->dom->ev.shared_info;
 	if (!s)
 		return; /* no shared_info yet: nothing to write */
 	struct vcpu_time_info *t = v->ev.vcpu_info ? &v->ev.vcpu_info->time

@@ -19,6 +19,7 @@
 #define KEEL_VTIMER_H
 
 #include <lib/types.h>
+#include <asm/cpu.h>
 
 struct vcpu;
 struct domain;
@@ -52,7 +53,11 @@ u64 time_tsc_khz(void);
  * every VM exit, where scaling the TSC to nanoseconds costs more than the
  * check: time_tsc_reached() is true once the TSC is there. */
 u64 time_tsc_at(u64 deadline, u64 now);
-bool time_tsc_reached(u64 tsc);
+/* Inline: it runs before every VM entry (sched_must_leave). */
+static inline bool time_tsc_reached(u64 tsc)
+{
+	return rdtsc() >= tsc;
+}
 
 /*
  * VCPUOP_set_singleshot_timer: arms v's one-shot timer for the absolute
