@@ -203,9 +203,11 @@ static int poll_args(struct vcpu *v, gva_t arg, struct sched_poll *p, u32 *port,
 	*port_near = false;
 	if (arg + sizeof(*p) > hi || copy_from_guest(v, win, lo, hi - lo))
 		return copy_from_guest(v, p, arg, sizeof(*p)) ? -EFAULT : 0;
-	memcpy(p, win + (arg - lo), sizeof(*p));
+	/* __builtin_memcpy: inlined for these small fixed sizes even under
+	 * -fno-builtin; the bytes may sit at any alignment. */
+	__builtin_memcpy(p, win + (arg - lo), sizeof(*p));
 	if (p->ports >= lo && p->ports <= hi - sizeof(*port)) {
-		memcpy(port, win + (p->ports - lo), sizeof(*port));
+		__builtin_memcpy(port, win + (p->ports - lo), sizeof(*port));
 		*port_near = true;
 	}
 	return 0;

@@ -470,14 +470,17 @@ void sched_run(void)
 
 	console_tx_start_async();
 	for (;;) {
-		struct domain *d0 = control_domain();
-		if (!d0 || !domain_is_alive(d0)) {
-			pr_info("dom0 has stopped: stopping the machine\n");
-			machine_stop(d0 ? dom0_stop_reason(d0) : STOP_PANIC);
-		}
-
+		/* dom0 stops only by what its own vCPU does (shutdown, a
+		 * crash on its exit, a remote_shutdown of itself), which
+		 * leaves that vCPU offline, not blocked: the full pass
+		 * follows and looks. */
 		v = fast_pick(c, prev, now);
 		if (!v) {
+			struct domain *d0 = control_domain();
+			if (!d0 || !domain_is_alive(d0)) {
+				pr_info("dom0 has stopped: stopping the machine\n");
+				machine_stop(d0 ? dom0_stop_reason(d0) : STOP_PANIC);
+			}
 			/* The full pass. Device interrupts that arrived become
 			 * events (and may wake dom0's vCPU) before the pick. */
 			pirq_deliver_pending();

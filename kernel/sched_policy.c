@@ -34,15 +34,6 @@ void sched_charge(struct sched_entity *e, u64 ns)
 		e->credit = floor;
 }
 
-bool sched_better(const struct sched_entity *a, const struct sched_entity *b)
-{
-	if (a->yielded != b->yielded)
-		return !a->yielded;
-	if (a->credit != b->credit)
-		return a->credit > b->credit;
-	return a->last_pick < b->last_pick;
-}
-
 static int best(const struct sched_entity *e, unsigned n)
 {
 	int b = -1;

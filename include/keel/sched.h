@@ -66,8 +66,16 @@ struct sched_entity {
 int sched_pick(struct sched_entity *e, unsigned n);
 
 /* True if a should run before b, both runnable: not yielded first, then
- * the most credit, then the least recently picked. sched_pick's order. */
-bool sched_better(const struct sched_entity *a, const struct sched_entity *b);
+ * the most credit, then the least recently picked. sched_pick's order;
+ * inline, as the fast pass (kernel/sched.c) asks it for every vCPU. */
+static inline bool sched_better(const struct sched_entity *a, const struct sched_entity *b)
+{
+	if (a->yielded != b->yielded)
+		return !a->yielded;
+	if (a->credit != b->credit)
+		return a->credit > b->credit;
+	return a->last_pick < b->last_pick;
+}
 
 /* Gives every entity SCHED_SLICE_NS * weight / SCHED_WEIGHT_DEFAULT more
  * credit, capped at SCHED_CREDIT_CAP_SLICES times that. */
