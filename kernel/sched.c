@@ -62,7 +62,6 @@ static struct vcpu *known[DOMID_MAX * MAX_VCPUS];
 static unsigned n_known;
 static bool known_stale = true;
 
-
 static struct cpu_sched *sched_this_cpu(void)
 {
 	return &cpu0;
