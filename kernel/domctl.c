@@ -484,6 +484,7 @@ static long sysctl_counts(struct vcpu *v, struct xen_sysctl *op)
 	memset(c, 0, sizeof(*c));
 	c->free_pages = frames_free();
 	c->idle_wakeups = (u32)sched_idle_wakeups();
+	c->fast_picks = (u32)sched_fast_picks();
 	for (unsigned id = 0; id < DOMID_MAX; id++) {
 		struct domain *d = domain_by_id(id);
 		if (!d)

@@ -27,6 +27,7 @@
  */
 #include <keel/domain.h>
 #include <lib/errno.h>
+#include <lib/string.h>
 #include <keel/evtchn.h>
 #include <asm/cpu.h>
 #include <asm/guest_mem.h>
@@ -51,10 +52,16 @@ static bool upcall_vector(struct vcpu *v, u8 *vec)
 	return false;
 }
 
+/* Checked before every VM entry: vcpu_info() inlined. */
 static bool upcall_pending(struct vcpu *v)
 {
-	return v->dom->ev.shared_info &&
-	       __atomic_load_n(&vcpu_info(v)->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
+	struct shared_info *s = v->dom->ev.shared_info;
+	struct vcpu_info *vi;
+
+	if (!s)
+		return false;
+	vi = v->ev.vcpu_info ? v->ev.vcpu_info : &s->vcpu_info[v->id];
+	return __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
 }
 
 /* A per-vCPU upcall vector is a LAPIC interrupt: held back while the
@@ -167,13 +174,53 @@ long evtchn_sched_block(struct vcpu *v)
 	return 0;
 }
 
+/*
+ * How far around SCHEDOP_poll's argument the first read reaches for the
+ * port list. Guests build both on the stack (Linux's xen_poll_irq, Keel's
+ * evtchn_poll: a local port and the struct a frame apart), so the one
+ * read usually brings the single port too and saves a second guest copy
+ * (a page walk each) on every poll.
+ */
+#define POLL_WINDOW 64
+
+/*
+ * Reads the struct at `arg`, and the first port if it lies near: the
+ * bytes around `arg` up to POLL_WINDOW either side, clipped to arg's own
+ * page, in one copy. Those bytes are on the page the guest pointed at,
+ * read through the same translation with the same rights, so the wider
+ * read can fail only where the exact one fails too (then the exact reads
+ * decide the error, as before); nothing is read twice. Returns 0 with
+ * *port_near set when *port holds ports[0], or -EFAULT.
+ */
+static int poll_args(struct vcpu *v, gva_t arg, struct sched_poll *p, u32 *port,
+		     bool *port_near)
+{
+	u8 win[2 * POLL_WINDOW + sizeof(*p)];
+	gva_t page = arg & ~(gva_t)(PAGE_SIZE - 1);
+	gva_t lo = arg - page >= POLL_WINDOW ? arg - POLL_WINDOW : page;
+	gva_t hi = MIN(arg + sizeof(*p) + POLL_WINDOW, page + PAGE_SIZE);
+
+	*port_near = false;
+	if (arg + sizeof(*p) > hi || copy_from_guest(v, win, lo, hi - lo))
+		return copy_from_guest(v, p, arg, sizeof(*p)) ? -EFAULT : 0;
+	/* __builtin_memcpy: inlined for these small fixed sizes even under
+	 * -fno-builtin; the bytes may sit at any alignment. */
+	__builtin_memcpy(p, win + (arg - lo), sizeof(*p));
+	if (p->ports >= lo && p->ports <= hi - sizeof(*port)) {
+		__builtin_memcpy(port, win + (p->ports - lo), sizeof(*port));
+		*port_near = true;
+	}
+	return 0;
+}
+
 long evtchn_sched_poll(struct vcpu *v, gva_t arg)
 {
 	struct domain *d = v->dom;
 	struct sched_poll p;
 	u32 port = 0;
+	bool port_near;
 
-	if (copy_from_guest(v, &p, arg, sizeof(p)))
+	if (poll_args(v, arg, &p, &port, &port_near))
 		return -EFAULT;
 	if (p.nr_ports > POLL_MAX_PORTS)
 		return -EINVAL;
@@ -183,7 +230,8 @@ long evtchn_sched_poll(struct vcpu *v, gva_t arg)
 		return 0;
 	for (u32 i = 0; i < p.nr_ports; i++) {
 		int rc;
-		if (copy_from_guest(v, &port, p.ports + (u64)i * sizeof(port), sizeof(port)))
+		if ((i || !port_near) &&
+		    copy_from_guest(v, &port, p.ports + (u64)i * sizeof(port), sizeof(port)))
 			return -EFAULT;
 		rc = evtchn_port_poll(d, port);
 		if (rc)

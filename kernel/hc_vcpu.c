@@ -45,8 +45,12 @@ static long register_time_area(struct vcpu *cur, struct vcpu *v, gva_t arg)
 	if (copy_from_guest(cur, &area, arg, sizeof(area)))
 		return -EFAULT;
 	v->ev.time_area_gva = area.addr;
-	/* Written at once only for the caller itself: another vCPU's paging
-	 * may not be set up yet; it gets its copy when it next runs. */
+	/* Not written there yet (even if it was once, before a move away
+	 * and back): the scheduler's refresh writes a copy it has not
+	 * written at the current address (kernel/time.c). Written at once
+	 * only for the caller itself: another vCPU's paging may not be set
+	 * up yet; it gets its copy when it next runs. */
+	v->ev.time_area_written = 0;
 	if (v == cur)
 		time_update_vcpu(v);
 	return 0;

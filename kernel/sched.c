@@ -37,15 +37,46 @@ struct cpu_sched {
 	u64 seq;              /* picks so far (the tie-break clock) */
 	u64 next_event;       /* system time the running vCPU must leave by */
 	u64 leave_tsc;        /* ... as a TSC value (time_tsc_at) */
+	/* No guest timer or poll timeout of any vCPU is due before this
+	 * system time (0: none armed). The full pass recomputes it; every
+	 * new deadline lowers it (sched_deadline_changed, and the poll
+	 * timeout of a vCPU that blocks). A lower bound, never higher than
+	 * the true earliest deadline: the fast pass relies on that. */
+	u64 timer_next;
+	/* System time the host timer is armed for; 0 when it is not armed
+	 * (stopped, or it fired: the handler clears it). */
+	volatile u64 armed;
+	u64 fast_picks;       /* picks made without the timer sweep */
 	volatile bool timer_fired;
 	struct keel_sysctl_irqs irqs; /* KEEL_SYSCTL_irq_counts */
 };
 
 static struct cpu_sched cpu0;
 
+/*
+ * Every vCPU of every domain, in domain-id then vCPU order (the order the
+ * policy breaks its last ties in). Rebuilt only when a vCPU is created or
+ * destroyed (sched_vcpu_init, sched_vcpu_destroy mark it stale), so a
+ * pass does not walk the domain table. Domains that are not alive stay in
+ * it and are skipped by each pass, as before.
+ */
+static struct vcpu *known[DOMID_MAX * MAX_VCPUS];
+static unsigned n_known;
+static bool known_stale = true;
+
 static struct cpu_sched *sched_this_cpu(void)
 {
 	return &cpu0;
+}
+
+/* The earlier of two deadlines where 0 means none. */
+static u64 earliest(u64 a, u64 b)
+{
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	return MIN(a, b);
 }
 
 struct vcpu *sched_current(void)
@@ -60,6 +91,7 @@ static void timer_interrupt(void)
 	struct cpu_sched *c = sched_this_cpu();
 	struct keel_sysctl_irqs *k = &c->irqs;
 
+	c->armed = 0; /* one-shot: nothing is armed any more */
 	c->timer_fired = true;
 	if (!c->curr) {
 		k->timer_idle++;
@@ -148,15 +180,36 @@ void vcpu_yield(struct vcpu *v)
 	v->pending |= VCPU_PENDING_YIELD;
 }
 
+/*
+ * Arms the host timer for system time `deadline` unless it is already
+ * armed for that time or earlier and still ahead: an earlier interrupt
+ * only brings the CPU back to the scheduler sooner, where a full pass
+ * looks at everything again (the running vCPU is charged only what it
+ * ran). A one-shot that already fired has cleared `armed`, so it is
+ * never mistaken for one still to come. Saves re-programming the LAPIC
+ * on most switches (the slice end only moves later).
+ */
+static void host_timer_arm(struct cpu_sched *c, u64 deadline, u64 now)
+{
+	if (c->armed > now && c->armed <= deadline)
+		return;
+	c->armed = deadline;
+	apic_timer_oneshot(deadline > now ? deadline - now : 0);
+}
+
 void sched_deadline_changed(u64 deadline)
 {
 	struct cpu_sched *c = sched_this_cpu();
-	if (!c->curr || !deadline || deadline >= c->next_event)
+
+	if (!deadline)
+		return;
+	c->timer_next = earliest(c->timer_next, deadline);
+	if (!c->curr || deadline >= c->next_event)
 		return;
 	c->next_event = deadline;
 	u64 now = time_now_ns();
 	c->leave_tsc = time_tsc_at(deadline, now);
-	apic_timer_oneshot(deadline > now ? deadline - now : 0);
+	host_timer_arm(c, deadline, now);
 }
 
 int sched_set_weight(struct domain *d, u32 weight)
@@ -170,6 +223,7 @@ int sched_set_weight(struct domain *d, u32 weight)
 void sched_vcpu_destroy(struct vcpu *v)
 {
 	BUG_ON(sched_this_cpu()->curr == v);
+	known_stale = true;
 	vtimer_reset(v);
 	v->blocked = false;
 }
@@ -178,6 +232,7 @@ void sched_vcpu_destroy(struct vcpu *v)
 
 void sched_vcpu_init(struct vcpu *v)
 {
+	known_stale = true;
 	v->sched.runstate = (struct vcpu_runstate_info){
 		.state = RUNSTATE_offline, .state_entry_time = time_now_ns() };
 }
@@ -196,9 +251,11 @@ static int idle_runstate(const struct vcpu *v)
  * last change to the old state, and copies the record to the area the
  * guest registered (Linux reads steal time from it). The guest is not
  * running while this happens (one CPU), so no update flag is needed; a
- * bad address just gets no updates, as in Xen.
+ * bad address just gets no updates, as in Xen. Inlined: every switch
+ * takes it twice.
  */
-static void runstate_change(struct vcpu *v, int state, u64 now)
+static __attribute__((always_inline)) inline void runstate_change(struct vcpu *v, int state,
+								  u64 now)
 {
 	struct vcpu_runstate_info *rs = &v->sched.runstate;
 
@@ -212,61 +269,157 @@ static void runstate_change(struct vcpu *v, int state, u64 now)
 		(void)copy_to_guest_kernel(v, v->ev.runstate_gva, rs, sizeof(*rs));
 }
 
-/* The earlier of two deadlines where 0 means none. */
-static u64 earliest(u64 a, u64 b)
+static void known_rebuild(void)
 {
-	if (!a)
-		return b;
-	if (!b)
-		return a;
-	return MIN(a, b);
+	n_known = 0;
+	for (unsigned id = domain_next_id(0); id < DOMID_MAX; id = domain_next_id(id + 1)) {
+		struct domain *d = domain_by_id(id);
+		for (unsigned i = 0; d && i < d->nr_vcpus; i++)
+			known[n_known++] = d->vcpus[i];
+	}
+	known_stale = false;
+}
+
+/*
+ * The timer sweep of a full pass: fires the guest timers and ends the
+ * SCHEDOP_poll waits that are due, and returns the earliest deadline
+ * still ahead (0 if none).
+ */
+static u64 sweep(u64 now)
+{
+	u64 next = 0;
+
+	for (unsigned k = 0; k < n_known; k++) {
+		struct vcpu *v = known[k];
+		if (!domain_is_alive(v->dom))
+			continue;
+		u64 dl = vtimer_next_deadline(v);
+		if (dl && dl <= now) {
+			vtimer_fire(v, now); /* VIRQ_TIMER */
+			dl = vtimer_next_deadline(v);
+		}
+		if (v->blocked && v->ev.poll_deadline) {
+			if (v->ev.poll_deadline <= now)
+				vcpu_kick(v); /* SCHEDOP_poll timed out */
+			else
+				next = earliest(next, v->ev.poll_deadline);
+		}
+		next = earliest(next, dl);
+	}
+	return next;
 }
 
 /* The entities the policy looks at: every vCPU of every live domain. */
 static struct sched_entity entities[DOMID_MAX * MAX_VCPUS];
 static struct vcpu *entity_vcpu[DOMID_MAX * MAX_VCPUS];
 
-/*
- * One pass over all vCPUs: fires guest timers and poll timeouts that are
- * due, fills the policy's table, and returns the earliest deadline still
- * ahead (0 if none) in *next.
- */
-static unsigned collect(u64 now, u64 *next)
+/* Fills the policy's table from the vCPUs of the live domains. */
+static unsigned fill(void)
 {
 	unsigned n = 0;
-	*next = 0;
-	for (unsigned id = domain_next_id(0); id < DOMID_MAX; id = domain_next_id(id + 1)) {
-		struct domain *d = domain_by_id(id);
-		if (!d || !domain_is_alive(d))
+
+	for (unsigned k = 0; k < n_known; k++) {
+		struct vcpu *v = known[k];
+		struct domain *d = v->dom;
+		if (!domain_is_alive(d))
 			continue;
-		for (unsigned i = 0; i < d->nr_vcpus; i++) {
-			struct vcpu *v = d->vcpus[i];
-			u64 dl = vtimer_next_deadline(v);
-			if (dl && dl <= now) {
-				vtimer_fire(v, now); /* VIRQ_TIMER */
-				dl = vtimer_next_deadline(v);
-			}
-			if (v->blocked && v->ev.poll_deadline) {
-				if (v->ev.poll_deadline <= now)
-					vcpu_kick(v); /* SCHEDOP_poll timed out */
-				else
-					*next = earliest(*next, v->ev.poll_deadline);
-			}
-			*next = earliest(*next, dl);
-			runstate_change(v, idle_runstate(v), now);
-			entities[n] = (struct sched_entity){
-				.credit = v->sched.credit,
-				.last_pick = v->sched.last_pick,
-				.weight = d->weight ? d->weight : SCHED_WEIGHT_DEFAULT,
-				.runnable = can_run(v),
-				.yielded = v->sched.yielded,
-			};
-			/* A yield defers v for this one pick only. */
-			v->sched.yielded = false;
-			entity_vcpu[n++] = v;
-		}
+		entities[n] = (struct sched_entity){
+			.credit = v->sched.credit,
+			.last_pick = v->sched.last_pick,
+			.weight = d->weight ? d->weight : SCHED_WEIGHT_DEFAULT,
+			.runnable = can_run(v),
+			.yielded = v->sched.yielded,
+		};
+		/* A yield defers v for this one pick only. */
+		v->sched.yielded = false;
+		entity_vcpu[n++] = v;
 	}
 	return n;
+}
+
+/*
+ * The policy's choice among the table (sched_pick, which may refill
+ * every credit), its credits written back, and every vCPU but the chosen
+ * one moved to the runstate it now has (a woken one becomes runnable).
+ * The chosen one goes straight to running at the same `now`, which
+ * charges its runstate exactly what runnable-then-running would (zero
+ * time runnable) with one copy to the guest instead of two. NULL: nothing
+ * is runnable.
+ */
+static struct vcpu *choose(unsigned n, u64 now)
+{
+	int pick = sched_pick(entities, n);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vcpu *v = entity_vcpu[i];
+		v->sched.credit = entities[i].credit;
+		if ((int)i != pick)
+			runstate_change(v, idle_runstate(v), now);
+	}
+	return pick < 0 ? NULL : entity_vcpu[pick];
+}
+
+/*
+ * The fast pass (docs/sched.md): may the next pick skip the full pass's
+ * deferred work and timer sweep, and what does the policy pick then?
+ * The rule: `prev` has just left the CPU by blocking (SCHEDOP_block,
+ * SCHEDOP_poll, HLT), and the full pass would have done nothing but pick:
+ *  - no host interrupt was taken since the last pick (timer_fired: the
+ *    slice timer, a device interrupt for a pirq, the console's UART all
+ *    set it), so there is no deferred work and no console output is due;
+ *  - no guest timer or poll timeout of any vCPU is due (timer_next, a
+ *    lower bound of all of them, is still ahead; prev's own new poll
+ *    timeout counts too);
+ *  - the set of vCPUs is the one the last full pass saw (known list);
+ *  - the policy's choice needs no refill (its credit is > 0).
+ * Then sweep() would fire nothing and wake nobody, and the best runnable
+ * vCPU by sched_better over the same vCPUs with their current credits is
+ * exactly what sched_pick would return. In the ping-pong this is the
+ * direct handoff to the peer the send just woke; it cannot favour a
+ * domain: the choice, the credit charged for the run and the refill are
+ * the policy's own. The host timer stays armed for the last full pass's
+ * deadline or earlier (host_timer_arm never moves it later), so a full
+ * pass still comes at least once a slice. NULL: do the full pass.
+ */
+static struct vcpu *fast_pick(struct cpu_sched *c, const struct vcpu *prev, u64 now)
+{
+	if (!prev || c->timer_fired || known_stale || idle_runstate(prev) != RUNSTATE_blocked)
+		return NULL;
+	u64 t = earliest(c->timer_next, prev->ev.poll_deadline);
+	if (t && t <= now)
+		return NULL;
+
+	struct vcpu *best = NULL;
+	struct sched_entity be = { 0 };
+	for (unsigned k = 0; k < n_known; k++) {
+		struct vcpu *x = known[k];
+		/* can_run implies the domain is alive (DOM_RUNNING). */
+		if (!can_run(x))
+			continue;
+		struct sched_entity e = { .credit = x->sched.credit,
+					  .last_pick = x->sched.last_pick,
+					  .runnable = true,
+					  .yielded = x->sched.yielded };
+		if (!best || sched_better(&e, &be)) {
+			best = x;
+			be = e;
+		}
+	}
+	if (!best || be.credit <= 0)
+		return NULL;
+	c->timer_next = t;
+	/* What the full pass's choose() does for the others: a yield
+	 * lasts one pick (none is set here: only a running vCPU yields, and
+	 * it leaves runnable), and each vCPU's runstate follows its state. */
+	for (unsigned k = 0; k < n_known; k++) {
+		struct vcpu *x = known[k];
+		int state = idle_runstate(x);
+		x->sched.yielded = false;
+		if (x != best && x->sched.runstate.state != state && domain_is_alive(x->dom))
+			runstate_change(x, state, now);
+	}
+	c->fast_picks++;
+	return best;
 }
 
 static u64 idle_wakeups;
@@ -286,10 +439,14 @@ static void idle(u64 now, u64 next)
 	 * for console input: wake up to look for it (no UART interrupt). */
 	next = earliest(next, console_tx_next_poll(now));
 	next = earliest(next, console_rx_next_poll(now));
-	if (next)
+	struct cpu_sched *c = sched_this_cpu();
+	if (next) {
+		c->armed = next;
 		apic_timer_oneshot(next - now);
-	else
+	} else {
+		c->armed = 0;
 		apic_timer_stop(); /* only a device interrupt can end the wait */
+	}
 	/* STI's one-instruction shadow covers HLT, so an interrupt that
 	 * arrives in between still ends the HLT (SDM vol. 2 STI). Any
 	 * interrupt ends the wait; the scheduler then looks again (a timer
@@ -303,57 +460,77 @@ u64 sched_idle_wakeups(void)
 	return idle_wakeups;
 }
 
+/* Gives v the CPU from system time `now` until it leaves; returns the
+ * system time it left at, its run charged to its credit. */
+static u64 run_one(struct cpu_sched *c, struct vcpu *v, u64 now)
+{
+	v->sched.last_pick = ++c->seq;
+	c->curr = v;
+	/* While console output is queued, the running vCPU leaves about
+	 * every millisecond so the full pass can move it on (no UART
+	 * interrupt: keel/console_tx.h). */
+	c->next_event = earliest(earliest(now + SCHED_SLICE_NS, c->timer_next),
+				 console_tx_next_poll(now));
+	c->leave_tsc = time_tsc_at(c->next_event, now);
+	c->timer_fired = false;
+	host_timer_arm(c, c->next_event, now);
+	time_refresh_vcpu(v);
+	runstate_change(v, RUNSTATE_running, now);
+
+	vcpu_run(v);
+
+	c->curr = NULL;
+	u64 end = time_now_ns(), ran = end - now;
+	runstate_change(v, idle_runstate(v), end);
+	v->sched.run_ns += ran;
+	struct sched_entity e = { .credit = v->sched.credit,
+				  .weight = v->dom->weight ? v->dom->weight : SCHED_WEIGHT_DEFAULT };
+	sched_charge(&e, ran);
+	v->sched.credit = e.credit;
+	return end;
+}
+
 void sched_run(void)
 {
 	struct cpu_sched *c = sched_this_cpu();
+	struct vcpu *prev = NULL, *v = NULL;
+	u64 now = 0;
 
 	console_tx_start_async();
 	for (;;) {
-		struct domain *d0 = control_domain();
-		if (!d0 || !domain_is_alive(d0)) {
-			pr_info("dom0 has stopped: stopping the machine\n");
-			machine_stop(d0 ? dom0_stop_reason(d0) : STOP_PANIC);
+		/* dom0 stops only by what its own vCPU does (shutdown, a
+		 * crash on its exit, a remote_shutdown of itself), which
+		 * leaves that vCPU offline, not blocked: the full pass
+		 * follows and looks. */
+		v = fast_pick(c, prev, now);
+		if (!v) {
+			struct domain *d0 = control_domain();
+			if (!d0 || !domain_is_alive(d0)) {
+				pr_info("dom0 has stopped: stopping the machine\n");
+				machine_stop(d0 ? dom0_stop_reason(d0) : STOP_PANIC);
+			}
+			/* The full pass. Device interrupts that arrived become
+			 * events (and may wake dom0's vCPU) before the pick. */
+			pirq_deliver_pending();
+			console_tx_poll();
+			console_rx_poll();
+			now = time_now_ns();
+			if (known_stale)
+				known_rebuild();
+			c->timer_next = sweep(now);
+			v = choose(fill(), now);
 		}
-
-		/* Device interrupts that arrived become events (and may wake
-		 * dom0's vCPU) before the pick. */
-		pirq_deliver_pending();
-		console_tx_poll();
-		console_rx_poll();
-		u64 now = time_now_ns(), next;
-		unsigned n = collect(now, &next);
-		int pick = sched_pick(entities, n);
-		for (unsigned i = 0; i < n; i++)
-			entity_vcpu[i]->sched.credit = entities[i].credit;
-		if (pick < 0) {
-			idle(now, next);
+		if (!v) {
+			idle(now, c->timer_next);
+			prev = NULL;
 			continue;
 		}
-
-		struct vcpu *v = entity_vcpu[pick];
-		v->sched.last_pick = ++c->seq;
-		c->curr = v;
-		/* While console output is queued, the running vCPU leaves
-		 * about every millisecond so the loop above can move it on
-		 * (no UART interrupt: keel/console_tx.h). */
-		c->next_event = earliest(earliest(now + SCHED_SLICE_NS, next),
-					 console_tx_next_poll(now));
-		c->leave_tsc = time_tsc_at(c->next_event, now);
-		c->timer_fired = false;
-		apic_timer_oneshot(c->next_event - now);
-		time_update_vcpu(v);
-		runstate_change(v, RUNSTATE_running, now);
-
-		vcpu_run(v);
-
-		c->curr = NULL;
-		u64 end = time_now_ns(), ran = end - now;
-		runstate_change(v, idle_runstate(v), end);
-		v->sched.run_ns += ran;
-		struct sched_entity e = { .credit = v->sched.credit,
-					  .weight = v->dom->weight ? v->dom->weight
-								   : SCHED_WEIGHT_DEFAULT };
-		sched_charge(&e, ran);
-		v->sched.credit = e.credit;
+		now = run_one(c, v, now);
+		prev = v;
 	}
+}
+
+u64 sched_fast_picks(void)
+{
+	return sched_this_cpu()->fast_picks;
 }

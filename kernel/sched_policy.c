@@ -34,21 +34,11 @@ void sched_charge(struct sched_entity *e, u64 ns)
 		e->credit = floor;
 }
 
-/* True if a should run before b. */
-static bool better(const struct sched_entity *a, const struct sched_entity *b)
-{
-	if (a->yielded != b->yielded)
-		return !a->yielded;
-	if (a->credit != b->credit)
-		return a->credit > b->credit;
-	return a->last_pick < b->last_pick;
-}
-
 static int best(const struct sched_entity *e, unsigned n)
 {
 	int b = -1;
 	for (unsigned i = 0; i < n; i++)
-		if (e[i].runnable && (b < 0 || better(&e[i], &e[b])))
+		if (e[i].runnable && (b < 0 || sched_better(&e[i], &e[b])))
 			b = (int)i;
 	return b;
 }

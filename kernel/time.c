@@ -29,6 +29,9 @@
 static struct time_scale tsc_scale;
 static u64 tsc_at_boot;
 static u64 wallclock_sec; /* wall time at system time 0 */
+static u64 tsc_khz;       /* apic_tsc_hz() / 1000, for the per-switch deadline */
+/* The pvclock record (keel/vtimer.h), built once by time_init. */
+static struct vcpu_time_info record;
 
 int time_init(void)
 {
@@ -38,6 +41,14 @@ int time_init(void)
 	time_scale_from_hz(&tsc_scale, apic_tsc_hz());
 	wallclock_sec = rtc_read_unix();
 	tsc_at_boot = rdtsc();
+	tsc_khz = apic_tsc_hz() / 1000;
+	record = (struct vcpu_time_info){
+		.tsc_timestamp = tsc_at_boot,
+		.system_time = 0,
+		.tsc_to_system_mul = tsc_scale.mul,
+		.tsc_shift = tsc_scale.shift,
+		.flags = XEN_PVCLOCK_TSC_STABLE_BIT,
+	};
 	pr_info("time: TSC %lu kHz (pvclock mul 0x%x shift %d), wallclock %lu\n",
 		apic_tsc_hz() / 1000, tsc_scale.mul, tsc_scale.shift, wallclock_sec);
 	return 0;
@@ -50,19 +61,14 @@ u64 time_now_ns(void)
 
 u64 time_tsc_khz(void)
 {
-	return apic_tsc_hz() / 1000;
+	return tsc_khz;
 }
 
 u64 time_tsc_at(u64 deadline, u64 now)
 {
 	u64 tsc = rdtsc();
 
-	return deadline > now ? tsc + (deadline - now) * time_tsc_khz() / 1000000 : tsc;
-}
-
-bool time_tsc_reached(u64 tsc)
-{
-	return rdtsc() >= tsc;
+	return deadline > now ? tsc + (deadline - now) * tsc_khz / 1000000 : tsc;
 }
 
 /* ---- timers ------------------------------------------------------------ */
@@ -75,8 +81,7 @@ int vtimer_set_singleshot(struct vcpu *v, u64 deadline_ns, u32 flags)
 	/* 0 means "not armed" internally; a deadline of 0 is in the past
 	 * anyway, and fires at once like any other. */
 	v->vtimer.singleshot = deadline_ns ? deadline_ns : 1;
-	if (v == sched_current())
-		sched_deadline_changed(v->vtimer.singleshot);
+	sched_deadline_changed(v->vtimer.singleshot);
 	return 0;
 }
 
@@ -91,8 +96,7 @@ int vtimer_set_periodic(struct vcpu *v, u64 period_ns)
 		return -EINVAL;
 	v->vtimer.period = period_ns;
 	v->vtimer.periodic_next = time_now_ns() + period_ns;
-	if (v == sched_current())
-		sched_deadline_changed(v->vtimer.periodic_next);
+	sched_deadline_changed(v->vtimer.periodic_next);
 	return 0;
 }
 
@@ -166,20 +170,36 @@ long do_set_timer_op(struct vcpu *v, u64 timeout, u64 a2, u64 a3, u64 a4, u64 a5
 
 /* ---- what guests read --------------------------------------------------- */
 
-static void write_time(struct vcpu_time_info *t, u64 tsc)
+/*
+ * Does *t already hold the record, with no update under way? The three
+ * 8-byte words after the version (the stamp, the system time, then the
+ * scale, flags and padding) compared at once: the check runs before
+ * every switch (Xen's memcmp in __update_vcpu_system_time).
+ */
+static bool time_current(const struct vcpu_time_info *t)
+{
+	const u64 *a = (const u64 *)&t->tsc_timestamp, *b = (const u64 *)&record.tsc_timestamp;
+
+	return !(t->version & 1) && a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
+}
+
+static void write_time(struct vcpu_time_info *t)
 {
 	/* Odd version while the fields change (the guest retries). The guest
 	 * does not run while we write on this one CPU; the barriers keep the
 	 * compiler's order for when it does elsewhere. */
-	t->version |= 1;
+	u32 version = t->version | 1;
+
+	t->version = version;
 	__asm__ volatile("" ::: "memory");
-	t->tsc_timestamp = tsc;
-	t->system_time = time_scale_apply(&tsc_scale, tsc - tsc_at_boot);
-	t->tsc_to_system_mul = tsc_scale.mul;
-	t->tsc_shift = tsc_scale.shift;
-	t->flags = XEN_PVCLOCK_TSC_STABLE_BIT;
+	t->tsc_timestamp = record.tsc_timestamp;
+	t->system_time = record.system_time;
+	t->tsc_to_system_mul = record.tsc_to_system_mul;
+	t->tsc_shift = record.tsc_shift;
+	t->flags = record.flags;
+	t->pad1[0] = t->pad1[1] = 0;
 	__asm__ volatile("" ::: "memory");
-	t->version++;
+	t->version = version + 1;
 }
 
 /*
@@ -189,13 +209,14 @@ static void write_time(struct vcpu_time_info *t, u64 tsc)
  * fields, then the version again (even, equal to the primary's). It is
  * guest-virtual memory reached through v's own page tables (as a
  * supervisor access, as Xen does), so a copy that fails (unmapped,
- * read-only) is skipped, as in Xen.
+ * read-only) is skipped, as in Xen, and tried again before v next runs.
  */
 static void write_time_secondary(struct vcpu *v, const struct vcpu_time_info *t)
 {
 	struct vcpu_time_info u = *t;
 	gva_t at = v->ev.time_area_gva;
 	gva_t ver = at + offsetof(struct vcpu_time_info, version);
+	bool ok;
 
 	u.version = t->version | 1;
 	if (copy_to_guest_kernel(v, ver, &u.version, sizeof(u.version)))
@@ -203,28 +224,44 @@ static void write_time_secondary(struct vcpu *v, const struct vcpu_time_info *t)
 	__asm__ volatile("" ::: "memory");
 	/* Even if the fields could not all be written, the version goes
 	 * back to even: an odd one left behind would make the guest spin. */
-	(void)copy_to_guest_kernel(v, at, &u, sizeof(u));
+	ok = !copy_to_guest_kernel(v, at, &u, sizeof(u));
 	__asm__ volatile("" ::: "memory");
 	u.version = t->version;
-	(void)copy_to_guest_kernel(v, ver, &u.version, sizeof(u.version));
+	ok = !copy_to_guest_kernel(v, ver, &u.version, sizeof(u.version)) && ok;
+	v->ev.time_area_written = ok ? at : 0;
+}
+
+/* Writes what differs from the record, or everything with `force`. */
+static void time_write_vcpu(struct vcpu *v, bool force)
+{
+	struct shared_info *s = v->dom->ev.shared_info;
+	if (!s)
+		return; /* no shared_info yet: nothing to write */
+	struct vcpu_time_info *t = v->ev.vcpu_info ? &v->ev.vcpu_info->time
+						   : &s->vcpu_info[v->id].time;
+	bool wrote = force || !time_current(t);
+
+	if (wrote)
+		write_time(t);
+	/* Linux reads vcpu_info[0].time in shared_info for the TSC rate even
+	 * after moving its vcpu_info elsewhere (docs/xen-abi.md section 3), so the
+	 * legacy slot stays valid too. */
+	if (v->id < XEN_LEGACY_MAX_VCPUS && &s->vcpu_info[v->id].time != t &&
+	    (force || !time_current(&s->vcpu_info[v->id].time)))
+		write_time(&s->vcpu_info[v->id].time);
+	if (v->ev.time_area_gva &&
+	    (wrote || v->ev.time_area_written != v->ev.time_area_gva))
+		write_time_secondary(v, t);
 }
 
 void time_update_vcpu(struct vcpu *v)
 {
-	struct shared_info *s = domain_shared_info(v->dom);
-	if (!s)
-		return; /* no shared_info yet: nothing to write */
-	u64 tsc = rdtsc();
-	struct vcpu_time_info *t = &vcpu_info(v)->time;
+	time_write_vcpu(v, true);
+}
 
-	write_time(t, tsc);
-	/* Linux reads vcpu_info[0].time in shared_info for the TSC rate even
-	 * after moving its vcpu_info elsewhere (docs/xen-abi.md section 3), so the
-	 * legacy slot stays valid too. */
-	if (v->id < XEN_LEGACY_MAX_VCPUS && &s->vcpu_info[v->id].time != t)
-		write_time(&s->vcpu_info[v->id].time, tsc);
-	if (v->ev.time_area_gva)
-		write_time_secondary(v, t);
+void time_refresh_vcpu(struct vcpu *v)
+{
+	time_write_vcpu(v, false);
 }
 
 void time_update_wallclock(struct domain *d)

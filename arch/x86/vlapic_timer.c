@@ -33,11 +33,10 @@ void vlapic_timer_changed(struct vcpu *v)
 {
 	u64 dl = vcpu_vlapic(v)->timer_deadline;
 
-	/* The running vCPU armed it: the host timer must bring the CPU
-	 * back to the scheduler by then (a vCPU that is not running is
-	 * looked at by the scheduler's next pass anyway). */
-	if (dl && sched_current() == v)
-		sched_deadline_changed(dl);
+	/* The host timer must bring the CPU back to the scheduler by then,
+	 * and the scheduler's fast pass must know a timer is due
+	 * (sched_deadline_changed, whichever vCPU armed it). */
+	sched_deadline_changed(dl);
 }
 
 void vlapic_tsc_deadline_write(struct vcpu *v, u64 val)

@@ -1,12 +1,17 @@
 /*
  * role=vcputime [rounds=N]: VCPUOP_register_vcpu_time_memory_area gives
- * a second copy of this vCPU's vcpu_time_info (Xen public/vcpu.h), kept
- * equal to the one in shared_info with the same version protocol
- * (kernel/time.c). Checked: the copy is written at registration; over N
- * yields every consistent read of it (version even and unchanged around
- * the read) has the primary's TSC stamp, system time and scale; its
- * version moves (updates seen); an unmapped address is accepted and
- * harms nothing (as in Xen for HVM guests); address 0 stops the updates.
+ * a second copy of this vCPU's vcpu_time_info (Xen public/xen.h,
+ * public/vcpu.h), kept equal to the one in shared_info with the same
+ * version protocol (kernel/time.c). Checked: the copy is written at
+ * registration; over N yields (switches to dom0 and back) every
+ * consistent read of it has the primary's TSC stamp, system time and
+ * scale; the record is not rewritten while nothing changed it (its
+ * version stays put, as Xen rewrites only a changed record); the time
+ * read through either copy never goes backwards across the switches and
+ * the two agree; a record the guest damaged itself is rewritten (both
+ * copies, version moved) before it runs again; an unmapped address is
+ * accepted and harms nothing (as in Xen for HVM guests); address 0 stops
+ * the updates.
  */
 #include <lib/string.h>
 #include <public/sched.h>
@@ -14,6 +19,7 @@
 #include "evtchn.h"
 #include "guest.h"
 #include "hypercall.h"
+#include "pvclock.h"
 #include "pvtest.h"
 
 static struct vcpu_time_info area __aligned(64);
@@ -61,9 +67,24 @@ static void read_both(struct vcpu_time_info *prim, struct vcpu_time_info *sec)
 	} while (s->version != sec->version);
 }
 
+static inline u64 rdtsc_now(void)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
+	return ((u64)hi << 32) | lo;
+}
+
+/* System time by a consistent record at TSC `tsc` (the pvclock formula). */
+static u64 time_by(const struct vcpu_time_info *t, u64 tsc)
+{
+	return t->system_time +
+	       pvclock_scale_delta(tsc - t->tsc_timestamp, t->tsc_to_system_mul, t->tsc_shift);
+}
+
 void role_vcputime(void)
 {
-	u64 rounds = arg_u64_or("rounds", 50), changes = 0;
+	u64 rounds = arg_u64_or("rounds", 50), last_ns = 0;
 	struct vcpu_time_info prim, sec;
 	long rc;
 
@@ -73,7 +94,7 @@ void role_vcputime(void)
 	if (!area.version || (area.version & 1) || !area.tsc_to_system_mul)
 		fail("the copy is not written at registration (version %u, mul %u)", area.version,
 		     area.tsc_to_system_mul);
-	u32 last = area.version;
+	u32 first = area.version;
 	for (u64 i = 0; i < rounds; i++) {
 		HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
 		read_both(&prim, &sec);
@@ -83,13 +104,35 @@ void role_vcputime(void)
 			     sec.tsc_timestamp, sec.system_time, sec.tsc_to_system_mul, sec.tsc_shift,
 			     sec.flags, prim.tsc_timestamp, prim.system_time, prim.tsc_to_system_mul,
 			     prim.tsc_shift, prim.flags);
-		changes += sec.version != last;
-		last = sec.version;
+		u64 tsc = rdtsc_now(), a = time_by(&prim, tsc), b = time_by(&sec, tsc);
+		if (a != b || a < last_ns)
+			fail("round %lu: time %lu by shared_info, %lu by the copy, %lu before the "
+			     "switch", i, a, b, last_ns);
+		last_ns = a;
+		u64 now = pvclock_now_ns();
+		if (now < last_ns)
+			fail("round %lu: pvclock read %lu after %lu", i, now, last_ns);
+		last_ns = now;
 	}
-	if (!changes)
-		fail("the copy's version never moved over %lu yields", rounds);
-	printf("pvtest: vcputime: copy equal to shared_info's over %lu yields, version moved %lu "
-	       "times\n", rounds, changes);
+	if (sec.version != first)
+		fail("the copy was rewritten %u times over %lu yields though nothing changed it",
+		     (sec.version - first) / 2, rounds);
+	printf("pvtest: vcputime: copy equal to shared_info's over %lu yields, not rewritten, "
+	       "time monotonic by both\n", rounds);
+
+	/* Damage the primary record (the guest may write its own memory):
+	 * the hypervisor finds it differs and rewrites both before we run. */
+	volatile struct vcpu_time_info *p = &evtchn_shared_info()->vcpu_info[0].time;
+	p->version += 2;
+	p->system_time += 1000000;
+	u32 damaged = p->version;
+	HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
+	read_both(&prim, &sec);
+	if (prim.version == damaged || !same_time(&prim, &sec) || sec.version == first ||
+	    time_by(&prim, rdtsc_now()) < last_ns)
+		fail("a damaged record was not rewritten: version %u (damaged %u), copy %u, "
+		     "system time %lu", prim.version, damaged, sec.version, prim.system_time);
+	printf("pvtest: vcputime: a damaged record is rewritten before the vCPU runs again\n");
 
 	/* An address nothing maps: accepted, no update lands anywhere. */
 	if ((rc = register_area(0x0000400000000000ULL)))

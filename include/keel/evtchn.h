@@ -85,6 +85,7 @@ struct evtchn_vcpu {
 	bool tpr_window;              /* ... or for a TPR window (upcall_vector) */
 	gva_t runstate_gva;           /* VCPUOP_register_runstate_memory_area, 0 */
 	gva_t time_area_gva;          /* VCPUOP_register_vcpu_time_memory_area, 0 */
+	gva_t time_area_written;      /* the address last written whole (kernel/time.c) */
 };
 
 /* ---- for the rest of the hypervisor ----------------------------------- */

@@ -65,6 +65,18 @@ struct sched_entity {
  * (sched_refill) and chooses again. Does not change last_pick. */
 int sched_pick(struct sched_entity *e, unsigned n);
 
+/* True if a should run before b, both runnable: not yielded first, then
+ * the most credit, then the least recently picked. sched_pick's order;
+ * inline, as the fast pass (kernel/sched.c) asks it for every vCPU. */
+static inline bool sched_better(const struct sched_entity *a, const struct sched_entity *b)
+{
+	if (a->yielded != b->yielded)
+		return !a->yielded;
+	if (a->credit != b->credit)
+		return a->credit > b->credit;
+	return a->last_pick < b->last_pick;
+}
+
 /* Gives every entity SCHED_SLICE_NS * weight / SCHED_WEIGHT_DEFAULT more
  * credit, capped at SCHED_CREDIT_CAP_SLICES times that. */
 void sched_refill(struct sched_entity *e, unsigned n);
@@ -106,10 +118,16 @@ void vcpu_yield(struct vcpu *v);
  * timers (kernel/time.c, which kicks them) and ends SCHEDOP_poll waits
  * whose v->ev.poll_deadline has passed (vcpu_kick). */
 
-/* The running vCPU armed a timer for system time `deadline` (kernel/
- * time.c): if that is before the end of its slice, the host timer is
- * re-armed so that the CPU comes back to the scheduler in time to fire it. */
+/* Some vCPU armed a timer for system time `deadline` (kernel/time.c, the
+ * virtual LAPIC's timer; 0: none): the scheduler's fast pass will not
+ * skip the timer sweep once it is due, and if it is before the running
+ * vCPU's slice ends, the host timer is re-armed so that the CPU comes
+ * back to the scheduler in time to fire it. */
 void sched_deadline_changed(u64 deadline);
+
+/* Picks made by the fast pass (docs/sched.md): after a vCPU blocked,
+ * with nothing due, the policy's choice without the timer sweep. */
+u64 sched_fast_picks(void);
 
 /* From interrupt context (a device interrupt for a pirq): makes the
  * running vCPU return to the scheduler at its next exit, where deferred

@@ -19,6 +19,7 @@
 #define KEEL_VTIMER_H
 
 #include <lib/types.h>
+#include <asm/cpu.h>
 
 struct vcpu;
 struct domain;
@@ -52,7 +53,11 @@ u64 time_tsc_khz(void);
  * every VM exit, where scaling the TSC to nanoseconds costs more than the
  * check: time_tsc_reached() is true once the TSC is there. */
 u64 time_tsc_at(u64 deadline, u64 now);
-bool time_tsc_reached(u64 tsc);
+/* Inline: it runs before every VM entry (sched_must_leave). */
+static inline bool time_tsc_reached(u64 tsc)
+{
+	return rdtsc() >= tsc;
+}
 
 /*
  * VCPUOP_set_singleshot_timer: arms v's one-shot timer for the absolute
@@ -88,15 +93,29 @@ u64 vtimer_next_deadline(const struct vcpu *v);
 void vtimer_fire(struct vcpu *v, u64 now);
 
 /*
- * Rewrites v's vcpu_time_info (in the vcpu_info the event-channel code
- * placed for it; nothing when there is none yet) with the current TSC
- * stamp, system time and scale, version odd during the update, and the
- * secondary copy the guest registered with
- * VCPUOP_register_vcpu_time_memory_area, if any. Call when
- * vcpu_info is placed or moved; the scheduler also calls it when v is
- * about to run.
+ * The record every vcpu_time_info holds (Xen public/xen.h): the stamp
+ * is fixed at the TSC of time_init with system time 0, and the scale is
+ * the one calibrated at boot, so the guest's
+ *   system_time + (((tsc - tsc_timestamp) << tsc_shift) * mul >> 32)
+ * is exactly time_now_ns() at every TSC value (the same formula on the
+ * same delta), monotonic, with nothing to refresh while the vCPU runs or
+ * sleeps (as KVM's master clock, and as Xen, which rewrites the record
+ * only when its calibration changed it: __update_vcpu_system_time).
+ *
+ * time_update_vcpu writes it into v's vcpu_info (nothing when there is
+ * none yet), the legacy slot in shared_info and the secondary copy the
+ * guest registered with VCPUOP_register_vcpu_time_memory_area, version
+ * odd during each update. Call when vcpu_info is placed or moved or the
+ * secondary copy registered.
+ *
+ * time_refresh_vcpu is the scheduler's call before v runs: it rewrites a
+ * copy only if it differs from the record (the guest or a move changed
+ * it, or shared_info was just placed), or the secondary copy was not yet
+ * written at its current address (registered for another vCPU, or its
+ * page was not mapped last time). Usually it writes nothing.
  */
 void time_update_vcpu(struct vcpu *v);
+void time_refresh_vcpu(struct vcpu *v);
 
 /* Writes the wallclock (wc_sec/wc_nsec: wall time at system time 0, from
  * the RTC read at boot) into d's shared_info, wc_version odd during the

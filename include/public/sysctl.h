@@ -87,7 +87,7 @@ struct keel_sysctl_counts {
 	uint32_t grant_frames;   /* grant-table frames */
 	uint32_t grant_mappings; /* grant mappings held (maptrack handles in use) */
 	uint32_t idle_wakeups;   /* times the CPU woke from its idle wait (mod 2^32) */
-	uint32_t pad;
+	uint32_t fast_picks;     /* scheduler picks by the fast pass (docs/sched.md; mod 2^32) */
 };
 _Static_assert(sizeof(struct keel_sysctl_counts) == 32, "keel_sysctl_counts size");
 

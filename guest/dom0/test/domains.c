@@ -15,6 +15,11 @@
  *             hypervisor's free-page count is back where it was.
  *   spin      a domU spinning forever and one doing finite work: the
  *             worker finishes (the spinner is preempted).
+ *   pingpong-spin  two domUs ping-pong `count` events (default 5000)
+ *             next to a domU spinning forever with weight `weight`
+ *             (default 256, the pair's): the scheduler's fast pass (the
+ *             direct handoff) carries the ping-pong, which finishes, and
+ *             the spinner still gets its weighted share of the CPU.
  *   hostile   a hostile domU fuzzing the hypercalls (calls=N) and the
  *             exit-causing instructions (exits=N) next to a victim domU
  *             that granted it a page: both finish normally (wait_s=S:
@@ -283,6 +288,74 @@ static void scenario_spin(const struct hvm_start_info *si)
 		domains_finish(false, "spin: FAIL %u of %u checks", domains_nr_bad(), domains_nr_checks());
 	domains_finish(true, "spin: PASS the worker finished in %lu ms next to a domU spinning forever",
 	       ms);
+}
+
+/*
+ * The fast pass must not let a ping-pong pair take the CPU from a third
+ * domain: the handoff picks what the policy would (docs/sched.md), so
+ * the spinner, always runnable, gets at least its weighted share
+ * W / (W + 256 + 256) of the time the pair runs (less 10 % for the
+ * slices at the edges), and the pair still finishes: the pair's runs
+ * are charged like any other and a chain of handoffs never outlasts a
+ * slice before a full pass looks at everyone again.
+ */
+static void scenario_pingpong_spin(const struct hvm_start_info *si)
+{
+	const char *cmdline = si_cmdline(si);
+	u64 count = 5000, weight = 256, before = sysctl_free_pages();
+	struct keel_sysctl_counts c0, c1;
+	char ca[160], cb[160];
+	evtchn_port_t port;
+	int rc;
+
+	cmdline_get_u64(cmdline, "count", &count);
+	cmdline_get_u64(cmdline, "weight", &weight);
+	domid_t s = domains_domu_create("spinner");
+	domains_check("spinner-weight", domctl_set_weight(s, (u16)weight), 0);
+	domid_t a = domains_domu_create("pong"), b = domains_domu_create("ping");
+	if ((rc = evtchn_alloc_unbound(a, b, &port)))
+		domains_finish(false, "FAIL alloc_unbound in d%u for d%u: %d", a, b, rc);
+	snprintf(ca, sizeof(ca), "role=pong peer=%u port=%u gref=8 count=%lu", b, port, count);
+	snprintf(cb, sizeof(cb), "role=ping peer=%u rport=%u gref=8 count=%lu", a, port, count);
+	domains_domu_build(s, "role=spin");
+	domains_domu_build(a, ca);
+	domains_domu_build(b, cb);
+	domains_check("counts-before", sysctl_counts(&c0), 0);
+	domains_check("unpause-spinner", domctl_unpause(s), 0);
+	struct xen_domctl_getdomaininfo i0 = domains_info(s);
+	u64 t0 = pvclock_now_ns();
+	domains_check("unpause-pong", domctl_unpause(a), 0);
+	domains_check("unpause-ping", domctl_unpause(b), 0);
+
+	domid_t pair[2] = { a, b };
+	rc = domains_wait_shutdown(pair, 2, WAIT_NS);
+	u64 ns = pvclock_now_ns() - t0;
+	domains_check("counts-after", sysctl_counts(&c1), 0);
+	domctl_print_list();
+	if (rc)
+		domains_finish(false, "pingpong-spin: FAIL the pair did not finish in %llu s next "
+			       "to the spinner", WAIT_NS / NS_PER_SEC);
+	struct xen_domctl_getdomaininfo is = domains_info(s), ia = domains_info(a),
+					ib = domains_info(b);
+	u64 spin_ns = is.cpu_time - i0.cpu_time, fast = (u32)(c1.fast_picks - c0.fast_picks);
+	printf("dom0: domains: pingpong-spin: %lu ms: spinner ran %lu ms, pong %lu ms, ping %lu "
+	       "ms; %lu fast picks for %lu round trips\n", ns / 1000000, spin_ns / 1000000,
+	       ia.cpu_time / 1000000, ib.cpu_time / 1000000, fast, count);
+	domains_check("pong-powered-off", domains_info_shutdown_code(&ia), SHUTDOWN_poweroff);
+	domains_check("ping-powered-off", domains_info_shutdown_code(&ib), SHUTDOWN_poweroff);
+	domains_check("spinner-still-running", !(is.flags & XEN_DOMINF_shutdown), 1);
+	/* spin_ns / ns >= 0.9 * weight / (weight + 512) */
+	domains_check("spinner-got-its-weighted-share", spin_ns * (weight + 512) * 10 >= ns * weight * 9,
+		      1);
+	domains_check("handoffs-carried-the-pingpong", fast >= count, 1);
+	domid_t ids[3] = { s, a, b };
+	domains_destroy_all(ids, 3);
+	domains_check_free_pages(before);
+	if (domains_nr_bad())
+		domains_finish(false, "pingpong-spin: FAIL %u of %u checks", domains_nr_bad(),
+			       domains_nr_checks());
+	domains_finish(true, "pingpong-spin: PASS %lu pings next to a spinner, which had %lu of "
+		       "%lu ms", count, spin_ns / 1000000, ns / 1000000);
 }
 
 static void scenario_hostile(const struct hvm_start_info *si)
@@ -805,6 +878,7 @@ static const struct {
 } scenarios[] = {
 	{ "pingpong", scenario_pingpong },
 	{ "spin", scenario_spin },
+	{ "pingpong-spin", scenario_pingpong_spin },
 	{ "hostile", scenario_hostile },
 	{ "domctl", scenario_domctl },
 	{ "timer", scenario_timer },
