@@ -110,7 +110,11 @@ void blk_idle(struct blkdev *bd, u64 us)
 int blk_wait(struct blkdev *bd, struct blk_req *r)
 {
 	/* Sleep in slices: a completion whose interrupt another disk on a
-	 * shared line took is still found, and time-outs are checked. */
+	 * shared line took is still found, and time-outs are checked. A
+	 * disk blkback left quiet (blk_irq_quiet) must interrupt again, or
+	 * every slice would run to its end; what completed while it was
+	 * quiet is found by the poll before the first sleep. */
+	blk_irq_quiet(bd, false);
 	while (!r->complete)
 		if (!blk_poll(bd) && !r->complete)
 			blk_idle(bd, 20000);

@@ -69,8 +69,9 @@ struct vm_exit {
 	u64 qual;      /* vendor exit qualification / EXITINFO1, for reports */
 	u8 insn_len;   /* length of the intercepted instruction; 0 = unknown */
 	/* EXIT_HYPERCALL: the CPL at the exit (SS.DPL, as get_seg reports
-	 * it), which the vendor reads where it is cheapest (SVM: the VMCB's
-	 * CPL field) for the hypercall privilege check. */
+	 * it), which the back end reads where it is cheapest (a saved CPL
+	 * field where the vendor keeps one) for the hypercall privilege
+	 * check. */
 	u8 cpl;
 	union {
 		struct io_exit io;

@@ -109,6 +109,8 @@ struct blkdev *blkdev_by_name(const char *name)
 		return &ssd;
 	return NULL;
 }
+unsigned blkdev_count(void) { return 2; }
+struct blkdev *blkdev_get(unsigned i) { return i == 0 ? &disk : i == 1 ? &ssd : NULL; }
 static unsigned polls, poll_completes;
 unsigned blk_poll(struct blkdev *bd)
 {
@@ -403,7 +405,31 @@ START_TEST(blkback_busy_disk_quiet_until_dom0_sleeps)
 }
 END_TEST
 
+/* A disk left quiet when its export is released (the toolstack removed
+ * the device after blkback's last poll, before dom0 slept) interrupts
+ * again at dom0's next sleep: nothing else would ever wake a wait on it
+ * (dom0's own reads of that disk would sleep out every slice). */
+START_TEST(blkback_released_export_leaves_no_disk_quiet)
+{
+	fresh();
+	toolstack_add("vda", "w");
+	run();
+	ck_assert_ptr_nonnull(before_sleep_fn);
+	disk.inflight = 1;
+	disk.quiet = false;
+	idle_fn(NULL);
+	ck_assert(disk.quiet);
+	disk.inflight = 0;
+	xs_rm("/local/domain/0/backend/vbd/1");
+	run();
+	ck_assert_msg(disk.quiet, "the release itself changed nothing (the test's premise)");
+	before_sleep_fn(NULL, true);
+	ck_assert_msg(!disk.quiet, "a released export's disk stayed quiet");
+}
+END_TEST
+
 const struct unit_case unit_cases[] = {
+	{ "blkback-released-export-leaves-no-disk-quiet", &blkback_released_export_leaves_no_disk_quiet_ttest },
 	{ "blkback-busy-disk-quiet-until-dom0-sleeps", &blkback_busy_disk_quiet_until_dom0_sleeps_ttest },
 	{ "blkback-handshake-as-linux-expects", &blkback_handshake_as_linux_expects_ttest },
 	{ "blkback-refuses-bad-frontend-nodes", &blkback_refuses_bad_frontend_nodes_ttest },

@@ -408,8 +408,10 @@ static bool before_sleep(void *arg, bool may_work)
 	bool any = false;
 	(void)arg;
 
-	for (unsigned i = 0; i < BLKBACK_MAX_DEVS; i++) {
-		struct blkdev *bd = export_disk(i);
+	/* Every quiet disk, not only the exported ones: an export released
+	 * after its disk was made quiet must not leave it so. */
+	for (unsigned i = 0; i < blkdev_count(); i++) {
+		struct blkdev *bd = blkdev_get(i);
 		if (!bd || !bd->quiet)
 			continue;
 		blk_irq_quiet(bd, false);

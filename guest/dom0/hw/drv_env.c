@@ -103,8 +103,8 @@ void drv_udelay(u64 us)
  * context. Two ways to take it:
  *   - asynchronously: drv_irq_set_handler's function runs from the loop
  *     each time the interrupt fires (services such as a block backend);
- *   - synchronously: drv_irq_wait sleeps in the loop's SCHEDOP_block
- *     until this port fires or the time-out passes (probing, the
+ *   - synchronously: drv_irq_wait sleeps in the loop's sleep (sti;
+ *     hlt) until this port fires or the time-out passes (probing, the
  *     self-tests); other ports' events stay marked for the loop.
  * PHYSDEVOP_eoi follows once the driver has quieted the device.
  */
