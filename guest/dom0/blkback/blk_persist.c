@@ -183,8 +183,15 @@ bool blkb_persist_map(struct blkb_dev *d, const grant_ref_t *refs, unsigned n)
 	for (unsigned k = 0; k < nm; k++) {
 		if (rc || map_ops[k].status != GNTST_okay) {
 			/* Refused (read-only, bad ref, ended): the per-request
-			 * path will judge it. Nothing is kept of it. */
-			slot_put(miss_slot[k]);
+			 * path will judge it. Nothing is kept of it. A slot
+			 * whose op said okay while the call failed may hold a
+			 * mapping: it is not handed out again. */
+			if (map_ops[k].status == GNTST_okay)
+				printf("dom0: blkback: d%u/%u: grant map call failed (%d) after "
+				       "mapping gref %u: window slot %u retired\n",
+				       d->fe, d->devid, rc, miss[k], miss_slot[k]);
+			else
+				slot_put(miss_slot[k]);
 			all = false;
 			continue;
 		}
@@ -222,9 +229,12 @@ void blkb_persist_fini(struct blkb_dev *d)
 			/* After the frontend's domain died the hypervisor still
 			 * holds the mapping (orphaned) until this unmap. */
 			if (rc || u[k].status != GNTST_okay)
-				printf("dom0: blkback: d%u/%u: unmapping a persistent grant: %d/%d\n",
-				       d->fe, d->devid, rc, u[k].status);
-			slot_put(pg->ent[first + k].slot);
+				/* Still mapped, maybe: the slot is not reused. */
+				printf("dom0: blkback: d%u/%u: unmapping a persistent grant: %d/%d: "
+				       "window slot %u retired\n", d->fe, d->devid, rc, u[k].status,
+				       pg->ent[first + k].slot);
+			else
+				slot_put(pg->ent[first + k].slot);
 		}
 	}
 	blkb_persist_live -= pg->nr;
