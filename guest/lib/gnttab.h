@@ -37,9 +37,10 @@
 #include <public/start_info.h>
 #include "hypercall.h"
 
-/* 8 MiB: room for dom0's backends' mappings, blkback's persistent grants
- * among them (docs/pvblk.md); four 2 MiB pages of the guest's tables. */
-#define GNTTAB_AREA_SIZE   (4 * SZ_2M)
+/* 36 MiB: room for dom0's backends' mappings, blkback's persistent
+ * grants among them (8 exports x 1,056 slots, docs/pvblk.md); eighteen
+ * 2 MiB entries of the guest's page tables, no RAM. */
+#define GNTTAB_AREA_SIZE   (18 * SZ_2M)
 #define GNTTAB_TABLE_SLOTS 32  /* table frames: Keel's GNTTAB_MAX_FRAMES */
 #define GNTTAB_MAP_SLOTS   (GNTTAB_AREA_SIZE / PAGE_SIZE - GNTTAB_TABLE_SLOTS)
 #define GNTTAB_ENTRIES_PER_FRAME (PAGE_SIZE / sizeof(struct grant_entry_v1))

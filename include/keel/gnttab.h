@@ -147,7 +147,10 @@ _Static_assert(sizeof(struct grant_mapping) == 32, "grant_mapping size");
 #define GRANT_MAPPING_ORPHAN 0x8000u
 
 #define MAPTRACK_PER_FRAME (PAGE_SIZE / sizeof(struct grant_mapping))
-#define MAPTRACK_MAX_FRAMES 64     /* 8192 handles: privileged domains */
+/* Privileged domains: 10,240 handles, room for blkback's persistent
+ * grants (8 exports x 1,056, docs/pvblk.md) beside netback's and the
+ * other backends' mappings. */
+#define MAPTRACK_MAX_FRAMES 80
 #define MAPTRACK_MAX_FRAMES_DOMU 8 /* 1024 handles: the others */
 #define MAPTRACK_NONE 0xffffffffu
 

@@ -3,7 +3,7 @@
 itself (Xen lets a domain map and copy its own grants): query_size,
 set/get_version, XENMEM_add_to_physmap of table frames, setup_table,
 map/unmap with the in-use flags, read-only grants, copies, Xen's GNTST_*
-statuses for every bad input, hostile counts, and the 8192-handle limit.
+statuses for every bad input, hostile counts, and the 10,240-handle limit.
 
 Each test boots once and checks its own group of the self-test's lines
 (`dom0: test grant-NAME: PASS|FAIL detail`); every group also checks that

@@ -28,7 +28,7 @@
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 
 #define FE 5
-#define NREFS 512
+#define NREFS 1100 /* a whole persistent table (1,056) of data pages */
 #define DISK_SECTORS 4096 /* 2 MiB */
 #define QD 8
 
@@ -706,6 +706,41 @@ START_TEST(blk_ring_persistent_maps_each_gref_once)
 }
 END_TEST
 
+/* Every export can fill its whole persistent table at once: one
+ * domain's exports (a frontend inventing grefs on two disks) cannot use
+ * up the grant window the others' mappings need; past its own bound an
+ * export alone goes per request. */
+START_TEST(blk_ring_persistent_every_export_gets_its_whole_table)
+{
+	static struct blkb_dev ex[BLKBACK_MAX_DEVS];
+	grant_ref_t refs[32];
+
+	setup(false, 1); /* the guest pages; `dev` itself stays out of it */
+	for (unsigned e = 0; e < BLKBACK_MAX_DEVS; e++) {
+		memset(&ex[e], 0, sizeof(ex[e]));
+		ex[e].fe = FE;
+		ex[e].devid = 51712 + e;
+		ck_assert_int_eq(blkb_persist_init(&ex[e]), 0);
+	}
+	for (unsigned e = 0; e < BLKBACK_MAX_DEVS; e++) {
+		for (unsigned r = 0; r < BLKB_PERSIST_MAX; r += 32) {
+			for (unsigned k = 0; k < 32; k++)
+				refs[k] = 12 + r + k;
+			ck_assert_msg(blkb_persist_map(&ex[e], refs, 32),
+				      "export %u refused at %u mappings", e, ex[e].pg.nr);
+		}
+		ck_assert_uint_eq(ex[e].pg.nr, BLKB_PERSIST_MAX);
+	}
+	ck_assert_uint_eq(blkb_persist_live, BLKBACK_MAX_DEVS * BLKB_PERSIST_MAX);
+	refs[0] = 12 + BLKB_PERSIST_MAX;
+	ck_assert(!blkb_persist_map(&ex[0], refs, 1)); /* its own bound */
+	for (unsigned e = 0; e < BLKBACK_MAX_DEVS; e++)
+		blkb_persist_fini(&ex[e]);
+	ck_assert_uint_eq(blkb_persist_live, 0);
+	teardown();
+}
+END_TEST
+
 /* dom0 is awake while blkback submits and polls the disk before it
  * sleeps (blkback.c): every request goes to the disk with its interrupt
  * off (blk_irq_quiet), so a completion costs dom0 no VM exit. */
@@ -732,6 +767,8 @@ START_TEST(blk_ring_submits_with_the_disk_quiet)
 END_TEST
 
 const struct unit_case unit_cases[] = {
+	{ "blk-ring-persistent-every-export-gets-its-whole-table",
+	  &blk_ring_persistent_every_export_gets_its_whole_table_ttest },
 	{ "blk-ring-submits-with-the-disk-quiet", &blk_ring_submits_with_the_disk_quiet_ttest },
 	{ "blk-ring-persistent-maps-each-gref-once", &blk_ring_persistent_maps_each_gref_once_ttest },
 	{ "blk-ring-discard-and-flush-reach-the-disk",

@@ -153,7 +153,7 @@ static int pages_live(void)
 /* ---- stand-ins: domains and their p2m --------------------------------------- */
 
 #define NR_DOMS 4
-#define P2M_MAX 9000
+#define P2M_MAX 11000
 
 static struct domain doms[NR_DOMS];
 static bool dom_used[NR_DOMS];

@@ -40,10 +40,15 @@
 #include "pages.h"
 #include "blkback_int.h"
 
-/* Grant-window slots for persistent mappings, shared by all exports:
- * after the grant-map path's slots, below netback's 128 at the top. */
+/* Grant-window slots for persistent mappings: after the grant-map
+ * path's slots, below netback's 128 at the top. One pool, but room for
+ * every export's whole table, so no export's mappings (a hostile
+ * frontend inventing grefs on two disks) can leave another export
+ * without: each is held to its own bound only. */
 #define PGNT_SLOT_BASE BLKB_PERSIST_SLOT_BASE
 #define PGNT_SLOTS (GNTTAB_MAP_SLOTS - 128 - PGNT_SLOT_BASE)
+_Static_assert(PGNT_SLOTS >= BLKBACK_MAX_DEVS * BLKB_PERSIST_MAX,
+	       "the window must hold every export's whole table");
 _Static_assert(PGNT_SLOTS >= BLKB_PERSIST_MAX, "too few window slots for one export's table");
 _Static_assert(PGNT_SLOTS < 0xffff, "slots are u16");
 

@@ -446,7 +446,7 @@ static void test_hostile_counts(void)
 }
 
 /*
- * Keel keeps 8192 mappings for dom0 (1024 for an unprivileged domain):
+ * Keel keeps 10,240 mappings for dom0 (1024 for an unprivileged domain):
  * map one read-only grant until the handles run out (GNTST_no_space), at
  * holes above the window, then unmap them all; the entry's in-use flag
  * follows.
@@ -454,7 +454,7 @@ static void test_hostile_counts(void)
 static struct {
 	u64 gpa;
 	grant_handle_t handle;
-} held[8192 + 64];
+} held[10240 + 64];
 
 static void test_handle_exhaustion(void)
 {
@@ -484,7 +484,7 @@ static void test_handle_exhaustion(void)
 	f_full = gnttab_flags((grant_ref_t)r);
 	for (unsigned i = 0; i < mapped; i++)
 		unmapped += unmap1(held[i].gpa, held[i].handle) == GNTST_okay;
-	check("handle-exhaustion", rc == 0 && mapped == 8192 && last == GNTST_no_space &&
+	check("handle-exhaustion", rc == 0 && mapped == 10240 && last == GNTST_no_space &&
 	      unmapped == mapped && f_full == (GTF_permit_access | GTF_readonly | GTF_reading) &&
 	      gnttab_flags((grant_ref_t)r) == (GTF_permit_access | GTF_readonly),
 	      "%u maps, then %s (rc %ld); %u unmapped; flags 0x%x then 0x%x", mapped,
