@@ -168,13 +168,20 @@ int domctl_console_write(domid_t domid, const char *buf, u32 len)
 	return (int)HYPERVISOR_domctl(&op);
 }
 
+/* A sysctl whose answer is all in op->u: cmd issued with nothing else
+ * set. */
+static int sysctl_query(u32 cmd, struct xen_sysctl *op)
+{
+	memset(op, 0, sizeof(*op));
+	op->cmd = cmd;
+	op->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+	return (int)HYPERVISOR_sysctl(op);
+}
+
 int sysctl_physinfo(struct xen_sysctl_physinfo *info)
 {
 	struct xen_sysctl op;
-	memset(&op, 0, sizeof(op));
-	op.cmd = XEN_SYSCTL_physinfo;
-	op.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-	int rc = (int)HYPERVISOR_sysctl(&op);
+	int rc = sysctl_query(XEN_SYSCTL_physinfo, &op);
 	if (rc == 0)
 		*info = op.u.physinfo;
 	return rc;
@@ -208,10 +215,7 @@ int sysctl_readconsole_clear(char *buf, u32 size, u32 *n)
 int sysctl_counts(struct keel_sysctl_counts *c)
 {
 	struct xen_sysctl op;
-	memset(&op, 0, sizeof(op));
-	op.cmd = KEEL_SYSCTL_counts;
-	op.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-	int rc = (int)HYPERVISOR_sysctl(&op);
+	int rc = sysctl_query(KEEL_SYSCTL_counts, &op);
 	if (rc == 0)
 		*c = op.u.counts;
 	return rc;
@@ -220,10 +224,7 @@ int sysctl_counts(struct keel_sysctl_counts *c)
 int sysctl_irq_counts(struct keel_sysctl_irqs *k)
 {
 	struct xen_sysctl op;
-	memset(&op, 0, sizeof(op));
-	op.cmd = KEEL_SYSCTL_irq_counts;
-	op.interface_version = XEN_SYSCTL_INTERFACE_VERSION;
-	int rc = (int)HYPERVISOR_sysctl(&op);
+	int rc = sysctl_query(KEEL_SYSCTL_irq_counts, &op);
 	if (rc == 0)
 		*k = op.u.irqs;
 	return rc;

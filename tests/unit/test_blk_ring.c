@@ -11,7 +11,7 @@
  * rsp_event, and each class of bad request is a named violation that
  * stops the ring.
  *
- * unit-sources: guest/dom0/blkback/blk_ring.c guest/dom0/blkback/blk_check.c guest/dom0/blkback/blk_persist.c
+ * unit-sources: guest/dom0/blkback/blk_ring.c guest/dom0/blkback/blk_check.c guest/dom0/blkback/blk_persist.c guest/dom0/blkback/blk_slots.c
  */
 #include <stdlib.h>
 #include <string.h>

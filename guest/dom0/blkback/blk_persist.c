@@ -53,40 +53,10 @@ _Static_assert(PGNT_SLOTS >= BLKB_PERSIST_MAX, "too few window slots for one exp
 _Static_assert(PGNT_SLOTS < 0xffff, "slots are u16");
 
 static u64 slot_free[(PGNT_SLOTS + 63) / 64];
-static unsigned slot_nr_free;
-static bool slots_ready;
+static struct blkb_slots slots = { slot_free, PGNT_SLOT_BASE, PGNT_SLOTS, 0, false };
 
 u64 blkb_persist_live, blkb_persist_peak, blkb_persist_fallbacks;
 unsigned blkb_persist_cap = BLKB_PERSIST_MAX;
-
-static void slots_init(void)
-{
-	if (slots_ready)
-		return;
-	for (unsigned i = 0; i < PGNT_SLOTS; i++)
-		slot_free[i / 64] |= 1ULL << (i % 64);
-	slot_nr_free = PGNT_SLOTS;
-	slots_ready = true;
-}
-
-static u16 slot_get(void)
-{
-	for (unsigned w = 0;; w++) {
-		if (slot_free[w]) {
-			unsigned b = (unsigned)__builtin_ctzll(slot_free[w]);
-			slot_free[w] &= ~(1ULL << b);
-			slot_nr_free--;
-			return (u16)(PGNT_SLOT_BASE + w * 64 + b);
-		}
-	}
-}
-
-static void slot_put(u16 slot)
-{
-	unsigned i = slot - PGNT_SLOT_BASE;
-	slot_free[i / 64] |= 1ULL << (i % 64);
-	slot_nr_free++;
-}
 
 /* Open addressing, linear probing, no deletion (the table only grows
  * until blkb_persist_fini empties it): hash[h] is 1 + the entry's index,
@@ -109,7 +79,6 @@ int blkb_persist_init(struct blkb_dev *d)
 {
 	struct blkb_persist *pg = &d->pg;
 
-	slots_init();
 	memset(pg, 0, sizeof(*pg));
 	pg->ent = pages_alloc(table_pages(), PAGE_SIZE);
 	if (!pg->ent)
@@ -167,7 +136,7 @@ bool blkb_persist_map(struct blkb_dev *d, const grant_ref_t *refs, unsigned n)
 	}
 	if (!nm)
 		return true;
-	if (pg->nr + nm > blkb_persist_cap || nm > slot_nr_free) {
+	if (pg->nr + nm > blkb_persist_cap || nm > blkb_slots_nr_free(&slots)) {
 		/* Full: this request (and any other with a new gref) goes
 		 * the per-request way; said once per connection. */
 		blkb_persist_fallbacks++;
@@ -175,12 +144,12 @@ bool blkb_persist_map(struct blkb_dev *d, const grant_ref_t *refs, unsigned n)
 			pg->full_logged = true;
 			printf("dom0: blkback: d%u/%u: persistent grants: table full (%u of %u, %u "
 			       "window slots free): new grants go per request\n", d->fe, d->devid,
-			       pg->nr, blkb_persist_cap, slot_nr_free);
+			       pg->nr, blkb_persist_cap, blkb_slots_nr_free(&slots));
 		}
 		return false;
 	}
 	for (unsigned k = 0; k < nm; k++) {
-		miss_slot[k] = slot_get();
+		miss_slot[k] = blkb_slot_get(&slots);
 		gnttab_set_map_op(&map_ops[k], gnttab_slot_gpa(miss_slot[k]), GNTMAP_host_map, miss[k],
 				  d->fe);
 	}
@@ -196,7 +165,7 @@ bool blkb_persist_map(struct blkb_dev *d, const grant_ref_t *refs, unsigned n)
 				       "mapping gref %u: window slot %u retired\n",
 				       d->fe, d->devid, rc, miss[k], miss_slot[k]);
 			else
-				slot_put(miss_slot[k]);
+				blkb_slot_put(&slots, miss_slot[k]);
 			all = false;
 			continue;
 		}
@@ -239,7 +208,7 @@ void blkb_persist_fini(struct blkb_dev *d)
 				       "window slot %u retired\n", d->fe, d->devid, rc, u[k].status,
 				       pg->ent[first + k].slot);
 			else
-				slot_put(pg->ent[first + k].slot);
+				blkb_slot_put(&slots, pg->ent[first + k].slot);
 		}
 	}
 	blkb_persist_live -= pg->nr;

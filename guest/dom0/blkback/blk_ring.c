@@ -61,27 +61,8 @@ u64 blkb_chunks_persistent;
 #define MAP_SLOT_BASE (BLKB_SLOT_BASE + BLKB_MAX_RING_PAGES * BLKBACK_MAX_DEVS)
 #define MAP_SLOTS 192
 _Static_assert(MAP_SLOT_BASE + MAP_SLOTS == BLKB_PERSIST_SLOT_BASE, "map slots overlap the persistent ones");
-static u64 map_free[MAP_SLOTS / 64] = { ~0ULL, ~0ULL, ~0ULL };
-static unsigned map_nr_free = MAP_SLOTS;
-
-static void slot_put(u16 slot)
-{
-	unsigned i = slot - MAP_SLOT_BASE;
-	map_free[i / 64] |= 1ULL << (i % 64);
-	map_nr_free++;
-}
-
-static u16 slot_get(void)
-{
-	for (unsigned w = 0;; w++) {
-		if (map_free[w]) {
-			unsigned b = (unsigned)__builtin_ctzll(map_free[w]);
-			map_free[w] &= ~(1ULL << b);
-			map_nr_free--;
-			return (u16)(MAP_SLOT_BASE + w * 64 + b);
-		}
-	}
-}
+static u64 map_free[MAP_SLOTS / 64];
+static struct blkb_slots map_slots = { map_free, MAP_SLOT_BASE, MAP_SLOTS, 0, false };
 
 /*
  * Whether a request's data can go to the device as a frames request
@@ -134,7 +115,7 @@ static void unmap_chunks(struct blkb_chunk *const *cs, unsigned n)
 			if (rc || unmap_ops[nops].status != GNTST_okay)
 				printf("dom0: blkback: d%u/%u: unmapping a data page: %d/%d\n", c->dev->fe,
 				       c->dev->devid, rc, unmap_ops[nops].status);
-			slot_put(c->map_slot[i]);
+			blkb_slot_put(&map_slots, c->map_slot[i]);
 		}
 		blkb_maps_live -= c->nr_maps;
 		c->nr_maps = 0;
@@ -174,10 +155,10 @@ static void map_chunks(struct blkb_chunk *const *cs, unsigned n, bool *ok)
 		u32 flags = GNTMAP_host_map | (q->op == BLKIF_OP_WRITE ? GNTMAP_readonly : 0);
 		ok[k] = true;
 		c->nr_maps = 0;
-		if (pages > map_nr_free)
+		if (pages > blkb_slots_nr_free(&map_slots))
 			continue;
 		for (unsigned i = 0; i < pages; i++) {
-			c->map_slot[i] = slot_get();
+			c->map_slot[i] = blkb_slot_get(&map_slots);
 			gnttab_set_map_op(&map_ops[nops++], gnttab_slot_gpa(c->map_slot[i]), flags,
 					  q->seg[first + i].gref, c->dev->fe);
 		}
@@ -200,7 +181,7 @@ static void map_chunks(struct blkb_chunk *const *cs, unsigned n, bool *ok)
 				c->frames[good++] = m->dev_bus_addr & PAGE_MASK;
 			} else {
 				ok[k] = false;
-				slot_put(c->map_slot[i]);
+				blkb_slot_put(&map_slots, c->map_slot[i]);
 			}
 		}
 		c->nr_maps = good;

@@ -40,6 +40,25 @@ struct blkb_pgnt {
 	u64 bus;               /* its dev_bus_addr: where a device DMAs */
 };
 
+/*
+ * A range of dom0's grant-window slots, [base, base + n), handed out one
+ * at a time (blk_slots.c): the grant-map path's and the persistent
+ * grants' pools. `free` holds a bit per slot (set: free); a static pool
+ * needs only base, n and its bitmap, and is filled on first use.
+ */
+struct blkb_slots {
+	u64 *free;
+	unsigned base, n;
+	unsigned nr_free;
+	bool ready;
+};
+
+unsigned blkb_slots_nr_free(struct blkb_slots *s);
+/* The lowest free slot; the caller has checked blkb_slots_nr_free(). */
+u16 blkb_slot_get(struct blkb_slots *s);
+/* Gives back a slot blkb_slot_get handed out. */
+void blkb_slot_put(struct blkb_slots *s, u16 slot);
+
 struct blkb_persist {
 	struct blkb_pgnt *ent; /* BLKB_PERSIST_MAX, the first nr in use */
 	u16 *hash;             /* gref -> 1 + index into ent (0: empty) */
